@@ -1,0 +1,914 @@
+"""Storefront's data: Peewee models, the rules of the shop, migrations and demo data.
+
+Everything here works without HTTP, so it can be used from `python app.py shell` and tested
+directly. The web layer (app.py) reads input, calls a function of this module and renders.
+
+Parts, in order:
+    1. Database      - one unbound database object, bound to a URL at start-up
+    2. Accounts      - users, groups, permissions, password hashing
+    3. Catalog       - promotions, collections, products
+    4. Customers     - customers, addresses, orders
+    5. Carts         - carts and their items
+    6. Generic links - tags and likes that point at any model
+    7. Admin log     - who changed what
+    8. Shop rules    - cart and checkout operations
+    9. Migrations    - numbered schema changes and the schema version
+   10. Demo data     - the deterministic `seed`
+"""
+import base64
+import datetime
+import hashlib
+import hmac
+import os
+import random
+import re
+import secrets
+import sys
+import time
+import unicodedata
+import uuid
+from decimal import Decimal
+
+from peewee import (
+    JOIN, SQL, BooleanField, CharField, Check, DatabaseProxy, DateField, DateTimeField,
+    DecimalField, DeferredForeignKey, ForeignKeyField, IntegerField, IntegrityError, Model,
+    SmallIntegerField, TextField, UUIDField, fn,
+)
+from playhouse.db_url import connect as connect_url
+from playhouse.migrate import SchemaMigrator, migrate as run_migrations
+
+
+###############################################################################
+# 1. Database
+###############################################################################
+
+# The models are declared against a proxy; open_database() binds it to a real database once
+# the settings are known. Tests and the CLI point it at another file without monkey-patching.
+db = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",      # readers never block the writer
+    "foreign_keys": 1,          # SQLite ignores REFERENCES unless asked
+    "busy_timeout": 5000,       # wait for a lock (ms) instead of failing at once
+    "synchronous": "normal",    # safe with WAL, and much faster than "full"
+}
+
+
+def open_database(url):
+    """Bind `db` to the database at `url` (sqlite:///file.db, postgresql://user@host/name)."""
+    if url.startswith("sqlite"):
+        # Write transactions take the lock at BEGIN: a transaction that reads then writes
+        # would otherwise fail with "database is locked" when two threads race.
+        database = connect_url(url, pragmas=SQLITE_PRAGMAS, timeout=5)
+    else:
+        database = connect_url(url, unquote_password=True)
+    db.initialize(database)
+    return database
+
+
+def is_sqlite():
+    return db.obj is not None and "sqlite" in type(db.obj).__name__.lower()
+
+
+def write_transaction():
+    """A transaction that takes the write lock when it starts (see open_database)."""
+    return db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()
+
+
+def utcnow():
+    """The current time in UTC, naive, as every timestamp column stores it."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class ValidationError(Exception):
+    """A rule of the shop was broken; `errors` maps a field name to a message."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+    def clean(self):
+        """Check the model's rules; return {field: message} for those broken."""
+        return {}
+
+    def validate(self):
+        errors = self.clean()
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        self.validate()
+        return super().save(*args, **kwargs)
+
+
+###############################################################################
+# 2. Accounts
+###############################################################################
+
+PASSWORD_ALGORITHM = "pbkdf2_sha256"
+# The work factor of new hashes. Tests lower it through the settings (the same code path runs).
+PASSWORD_ITERATIONS = 600_000
+
+
+def make_password(raw, iterations=None, salt=None):
+    """Hash a password as `pbkdf2_sha256$iterations$salt$hash`: the hash carries its parameters."""
+    iterations = iterations or PASSWORD_ITERATIONS
+    salt = salt or secrets.token_urlsafe(16)
+    digest = hashlib.pbkdf2_hmac("sha256", raw.encode(), salt.encode(), iterations)
+    return f"{PASSWORD_ALGORITHM}${iterations}${salt}${base64.b64encode(digest).decode()}"
+
+
+def check_password(raw, encoded):
+    """True if `raw` matches the stored hash; compares in constant time."""
+    try:
+        algorithm, iterations, salt, _ = encoded.split("$", 3)
+        iterations = int(iterations)
+    except (ValueError, AttributeError):
+        return False
+    if algorithm != PASSWORD_ALGORITHM:
+        return False
+    return hmac.compare_digest(make_password(raw, iterations, salt), encoded)
+
+
+def password_problems(password, username=""):
+    """The minimum policy: return a list of what is wrong with a new password."""
+    problems = []
+    if len(password) < 8:
+        problems.append("Use at least 8 characters.")
+    if password.isdigit():
+        problems.append("A password cannot be all digits.")
+    if username and password.casefold() == username.casefold():
+        problems.append("A password cannot be the username.")
+    return problems
+
+
+PERMISSION_ACTIONS = ("view", "add", "change", "delete")
+
+
+class User(BaseModel):
+    username = CharField(max_length=150, unique=True)
+    email = CharField(max_length=254, index=True)
+    password = CharField(max_length=255)
+    first_name = CharField(max_length=150, default="")
+    last_name = CharField(max_length=150, default="")
+    is_active = BooleanField(default=True)
+    is_staff = BooleanField(default=False)
+    is_superuser = BooleanField(default=False)
+    date_joined = DateTimeField(default=utcnow)
+    last_login = DateTimeField(null=True)
+
+    def __str__(self):
+        return self.username
+
+    @classmethod
+    def create_user(cls, username, email, password, **fields):
+        user = cls(username=username, email=email, **fields)
+        user.set_password(password)
+        user.save()
+        return user
+
+    def clean(self):
+        errors = {}
+        if not re.fullmatch(r"[\w.@+-]{1,150}", self.username or ""):
+            errors["username"] = "Use 1-150 letters, digits and @ . + - _ only."
+        return errors
+
+    def set_password(self, raw):
+        self.password = make_password(raw)
+
+    def check_password(self, raw):
+        return check_password(raw, self.password)
+
+    def password_needs_upgrade(self):
+        """True when the stored hash is weaker than what make_password() makes today."""
+        parts = (self.password or "").split("$")
+        return len(parts) != 4 or parts[0] != PASSWORD_ALGORITHM or \
+            not parts[1].isdigit() or int(parts[1]) < PASSWORD_ITERATIONS
+
+    def permissions(self):
+        """Every "<model>.<action>" string this user holds, directly or through groups."""
+        if not self.is_active:
+            return set()
+        own = UserPermission.select(UserPermission.codename).where(UserPermission.user == self)
+        via_groups = (GroupPermission.select(GroupPermission.codename)
+                      .join(UserGroup, on=(UserGroup.group == GroupPermission.group))
+                      .where(UserGroup.user == self))
+        return {row.codename for row in (own | via_groups)}
+
+    def has_perm(self, codename):
+        if not self.is_active:
+            return False
+        if self.is_superuser:
+            return True
+        if not hasattr(self, "_perm_cache"):
+            self._perm_cache = self.permissions()
+        return codename in self._perm_cache
+
+
+# Failed logins are counted per username and per client address, in the database so that every
+# process of a deployment sees them: after LOGIN_SLOWDOWN_AFTER failures an attempt is slowed,
+# after LOGIN_MAX_FAILURES it is refused until LOGIN_LOCKOUT has passed since the last one.
+LOGIN_SLOWDOWN_AFTER = 3
+LOGIN_MAX_FAILURES = 5
+LOGIN_LOCKOUT = datetime.timedelta(minutes=15)
+
+
+class LoginFailure(BaseModel):
+    key = CharField(max_length=300)          # "user:alice" or "ip:192.0.2.1"
+    failed_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("key", "failed_at"), False),)
+
+
+def recent_login_failures(keys):
+    """The most failures any of `keys` had within the lockout window."""
+    since = utcnow() - LOGIN_LOCKOUT
+    counts = (LoginFailure.select(fn.COUNT(LoginFailure.id))
+              .where(LoginFailure.key.in_(keys) & (LoginFailure.failed_at > since))
+              .group_by(LoginFailure.key).tuples())
+    return max((n for (n,) in counts), default=0)
+
+
+def record_login_failure(keys):
+    with write_transaction():
+        LoginFailure.insert_many([{"key": k} for k in keys]).execute()
+        LoginFailure.delete().where(LoginFailure.failed_at < utcnow() - LOGIN_LOCKOUT).execute()
+
+
+def clear_login_failures(keys):
+    LoginFailure.delete().where(LoginFailure.key.in_(keys)).execute()
+
+
+def authenticate(username, password):
+    """Return the active user with these credentials, or None. Upgrades an old hash."""
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        make_password(password)   # spend the same time, so timing does not reveal who exists
+        return None
+    if not user.check_password(password) or not user.is_active:
+        return None
+    user.last_login = utcnow()
+    if user.password_needs_upgrade():
+        user.set_password(password)
+    user.save()
+    return user
+
+
+class Group(BaseModel):
+    name = CharField(max_length=150, unique=True)
+
+    def __str__(self):
+        return self.name
+
+
+class UserGroup(BaseModel):
+    user = ForeignKeyField(User, backref="user_groups", on_delete="CASCADE")
+    group = ForeignKeyField(Group, backref="user_groups", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("user", "group"), True),)
+
+
+class GroupPermission(BaseModel):
+    group = ForeignKeyField(Group, backref="permissions", on_delete="CASCADE")
+    codename = CharField(max_length=100)
+
+    class Meta:
+        indexes = ((("group", "codename"), True),)
+
+
+class UserPermission(BaseModel):
+    user = ForeignKeyField(User, backref="user_permissions", on_delete="CASCADE")
+    codename = CharField(max_length=100)
+
+    class Meta:
+        indexes = ((("user", "codename"), True),)
+
+
+###############################################################################
+# 3. Catalog
+###############################################################################
+
+def slugify(text):
+    """'Café Crème, 250 g' -> 'cafe-creme-250-g'."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:255]
+
+
+class Promotion(BaseModel):
+    description = CharField(max_length=255)
+    discount = DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+
+    def __str__(self):
+        return self.description
+
+    def clean(self):
+        if self.discount is None or not Decimal("0") <= Decimal(self.discount) <= Decimal("100"):
+            return {"discount": "A discount is a percentage between 0 and 100."}
+        return {}
+
+
+class Collection(BaseModel):
+    title = CharField(max_length=255, index=True)
+    # A collection and a product point at each other; one side has to be declared later.
+    featured_product = DeferredForeignKey("Product", null=True, on_delete="SET NULL",
+                                          backref="featured_in")
+
+    def __str__(self):
+        return self.title
+
+
+class Product(BaseModel):
+    title = CharField(max_length=255, index=True)
+    slug = CharField(max_length=255, index=True)
+    description = TextField(default="")
+    unit_price = DecimalField(max_digits=10, decimal_places=2, auto_round=True, index=True)
+    inventory = IntegerField(default=0, index=True)
+    last_update = DateTimeField(default=utcnow, index=True)
+    collection = ForeignKeyField(Collection, backref="products", on_delete="RESTRICT")
+
+    class Meta:
+        indexes = (
+            (("collection", "title"), False),
+            (("collection", "unit_price"), False),
+        )
+        constraints = [Check("unit_price >= 1"), Check("inventory >= 0")]
+
+    LOW_STOCK = 10
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        errors = {}
+        if not (self.title or "").strip():
+            errors["title"] = "A product needs a title."
+        try:
+            if self.unit_price is None or Decimal(self.unit_price) < 1:
+                errors["unit_price"] = "The price must be at least 1."
+        except ArithmeticError:
+            errors["unit_price"] = "The price must be a number."
+        if self.inventory is None or int(self.inventory) < 0:
+            errors["inventory"] = "Inventory cannot be negative."
+        return errors
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.title or "")
+        self.last_update = utcnow()
+        return super().save(*args, **kwargs)
+
+    @property
+    def inventory_status(self):
+        return "Low" if self.inventory < self.LOW_STOCK else "OK"
+
+    @classmethod
+    def catalog(cls, q="", collection_id=None, sort="title"):
+        """The store's product listing: search, filter and a whitelisted sort, with collections."""
+        query = cls.select(cls, Collection).join(Collection, on=(cls.collection == Collection.id))
+        if q:
+            query = query.where(cls.title ** f"%{q}%")   # ** is case-insensitive LIKE
+        if collection_id:
+            query = query.where(cls.collection == collection_id)
+        return query.order_by(*CATALOG_SORTS.get(sort, CATALOG_SORTS["title"]))
+
+
+class ProductPromotion(BaseModel):
+    product = ForeignKeyField(Product, backref="product_promotions", on_delete="CASCADE")
+    promotion = ForeignKeyField(Promotion, backref="product_promotions", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("product", "promotion"), True),)
+
+
+# What ?sort= may say, and what it means: a name from the URL is looked up here, never pasted.
+CATALOG_SORTS = {
+    "title": (Product.title, Product.id),
+    "-title": (Product.title.desc(), Product.id.desc()),
+    "price": (Product.unit_price, Product.id),
+    "-price": (Product.unit_price.desc(), Product.id.desc()),
+    "newest": (Product.id.desc(),),
+}
+
+
+###############################################################################
+# 4. Customers and orders
+###############################################################################
+
+MEMBERSHIPS = (("B", "Bronze"), ("S", "Silver"), ("G", "Gold"))
+PAYMENT_STATUSES = (("P", "Pending"), ("C", "Complete"), ("F", "Failed"))
+
+
+class Customer(BaseModel):
+    first_name = CharField(max_length=255)
+    last_name = CharField(max_length=255)
+    email = CharField(max_length=254, unique=True)
+    phone = CharField(max_length=255, default="")
+    birth_date = DateField(null=True)
+    membership = CharField(max_length=1, choices=MEMBERSHIPS, default="B", index=True)
+    user = ForeignKeyField(User, null=True, unique=True, backref="customers", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("first_name", "last_name"), False), (("last_name", "first_name"), False))
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"
+
+    def clean(self):
+        errors = {}
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.email or ""):
+            errors["email"] = "Enter a valid email address."
+        elif Customer.select().where((fn.LOWER(Customer.email) == self.email.lower())
+                                     & (Customer.id != (self.id or 0))).exists():
+            errors["email"] = "Another customer has this email address."
+        if self.membership not in dict(MEMBERSHIPS):
+            errors["membership"] = "Membership is B, S or G."
+        return errors
+
+
+class Address(BaseModel):
+    street = CharField(max_length=255)
+    city = CharField(max_length=255)
+    zip = CharField(max_length=20, default="")
+    customer = ForeignKeyField(Customer, backref="addresses", on_delete="CASCADE")
+
+
+def to_money(value):
+    """SQLite sums decimals as floats: bring an aggregate back to two-place Decimal."""
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def money_sum(expression):
+    return fn.COALESCE(fn.SUM(expression), 0).python_value(to_money)
+
+
+class Order(BaseModel):
+    placed_at = DateTimeField(default=utcnow, index=True)
+    payment_status = CharField(max_length=1, choices=PAYMENT_STATUSES, default="P", index=True)
+    customer = ForeignKeyField(Customer, backref="orders", on_delete="RESTRICT")
+
+    def __str__(self):
+        return f"Order #{self.id}"
+
+    @property
+    def payment_status_label(self):
+        return dict(PAYMENT_STATUSES).get(self.payment_status, self.payment_status)
+
+    @property
+    def total(self):
+        return sum((item.unit_price * item.quantity for item in self.items), Decimal("0.00"))
+
+    @classmethod
+    def with_totals(cls):
+        """Orders annotated with `total_amount` and `item_count`, computed by the database."""
+        return (cls.select(cls, money_sum(OrderItem.unit_price * OrderItem.quantity)
+                           .alias("total_amount"),
+                           fn.COALESCE(fn.SUM(OrderItem.quantity), 0).alias("item_count"))
+                .join(OrderItem, JOIN.LEFT_OUTER).group_by(cls.id))
+
+
+class OrderItem(BaseModel):
+    order = ForeignKeyField(Order, backref="items", on_delete="CASCADE")
+    product = ForeignKeyField(Product, backref="order_items", on_delete="RESTRICT")
+    quantity = IntegerField()
+    unit_price = DecimalField(max_digits=10, decimal_places=2, auto_round=True)  # price then
+
+    class Meta:
+        constraints = [Check("quantity >= 1")]
+
+    @property
+    def line_total(self):
+        return self.unit_price * self.quantity
+
+
+###############################################################################
+# 5. Carts
+###############################################################################
+
+class Cart(BaseModel):
+    id = UUIDField(primary_key=True, default=uuid.uuid4)
+    created_at = DateTimeField(default=utcnow, index=True)
+
+
+class CartItem(BaseModel):
+    cart = ForeignKeyField(Cart, backref="items", on_delete="CASCADE")
+    product = ForeignKeyField(Product, backref="cart_items", on_delete="CASCADE")
+    quantity = IntegerField()
+
+    class Meta:
+        indexes = ((("cart", "product"), True),)
+        constraints = [Check("quantity >= 1")]
+
+    def clean(self):
+        if self.quantity is None or int(self.quantity) < 1:
+            return {"quantity": "The quantity must be at least 1."}
+        return {}
+
+    @property
+    def line_total(self):
+        return self.product.unit_price * self.quantity
+
+
+###############################################################################
+# 6. Generic links: tags and likes point at a row of any model by (content_type, object_id)
+###############################################################################
+
+class Tag(BaseModel):
+    label = CharField(max_length=255, unique=True)
+
+    def __str__(self):
+        return self.label
+
+
+class TaggedItem(BaseModel):
+    tag = ForeignKeyField(Tag, backref="items", on_delete="CASCADE")
+    content_type = CharField(max_length=100)   # the model's table name, e.g. "product"
+    object_id = IntegerField()
+
+    class Meta:
+        indexes = ((("content_type", "object_id"), False),)
+
+
+class LikedItem(BaseModel):
+    user = ForeignKeyField(User, backref="likes", on_delete="CASCADE")
+    content_type = CharField(max_length=100)
+    object_id = IntegerField()
+
+    class Meta:
+        indexes = ((("content_type", "object_id"), False),)
+
+
+def tags_for(obj):
+    """The tags attached to any model instance through TaggedItem."""
+    return (Tag.select().join(TaggedItem)
+            .where((TaggedItem.content_type == obj._meta.table_name)
+                   & (TaggedItem.object_id == obj.get_id()))
+            .order_by(Tag.label))
+
+
+###############################################################################
+# 7. Admin log
+###############################################################################
+
+ADDITION, CHANGE, DELETION = 1, 2, 3
+
+
+class AdminLogEntry(BaseModel):
+    user = ForeignKeyField(User, null=True, backref="log_entries", on_delete="SET NULL")
+    action_time = DateTimeField(default=utcnow, index=True)
+    model = CharField(max_length=100)
+    object_id = CharField(max_length=100)
+    object_repr = CharField(max_length=255)
+    action = SmallIntegerField()
+    change_message = TextField(default="")
+
+    class Meta:
+        indexes = ((("model", "object_id"), False),)
+
+    @property
+    def action_name(self):
+        return {ADDITION: "Added", CHANGE: "Changed", DELETION: "Deleted"}.get(self.action, "?")
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField()
+
+
+MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure, Promotion, Collection,
+          Product, ProductPromotion, Customer, Address, Order, OrderItem, Cart, CartItem, Tag,
+          TaggedItem, LikedItem, AdminLogEntry, SchemaVersion]
+
+
+###############################################################################
+# 8. Shop rules
+###############################################################################
+
+def featured_collections(limit=6):
+    """Collections with a featured product, joined in one query."""
+    featured = Product.alias()
+    return (Collection.select(Collection, featured)
+            .join(featured, JOIN.LEFT_OUTER, on=(Collection.featured_product == featured.id))
+            .order_by(Collection.title).limit(limit))
+
+
+def collections_with_counts():
+    return (Collection.select(Collection, fn.COUNT(Product.id).alias("product_count"))
+            .join(Product, JOIN.LEFT_OUTER, on=(Product.collection == Collection.id))
+            .group_by(Collection.id).order_by(Collection.title))
+
+
+def parse_quantity(value, allow_zero=False):
+    """A quantity typed by a shopper: a whole number, at least 1 (or 0 to remove)."""
+    try:
+        quantity = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ValidationError({"quantity": "The quantity must be a whole number."})
+    minimum = 0 if allow_zero else 1
+    if quantity < minimum:
+        raise ValidationError({"quantity": f"The quantity must be at least {minimum}."})
+    if quantity > 1_000_000:
+        raise ValidationError({"quantity": "That quantity is too large."})
+    return quantity
+
+
+def cart_lines(cart_id):
+    """A cart's items with their products, in the order they were added."""
+    return (CartItem.select(CartItem, Product).join(Product)
+            .where(CartItem.cart == cart_id).order_by(CartItem.id))
+
+
+def cart_total(lines):
+    return sum((line.line_total for line in lines), Decimal("0.00"))
+
+
+def cart_item_count(cart_id):
+    return CartItem.select(fn.COALESCE(fn.SUM(CartItem.quantity), 0)).where(
+        CartItem.cart == cart_id).scalar()
+
+
+def add_to_cart(cart_id, product_id, quantity):
+    """Add `quantity` of a product (more of it if already there), never beyond the stock."""
+    quantity = parse_quantity(quantity)
+    with write_transaction():
+        product = Product.get_or_none(Product.id == product_id)
+        if product is None:
+            raise ValidationError({"product_id": "There is no such product."})
+        Cart.insert(id=cart_id).on_conflict_ignore().execute()
+        item = CartItem.get_or_none(cart=cart_id, product=product)
+        wanted = quantity + (item.quantity if item else 0)
+        if wanted > product.inventory:
+            raise ValidationError({"quantity": _stock_message(product, wanted)})
+        if item:
+            CartItem.update(quantity=wanted).where(CartItem.id == item.id).execute()
+        else:
+            CartItem.create(cart=cart_id, product=product, quantity=quantity)
+    return product
+
+
+def set_cart_quantity(cart_id, product_id, quantity):
+    """Set a line's quantity; 0 removes it."""
+    quantity = parse_quantity(quantity, allow_zero=True)
+    with write_transaction():
+        item = CartItem.get_or_none(cart=cart_id, product=product_id)
+        if item is None:
+            raise ValidationError({"product_id": "That product is not in the cart."})
+        if quantity == 0:
+            item.delete_instance()
+        elif quantity > item.product.inventory:
+            raise ValidationError({"quantity": _stock_message(item.product, quantity)})
+        else:
+            CartItem.update(quantity=quantity).where(CartItem.id == item.id).execute()
+    return item.product
+
+
+def _stock_message(product, wanted):
+    if product.inventory == 0:
+        return f"{product.title} is out of stock."
+    return f"Only {product.inventory} of {product.title} in stock; you asked for {wanted}."
+
+
+class OutOfStock(ValidationError):
+    """Checkout found lines it cannot serve; `errors` maps product id to a message."""
+
+
+def place_order(cart_id, customer):
+    """Turn a cart into an order in one transaction, or write nothing.
+
+    Each line's stock is taken by a conditional UPDATE ("... WHERE inventory >= quantity"),
+    so two checkouts racing for the last item cannot both get it: the database decides.
+    """
+    with write_transaction():
+        if not is_sqlite():   # other databases: hold the cart while we work (double submits)
+            list(Cart.select().where(Cart.id == cart_id).for_update())
+        lines = list(cart_lines(cart_id))
+        if not lines:
+            raise ValidationError({"cart": "Your cart is empty."})
+        problems = {}
+        for line in lines:
+            taken = (Product.update(inventory=Product.inventory - line.quantity,
+                                    last_update=utcnow())
+                     .where((Product.id == line.product_id)
+                            & (Product.inventory >= line.quantity)).execute())
+            if not taken:
+                current = Product.get_by_id(line.product_id)
+                problems[line.product_id] = _stock_message(current, line.quantity)
+        if problems:
+            raise OutOfStock(problems)     # leaving the block rolls every update back
+        order = Order.create(customer=customer)
+        OrderItem.insert_many([{"order": order, "product": line.product_id,
+                                "quantity": line.quantity,
+                                "unit_price": line.product.unit_price} for line in lines]).execute()
+        CartItem.delete().where(CartItem.cart == cart_id).execute()
+    return order
+
+
+def customer_for(user):
+    return Customer.get_or_none(Customer.user == user)
+
+
+def save_customer_profile(user, first_name, last_name, email, street, city, zip_code):
+    """Create or update the customer profile of an account, with its (single) address."""
+    with write_transaction():
+        customer = customer_for(user) or Customer(user=user)
+        customer.first_name, customer.last_name, customer.email = first_name, last_name, email
+        customer.save()
+        address = customer.addresses.first() or Address(customer=customer)
+        address.street, address.city, address.zip = street, city, zip_code
+        address.save()
+    return customer
+
+
+def orders_of(customer):
+    return Order.with_totals().where(Order.customer == customer).order_by(Order.placed_at.desc())
+
+
+###############################################################################
+# 9. Migrations
+###############################################################################
+
+# Each migration is a function of the migrator, numbered by its place in this list. They run
+# once each, in order, and the number of the last one applied is kept in schema_version.
+# Never edit a migration that has shipped: add a new one.
+
+def _m001_initial(migrator):
+    db.create_tables(MODELS, safe=True)
+
+
+def _m002_fill_slugs_and_title_search_index(migrator):
+    # Products imported before slugs existed get one; lower(title) serves case-insensitive search.
+    for product in Product.select(Product.id, Product.title).where(
+            (Product.slug == "") | Product.slug.is_null()):
+        Product.update(slug=slugify(product.title)).where(Product.id == product.id).execute()
+    db.execute_sql("CREATE INDEX IF NOT EXISTS product_title_lower ON product (lower(title))")
+
+
+MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index]
+
+
+def schema_version():
+    if not db.table_exists("schema_version"):
+        return 0
+    row = SchemaVersion.select(fn.MAX(SchemaVersion.version)).scalar()
+    return row or 0
+
+
+def migrate(target=None):
+    """Apply the migrations not yet applied (up to `target`); return the versions applied."""
+    target = len(MIGRATIONS) if target is None else target
+    migrator = SchemaMigrator.from_database(db.obj)
+    applied = []
+    with write_transaction():
+        current = schema_version()
+        for number, step in enumerate(MIGRATIONS[current:target], start=current + 1):
+            step(migrator)
+            SchemaVersion.delete().execute()
+            SchemaVersion.create(version=number)
+            applied.append(number)
+    return applied
+
+
+###############################################################################
+# 10. Demo data
+###############################################################################
+
+ADJECTIVES = ["Organic", "Classic", "Smoked", "Roasted", "Fresh", "Spicy", "Sweet", "Golden",
+              "Wild", "Rustic", "Crispy", "Aged", "Herbal", "Dark", "Creamy", "Zesty"]
+THINGS = ["Coffee Beans", "Green Tea", "Olive Oil", "Sourdough", "Cheddar", "Salsa", "Honey",
+          "Granola", "Chocolate", "Pasta", "Almonds", "Lemonade", "Mustard", "Salmon", "Rice",
+          "Jam", "Soap", "Candle", "Notebook", "Mug", "Scarf", "Socks", "Backpack", "Lamp"]
+COLLECTIONS = ["Pantry", "Beverages", "Bakery", "Dairy", "Snacks", "Condiments", "Seafood",
+               "Home", "Stationery", "Apparel"]
+PROMOTIONS = [("Winter sale", "10"), ("Members' week", "15"), ("Clearance", "30"),
+              ("Bundle deal", "5"), ("New arrival", "0")]
+TAGS = ["bestseller", "vegan", "gift", "local", "limited", "eco", "new", "gluten-free"]
+FIRST_NAMES = ["Ada", "Alan", "Grace", "Linus", "Margaret", "Guido", "Barbara", "Ken", "Frances",
+               "Dennis", "Radia", "Edsger", "Hedy", "Tim", "Sophie", "Yukihiro"]
+LAST_NAMES = ["Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Rossum", "Liskov",
+              "Thompson", "Allen", "Ritchie", "Perlman", "Dijkstra", "Lamarr", "Berners-Lee",
+              "Wilson", "Matsumoto"]
+CITIES = ["Lisbon", "Oslo", "Kyoto", "Austin", "Leeds", "Lyon", "Porto", "Graz"]
+
+SHOP_MODELS = [LikedItem, TaggedItem, Tag, CartItem, Cart, OrderItem, Order, Address, Customer,
+               ProductPromotion, Product, Collection, Promotion]
+
+
+class SeedRefused(Exception):
+    pass
+
+
+def _progress(label, done, total, stream=sys.stderr):
+    """Show progress on a terminal only: a log file gets no carriage-return noise."""
+    if stream.isatty():
+        stream.write(f"\r  {label}: {done:,}/{total:,}")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+
+def _insert_in_batches(model, rows, label, total, batch=500):
+    done = 0
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == batch:
+            model.insert_many(chunk).execute()
+            done += len(chunk)
+            chunk = []
+            _progress(label, done, total)
+    if chunk:
+        model.insert_many(chunk).execute()
+        done += len(chunk)
+        _progress(label, done, total)
+
+
+def seed(products=1000, customers=None, reset=False, rng_seed=42):
+    """Load the deterministic demo shop. Refuses to touch a database that has products."""
+    if schema_version() < len(MIGRATIONS):
+        migrate()
+    if Product.select().exists():
+        if not reset:
+            raise SeedRefused("The database already holds products; use --reset to replace them.")
+        with write_transaction():
+            for model in SHOP_MODELS:
+                model.delete().execute()
+    rng = random.Random(rng_seed)
+    customers = customers or max(50, min(products // 20, 2000))
+    now = utcnow().replace(microsecond=0)
+    with write_transaction():
+        for description, discount in PROMOTIONS:
+            Promotion.create(description=description, discount=Decimal(discount))
+        collection_ids = [Collection.insert(title=t).execute() for t in COLLECTIONS]
+        promotion_ids = [p.id for p in Promotion.select(Promotion.id)]
+
+        def product_rows():
+            for n in range(1, products + 1):
+                title = f"{rng.choice(ADJECTIVES)} {rng.choice(THINGS)} No. {n}"
+                yield {
+                    "title": title, "slug": slugify(title),
+                    "description": f"{title}: a demo product, number {n} of the demo shop.",
+                    "unit_price": Decimal(rng.randint(100, 20000)) / 100 + 1,
+                    "inventory": rng.choice([0, 3, 8, 12, 25, 40, 75, 100]),
+                    "last_update": now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 90)),
+                    "collection": rng.choice(collection_ids),
+                }
+        _insert_in_batches(Product, product_rows(), "products", products)
+        first_id = Product.select(fn.MIN(Product.id)).scalar()
+        product_ids = range(first_id, first_id + products)
+
+        for collection_id in collection_ids:
+            featured = (Product.select(Product.id).where(Product.collection == collection_id)
+                        .order_by(Product.id).limit(1).scalar())
+            Collection.update(featured_product=featured).where(
+                Collection.id == collection_id).execute()
+
+        step = max(1, products // max(1, products // 10))
+        _insert_in_batches(ProductPromotion, (
+            {"product": pid, "promotion": rng.choice(promotion_ids)}
+            for pid in product_ids[::step]), "promotions", len(product_ids[::step]))
+
+        tag_ids = [Tag.insert(label=label).execute() for label in TAGS]
+        tagged = product_ids[::max(1, products // 500)]
+        _insert_in_batches(TaggedItem, (
+            {"tag": rng.choice(tag_ids), "content_type": "product", "object_id": pid}
+            for pid in tagged), "tags", len(tagged))
+
+        def customer_rows():
+            for n in range(1, customers + 1):
+                first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+                yield {"first_name": first, "last_name": last,
+                       "email": f"{first}.{last}.{n}@example.com".lower(),
+                       "phone": f"555-{rng.randint(1000, 9999)}",
+                       "birth_date": datetime.date(rng.randint(1950, 2005), rng.randint(1, 12),
+                                                   rng.randint(1, 28)),
+                       "membership": rng.choice("BBBSSG")}
+        _insert_in_batches(Customer, customer_rows(), "customers", customers)
+        first_customer = Customer.select(fn.MIN(Customer.id)).scalar()
+        customer_ids = range(first_customer, first_customer + customers)
+        _insert_in_batches(Address, (
+            {"street": f"{rng.randint(1, 200)} {rng.choice(LAST_NAMES)} Street",
+             "city": rng.choice(CITIES), "zip": f"{rng.randint(10000, 99999)}", "customer": cid}
+            for cid in customer_ids), "addresses", customers)
+
+        orders = customers * 2
+        _insert_in_batches(Order, (
+            {"placed_at": now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 45)),
+             "payment_status": rng.choice("PCCCF"), "customer": rng.choice(customer_ids)}
+            for _ in range(orders)), "orders", orders)
+        first_order = Order.select(fn.MIN(Order.id)).scalar()
+        prices = dict(Product.select(Product.id, Product.unit_price).where(
+            Product.id.in_(list(product_ids[:2000]))).tuples())
+        price_ids = list(prices)
+
+        items = [{"order": order_id, "product": pid, "quantity": rng.randint(1, 5),
+                  "unit_price": prices[pid]}
+                 for order_id in range(first_order, first_order + orders)
+                 for pid in rng.sample(price_ids, min(len(price_ids), rng.randint(1, 4)))]
+        _insert_in_batches(OrderItem, items, "order items", len(items))
+    return {"products": products, "customers": customers, "orders": orders}

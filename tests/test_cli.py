@@ -1,0 +1,110 @@
+"""The command line: python app.py migrate | seed | routes | createsuperuser | runserver."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(*args, data_dir, env=None, timeout=60):
+    environ = dict(os.environ, STOREFRONT_DATA_DIR=str(data_dir),
+                   STOREFRONT_PASSWORD_ITERATIONS="1000", **(env or {}))
+    environ.pop("STOREFRONT_DATABASE_URL", None) if "STOREFRONT_DATABASE_URL" not in (env or {}) else None
+    return subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, env=environ,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_importing_app_starts_nothing_and_writes_nothing(tmp_path):
+    code = "import app; print(app.application is not None)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, env=dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path / "d")))
+    assert result.stdout.strip() == "True", result.stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_migrate_then_seed_then_refuse(tmp_path):
+    result = run("migrate", data_dir=tmp_path)
+    assert result.returncode == 0 and "Schema version" in result.stdout
+    assert "up to date" in run("migrate", data_dir=tmp_path).stdout
+    result = run("seed", "--products", "300", data_dir=tmp_path)
+    assert result.returncode == 0 and "Seeded 300 products" in result.stdout, result.stderr
+    result = run("seed", data_dir=tmp_path)
+    assert result.returncode != 0 and "--reset" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run("seed", "--products", "50", "--reset", data_dir=tmp_path).returncode == 0
+
+
+def test_routes_lists_method_path_and_handler(tmp_path):
+    result = run("routes", data_dir=tmp_path)
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert any(l.split() == ["GET", "/products/<product_id>", "product_detail"] for l in lines)
+    assert any(l.split()[:2] == ["POST", "/accounts/logout"] for l in lines)
+
+
+def test_createsuperuser_needs_a_good_password(tmp_path):
+    result = run("createsuperuser", "--username", "root", "--email", "r@example.com",
+                 "--no-input", data_dir=tmp_path, env={"STOREFRONT_SUPERUSER_PASSWORD": "123"})
+    assert result.returncode != 0 and "8 characters" in result.stderr
+
+
+def test_runserver_first_start_seeds_and_serves(tmp_path):
+    port = free_port()
+    env = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path), STOREFRONT_PASSWORD_ITERATIONS="1000")
+    server = subprocess.Popen([sys.executable, "app.py", "runserver", str(port), "--products", "50"],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/products").read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert body and "50 products" in body
+        # A second server on the same port gets a clear message, not a traceback.
+        second = run("runserver", str(port), "--no-demo", data_dir=tmp_path)
+        assert second.returncode != 0
+        assert f"Cannot listen on 127.0.0.1:{port}" in second.stderr
+        assert "Traceback" not in second.stderr
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0]
+    assert f"http://127.0.0.1:{port}/" in output and "Demo admin created" in output
+
+
+def test_unwritable_database_gets_a_clear_message(tmp_path):
+    result = run("runserver", str(free_port()), data_dir=tmp_path,
+                 env={"STOREFRONT_DATABASE_URL": "sqlite:////proc/no/such/dir/db.sqlite3"})
+    assert result.returncode != 0
+    assert "Cannot open the database" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_no_demo_keeps_the_database_empty(tmp_path):
+    port = free_port()
+    env = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path))
+    server = subprocess.Popen([sys.executable, "app.py", "runserver", str(port), "--no-demo"],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/products").read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert "0 products" in body
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,145 @@
+"""The data model without HTTP: rules, migrations, demo data."""
+import datetime
+from decimal import Decimal
+
+import pytest
+from peewee import IntegrityError
+
+import models
+from models import Collection, Customer, Product
+
+
+def test_prices_are_decimal_and_rules_are_enforced(wsgi):
+    collection = Collection.create(title="Tea")
+    product = Product.create(title="Green tea", unit_price="3.10", inventory=2,
+                             collection=collection)
+    assert Product.get_by_id(product.id).unit_price == Decimal("3.10")
+    assert product.slug == "green-tea"
+    for field, value in [("unit_price", Decimal("0.99")), ("inventory", -1), ("title", "  ")]:
+        bad = Product(title="x", unit_price=5, inventory=1, collection=collection)
+        setattr(bad, field, value)
+        with pytest.raises(models.ValidationError) as error:
+            bad.save()
+        assert field in error.value.errors
+
+
+def test_database_constraints_hold_even_without_validation(wsgi):
+    collection = Collection.create(title="Tea")
+    with pytest.raises(IntegrityError):
+        Product.insert(title="x", slug="x", unit_price=0, inventory=1,
+                       collection=collection).execute()
+    with pytest.raises(IntegrityError):
+        Product.insert(title="x", slug="x", unit_price=2, inventory=-5,
+                       collection=collection).execute()
+
+
+def test_customer_email_is_unique_regardless_of_case(wsgi):
+    Customer.create(first_name="A", last_name="B", email="ada@example.com")
+    with pytest.raises(models.ValidationError) as error:
+        Customer.create(first_name="C", last_name="D", email="ADA@example.com")
+    assert "email" in error.value.errors
+
+
+def test_a_collection_with_products_cannot_be_deleted(wsgi):
+    collection = Collection.create(title="Tea")
+    Product.create(title="Chai", unit_price=4, inventory=1, collection=collection)
+    with pytest.raises(IntegrityError):
+        collection.delete_instance()
+
+
+def test_timestamps_are_utc(wsgi):
+    collection = Collection.create(title="Tea")
+    product = Product.create(title="Chai", unit_price=4, inventory=1, collection=collection)
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    assert abs((now - Product.get_by_id(product.id).last_update).total_seconds()) < 5
+
+
+def test_passwords_are_salted_pbkdf2_with_their_parameters(wsgi):
+    first, second = models.make_password("s3cret-pass"), models.make_password("s3cret-pass")
+    algorithm, iterations, salt, digest = first.split("$")
+    assert algorithm == "pbkdf2_sha256" and int(iterations) == models.PASSWORD_ITERATIONS
+    assert first != second
+    assert models.check_password("s3cret-pass", first)
+    assert not models.check_password("wrong", first)
+    assert not models.check_password("s3cret-pass", "md5$1$x$y")
+
+
+def test_old_hashes_are_upgraded_on_login(wsgi):
+    user = models.User.create_user("bob", "bob@example.com", "long enough pass")
+    user.password = models.make_password("long enough pass", iterations=10)
+    user.save()
+    assert models.authenticate("bob", "long enough pass") is not None
+    assert models.User.get_by_id(user.id).password.split("$")[1] == str(models.PASSWORD_ITERATIONS)
+
+
+@pytest.mark.parametrize("password,problem", [
+    ("short", "8 characters"), ("12345678901", "all digits"), ("alice-the-great", None),
+    ("Alice", "8 characters"),
+])
+def test_password_policy(password, problem):
+    problems = " ".join(models.password_problems(password, "alice"))
+    assert (problem in problems) if problem else not problems
+    assert "username" in " ".join(models.password_problems("AliceAlice", "alicealice"))
+
+
+def test_permissions_come_from_user_groups_and_superuser(wsgi):
+    staff = models.User.create_user("sam", "sam@example.com", "long enough pass", is_staff=True)
+    editors = models.Group.create(name="Editors")
+    models.GroupPermission.create(group=editors, codename="product.change")
+    assert not staff.has_perm("product.change")
+    models.UserGroup.create(user=staff, group=editors)
+    models.UserPermission.create(user=staff, codename="order.view")
+    staff = models.User.get_by_id(staff.id)
+    assert staff.has_perm("product.change") and staff.has_perm("order.view")
+    assert not staff.has_perm("product.delete")
+    boss = models.User.create_user("boss", "b@example.com", "long enough pass", is_superuser=True)
+    assert boss.has_perm("anything.delete")
+    boss.is_active = False
+    assert not boss.has_perm("anything.delete")
+
+
+def test_migrate_is_idempotent(wsgi):
+    assert models.schema_version() == len(models.MIGRATIONS)
+    assert models.migrate() == []
+
+
+def test_an_old_schema_is_brought_forward_without_losing_rows(tmp_path):
+    models.open_database(f"sqlite:///{tmp_path}/old.sqlite3")
+    assert models.migrate(target=1) == [1]
+    collection = Collection.create(title="Old")
+    Product.insert(title="Ancient Sourdough", slug="", unit_price=5, inventory=3,
+                   collection=collection).execute()
+    assert models.migrate() == list(range(2, len(models.MIGRATIONS) + 1))
+    product = Product.get(Product.title == "Ancient Sourdough")
+    assert product.slug == "ancient-sourdough" and product.inventory == 3
+    indexes = [i.name for i in models.db.get_indexes("product")]
+    assert "product_title_lower" in indexes
+    models.db.close()
+
+
+def test_seed_is_deterministic_and_complete(wsgi):
+    models.seed(products=40, customers=5)
+    first = [(p.title, p.unit_price, p.inventory) for p in Product.select().order_by(Product.id)]
+    assert len(first) == 40
+    assert Collection.select().where(Collection.featured_product.is_null(False)).count() > 0
+    assert models.Order.select().count() == 10 and models.OrderItem.select().count() >= 10
+    assert models.Address.select().count() == 5 and models.TaggedItem.select().count() > 0
+    assert models.ProductPromotion.select().count() > 0
+    with pytest.raises(models.SeedRefused):
+        models.seed(products=40)
+    models.seed(products=40, customers=5, reset=True)
+    again = [(p.title, p.unit_price, p.inventory) for p in Product.select().order_by(Product.id)]
+    assert again == first
+
+
+def test_every_page_sorted_or_filtered_column_is_indexed(wsgi):
+    def indexed(table, column):
+        return any(i.columns[0] == column for i in models.db.get_indexes(table))
+    for table, column in [("product", "title"), ("product", "unit_price"),
+                          ("product", "collection_id"), ("product", "inventory"),
+                          ("product", "last_update"), ("order", "placed_at"),
+                          ("order", "customer_id"), ("order", "payment_status"),
+                          ("order_item", "order_id"), ("order_item", "product_id"),
+                          ("customer", "membership"), ("customer", "last_name"),
+                          ("cart_item", "cart_id"), ("admin_log_entry", "action_time")]:
+        assert indexed(table, column), (table, column)

@@ -1,0 +1,28 @@
+%# Checkout review. Expects: form (CheckoutForm), lines, total.
+% rebase('layout', title='Checkout')
+<h1>Checkout</h1>
+<div class="checkout">
+  <section>
+    <h2>Your order</h2>
+    <div class="table-wrap"><table class="table">
+      <thead><tr><th>Product</th><th class="num">Qty</th><th class="num">Line total</th></tr></thead>
+      <tbody>
+      % for line in lines:
+      <tr><td>{{line.product.title}} <span class="muted">at ${{line.product.unit_price}}</span></td><td class="num">{{line.quantity}}</td><td class="num">${{line.line_total}}</td></tr>
+      % end
+      </tbody>
+      <tfoot><tr><th colspan="2">Total</th><td class="num total">${{total}}</td></tr></tfoot>
+    </table></div>
+    <p><a href="{{url('cart')}}">Change the cart</a></p>
+  </section>
+  <section class="form-card">
+    <h2>Deliver to</h2>
+    <form method="post" action="{{url('checkout')}}" novalidate>
+      <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
+      % for field in form:
+      % include('_field', field=field)
+      % end
+      <button type="submit" class="button">Place order · ${{total}}</button>
+    </form>
+  </section>
+</div>

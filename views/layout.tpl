@@ -1,0 +1,51 @@
+%# The layout every page rebases on. Expects: title, base (the page's own HTML), user, url,
+%# csrf_token, flashes, cart_count, request. Pages call rebase('layout', title=...).
+<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{{title + " · " if title else ""}}Storefront</title>
+  <link rel="stylesheet" href="{{url('static', path='css/site.css')}}">
+  <link rel="icon" href="{{url('static', path='img/favicon.svg')}}" type="image/svg+xml">
+</head>
+<body class="{{get('body_class', '')}}">
+  <a class="skip-link" href="#main">Skip to content</a>
+  <header class="site-header">
+    <nav class="container nav" aria-label="Main">
+      <a class="brand" href="{{url('home')}}"><span class="brand-mark" aria-hidden="true">◆</span> Storefront</a>
+      <form class="nav-search" action="{{url('catalog')}}" method="get" role="search">
+        <label class="visually-hidden" for="nav-q">Search products</label>
+        <input id="nav-q" type="search" name="q" placeholder="Search products" value="{{request.query.getunicode('q', '') if request.path == url('catalog') else ''}}">
+      </form>
+      <ul class="nav-links">
+        <li><a href="{{url('catalog')}}">Shop</a></li>
+        <li><a href="{{url('collections')}}">Collections</a></li>
+        <li><a href="{{url('playground')}}">Playground</a></li>
+        % if user:
+        <li><a href="{{url('account')}}">{{user.username}}</a></li>
+        <li>
+          <form action="{{url('logout')}}" method="post" class="inline-form">
+            <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
+            <button type="submit" class="link-button">Log out</button>
+          </form>
+        </li>
+        % else:
+        <li><a href="{{url('login')}}">Log in</a></li>
+        <li><a href="{{url('register')}}">Register</a></li>
+        % end
+        <li><a class="cart-link" href="{{url('cart')}}">Cart <span class="badge">{{cart_count()}}</span></a></li>
+      </ul>
+    </nav>
+  </header>
+  <main id="main" class="container">
+    % for category, message in flashes():
+    <div class="flash flash-{{category}}" role="status">{{message}}</div>
+    % end
+    {{!base}}
+  </main>
+  <footer class="site-footer">
+    <div class="container">Storefront — a small shop written with Bottle, Peewee and Beaker. <a href="{{url('playground')}}">Learn how it works</a>.</div>
+  </footer>
+</body>
+</html>

@@ -1,0 +1,28 @@
+%# A grid of product cards with add-to-cart buttons. Expects: products (with .collection
+%# joined), url, csrf_token, request.
+<ul class="product-grid">
+% for p in products:
+  <li class="card product-card">
+    <a class="card-link" href="{{url('product', product_id=p.id)}}">
+      <span class="product-thumb thumb-{{p.collection_id % 10}}" aria-hidden="true">{{p.title[:1]}}</span>
+      <span class="product-title">{{p.title}}</span>
+    </a>
+    <span class="product-meta">{{p.collection.title}}</span>
+    <span class="product-price">${{p.unit_price}}</span>
+    % if p.inventory == 0:
+    <span class="stock stock-out">Out of stock</span>
+    % else:
+    % if p.inventory < p.LOW_STOCK:
+    <span class="stock stock-low">Only {{p.inventory}} left</span>
+    % end
+    <form method="post" action="{{url('cart_add')}}" class="card-action">
+      <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
+      <input type="hidden" name="product_id" value="{{p.id}}">
+      <input type="hidden" name="quantity" value="1">
+      <input type="hidden" name="next" value="{{request.fullpath + ('?' + request.query_string if request.query_string else '')}}">
+      <button type="submit" class="button button-small" aria-label="Add {{p.title}} to the cart">Add to cart</button>
+    </form>
+    % end
+  </li>
+% end
+</ul>

@@ -1,0 +1,22 @@
+%# The home page. Expects: collections (with featured product joined), products.
+% rebase('layout', title='')
+<section class="hero">
+  <h1>Good things, small shop.</h1>
+  <p>Pantry staples, drinks and things for the home, picked by a small team.</p>
+  <a class="button" href="{{url('catalog')}}">Browse all products</a>
+</section>
+
+<h2>Featured collections</h2>
+<ul class="collection-grid">
+% for c in collections:
+  <li class="card collection-card">
+    <a class="card-link" href="{{url('collection', collection_id=c.id)}}"><span class="collection-title">{{c.title}}</span></a>
+    % if c.featured_product_id:
+    <span class="product-meta">Featured: <a href="{{url('product', product_id=c.featured_product_id)}}">{{c.featured_product.title}}</a></span>
+    % end
+  </li>
+% end
+</ul>
+
+<h2>New in the shop</h2>
+% include('store/_product_grid', products=products)
