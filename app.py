@@ -22,13 +22,19 @@ reads input, calls a function there and renders a template from views/.
 import argparse
 import base64
 import contextlib
+import csv
+import datetime
+import functools
 import getpass
 import hashlib
 import hmac
 import inspect
+import io
 import json
 import math
+import operator
 import os
+import re
 import secrets
 import sys
 import threading
@@ -41,7 +47,9 @@ import bottle
 from beaker.middleware import SessionMiddleware
 from bottle import HTTPError, abort, redirect, request, response, static_file
 from peewee import JOIN, SQL, OperationalError, fn, prefetch
-from wtforms import BooleanField, EmailField, Form, PasswordField, StringField, validators
+import wtforms
+from wtforms import EmailField, Form, PasswordField, SelectMultipleField, StringField, validators
+from wtfpeewee.orm import ModelConverter, ValueRequired, model_form
 
 import models
 from models import (
@@ -404,7 +412,7 @@ class Page:
     """One page of a query: `items`, `number`, `total` (None past `count_limit`), links."""
 
     def __init__(self, query, number, per_page, count_limit=None):
-        self.number, self.per_page = max(1, number), per_page
+        self.number, self.per_page, self.count_limit = max(1, number), per_page, count_limit
         self.total = self.count(query, count_limit)
         self.pages = max(1, math.ceil(self.total / per_page)) if self.total is not None else None
         # One row more than the page shows tells whether there is a next page.
@@ -781,10 +789,1243 @@ def account():
 # 7. Admin site
 ###############################################################################
 
+# The admin is one engine driven by a spec per model, like Django's ModelAdmin: a class that
+# says which columns the list shows, what can be searched, filtered, sorted and edited. The
+# generic views further down read these specs; adding a model to the admin is adding a spec.
+
+def column(label, sort=None):
+    """Mark a ModelAdmin method as a computed changelist column (sortable by `sort`)."""
+    def mark(method):
+        method.label, method.sort = label, sort
+        return method
+    return mark
+
+
+class Choice:
+    """A custom sidebar filter: ?<name>=<value> adds `where` to the query."""
+
+    def __init__(self, name, label, options):
+        self.name, self.label, self.options = name, label, options   # [(value, label, where)]
+
+
+class Range:
+    """A from/to filter on a number or date column: ?<field>__gte=&<field>__lte=."""
+
+    def __init__(self, field_name, label):
+        self.name, self.label = field_name, label
+
+
+class Inline:
+    """Child rows edited on the parent's form: an order's items, a product's tags."""
+
+    def __init__(self, model, fk=None, fields=(), extra=2, generic=False, label=None):
+        self.model, self.fk, self.fields, self.extra, self.generic = model, fk, fields, extra, generic
+        self.label = label or model.__name__
+        self.prefix = model.__name__.lower()
+
+    def rows(self, parent):
+        if parent.get_id() is None:
+            return []
+        if self.generic:   # TaggedItem: (content_type, object_id) instead of a foreign key
+            return list(self.model.select().where(
+                (self.model.content_type == parent._meta.table_name)
+                & (self.model.object_id == parent.get_id())).order_by(self.model.id))
+        return list(self.model.select().where(getattr(self.model, self.fk) == parent)
+                    .order_by(self.model.id))
+
+    def attach(self, row, parent):
+        if self.generic:
+            row.content_type, row.object_id = parent._meta.table_name, parent.get_id()
+        else:
+            setattr(row, self.fk, parent)
+
+
+class ModelAdmin:
+    """What the admin shows of one model. Subclass it per model and pass it to register()."""
+    model = None
+    label = None                # "Product"; made from the model's name if not given
+    area = "Shop"
+    list_display = ("__str__",)
+    list_editable = ()
+    search_fields = ()          # "title" matches anywhere, "^first_name" at the start
+    list_filter = ()            # field names (foreign keys, choices, booleans), Range, Choice
+    ordering = ("-id",)
+    list_per_page = 50
+    fields = None               # the form's fields (None: every editable field)
+    readonly_fields = ()
+    picker = False              # True for big tables: foreign keys to this model get a
+                                # search-as-you-type picker instead of a select of every row
+    many_to_many = {}           # form field -> (through model, own fk, other fk, other model)
+    permissions_through = None  # (through model, own fk): a multi-select of "<model>.<action>"
+    prepopulated = {}           # {"slug": "title"}: filled from the title as you type
+    inlines = ()
+    actions = ()                # names of methods marked with @action (delete_selected is built in)
+    can_add = can_change = can_delete = True
+
+    def __init__(self):
+        self.name = self.model.__name__.lower()
+        self.label = self.label or re.sub(r"(?<!^)(?=[A-Z])", " ", self.model.__name__)
+        self.plural = self.label + ("es" if self.label.endswith(("s", "x")) else "s")
+        self._form_class = None
+
+    def __str__(self):
+        return self.plural
+
+    def queryset(self):
+        """The changelist's query: joins for the foreign keys it shows, never a query per row."""
+        query = self.model.select(self.model)
+        for name in self.list_display:
+            field = self.model._meta.fields.get(name)
+            if isinstance(field, models.ForeignKeyField):
+                query = (query.switch(self.model)
+                         .join(field.rel_model, JOIN.LEFT_OUTER, on=(field == field.rel_field))
+                         .select_extend(*field.rel_model._meta.sorted_fields))
+        return query
+
+    def columns(self):
+        """[(name, label, sort key or None)] for the changelist header."""
+        result = []
+        for name in self.list_display:
+            method = getattr(self, name, None)
+            field = self.model._meta.fields.get(name)
+            if name == "__str__":
+                result.append((name, self.label, None))
+            elif field is not None:
+                result.append((name, field.verbose_name or name.replace("_", " ").capitalize(),
+                               name))
+            else:
+                result.append((name, method.label, name if method.sort is not None else None))
+        return result
+
+    def sort_expression(self, key):
+        name = key.lstrip("-")
+        if name in self.model._meta.fields and name in self.list_display:
+            expression = getattr(self.model, name)
+        elif name in self.list_display and getattr(getattr(self, name, None), "sort", None) is not None:
+            expression = getattr(self, name).sort
+        else:
+            return None
+        return expression.desc() if key.startswith("-") else expression
+
+    def display(self, row, name):
+        """A cell: (text, link or None)."""
+        if name == "__str__":
+            return str(row), None
+        if name in self.model._meta.fields:
+            field = self.model._meta.fields[name]
+            value = getattr(row, name)
+            if isinstance(field, models.ForeignKeyField):
+                spec = REGISTRY.get(field.rel_model.__name__.lower())
+                link = url("admin_change", model=spec.name, ident=value.get_id()) \
+                    if value is not None and spec else None
+                return ("" if value is None else str(value)), link
+            if field.choices:
+                return dict(field.choices).get(value, value), None
+            if isinstance(value, bool):
+                return ("Yes" if value else "No"), None
+            if isinstance(value, datetime.datetime):
+                return value.strftime("%Y-%m-%d %H:%M"), None
+            return ("" if value is None else str(value)), None
+        return getattr(self, name)(row)
+
+    def search(self, query, q):
+        terms = []
+        for spec in self.search_fields:
+            field = getattr(self.model, spec.lstrip("^="))
+            if spec.startswith("="):
+                if q.isdigit():
+                    terms.append(field == int(q))
+            else:
+                terms.append(field ** (q + "%" if spec.startswith("^") else f"%{q}%"))
+        return query.where(functools.reduce(operator.or_, terms)) if terms else query
+
+    def filters(self):
+        """The sidebar: [(param, label, [(value, label)], kind)] from list_filter."""
+        result = []
+        for entry in self.list_filter:
+            if isinstance(entry, Choice):
+                result.append((entry.name, entry.label,
+                               [(v, label) for v, label, _ in entry.options], "choice"))
+            elif isinstance(entry, Range):
+                field = self.model._meta.fields[entry.name]
+                kind = "date" if isinstance(field, (models.DateTimeField, models.DateField)) \
+                    else "number"
+                result.append((entry.name, entry.label, [], kind))
+            else:
+                field = self.model._meta.fields[entry]
+                label = field.verbose_name or entry.replace("_", " ").capitalize()
+                if isinstance(field, models.ForeignKeyField):
+                    rel = field.rel_model
+                    if getattr(REGISTRY.get(rel.__name__.lower()), "picker", False):
+                        continue    # too many to list: reached by links such as "3 orders"
+                    options = [(str(r.get_id()), str(r)) for r in rel.select().limit(50)]
+                elif field.choices:
+                    options = [(str(v), str(text)) for v, text in field.choices]
+                else:
+                    options = [("1", "Yes"), ("0", "No")]
+                result.append((entry, label, options, "choice"))
+        return result
+
+    def apply_filters(self, query, params):
+        """Add the filters named in the query string; unknown names and bad values are ignored."""
+        for entry in self.list_filter:
+            if isinstance(entry, Choice):
+                for value, _, where in entry.options:
+                    if params.get(entry.name) == value:
+                        query = query.where(where)
+            elif isinstance(entry, Range):
+                field = getattr(self.model, entry.name)
+                for suffix, compare in (("__gte", operator.ge), ("__lte", operator.le)):
+                    value = parse_filter_value(self.model._meta.fields[entry.name],
+                                               params.get(entry.name + suffix, ""), suffix)
+                    if value is not None:
+                        query = query.where(compare(field, value))
+            elif params.get(entry, "") != "":
+                field = self.model._meta.fields[entry]
+                value = params.get(entry)
+                if isinstance(field, models.BooleanField):
+                    query = query.where(field == (value == "1"))
+                elif isinstance(field, models.ForeignKeyField):
+                    if value.isdigit():
+                        query = query.where(field == int(value))
+                else:
+                    query = query.where(field == value)
+        return query
+
+    def form_class(self):
+        """A WTForms class made from the model by wtf-peewee, with the spec's pickers."""
+        if self._form_class is None:
+            fields = self.fields or [f.name for f in self.model._meta.sorted_fields
+                                     if f is not self.model._meta.primary_key]
+            fields = [f for f in fields if f not in self.readonly_fields
+                      and f not in self.many_to_many]
+            form = model_form(self.model, only=fields, converter=form_converter(self.model))
+            for name, (through, own, other, other_model) in self.many_to_many.items():
+                setattr(form, name, SelectMultipleField(
+                    name.replace("_", " ").capitalize(), coerce=int, validate_choice=False))
+            if self.permissions_through:
+                form.permissions = SelectMultipleField(
+                    "Permissions", choices=[(c, c) for c in all_permissions()])
+            self._form_class = form
+        return self._form_class
+
+    def make_form(self, obj, data=None):
+        # A new row has no related rows yet: reading its foreign keys would raise.
+        form = self.form_class()(data, obj=obj if obj.get_id() is not None else None)
+        for name, (through, own, other, other_model) in self.many_to_many.items():
+            field = getattr(form, name)
+            field.choices = [(r.get_id(), str(r)) for r in other_model.select()]
+            if data is None and obj.get_id() is not None:
+                field.data = [getattr(r, other.name + "_id") for r in
+                              through.select().where(own == obj)]
+        if self.permissions_through and data is None and obj.get_id() is not None:
+            through, own = self.permissions_through
+            form.permissions.data = [r.codename for r in through.select().where(own == obj)]
+        return form
+
+    def save_many_to_many(self, form, obj):
+        for name, (through, own, other, other_model) in self.many_to_many.items():
+            chosen = {c for c in (getattr(form, name).data or [])
+                      if other_model.get_or_none(other_model._meta.primary_key == c)}
+            through.delete().where(own == obj).execute()
+            if chosen:
+                through.insert_many([{own.name: obj.get_id(), other.name: c}
+                                     for c in sorted(chosen)]).execute()
+        if self.permissions_through:
+            through, own = self.permissions_through
+            through.delete().where(own == obj).execute()
+            if form.permissions.data:
+                through.insert_many([{own.name: obj.get_id(), "codename": c}
+                                     for c in sorted(set(form.permissions.data))]).execute()
+
+
+class AdminConverter(ModelConverter):
+    """wtf-peewee's converter, with "required" judged on what was typed (InputRequired):
+    "abc" in a price field then says "Not a valid decimal value", not "This field is required"."""
+
+    def convert(self, model, field, field_args):
+        info = super().convert(model, field, field_args)
+        if info.field is not None:
+            info.field.kwargs["validators"] = [
+                validators.InputRequired() if isinstance(v, ValueRequired) else v
+                for v in info.field.kwargs.get("validators") or []]
+        return info
+
+
+def form_converter(model):
+    """The admin's converter for `model`: a picker for every foreign key to a big table."""
+    overrides = {}
+    for field in model._meta.sorted_fields:
+        spec = REGISTRY.get(getattr(field, "rel_model", type).__name__.lower())
+        if isinstance(field, models.ForeignKeyField) and spec is not None and spec.picker:
+            overrides[field.name] = functools.partial(PickerField, field)
+    return AdminConverter(overrides=overrides)
+
+
+def populate(form, obj):
+    """Copy the form's model fields onto `obj` (not its many-to-many or permission pickers)."""
+    for name, field in form._fields.items():
+        if name in obj._meta.fields:
+            field.populate_obj(obj, name)
+
+
+def changed_fields(form, obj):
+    """The names of the model fields whose submitted value differs from the row's."""
+    fields = obj._meta.fields
+    return [name for name in form._fields if name in fields
+            and fields[name].db_value(form[name].data) != obj.__data__.get(name)]
+
+
+def check_rules(form, obj):
+    """Run the model's own rules (models.py) on what the form would save; errors go on fields."""
+    trial = type(obj)(**obj.__data__)
+    populate(form, trial)
+    problems = trial.clean()
+    for name, message in problems.items():
+        (form[name].errors if name in form else form.form_errors).append(message)
+    return not problems
+
+
+def parse_filter_value(field, raw, suffix):
+    """A Range filter's bound from the URL, or None if it is empty or malformed."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        if isinstance(field, (models.DateTimeField, models.DateField)):
+            day = datetime.date.fromisoformat(raw)
+            moment = datetime.datetime.combine(day, datetime.time.min)
+            return moment + datetime.timedelta(days=1) if suffix == "__lte" else moment
+        return Decimal(raw) if Decimal(raw).is_finite() else None
+    except (ValueError, ArithmeticError):
+        return None
+
+
+class PickerField(wtforms.Field):
+    """A foreign key typed as an id, with a search-as-you-type box (static/js/admin.js)."""
+
+    def __init__(self, model_field, label=None, validators=None, allow_blank=None, **kwargs):
+        # An empty box is always allowed to be typed; whether it may stay empty is the
+        # model's say (null=True), checked in pre_validate.
+        kwargs.pop("filters", None)
+        super().__init__(label, validators, **kwargs)
+        self.rel_model, self.allow_blank = model_field.rel_model, model_field.null
+
+    def _value(self):
+        return "" if self.data is None else str(self.data.get_id())
+
+    def process_formdata(self, valuelist):
+        raw = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if raw:
+            pk = self.rel_model._meta.primary_key
+            try:
+                self.data = self.rel_model.get_or_none(pk == pk.db_value(raw))
+            except (ValueError, TypeError):
+                self.data = None
+            if self.data is None:
+                raise ValueError(f"There is no {self.rel_model.__name__.lower()} with id {raw}.")
+
+    def pre_validate(self, form):
+        if self.data is None and not self.allow_blank and not self.process_errors:
+            raise wtforms.validators.StopValidation("This field is required.")
+
+    def __call__(self, **attrs):
+        spec = REGISTRY.get(self.rel_model.__name__.lower())
+        source = url("admin_autocomplete", model=spec.name) if spec else ""
+        label = str(self.data) if self.data is not None else ""
+        attrs = {k: v for k, v in attrs.items() if v is not None}
+        return (
+            f'<span class="picker" data-autocomplete="{html_escape(source)}">'
+            f'<input type="text" inputmode="numeric" id="{self.id}" name="{self.name}" '
+            f'value="{html_escape(self._value())}" class="picker-id" '
+            + " ".join(f'{k.replace("_", "-")}="{html_escape(str(v))}"' for k, v in attrs.items())
+            + f'><span class="picker-label">{html_escape(label)}</span></span>')
+
+
+def html_escape(text):
+    return bottle.html_escape(text)
+
+
+REGISTRY = {}   # "product" -> ProductAdmin()
+
+
+def all_permissions():
+    """Every "<model>.<action>" the admin checks, for the permission pickers."""
+    return [f"{name}.{verb}" for name in REGISTRY for verb in models.PERMISSION_ACTIONS]
+
+
+def register(spec_class):
+    """Add a model to the admin (used as a class decorator)."""
+    spec = spec_class()
+    REGISTRY[spec.name] = spec
+    return spec_class
+
+
+def action(label, confirm=True):
+    """Mark a ModelAdmin method as an action on the selected rows; it returns rows changed."""
+    def mark(method):
+        method.label, method.confirm = label, confirm
+        return method
+    return mark
+
+
+# --- The specs of the shop -------------------------------------------------------------------
+
+@register
+class ProductAdmin(ModelAdmin):
+    model = Product
+    list_display = ("title", "unit_price", "inventory", "inventory_status", "collection",
+                    "last_update")
+    list_editable = ("unit_price",)
+    search_fields = ("title", "=id")
+    list_filter = ("collection", Choice("stock", "Stock", [
+        ("low", "Low (under 10)", Product.inventory < Product.LOW_STOCK),
+        ("out", "Out of stock", Product.inventory == 0)]),
+        Range("unit_price", "Price"), Range("last_update", "Last update"))
+    ordering = ("title",)
+    picker = True
+    fields = ("title", "slug", "description", "unit_price", "inventory", "collection")
+    readonly_fields = ("last_update",)
+    many_to_many = {"promotions": (models.ProductPromotion, models.ProductPromotion.product,
+                                   models.ProductPromotion.promotion, Promotion)}
+    prepopulated = {"slug": "title"}
+    inlines = (Inline(models.TaggedItem, fields=("tag",), generic=True, label="Tags"),)
+    actions = ("clear_inventory",)
+
+    @column("Inventory status", sort=Product.inventory)
+    def inventory_status(self, row):
+        return row.inventory_status, None
+
+    @action("Clear inventory of the selected products")
+    def clear_inventory(self, query):
+        return Product.update(inventory=0, last_update=models.utcnow()).where(
+            Product.id.in_(query.select(Product.id))).execute()
+
+
+@register
+class CollectionAdmin(ModelAdmin):
+    model = Collection
+    list_display = ("title", "product_count", "featured_product")
+    search_fields = ("title",)
+    ordering = ("title",)
+
+    def queryset(self):
+        # Counts come from one grouped subquery joined in: the page runs one query, not one
+        # per collection.
+        featured = Product.alias("featured")
+        counts = (Product.select(Product.collection, fn.COUNT(Product.id).alias("n"))
+                  .group_by(Product.collection).alias("counts"))
+        return (Collection.select(Collection, featured, fn.COALESCE(counts.c.n, 0).alias("products_n"))
+                .join(featured, JOIN.LEFT_OUTER, on=(Collection.featured_product == featured.id))
+                .switch(Collection)
+                .join(counts, JOIN.LEFT_OUTER, on=(counts.c.collection_id == Collection.id)))
+
+    @column("Products", sort=SQL("products_n"))
+    def product_count(self, row):
+        return f"{row.products_n:,}", url("admin_changelist", model="product", collection=row.id)
+
+
+@register
+class PromotionAdmin(ModelAdmin):
+    model = Promotion
+    list_display = ("description", "discount")
+    search_fields = ("description",)
+    ordering = ("description",)
+
+
+@register
+class CustomerAdmin(ModelAdmin):
+    model = Customer
+    area = "Customers"
+    list_display = ("first_name", "last_name", "email", "membership", "order_count")
+    list_editable = ("membership",)
+    search_fields = ("^first_name", "^last_name", "email")
+    list_filter = ("membership",)
+    ordering = ("last_name", "first_name")
+    picker = True
+    inlines = (Inline(models.Address, fk="customer", fields=("street", "city", "zip"),
+                      extra=1, label="Addresses"),)
+
+    def queryset(self):
+        orders = (Order.select(Order.customer, fn.COUNT(Order.id).alias("n"))
+                  .group_by(Order.customer).alias("orders_n"))
+        return (Customer.select(Customer, fn.COALESCE(orders.c.n, 0).alias("order_total"))
+                .join(orders, JOIN.LEFT_OUTER, on=(orders.c.customer_id == Customer.id)))
+
+    @column("Orders", sort=SQL("order_total"))
+    def order_count(self, row):
+        return f"{row.order_total:,}", url("admin_changelist", model="order", customer=row.id)
+
+
+@register
+class AddressAdmin(ModelAdmin):
+    model = models.Address
+    area = "Customers"
+    list_display = ("street", "city", "zip", "customer")
+    search_fields = ("street", "city", "zip")
+
+
+@register
+class OrderAdmin(ModelAdmin):
+    model = Order
+    area = "Orders"
+    list_display = ("id", "placed_at", "customer", "payment_status", "total")
+    search_fields = ("=id",)
+    list_filter = ("payment_status", Range("placed_at", "Placed"), "customer")
+    ordering = ("-placed_at",)
+    picker = True
+    inlines = (Inline(OrderItem, fk="order", fields=("product", "quantity", "unit_price"),
+                      label="Items"),)
+    actions = ("mark_complete",)
+
+    def queryset(self):
+        totals = (OrderItem.select(OrderItem.order, models.money_sum(
+            OrderItem.unit_price * OrderItem.quantity).alias("amount"))
+            .group_by(OrderItem.order).alias("totals"))
+        return (Order.select(Order, Customer, fn.COALESCE(totals.c.amount, 0).alias("amount"))
+                .join(Customer, on=(Order.customer == Customer.id)).switch(Order)
+                .join(totals, JOIN.LEFT_OUTER, on=(totals.c.order_id == Order.id)))
+
+    @column("Total", sort=SQL("amount"))
+    def total(self, row):
+        return f"${models.to_money(row.amount)}", None
+
+    @action("Mark the selected orders complete")
+    def mark_complete(self, query):
+        return Order.update(payment_status="C").where(
+            Order.id.in_(query.select(Order.id)) & (Order.payment_status != "C")).execute()
+
+
+@register
+class OrderItemAdmin(ModelAdmin):
+    model = OrderItem
+    area = "Orders"
+    list_display = ("order", "product", "quantity", "unit_price")
+    search_fields = ("=order",)
+
+
+@register
+class CartAdmin(ModelAdmin):
+    model = models.Cart
+    area = "Orders"
+    list_display = ("id", "created_at")
+    ordering = ("-created_at",)
+    picker = True
+    list_filter = (Range("created_at", "Created"),)
+    inlines = (Inline(models.CartItem, fk="cart", fields=("product", "quantity"), label="Items"),)
+
+
+@register
+class CartItemAdmin(ModelAdmin):
+    model = models.CartItem
+    area = "Orders"
+    list_display = ("cart", "product", "quantity")
+
+
+@register
+class TagAdmin(ModelAdmin):
+    model = models.Tag
+    list_display = ("label",)
+    search_fields = ("label",)
+    ordering = ("label",)
+
+
+@register
+class TaggedItemAdmin(ModelAdmin):
+    model = models.TaggedItem
+    list_display = ("tag", "content_type", "object_id")
+    list_filter = ("tag",)
+    fields = ("tag", "content_type", "object_id")
+
+
+@register
+class LikedItemAdmin(ModelAdmin):
+    model = models.LikedItem
+    area = "Accounts"
+    list_display = ("user", "content_type", "object_id")
+
+
+@register
+class UserAdmin(ModelAdmin):
+    model = User
+    area = "Accounts"
+    list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active")
+    picker = True
+    search_fields = ("^username", "email", "^first_name", "^last_name")
+    list_filter = ("is_staff", "is_superuser", "is_active")
+    ordering = ("username",)
+    fields = ("username", "email", "first_name", "last_name", "is_active", "is_staff",
+              "is_superuser")
+    readonly_fields = ("date_joined", "last_login")
+    many_to_many = {"groups": (models.UserGroup, models.UserGroup.user, models.UserGroup.group,
+                               models.Group)}
+    permissions_through = (models.UserPermission, models.UserPermission.user)
+
+
+@register
+class GroupAdmin(ModelAdmin):
+    model = models.Group
+    area = "Accounts"
+    list_display = ("name",)
+    search_fields = ("name",)
+    ordering = ("name",)
+    permissions_through = (models.GroupPermission, models.GroupPermission.group)
+
+
+@register
+class AdminLogEntryAdmin(ModelAdmin):
+    model = models.AdminLogEntry
+    area = "Accounts"
+    list_display = ("action_time", "user", "model", "object_repr", "change_message")
+    list_filter = (Range("action_time", "When"),)
+    search_fields = ("object_repr", "change_message")
+    ordering = ("-action_time",)
+    can_add = can_change = can_delete = False
+
+
+# --- The generic views -----------------------------------------------------------------------
+
+ADMIN_COUNT_LIMIT = 10_000
+_totals = {}    # model name -> (expires, count): COUNT(*) of a million rows is not free
+
+
+def model_total(spec):
+    """The number of rows of a model, cached for a minute (cleared by admin writes)."""
+    expires, total = _totals.get(spec.name, (0, 0))
+    if expires < time.monotonic():
+        total = spec.model.select().count()
+        _totals[spec.name] = (time.monotonic() + 60, total)
+    return total
+
+
+def admin_spec(model, verb):
+    """The spec for /admin/<model>/, after checking the user may <verb> it."""
+    spec = REGISTRY.get(model)
+    if spec is None:
+        abort(404, f"The admin has no model called {model!r}.")
+    require_perm(f"{spec.name}.{verb}")
+    return spec
+
+
+def log_action(obj, action_flag, message=""):
+    models.AdminLogEntry.create(user=current_user(), model=obj.__class__.__name__.lower(),
+                                object_id=str(obj.get_id()), object_repr=str(obj)[:255],
+                                action=action_flag, change_message=message)
+    _totals.clear()
+
+
+def changelist_query(spec, params):
+    """The rows a changelist shows for these query parameters: search, filters, sort."""
+    query = spec.queryset()
+    q = params.get("q", "").strip()[:100]
+    if q:
+        query = spec.search(query, q)
+    query = spec.apply_filters(query, params)
+    chosen = spec.sort_expression(params.get("sort", ""))
+    if chosen is not None:
+        order = [chosen]
+    else:
+        order = [getattr(spec.model, n.lstrip("-")).desc() if n.startswith("-")
+                 else getattr(spec.model, n.lstrip("-")) for n in spec.ordering]
+    return query.order_by(*order, spec.model._meta.primary_key)
+
+
+def back_to_list(spec, query_string=""):
+    """The changelist URL with the filters the user had (a query string, never another site)."""
+    query_string = (query_string or "").lstrip("?")
+    base = url("admin_changelist", model=spec.name)
+    return base + ("?" + urllib.parse.urlencode(urllib.parse.parse_qsl(query_string))
+                   if query_string else "")
+
+
+@admin.get("/", name="admin_index")
+@staff_required
+def admin_index():
+    """The dashboard: models by area with counts, recent actions, sales of the last 30 days."""
+    user = current_user()
+    areas = {}
+    for spec in REGISTRY.values():
+        if user.has_perm(f"{spec.name}.view"):
+            areas.setdefault(spec.area, []).append((spec, model_total(spec)))
+    recent = list(models.AdminLogEntry.select(models.AdminLogEntry, User)
+                  .join(User, JOIN.LEFT_OUTER).order_by(models.AdminLogEntry.action_time.desc())
+                  .limit(10))
+    days = models.daily_sales(30)
+    return render("admin/index", areas=areas, recent=recent, days=days,
+                  chart=sales_chart(days), title="Administration", body_class="admin")
+
+
+def sales_chart(days, width=720, height=180):
+    """An SVG bar chart of revenue per day, with the order count in each bar's tooltip."""
+    top = max((d["revenue"] for d in days), default=0) or 1
+    bar = width / max(1, len(days))
+    bars = []
+    for i, d in enumerate(days):
+        h = float(d["revenue"]) / float(top) * (height - 20)
+        bars.append(f'<rect x="{i * bar + 1:.1f}" y="{height - h:.1f}" width="{bar - 2:.1f}" '
+                    f'height="{h:.1f}" class="bar"><title>{html_escape(d["day"])}: '
+                    f'{d["orders"]} orders, ${d["revenue"]}</title></rect>')
+    return (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="Revenue per day for the last {len(days)} days">'
+            + "".join(bars) + "</svg>")
+
+
+@admin.route("/<model>/", ["GET", "POST"], name="admin_changelist")
+@staff_required
+def changelist(model):
+    """The rows of a model: columns, sort, search, filters, pages, in-place edits."""
+    spec = admin_spec(model, "view")
+    params = request.query.decode()
+    errors = {}
+    if request.method == "POST":
+        require_perm(f"{spec.name}.change")
+        errors = save_list_edits(spec)
+        if not errors:
+            redirect(back_to_list(spec, request.query_string))
+    page = Page(changelist_query(spec, params), int_param("page", 1, minimum=1),
+                spec.list_per_page, count_limit=ADMIN_COUNT_LIMIT)
+    edit_forms = {row.get_id(): list_edit_form(spec, row) for row in page.items} \
+        if spec.list_editable and current_user().has_perm(f"{spec.name}.change") else {}
+    for ident, form in edit_forms.items():
+        if ident in errors:
+            edit_forms[ident] = errors[ident]
+    return render("admin/changelist", status=400 if errors else 200, spec=spec, page=page,
+                  params=params, q=params.get("q", ""), sort=params.get("sort", ""),
+                  total=model_total(spec), edit_forms=edit_forms, title=spec.plural,
+                  filters=spec.filters(), body_class="admin")
+
+
+def list_edit_form(spec, row, data=None):
+    form_class = model_form(spec.model, only=spec.list_editable, converter=form_converter(spec.model))
+    return form_class(data, obj=row, prefix=f"row-{row.get_id()}-")
+
+
+def save_list_edits(spec):
+    """Save the changelist's editable columns, all or nothing; return {id: form} with errors."""
+    data, errors, saved = form_data(), {}, []
+    ids = data.getall("_row")
+    rows = list(spec.model.select().where(spec.model._meta.primary_key.in_(
+        [i for i in ids if i.isdigit()][:spec.list_per_page])))
+    for row in rows:
+        form = list_edit_form(spec, row, data)
+        if form.validate() and check_rules(form, row):
+            changed = changed_fields(form, row)
+            populate(form, row)
+            saved.append((row, changed))
+            continue
+        errors[row.get_id()] = form
+    if not errors:
+        with models.write_transaction():
+            for row, changed in saved:
+                if changed:
+                    row.save()
+                    log_action(row, models.CHANGE, "Changed " + ", ".join(changed) + ".")
+        changed_rows = sum(1 for _, changed in saved if changed)
+        flash(f"Saved {changed_rows} {spec.label.lower() if changed_rows == 1 else spec.plural.lower()}.")
+    return errors
+
+
+@admin.post("/<model>/actions", name="admin_action")
+@staff_required
+def run_action(model):
+    """Run an action on the selected rows, after a confirmation page."""
+    data = form_data()
+    name = data.get("action", "")
+    spec = admin_spec(model, "delete" if name == "delete_selected" else "change")
+    back = back_to_list(spec, data.get("_back", ""))
+    if name != "delete_selected" and name not in spec.actions:
+        abort(400, f"There is no action {name!r} for {spec.plural.lower()}.")
+    pk = spec.model._meta.primary_key
+    ids = [i for i in data.getall("_selected") if i][:1000]
+    objects = list(spec.model.select().where(pk.in_(ids))) if ids else []
+    if not objects:
+        flash("Select at least one row first.", "error")
+        redirect(back)
+    label = "Delete the selected rows" if name == "delete_selected" else getattr(spec, name).label
+    plan = models.deletion_plan(objects) if name == "delete_selected" else None
+    if not data.get("confirm") or (plan and plan["protected"]):
+        return render("admin/confirm", spec=spec, objects=objects, action=name, label=label,
+                      plan=plan, back=data.get("_back", ""), title=label, body_class="admin",
+                      status=409 if plan and plan["protected"] and data.get("confirm") else 200)
+    with models.write_transaction():
+        if name == "delete_selected":
+            for obj in objects:
+                log_action(obj, models.DELETION, "Deleted.")
+                models.delete_with_dependents(obj)
+            changed = len(objects)
+        else:
+            changed = getattr(spec, name)(spec.model.select().where(pk.in_(ids)))
+            for obj in objects:
+                log_action(obj, models.CHANGE, f"Action: {label}.")
+    flash(f"{label}: {changed} row{'' if changed == 1 else 's'} changed.")
+    redirect(back)
+
+
+@admin.route("/<model>/add", ["GET", "POST"], name="admin_add")
+@admin.route("/<model>/<ident>/", ["GET", "POST"], name="admin_change")
+@staff_required
+def change_form(model, ident=None):
+    """Add or change one row, with its many-to-many choices and inline child rows."""
+    adding = ident is None
+    spec = admin_spec(model, "add" if adding else ("change" if request.method == "POST" else "view"))
+    if (adding and not spec.can_add) or (not adding and request.method == "POST" and not spec.can_change):
+        abort(403, f"{spec.plural} cannot be edited here.")
+    obj = spec.model() if adding else get_or_404(spec.model.select(), ident)
+    data = form_data() if request.method == "POST" else None
+    form = spec.make_form(obj, data)
+    inlines = [(inline, inline_forms(inline, obj, data)) for inline in spec.inlines]
+    back = (data or request.query).get("_back", "")
+    if data is not None and validate_all(form, obj, inlines):
+        changed = changed_fields(form, obj)
+        populate(form, obj)
+        try:
+            with models.write_transaction():
+                obj.save(force_insert=adding)
+                spec.save_many_to_many(form, obj)
+                changed += save_inlines(inlines, obj)
+                log_action(obj, models.ADDITION if adding else models.CHANGE,
+                           "Added." if adding else ("Changed " + ", ".join(changed) + "."
+                                                    if changed else "No fields changed."))
+        except models.ValidationError as error:
+            for name, message in error.errors.items():
+                (form[name].errors if name in form else form.form_errors).append(message)
+        except models.IntegrityError as error:
+            form.form_errors.append(f"The database refused this change: {error}.")
+        else:
+            flash(f"{spec.label} “{obj}” was {'added' if adding else 'saved'}.")
+            if "_addanother" in data:
+                redirect(url("admin_add", model=spec.name, _back=back))
+            if "_continue" in data:
+                redirect(url("admin_change", model=spec.name, ident=obj.get_id(), _back=back))
+            redirect(back_to_list(spec, back))
+    return render("admin/form", status=400 if data is not None else 200, spec=spec, obj=obj,
+                  form=form, inlines=inlines, adding=adding, back=back, body_class="admin",
+                  title=f"Add {spec.label.lower()}" if adding else str(obj))
+
+
+def inline_forms(inline, parent, data):
+    """One prefixed form per child row, plus `extra` empty ones: [(row or None, form)]."""
+    # Every select of a child row may be left blank: a blank row is "no new row".
+    blank = {f.name: {"allow_blank": True} for f in inline.model._meta.sorted_fields
+             if isinstance(f, models.ForeignKeyField) and f.name in inline.fields}
+    form_class = model_form(inline.model, only=inline.fields, field_args=blank,
+                            converter=form_converter(inline.model))
+    rows = inline.rows(parent)
+    return [(row, form_class(data, obj=row, prefix=f"{inline.prefix}-{i}-"))
+            for i, row in enumerate(rows + [None] * inline.extra)]
+
+
+def _inline_is_blank(row, form):
+    """A new child row the user left empty (a blank select submits "__None")."""
+    return row is None and not any(
+        (field.raw_data or [""])[0].strip() not in ("", "__None") for field in form)
+
+
+def validate_all(form, obj, inlines):
+    """Validate the form and its child rows: WTForms first, then the model's rules."""
+    valid = form.validate() and check_rules(form, obj)
+    for inline, forms in inlines:
+        for row, child in forms:
+            if not _inline_is_blank(row, child) and not (row and _deleting(child)):
+                valid = child.validate() and check_rules(child, row or inline.model()) and valid
+    return valid
+
+
+def _deleting(child):
+    return bool(request.forms.get(child._prefix + "DELETE"))
+
+
+def save_inlines(inlines, parent):
+    """Save, add or delete the inline rows; return what changed, for the history."""
+    changed = []
+    for inline, forms in inlines:
+        for row, child in forms:
+            if row is not None and _deleting(child):
+                row.delete_instance()
+                changed.append(f"deleted {inline.label.lower()} {row.get_id()}")
+            elif not _inline_is_blank(row, child):
+                target = row or inline.model()
+                populate(child, target)
+                inline.attach(target, parent)
+                target.save()
+                if row is None:
+                    changed.append(f"added {inline.label.lower()} {target.get_id()}")
+    return changed
+
+
+@admin.route("/<model>/<ident>/delete", ["GET", "POST"], name="admin_delete")
+@staff_required
+def delete_view(model, ident):
+    """Confirm, then delete one row with its dependents, unless a protected relation forbids."""
+    spec = admin_spec(model, "delete")
+    if not spec.can_delete:
+        abort(403, f"{spec.plural} cannot be deleted here.")
+    obj = get_or_404(spec.model.select(), ident)
+    plan = models.deletion_plan([obj])
+    if request.method == "POST" and not plan["protected"]:
+        with models.write_transaction():
+            log_action(obj, models.DELETION, "Deleted.")
+            models.delete_with_dependents(obj)
+        flash(f"{spec.label} “{obj}” was deleted.")
+        redirect(back_to_list(spec, form_data().get("_back", "")))
+    return render("admin/delete", status=409 if plan["protected"] and request.method == "POST"
+                  else 200, spec=spec, obj=obj, plan=plan, body_class="admin",
+                  back=request.query.get("_back", ""), title=f"Delete {obj}")
+
+
+@admin.get("/<model>/<ident>/history", name="admin_history")
+@staff_required
+def history(model, ident):
+    """Every admin change of one row, newest first."""
+    spec = admin_spec(model, "view")
+    obj = get_or_404(spec.model.select(), ident)
+    entries = list(models.AdminLogEntry.select(models.AdminLogEntry, User)
+                   .join(User, JOIN.LEFT_OUTER)
+                   .where((models.AdminLogEntry.model == spec.name)
+                          & (models.AdminLogEntry.object_id == str(obj.get_id())))
+                   .order_by(models.AdminLogEntry.action_time.desc()))
+    return render("admin/history", spec=spec, obj=obj, entries=entries, body_class="admin",
+                  title=f"History of {obj}")
+
+
+@admin.get("/<model>/export.csv", name="admin_export")
+@staff_required
+def export_csv(model):
+    """The current changelist (same search, filters and sort) as CSV, streamed in chunks."""
+    spec = admin_spec(model, "view")
+    query = changelist_query(spec, request.query.decode())
+    columns = spec.columns()
+
+    def cell(text):
+        # A leading = + - @ would make a spreadsheet run the cell as a formula.
+        return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+    def chunks():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["id"] + [label for _, label, _ in columns])
+        for row in query.iterator():
+            writer.writerow([row.get_id()] + [cell(str(spec.display(row, name)[0]))
+                                              for name, _, _ in columns])
+            if buffer.tell() > 16_384:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    response.content_type = "text/csv; charset=utf-8"
+    response.set_header("Content-Disposition", f'attachment; filename="{spec.name}s.csv"')
+    return chunks()
+
+
+@admin.get("/<model>/autocomplete", name="admin_autocomplete")
+@staff_required
+def autocomplete(model):
+    """JSON for the foreign-key pickers: [{"id": ..., "text": ...}], 20 at most."""
+    spec = admin_spec(model, "view")
+    q = request.query.getunicode("q", "").strip()[:100]
+    query = spec.search(spec.model.select(), q) if q else spec.model.select()
+    response.content_type = "application/json"
+    return json.dumps({"results": [{"id": str(r.get_id()), "text": str(r)}
+                                   for r in query.order_by(spec.model._meta.primary_key).limit(20)]})
+
+
+class SetPasswordForm(Form):
+    password = PasswordField("New password", [validators.InputRequired()])
+    confirm = PasswordField("New password again", [validators.InputRequired(),
+                                                   validators.EqualTo("password",
+                                                                      "The passwords differ.")])
+
+
+@admin.route("/user/<ident>/password", ["GET", "POST"], name="admin_set_password")
+@staff_required
+def set_password(ident):
+    """Set another user's password (the user admin's change permission)."""
+    spec = admin_spec("user", "change")
+    user = get_or_404(User.select(), ident)
+    form = SetPasswordForm(form_data()) if request.method == "POST" else SetPasswordForm()
+    if request.method == "POST" and form.validate():
+        problems = models.password_problems(form.password.data, user.username)
+        if problems:
+            form.password.errors.append(" ".join(problems))
+        else:
+            user.set_password(form.password.data)
+            user.save()
+            log_action(user, models.CHANGE, "Changed password.")
+            flash(f"The password of {user.username} was changed.")
+            redirect(url("admin_change", model="user", ident=user.id))
+    return render("admin/password", status=400 if form.errors else 200, spec=spec, obj=user,
+                  form=form, body_class="admin", title=f"Set the password of {user.username}")
+
 
 ###############################################################################
 # 8. JSON API
 ###############################################################################
+
+# The shop for programs: the same functions of models.py as the pages, answered as JSON.
+# Money travels as a string ("12.50"), never a float; times are ISO 8601 in UTC. Every error
+# is JSON too: {"error", "message", "errors": {field: message}, "status"}.
+# CSRF (part 3): a call that carries no cookie speaks for no browser and needs no token; a call
+# that sends the session cookie, to act as the logged-in user, sends the X-CSRF-Token header.
+
+def money(value):
+    """A Decimal as the API writes money: a string with two decimals, "12.50"."""
+    return str(models.to_money(value))
+
+
+def timestamp(value):
+    """A naive UTC datetime from the database as ISO 8601 with its zone."""
+    return value.replace(tzinfo=datetime.timezone.utc).isoformat() if value else None
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        return timestamp(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_response(data, status=200):
+    """Answer `data` (a dict or a list) as JSON. Bottle would turn a dict into JSON by itself,
+    but not a list, nor a Decimal."""
+    response.status = status
+    response.content_type = "application/json"
+    return json.dumps(data, default=_json_default)
+
+
+def api_error(status, message, errors=None):
+    """Stop the handler and answer a JSON error. An HTTPResponse, unlike abort()'s HTTPError,
+    skips the error pages of part 11, so it can carry the `errors` of each field."""
+    body = {"error": ERROR_TITLES.get(status) or bottle.HTTP_CODES.get(status, "Error"),
+            "message": message, "errors": errors or {}, "status": status}
+    raise bottle.HTTPResponse(json.dumps(body), status, {"Content-Type": "application/json"})
+
+
+def invalid(errors):
+    api_error(400, "Some fields are not valid: see errors.", errors)
+
+
+def json_body():
+    """The request body as a JSON object (a dict), or a 413 or 400 JSON error."""
+    if request.content_length > request.MEMFILE_MAX:
+        api_error(413, "The body is larger than 100 KiB.")
+    raw = request.body.read(request.MEMFILE_MAX + 1)
+    if len(raw) > request.MEMFILE_MAX:     # a chunked body announces no length
+        api_error(413, "The body is larger than 100 KiB.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):   # not UTF-8, not JSON, or nested too deep
+        data = None
+    if not isinstance(data, dict):
+        api_error(400, 'The body must be a JSON object, such as {"quantity": 1}.')
+    return data
+
+
+def json_fields(data, **kinds):
+    """The values of the fields named in `kinds` (name=int or name=str), in that order.
+
+    JSON says what type a value is, so the API takes a number only as a number: "3" and true
+    are refused. Every bad field is reported at once.
+    """
+    errors = {}
+    for name, kind in kinds.items():
+        value = data.get(name)
+        if value is None:
+            errors[name] = "This field is required."
+        elif type(value) is not kind:       # type(), not isinstance(): True is an int too
+            errors[name] = "Send a whole number." if kind is int else "Send a string."
+        elif kind is int and not -2 ** 63 <= value < 2 ** 63:   # what a database column holds
+            errors[name] = "That number is out of range."
+    if errors:
+        invalid(errors)
+    return [data[name] for name in kinds]
+
+
+def page_json(page, to_json):
+    if page.out_of_range:
+        api_error(404, f"There is no page {page.number}.")
+    return json_response({"count": page.total, "page": page.number, "has_next": page.has_next,
+                          "results": [to_json(row) for row in page.items]})
+
+
+def product_json(p):
+    return {"id": p.id, "title": p.title, "slug": p.slug, "description": p.description,
+            "unit_price": money(p.unit_price), "inventory": p.inventory,
+            "collection": {"id": p.collection.id, "title": p.collection.title},
+            "last_update": timestamp(p.last_update)}
+
+
+def collection_json(c):
+    return {"id": c.id, "title": c.title, "product_count": c.product_count,
+            "featured_product_id": c.featured_product_id}
+
+
+def line_json(line, unit_price):
+    """A cart line or an order item (which keeps the price it was sold at)."""
+    return {"product_id": line.product_id, "title": line.product.title,
+            "unit_price": money(unit_price), "quantity": line.quantity,
+            "line_total": money(unit_price * line.quantity)}
+
+
+def cart_json(cart_id):
+    lines = list(models.cart_lines(cart_id))
+    return {"id": str(cart_id), "items": [line_json(l, l.product.unit_price) for l in lines],
+            "total": money(models.cart_total(lines))}
+
+
+def order_json(order):
+    return {"id": order.id, "placed_at": timestamp(order.placed_at),
+            "payment_status": order.payment_status_label.lower(),
+            "item_count": int(order.item_count), "total": money(order.total_amount)}
+
+
+def api_cart_id(cart_id):
+    """The UUID of an existing cart, or a 404 (a malformed UUID finds nothing either)."""
+    return get_or_404(models.Cart.select(), cart_id).id
+
+
+def api_customer():
+    """The logged-in user's Customer (None if they never checked out), or a 401."""
+    user = current_user()
+    if user is None:
+        api_error(401, "Log in first (POST /accounts/login): orders belong to the logged-in "
+                       "user, who is known by the session cookie.")
+    return models.customer_for(user)
+
+
+@api.get("/", name="api_index")
+def api_index():
+    """Where the API's collections of things are."""
+    return json_response({name: url("api_" + name)
+                          for name in ("products", "collections", "carts", "orders")})
+
+
+@api.get("/products", name="api_products")
+def api_products():
+    """The catalog, with the same ?q=, ?collection=, ?sort= and ?page= as /products."""
+    q = request.query.getunicode("q", "").strip()[:100]
+    sort = request.query.get("sort", "title")
+    sort = sort if sort in models.CATALOG_SORTS else "title"
+    page = Page(Product.catalog(q, int_param("collection", minimum=1), sort),
+                int_param("page", 1, minimum=1), settings.page_size,
+                count_limit=CATALOG_COUNT_LIMIT)
+    return page_json(page, product_json)
+
+
+@api.get("/products/<product_id>", name="api_product")
+def api_product(product_id):
+    return json_response(product_json(get_or_404(
+        Product.select(Product, Collection)
+        .join(Collection, on=(Product.collection == Collection.id)), product_id)))
+
+
+@api.get("/collections", name="api_collections")
+def api_collections():
+    return json_response([collection_json(c) for c in models.collections_with_counts()])
+
+
+@api.get("/collections/<collection_id>", name="api_collection")
+def api_collection(collection_id):
+    return json_response(collection_json(get_or_404(models.collections_with_counts(),
+                                                    collection_id)))
+
+
+@api.post("/carts", name="api_carts")
+def api_cart_create():
+    """A new, empty cart. Its id is the key to it: keep it."""
+    cart = models.Cart.create()
+    response.set_header("Location", url("api_cart", cart_id=cart.id))
+    return json_response(cart_json(cart.id), 201)
+
+
+@api.get("/carts/<cart_id>", name="api_cart")
+def api_cart(cart_id):
+    return json_response(cart_json(api_cart_id(cart_id)))
+
+
+@api.post("/carts/<cart_id>/items", name="api_cart_add")
+def api_cart_add(cart_id):
+    """Add {"product_id", "quantity"} (more of it if it is already in the cart)."""
+    cart_id = api_cart_id(cart_id)
+    product_id, quantity = json_fields(json_body(), product_id=int, quantity=int)
+    try:
+        models.add_to_cart(cart_id, product_id, quantity)
+    except models.ValidationError as error:
+        invalid(error.errors)
+    return json_response(cart_json(cart_id), 201)
+
+
+@api.route("/carts/<cart_id>/items/<product_id>", "PATCH", name="api_cart_update")
+def api_cart_update(cart_id, product_id):
+    """Set a line's {"quantity"}; 0 removes it."""
+    cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
+    quantity, = json_fields(json_body(), quantity=int)
+    try:
+        models.set_cart_quantity(cart_id, product.id, quantity)
+    except models.ValidationError as error:
+        if "product_id" in error.errors:
+            api_error(404, error.errors["product_id"])
+        invalid(error.errors)
+    return json_response(cart_json(cart_id))
+
+
+@api.delete("/carts/<cart_id>/items/<product_id>", name="api_cart_remove")
+def api_cart_remove(cart_id, product_id):
+    cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
+    try:
+        models.set_cart_quantity(cart_id, product.id, 0)
+    except models.ValidationError as error:
+        api_error(404, error.errors["product_id"])
+    response.status = 204
+    return ""
+
+
+@api.get("/orders", name="api_orders")
+def api_orders():
+    """The logged-in user's orders, newest first."""
+    page = Page(models.orders_of(api_customer()), int_param("page", 1, minimum=1),
+                settings.page_size)
+    return page_json(page, order_json)
+
+
+@api.get("/orders/<order_id>", name="api_order")
+def api_order(order_id, status=200):
+    """One of the user's orders with its items; someone else's is a 404."""
+    order = get_or_404(Order.with_totals().where(Order.customer == api_customer()), order_id)
+    items = (OrderItem.select(OrderItem, Product).join(Product)
+             .where(OrderItem.order == order.id).order_by(OrderItem.id))
+    return json_response(dict(order_json(order), items=[line_json(i, i.unit_price)
+                                                        for i in items]), status)
+
+
+@api.post("/orders", name="api_orders_create")
+def api_order_create():
+    """Order what the cart {"cart_id"} holds, for the logged-in user; the cart is emptied.
+
+    The order ships to the customer profile's address, which the site's checkout form saves:
+    a user who never checked out on the site has no address yet, so they are asked to.
+    """
+    customer = api_customer()
+    cart_id, = json_fields(json_body(), cart_id=str)
+    cart = models.Cart.get_or_none(models.Cart.id == cart_id)
+    if cart is None:
+        invalid({"cart_id": "There is no such cart."})
+    if customer is None:
+        invalid({"customer": "There is no delivery address yet: check out once on the site "
+                             "(/checkout), then the API can place orders."})
+    try:
+        order = models.place_order(cart.id, customer)
+    except models.OutOfStock as error:
+        api_error(409, "Some items are not in stock: nothing was ordered.",
+                  {str(product_id): message for product_id, message in error.errors.items()})
+    except models.ValidationError as error:
+        invalid({"cart_id": " ".join(error.errors.values())})
+    response.set_header("Location", url("api_order", order_id=order.id))
+    return api_order(order.id, status=201)
 
 
 ###############################################################################
@@ -1001,14 +2242,34 @@ def with_security_headers(app):
     return wsgi
 
 
+class _ClosingIterable:
+    """A response body that closes the database connection once the server is done with it
+    (after the last chunk of a streamed CSV export, for instance)."""
+
+    def __init__(self, body):
+        self.body = body
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self):
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            if not db.is_closed():
+                db.close()
+
+
 def closing_database(app):
     """Close the request's database connection, if it opened one, when the request ends."""
     def wsgi(environ, start_response):
         try:
-            return app(environ, start_response)
-        finally:
+            return _ClosingIterable(app(environ, start_response))
+        except BaseException:
             if not db.is_closed():
                 db.close()
+            raise
     return wsgi
 
 
@@ -1070,7 +2331,10 @@ def cmd_runserver(args):
         print("First start: loading the demo shop ...")
         models.seed(products=args.products)
         print(demo_admin_notice())
+    import logging
     import waitress
+    # Waitress logs every queued request under load ("Task queue depth"): noise, and slow.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     print(f"Storefront is running at http://{host if ':' not in host else f'[{host}]'}:{port}/"
           f"  (admin: /admin/, lessons: /playground/; Ctrl+C stops it)", flush=True)
     try:

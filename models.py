@@ -179,6 +179,11 @@ class User(BaseModel):
             errors["username"] = "Use 1-150 letters, digits and @ . + - _ only."
         return errors
 
+    def save(self, *args, **kwargs):
+        if not self.password:   # made in the admin without one: no password can match it
+            self.password = "!" + secrets.token_urlsafe(24)
+        return super().save(*args, **kwargs)
+
     def set_password(self, raw):
         self.password = make_password(raw)
 
@@ -327,7 +332,7 @@ class Collection(BaseModel):
 
 class Product(BaseModel):
     title = CharField(max_length=255, index=True)
-    slug = CharField(max_length=255, index=True)
+    slug = CharField(max_length=255, index=True, default="")   # made from the title if empty
     description = TextField(default="")
     unit_price = DecimalField(max_digits=10, decimal_places=2, auto_round=True, index=True)
     inventory = IntegerField(default=0, index=True)
@@ -413,7 +418,7 @@ class Customer(BaseModel):
     phone = CharField(max_length=255, default="")
     birth_date = DateField(null=True)
     membership = CharField(max_length=1, choices=MEMBERSHIPS, default="B", index=True)
-    user = ForeignKeyField(User, null=True, unique=True, backref="customers", on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, unique=True, backref="customers", on_delete="SET NULL")
 
     class Meta:
         indexes = ((("first_name", "last_name"), False), (("last_name", "first_name"), False))
@@ -482,6 +487,14 @@ class OrderItem(BaseModel):
 
     class Meta:
         constraints = [Check("quantity >= 1")]
+
+    def clean(self):
+        errors = {}
+        if self.quantity is None or int(self.quantity) < 1:
+            errors["quantity"] = "The quantity must be at least 1."
+        if self.unit_price is None or Decimal(self.unit_price) < 0:
+            errors["unit_price"] = "The price cannot be negative."
+        return errors
 
     @property
     def line_total(self):
@@ -727,6 +740,59 @@ def save_customer_profile(user, first_name, last_name, email, street, city, zip_
 
 def orders_of(customer):
     return Order.with_totals().where(Order.customer == customer).order_by(Order.placed_at.desc())
+
+
+def daily_sales(days=30):
+    """Orders and revenue per day for the last `days` days (UTC), every day present."""
+    today = utcnow().date()
+    since = today - datetime.timedelta(days=days - 1)
+    day = fn.DATE(Order.placed_at)
+    rows = (Order.select(day.alias("day"), fn.COUNT(fn.DISTINCT(Order.id)).alias("orders"),
+                         money_sum(OrderItem.unit_price * OrderItem.quantity).alias("revenue"))
+            .join(OrderItem, JOIN.LEFT_OUTER)
+            .where(Order.placed_at >= datetime.datetime.combine(since, datetime.time.min))
+            .group_by(day).dicts())
+    found = {str(r["day"])[:10]: r for r in rows}
+    result = []
+    for n in range(days):
+        key = (since + datetime.timedelta(days=n)).isoformat()
+        row = found.get(key, {})
+        result.append({"day": key, "orders": row.get("orders", 0),
+                       "revenue": row.get("revenue", Decimal("0.00"))})
+    return result
+
+
+def deletion_plan(objects):
+    """What deleting `objects` would take with it, and what forbids it.
+
+    Returns {"deleted": [(label, count)], "protected": [(label, count)]}: rows that a
+    RESTRICT foreign key protects stop the deletion; CASCADE rows go with it.
+    """
+    deleted, protected = {}, {}
+    for obj in objects:
+        for where, fk in obj.dependencies(search_nullable=True):
+            count = fk.model.select().where(where).count()
+            if not count or fk.null:
+                continue            # nullable references are set to NULL, nothing is lost
+            label = f"{fk.model.__name__} ({fk.name})"
+            target = protected if (fk.on_delete or "RESTRICT").upper() in (
+                "RESTRICT", "NO ACTION") else deleted
+            target[label] = target.get(label, 0) + count
+        tags = TaggedItem.select().where((TaggedItem.content_type == obj._meta.table_name)
+                                         & (TaggedItem.object_id == obj.get_id())).count()
+        if tags and not isinstance(obj, TaggedItem):
+            deleted["TaggedItem (tags)"] = deleted.get("TaggedItem (tags)", 0) + tags
+    return {"deleted": sorted(deleted.items()), "protected": sorted(protected.items())}
+
+
+def delete_with_dependents(obj):
+    """Delete a row, its CASCADE dependents and generic tags; nullable references become NULL."""
+    TaggedItem.delete().where((TaggedItem.content_type == obj._meta.table_name)
+                              & (TaggedItem.object_id == obj.get_id())).execute()
+    if isinstance(obj, Product):
+        Collection.update(featured_product=None).where(
+            Collection.featured_product == obj.id).execute()
+    obj.delete_instance(recursive=True, delete_nullable=False)
 
 
 ###############################################################################

@@ -23,6 +23,9 @@
         <li><a href="{{url('collections')}}">Collections</a></li>
         <li><a href="{{url('playground')}}">Playground</a></li>
         % if user:
+        % if user.is_staff:
+        <li><a href="{{url('admin_index')}}">Admin</a></li>
+        % end
         <li><a href="{{url('account')}}">{{user.username}}</a></li>
         <li>
           <form action="{{url('logout')}}" method="post" class="inline-form">
@@ -47,5 +50,8 @@
   <footer class="site-footer">
     <div class="container">Storefront — a small shop written with Bottle, Peewee and Beaker. <a href="{{url('playground')}}">Learn how it works</a>.</div>
   </footer>
+  % if get('body_class') == 'admin':
+  <script src="{{url('static', path='js/admin.js')}}" defer></script>
+  % end
 </body>
 </html>

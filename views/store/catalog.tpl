@@ -26,7 +26,7 @@
     <h1>{{title}}</h1>
     <p class="muted">
       % if page.total is None:
-      More than {{format(page.per_page and 10000, ',')}} products match.
+      More than {{format(page.count_limit, ',')}} products match.
       % else:
       {{format(page.total, ',')}} product{{'' if page.total == 1 else 's'}}.
       % end

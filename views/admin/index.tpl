@@ -1,0 +1,52 @@
+%# The admin dashboard. Expects: areas ({area: [(spec, count)]}), recent (AdminLogEntry with
+%# .user), days (orders and revenue per day), chart (SVG built from escaped numbers).
+% rebase('layout', title='Administration')
+<h1>Administration</h1>
+<div class="admin-dashboard">
+  <section class="admin-models">
+    % for area, specs in areas.items():
+    <div class="card admin-area">
+      <h2>{{area}}</h2>
+      <table class="table">
+        <tbody>
+        % for spec, count in specs:
+        <tr>
+          <th scope="row"><a href="{{url('admin_changelist', model=spec.name)}}">{{spec.plural}}</a></th>
+          <td class="num">{{format(count, ',')}}</td>
+          <td class="num">
+            % if spec.can_add and user.has_perm(spec.name + '.add'):
+            <a href="{{url('admin_add', model=spec.name)}}" aria-label="Add {{spec.label.lower()}}">+ Add</a>
+            % end
+          </td>
+        </tr>
+        % end
+        </tbody>
+      </table>
+    </div>
+    % end
+  </section>
+  <aside class="admin-side">
+    <section class="card">
+      <h2>Sales, last 30 days</h2>
+      {{!chart}}
+      <p class="muted">{{sum(d['orders'] for d in days)}} orders · ${{sum(d['revenue'] for d in days)}} revenue</p>
+    </section>
+    <section class="card">
+      <h2>Recent actions</h2>
+      % if not recent:
+      <p class="muted">Nothing yet.</p>
+      % end
+      <ul class="recent-actions">
+        % for entry in recent:
+        <li><span class="status action-{{entry.action}}">{{entry.action_name}}</span>
+          % if entry.action != 3:
+          <a href="{{url('admin_change', model=entry.model, ident=entry.object_id)}}">{{entry.object_repr}}</a>
+          % else:
+          {{entry.object_repr}}
+          % end
+          <span class="muted">{{entry.model}} · {{entry.user.username if entry.user else '—'}} · {{entry.action_time.strftime('%d %b %H:%M')}}</span></li>
+        % end
+      </ul>
+    </section>
+  </aside>
+</div>
