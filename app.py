@@ -21,6 +21,7 @@ reads input, calls a function there and renders a template from views/.
 """
 import argparse
 import base64
+import collections
 import contextlib
 import csv
 import datetime
@@ -31,20 +32,25 @@ import hmac
 import inspect
 import io
 import json
+import logging
 import math
 import operator
 import os
 import re
 import secrets
 import sys
+import textwrap
 import threading
 import time
+import traceback
 import urllib.parse
 import uuid
 from decimal import Decimal
 
 import bottle
+from beaker.cache import CacheManager
 from beaker.middleware import SessionMiddleware
+from beaker.util import parse_cache_config_options
 from bottle import HTTPError, abort, redirect, request, response, static_file
 from peewee import JOIN, SQL, OperationalError, fn, prefetch
 import wtforms
@@ -184,6 +190,65 @@ def purge_old_sessions(s):
                     os.remove(path)
 
 
+log = logging.getLogger("storefront")
+
+# Caching: Beaker cache regions, in this process's memory by default, or in Redis where
+# several processes share them (and so see each other's invalidations).
+cache = None            # a CacheManager once build() has run; None when caching is off
+CACHE_REGIONS = {"pages": 300, "counts": 300}   # region -> seconds an entry lives at most
+
+
+def make_cache(s):
+    if s.cache_url in ("", "none", "off"):
+        return None
+    options = {"cache.regions": ", ".join(CACHE_REGIONS)}
+    for region, expire in CACHE_REGIONS.items():
+        # A region does not inherit cache.type/cache.url: each names its own.
+        options[f"cache.{region}.expire"] = expire
+        if s.cache_url.startswith("redis://"):
+            options[f"cache.{region}.type"] = "ext:redis"
+            options[f"cache.{region}.url"] = s.cache_url
+        else:
+            options[f"cache.{region}.type"] = "memory"
+    return CacheManager(**parse_cache_config_options(options))
+
+
+def cached(region, key, compute):
+    """The value cached under `key` in `region`, computed and stored on a miss."""
+    if cache is None:
+        return compute()
+    missed = []
+
+    def create():
+        missed.append(True)
+        return compute()
+    value = cache.get_cache_region("storefront." + region, region).get(key, createfunc=create)
+    for listener in _cache_listeners:
+        listener(region, key, hit=not missed)
+    return value
+
+
+_cache_listeners = []   # the debug toolbar records hits and misses here
+
+
+def invalidate_cache():
+    """Forget every cached piece, in every process that shares the cache."""
+    if cache is not None:
+        for region in CACHE_REGIONS:
+            cache.get_cache_region("storefront." + region, region).clear()
+
+
+def _on_data_change():
+    invalidate_cache()
+    # Inside a request the change may not be committed yet, and another request could cache
+    # the old data meanwhile: forget the cache once more when this request ends.
+    with contextlib.suppress(RuntimeError):
+        request.environ["storefront.changed"] = True
+
+
+models.on_data_change(_on_data_change)
+
+
 def url(route_name, **params):
     """The path of a named route; leftover keywords become the query string."""
     return root.get_url(route_name, **{k: v for k, v in params.items() if v not in (None, "")})
@@ -198,7 +263,17 @@ def _on_query(event):
     queries = getattr(_capture, "queries", None)
     if queries is not None:
         queries.append({"sql": event.sql, "params": list(event.params or ()),
-                        "ms": event.duration * 1000})
+                        "ms": event.duration * 1000,
+                        "where": _caller() if getattr(_capture, "record", None) else ""})
+
+
+def _caller():
+    """'models.py:123 place_order': the line of our own code that ran a query."""
+    for frame in reversed(traceback.extract_stack()[:-3]):
+        name = os.path.basename(frame.filename)
+        if name in ("app.py", "models.py") and frame.name not in ("_on_query", "_caller"):
+            return f"{name}:{frame.lineno} {frame.name}"
+    return ""
 
 
 @contextlib.contextmanager
@@ -392,7 +467,7 @@ def get_or_404(query, ident):
     """The row of `query` with primary key `ident`, or a 404 page."""
     model = query.model if hasattr(query, "model") else query
     row = None
-    with contextlib.suppress(ValueError, TypeError):
+    with contextlib.suppress(ValueError, TypeError, OverflowError):   # "abc", 10**30 ...
         row = query.where(model._meta.primary_key == model._meta.primary_key.db_value(ident)).first()
     if row is None:
         abort(404, f"No {model.__name__.lower()} with id {ident}.")
@@ -405,7 +480,9 @@ def int_param(name, default=None, minimum=None):
         value = int(request.query.get(name, ""))
     except ValueError:
         return default
-    return default if minimum is not None and value < minimum else value
+    if abs(value) > models.MAX_INT or (minimum is not None and value < minimum):
+        return default     # a number no database column could hold is as bad as "abc"
+    return value
 
 
 class Page:
@@ -425,9 +502,11 @@ class Page:
         """The number of rows, or None if there are more than `limit` (a bounded count stays
         fast on a million rows, where COUNT(*) of a filtered join would not)."""
         if limit is None:
-            return query.count()
-        n = query.select(SQL("1")).order_by().limit(limit + 1).count()
-        return None if n > limit else n
+            counter = query
+        else:
+            counter = query.select(SQL("1")).order_by().limit(limit + 1)
+        n = cached("counts", repr(counter.sql()), counter.count)
+        return None if limit is not None and n > limit else n
 
     @property
     def out_of_range(self):
@@ -447,9 +526,41 @@ def render(template_name, status=200, **context):
     """Render views/<template_name>.tpl inside the layout, with what every page needs."""
     response.status = status
     context.setdefault("title", "")
+    record = getattr(_capture, "record", None)
+    if record is not None:          # the debug toolbar is watching this request
+        record.templates.append((template_name, sorted(context)))
     context.update(user=current_user(), url=url, csrf_token=csrf_token, flashes=pop_flashes,
                    request=request, settings=settings, cart_count=cart_count)
     return bottle.template(template_name, **context)
+
+
+CSRF_PLACEHOLDER = "__storefront_csrf_placeholder__"
+
+
+def cached_page(handler):
+    """Serve a page from the cache to visitors who have no session (nor a notice to show).
+
+    Their page is the same for everyone except the CSRF token of its forms, so the page is
+    rendered once with a placeholder, and each visitor's token is put in when it is served.
+    Anything per user (a name, a cart) needs a session, and a session skips this cache.
+    """
+    @functools.wraps(handler)
+    def wrapper(*args, **kwargs):
+        if cache is None or request.method != "GET" or request.get_cookie(SESSION_COOKIE) \
+                or request.get_cookie(FLASH_COOKIE):
+            return handler(*args, **kwargs)
+
+        def render_for_everyone():
+            request.environ["storefront.csrf"] = CSRF_PLACEHOLDER
+            request.environ["storefront.user"] = None
+            html = handler(*args, **kwargs)
+            del request.environ["storefront.csrf"]
+            return response.status_code, html
+        status, html = cached("pages", request.path + "?" + request.query_string,
+                              render_for_everyone)
+        response.status = status
+        return html.replace(CSRF_PLACEHOLDER, csrf_token())
+    return wrapper
 
 
 def cart_count():
@@ -466,6 +577,7 @@ CATALOG_COUNT_LIMIT = 10_000
 
 
 @store.get("/", name="home")
+@cached_page
 def home():
     """Featured collections and the newest products."""
     return render("store/home", collections=list(models.featured_collections()),
@@ -473,6 +585,7 @@ def home():
 
 
 @store.get("/products", name="catalog")
+@cached_page
 def catalog():
     """The catalog: search, filter by collection, a whitelisted sort, pagination."""
     q = request.query.getunicode("q", "").strip()[:100]
@@ -493,6 +606,7 @@ SORT_LABELS = {"title": "Name A-Z", "-title": "Name Z-A", "price": "Price: low t
 
 
 @store.get("/products/<product_id>", name="product")
+@cached_page
 def product_detail(product_id, error=None, status=200, quantity="1"):
     """One product with its collection, promotions and tags (and a cart error, if any)."""
     product = get_or_404(Product.select(Product, Collection)
@@ -505,6 +619,7 @@ def product_detail(product_id, error=None, status=200, quantity="1"):
 
 
 @store.get("/collections", name="collections")
+@cached_page
 def collection_list():
     """Every collection with the number of products in it."""
     return render("store/collections", collections=list(models.collections_with_counts()),
@@ -512,6 +627,7 @@ def collection_list():
 
 
 @store.get("/collections/<collection_id>", name="collection")
+@cached_page
 def collection_detail(collection_id):
     """One collection's products, paginated."""
     collection = get_or_404(Collection.select(), collection_id)
@@ -625,16 +741,17 @@ def checkout():
             redirect(url("orders"))
         if form.validate():
             try:
-                customer = models.save_customer_profile(
-                    user, form.first_name.data, form.last_name.data, form.email.data,
-                    form.street.data, form.city.data, form.zip.data)
-                order = models.place_order(cart_id, customer)
+                order = models.checkout(user, cart_id, **{k: v for k, v in form.data.items()})
             except models.OutOfStock as error:
                 return render_cart(error.errors, status=409)
             except models.ValidationError as error:
+                if "cart" in error.errors:     # a checkout of this cart just finished
+                    flash(error.errors["cart"] + " Nothing more was ordered.", "info")
+                    redirect(url("orders"))
                 for name, message in error.errors.items():
-                    getattr(form, name, form.email).errors = [message]
+                    form[name].errors = [message]
             else:
+                log.info("order %s placed by %s", order.id, user.username)
                 flash(f"Thank you! Order #{order.id} has been placed.")
                 redirect(url("order", order_id=order.id))
     elif not lines:
@@ -742,10 +859,12 @@ def login_view():
             time.sleep(min(2.0, 0.5 * (failures - models.LOGIN_SLOWDOWN_AFTER + 1)))
         user = models.authenticate(form.username.data, form.password.data)
         if user is not None:
+            log.info("login: %s", user.username)
             models.clear_login_failures(keys[:1])
             login(user)
             flash(f"Welcome back, {user.username}.")
             redirect(next_url)
+        log.warning("failed login for %r from %s", form.username.data[:150], keys[1][3:])
         models.record_login_failure(keys)
         error = "That username and password do not match an active account."
     return render("accounts/login", status=400 if request.method == "POST" else 200, form=form,
@@ -1387,16 +1506,12 @@ class AdminLogEntryAdmin(ModelAdmin):
 # --- The generic views -----------------------------------------------------------------------
 
 ADMIN_COUNT_LIMIT = 10_000
-_totals = {}    # model name -> (expires, count): COUNT(*) of a million rows is not free
 
 
 def model_total(spec):
-    """The number of rows of a model, cached for a minute (cleared by admin writes)."""
-    expires, total = _totals.get(spec.name, (0, 0))
-    if expires < time.monotonic():
-        total = spec.model.select().count()
-        _totals[spec.name] = (time.monotonic() + 60, total)
-    return total
+    """The number of rows of a model: COUNT(*) of a million rows is not free, so it is cached
+    (and forgotten by every write)."""
+    return cached("counts", "total:" + spec.name, spec.model.select().count)
 
 
 def admin_spec(model, verb):
@@ -1409,10 +1524,13 @@ def admin_spec(model, verb):
 
 
 def log_action(obj, action_flag, message=""):
+    """Write the admin log (each object's history) and tell the caches the data changed."""
+    log.info("admin: %s %s %s: %s", current_user().username, obj.__class__.__name__,
+             obj.get_id(), message)
     models.AdminLogEntry.create(user=current_user(), model=obj.__class__.__name__.lower(),
                                 object_id=str(obj.get_id()), object_repr=str(obj)[:255],
                                 action=action_flag, change_message=message)
-    _totals.clear()
+    models.data_changed()
 
 
 def changelist_query(spec, params):
@@ -2048,9 +2166,14 @@ def lesson(path, title, summary):
             with capture_queries() as queries:
                 result = handler()
             return render("playground/lesson", title=title, summary=summary, result=result,
-                          code=inspect.getsource(handler), queries=queries, lessons=LESSONS)
+                          code=source_of(handler), queries=queries, lessons=LESSONS)
         return handler
     return register
+
+
+def source_of(function):
+    """The code of a function as it reads in app.py, without its decorators' indentation."""
+    return textwrap.dedent(inspect.getsource(function))
 
 
 @playground.get("/", name="playground")
@@ -2063,14 +2186,14 @@ def lesson_index():
 def say_hello():
     """The first view: a function that renders a template with one variable."""
     return render("playground/hello", name="World", title="Hello",
-                  code=inspect.getsource(say_hello))
+                  code=source_of(say_hello))
 
 
 @playground.get("/urls/<name>/<number:int>", name="url_demo")
 def url_demo(name, number):
     """URL parameters arrive as arguments; <number:int> only matches digits (else 404)."""
     return render("playground/urls", name=name, number=number, routes=list_routes(),
-                  code=inspect.getsource(url_demo), title="URL mapping")
+                  code=source_of(url_demo), title="URL mapping")
 
 
 @lesson("templates", "Templates", "Loops, conditions, and escaping of what users typed.")
@@ -2083,6 +2206,20 @@ def templates_lesson():
         "escaped with {{ }}": bottle.template("{{text}}", text=hostile),
         "a condition": bottle.template("% if n > 2:\nmany\n% else:\nfew\n% end", n=len(products)),
     }
+
+
+@lesson("caching", "Caching", "A slow computation, before and after Beaker's cache.")
+def caching_lesson():
+    def slow_report():
+        time.sleep(0.2)     # stands in for a heavy query or an API call
+        return Product.select(fn.COUNT(Product.id), fn.AVG(Product.unit_price)).tuples()[0]
+    timings = {}
+    for attempt in ("first call", "second call"):
+        started = time.perf_counter()
+        result = cached("counts", "lesson:slow_report", slow_report)
+        timings[attempt] = f"{(time.perf_counter() - started) * 1000:.1f} ms"
+    invalidate_cache()      # what any write does, so the next visit starts cold again
+    return dict(timings, result=result)
 
 
 @lesson("orm-filtering", "Filtering", "where() with comparisons, the way Django's filter() works.")
@@ -2173,6 +2310,178 @@ def transactions_lesson():
 # 10. Debug toolbar
 ###############################################################################
 
+# The toolbar is middleware: with debug on, for a client at an internal address (REMOTE_ADDR,
+# never a header), it records what each request did, and injects a bar before </body> of HTML
+# pages. The panels are pages of their own under /__debug__/, rendered only when opened, and
+# kept for the last requests of every kind (JSON and redirects included). With debug off the
+# middleware is not installed at all: it costs nothing.
+
+DEBUG_HISTORY = collections.OrderedDict()     # request id -> Record, newest last
+DEBUG_HISTORY_SIZE = 25
+
+
+class Record:
+    """What one request did: timings, SQL, templates, cache, log lines, request and response."""
+
+    def __init__(self, environ):
+        self.id = secrets.token_hex(6)
+        self.method, self.path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        self.query = environ.get("QUERY_STRING", "")
+        self.started = time.perf_counter()
+        self.when = datetime.datetime.now(datetime.timezone.utc)
+        self.headers_in = {k[5:].replace("_", "-").title(): v for k, v in environ.items()
+                           if k.startswith("HTTP_")}
+        self.queries, self.templates, self.cache, self.logs = [], [], [], []
+        self.status, self.headers_out, self.ms, self.request_data = "", [], 0.0, {}
+
+    def sql_ms(self):
+        return sum(q["ms"] for q in self.queries)
+
+    def sql_report(self):
+        """The queries, each flagged as a duplicate or a likely N+1 (the same SQL, new params)."""
+        texts = collections.Counter(q["sql"] for q in self.queries)
+        exact = collections.Counter((q["sql"], repr(q["params"])) for q in self.queries)
+        return [dict(q, n=n, duplicate=exact[(q["sql"], repr(q["params"]))] > 1,
+                     repeated=texts[q["sql"]] >= 3 and exact[(q["sql"], repr(q["params"]))] == 1)
+                for n, q in enumerate(self.queries)]
+
+
+class _LogToRecord(logging.Handler):
+    """Log lines emitted while a request is recorded go to its logging panel."""
+
+    def emit(self, entry):
+        record = getattr(_capture, "record", None)
+        if record is not None:
+            record.logs.append((entry.levelname, entry.name, self.format(entry)))
+
+
+def _record_cache_event(region, key, hit):
+    record = getattr(_capture, "record", None)
+    if record is not None:
+        record.cache.append((region, key, hit))
+
+
+def is_internal(environ):
+    return environ.get("REMOTE_ADDR") in settings.internal_ips
+
+
+def debug_toolbar(app):
+    """Wrap `app`: record each request of an internal client and show the toolbar."""
+    if not any(isinstance(h, _LogToRecord) for h in logging.getLogger().handlers):
+        logging.getLogger().addHandler(_LogToRecord())
+        log.setLevel(logging.DEBUG)
+        _cache_listeners.append(_record_cache_event)
+
+    def wsgi(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not is_internal(environ) or path.startswith(("/__debug__/", "/static/")):
+            return app(environ, start_response)
+        record = _capture.record = Record(environ)
+        seen = {}
+
+        def start(status, headers, exc_info=None):
+            seen.update(status=status, headers=headers, exc_info=exc_info)
+        try:
+            with capture_queries() as queries:
+                body = app(environ, start)
+                try:
+                    content = b"".join(body)     # buffered: the toolbar goes inside it
+                finally:
+                    if hasattr(body, "close"):
+                        body.close()
+        finally:
+            _capture.record = None
+        record.queries, record.ms = queries, (time.perf_counter() - record.started) * 1000
+        record.status, record.headers_out = seen["status"], list(seen["headers"])
+        record.request_data = _request_data(environ)
+        DEBUG_HISTORY[record.id] = record
+        while len(DEBUG_HISTORY) > DEBUG_HISTORY_SIZE:
+            DEBUG_HISTORY.popitem(last=False)
+        headers = seen["headers"]
+        content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+        if content_type.startswith("text/html") and b"</body>" in content:
+            bar = bottle.template("debug/toolbar", record=record, url=url).encode()
+            content = content.replace(b"</body>", bar + b"</body>", 1)
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(content))))
+        start_response(seen["status"], headers, seen.get("exc_info"))
+        return [content]
+    return wsgi
+
+
+def _request_data(environ):
+    """The request as the handler saw it: query, form, cookies and session contents."""
+    req = bottle.BaseRequest(environ)
+    session_obj = environ.get("beaker.session")
+    has_session = SESSION_COOKIE in req.cookies and session_obj is not None
+    return {"query": dict(req.query.decode().allitems()),
+            "form": {k: ("********" if "password" in k else v)
+                     for k, v in req.forms.decode().allitems()} if req.method != "GET" else {},
+            "cookies": {k: v[:12] + "…" for k, v in req.cookies.items()},
+            "session": {k: v for k, v in session_obj.items()} if has_session else {}}
+
+
+def debug_record(ident):
+    """The recorded request `ident`, for an internal client with debug on; else 404."""
+    if not settings.debug or not is_internal(request.environ):
+        abort(404)
+    record = DEBUG_HISTORY.get(ident)
+    if record is None:
+        abort(404, "That request is no longer in the toolbar's history.")
+    return record
+
+
+DEBUG_PANELS = ["versions", "timer", "settings", "request", "headers", "sql", "templates",
+                "cache", "logging", "routes"]
+
+
+@debug.get("/", name="debug_history")
+def debug_history():
+    """The last requests of every kind, newest first."""
+    if not settings.debug or not is_internal(request.environ):
+        abort(404)
+    return bottle.template("debug/history", records=list(reversed(DEBUG_HISTORY.values())),
+                           url=url)
+
+
+@debug.get("/<ident>/", name="debug_panels")
+@debug.get("/<ident>/<panel>", name="debug_panel")
+def debug_panel(ident, panel="timer"):
+    """One panel of one recorded request."""
+    record = debug_record(ident)
+    if panel not in DEBUG_PANELS:
+        abort(404)
+    import beaker
+    import peewee
+    import waitress
+    versions = {"Python": sys.version.split()[0], "Bottle": bottle.__version__,
+                "Peewee": peewee.__version__, "Beaker": beaker.__version__,
+                "WTForms": wtforms.__version__, "waitress": getattr(waitress, "__version__", "")
+                or _dist_version("waitress"), "Database": type(db.obj).__name__}
+    return bottle.template("debug/panel", record=record, panel=panel, panels=DEBUG_PANELS,
+                           versions=versions, settings=settings.masked(), routes=list_routes(),
+                           url=url)
+
+
+def _dist_version(name):
+    from importlib.metadata import version
+    return version(name)
+
+
+@debug.get("/<ident>/sql/<n:int>/explain", name="debug_explain")
+def debug_explain(ident, n):
+    """The database's plan for one recorded SELECT."""
+    record = debug_record(ident)
+    if not 0 <= n < len(record.queries) or \
+            not record.queries[n]["sql"].lstrip().upper().startswith("SELECT"):
+        abort(404, "Only recorded SELECT queries can be explained.")
+    query = record.queries[n]
+    prefix = "EXPLAIN QUERY PLAN " if models.is_sqlite() else "EXPLAIN "
+    plan = [" ".join(str(c) for c in row)
+            for row in db.execute_sql(prefix + query["sql"], query["params"]).fetchall()]
+    return bottle.template("debug/explain", record=record, query=query, plan=plan, url=url)
+
+
 
 ###############################################################################
 # 11. Errors
@@ -2193,7 +2502,7 @@ def render_error(error):
     if request.path.startswith("/api/"):
         response.content_type = "application/json"
         return json.dumps({"error": ERROR_TITLES.get(status, "Error"), "message": message,
-                           "status": status})
+                           "status": status, "errors": {}})
     try:
         return render("errors/error", status=status, code=status, message=message,
                       title=ERROR_TITLES.get(status, "Error"))
@@ -2220,6 +2529,13 @@ root.mount("/api/", api)
 root.mount("/playground/", playground)
 root.mount("/__debug__/", debug)
 root.add_hook("before_request", check_csrf)
+
+
+@root.hook("after_request")
+def forget_changed_data():
+    """A request that changed what the shop shows clears the caches once it has committed."""
+    if request.environ.get("storefront.changed"):
+        invalidate_cache()
 
 SECURITY_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
@@ -2275,10 +2591,14 @@ def closing_database(app):
 
 def build(s=settings):
     """Open the database and wrap the root app in its middleware: the WSGI application."""
-    global settings
+    global settings, cache
     settings = s
+    cache = make_cache(s)
     open_database(s)
-    return with_security_headers(SessionMiddleware(closing_database(root), session_options(s)))
+    wsgi = SessionMiddleware(closing_database(root), session_options(s))
+    if s.debug:
+        wsgi = debug_toolbar(wsgi)
+    return with_security_headers(wsgi)
 
 
 class _Application:

@@ -75,9 +75,25 @@ def write_transaction():
     return db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()
 
 
+MAX_INT = 2 ** 63 - 1      # the largest id any of our databases can store
+
+
 def utcnow():
     """The current time in UTC, naive, as every timestamp column stores it."""
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+# Listeners told after any write that changes what the shop shows (app.py clears its caches).
+_change_listeners = []
+
+
+def on_data_change(listener):
+    _change_listeners.append(listener)
+
+
+def data_changed():
+    for listener in _change_listeners:
+        listener()
 
 
 class ValidationError(Exception):
@@ -86,6 +102,18 @@ class ValidationError(Exception):
     def __init__(self, errors):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+
+
+class MoneyField(DecimalField):
+    """A Decimal with two places, whatever the database hands back (SQLite may say 12.3)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", 10)
+        super().__init__(*args, decimal_places=2, auto_round=True, **kwargs)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        return None if value is None else value.quantize(Decimal("0.01"))
 
 
 class BaseModel(Model):
@@ -334,7 +362,7 @@ class Product(BaseModel):
     title = CharField(max_length=255, index=True)
     slug = CharField(max_length=255, index=True, default="")   # made from the title if empty
     description = TextField(default="")
-    unit_price = DecimalField(max_digits=10, decimal_places=2, auto_round=True, index=True)
+    unit_price = MoneyField(index=True)
     inventory = IntegerField(default=0, index=True)
     last_update = DateTimeField(default=utcnow, index=True)
     collection = ForeignKeyField(Collection, backref="products", on_delete="RESTRICT")
@@ -483,7 +511,7 @@ class OrderItem(BaseModel):
     order = ForeignKeyField(Order, backref="items", on_delete="CASCADE")
     product = ForeignKeyField(Product, backref="order_items", on_delete="RESTRICT")
     quantity = IntegerField()
-    unit_price = DecimalField(max_digits=10, decimal_places=2, auto_round=True)  # price then
+    unit_price = MoneyField()      # the price when the order was placed
 
     class Meta:
         constraints = [Check("quantity >= 1")]
@@ -617,6 +645,15 @@ def collections_with_counts():
             .group_by(Collection.id).order_by(Collection.title))
 
 
+def parse_id(value):
+    """An id from a shopper's input, or None when it cannot be one (not a number, too big)."""
+    try:
+        ident = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return ident if 0 < ident <= MAX_INT else None
+
+
 def parse_quantity(value, allow_zero=False):
     """A quantity typed by a shopper: a whole number, at least 1 (or 0 to remove)."""
     try:
@@ -650,7 +687,7 @@ def add_to_cart(cart_id, product_id, quantity):
     """Add `quantity` of a product (more of it if already there), never beyond the stock."""
     quantity = parse_quantity(quantity)
     with write_transaction():
-        product = Product.get_or_none(Product.id == product_id)
+        product = Product.get_or_none(Product.id == parse_id(product_id))
         if product is None:
             raise ValidationError({"product_id": "There is no such product."})
         Cart.insert(id=cart_id).on_conflict_ignore().execute()
@@ -669,7 +706,7 @@ def set_cart_quantity(cart_id, product_id, quantity):
     """Set a line's quantity; 0 removes it."""
     quantity = parse_quantity(quantity, allow_zero=True)
     with write_transaction():
-        item = CartItem.get_or_none(cart=cart_id, product=product_id)
+        item = CartItem.get_or_none(cart=cart_id, product=parse_id(product_id))
         if item is None:
             raise ValidationError({"product_id": "That product is not in the cart."})
         if quantity == 0:
@@ -719,6 +756,7 @@ def place_order(cart_id, customer):
                                 "quantity": line.quantity,
                                 "unit_price": line.product.unit_price} for line in lines]).execute()
         CartItem.delete().where(CartItem.cart == cart_id).execute()
+    data_changed()      # stock went down: pages showing it are out of date
     return order
 
 
@@ -736,6 +774,13 @@ def save_customer_profile(user, first_name, last_name, email, street, city, zip_
         address.street, address.city, address.zip = street, city, zip_code
         address.save()
     return customer
+
+
+def checkout(user, cart_id, first_name, last_name, email, street, city, zip):
+    """Save the account's customer profile and place the order: both happen, or neither."""
+    with write_transaction():
+        customer = save_customer_profile(user, first_name, last_name, email, street, city, zip)
+        return place_order(cart_id, customer)
 
 
 def orders_of(customer):
@@ -837,6 +882,8 @@ def migrate(target=None):
             SchemaVersion.delete().execute()
             SchemaVersion.create(version=number)
             applied.append(number)
+    if applied:
+        data_changed()
     return applied
 
 
@@ -977,4 +1024,5 @@ def seed(products=1000, customers=None, reset=False, rng_seed=42):
                  for order_id in range(first_order, first_order + orders)
                  for pid in rng.sample(price_ids, min(len(price_ids), rng.randint(1, 4)))]
         _insert_in_batches(OrderItem, items, "order items", len(items))
+    data_changed()
     return {"products": products, "customers": customers, "orders": orders}

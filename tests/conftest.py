@@ -36,10 +36,14 @@ def wsgi(settings):
     models.db.close()
 
 
+def new_client(wsgi, address="127.0.0.1"):
+    """A browser of its own (its own cookies) on the same application."""
+    return TestApp(wsgi, extra_environ={"REMOTE_ADDR": address, "SERVER_PROTOCOL": "HTTP/1.1"})
+
+
 @pytest.fixture
 def client(wsgi):
-    return TestApp(wsgi, extra_environ={"REMOTE_ADDR": "127.0.0.1",
-                                        "SERVER_PROTOCOL": "HTTP/1.1"})
+    return new_client(wsgi)
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 %# One WTForms field with its label and errors. Expects: field, and optionally hint.
 <div class="field{{' has-error' if field.errors else ''}}">
   % if field.type == 'BooleanField':
-  <label class="checkbox">{{!field(aria_describedby=field.id + '-errors' if field.errors else None)}} {{field.label.text}}</label>
+  <label class="checkbox">{{!field(aria_describedby=field.id + '-errors' if field.errors else False)}} {{field.label.text}}</label>
   % else:
   {{!field.label}}
-  {{!field(aria_invalid='true' if field.errors else None, aria_describedby=field.id + '-errors' if field.errors else None, **get('attrs', {}))}}
+  {{!field(aria_invalid='true' if field.errors else False, aria_describedby=field.id + '-errors' if field.errors else False, **get('attrs', {}))}}
   % end
   % if get('hint'):
   <p class="hint">{{hint}}</p>

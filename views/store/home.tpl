@@ -9,7 +9,7 @@
 <h2>Featured collections</h2>
 <ul class="collection-grid">
 % for c in collections:
-  <li class="card collection-card">
+  <li class="card collection-card accent-{{c.id % 10}}">
     <a class="card-link" href="{{url('collection', collection_id=c.id)}}"><span class="collection-title">{{c.title}}</span></a>
     % if c.featured_product_id:
     <span class="product-meta">Featured: <a href="{{url('product', product_id=c.featured_product_id)}}">{{c.featured_product.title}}</a></span>

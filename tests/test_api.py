@@ -1,0 +1,495 @@
+"""The JSON API (part 8 of app.py): products, collections, carts and orders, and bad input."""
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+from playhouse.test_utils import count_queries
+
+import models
+from models import Cart, CartItem, Collection, Order, OrderItem, Product
+
+MONEY = re.compile(r"^\d+\.\d{2}$")
+HUGE = str(10 ** 30)
+
+
+def is_json_error(response, status):
+    """The response is a JSON error with the API's shape."""
+    assert response.status_int == status, response.text
+    assert response.content_type == "application/json"
+    body = response.json
+    assert {"error", "message", "status"} <= set(body) and body["status"] == status
+    return body
+
+
+@pytest.fixture
+def widget(wsgi):
+    """A product whose price has a trailing zero, with 5 in stock."""
+    collection = Collection.create(title="Gadgets")
+    return Product.create(title="Widget", description="A fine widget.",
+                          unit_price=Decimal("12.50"), inventory=5, collection=collection)
+
+
+@pytest.fixture
+def gizmo(widget):
+    return Product.create(title="Gizmo", unit_price=Decimal("3"), inventory=10,
+                          collection=widget.collection)
+
+
+@pytest.fixture
+def cart(client):
+    """The id of a new cart, made through the API by a client without cookies."""
+    return client.post("/api/carts").json["id"]
+
+
+def cart_lines(cart_id):
+    return [(item.product_id, item.quantity)
+            for item in CartItem.select().where(CartItem.cart == cart_id).order_by(CartItem.id)]
+
+
+def give_profile(user):
+    return models.save_customer_profile(user, "Alice", "Liddell", f"{user.username}@example.com",
+                                        "1 Rabbit Hole", "Oxford", "OX1")
+
+
+@pytest.fixture
+def shopper(client, login_as, csrf):
+    """A logged-in user with a customer profile, and the CSRF header their calls need."""
+    user = login_as("alice")
+    give_profile(user)
+    return {"X-CSRF-Token": csrf()}
+
+
+# Products and collections ###################################################################
+
+def test_index_lists_the_resources(client):
+    assert client.get("/api/").json == {"products": "/api/products", "collections":
+                                        "/api/collections", "carts": "/api/carts",
+                                        "orders": "/api/orders"}
+
+
+def test_products_list_is_paginated_and_sorted_by_title(client, shop):
+    body = client.get("/api/products").json
+    assert body["count"] == 60 and body["page"] == 1 and body["has_next"] is True
+    expected = [p.id for p in Product.select().order_by(Product.title, Product.id).limit(24)]
+    assert [p["id"] for p in body["results"]] == expected
+    last = client.get("/api/products", {"page": 3}).json
+    assert last["page"] == 3 and last["has_next"] is False and len(last["results"]) == 12
+
+
+@pytest.mark.parametrize("page_size", [5, 50])
+def test_products_query_count_does_not_grow_with_the_page(client, shop, settings, page_size):
+    settings.page_size = page_size
+    with count_queries() as counter:
+        assert len(client.get("/api/products").json["results"]) == page_size
+    assert counter.count <= 2
+
+
+def test_product_fields_and_money_as_a_string(client, widget):
+    body = client.get(f"/api/products/{widget.id}").json
+    assert body == {
+        "id": widget.id, "title": "Widget", "slug": "widget", "description": "A fine widget.",
+        "unit_price": "12.50", "inventory": 5,
+        "collection": {"id": widget.collection.id, "title": "Gadgets"},
+        "last_update": body["last_update"]}
+    when = datetime.datetime.fromisoformat(body["last_update"])
+    assert when.utcoffset() == datetime.timedelta(0)
+    assert abs(when.replace(tzinfo=None) - models.utcnow()) < datetime.timedelta(minutes=1)
+    assert client.get("/api/products").json["results"][0]["unit_price"] == "12.50"
+
+
+def test_every_price_in_the_list_is_a_two_decimal_string(client, shop):
+    for product in client.get("/api/products", {"sort": "price"}).json["results"]:
+        assert isinstance(product["unit_price"], str) and MONEY.match(product["unit_price"])
+
+
+@pytest.mark.parametrize("sort,order", [
+    ("price", (Product.unit_price, Product.id)),
+    ("-price", (Product.unit_price.desc(), Product.id.desc())),
+    ("-title", (Product.title.desc(), Product.id.desc())),
+    ("newest", (Product.id.desc(),)),
+    ("unit_price; DROP TABLE product", (Product.title, Product.id)),   # not in the whitelist
+])
+def test_products_sorts_use_the_catalog_whitelist(client, shop, sort, order):
+    expected = [p.id for p in Product.select().order_by(*order).limit(24)]
+    assert [p["id"] for p in client.get("/api/products", {"sort": sort}).json["results"]] \
+        == expected
+
+
+def test_products_search_and_collection_filter(client, shop):
+    word = Product.get_by_id(7).title.split()[1]
+    found = client.get("/api/products", {"q": word.upper()}).json
+    expected = {p.id for p in Product.select().where(Product.title ** f"%{word}%")}
+    assert {p["id"] for p in found["results"]} == expected and found["count"] == len(expected)
+    bakery = Collection.get(Collection.title == "Bakery")
+    body = client.get("/api/products", {"collection": bakery.id}).json
+    assert {p["id"] for p in body["results"]} == {p.id for p in bakery.products}
+    assert all(p["collection"] == {"id": bakery.id, "title": "Bakery"} for p in body["results"])
+
+
+@pytest.mark.parametrize("query", [
+    {"page": "abc"}, {"page": "-3"}, {"page": "1e9"}, {"page": ""}, {"collection": "x"},
+    {"collection": "999999"}, {"q": "' OR 1=1 --"}, {"q": "é" * 500}, {"q": "%_%"},
+    {"q": "\x00"}, {"sort": "é"},
+])
+def test_bad_product_list_parameters_never_fail(client, shop, query):
+    assert client.get("/api/products", query).status_int == 200
+
+
+def test_a_page_past_the_end_is_a_json_404(client, shop):
+    body = is_json_error(client.get("/api/products", {"page": 99}, status=404), 404)
+    assert "There is no page 99" in body["message"]
+
+
+@pytest.mark.parametrize("ident", ["999999", "abc", "-1", "1.5", "%C3%A9"])
+def test_unknown_product_is_a_json_404(client, shop, ident):
+    is_json_error(client.get(f"/api/products/{ident}", status=404), 404)
+
+
+@pytest.mark.parametrize("path", [f"/api/products/{HUGE}", f"/api/collections/{HUGE}",
+                                  f"/api/products?page={HUGE}",
+                                  f"/api/products?collection={HUGE}"])
+def test_numbers_too_big_for_the_database_are_a_404_or_ignored(client, shop, path):
+    assert client.get(path, expect_errors=True).status_int in (200, 404)
+
+
+def test_collections_with_product_counts(client, shop):
+    body = client.get("/api/collections").json
+    assert [c["title"] for c in body] == sorted(c["title"] for c in body) and len(body) == 10
+    for row in body:
+        assert row["product_count"] == Product.select().where(
+            Product.collection == row["id"]).count()
+    bakery = Collection.get(Collection.title == "Bakery")
+    assert client.get(f"/api/collections/{bakery.id}").json == {
+        "id": bakery.id, "title": "Bakery", "product_count": bakery.products.count(),
+        "featured_product_id": bakery.featured_product_id}
+
+
+@pytest.mark.parametrize("ident", ["424242", "abc", "0"])
+def test_unknown_collection_is_a_json_404(client, shop, ident):
+    is_json_error(client.get(f"/api/collections/{ident}", status=404), 404)
+
+
+def test_unknown_path_and_wrong_method_answer_json(client):
+    is_json_error(client.get("/api/nothing-here", status=404), 404)
+    is_json_error(client.put("/api/products", status=405), 405)
+    is_json_error(client.delete("/api/carts", status=405), 405)
+
+
+# Carts ######################################################################################
+
+def test_create_a_cart(client):
+    response = client.post("/api/carts", status=201)
+    body = response.json
+    assert body["items"] == [] and body["total"] == "0.00"
+    assert Cart.get_or_none(Cart.id == body["id"]) is not None
+    assert response.headers["Location"] == f"/api/carts/{body['id']}"
+    assert client.get(response.headers["Location"]).json == body
+    assert "Set-Cookie" not in response.headers     # the API starts no session
+
+
+def test_add_change_and_remove_items(client, cart, widget, gizmo):
+    response = client.post_json(f"/api/carts/{cart}/items",
+                                {"product_id": widget.id, "quantity": 2}, status=201)
+    assert response.json == {"id": cart, "total": "25.00", "items": [
+        {"product_id": widget.id, "title": "Widget", "unit_price": "12.50", "quantity": 2,
+         "line_total": "25.00"}]}
+    client.post_json(f"/api/carts/{cart}/items", {"product_id": gizmo.id, "quantity": 1})
+    body = client.post_json(f"/api/carts/{cart}/items",
+                            {"product_id": widget.id, "quantity": 1}).json   # adds to the line
+    assert [(i["product_id"], i["quantity"]) for i in body["items"]] == \
+        [(widget.id, 3), (gizmo.id, 1)]
+    assert body["total"] == "40.50"
+    body = client.patch_json(f"/api/carts/{cart}/items/{gizmo.id}", {"quantity": 4}).json
+    assert body["items"][1]["quantity"] == 4 and body["items"][1]["line_total"] == "12.00"
+    assert body["total"] == "49.50"
+    assert client.delete(f"/api/carts/{cart}/items/{widget.id}", status=204).body == b""
+    assert cart_lines(cart) == [(gizmo.id, 4)]
+    body = client.patch_json(f"/api/carts/{cart}/items/{gizmo.id}", {"quantity": 0}).json
+    assert body == {"id": cart, "items": [], "total": "0.00"}
+    assert client.get(f"/api/carts/{cart}").json == body
+
+
+def test_the_cart_shows_todays_price(client, cart, widget):
+    client.post_json(f"/api/carts/{cart}/items", {"product_id": widget.id, "quantity": 2})
+    Product.update(unit_price=Decimal("20.00")).where(Product.id == widget.id).execute()
+    body = client.get(f"/api/carts/{cart}").json
+    assert body["items"][0]["unit_price"] == "20.00" and body["total"] == "40.00"
+
+
+@pytest.mark.parametrize("ident", ["not-a-uuid", "00000000-0000-0000-0000-000000000000",
+                                   "0" * 32, "1", "%27%20OR%201=1"])
+def test_unknown_or_malformed_cart_is_a_json_404(client, widget, ident):
+    is_json_error(client.get(f"/api/carts/{ident}", status=404), 404)
+    is_json_error(client.post_json(f"/api/carts/{ident}/items",
+                                   {"product_id": widget.id, "quantity": 1}, status=404), 404)
+    is_json_error(client.patch_json(f"/api/carts/{ident}/items/{widget.id}", {"quantity": 1},
+                                    status=404), 404)
+    is_json_error(client.delete(f"/api/carts/{ident}/items/{widget.id}", status=404), 404)
+    assert Cart.select().count() == 0       # adding to a cart that does not exist makes none
+
+
+@pytest.mark.parametrize("body,field,message", [
+    ({"product_id": "1", "quantity": 1}, "product_id", "Send a whole number."),
+    ({"product_id": 1, "quantity": "2"}, "quantity", "Send a whole number."),
+    ({"product_id": 1, "quantity": 1.5}, "quantity", "Send a whole number."),
+    ({"product_id": 1, "quantity": True}, "quantity", "Send a whole number."),
+    ({"product_id": 1, "quantity": None}, "quantity", "This field is required."),
+    ({"product_id": 1}, "quantity", "This field is required."),
+    ({"quantity": 1}, "product_id", "This field is required."),
+    ({"product_id": {"id": 1}, "quantity": 1}, "product_id", "Send a whole number."),
+    ({"product_id": [1], "quantity": 1}, "product_id", "Send a whole number."),
+    ({"product_id": 1, "quantity": {"n": [1, {"deep": None}]}}, "quantity",
+     "Send a whole number."),
+    ({"product_id": 1, "quantity": "三"}, "quantity", "Send a whole number."),
+    ({"product_id": 1, "quantity": 0}, "quantity", "at least 1"),
+    ({"product_id": 1, "quantity": -3}, "quantity", "at least 1"),
+    ({"product_id": 1, "quantity": 6}, "quantity", "Only 5 of Widget in stock"),
+    ({"product_id": 1, "quantity": 5_000_000}, "quantity", "too large"),
+    ({"product_id": 1, "quantity": 10 ** 30}, "quantity", "out of range"),
+    ({"product_id": 10 ** 30, "quantity": 1}, "product_id", "out of range"),
+    ({"product_id": 999999, "quantity": 1}, "product_id", "There is no such product."),
+    ({"product_id": -1, "quantity": 1}, "product_id", "There is no such product."),
+])
+def test_adding_bad_input_is_a_400_that_changes_nothing(client, cart, widget, body, field,
+                                                        message):
+    assert widget.id == 1
+    client.post_json(f"/api/carts/{cart}/items", {"product_id": 1, "quantity": 1})
+    error = is_json_error(client.post_json(f"/api/carts/{cart}/items", body, status=400), 400)
+    assert message in error["errors"][field]
+    assert cart_lines(cart) == [(1, 1)]
+
+
+def test_every_bad_field_is_reported_at_once(client, cart):
+    error = client.post_json(f"/api/carts/{cart}/items", {"product_id": "x"}, status=400).json
+    assert set(error["errors"]) == {"product_id", "quantity"}
+
+
+@pytest.mark.parametrize("quantity,message", [
+    (-1, "at least 0"), (6, "Only 5 of Widget in stock"), ("1", "Send a whole number."),
+    (None, "This field is required."), (10 ** 30, "out of range"), (2_000_000, "too large"),
+])
+def test_changing_to_a_bad_quantity_is_a_400_that_changes_nothing(client, cart, widget,
+                                                                 quantity, message):
+    client.post_json(f"/api/carts/{cart}/items", {"product_id": widget.id, "quantity": 2})
+    error = is_json_error(client.patch_json(f"/api/carts/{cart}/items/{widget.id}",
+                                            {"quantity": quantity}, status=400), 400)
+    assert message in error["errors"]["quantity"]
+    assert cart_lines(cart) == [(widget.id, 2)]
+
+
+def test_a_product_not_in_the_cart_is_a_404(client, cart, widget, gizmo):
+    client.post_json(f"/api/carts/{cart}/items", {"product_id": widget.id, "quantity": 1})
+    for ident in (gizmo.id, 999999, "abc"):
+        body = is_json_error(client.patch_json(f"/api/carts/{cart}/items/{ident}",
+                                               {"quantity": 1}, status=404), 404)
+        assert body["message"]
+        is_json_error(client.delete(f"/api/carts/{cart}/items/{ident}", status=404), 404)
+    assert cart_lines(cart) == [(widget.id, 1)]
+
+
+@pytest.mark.parametrize("body,content_type", [
+    (b"", "application/json"),
+    (b"not json", "application/json"),
+    (b"[1, 2]", "application/json"),
+    (b'"a string"', "application/json"),
+    (b"42", "application/json"),
+    (b"null", "application/json"),
+    (b"{'single': 'quotes'}", "application/json"),
+    (b'{"product_id": 1, "quantity": 1', "application/json"),
+    (b"\xff\xfe\xfa", "application/json"),
+    (b"[" * 50_000, "application/json"),                 # deeper than the parser's recursion
+    (b"product_id=1&quantity=1", "application/x-www-form-urlencoded"),
+])
+def test_a_body_that_is_not_a_json_object_is_a_400(client, cart, widget, body, content_type):
+    response = client.post(f"/api/carts/{cart}/items", body, content_type=content_type,
+                           status=400)
+    assert "JSON object" in is_json_error(response, 400)["message"]
+    assert cart_lines(cart) == []
+
+
+def test_unicode_in_the_body_is_fine(client, cart, widget):
+    client.post_json(f"/api/carts/{cart}/items",
+                     {"product_id": widget.id, "quantity": 1, "note": "café ☕ 𝄞"}, status=201)
+    assert cart_lines(cart) == [(widget.id, 1)]
+
+
+def test_a_body_over_100_kib_is_a_json_413(client, cart, widget):
+    big = '{"product_id": 1, "quantity": 1, "pad": "' + "x" * 110_000 + '"}'
+    response = client.post(f"/api/carts/{cart}/items", big, content_type="application/json",
+                           status=413)
+    is_json_error(response, 413)
+    assert cart_lines(cart) == []
+
+
+def test_a_body_over_100_kib_with_cookies_is_a_json_413(client, login_as, cart, widget):
+    login_as("alice")      # the client now has cookies: check_csrf reads the body first
+    big = '{"pad": "' + "x" * 110_000 + '"}'
+    response = client.post(f"/api/carts/{cart}/items", big, content_type="application/json",
+                           status=413)
+    is_json_error(response, 413)
+
+
+# CSRF #######################################################################################
+
+def test_calls_without_cookies_need_no_csrf_token(client, widget):
+    assert not client.cookies
+    cart_id = client.post("/api/carts", status=201).json["id"]
+    client.post_json(f"/api/carts/{cart_id}/items", {"product_id": widget.id, "quantity": 1},
+                     status=201)
+    client.patch_json(f"/api/carts/{cart_id}/items/{widget.id}", {"quantity": 2}, status=200)
+    client.delete(f"/api/carts/{cart_id}/items/{widget.id}", status=204)
+
+
+def test_calls_with_cookies_need_the_csrf_header(client, login_as, csrf, widget):
+    cart_id = client.post("/api/carts").json["id"]
+    login_as("alice")
+    token = csrf()
+    is_json_error(client.post("/api/carts", status=403), 403)
+    is_json_error(client.post("/api/carts", headers={"X-CSRF-Token": "forged"}, status=403), 403)
+    url = f"/api/carts/{cart_id}/items"
+    is_json_error(client.post_json(url, {"product_id": widget.id, "quantity": 1},
+                                   status=403), 403)
+    client.post_json(url, {"product_id": widget.id, "quantity": 1},
+                     headers={"X-CSRF-Token": token}, status=201)
+    is_json_error(client.patch_json(f"{url}/{widget.id}", {"quantity": 3}, status=403), 403)
+    is_json_error(client.delete(f"{url}/{widget.id}", status=403), 403)
+    is_json_error(client.post_json("/api/orders", {"cart_id": cart_id}, status=403), 403)
+    assert cart_lines(cart_id) == [(widget.id, 1)] and Order.select().count() == 0
+    client.get(f"/api/carts/{cart_id}", status=200)       # reading needs no token
+
+
+def test_a_visitor_cookie_without_a_session_still_needs_the_token(client, widget):
+    client.get("/accounts/login")             # a signed CSRF cookie, no session
+    assert client.cookies
+    is_json_error(client.post("/api/carts", status=403), 403)
+
+
+# Orders #####################################################################################
+
+@pytest.mark.parametrize("method,path", [
+    ("get", "/api/orders"), ("get", "/api/orders/1"), ("post", "/api/orders"),
+])
+def test_orders_need_a_login(client, method, path):
+    response = getattr(client, method + "_json")(path, {"cart_id": "x"}, status=401) \
+        if method == "post" else client.get(path, status=401)
+    assert "Log in" in is_json_error(response, 401)["message"]
+
+
+def test_place_an_order_from_a_cart(client, shopper, widget, gizmo):
+    cart_id = client.post("/api/carts", headers=shopper).json["id"]
+    client.post_json(f"/api/carts/{cart_id}/items", {"product_id": widget.id, "quantity": 2},
+                     headers=shopper)
+    client.post_json(f"/api/carts/{cart_id}/items", {"product_id": gizmo.id, "quantity": 1},
+                     headers=shopper)
+    response = client.post_json("/api/orders", {"cart_id": cart_id}, headers=shopper,
+                                status=201)
+    order = Order.get()
+    assert response.headers["Location"] == f"/api/orders/{order.id}"
+    body = response.json
+    assert body["id"] == order.id and body["payment_status"] == "pending"
+    assert body["total"] == "28.00" and body["item_count"] == 3
+    assert body["items"] == [
+        {"product_id": widget.id, "title": "Widget", "unit_price": "12.50", "quantity": 2,
+         "line_total": "25.00"},
+        {"product_id": gizmo.id, "title": "Gizmo", "unit_price": "3.00", "quantity": 1,
+         "line_total": "3.00"}]
+    assert datetime.datetime.fromisoformat(body["placed_at"]).utcoffset() == datetime.timedelta(0)
+    assert Product.get_by_id(widget.id).inventory == 3
+    assert Product.get_by_id(gizmo.id).inventory == 9
+    assert client.get(f"/api/carts/{cart_id}").json["items"] == []
+    assert order.customer.user.username == "alice"
+
+
+def test_orders_list_and_detail_keep_the_price_paid(client, shopper, widget):
+    cart_id = client.post("/api/carts", headers=shopper).json["id"]
+    client.post_json(f"/api/carts/{cart_id}/items", {"product_id": widget.id, "quantity": 1},
+                     headers=shopper)
+    order_id = client.post_json("/api/orders", {"cart_id": cart_id}, headers=shopper).json["id"]
+    Product.update(unit_price=Decimal("99.00")).where(Product.id == widget.id).execute()
+    listing = client.get("/api/orders").json
+    assert listing["count"] == 1 and listing["page"] == 1 and listing["has_next"] is False
+    assert listing["results"] == [{"id": order_id, "placed_at": listing["results"][0]["placed_at"],
+                                   "payment_status": "pending", "item_count": 1,
+                                   "total": "12.50"}]
+    detail = client.get(f"/api/orders/{order_id}").json
+    assert detail["items"][0]["unit_price"] == "12.50" and detail["total"] == "12.50"
+    is_json_error(client.get("/api/orders", {"page": 2}, status=404), 404)
+
+
+def test_someone_elses_order_is_a_404(client, shopper, make_user, widget):
+    bob = make_user("bob")
+    models.add_to_cart("6f1c2a52-0000-4000-8000-000000000000", widget.id, 1)
+    theirs = models.place_order("6f1c2a52-0000-4000-8000-000000000000", give_profile(bob))
+    assert client.get("/api/orders").json["results"] == []
+    for ident in (theirs.id, 999999, "abc", "-1"):
+        is_json_error(client.get(f"/api/orders/{ident}", status=404), 404)
+
+
+def test_a_user_without_a_customer_profile_is_sent_to_checkout(client, login_as, csrf, widget):
+    login_as("carol")
+    headers = {"X-CSRF-Token": csrf()}
+    assert client.get("/api/orders").json == {"count": 0, "page": 1, "has_next": False,
+                                              "results": []}
+    cart_id = client.post("/api/carts", headers=headers).json["id"]
+    client.post_json(f"/api/carts/{cart_id}/items", {"product_id": widget.id, "quantity": 1},
+                     headers=headers)
+    error = is_json_error(client.post_json("/api/orders", {"cart_id": cart_id}, headers=headers,
+                                           status=400), 400)
+    assert "/checkout" in error["errors"]["customer"]
+    assert Order.select().count() == 0 and cart_lines(cart_id) == [(widget.id, 1)]
+
+
+@pytest.mark.parametrize("body,field,message", [
+    ({}, "cart_id", "This field is required."),
+    ({"cart_id": None}, "cart_id", "This field is required."),
+    ({"cart_id": 12}, "cart_id", "Send a string."),
+    ({"cart_id": ["x"]}, "cart_id", "Send a string."),
+    ({"cart_id": {"id": "x"}}, "cart_id", "Send a string."),
+    ({"cart_id": "not-a-uuid"}, "cart_id", "There is no such cart."),
+    ({"cart_id": "00000000-0000-0000-0000-000000000000"}, "cart_id", "There is no such cart."),
+    ({"cart_id": "é' OR 1=1 --"}, "cart_id", "There is no such cart."),
+])
+def test_placing_an_order_with_bad_input_is_a_400(client, shopper, body, field, message):
+    error = is_json_error(client.post_json("/api/orders", body, headers=shopper, status=400), 400)
+    assert message in error["errors"][field]
+    assert Order.select().count() == 0
+
+
+def test_an_empty_cart_orders_nothing(client, shopper):
+    cart_id = client.post("/api/carts", headers=shopper).json["id"]
+    error = is_json_error(client.post_json("/api/orders", {"cart_id": cart_id}, headers=shopper,
+                                           status=400), 400)
+    assert "empty" in error["errors"]["cart_id"]
+    assert Order.select().count() == 0
+
+
+def test_a_body_that_is_not_an_object_is_a_400_for_orders_too(client, shopper):
+    response = client.post("/api/orders", b"[]", content_type="application/json",
+                           headers=shopper, status=400)
+    is_json_error(response, 400)
+
+
+def test_out_of_stock_is_a_409_per_line_and_writes_nothing(client, shopper, widget, gizmo):
+    cart_id = client.post("/api/carts", headers=shopper).json["id"]
+    client.post_json(f"/api/carts/{cart_id}/items", {"product_id": widget.id, "quantity": 3},
+                     headers=shopper)
+    client.post_json(f"/api/carts/{cart_id}/items", {"product_id": gizmo.id, "quantity": 2},
+                     headers=shopper)
+    Product.update(inventory=1).where(Product.id == widget.id).execute()   # someone was faster
+    error = is_json_error(client.post_json("/api/orders", {"cart_id": cart_id}, headers=shopper,
+                                           status=409), 409)
+    assert error["errors"] == {str(widget.id): "Only 1 of Widget in stock; you asked for 3."}
+    assert Order.select().count() == 0 and OrderItem.select().count() == 0
+    assert Product.get_by_id(widget.id).inventory == 1
+    assert Product.get_by_id(gizmo.id).inventory == 10       # the other line was rolled back
+    assert cart_lines(cart_id) == [(widget.id, 3), (gizmo.id, 2)]
+
+
+def test_a_second_order_from_the_same_cart_is_refused(client, shopper, widget):
+    cart_id = client.post("/api/carts", headers=shopper).json["id"]
+    client.post_json(f"/api/carts/{cart_id}/items", {"product_id": widget.id, "quantity": 1},
+                     headers=shopper)
+    client.post_json("/api/orders", {"cart_id": cart_id}, headers=shopper, status=201)
+    client.post_json("/api/orders", {"cart_id": cart_id}, headers=shopper, status=400)
+    assert Order.select().count() == 1 and Product.get_by_id(widget.id).inventory == 4

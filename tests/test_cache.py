@@ -1,0 +1,119 @@
+"""Caching: pages served from the cache, forgotten by every kind of write, never per user."""
+import re
+
+import pytest
+from playhouse.test_utils import count_queries
+
+from conftest import new_client
+
+import app as storefront
+import models
+from models import Product
+
+
+def token_of(page):
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def test_an_anonymous_page_comes_from_the_cache(client, shop):
+    first = client.get("/products")
+    with count_queries() as counter:
+        second = client.get("/products")
+    assert counter.count == 0 and models.db.is_closed()     # no query, no connection
+    assert second.text == first.text
+
+
+def test_each_visitor_gets_their_own_csrf_token_in_a_cached_page(wsgi, shop):
+    alice = new_client(wsgi)
+    bob = new_client(wsgi)
+    a, b = alice.get("/products/3"), bob.get("/products/3")
+    assert token_of(a) != token_of(b)
+    assert storefront.CSRF_PLACEHOLDER not in a.text + b.text
+    form = b.forms[[k for k, f in b.forms.items() if f.action == "/cart/items"][0]]
+    form.submit(status=303)     # bob's token works: the cached page is usable
+
+
+def test_no_per_user_data_leaks_through_the_cache(client, wsgi, shop, login_as):
+    login_as("alice")
+    client.get("/products")
+    client.get("/products/2")
+    stranger = new_client(wsgi)
+    for path in ["/products", "/products/2", "/"]:
+        page = stranger.get(path)
+        assert "alice" not in page.text and "Log in" in page.text
+
+
+def test_admin_save_invalidates(client, wsgi, shop, login_as):
+    visitor = new_client(wsgi)
+    product = Product.get_by_id(4)
+    assert product.title in visitor.get("/products/4").text
+    login_as("boss", is_staff=True, is_superuser=True)
+    form = client.get("/admin/product/4/").forms["admin-form"]
+    form["title"] = "Renamed By Admin"
+    form.submit(status=303)
+    assert "Renamed By Admin" in visitor.get("/products/4").text
+    assert "Renamed By Admin" in visitor.get("/products", {"q": "Renamed"}).text
+
+
+def test_admin_action_and_delete_invalidate(client, wsgi, shop, login_as, csrf):
+    visitor = new_client(wsgi)
+    product = Product.select().where(Product.inventory > 10).first()
+    assert "In stock" in visitor.get(f"/products/{product.id}").text
+    login_as("boss", is_staff=True, is_superuser=True)
+    client.post("/admin/product/actions", {"csrf_token": csrf(), "action": "clear_inventory",
+                                           "confirm": "1", "_selected": str(product.id)},
+                status=303)
+    assert "Out of stock" in visitor.get(f"/products/{product.id}").text
+    extra = Product.create(title="Short Lived Thing", unit_price=3, inventory=5,
+                           collection=product.collection)
+    models.data_changed()
+    assert "Short Lived Thing" in visitor.get("/products", {"q": "Short Lived"}).text
+    client.post(f"/admin/product/{extra.id}/delete", {"csrf_token": csrf()}, status=303)
+    assert "No products match" in visitor.get("/products", {"q": "Short Lived"}).text
+
+
+def test_checkout_invalidates_stock(client, wsgi, shop, login_as, csrf):
+    visitor = new_client(wsgi)
+    product = Product.create(title="Last Few Lamps", unit_price=20, inventory=3,
+                             collection=models.Collection.select().first())
+    models.data_changed()
+    assert "Only 3 left" in visitor.get(f"/products/{product.id}").text
+    login_as("alice")
+    client.post("/cart/items", {"product_id": product.id, "quantity": 1, "csrf_token": csrf()})
+    form = client.get("/checkout").forms[[k for k, f in client.get("/checkout").forms.items()
+                                          if f.action == "/checkout"][0]]
+    for name, value in {"first_name": "A", "last_name": "B", "email": "a@example.com",
+                        "street": "1 Road", "city": "Town"}.items():
+        form[name] = value
+    form.submit(status=303)
+    assert "Only 2 left" in visitor.get(f"/products/{product.id}").text
+
+
+def test_seed_and_migrate_invalidate(client, shop):
+    before = client.get("/products").text
+    models.seed(products=30, customers=5, reset=True, rng_seed=7)
+    assert client.get("/products").text != before
+    assert "30 products" in client.get("/products").text
+
+
+def test_caching_can_be_switched_off(settings, shop):
+    settings.cache_url = "none"
+    client = new_client(storefront.build(settings))
+    client.get("/products")
+    with count_queries() as counter:
+        client.get("/products")
+    assert counter.count >= 2
+    settings.cache_url = "memory"
+    storefront.build(settings)
+
+
+def test_a_cached_error_page_keeps_its_status(client, shop):
+    client.get("/products", {"page": 500}, status=404)
+    client.get("/products", {"page": 500}, status=404)
+
+
+def test_caching_lesson_shows_the_difference(client, shop):
+    page = client.get("/playground/caching")
+    assert "first call" in page.text and "second call" in page.text
+    times = re.findall(r"(\d+\.\d+) ms", page.text)
+    assert times
