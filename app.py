@@ -375,6 +375,15 @@ def csrf_token():
     return env["storefront.csrf"]
 
 
+def refuse_bad_text():
+    """Text that is not UTF-8, or holds a NUL (which PostgreSQL refuses to store), is a 400
+    here, before any handler sees it."""
+    if "%00" in request.query_string or "\x00" in request.path:
+        abort(400, "The request contains a NUL character, which no text field may hold.")
+    if request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
+        form_data()
+
+
 def check_csrf():
     """One check for every unsafe request to any part of the site (installed in part 12).
 
@@ -466,9 +475,8 @@ def require_perm(codename):
 def get_or_404(query, ident):
     """The row of `query` with primary key `ident`, or a 404 page."""
     model = query.model if hasattr(query, "model") else query
-    row = None
-    with contextlib.suppress(ValueError, TypeError, OverflowError):   # "abc", 10**30 ...
-        row = query.where(model._meta.primary_key == model._meta.primary_key.db_value(ident)).first()
+    key = models.parse_key(model, ident)      # "abc" or 10**30 is no id: never ask the database
+    row = query.where(model._meta.primary_key == key).first() if key is not None else None
     if row is None:
         abort(404, f"No {model.__name__.lower()} with id {ident}.")
     return row
@@ -519,7 +527,15 @@ EMAIL = validators.Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter a valid 
 
 def form_data():
     """The submitted form, decoded as UTF-8 (Bottle decodes Latin-1 unless asked)."""
-    return request.forms.decode()
+    if "storefront.form" not in request.environ:
+        try:
+            data = request.forms.decode()
+        except UnicodeError:
+            abort(400, "The form was not sent as UTF-8 text.")
+        if any("\x00" in value for value in data.values()):
+            abort(400, "The form contains a NUL character, which no text field may hold.")
+        request.environ["storefront.form"] = data
+    return request.environ["storefront.form"]
 
 
 def render(template_name, status=200, **context):
@@ -1052,8 +1068,8 @@ class ModelAdmin:
         for spec in self.search_fields:
             field = getattr(self.model, spec.lstrip("^="))
             if spec.startswith("="):
-                if q.isdigit():
-                    terms.append(field == int(q))
+                if models.parse_id(q) is not None:
+                    terms.append(field == models.parse_id(q))
             else:
                 terms.append(field ** (q + "%" if spec.startswith("^") else f"%{q}%"))
         return query.where(functools.reduce(operator.or_, terms)) if terms else query
@@ -1105,8 +1121,8 @@ class ModelAdmin:
                 if isinstance(field, models.BooleanField):
                     query = query.where(field == (value == "1"))
                 elif isinstance(field, models.ForeignKeyField):
-                    if value.isdigit():
-                        query = query.where(field == int(value))
+                    if models.parse_id(value) is not None:
+                        query = query.where(field == models.parse_id(value))
                 else:
                     query = query.where(field == value)
         return query
@@ -1624,7 +1640,7 @@ def save_list_edits(spec):
     data, errors, saved = form_data(), {}, []
     ids = data.getall("_row")
     rows = list(spec.model.select().where(spec.model._meta.primary_key.in_(
-        [i for i in ids if i.isdigit()][:spec.list_per_page])))
+        [models.parse_id(i) for i in ids if models.parse_id(i)][:spec.list_per_page])))
     for row in rows:
         form = list_edit_form(spec, row, data)
         if form.validate() and check_rules(form, row):
@@ -1655,7 +1671,8 @@ def run_action(model):
     if name != "delete_selected" and name not in spec.actions:
         abort(400, f"There is no action {name!r} for {spec.plural.lower()}.")
     pk = spec.model._meta.primary_key
-    ids = [i for i in data.getall("_selected") if i][:1000]
+    ids = [k for k in (models.parse_key(spec.model, i) for i in data.getall("_selected")[:1000])
+           if k is not None]
     objects = list(spec.model.select().where(pk.in_(ids))) if ids else []
     if not objects:
         flash("Select at least one row first.", "error")
@@ -2129,7 +2146,8 @@ def api_order_create():
     """
     customer = api_customer()
     cart_id, = json_fields(json_body(), cart_id=str)
-    cart = models.Cart.get_or_none(models.Cart.id == cart_id)
+    key = models.parse_key(models.Cart, cart_id)
+    cart = models.Cart.get_or_none(models.Cart.id == key) if key else None
     if cart is None:
         invalid({"cart_id": "There is no such cart."})
     if customer is None:
@@ -2285,10 +2303,9 @@ def joins_lesson():
 
 @lesson("orm-raw-sql", "Raw SQL", "When you need SQL by hand: always with parameters.")
 def raw_sql_lesson():
+    p = db.param        # the database's placeholder: "?" for SQLite, "%s" for PostgreSQL
     query = Product.raw("SELECT id, title, unit_price FROM product "
-                        "WHERE unit_price > ? ORDER BY unit_price DESC LIMIT 3", 100)
-    if not models.is_sqlite():
-        query = Product.raw(query.sql.replace("?", "%s"), *query.params)
+                        f"WHERE unit_price > {p} ORDER BY unit_price DESC LIMIT 3", 100)
     return [{"id": p.id, "title": p.title, "price": p.unit_price} for p in query]
 
 
@@ -2528,6 +2545,7 @@ root.mount("/admin/", admin)
 root.mount("/api/", api)
 root.mount("/playground/", playground)
 root.mount("/__debug__/", debug)
+root.add_hook("before_request", refuse_bad_text)
 root.add_hook("before_request", check_csrf)
 
 

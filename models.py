@@ -654,6 +654,16 @@ def parse_id(value):
     return ident if 0 < ident <= MAX_INT else None
 
 
+def parse_key(model, value):
+    """A primary key of `model` from a URL or form, or None when it cannot be one."""
+    if isinstance(model._meta.primary_key, UUIDField):
+        try:
+            return uuid.UUID(str(value))
+        except ValueError:
+            return None
+    return parse_id(value)
+
+
 def parse_quantity(value, allow_zero=False):
     """A quantity typed by a shopper: a whole number, at least 1 (or 0 to remove)."""
     try:
@@ -876,6 +886,10 @@ def migrate(target=None):
     migrator = SchemaMigrator.from_database(db.obj)
     applied = []
     with write_transaction():
+        if not is_sqlite():
+            # Several processes starting at once (gunicorn workers) migrate one at a time;
+            # SQLite's IMMEDIATE transaction already does this.
+            db.execute_sql("SELECT pg_advisory_xact_lock(7531)")
         current = schema_version()
         for number, step in enumerate(MIGRATIONS[current:target], start=current + 1):
             step(migrator)

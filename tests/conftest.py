@@ -3,6 +3,14 @@
     def test_something(client, shop, login_as):
         login_as("alice")                 # a user who is logged in through the login form
         page = client.get("/products")   # then drive the app through HTTP
+
+By default each test has its own SQLite file. The same suite runs on PostgreSQL and Redis when
+these are set (.ci/run does both passes):
+
+    STOREFRONT_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres  (a server: the
+        suite creates its own database there, empties it before each test, drops it at the end)
+    STOREFRONT_TEST_REDIS_URL=redis://127.0.0.1:6379   (sessions in db 15, the cache in db 14,
+        both emptied before each test)
 """
 import os
 import re
@@ -17,16 +25,55 @@ import app as storefront  # noqa: E402
 import models  # noqa: E402
 
 PASSWORD = "correct horse battery"
+SERVER_URL = os.environ.get("STOREFRONT_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("STOREFRONT_TEST_REDIS_URL", "").rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of the suite's own on the PostgreSQL server named by the environment."""
+    if not SERVER_URL:
+        yield None
+        return
+    import psycopg
+    name = f"storefront_test_{os.getpid()}"
+    with psycopg.connect(SERVER_URL, autocommit=True) as server:
+        server.execute(f"DROP DATABASE IF EXISTS {name}")
+        server.execute(f"CREATE DATABASE {name}")
+    yield SERVER_URL.rsplit("/", 1)[0] + "/" + name
+    if models.db.obj is not None:
+        models.db.close()
+    with psycopg.connect(SERVER_URL, autocommit=True) as server:
+        server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def empty_postgres(url):
+    import psycopg
+    if models.db.obj is not None:
+        models.db.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
 
 
 @pytest.fixture
-def settings(tmp_path):
+def settings(tmp_path, postgres_url):
     """Settings for a test: a temporary data dir, a cheap password hasher (same code path)."""
-    return storefront.Settings({
+    environ = {
         "STOREFRONT_DATA_DIR": str(tmp_path),
         "STOREFRONT_SECRET_KEY": "test-secret-key",
         "STOREFRONT_PASSWORD_ITERATIONS": "1000",
-    })
+    }
+    if postgres_url:
+        empty_postgres(postgres_url)
+        environ["STOREFRONT_DATABASE_URL"] = postgres_url
+    if REDIS_URL:
+        import redis
+        for db_number in (14, 15):
+            redis.Redis.from_url(f"{REDIS_URL}/{db_number}").flushdb()
+        environ["STOREFRONT_SESSION_URL"] = f"{REDIS_URL}/15"
+        environ["STOREFRONT_CACHE_URL"] = f"{REDIS_URL}/14"
+    return storefront.Settings(environ)
 
 
 @pytest.fixture

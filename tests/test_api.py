@@ -130,7 +130,7 @@ def test_products_search_and_collection_filter(client, shop):
 @pytest.mark.parametrize("query", [
     {"page": "abc"}, {"page": "-3"}, {"page": "1e9"}, {"page": ""}, {"collection": "x"},
     {"collection": "999999"}, {"q": "' OR 1=1 --"}, {"q": "é" * 500}, {"q": "%_%"},
-    {"q": "\x00"}, {"sort": "é"},
+    {"sort": "é"},
 ])
 def test_bad_product_list_parameters_never_fail(client, shop, query):
     assert client.get("/api/products", query).status_int == 200
@@ -493,3 +493,8 @@ def test_a_second_order_from_the_same_cart_is_refused(client, shopper, widget):
     client.post_json("/api/orders", {"cart_id": cart_id}, headers=shopper, status=201)
     client.post_json("/api/orders", {"cart_id": cart_id}, headers=shopper, status=400)
     assert Order.select().count() == 1 and Product.get_by_id(widget.id).inventory == 4
+
+
+def test_text_with_a_nul_character_is_a_json_400(client, shop):
+    error = client.get("/api/products", {"q": "tea\x00"}, status=400).json
+    assert error["status"] == 400 and "NUL" in error["message"]

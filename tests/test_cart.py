@@ -397,7 +397,7 @@ def server(wsgi):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    server.trigger.pull_trigger(server.close)
     thread.join(timeout=5)
 
 

@@ -148,3 +148,14 @@ def test_browsing_writes_no_session(client, shop, settings):
     assert "storefront_session" not in response.headers.get("Set-Cookie", "")
     sessions = os.path.join(settings.data_dir, "sessions")
     assert not os.path.exists(sessions) or not any(files for _, _, files in os.walk(sessions))
+
+
+def test_text_that_is_not_utf8_or_holds_nul_is_a_400(client, shop, csrf):
+    client.get("/products", {"q": "tea\x00"}, status=400)
+    token = csrf()
+    page = client.post("/accounts/login", b"username=%ff%fe&password=x&csrf_token=" + token.encode(),
+                       content_type="application/x-www-form-urlencoded", status=400)
+    assert "UTF-8" in page.text
+    page = client.post("/accounts/login", {"username": "a\x00b", "password": "x",
+                                           "csrf_token": token}, status=400)
+    assert "NUL" in page.text

@@ -14,7 +14,7 @@
   <header class="site-header">
     <nav class="container nav" aria-label="Main">
       <a class="brand" href="{{url('home')}}"><span class="brand-mark" aria-hidden="true">◆</span> Storefront</a>
-      <form class="nav-search" action="{{url('catalog')}}" method="get" role="search">
+      <form class="nav-search" action="{{url('catalog')}}" method="get" role="search" aria-label="Search the shop">
         <label class="visually-hidden" for="nav-q">Search products</label>
         <input id="nav-q" type="search" name="q" placeholder="Search products" value="{{request.query.getunicode('q', '') if request.path == url('catalog') else ''}}">
       </form>

@@ -1,0 +1,332 @@
+"""End to end: a real browser (Chromium, driven by Playwright) on a real server (waitress).
+
+The other tests talk HTTP to the app through WebTest; these click through it like a person:
+links, the search box, forms, redirects, cookies, the admin's JavaScript, and the
+Content-Security-Policy the browser enforces. Two stories, one test each:
+
+1. A visitor browses, searches, adds to the cart, registers, checks out and sees the order.
+2. Staff log in to the admin, add a product (a validation error first), find it by search,
+   and see it in the shop.
+
+Each story runs in steps (`with step("..."):`). When a step fails, a screenshot and the HTML
+of every open page are saved in tests/e2e-screenshots/<test>/, and the failure says so.
+
+Needs Chromium at /usr/bin/chromium (`apt-get install -y chromium`) and the playwright
+package (in requirements.txt). Never run `playwright install`: we use the system's Chromium.
+Without either, these tests are skipped with the reason.
+"""
+import contextlib
+import os
+import pathlib
+import re
+import shutil
+import threading
+
+import pytest
+import waitress.server
+
+import models
+from conftest import PASSWORD
+from models import Product
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is not installed "
+    "(pip install -r requirements.txt)")
+expect = sync_api.expect
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+SCREENSHOTS = pathlib.Path(__file__).parent / "e2e-screenshots"
+
+
+# --- Fixtures: a browser, a server, pages that report console errors --------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module; each test opens its own contexts (cookie jars)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(wsgi, shop, make_user):
+    """The demo shop and a staff superuser, served by waitress in a thread: the base URL.
+
+    `wsgi` and `shop` (conftest.py) build the app on a fresh temporary data dir and seed it.
+    Function-scoped on purpose: the database binding (models.db) is process-wide, and every
+    other test module's fixtures rebind it.
+    """
+    make_user("boss", is_staff=True, is_superuser=True)
+    models.db.close()     # this thread is done with the database; the server's threads take over
+    server = waitress.server.create_server(wsgi, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    # Close the server from its own thread: closing its sockets from this one could pull them
+    # out from under the select() it is waiting in.
+    server.trigger.pull_trigger(server.close)
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def console_errors():
+    """Every console error and uncaught script error of the pages opened by `new_page`.
+
+    A Content-Security-Policy violation (an inline script or style, a script from another
+    site) is reported by Chromium as a console error, so an empty list also says the pages
+    obey their own policy.
+    """
+    return []
+
+
+@pytest.fixture
+def new_page(browser, server, console_errors):
+    """new_page() opens a page in a fresh browser context: a new visitor with no cookies."""
+    contexts = []
+
+    def new_page():
+        context = browser.new_context(base_url=server)
+        contexts.append(context)
+        page = context.new_page()
+
+        def on_console(message):
+            if message.type != "error":
+                return
+            # The page's own status (a form with errors answers 400) is for the test to check;
+            # a stylesheet, script or image of the page that fails to load is an error.
+            if message.text.startswith("Failed to load resource") and \
+                    message.location.get("url") == page.url:
+                return
+            console_errors.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: console_errors.append(f"{page.url}: {error}"))
+        return page
+
+    yield new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def step(browser, request):
+    """`with step("name"):` runs one step of a story; if it fails, it saves the evidence."""
+    folder = SCREENSHOTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)      # only this run's evidence
+
+    @contextlib.contextmanager
+    def step(name):
+        try:
+            yield
+        except Exception as error:
+            save_open_pages(browser, folder, name)
+            error.add_note(f"Step {name!r} failed. Screenshots and HTML of the open pages "
+                           f"are in {folder}")
+            raise
+
+    return step
+
+
+def save_open_pages(browser, folder, step_name):
+    """A screenshot and the HTML of every page open in `browser`, into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "-", step_name.lower()).strip("-")
+    pages = [page for context in browser.contexts for page in context.pages]
+    for n, page in enumerate(pages, 1):
+        with contextlib.suppress(Exception):    # saving must never hide the failure itself
+            page.screenshot(path=folder / f"{slug}-page{n}.png", full_page=True)
+            (folder / f"{slug}-page{n}.html").write_text(
+                f"<!-- {page.url} -->\n" + page.content(), encoding="utf-8")
+
+
+def price(amount):
+    """How the shop prints an amount of money: $12.50."""
+    return f"${amount}"
+
+
+def search_from_the_navigation_bar(page, words):
+    """Type into the search box at the top of every page and press Enter, as a shopper does."""
+    search = page.get_by_role("banner").get_by_role("searchbox", name="Search products")
+    search.fill(words)
+    search.press("Enter")
+    expect(page).to_have_url(re.compile(r"/products\?q=" + re.escape(words) + "$"))
+    expect(page.get_by_role("heading", name=f"Search: {words}")).to_be_visible()
+
+
+def row_with_link(page, name):
+    """The table row that holds a link called `name`."""
+    return page.get_by_role("row").filter(has=page.get_by_role("link", name=name, exact=True))
+
+
+def assert_no_browser_errors(console_errors):
+    assert not console_errors, "the browser reported errors (a CSP violation?):\n" + \
+        "\n".join(console_errors)
+
+
+# --- The stories --------------------------------------------------------------------------------
+
+def test_visitor_searches_buys_registers_and_sees_the_order(new_page, step, console_errors):
+    # A product of the demo shop with stock to spare, and a word of its title to search for.
+    product = Product.select().where(Product.inventory >= 10).order_by(Product.title).first()
+    word = product.title.split(" No. ")[0].split()[-1]    # "Aged Salmon No. 39": "Salmon"
+    total = price(product.unit_price * 2)
+    models.db.close()
+    page = new_page()
+
+    with step("open the home page and go to the catalog"):
+        page.goto("/")
+        expect(page.get_by_role("heading", name="Good things, small shop.")).to_be_visible()
+        page.get_by_role("link", name="Browse all products").click()
+        expect(page).to_have_url(re.compile(r"/products$"))
+        expect(page.get_by_role("heading", name="All products")).to_be_visible()
+
+    with step("search from the navigation bar"):
+        search_from_the_navigation_bar(page, word)
+        titles = page.locator(".product-grid .product-title")
+        expect(titles.first).to_be_visible()
+        for title in titles.all_inner_texts():
+            assert word.lower() in title.lower(), f"{title!r} does not match the search {word!r}"
+
+    with step("open the product and add two to the cart"):
+        page.get_by_role("link", name=product.title, exact=True).click()
+        expect(page).to_have_url(re.compile(rf"/products/{product.id}$"))
+        expect(page.get_by_role("heading", name=product.title)).to_be_visible()
+        page.get_by_label("Quantity").fill("2")
+        page.get_by_role("button", name="Add to cart", exact=True).click()
+
+    with step("see the cart with that line and the right total"):
+        expect(page).to_have_url(re.compile(r"/cart$"))
+        expect(page.get_by_role("status")).to_have_text(f"Added {product.title} to your cart.")
+        line = row_with_link(page, product.title)
+        expect(line.get_by_role("spinbutton")).to_have_value("2")
+        expect(line.locator("td").last).to_have_text(total)
+        expect(page.locator(".cart-table .total")).to_have_text(total)
+        expect(page.locator(".cart-link .badge")).to_have_text("2")
+
+    with step("check out: the shop asks to log in first"):
+        page.get_by_role("link", name="Check out").click()
+        expect(page).to_have_url(re.compile(r"/accounts/login\?next=%2Fcheckout$"))
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+
+    with step("create an account"):
+        page.get_by_role("link", name="Create an account").click()
+        expect(page).to_have_url(re.compile(r"/accounts/register$"))
+        page.get_by_label("Username").fill("carol")
+        page.get_by_label("Email").fill("carol@example.com")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_label("Password again").fill(PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        expect(page.get_by_role("status")).to_have_text("Welcome, carol! Your account is ready.")
+        expect(page.get_by_role("link", name="carol", exact=True)).to_be_visible()
+
+    with step("the cart survived the login: check out"):
+        page.get_by_role("link", name=re.compile(r"^Cart")).click()
+        expect(page.locator(".cart-table .total")).to_have_text(total)
+        page.get_by_role("link", name="Check out").click()
+        expect(page).to_have_url(re.compile(r"/checkout$"))
+        expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+        expect(page.get_by_label("Email")).to_have_value("carol@example.com")
+
+    with step("fill in the address and place the order"):
+        page.get_by_label("First name").fill("Carol")
+        page.get_by_label("Last name").fill("Jones")
+        page.get_by_label("Street and number").fill("12 Market Street")
+        page.get_by_label("City").fill("Leeds")
+        page.get_by_label("Postal code").fill("LS1 4AB")
+        page.get_by_role("button", name=f"Place order · {total}").click()
+
+    with step("land on the order page"):
+        expect(page).to_have_url(re.compile(r"/orders/\d+$"))
+        order_id = int(page.url.rsplit("/", 1)[1])
+        expect(page.get_by_role("heading", name=f"Order #{order_id}")).to_be_visible()
+        expect(page.get_by_role("status")).to_have_text(
+            f"Thank you! Order #{order_id} has been placed.")
+        expect(row_with_link(page, product.title).locator("td")).to_have_text(
+            [product.title, price(product.unit_price), "2", total])
+        expect(page.locator(".total")).to_have_text(total)
+        expect(page.locator(".cart-link .badge")).to_have_text("0")
+
+    with step("the order is listed under Your orders"):
+        page.get_by_role("link", name="Your orders").click()
+        expect(page).to_have_url(re.compile(r"/orders$"))
+        expect(row_with_link(page, f"#{order_id}")).to_contain_text(total)
+
+    assert_no_browser_errors(console_errors)
+
+
+def test_staff_add_a_product_and_see_it_in_the_shop(new_page, step, console_errors):
+    title = "Speckled Stoneware Teapot"
+    visitor, page = new_page(), new_page()
+
+    with step("a visitor searches the shop for a teapot: there is none yet"):
+        visitor.goto("/")
+        search_from_the_navigation_bar(visitor, "Teapot")
+        expect(visitor.get_by_text("No products match.")).to_be_visible()
+
+    with step("log in as staff"):
+        page.goto("/accounts/login")
+        page.get_by_label("Username").fill("boss")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("status")).to_have_text("Welcome back, boss.")
+
+    with step("open the admin and its products"):
+        page.get_by_role("link", name="Admin", exact=True).click()
+        expect(page).to_have_url(re.compile(r"/admin/$"))
+        expect(page.get_by_role("heading", name="Administration")).to_be_visible()
+        page.get_by_role("link", name="Products", exact=True).click()
+        expect(page).to_have_url(re.compile(r"/admin/product/$"))
+        expect(page.get_by_role("heading", name="Products")).to_be_visible()
+
+    with step("add a product with a price of 0: the form comes back with the error"):
+        page.get_by_role("link", name="Add product").click()
+        expect(page).to_have_url(re.compile(r"/admin/product/add"))
+        page.get_by_label("Title").fill(title)
+        # admin.js fills the slug in from the title as you type.
+        expect(page.get_by_label("Slug")).to_have_value("speckled-stoneware-teapot")
+        page.get_by_label("Description").fill("Glazed by hand; holds four cups.")
+        page.get_by_label("Unit price").fill("0")
+        page.get_by_label("Inventory").fill("7")
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.get_by_role("alert")).to_contain_text("Please correct the errors below.")
+        expect(page.locator("#unit_price-errors")).to_have_text("The price must be at least 1.")
+        expect(page.get_by_label("Unit price")).to_have_attribute("aria-invalid", "true")
+        expect(page.get_by_label("Title")).to_have_value(title)
+        expect(page.get_by_label("Inventory")).to_have_value("7")
+
+    with step("fix the price, choose a collection and save"):
+        page.get_by_label("Unit price").fill("24.50")
+        page.get_by_label("Collection").select_option(label="Home")
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page).to_have_url(re.compile(r"/admin/product/$"))
+        expect(page.get_by_role("status")).to_have_text(f"Product “{title}” was added.")
+
+    with step("find it by searching the changelist"):
+        # The admin's own search box, in the page's main part (the header has the shop's).
+        search = page.get_by_role("main").get_by_role("searchbox", name="Search products")
+        search.fill("Stoneware")
+        page.get_by_role("button", name="Search", exact=True).click()
+        expect(page).to_have_url(re.compile(r"/admin/product/\?q=Stoneware$"))
+        expect(page.locator(".result-count")).to_contain_text(re.compile(r"\b1 result\b"))
+        row = row_with_link(page, title)
+        expect(row.get_by_label(f"Unit price of {title}")).to_have_value("24.50")
+        expect(row.get_by_role("link", name="Home", exact=True)).to_be_visible()
+
+    with step("the visitor searches again and finds it in the shop"):
+        # The visitor has no session, so the shop serves them cached pages: saving the
+        # product must have emptied the cache.
+        visitor.goto("/")
+        search_from_the_navigation_bar(visitor, "Teapot")
+        card = visitor.locator(".product-card").filter(has_text=title)
+        expect(card).to_have_count(1)
+        expect(card.locator(".product-price")).to_have_text("$24.50")
+        card.get_by_role("link", name=title, exact=True).click()
+        expect(visitor.get_by_role("heading", name=title)).to_be_visible()
+        expect(visitor.get_by_text("Glazed by hand; holds four cups.")).to_be_visible()
+
+    assert_no_browser_errors(console_errors)

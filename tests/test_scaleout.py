@@ -1,0 +1,161 @@
+"""Several processes on PostgreSQL and Redis: gunicorn workers share sessions, cache and stock.
+
+Runs in the PostgreSQL + Redis pass of the suite (see tests/conftest.py); skipped otherwise.
+"""
+import concurrent.futures
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+import app as storefront
+import models
+from conftest import PASSWORD, REDIS_URL, SERVER_URL
+
+pytestmark = pytest.mark.skipif(not (SERVER_URL and REDIS_URL and shutil.which("gunicorn")),
+                                reason="needs STOREFRONT_TEST_DATABASE_URL, "
+                                       "STOREFRONT_TEST_REDIS_URL and gunicorn")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORKERS = 3
+
+
+class Browser:
+    """A client with its own cookies, speaking to the server over real HTTP."""
+
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def request(self, path, data=None, method=None, headers=None):
+        body = urllib.parse.urlencode(data).encode() if isinstance(data, dict) else data
+        request = urllib.request.Request(self.base + path, data=body, method=method,
+                                         headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def token(self):
+        _, page = self.request("/accounts/login")
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def login(self, username):
+        status, page = self.request("/accounts/login", {
+            "username": username, "password": PASSWORD, "csrf_token": self.token()})
+        assert status == 200 and "Log out" in page, page[:500]
+
+
+@pytest.fixture
+def gunicorn(settings, tmp_path):
+    storefront.build(settings)                 # migrate the test database
+    models.seed(products=40, customers=5)
+    models.db.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path),
+               STOREFRONT_DATABASE_URL=settings.database_url,
+               STOREFRONT_SESSION_URL=settings.session_url,
+               STOREFRONT_CACHE_URL=settings.cache_url,
+               STOREFRONT_SECRET_KEY=settings.secret_key,
+               STOREFRONT_PASSWORD_ITERATIONS="1000")
+    log = open(tmp_path / "access.log", "w+")
+    server = subprocess.Popen(
+        [shutil.which("gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
+         "--access-logfile", "-", "--access-logformat", "%(p)s %(m)s %(U)s %(s)s",
+         "app:application"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/static/css/site.css", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base, log
+    server.terminate()
+    server.wait(timeout=10)
+    log.close()
+
+
+def served_by(log, path):
+    """The worker pids that answered `path` with 200, from gunicorn's access log."""
+    log.flush()
+    log.seek(0)
+    return {line.split()[0] for line in log if f" {path} 200" in line}
+
+
+def test_a_session_made_in_one_worker_is_seen_by_the_others(gunicorn, make_user):
+    base, log = gunicorn
+    make_user("alice")
+    browser = Browser(base)
+    browser.login("alice")
+    for _ in range(30):         # a new connection each time: the workers take turns
+        status, page = browser.request("/accounts/")
+        assert status == 200 and "alice@example.com" in page
+    assert len(served_by(log, "/accounts/")) >= 2
+
+
+def test_an_admin_edit_invalidates_the_cache_in_every_worker(gunicorn, make_user):
+    base, log = gunicorn
+    visitor = Browser(base)
+    product = models.Product.get_by_id(7)
+    models.TaggedItem.delete().where(models.TaggedItem.object_id == 7).execute()  # no inline rows
+    for _ in range(15):
+        assert product.title in visitor.request("/products/7")[1]
+    make_user("boss", is_staff=True, is_superuser=True)
+    staff = Browser(base)
+    staff.login("boss")
+    _, form = staff.request("/admin/product/7/")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    status, page = staff.request("/admin/product/7/", {
+        "csrf_token": token, "title": "Renamed Everywhere", "slug": "renamed",
+        "description": "", "unit_price": "9.99", "inventory": "5",
+        "collection": str(product.collection_id), "_save": ""})
+    assert status == 200, re.findall(r'(?:class="errors"|flash-error).*?</', page, re.S)
+    for _ in range(30):
+        assert "Renamed Everywhere" in visitor.request("/products/7")[1]
+    assert len(served_by(log, "/products/7")) >= 2
+
+
+def test_concurrent_checkouts_never_oversell(gunicorn, make_user):
+    base, _ = gunicorn
+    lamp = models.Product.create(title="Last Lamps", unit_price=25, inventory=4,
+                                 collection=models.Collection.select().first())
+    buyers = []
+    for n in range(12):
+        user = make_user(f"buyer{n}")
+        models.save_customer_profile(user, "B", str(n), f"buyer{n}@example.com", "1 Road",
+                                     "Town", "123")
+        browser = Browser(base)
+        browser.login(f"buyer{n}")
+        status, cart = browser.request("/api/carts", b"{}", headers={
+            "Content-Type": "application/json", "X-CSRF-Token": browser.token()})
+        cart_id = json.loads(cart)["id"]
+        status, _ = browser.request(f"/api/carts/{cart_id}/items", json.dumps(
+            {"product_id": lamp.id, "quantity": 1}).encode(), headers={
+            "Content-Type": "application/json", "X-CSRF-Token": browser.token()})
+        assert status == 201
+        buyers.append((browser, cart_id, browser.token()))
+
+    def checkout(buyer):
+        browser, cart_id, token = buyer
+        return browser.request("/api/orders", json.dumps({"cart_id": cart_id}).encode(),
+                               headers={"Content-Type": "application/json",
+                                        "X-CSRF-Token": token})[0]
+    with concurrent.futures.ThreadPoolExecutor(len(buyers)) as pool:
+        statuses = list(pool.map(checkout, buyers))
+    assert sorted(statuses) == [201] * 4 + [409] * 8, statuses
+    assert models.Product.get_by_id(lamp.id).inventory == 0
+    assert models.OrderItem.select().where(models.OrderItem.product == lamp.id).count() == 4
