@@ -979,6 +979,7 @@ class ModelAdmin:
     """What the admin shows of one model. Subclass it per model and pass it to register()."""
     model = None
     label = None                # "Product"; made from the model's name if not given
+    plural = None               # "Products"; made from the label if not given
     area = "Shop"
     list_display = ("__str__",)
     list_editable = ()
@@ -1000,7 +1001,9 @@ class ModelAdmin:
     def __init__(self):
         self.name = self.model.__name__.lower()
         self.label = self.label or re.sub(r"(?<!^)(?=[A-Z])", " ", self.model.__name__)
-        self.plural = self.label + ("es" if self.label.endswith(("s", "x")) else "s")
+        self.plural = self.plural or (self.label[:-1] + "ies" if self.label.endswith("y")
+                                      else self.label + ("es" if self.label.endswith(("s", "x"))
+                                                         else "s"))
         self._form_class = None
 
     def __str__(self):
@@ -1269,7 +1272,7 @@ class PickerField(wtforms.Field):
         spec = REGISTRY.get(self.rel_model.__name__.lower())
         source = url("admin_autocomplete", model=spec.name) if spec else ""
         label = str(self.data) if self.data is not None else ""
-        attrs = {k: v for k, v in attrs.items() if v is not None}
+        attrs = {k: v for k, v in attrs.items() if v is not None and v is not False}
         return (
             f'<span class="picker" data-autocomplete="{html_escape(source)}">'
             f'<input type="text" inputmode="numeric" id="{self.id}" name="{self.name}" '
@@ -1409,6 +1412,7 @@ class OrderAdmin(ModelAdmin):
     search_fields = ("=id",)
     list_filter = ("payment_status", Range("placed_at", "Placed"), "customer")
     ordering = ("-placed_at",)
+    readonly_fields = ("placed_at",)
     picker = True
     inlines = (Inline(OrderItem, fk="order", fields=("product", "quantity", "unit_price"),
                       label="Items"),)
@@ -1446,6 +1450,7 @@ class CartAdmin(ModelAdmin):
     area = "Orders"
     list_display = ("id", "created_at")
     ordering = ("-created_at",)
+    readonly_fields = ("created_at",)
     picker = True
     list_filter = (Range("created_at", "Created"),)
     inlines = (Inline(models.CartItem, fk="cart", fields=("product", "quantity"), label="Items"),)
@@ -2224,6 +2229,47 @@ def templates_lesson():
         "escaped with {{ }}": bottle.template("{{text}}", text=hostile),
         "a condition": bottle.template("% if n > 2:\nmany\n% else:\nfew\n% end", n=len(products)),
     }
+
+
+@playground.route("/sessions", ["GET", "POST"], name="lesson_sessions")
+def sessions_lesson():
+    """Sessions, login and messages: a counter kept in your session, a notice after a POST."""
+    if request.method == "POST":
+        s = session(create=True)                   # the first POST creates the session
+        s["lesson_visits"] = s.get("lesson_visits", 0) + 1
+        s.save()
+        flash(f"Counted: you have pressed the button {s['lesson_visits']} times.")
+        redirect(url("lesson_sessions"))           # Post/Redirect/Get: reload is harmless
+    s = session()
+    state = {"your session cookie": "yes" if s else "none yet (reading pages creates none)",
+             "what the session holds": sorted(s.keys()) if s else [],
+             "the counter": s.get("lesson_visits", 0) if s else 0,
+             "logged in as": current_user().username if current_user() else "nobody"}
+    return render("playground/sessions", state=state, code=source_of(sessions_lesson),
+                  title="Sessions, login and messages")
+
+
+@lesson("admin-registry", "The admin registry",
+        "One admin engine, and a spec per model that says what to show.")
+def admin_registry_lesson():
+    return {"the spec of products": source_of(ProductAdmin),
+            "every registered model": ", ".join(REGISTRY),
+            "products' columns": REGISTRY["product"].columns(),
+            "first page, as the changelist queries it":
+                [p.title for p in changelist_query(REGISTRY["product"], {}).limit(3)]}
+
+
+@lesson("middleware", "Middleware and the debug toolbar",
+        "WSGI wrappers around the app: each one sees every request and response.")
+def middleware_lesson():
+    layers = ["with_security_headers: adds security headers to every response",
+              "debug_toolbar: records the request, injects the toolbar (debug on only)",
+              "SessionMiddleware (Beaker): loads the session when a handler asks for it",
+              "closing_database: closes the request's connection when it ends",
+              "root: the Bottle app with every route"]
+    return {"the layers, outermost first": layers,
+            "the toolbar is on for you": settings.debug and is_internal(request.environ),
+            "one middleware, whole": source_of(with_security_headers)}
 
 
 @lesson("caching", "Caching", "A slow computation, before and after Beaker's cache.")

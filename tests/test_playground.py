@@ -28,7 +28,10 @@ def test_url_lesson_converts_parameters(client, shop):
 def test_every_lesson_shows_code_sql_and_result(client, shop, lesson):
     page = client.get(f"/playground/{lesson}")
     assert "The code" in page.text and "def " in page.text
-    assert "SELECT" in page.text                       # the SQL it really ran
+    if lesson == "middleware":                         # WSGI wrappers run no SQL
+        assert "(0 queries)" in page.text
+    else:
+        assert "SELECT" in page.text                   # the SQL it really ran
     assert "The result" in page.text
 
 
@@ -49,3 +52,21 @@ def test_transactions_lesson_leaves_the_data_unchanged(client, shop):
 def test_templates_lesson_escapes(client, shop):
     page = client.get("/playground/templates")
     assert "&amp;lt;script&amp;gt;" in page.text    # escaped once by the lesson, once by the page
+
+
+def test_sessions_lesson_counts_in_the_session_and_flashes(client, csrf):
+    page = client.get("/playground/sessions")
+    assert "none yet" in page.text and "storefront_session" not in client.cookies
+    form = page.forms[[k for k, f in page.forms.items() if f.action == "/playground/sessions"][0]]
+    page = form.submit(status=303).follow()
+    assert "you have pressed the button 1 times" in page.text
+    assert "lesson_visits" in page.text and "storefront_session" in client.cookies
+    form = page.forms[[k for k, f in page.forms.items() if f.action == "/playground/sessions"][0]]
+    assert "2 times" in form.submit(status=303).follow().text
+
+
+def test_admin_registry_and_middleware_lessons(client, shop):
+    page = client.get("/playground/admin-registry")
+    assert "class ProductAdmin(ModelAdmin)" in page.text and "collection" in page.text
+    page = client.get("/playground/middleware")
+    assert "with_security_headers" in page.text and "SessionMiddleware" in page.text

@@ -24,7 +24,7 @@
         <li><a href="{{url('playground')}}">Playground</a></li>
         % if user:
         % if user.is_staff:
-        <li><a href="{{url('admin_index')}}">Admin</a></li>
+        <li><a href="{{url('admin_index')}}"{{!' aria-current="page"' if request.path.startswith(url('admin_index')) else ''}}>Admin</a></li>
         % end
         <li><a href="{{url('account')}}">{{user.username}}</a></li>
         <li>

@@ -56,6 +56,7 @@
       list.innerHTML = "";
       results.forEach(function (item) {
         var option = document.createElement("li");
+        option.setAttribute("role", "option");
         var button = document.createElement("button");
         button.type = "button";
         button.textContent = item.text + " (#" + item.id + ")";

@@ -13,6 +13,35 @@
   </div>
 </div>
 <div class="changelist">
+  % if filters:
+  <aside class="filters admin-filters" aria-label="Filters">
+    <h2>Filter</h2>
+    % for param, label, options, kind in filters:
+    <h3>{{label}}</h3>
+    % if kind == 'choice':
+    <ul>
+      <li><a href="{{url('admin_changelist', model=spec.name, **dict(params, **{param: None, 'page': None}))}}" class="{{'selected' if not params.get(param) else ''}}"{{!' aria-current="true"' if not params.get(param) else ''}}>All</a></li>
+      % for value, text in options:
+      <li><a href="{{url('admin_changelist', model=spec.name, **dict(params, **{param: value, 'page': None}))}}" class="{{'selected' if params.get(param) == value else ''}}"{{!' aria-current="true"' if params.get(param) == value else ''}}>{{text}}</a></li>
+      % end
+    </ul>
+    % else:
+    <form method="get" class="range-filter">
+      % for key, value in params.items():
+      % if key not in (param + '__gte', param + '__lte', 'page'):
+      <input type="hidden" name="{{key}}" value="{{value}}">
+      % end
+      % end
+      <label for="{{param}}-gte">From</label>
+      <input id="{{param}}-gte" type="{{'date' if kind == 'date' else 'number'}}" step="any" name="{{param}}__gte" value="{{params.get(param + '__gte', '')}}">
+      <label for="{{param}}-lte">To</label>
+      <input id="{{param}}-lte" type="{{'date' if kind == 'date' else 'number'}}" step="any" name="{{param}}__lte" value="{{params.get(param + '__lte', '')}}">
+      <button type="submit" class="button button-small button-secondary">Apply</button>
+    </form>
+    % end
+    % end
+  </aside>
+  % end
   <div class="changelist-main">
     % if spec.search_fields:
     <form method="get" class="admin-search" role="search">
@@ -109,33 +138,4 @@
     % end
     % include('store/_pagination', page=page, route='admin_changelist', params=dict(params, model=spec.name))
   </div>
-  % if filters:
-  <aside class="filters admin-filters" aria-label="Filters">
-    <h2>Filter</h2>
-    % for param, label, options, kind in filters:
-    <h3>{{label}}</h3>
-    % if kind == 'choice':
-    <ul>
-      <li><a href="{{url('admin_changelist', model=spec.name, **dict(params, **{param: None, 'page': None}))}}" class="{{'selected' if not params.get(param) else ''}}">All</a></li>
-      % for value, text in options:
-      <li><a href="{{url('admin_changelist', model=spec.name, **dict(params, **{param: value, 'page': None}))}}" class="{{'selected' if params.get(param) == value else ''}}">{{text}}</a></li>
-      % end
-    </ul>
-    % else:
-    <form method="get" class="range-filter">
-      % for key, value in params.items():
-      % if key not in (param + '__gte', param + '__lte', 'page'):
-      <input type="hidden" name="{{key}}" value="{{value}}">
-      % end
-      % end
-      <label for="{{param}}-gte">From</label>
-      <input id="{{param}}-gte" type="{{'date' if kind == 'date' else 'number'}}" step="any" name="{{param}}__gte" value="{{params.get(param + '__gte', '')}}">
-      <label for="{{param}}-lte">To</label>
-      <input id="{{param}}-lte" type="{{'date' if kind == 'date' else 'number'}}" step="any" name="{{param}}__lte" value="{{params.get(param + '__lte', '')}}">
-      <button type="submit" class="button button-small button-secondary">Apply</button>
-    </form>
-    % end
-    % end
-  </aside>
-  % end
 </div>

@@ -35,7 +35,7 @@
     % include('_field', field=field, attrs=attrs)
     % end
     % for name in spec.readonly_fields:
-    <div class="field"><span class="label">{{name.replace('_', ' ').capitalize()}}</span> <span class="readonly">{{getattr(obj, name) if getattr(obj, name) is not None else '—'}}</span></div>
+    <div class="field"><span class="label">{{name.replace('_', ' ').capitalize()}}</span> <span class="readonly">{{spec.display(obj, name)[0] or '—'}}</span></div>
     % end
   </fieldset>
   % for inline, rows in inlines:

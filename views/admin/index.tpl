@@ -29,7 +29,7 @@
     <section class="card">
       <h2>Sales, last 30 days</h2>
       {{!chart}}
-      <p class="muted">{{sum(d['orders'] for d in days)}} orders · ${{sum(d['revenue'] for d in days)}} revenue</p>
+      <p class="muted">{{sum(d['orders'] for d in days)}} orders · ${{format(sum(d['revenue'] for d in days), ',')}} revenue</p>
     </section>
     <section class="card">
       <h2>Recent actions</h2>

@@ -3,10 +3,10 @@
 <p><a href="{{url('debug_history')}}">← History</a> · <a href="{{record.path}}{{'?' + record.query if record.query else ''}}">{{record.method}} {{record.path}}{{'?' + record.query if record.query else ''}}</a> · {{record.status}} · {{'%.1f' % record.ms}} ms</p>
 <nav class="dt-tabs" aria-label="Panels">
   % for p in panels:
-  <a href="{{url('debug_panel', ident=record.id, panel=p)}}" class="{{'selected' if p == panel else ''}}" {{!'aria-current="page"' if p == panel else ''}}>{{p.capitalize()}}</a>
+  <a href="{{url('debug_panel', ident=record.id, panel=p)}}" class="{{'selected' if p == panel else ''}}" {{!'aria-current="page"' if p == panel else ''}}>{{'SQL' if p == 'sql' else p.capitalize()}}</a>
   % end
 </nav>
-<h1>{{panel.capitalize()}}</h1>
+<h1>{{'SQL' if panel == 'sql' else panel.capitalize()}}</h1>
 % if panel == 'versions':
 <dl class="details">
   % for name, version in versions.items():

@@ -5,6 +5,7 @@
 <ol class="lesson-list">
   <li><a href="{{url('hello')}}">Hello World</a> — the first view: a function, a URL and a template.</li>
   <li><a href="{{url('url_demo', name='ada', number=42)}}">URL mapping</a> — parameters in the path, and the routes table.</li>
+  <li><a href="{{url('lesson_sessions')}}">Sessions, login and messages</a> — a counter in your session, a notice after a POST.</li>
   % for l in lessons:
   <li><a href="{{url(l['name'])}}">{{l['title']}}</a> — {{l['summary']}}</li>
   % end
