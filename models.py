@@ -405,7 +405,10 @@ class Product(BaseModel):
     @classmethod
     def catalog(cls, q="", collection_id=None, sort="title"):
         """The store's product listing: search, filter and a whitelisted sort, with collections."""
-        query = cls.select(cls, Collection).join(Collection, on=(cls.collection == Collection.id))
+        # A LEFT join on the collection's key: SQLite can then leave it out of queries that
+        # use no column of it, such as the id scan of a deep page (see app.Page).
+        query = cls.select(cls, Collection).join(
+            Collection, JOIN.LEFT_OUTER, on=(cls.collection == Collection.id))
         if q:
             query = query.where(cls.title ** f"%{q}%")   # ** is case-insensitive LIKE
         if collection_id:

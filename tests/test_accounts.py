@@ -254,3 +254,14 @@ def test_create_superuser_no_input_is_staff(settings, tmp_path):
                             capture_output=True, text=True, cwd=os.path.dirname(__file__) + "/..")
     assert result.returncode == 0, result.stderr
     assert "Superuser 'root' created." in result.stdout
+
+
+def test_account_page_lists_the_latest_orders(client, login_as, shop):
+    user = login_as("alice")
+    assert "No orders yet" in client.get("/accounts/").text
+    customer = models.Customer.select().first()
+    customer.user = user
+    customer.save()
+    page = client.get("/accounts/")
+    for order in customer.orders.order_by(models.Order.placed_at.desc()).limit(5):
+        assert f'href="/orders/{order.id}"' in page.text

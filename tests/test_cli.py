@@ -108,3 +108,12 @@ def test_no_demo_keeps_the_database_empty(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_backup_copies_the_live_database(tmp_path):
+    assert run("seed", "--products", "40", data_dir=tmp_path).returncode == 0
+    result = run("backup", str(tmp_path / "copy.sqlite3"), data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    import sqlite3
+    copy = sqlite3.connect(tmp_path / "copy.sqlite3")
+    assert copy.execute("SELECT COUNT(*) FROM product").fetchone() == (40,)

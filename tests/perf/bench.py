@@ -2,9 +2,14 @@
 
 Run it from anywhere (it finds the project root itself):
 
-    python tests/perf/bench.py --products 10000
-    python tests/perf/bench.py --products 10000 --label debug --env STOREFRONT_DEBUG=1
+    python tests/perf/bench.py --products 10000 --label uncached --env STOREFRONT_CACHE_URL=none
+    python tests/perf/bench.py --products 10000 --label cached        # the default memory cache
+    python tests/perf/bench.py --products 10000 --label toolbar --env STOREFRONT_DEBUG=1
     python tests/perf/bench.py --products 2000 --duration 3      # quick check
+
+The shop caches whole pages for visitors without a session, and wrk is such a visitor: pass
+STOREFRONT_CACHE_URL=none to measure the pages themselves. The admin pages are measured as a
+logged-in staff user, whom the page cache never serves.
 
 It needs wrk (Debian: apt-get install wrk) and uses only the standard library.
 
@@ -16,7 +21,8 @@ What it does:
      same thread count;
   3. runs `wrk --latency -t2 -cC -dDs` against hello, then against the shop's
      home page, the first and a deep page of the catalog, the catalog sorted by
-     price and a product page, and against hello once more at the end;
+     price, a product page and the admin's product changelist (first page, a
+     filter, a search, a deep page), and against hello once more at the end;
   4. prints a table and the shop's resident memory (RSS) after the load.
 
 Reading the figures:
@@ -42,6 +48,7 @@ the run in the output), --keep (keeps the temporary data dir, with the
 database and the servers' logs).
 """
 import argparse
+import http.cookiejar
 import os
 import re
 import shutil
@@ -52,12 +59,14 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]          # the project root, where app.py lives
 PAGE_SIZE = 24                  # products per catalog page in the shop
+STAFF_USER, STAFF_PASSWORD = 'bench', 'bench pass 123'   # made by the benchmark, in its temp dir
 READY_TIMEOUT = 30              # seconds a server gets to answer its first 200
 WRK_THREADS = 2                 # the machine has two cores; more won't help
 
@@ -77,6 +86,8 @@ def parse_args(argv=None):
                         help='environment variable for the shop server (repeatable)')
     parser.add_argument('--label', default='',
                         help='name of this run, printed in the output')
+    parser.add_argument('--no-admin', action='store_true',
+                        help='skip the admin changelist pages (measured as a logged-in user)')
     parser.add_argument('--keep', action='store_true',
                         help='keep the temporary data dir (database and logs)')
     args = parser.parse_args(argv)
@@ -230,9 +241,11 @@ def describe_errors(result):
     return ', '.join(parts)
 
 
-def run_wrk(wrk, url, args):
+def run_wrk(wrk, url, args, cookie=None):
     cmd = [wrk, '--latency', f'-t{WRK_THREADS}', f'-c{args.connections}',
            f'-d{args.duration}s', url]
+    if cookie:
+        cmd[1:1] = ['-H', f'Cookie: {cookie}']
     try:
         done = subprocess.run(cmd, capture_output=True, text=True,
                               timeout=args.duration + 60)
@@ -245,11 +258,27 @@ def run_wrk(wrk, url, args):
     return result
 
 
-def check_url(url):
+def staff_cookie(base):
+    """Log in as the benchmark's staff user through the login form; return its cookie header."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + '/accounts/login', timeout=30).read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({'username': STAFF_USER, 'password': STAFF_PASSWORD,
+                                   'csrf_token': token}).encode()
+    opener.open(base + '/accounts/login', data=form, timeout=30).read()
+    session = [c for c in jar if c.name == 'storefront_session']
+    if not session:
+        fail('could not log in as the benchmark staff user')
+    return f'storefront_session={session[0].value}'
+
+
+def check_url(url, cookie=None):
     """One request before the load, to say early if a page does not answer 200
     (e.g. a product id that does not exist). It also warms up the page."""
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        request = urllib.request.Request(url, headers={'Cookie': cookie} if cookie else {})
+        with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
             return response.status
     except urllib.error.HTTPError as exc:
@@ -316,6 +345,13 @@ def main(argv=None):
         ('catalog by price', '/products?sort=price&page=2'),
         ('product', f'/products/{product_id}'),
     ]
+    # The admin's product changelist, as a logged-in staff user (so never the page cache).
+    admin_pages = [
+        ('admin products', '/admin/product/'),
+        ('admin low stock', '/admin/product/?stock=low&sort=-unit_price'),
+        ('admin search', '/admin/product/?q=coffee'),
+        ('admin deep page', f'/admin/product/?page={max(2, int(args.products * 0.75) // 50)}'),
+    ] if not args.no_admin else []
 
     data_dir = tempfile.mkdtemp(prefix='storefront-bench-')
     env = dict(os.environ, STOREFRONT_DATA_DIR=data_dir)
@@ -339,6 +375,11 @@ def main(argv=None):
         print(f'Seeded {args.products} products in {time.monotonic() - started:.1f} s')
         if seed.stdout.strip():
             print(f'  app.py: {seed.stdout.strip().splitlines()[-1]}')
+        if admin_pages:
+            subprocess.run([sys.executable, 'app.py', 'createsuperuser', '--username',
+                            STAFF_USER, '--email', 'bench@example.com', '--no-input'],
+                           cwd=ROOT, env=dict(env, STOREFRONT_SUPERUSER_PASSWORD=STAFF_PASSWORD),
+                           check=True, capture_output=True)
 
         shop_port, hello_port = free_port(), free_port()
         shop = Server('shop', [sys.executable, 'app.py', 'runserver',
@@ -356,19 +397,22 @@ def main(argv=None):
         hello.wait_ready(hello_url)
         rss_idle, _ = rss_mb(shop.pid)
 
-        for name, path in shop_pages:
-            status = check_url(shop_base + path)
+        cookie = staff_cookie(shop_base) if admin_pages else None
+        pages = [(name, path, None) for name, path in shop_pages] + \
+                [(name, path, cookie) for name, path in admin_pages]
+        for name, path, page_cookie in pages:
+            status = check_url(shop_base + path, page_cookie)
             if status != 200:
                 print(f'WARNING: {path} answered {status} before the load')
 
-        def measure(name, url):
+        def measure(name, url, page_cookie=None):
             print(f'  {name:<16} {url}', flush=True)
-            return run_wrk(wrk, url, args)
+            return run_wrk(wrk, url, args, page_cookie)
 
-        print(f'Load: {args.duration} s per URL, {len(shop_pages) + 2} URLs')
+        print(f'Load: {args.duration} s per URL, {len(pages) + 2} URLs')
         hello_first = measure('hello (start)', hello_url)
-        shop_results = [(name, path, measure(name, shop_base + path))
-                        for name, path in shop_pages]
+        shop_results = [(name, path, measure(name, shop_base + path, page_cookie))
+                        for name, path, page_cookie in pages]
         # Taken before the second hello run, though the shop is idle then.
         rss_after, rss_peak = rss_mb(shop.pid)
         hello_last = measure('hello (end)', hello_url)

@@ -11,3 +11,14 @@
   % end
 </dl>
 <p><a class="button button-secondary" href="{{url('password_change')}}">Change password</a></p>
+<h2>Your latest orders</h2>
+% if not orders:
+<p class="muted">No orders yet. <a href="{{url('catalog')}}">Browse the shop</a>.</p>
+% else:
+<ul class="order-summary">
+  % for o in orders:
+  <li><a href="{{url('order', order_id=o.id)}}">Order #{{o.id}}</a> · {{o.placed_at.strftime('%d %b %Y')}} · ${{o.total_amount}} · <span class="status status-{{o.payment_status}}">{{o.payment_status_label}}</span></li>
+  % end
+</ul>
+<p><a href="{{url('orders')}}">All your orders</a></p>
+% end

@@ -1,5 +1,6 @@
 %# A model's rows. Expects: spec (ModelAdmin), page (Page), params, q, sort, total, filters,
-%# edit_forms ({id: form} for editable columns).
+%# edit_forms ({id: form} for editable columns; their inputs are written out here, which is
+%# many times faster than WTForms' widgets for fifty rows).
 % rebase('layout', title=spec.plural)
 % include('admin/_header', crumbs=[(spec.plural, None)])
 % back = request.query_string
@@ -110,7 +111,16 @@
           <td>
             % if form and name in spec.list_editable:
             <input type="hidden" name="_row" value="{{ident}}" form="edit-form">
-            {{!form[name](form='edit-form', aria_label=label + ' of ' + str(row), class_='inline-edit')}}
+            % field = form[name]
+            % if hasattr(field, 'iter_choices'):
+            <select name="{{field.name}}" form="edit-form" class="inline-edit" aria-label="{{label}} of {{row}}">
+              % for choice in field.iter_choices():
+              <option value="{{choice[0]}}"{{!' selected' if choice[2] else ''}}>{{choice[1]}}</option>
+              % end
+            </select>
+            % else:
+            <input type="text" name="{{field.name}}" value="{{field._value()}}" form="edit-form" class="inline-edit" aria-label="{{label}} of {{row}}"{{!' aria-invalid="true"' if field.errors else ''}}>
+            % end
             % for error in form[name].errors:
             <span class="errors">{{error}}</span>
             % end
