@@ -52,7 +52,8 @@ from beaker.cache import CacheManager
 from beaker.middleware import SessionMiddleware
 from beaker.util import parse_cache_config_options
 from bottle import HTTPError, abort, redirect, request, response, static_file
-from peewee import JOIN, SQL, OperationalError, fn, prefetch
+import peewee
+from peewee import JOIN, SQL, IntegrityError, OperationalError, fn, prefetch
 import wtforms
 from wtforms import EmailField, Form, PasswordField, SelectMultipleField, StringField, validators
 from wtfpeewee.orm import ModelConverter, ValueRequired, model_form
@@ -614,16 +615,23 @@ def home():
                   products=list(Product.catalog(sort="newest").limit(8)))
 
 
+def catalog_page():
+    """The catalog's query parameters, read and checked, and the page of products they ask for.
+    The HTML catalog and the JSON API both use it, so they agree."""
+    q = request.query.getunicode("q", "").strip()[:100]
+    collection_id = int_param("collection", minimum=1)
+    sort = request.query.get("sort", "title")
+    sort = sort if sort in models.CATALOG_SORTS else "title"   # a whitelist, never raw SQL
+    page = Page(Product.catalog(q, collection_id, sort), int_param("page", 1, minimum=1),
+                settings.page_size, count_limit=CATALOG_COUNT_LIMIT)
+    return q, collection_id, sort, page
+
+
 @store.get("/products", name="catalog")
 @cached_page
 def catalog():
     """The catalog: search, filter by collection, a whitelisted sort, pagination."""
-    q = request.query.getunicode("q", "").strip()[:100]
-    collection_id = int_param("collection", minimum=1)
-    sort = request.query.get("sort", "title")
-    sort = sort if sort in models.CATALOG_SORTS else "title"
-    page = Page(Product.catalog(q, collection_id, sort), int_param("page", 1, minimum=1),
-                settings.page_size, count_limit=CATALOG_COUNT_LIMIT)
+    q, collection_id, sort, page = catalog_page()
     params = {"q": q, "collection": collection_id, "sort": sort if sort != "title" else None}
     return render("store/catalog", status=404 if page.out_of_range else 200, page=page,
                   params=params, sorts=SORT_LABELS, q=q, sort=sort,
@@ -856,7 +864,7 @@ class PasswordChangeForm(Form):
 
 
 @accounts.route("/register", ["GET", "POST"], name="register")
-def register():
+def register_view():
     """Create an account and log it in."""
     form = RegisterForm(form_data()) if request.method == "POST" else RegisterForm()
     if request.method == "POST" and form.validate():
@@ -1031,7 +1039,7 @@ class ModelAdmin:
         query = self.model.select(self.model)
         for name in self.list_display:
             field = self.model._meta.fields.get(name)
-            if isinstance(field, models.ForeignKeyField):
+            if isinstance(field, peewee.ForeignKeyField):
                 query = (query.switch(self.model)
                          .join(field.rel_model, JOIN.LEFT_OUTER, on=(field == field.rel_field))
                          .select_extend(*field.rel_model._meta.sorted_fields))
@@ -1069,7 +1077,7 @@ class ModelAdmin:
         if name in self.model._meta.fields:
             field = self.model._meta.fields[name]
             value = getattr(row, name)
-            if isinstance(field, models.ForeignKeyField):
+            if isinstance(field, peewee.ForeignKeyField):
                 spec = REGISTRY.get(field.rel_model.__name__.lower())
                 link = url("admin_change", model=spec.name, ident=value.get_id()) \
                     if value is not None and spec else None
@@ -1103,13 +1111,13 @@ class ModelAdmin:
                                [(v, label) for v, label, _ in entry.options], "choice"))
             elif isinstance(entry, Range):
                 field = self.model._meta.fields[entry.name]
-                kind = "date" if isinstance(field, (models.DateTimeField, models.DateField)) \
+                kind = "date" if isinstance(field, (peewee.DateTimeField, peewee.DateField)) \
                     else "number"
                 result.append((entry.name, entry.label, [], kind))
             else:
                 field = self.model._meta.fields[entry]
                 label = field.verbose_name or entry.replace("_", " ").capitalize()
-                if isinstance(field, models.ForeignKeyField):
+                if isinstance(field, peewee.ForeignKeyField):
                     rel = field.rel_model
                     if getattr(REGISTRY.get(rel.__name__.lower()), "picker", False):
                         continue    # too many to list: reached by links such as "3 orders"
@@ -1138,9 +1146,9 @@ class ModelAdmin:
             elif params.get(entry, "") != "":
                 field = self.model._meta.fields[entry]
                 value = params.get(entry)
-                if isinstance(field, models.BooleanField):
+                if isinstance(field, peewee.BooleanField):
                     query = query.where(field == (value == "1"))
-                elif isinstance(field, models.ForeignKeyField):
+                elif isinstance(field, peewee.ForeignKeyField):
                     if models.parse_id(value) is not None:
                         query = query.where(field == models.parse_id(value))
                 else:
@@ -1212,7 +1220,7 @@ def form_converter(model):
     overrides = {}
     for field in model._meta.sorted_fields:
         spec = REGISTRY.get(getattr(field, "rel_model", type).__name__.lower())
-        if isinstance(field, models.ForeignKeyField) and spec is not None and spec.picker:
+        if isinstance(field, peewee.ForeignKeyField) and spec is not None and spec.picker:
             overrides[field.name] = functools.partial(PickerField, field)
     return AdminConverter(overrides=overrides)
 
@@ -1247,7 +1255,7 @@ def parse_filter_value(field, raw, suffix):
     if not raw:
         return None
     try:
-        if isinstance(field, (models.DateTimeField, models.DateField)):
+        if isinstance(field, (peewee.DateTimeField, peewee.DateField)):
             day = datetime.date.fromisoformat(raw)
             moment = datetime.datetime.combine(day, datetime.time.min)
             return moment + datetime.timedelta(days=1) if suffix == "__lte" else moment
@@ -1750,7 +1758,7 @@ def change_form(model, ident=None):
         except models.ValidationError as error:
             for name, message in error.errors.items():
                 (form[name].errors if name in form else form.form_errors).append(message)
-        except models.IntegrityError as error:
+        except IntegrityError as error:
             form.form_errors.append(f"The database refused this change: {error}.")
         else:
             flash(f"{spec.label} “{obj}” was {'added' if adding else 'saved'}.")
@@ -1768,7 +1776,7 @@ def inline_forms(inline, parent, data):
     """One prefixed form per child row, plus `extra` empty ones: [(row or None, form)]."""
     # Every select of a child row may be left blank: a blank row is "no new row".
     blank = {f.name: {"allow_blank": True} for f in inline.model._meta.sorted_fields
-             if isinstance(f, models.ForeignKeyField) and f.name in inline.fields}
+             if isinstance(f, peewee.ForeignKeyField) and f.name in inline.fields}
     form_class = model_form(inline.model, only=inline.fields, field_args=blank,
                             converter=form_converter(inline.model))
     rows = inline.rows(parent)
@@ -1998,7 +2006,7 @@ def json_fields(data, **kinds):
             errors[name] = "This field is required."
         elif type(value) is not kind:       # type(), not isinstance(): True is an int too
             errors[name] = "Send a whole number." if kind is int else "Send a string."
-        elif kind is int and not -2 ** 63 <= value < 2 ** 63:   # what a database column holds
+        elif kind is int and abs(value) > models.MAX_INT:   # what a database column holds
             errors[name] = "That number is out of range."
     if errors:
         invalid(errors)
@@ -2067,13 +2075,7 @@ def api_index():
 @api.get("/products", name="api_products")
 def api_products():
     """The catalog, with the same ?q=, ?collection=, ?sort= and ?page= as /products."""
-    q = request.query.getunicode("q", "").strip()[:100]
-    sort = request.query.get("sort", "title")
-    sort = sort if sort in models.CATALOG_SORTS else "title"
-    page = Page(Product.catalog(q, int_param("collection", minimum=1), sort),
-                int_param("page", 1, minimum=1), settings.page_size,
-                count_limit=CATALOG_COUNT_LIMIT)
-    return page_json(page, product_json)
+    return page_json(catalog_page()[3], product_json)
 
 
 @api.get("/products/<product_id>", name="api_product")
@@ -2535,7 +2537,6 @@ def debug_panel(ident, panel="timer"):
     if panel not in DEBUG_PANELS:
         abort(404)
     import beaker
-    import peewee
     import waitress
     versions = {"Python": sys.version.split()[0], "Bottle": bottle.__version__,
                 "Peewee": peewee.__version__, "Beaker": beaker.__version__,

@@ -19,23 +19,21 @@ import base64
 import datetime
 import hashlib
 import hmac
-import os
 import random
 import re
 import secrets
 import sys
-import time
 import unicodedata
 import uuid
 from decimal import Decimal
 
 from peewee import (
-    JOIN, SQL, BooleanField, CharField, Check, DatabaseProxy, DateField, DateTimeField,
-    DecimalField, DeferredForeignKey, ForeignKeyField, IntegerField, IntegrityError, Model,
-    SmallIntegerField, TextField, UUIDField, fn,
+    JOIN, BooleanField, CharField, Check, DatabaseProxy, DateField, DateTimeField, DecimalField,
+    DeferredForeignKey, ForeignKeyField, IntegerField, Model, SmallIntegerField, TextField,
+    UUIDField, fn,
 )
 from playhouse.db_url import connect as connect_url
-from playhouse.migrate import SchemaMigrator, migrate as run_migrations
+from playhouse.migrate import SchemaMigrator
 
 
 ###############################################################################

@@ -114,7 +114,7 @@ def test_login_required_pages_redirect_with_next(client):
 def test_session_id_changes_at_login(client, make_user, csrf):
     make_user("alice")
     # An attacker plants a session id, e.g. by adding to a cart in the victim's browser.
-    product_less_session = client.post("/cart/items", {"product_id": "1", "quantity": "1",
+    client.post("/cart/items", {"product_id": "1", "quantity": "1",
                                                        "csrf_token": csrf()}, status=404)
     planted = client.cookies.get("storefront_session")
     assert planted

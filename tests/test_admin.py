@@ -4,6 +4,7 @@ import io
 import re
 from decimal import Decimal
 
+import peewee
 import pytest
 from playhouse.test_utils import count_queries
 
@@ -102,7 +103,7 @@ def test_computed_columns_link_to_filtered_lists(client, staff, shop):
     orders = client.get("/admin/order/", {"customer": customer.id})
     assert f"{customer.orders.count()} result" in orders.text
     page = client.get("/admin/order/", {"sort": "-total"})
-    biggest = models.Order.with_totals().order_by(models.SQL("total_amount").desc()).first()
+    biggest = models.Order.with_totals().order_by(peewee.SQL("total_amount").desc()).first()
     assert f"${biggest.total_amount}" in page.text
 
 

@@ -1,7 +1,6 @@
 """Caching: pages served from the cache, forgotten by every kind of write, never per user."""
 import re
 
-import pytest
 from playhouse.test_utils import count_queries
 
 from conftest import new_client

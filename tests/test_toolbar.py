@@ -7,7 +7,6 @@ from playhouse.test_utils import count_queries
 from conftest import new_client
 
 import app as storefront
-import models
 
 
 @pytest.fixture
