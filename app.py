@@ -1243,7 +1243,7 @@ def check_rules(form, obj):
     """Run the model's own rules (models.py) on what the form would save; errors go on fields."""
     trial = type(obj)(**obj.__data__)
     populate(form, trial)
-    problems = trial.clean()
+    problems = trial.problems()
     for name, message in problems.items():
         (form[name].errors if name in form else form.form_errors).append(message)
     return not problems
@@ -1259,7 +1259,8 @@ def parse_filter_value(field, raw, suffix):
             day = datetime.date.fromisoformat(raw)
             moment = datetime.datetime.combine(day, datetime.time.min)
             return moment + datetime.timedelta(days=1) if suffix == "__lte" else moment
-        return Decimal(raw) if Decimal(raw).is_finite() else None
+        value = Decimal(raw)
+        return value if value.is_finite() and abs(value) < 10 ** 12 else None
     except (ValueError, ArithmeticError):
         return None
 

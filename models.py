@@ -120,11 +120,25 @@ class BaseModel(Model):
         legacy_table_names = False
 
     def clean(self):
-        """Check the model's rules; return {field: message} for those broken."""
+        """Check the model's own rules; return {field: message} for those broken."""
         return {}
 
+    def problems(self):
+        """Every broken rule: numbers the columns cannot hold, then the model's own rules."""
+        errors = {}
+        for field in self._meta.sorted_fields:
+            value = self.__data__.get(field.name)
+            if isinstance(field, DecimalField) and isinstance(value, Decimal):
+                limit = Decimal(10) ** (field.max_digits - field.decimal_places)
+                if not value.is_finite() or abs(value) >= limit:
+                    errors[field.name] = f"Use a number below {limit:,}."
+            elif isinstance(field, IntegerField) and isinstance(value, int) \
+                    and not isinstance(field, ForeignKeyField) and abs(value) > MAX_INT:
+                errors[field.name] = "That number is too large."
+        return errors or self.clean()    # the model's own rules assume numbers that fit
+
     def validate(self):
-        errors = self.clean()
+        errors = self.problems()
         if errors:
             raise ValidationError(errors)
 

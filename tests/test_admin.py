@@ -84,6 +84,7 @@ def test_changelist_search_sort_and_filters(client, staff, shop):
 
 
 @pytest.mark.parametrize("query", [
+    {"unit_price__gte": "1e999"}, {"unit_price__lte": "Infinity"}, {"collection": "9" * 30},
     {"sort": "password"}, {"sort": "-title; DROP TABLE product"}, {"page": "x"},
     {"collection": "abc"}, {"unit_price__gte": "NaN"}, {"last_update__gte": "yesterday"},
     {"q": "'; --"}, {"stock": "whatever"}, {"page": "999"},
@@ -317,3 +318,14 @@ def test_unknown_rows_and_models_are_404(client, staff, shop):
 def test_log_entries_are_read_only(client, staff, shop, csrf):
     client.get("/admin/adminlogentry/")
     client.get("/admin/adminlogentry/add", status=403)
+
+
+def test_numbers_the_columns_cannot_hold_are_form_errors(client, staff, shop, csrf):
+    form = client.get("/admin/product/add").forms["admin-form"]
+    form["title"], form["unit_price"], form["inventory"] = "Huge", "1e999", "9" * 30
+    page = form.submit(status=400)
+    assert "Use a number below 100,000,000." in page.text and "That number is too large." in page.text
+    page = client.post("/admin/product/", {"csrf_token": csrf(), "_row": ["1", "abc"],
+                                           "row-1-unit_price": "1e999"}, status=400)
+    assert "Use a number below" in page.text
+    assert Product.get_by_id(1).unit_price < 1000
