@@ -215,9 +215,11 @@ def make_cache(s):
 
 
 def cached(region, key, compute):
-    """The value cached under `key` in `region`, computed and stored on a miss."""
+    """The value cached under `key` in `region`, computed and stored on a miss. `key` may be
+    a function that makes the key, called only when caching is on."""
     if cache is None:
         return compute()
+    key = key() if callable(key) else key
     missed = []
 
     def create():
@@ -506,17 +508,21 @@ def int_param(name, default=None, minimum=None):
 
 class Page:
     """One page of a query: `items`, `number`, `total` (None past `count_limit`), links."""
+    DEFERRED_JOIN_AFTER = 500      # rows skipped before the deferred join pays for itself
 
     def __init__(self, query, number, per_page, count_limit=None):
         self.number, self.per_page, self.count_limit = max(1, number), per_page, count_limit
         self.total = self.count(query, count_limit)
         self.pages = max(1, math.ceil(self.total / per_page)) if self.total is not None else None
-        # One row more than the page shows tells whether there is a next page. The page's ids
-        # are found first, on their own ("deferred join"): skipping N rows then walks an index
-        # instead of building N full rows only to throw them away.
-        pk = query.model._meta.primary_key
-        ids = query.select(pk).limit(per_page + 1).offset((self.number - 1) * per_page)
-        rows = list(query.where(pk.in_(ids)))
+        # One row more than the page shows tells whether there is a next page. On a deep page
+        # the page's ids are found first, on their own ("deferred join"): skipping N rows then
+        # walks an index instead of building N full rows only to throw them away.
+        offset = (self.number - 1) * per_page
+        page = query.limit(per_page + 1).offset(offset)
+        if offset >= self.DEFERRED_JOIN_AFTER:
+            pk = query.model._meta.primary_key
+            page = query.where(pk.in_(query.select(pk).limit(per_page + 1).offset(offset)))
+        rows = list(page)
         self.items, self.has_next = rows[:per_page], len(rows) > per_page
         self.has_previous = self.number > 1
 
@@ -528,7 +534,7 @@ class Page:
             counter = query
         else:
             counter = query.select(SQL("1")).order_by().limit(limit + 1)
-        n = cached("counts", repr(counter.sql()), counter.count)
+        n = cached("counts", lambda: repr(counter.sql()), counter.count)
         return None if limit is not None and n > limit else n
 
     @property
@@ -586,11 +592,11 @@ def cached_page(handler):
             request.environ["storefront.user"] = None
             html = handler(*args, **kwargs)
             del request.environ["storefront.csrf"]
-            return response.status_code, html
+            return response.status_code, html.encode()   # kept encoded: served as it is
         status, html = cached("pages", request.path + "?" + request.query_string,
                               render_for_everyone)
         response.status = status
-        return html.replace(CSRF_PLACEHOLDER, csrf_token())
+        return html.replace(CSRF_PLACEHOLDER.encode(), csrf_token().encode())
     return wrapper
 
 
@@ -612,17 +618,17 @@ CATALOG_COUNT_LIMIT = 10_000
 def home():
     """Featured collections and the newest products."""
     return render("store/home", collections=list(models.featured_collections()),
-                  products=list(Product.catalog(sort="newest").limit(8)))
+                  products=list(Product.catalog(sort="newest", cards=True).limit(8)))
 
 
-def catalog_page():
+def catalog_page(cards=True):
     """The catalog's query parameters, read and checked, and the page of products they ask for.
-    The HTML catalog and the JSON API both use it, so they agree."""
+    The HTML catalog and the JSON API (cards=False: every column) both use it, so they agree."""
     q = request.query.getunicode("q", "").strip()[:100]
     collection_id = int_param("collection", minimum=1)
     sort = request.query.get("sort", "title")
     sort = sort if sort in models.CATALOG_SORTS else "title"   # a whitelist, never raw SQL
-    page = Page(Product.catalog(q, collection_id, sort), int_param("page", 1, minimum=1),
+    page = Page(Product.catalog(q, collection_id, sort, cards), int_param("page", 1, minimum=1),
                 settings.page_size, count_limit=CATALOG_COUNT_LIMIT)
     return q, collection_id, sort, page
 
@@ -669,7 +675,8 @@ def collection_list():
 def collection_detail(collection_id):
     """One collection's products, paginated."""
     collection = get_or_404(Collection.select(), collection_id)
-    page = Page(Product.catalog(collection_id=collection.id), int_param("page", 1, minimum=1),
+    page = Page(Product.catalog(collection_id=collection.id, cards=True),
+                int_param("page", 1, minimum=1),
                 settings.page_size, count_limit=CATALOG_COUNT_LIMIT)
     return render("store/collection", status=404 if page.out_of_range else 200,
                   collection=collection, page=page, title=collection.title)
@@ -2076,7 +2083,7 @@ def api_index():
 @api.get("/products", name="api_products")
 def api_products():
     """The catalog, with the same ?q=, ?collection=, ?sort= and ?page= as /products."""
-    return page_json(catalog_page()[3], product_json)
+    return page_json(catalog_page(cards=False)[3], product_json)
 
 
 @api.get("/products/<product_id>", name="api_product")
@@ -2836,7 +2843,8 @@ def main(argv=None):
     run.add_argument("address", nargs="?", default="127.0.0.1:8000", help="PORT or HOST:PORT")
     run.add_argument("--debug", action="store_true", help="debug mode and the toolbar")
     run.add_argument("--no-demo", action="store_true", help="do not load demo data on first start")
-    run.add_argument("--threads", type=int, default=8)
+    run.add_argument("--threads", type=int, default=4,
+                     help="worker threads (waitress's default; more only help with slow I/O)")
     run.add_argument("--products", type=int, default=1000, help="demo products on first start")
     commands.add_parser("migrate", help="apply schema migrations")
     seed = commands.add_parser("seed", help="load the demo shop")

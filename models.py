@@ -54,10 +54,15 @@ SQLITE_PRAGMAS = {
 
 def open_database(url):
     """Bind `db` to the database at `url` (sqlite:///file.db, postgresql://user@host/name)."""
-    if url.startswith("sqlite"):
-        # Write transactions take the lock at BEGIN: a transaction that reads then writes
-        # would otherwise fail with "database is locked" when two threads race.
-        database = connect_url(url, pragmas=SQLITE_PRAGMAS, timeout=5)
+    if db.obj is not None and hasattr(db.obj, "close_all"):
+        db.obj.close_all()          # rebinding (tests, the CLI): let go of the old pool
+    if url.startswith("sqlite:"):
+        # A pool of connections: a request takes one and gives it back at its end, so the
+        # pragmas above run once per connection, not once per request. A connection is used
+        # by one thread at a time, but not always the same thread: hence check_same_thread.
+        database = connect_url("sqlite+pool:" + url[len("sqlite:"):], pragmas=SQLITE_PRAGMAS,
+                               timeout=5, max_connections=32, stale_timeout=300,
+                               check_same_thread=False)
     else:
         database = connect_url(url, unquote_password=True)
     db.initialize(database)
@@ -415,11 +420,15 @@ class Product(BaseModel):
         return "Low" if self.inventory < self.LOW_STOCK else "OK"
 
     @classmethod
-    def catalog(cls, q="", collection_id=None, sort="title"):
-        """The store's product listing: search, filter and a whitelisted sort, with collections."""
+    def catalog(cls, q="", collection_id=None, sort="title", cards=False):
+        """The store's product listing: search, filter and a whitelisted sort, with collections.
+        With `cards`, only the columns a product card shows (a description to carry and a
+        timestamp to parse, 24 times a page, cost more than the rest of the row)."""
+        columns = (cls.id, cls.title, cls.unit_price, cls.inventory, cls.collection,
+                   Collection.id, Collection.title) if cards else (cls, Collection)
         # A LEFT join on the collection's key: SQLite can then leave it out of queries that
         # use no column of it, such as the id scan of a deep page (see app.Page).
-        query = cls.select(cls, Collection).join(
+        query = cls.select(*columns).join(
             Collection, JOIN.LEFT_OUTER, on=(cls.collection == Collection.id))
         if q:
             query = query.where(cls.title ** f"%{q}%")   # ** is case-insensitive LIKE

@@ -159,3 +159,13 @@ def test_text_that_is_not_utf8_or_holds_nul_is_a_400(client, shop, csrf):
     page = client.post("/accounts/login", {"username": "a\x00b", "password": "x",
                                            "csrf_token": token}, status=400)
     assert "NUL" in page.text
+
+
+@pytest.mark.parametrize("query", [{"page": 2}, {"page": 3, "sort": "-price"},
+                                   {"q": "o", "page": 2}])
+def test_deep_pages_by_deferred_join_show_the_same_rows(client, shop, settings, monkeypatch,
+                                                        query):
+    settings.cache_url = "none"
+    plain = product_links(client.get("/products", query))
+    monkeypatch.setattr("app.Page.DEFERRED_JOIN_AFTER", 0)     # every page the deep way
+    assert product_links(client.get("/products", query)) == plain

@@ -41,6 +41,11 @@ Reading the figures:
              1: a page that fails fast (e.g. 500s) looks fast, so its figures
              mean nothing.
 
+Django: with --django PYTHON (a Python that has django and waitress, e.g. a separate virtual
+environment: python -m venv /tmp/dj && /tmp/dj/bin/pip install django waitress), the same
+catalog page written in Django (tests/perf/django_catalog.py) is served from the same database
+and measured in the same run; the script prints our catalog's throughput as a multiple of it.
+
 Options: --threads (server threads), --connections (wrk connections),
 --duration (seconds per URL), --env KEY=VALUE (repeatable, passed to the shop
 server, e.g. STOREFRONT_DEBUG=1 or STOREFRONT_CACHE_URL=...), --label (names
@@ -80,12 +85,15 @@ def parse_args(argv=None):
                         help='seconds of load per URL (default: %(default)s)')
     parser.add_argument('--connections', type=int, default=16,
                         help='wrk connections (default: %(default)s)')
-    parser.add_argument('--threads', type=int, default=8,
+    parser.add_argument('--threads', type=int, default=4,
                         help='server threads, shop and hello (default: %(default)s)')
     parser.add_argument('--env', action='append', default=[], metavar='KEY=VALUE',
                         help='environment variable for the shop server (repeatable)')
     parser.add_argument('--label', default='',
                         help='name of this run, printed in the output')
+    parser.add_argument('--django', metavar='PYTHON',
+                        help='also serve the catalog in Django (tests/perf/django_catalog.py) '
+                             'with this Python, which has django and waitress installed')
     parser.add_argument('--no-admin', action='store_true',
                         help='skip the admin changelist pages (measured as a logged-in user)')
     parser.add_argument('--keep', action='store_true',
@@ -395,6 +403,13 @@ def main(argv=None):
         hello_url = f'http://127.0.0.1:{hello_port}/'
         shop.wait_ready(shop_base + '/')
         hello.wait_ready(hello_url)
+        if args.django:
+            django_port = free_port()
+            django = Server('django', [args.django, str(HERE / 'django_catalog.py'),
+                                       os.path.join(data_dir, 'storefront.sqlite3'),
+                                       str(django_port), str(args.threads)], env, data_dir)
+            servers.append(django)
+            django.wait_ready(f'http://127.0.0.1:{django_port}/products')
         rss_idle, _ = rss_mb(shop.pid)
 
         cookie = staff_cookie(shop_base) if admin_pages else None
@@ -413,6 +428,9 @@ def main(argv=None):
         hello_first = measure('hello (start)', hello_url)
         shop_results = [(name, path, measure(name, shop_base + path, page_cookie))
                         for name, path, page_cookie in pages]
+        if args.django:
+            django_result = measure('django catalog', f'http://127.0.0.1:{django_port}/products')
+            shop_results.append(('django catalog', '/products (Django)', django_result))
         # Taken before the second hello run, though the shop is idle then.
         rss_after, rss_peak = rss_mb(shop.pid)
         hello_last = measure('hello (end)', hello_url)
@@ -434,6 +452,9 @@ def main(argv=None):
         if len(hello_rates) == 2 and max(hello_rates) > 1.2 * min(hello_rates):
             print('NOTE: the two hello runs differ by more than 20%: '
                   'the machine was busy, ratios are less reliable.')
+        if args.django and django_result['rps']:
+            ours = next(r['rps'] for name, _, r in shop_results if name == 'catalog p1')
+            print(f"catalog p1: {ours / django_result['rps']:.2f}x the same page in Django")
         print(f'shop RSS: {fmt(rss_idle, ".1f")} MB before the load, '
               f'{fmt(rss_after, ".1f")} MB after it (peak {fmt(rss_peak, ".1f")} MB)')
 

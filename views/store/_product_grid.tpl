@@ -1,5 +1,6 @@
 %# A grid of product cards with add-to-cart buttons. Expects: products (with .collection
 %# joined), url, csrf_token, request.
+% here = request.fullpath + ('?' + request.query_string if request.query_string else '')
 <ul class="product-grid">
 % for p in products:
   <li class="card product-card">
@@ -19,7 +20,7 @@
       <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
       <input type="hidden" name="product_id" value="{{p.id}}">
       <input type="hidden" name="quantity" value="1">
-      <input type="hidden" name="next" value="{{request.fullpath + ('?' + request.query_string if request.query_string else '')}}">
+      <input type="hidden" name="next" value="{{here}}">
       <button type="submit" class="button button-small" aria-label="Add {{p.title}} to the cart">Add to cart</button>
     </form>
     % end
