@@ -14,7 +14,7 @@ Read it top to bottom; each part opens with a banner:
     10. Debug toolbar
     11. Errors           - one renderer for 400/403/404/405/429/500, HTML or JSON
     12. Assembly         - the root app, the middleware around it: `application`
-    13. CLI              - `python app.py [runserver|migrate|seed|createsuperuser|backup|routes|shell]`
+    13. CLI              - `python app.py runserver|migrate|seed|createsuperuser|backup|...`
 
 The rules of the shop (prices, stock, orders, permissions) live in models.py; a handler here
 reads input, calls a function there and renders a template from views/.
@@ -197,6 +197,11 @@ log = logging.getLogger("storefront")
 # several processes share them (and so see each other's invalidations).
 cache = None            # a CacheManager once build() has run; None when caching is off
 CACHE_REGIONS = {"pages": 300, "counts": 300}   # region -> seconds an entry lives at most
+# Beaker's memory cache never forgets by itself: a region that holds this many entries is
+# emptied, so a crawler walking every URL cannot fill the memory. (Redis: set maxmemory and
+# an eviction policy there.)
+CACHE_MAX_ENTRIES = 1000
+_cache_entries = collections.Counter()
 
 
 def make_cache(s):
@@ -220,12 +225,18 @@ def cached(region, key, compute):
     if cache is None:
         return compute()
     key = key() if callable(key) else key
+    store = cache.get_cache_region("storefront." + region, region)
     missed = []
 
     def create():
         missed.append(True)
+        if settings.cache_url == "memory":
+            _cache_entries[region] += 1
+            if _cache_entries[region] > CACHE_MAX_ENTRIES:
+                store.clear()
+                _cache_entries[region] = 1
         return compute()
-    value = cache.get_cache_region("storefront." + region, region).get(key, createfunc=create)
+    value = store.get(key, createfunc=create)
     for listener in _cache_listeners:
         listener(region, key, hit=not missed)
     return value
@@ -239,6 +250,7 @@ def invalidate_cache():
     if cache is not None:
         for region in CACHE_REGIONS:
             cache.get_cache_region("storefront." + region, region).clear()
+        _cache_entries.clear()
 
 
 def _on_data_change():
@@ -376,7 +388,8 @@ def logout():
 
 
 def csrf_token():
-    """The token every form sends back: kept in the session, or in a signed cookie before one exists."""
+    """The token every form sends back: kept in the session, or before there is one, in a
+    signed cookie."""
     env = request.environ
     if "storefront.csrf" not in env:
         s = session()
@@ -986,7 +999,8 @@ class Inline:
     """Child rows edited on the parent's form: an order's items, a product's tags."""
 
     def __init__(self, model, fk=None, fields=(), extra=2, generic=False, label=None):
-        self.model, self.fk, self.fields, self.extra, self.generic = model, fk, fields, extra, generic
+        self.model, self.fk, self.fields, self.extra = model, fk, fields, extra
+        self.generic = generic
         self.label = label or model.__name__
         self.prefix = model.__name__.lower()
 
@@ -1071,7 +1085,7 @@ class ModelAdmin:
         name = key.lstrip("-")
         if name in self.model._meta.fields and name in self.list_display:
             expression = getattr(self.model, name)
-        elif name in self.list_display and getattr(getattr(self, name, None), "sort", None) is not None:
+        elif name in self.list_display and getattr(getattr(self, name, None), "sort", None):
             expression = getattr(self, name).sort
         else:
             return None
@@ -1387,7 +1401,8 @@ class CollectionAdmin(ModelAdmin):
         featured = Product.alias("featured")
         counts = (Product.select(Product.collection, fn.COUNT(Product.id).alias("n"))
                   .group_by(Product.collection).alias("counts"))
-        return (Collection.select(Collection, featured, fn.COALESCE(counts.c.n, 0).alias("products_n"))
+        return (Collection.select(Collection, featured,
+                                  fn.COALESCE(counts.c.n, 0).alias("products_n"))
                 .join(featured, JOIN.LEFT_OUTER, on=(Collection.featured_product == featured.id))
                 .switch(Collection)
                 .join(counts, JOIN.LEFT_OUTER, on=(counts.c.collection_id == Collection.id)))
@@ -1697,7 +1712,8 @@ def save_list_edits(spec):
                     row.save()
                     log_action(row, models.CHANGE, "Changed " + ", ".join(changed) + ".")
         changed_rows = sum(1 for _, changed in saved if changed)
-        flash(f"Saved {changed_rows} {spec.label.lower() if changed_rows == 1 else spec.plural.lower()}.")
+        noun = spec.label if changed_rows == 1 else spec.plural
+        flash(f"Saved {changed_rows} {noun.lower()}.")
     return errors
 
 
@@ -1744,8 +1760,9 @@ def run_action(model):
 def change_form(model, ident=None):
     """Add or change one row, with its many-to-many choices and inline child rows."""
     adding = ident is None
-    spec = admin_spec(model, "add" if adding else ("change" if request.method == "POST" else "view"))
-    if (adding and not spec.can_add) or (not adding and request.method == "POST" and not spec.can_change):
+    posting = request.method == "POST"
+    spec = admin_spec(model, "add" if adding else ("change" if posting else "view"))
+    if not (spec.can_add if adding else (spec.can_change or not posting)):
         abort(403, f"{spec.plural} cannot be edited here.")
     obj = spec.model() if adding else get_or_404(spec.model.select(), ident)
     data = form_data() if request.method == "POST" else None
@@ -1903,8 +1920,8 @@ def autocomplete(model):
     q = request.query.getunicode("q", "").strip()[:100]
     query = spec.search(spec.model.select(), q) if q else spec.model.select()
     response.content_type = "application/json"
-    return json.dumps({"results": [{"id": str(r.get_id()), "text": str(r)}
-                                   for r in query.order_by(spec.model._meta.primary_key).limit(20)]})
+    rows = query.order_by(spec.model._meta.primary_key).limit(20)
+    return json.dumps({"results": [{"id": str(r.get_id()), "text": str(r)} for r in rows]})
 
 
 class SetPasswordForm(Form):

@@ -646,9 +646,9 @@ class SchemaVersion(BaseModel):
     version = IntegerField()
 
 
-MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure, Promotion, Collection,
-          Product, ProductPromotion, Customer, Address, Order, OrderItem, Cart, CartItem, Tag,
-          TaggedItem, LikedItem, AdminLogEntry, SchemaVersion]
+MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure, Promotion,
+          Collection, Product, ProductPromotion, Customer, Address, Order, OrderItem, Cart,
+          CartItem, Tag, TaggedItem, LikedItem, AdminLogEntry, SchemaVersion]
 
 
 ###############################################################################

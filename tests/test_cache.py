@@ -116,3 +116,12 @@ def test_caching_lesson_shows_the_difference(client, shop):
     assert "first call" in page.text and "second call" in page.text
     times = re.findall(r"(\d+\.\d+) ms", page.text)
     assert times
+
+
+def test_the_memory_cache_is_bounded(client, shop, monkeypatch):
+    monkeypatch.setattr("app.CACHE_MAX_ENTRIES", 5)
+    for n in range(12):                              # a crawler with a new URL each time
+        client.get("/products", {"q": f"crawler {n}"})
+    pages = storefront.cache.get_cache_region("storefront.pages", "pages")
+    assert len(pages.namespace.dictionary) <= 5
+    assert storefront._cache_entries["pages"] <= 5

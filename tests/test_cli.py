@@ -116,3 +116,17 @@ def test_backup_copies_the_live_database(tmp_path):
     import sqlite3
     copy = sqlite3.connect(tmp_path / "copy.sqlite3")
     assert copy.execute("SELECT COUNT(*) FROM product").fetchone() == (40,)
+
+
+def test_createsuperuser_prompts_for_the_password_twice(tmp_path):
+    environ = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path),
+                   STOREFRONT_PASSWORD_ITERATIONS="1000")
+    answers = "grace\ngrace@example.com\nnavy cobol 1959\nnavy cobol 1959\n"
+    result = subprocess.run([sys.executable, "app.py", "createsuperuser"], cwd=ROOT, env=environ,
+                            input=answers, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Superuser 'grace' created." in result.stdout
+    typo = "ada\nada@example.com\nfirst try 123\nsecond try 456\n"
+    result = subprocess.run([sys.executable, "app.py", "createsuperuser"], cwd=ROOT, env=environ,
+                            input=typo, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "The passwords differ." in result.stderr
