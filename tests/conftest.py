@@ -94,6 +94,22 @@ def client(wsgi):
 
 
 @pytest.fixture
+def live_server(wsgi):
+    """The app on a real waitress server, in a thread, on the test's database: its base URL."""
+    import threading
+    import waitress.server
+    models.db.close()     # this thread is done with the database; the server's threads take over
+    server = waitress.server.create_server(wsgi, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    # Close the server from its own thread: closing its sockets from this one could pull them
+    # out from under the select() it is waiting in.
+    server.trigger.pull_trigger(server.close)
+    thread.join(timeout=5)
+
+
+@pytest.fixture
 def shop(wsgi):
     """A small deterministic demo shop: 60 products in 10 collections, customers, orders."""
     models.seed(products=60, customers=10)

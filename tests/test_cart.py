@@ -9,7 +9,6 @@ import urllib.request
 from decimal import Decimal
 
 import pytest
-import waitress.server
 
 import models
 from conftest import PASSWORD
@@ -390,19 +389,8 @@ class Browser:
         self.read_token("/cart")          # the session's new token, from the logout form
 
 
-@pytest.fixture
-def server(wsgi):
-    """The app on a real waitress server, in a thread, on the test's database."""
-    server = waitress.server.create_server(wsgi, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.trigger.pull_trigger(server.close)
-    thread.join(timeout=5)
-
-
 @pytest.mark.parametrize("via", ["api", "checkout page"])
-def test_racing_checkouts_sell_exactly_the_stock(server, make_user, via):
+def test_racing_checkouts_sell_exactly_the_stock(live_server, make_user, via):
     collection = Collection.create(title="Limited")
     product = Product.create(title="Last Few", unit_price=Decimal("9.99"), inventory=5,
                              collection=collection)
@@ -411,7 +399,7 @@ def test_racing_checkouts_sell_exactly_the_stock(server, make_user, via):
         user = make_user(f"racer{n}")
         models.save_customer_profile(user, "Racer", str(n), f"racer{n}@example.com",
                                      f"{n} Track Road", "Monza", "")
-        browser = Browser(server)
+        browser = Browser(live_server)
         browser.log_in(user.username)
         if via == "api":
             status, text = browser.request("POST", "/api/carts")

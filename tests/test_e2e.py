@@ -20,10 +20,8 @@ import os
 import pathlib
 import re
 import shutil
-import threading
 
 import pytest
-import waitress.server
 
 import models
 from conftest import PASSWORD
@@ -54,23 +52,14 @@ def browser():
 
 
 @pytest.fixture
-def server(wsgi, shop, make_user):
+def server(live_server, shop, make_user):
     """The demo shop and a staff superuser, served by waitress in a thread: the base URL.
 
-    `wsgi` and `shop` (conftest.py) build the app on a fresh temporary data dir and seed it.
     Function-scoped on purpose: the database binding (models.db) is process-wide, and every
     other test module's fixtures rebind it.
     """
     make_user("boss", is_staff=True, is_superuser=True)
-    models.db.close()     # this thread is done with the database; the server's threads take over
-    server = waitress.server.create_server(wsgi, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    # Close the server from its own thread: closing its sockets from this one could pull them
-    # out from under the select() it is waiting in.
-    server.trigger.pull_trigger(server.close)
-    thread.join(timeout=5)
+    return live_server
 
 
 @pytest.fixture

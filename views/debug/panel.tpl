@@ -1,6 +1,6 @@
 %# One panel of a recorded request. Expects: record, panel, panels, versions, settings, routes, url.
 % include('debug/_head', title=panel.capitalize(), url=url)
-<p><a href="{{url('debug_history')}}">← History</a> · <a href="{{record.path}}{{'?' + record.query if record.query else ''}}">{{record.method}} {{record.path}}{{'?' + record.query if record.query else ''}}</a> · {{record.status}} · {{'%.1f' % record.ms}} ms</p>
+<p class="breadcrumbs debug-context"><a href="{{url('debug_history')}}">← History</a> · <a href="{{record.path}}{{'?' + record.query if record.query else ''}}">{{record.method}} {{record.path}}{{'?' + record.query if record.query else ''}}</a> · {{record.status}} · {{'%.1f' % record.ms}} ms</p>
 <nav class="dt-tabs" aria-label="Panels">
   % for p in panels:
   <a href="{{url('debug_panel', ident=record.id, panel=p)}}" class="{{'selected' if p == panel else ''}}" {{!'aria-current="page"' if p == panel else ''}}>{{'SQL' if p == 'sql' else p.capitalize()}}</a>
