@@ -150,12 +150,15 @@ def test_session_cookie_flags(settings, make_user, secure):
     client = TestApp(storefront.build(settings), extra_environ={
         "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "https" if secure else "http"})
     make_user("alice")
-    form = client.get("/accounts/login").forms["login-form"]
+    page = client.get("/accounts/login")
+    csrf_cookie = [c for c in page.headers.getall("Set-Cookie") if "storefront_csrf=" in c][0]
+    form = page.forms["login-form"]
     form["username"], form["password"] = "alice", PASSWORD
     response = form.submit(status=303)
     cookie = [c for c in response.headers.getall("Set-Cookie") if "storefront_session=" in c][0]
-    assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
-    assert ("secure" in cookie.lower()) == secure
+    for each in (cookie, csrf_cookie):
+        assert "HttpOnly" in each and "samesite=lax" in each.lower()
+        assert ("secure" in each.lower()) == secure
 
 
 def test_post_without_or_with_a_stale_csrf_token_is_refused(client, login_as, csrf):
