@@ -56,15 +56,18 @@ def open_database(url):
     """Bind `db` to the database at `url` (sqlite:///file.db, postgresql://user@host/name)."""
     if db.obj is not None and hasattr(db.obj, "close_all"):
         db.obj.close_all()          # rebinding (tests, the CLI): let go of the old pool
-    if url.startswith("sqlite:"):
-        # A pool of connections: a request takes one and gives it back at its end, so the
-        # pragmas above run once per connection, not once per request. A connection is used
-        # by one thread at a time, but not always the same thread: hence check_same_thread.
-        database = connect_url("sqlite+pool:" + url[len("sqlite:"):], pragmas=SQLITE_PRAGMAS,
-                               timeout=5, max_connections=32, stale_timeout=300,
-                               check_same_thread=False)
+    # A pool of connections: a request takes one and gives it back at its end, so connecting
+    # (a new server process for PostgreSQL, the pragmas for SQLite) happens once per
+    # connection, not once per request.
+    scheme, rest = url.split(":", 1)
+    pooled = scheme if "+" in scheme else scheme + "+pool"
+    if scheme.startswith("sqlite"):
+        # A connection is used by one thread at a time, but not always the same thread.
+        database = connect_url(f"{pooled}:{rest}", pragmas=SQLITE_PRAGMAS, timeout=5,
+                               max_connections=32, stale_timeout=300, check_same_thread=False)
     else:
-        database = connect_url(url, unquote_password=True)
+        database = connect_url(f"{pooled}:{rest}", unquote_password=True, max_connections=32,
+                               stale_timeout=300)
     db.initialize(database)
     return database
 
