@@ -353,13 +353,12 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     deep_page = max(2, int(args.products * 0.75) // PAGE_SIZE)
-    product_id = max(1, args.products // 2)
     shop_pages = [
         ('home', '/'),
         ('catalog p1', '/products'),
         ('catalog deep', f'/products?page={deep_page}'),
         ('catalog by price', '/products?sort=price&page=2'),
-        ('product', f'/products/{product_id}'),
+        ('product', '/products/{product_id}'),    # an id read off the running shop
     ]
     # The admin's product changelist, as a logged-in staff user (so never the page cache).
     admin_pages = [
@@ -422,6 +421,12 @@ def main(argv=None):
             django.wait_ready(f'http://127.0.0.1:{django_port}/products')
         rss_idle, _ = rss_mb(shop.pid)
 
+        # A product from the middle of the price-sorted catalog: ids need not start at 1 (a
+        # database seeded again keeps counting).
+        with urllib.request.urlopen(f'{shop_base}/products?sort=price&page='
+                                    f'{max(1, args.products // PAGE_SIZE // 2)}') as page:
+            product_id = re.search(r'href="/products/(\d+)"', page.read().decode()).group(1)
+        shop_pages = [(name, path.format(product_id=product_id)) for name, path in shop_pages]
         cookie = staff_cookie(shop_base) if admin_pages else None
         pages = [(name, path, None) for name, path in shop_pages] + \
                 [(name, path, cookie) for name, path in admin_pages]
