@@ -12,7 +12,7 @@
     </summary>
     <nav class="dt-panels" aria-label="Debug panels">
       % for panel in ['versions', 'timer', 'settings', 'request', 'headers', 'sql', 'templates', 'cache', 'logging', 'routes']:
-      <a href="{{url('debug_panel', ident=record.id, panel=panel)}}">{{panel.capitalize()}}</a>
+      <a href="{{url('debug_panel', ident=record.id, panel=panel)}}">{{'SQL' if panel == 'sql' else panel.capitalize()}}</a>
       % end
       <a href="{{url('debug_history')}}">History</a>
     </nav>
