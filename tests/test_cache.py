@@ -118,7 +118,9 @@ def test_caching_lesson_shows_the_difference(client, shop):
     assert times
 
 
-def test_the_memory_cache_is_bounded(client, shop, monkeypatch):
+def test_the_memory_cache_is_bounded(settings, shop, monkeypatch):
+    settings.cache_url = "memory"        # (the PostgreSQL + Redis pass caches in Redis)
+    client = new_client(storefront.build(settings))
     monkeypatch.setattr("app.CACHE_MAX_ENTRIES", 5)
     for n in range(12):                              # a crawler with a new URL each time
         client.get("/products", {"q": f"crawler {n}"})
