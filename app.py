@@ -56,6 +56,7 @@ import peewee
 from peewee import JOIN, SQL, IntegrityError, OperationalError, fn, prefetch
 import wtforms
 from wtforms import EmailField, Form, PasswordField, SelectMultipleField, StringField, validators
+from wtforms.fields.choices import SelectChoice
 from wtfpeewee.orm import ModelConverter, ValueRequired, model_form
 
 import models
@@ -1192,7 +1193,7 @@ class ModelAdmin:
                     name.replace("_", " ").capitalize(), coerce=int, validate_choice=False))
             if self.permissions_through:
                 form.permissions = SelectMultipleField(
-                    "Permissions", choices=[(c, c) for c in all_permissions()])
+                    "Permissions", choices=[SelectChoice(c, c) for c in all_permissions()])
             self._form_class = form
         return self._form_class
 
@@ -1201,7 +1202,7 @@ class ModelAdmin:
         form = self.form_class()(data, obj=obj if obj.get_id() is not None else None)
         for name, (through, own, other, other_model) in self.many_to_many.items():
             field = getattr(form, name)
-            field.choices = [(r.get_id(), str(r)) for r in other_model.select()]
+            field.choices = [SelectChoice(r.get_id(), str(r)) for r in other_model.select()]
             if data is None and obj.get_id() is not None:
                 field.data = [getattr(r, other.name + "_id") for r in
                               through.select().where(own == obj)]
