@@ -306,6 +306,16 @@ def test_staff_add_a_product_and_see_it_in_the_shop(new_page, step, console_erro
         expect(row.get_by_label(f"Unit price of {title}")).to_have_value("24.50")
         expect(row.get_by_role("link", name="Home", exact=True)).to_be_visible()
 
+    with step("an order's customer picker finds customers as you type"):
+        customer = models.Customer.select().order_by(models.Customer.id).first()
+        page.goto("/admin/order/add")
+        page.get_by_role("searchbox", name="Search for customer").fill(customer.first_name)
+        choice = page.get_by_role("option").filter(has_text=f"(#{customer.id})")
+        expect(choice).to_have_count(1)
+        choice.get_by_role("button").click()
+        expect(page.locator("#customer")).to_have_value(str(customer.id))
+        expect(page.locator("#customer + .picker-label")).to_have_text(str(customer))
+
     with step("the visitor searches again and finds it in the shop"):
         # The visitor has no session, so the shop serves them cached pages: saving the
         # product must have emptied the cache.
