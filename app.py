@@ -721,7 +721,7 @@ def cart_id_of_visitor(create=False):
 def render_cart(errors=None, status=200):
     cart_id = cart_id_of_visitor()
     lines = list(models.cart_lines(cart_id)) if cart_id else []
-    return render("cart/cart", status=status, lines=lines, total=models.cart_total(lines),
+    return render("cart/cart", status=status, lines=lines, total=models.lines_total(lines),
                   errors=errors or {}, title="Your cart")
 
 
@@ -820,7 +820,7 @@ def checkout():
         flash("Your cart is empty.", "info")
         redirect(url("cart"))
     return render("cart/checkout", status=400 if form.errors else 200, form=form, lines=lines,
-                  total=models.cart_total(lines), title="Checkout")
+                  total=models.lines_total(lines), title="Checkout")
 
 
 @shop.get("/orders", name="orders")
@@ -841,7 +841,7 @@ def order_detail(order_id):
     items = list(OrderItem.select(OrderItem, Product).join(Product)
                  .where(OrderItem.order == order).order_by(OrderItem.id))
     return render("cart/order", order=order, items=items, title=f"Order #{order.id}",
-                  total=sum((i.line_total for i in items), Decimal("0.00")))
+                  total=models.lines_total(items))
 
 
 ###############################################################################
@@ -1533,7 +1533,6 @@ class TaggedItemAdmin(ModelAdmin):
     model = models.TaggedItem
     list_display = ("tag", "content_type", "object_id")
     list_filter = ("tag",)
-    fields = ("tag", "content_type", "object_id")
 
 
 @register
@@ -2076,7 +2075,7 @@ def line_json(line, unit_price):
 def cart_json(cart_id):
     lines = list(models.cart_lines(cart_id))
     return {"id": str(cart_id), "items": [line_json(l, l.product.unit_price) for l in lines],
-            "total": money(models.cart_total(lines))}
+            "total": money(models.lines_total(lines))}
 
 
 def order_json(order):

@@ -521,10 +521,6 @@ class Order(BaseModel):
     def payment_status_label(self):
         return dict(PAYMENT_STATUSES).get(self.payment_status, self.payment_status)
 
-    @property
-    def total(self):
-        return sum((item.unit_price * item.quantity for item in self.items), Decimal("0.00"))
-
     @classmethod
     def with_totals(cls):
         """Orders annotated with `total_amount` and `item_count`, computed by the database."""
@@ -711,7 +707,8 @@ def cart_lines(cart_id):
             .where(CartItem.cart == cart_id).order_by(CartItem.id))
 
 
-def cart_total(lines):
+def lines_total(lines):
+    """The total of cart lines or order items (each has a line_total)."""
     return sum((line.line_total for line in lines), Decimal("0.00"))
 
 
