@@ -1,18 +1,19 @@
 """Storefront: a small shop with an admin site, in one Bottle module.
 
-Read it top to bottom; each part opens with a banner:
+Read it top to bottom; each part opens with a banner. Parts 1-8 are a complete small shop;
+the tools that help run it and learn from it follow:
 
      1. Settings         - one object built from STOREFRONT_* environment variables
-     2. Wiring           - database, connection per request, sessions, templates, url()
-     3. Request helpers  - current user, guards, CSRF, flash messages, render()
+     2. Wiring           - database, connection per request, sessions, cache, url()
+     3. Request helpers  - current user, guards, CSRF, flash messages, render(), paginate()
      4. Store            - home, catalog, collections, product pages
      5. Cart and checkout
      6. Accounts         - register, login, logout, password change
-     7. Admin site
-     8. JSON API
-     9. Playground       - lessons that show their own code, SQL and result
-    10. Debug toolbar
-    11. Errors           - one renderer for 400/403/404/405/429/500, HTML or JSON
+     7. JSON API
+     8. Errors           - one renderer for 400/403/404/405/413/429/500, HTML or JSON
+     9. Admin site       - the engine, its views, then the specs of the shop's models
+    10. Playground       - lessons that show their own code, SQL and result
+    11. Debug toolbar
     12. Assembly         - the root app, the middleware around it: `application`
     13. CLI              - `python app.py runserver|migrate|seed|createsuperuser|backup|...`
 
@@ -970,7 +971,303 @@ def account():
 
 
 ###############################################################################
-# 7. Admin site
+# 7. JSON API
+###############################################################################
+
+# The shop for programs: the same functions of models.py as the pages, answered as JSON.
+# Money travels as a string ("12.50"), never a float; times are ISO 8601 in UTC. Every error
+# is JSON too: {"error", "message", "errors": {field: message}, "status"}.
+# CSRF (part 3): a call that carries no cookie speaks for no browser and needs no token; a call
+# that sends the session cookie, to act as the logged-in user, sends the X-CSRF-Token header.
+
+def money(value):
+    """A Decimal as the API writes money: a string with two decimals, "12.50"."""
+    return str(models.to_money(value))
+
+
+def timestamp(value):
+    """A naive UTC datetime from the database as ISO 8601 with its zone."""
+    return value.replace(tzinfo=datetime.timezone.utc).isoformat() if value else None
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        return timestamp(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_response(data, status=200):
+    """Answer `data` (a dict or a list) as JSON. Bottle would turn a dict into JSON by itself,
+    but not a list, nor a Decimal."""
+    response.status = status
+    response.content_type = "application/json"
+    return json.dumps(data, default=_json_default)
+
+
+def api_error(status, message, errors=None):
+    """Stop the handler and answer a JSON error. An HTTPResponse, unlike abort()'s HTTPError,
+    skips the error pages of part 8, so it can carry the `errors` of each field."""
+    body = {"error": ERROR_TITLES.get(status) or bottle.HTTP_CODES.get(status, "Error"),
+            "message": message, "errors": errors or {}, "status": status}
+    raise bottle.HTTPResponse(json.dumps(body), status, {"Content-Type": "application/json"})
+
+
+def invalid(errors):
+    api_error(400, "Some fields are not valid: see errors.", errors)
+
+
+def json_body():
+    """The request body as a JSON object (a dict), or a 413 or 400 JSON error."""
+    if request.content_length > request.MEMFILE_MAX:
+        api_error(413, "The body is larger than 100 KiB.")
+    raw = request.body.read(request.MEMFILE_MAX + 1)
+    if len(raw) > request.MEMFILE_MAX:     # a chunked body announces no length
+        api_error(413, "The body is larger than 100 KiB.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):   # not UTF-8, not JSON, or nested too deep
+        data = None
+    if not isinstance(data, dict):
+        api_error(400, 'The body must be a JSON object, such as {"quantity": 1}.')
+    return data
+
+
+def json_fields(data, **kinds):
+    """The values of the fields named in `kinds` (name=int or name=str), in that order.
+
+    JSON says what type a value is, so the API takes a number only as a number: "3" and true
+    are refused. Every bad field is reported at once.
+    """
+    errors = {}
+    for name, kind in kinds.items():
+        value = data.get(name)
+        if value is None:
+            errors[name] = "This field is required."
+        elif type(value) is not kind:       # type(), not isinstance(): True is an int too
+            errors[name] = "Send a whole number." if kind is int else "Send a string."
+        elif kind is int and abs(value) > models.MAX_INT:   # what a database column holds
+            errors[name] = "That number is out of range."
+    if errors:
+        invalid(errors)
+    return [data[name] for name in kinds]
+
+
+def page_json(page, to_json):
+    if page.out_of_range:
+        api_error(404, f"There is no page {page.number}.")
+    return json_response({"count": page.total, "page": page.number, "has_next": page.has_next,
+                          "results": [to_json(row) for row in page.items]})
+
+
+def product_json(p):
+    return {"id": p.id, "title": p.title, "slug": p.slug, "description": p.description,
+            "unit_price": money(p.unit_price), "inventory": p.inventory,
+            "collection": {"id": p.collection.id, "title": p.collection.title},
+            "last_update": timestamp(p.last_update)}
+
+
+def collection_json(c):
+    return {"id": c.id, "title": c.title, "product_count": c.product_count,
+            "featured_product_id": c.featured_product_id}
+
+
+def line_json(line, unit_price):
+    """A cart line or an order item (which keeps the price it was sold at)."""
+    return {"product_id": line.product_id, "title": line.product.title,
+            "unit_price": money(unit_price), "quantity": line.quantity,
+            "line_total": money(unit_price * line.quantity)}
+
+
+def cart_json(cart_id):
+    lines = list(models.cart_lines(cart_id))
+    return {"id": str(cart_id), "items": [line_json(l, l.product.unit_price) for l in lines],
+            "total": money(models.lines_total(lines))}
+
+
+def order_json(order):
+    return {"id": order.id, "placed_at": timestamp(order.placed_at),
+            "payment_status": order.payment_status_label.lower(),
+            "item_count": int(order.item_count), "total": money(order.total_amount)}
+
+
+def api_cart_id(cart_id):
+    """The UUID of an existing cart, or a 404 (a malformed UUID finds nothing either)."""
+    return get_or_404(models.Cart.select(), cart_id).id
+
+
+def api_customer():
+    """The logged-in user's Customer (None if they never checked out), or a 401."""
+    user = current_user()
+    if user is None:
+        api_error(401, "Log in first (POST /accounts/login): orders belong to the logged-in "
+                       "user, who is known by the session cookie.")
+    return models.customer_for(user)
+
+
+@api.get("/", name="api_index")
+def api_index():
+    """Where the API's collections of things are."""
+    return json_response({name: url("api_" + name)
+                          for name in ("products", "collections", "carts", "orders")})
+
+
+@api.get("/products", name="api_products")
+def api_products():
+    """The catalog, with the same ?q=, ?collection=, ?sort= and ?page= as /products."""
+    return page_json(catalog_page(cards=False)[3], product_json)
+
+
+@api.get("/products/<product_id>", name="api_product")
+def api_product(product_id):
+    return json_response(product_json(get_or_404(
+        Product.select(Product, Collection)
+        .join(Collection, on=(Product.collection == Collection.id)), product_id)))
+
+
+@api.get("/collections", name="api_collections")
+def api_collections():
+    return json_response([collection_json(c) for c in models.collections_with_counts()])
+
+
+@api.get("/collections/<collection_id>", name="api_collection")
+def api_collection(collection_id):
+    return json_response(collection_json(get_or_404(models.collections_with_counts(),
+                                                    collection_id)))
+
+
+@api.post("/carts", name="api_carts")
+def api_cart_create():
+    """A new, empty cart. Its id is the key to it: keep it."""
+    cart = models.Cart.create()
+    response.set_header("Location", url("api_cart", cart_id=cart.id))
+    return json_response(cart_json(cart.id), 201)
+
+
+@api.get("/carts/<cart_id>", name="api_cart")
+def api_cart(cart_id):
+    return json_response(cart_json(api_cart_id(cart_id)))
+
+
+@api.post("/carts/<cart_id>/items", name="api_cart_add")
+def api_cart_add(cart_id):
+    """Add {"product_id", "quantity"} (more of it if it is already in the cart)."""
+    cart_id = api_cart_id(cart_id)
+    product_id, quantity = json_fields(json_body(), product_id=int, quantity=int)
+    try:
+        models.add_to_cart(cart_id, product_id, quantity)
+    except models.ValidationError as error:
+        invalid(error.errors)
+    return json_response(cart_json(cart_id), 201)
+
+
+@api.route("/carts/<cart_id>/items/<product_id>", "PATCH", name="api_cart_update")
+def api_cart_update(cart_id, product_id):
+    """Set a line's {"quantity"}; 0 removes it."""
+    cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
+    quantity, = json_fields(json_body(), quantity=int)
+    try:
+        models.set_cart_quantity(cart_id, product.id, quantity)
+    except models.ValidationError as error:
+        if "product_id" in error.errors:
+            api_error(404, error.errors["product_id"])
+        invalid(error.errors)
+    return json_response(cart_json(cart_id))
+
+
+@api.delete("/carts/<cart_id>/items/<product_id>", name="api_cart_remove")
+def api_cart_remove(cart_id, product_id):
+    cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
+    try:
+        models.set_cart_quantity(cart_id, product.id, 0)
+    except models.ValidationError as error:
+        api_error(404, error.errors["product_id"])
+    response.status = 204
+    return ""
+
+
+@api.get("/orders", name="api_orders")
+def api_orders():
+    """The logged-in user's orders, newest first."""
+    page = Page(models.orders_of(api_customer()), int_param("page", 1, minimum=1),
+                settings.page_size)
+    return page_json(page, order_json)
+
+
+@api.get("/orders/<order_id>", name="api_order")
+def api_order(order_id, status=200):
+    """One of the user's orders with its items; someone else's is a 404."""
+    order = get_or_404(Order.with_totals().where(Order.customer == api_customer()), order_id)
+    items = (OrderItem.select(OrderItem, Product).join(Product)
+             .where(OrderItem.order == order.id).order_by(OrderItem.id))
+    return json_response(dict(order_json(order), items=[line_json(i, i.unit_price)
+                                                        for i in items]), status)
+
+
+@api.post("/orders", name="api_orders_create")
+def api_order_create():
+    """Order what the cart {"cart_id"} holds, for the logged-in user; the cart is emptied.
+
+    The order ships to the customer profile's address, which the site's checkout form saves:
+    a user who never checked out on the site has no address yet, so they are asked to.
+    """
+    customer = api_customer()
+    cart_id, = json_fields(json_body(), cart_id=str)
+    key = models.parse_key(models.Cart, cart_id)
+    cart = models.Cart.get_or_none(models.Cart.id == key) if key else None
+    if cart is None:
+        invalid({"cart_id": "There is no such cart."})
+    if customer is None:
+        invalid({"customer": "There is no delivery address yet: check out once on the site "
+                             "(/checkout), then the API can place orders."})
+    try:
+        order = models.place_order(cart.id, customer)
+    except models.OutOfStock as error:
+        api_error(409, "Some items are not in stock: nothing was ordered.",
+                  {str(product_id): message for product_id, message in error.errors.items()})
+    except models.ValidationError as error:
+        invalid({"cart_id": " ".join(error.errors.values())})
+    response.set_header("Location", url("api_order", order_id=order.id))
+    return api_order(order.id, status=201)
+
+
+###############################################################################
+# 8. Errors
+###############################################################################
+
+ERROR_TITLES = {400: "Bad request", 403: "Forbidden", 404: "Page not found",
+                405: "Method not allowed", 413: "Request too large",
+                429: "Too many requests", 500: "Server error"}
+
+
+def render_error(error):
+    """The one error page: JSON under /api/, else HTML in the site's layout."""
+    status = error.status_code
+    message = error.body if isinstance(error.body, str) and error.body and status != 500 \
+        else {404: "There is nothing at this address.",
+              405: f"This address does not accept {request.method} requests.",
+              500: "Something went wrong on our side. It has been logged."}.get(status, "")
+    if request.path.startswith("/api/"):
+        response.content_type = "application/json"
+        return json.dumps({"error": ERROR_TITLES.get(status, "Error"), "message": message,
+                           "status": status, "errors": {}})
+    try:
+        return render("errors/error", status=status, code=status, message=message,
+                      title=ERROR_TITLES.get(status, "Error"))
+    except Exception:   # the page itself failed (the database is down?): plain text
+        response.content_type = "text/plain; charset=utf-8"
+        return f"{status} {ERROR_TITLES.get(status, 'Error')}\n{message}\n"
+
+
+for _code in ERROR_TITLES:
+    root.error(_code)(render_error)
+
+
+###############################################################################
+# 9. Admin site
 ###############################################################################
 
 # The admin is one engine driven by a spec per model, like Django's ModelAdmin: a class that
@@ -1369,217 +1666,6 @@ def child_count(fk):
             getattr(children.c, fk.column_name) == fk.rel_model._meta.primary_key)
 
 
-# --- The specs of the shop -------------------------------------------------------------------
-
-@register
-class ProductAdmin(ModelAdmin):
-    model = Product
-    list_display = ("title", "unit_price", "inventory", "inventory_status", "collection",
-                    "last_update")
-    list_editable = ("unit_price",)
-    search_fields = ("title", "=id")
-    list_filter = ("collection", Choice("stock", "Stock", [
-        ("low", "Low (under 10)", Product.inventory < Product.LOW_STOCK),
-        ("out", "Out of stock", Product.inventory == 0)]),
-        Range("unit_price", "Price"), Range("last_update", "Last update"))
-    ordering = ("title",)
-    picker = True
-    fields = ("title", "slug", "description", "unit_price", "inventory", "collection")
-    readonly_fields = ("last_update",)
-    many_to_many = {"promotions": (models.ProductPromotion, models.ProductPromotion.product,
-                                   models.ProductPromotion.promotion, Promotion)}
-    prepopulated = {"slug": "title"}
-    inlines = (Inline(models.TaggedItem, fields=("tag",), generic=True, label="Tags"),)
-    actions = ("clear_inventory",)
-
-    @column("Inventory status", sort=Product.inventory)
-    def inventory_status(self, row):
-        return row.inventory_status, None
-
-    @action("Clear inventory of the selected products")
-    def clear_inventory(self, query):
-        return Product.update(inventory=0, last_update=models.utcnow()).where(
-            Product.id.in_(query.select(Product.id))).execute()
-
-
-@register
-class CollectionAdmin(ModelAdmin):
-    model = Collection
-    list_display = ("title", "product_count", "featured_product")
-    search_fields = ("title",)
-    ordering = ("title",)
-
-    def queryset(self):
-        # The featured product and the product count, both in the page's own query.
-        featured = Product.alias("featured")
-        products, count, on = child_count(Product.collection)
-        return (Collection.select(Collection, featured, count.alias("products_n"))
-                .join(featured, JOIN.LEFT_OUTER, on=(Collection.featured_product == featured.id))
-                .switch(Collection).join(products, JOIN.LEFT_OUTER, on=on))
-
-    @column("Products", sort=SQL("products_n"))
-    def product_count(self, row):
-        return f"{row.products_n:,}", url("admin_changelist", model="product", collection=row.id)
-
-
-@register
-class PromotionAdmin(ModelAdmin):
-    model = Promotion
-    list_display = ("description", "discount")
-    search_fields = ("description",)
-    ordering = ("description",)
-
-
-@register
-class CustomerAdmin(ModelAdmin):
-    model = Customer
-    area = "Customers"
-    list_display = ("first_name", "last_name", "email", "membership", "order_count")
-    list_editable = ("membership",)
-    search_fields = ("^first_name", "^last_name", "email")
-    list_filter = ("membership",)
-    ordering = ("last_name", "first_name")
-    picker = True
-    inlines = (Inline(models.Address, fk="customer", fields=("street", "city", "zip"),
-                      extra=1, label="Addresses"),)
-
-    def queryset(self):
-        orders, count, on = child_count(Order.customer)
-        return Customer.select(Customer, count.alias("order_total")).join(
-            orders, JOIN.LEFT_OUTER, on=on)
-
-    @column("Orders", sort=SQL("order_total"))
-    def order_count(self, row):
-        return f"{row.order_total:,}", url("admin_changelist", model="order", customer=row.id)
-
-
-@register
-class AddressAdmin(ModelAdmin):
-    model = models.Address
-    area = "Customers"
-    list_display = ("street", "city", "zip", "customer")
-    search_fields = ("street", "city", "zip")
-
-
-@register
-class OrderAdmin(ModelAdmin):
-    model = Order
-    area = "Orders"
-    list_display = ("id", "placed_at", "customer", "payment_status", "total")
-    search_fields = ("=id",)
-    list_filter = ("payment_status", Range("placed_at", "Placed"), "customer")
-    ordering = ("-placed_at",)
-    readonly_fields = ("placed_at",)
-    picker = True
-    inlines = (Inline(OrderItem, fk="order", fields=("product", "quantity", "unit_price"),
-                      label="Items"),)
-    actions = ("mark_complete",)
-
-    def queryset(self):
-        totals = (OrderItem.select(OrderItem.order, models.money_sum(
-            OrderItem.unit_price * OrderItem.quantity).alias("amount"))
-            .group_by(OrderItem.order).alias("totals"))
-        return (Order.select(Order, Customer, fn.COALESCE(totals.c.amount, 0).alias("amount"))
-                .join(Customer, on=(Order.customer == Customer.id)).switch(Order)
-                .join(totals, JOIN.LEFT_OUTER, on=(totals.c.order_id == Order.id)))
-
-    @column("Total", sort=SQL("amount"))
-    def total(self, row):
-        return f"${models.to_money(row.amount)}", None
-
-    @action("Mark the selected orders complete")
-    def mark_complete(self, query):
-        return Order.update(payment_status="C").where(
-            Order.id.in_(query.select(Order.id)) & (Order.payment_status != "C")).execute()
-
-
-@register
-class OrderItemAdmin(ModelAdmin):
-    model = OrderItem
-    area = "Orders"
-    list_display = ("order", "product", "quantity", "unit_price")
-    search_fields = ("=order",)
-
-
-@register
-class CartAdmin(ModelAdmin):
-    model = models.Cart
-    area = "Orders"
-    list_display = ("id", "created_at")
-    ordering = ("-created_at",)
-    readonly_fields = ("created_at",)
-    picker = True
-    list_filter = (Range("created_at", "Created"),)
-    inlines = (Inline(models.CartItem, fk="cart", fields=("product", "quantity"), label="Items"),)
-
-
-@register
-class CartItemAdmin(ModelAdmin):
-    model = models.CartItem
-    area = "Orders"
-    list_display = ("cart", "product", "quantity")
-
-
-@register
-class TagAdmin(ModelAdmin):
-    model = models.Tag
-    list_display = ("label",)
-    search_fields = ("label",)
-    ordering = ("label",)
-
-
-@register
-class TaggedItemAdmin(ModelAdmin):
-    model = models.TaggedItem
-    list_display = ("tag", "content_type", "object_id")
-    list_filter = ("tag",)
-
-
-@register
-class LikedItemAdmin(ModelAdmin):
-    model = models.LikedItem
-    area = "Accounts"
-    list_display = ("user", "content_type", "object_id")
-
-
-@register
-class UserAdmin(ModelAdmin):
-    model = User
-    area = "Accounts"
-    list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active")
-    picker = True
-    search_fields = ("^username", "email", "^first_name", "^last_name")
-    list_filter = ("is_staff", "is_superuser", "is_active")
-    ordering = ("username",)
-    fields = ("username", "email", "first_name", "last_name", "is_active", "is_staff",
-              "is_superuser")
-    readonly_fields = ("date_joined", "last_login")
-    many_to_many = {"groups": (models.UserGroup, models.UserGroup.user, models.UserGroup.group,
-                               models.Group)}
-    permissions_through = (models.UserPermission, models.UserPermission.user)
-
-
-@register
-class GroupAdmin(ModelAdmin):
-    model = models.Group
-    area = "Accounts"
-    list_display = ("name",)
-    search_fields = ("name",)
-    ordering = ("name",)
-    permissions_through = (models.GroupPermission, models.GroupPermission.group)
-
-
-@register
-class AdminLogEntryAdmin(ModelAdmin):
-    model = models.AdminLogEntry
-    area = "Accounts"
-    list_display = ("action_time", "user", "model", "object_repr", "change_message")
-    list_filter = (Range("action_time", "When"),)
-    search_fields = ("object_repr", "change_message")
-    ordering = ("-action_time",)
-    can_add = can_change = can_delete = False
-
-
 # --- The generic views -----------------------------------------------------------------------
 
 ADMIN_COUNT_LIMIT = 10_000
@@ -1960,272 +2046,219 @@ def set_password(ident):
                   form=form, body_class="admin", title=f"Set the password of {user.username}")
 
 
-###############################################################################
-# 8. JSON API
-###############################################################################
+# --- The specs of the shop -------------------------------------------------------------------
 
-# The shop for programs: the same functions of models.py as the pages, answered as JSON.
-# Money travels as a string ("12.50"), never a float; times are ISO 8601 in UTC. Every error
-# is JSON too: {"error", "message", "errors": {field: message}, "status"}.
-# CSRF (part 3): a call that carries no cookie speaks for no browser and needs no token; a call
-# that sends the session cookie, to act as the logged-in user, sends the X-CSRF-Token header.
+@register
+class ProductAdmin(ModelAdmin):
+    model = Product
+    list_display = ("title", "unit_price", "inventory", "inventory_status", "collection",
+                    "last_update")
+    list_editable = ("unit_price",)
+    search_fields = ("title", "=id")
+    list_filter = ("collection", Choice("stock", "Stock", [
+        ("low", "Low (under 10)", Product.inventory < Product.LOW_STOCK),
+        ("out", "Out of stock", Product.inventory == 0)]),
+        Range("unit_price", "Price"), Range("last_update", "Last update"))
+    ordering = ("title",)
+    picker = True
+    fields = ("title", "slug", "description", "unit_price", "inventory", "collection")
+    readonly_fields = ("last_update",)
+    many_to_many = {"promotions": (models.ProductPromotion, models.ProductPromotion.product,
+                                   models.ProductPromotion.promotion, Promotion)}
+    prepopulated = {"slug": "title"}
+    inlines = (Inline(models.TaggedItem, fields=("tag",), generic=True, label="Tags"),)
+    actions = ("clear_inventory",)
 
-def money(value):
-    """A Decimal as the API writes money: a string with two decimals, "12.50"."""
-    return str(models.to_money(value))
+    @column("Inventory status", sort=Product.inventory)
+    def inventory_status(self, row):
+        return row.inventory_status, None
 
-
-def timestamp(value):
-    """A naive UTC datetime from the database as ISO 8601 with its zone."""
-    return value.replace(tzinfo=datetime.timezone.utc).isoformat() if value else None
-
-
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime.datetime):
-        return timestamp(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def json_response(data, status=200):
-    """Answer `data` (a dict or a list) as JSON. Bottle would turn a dict into JSON by itself,
-    but not a list, nor a Decimal."""
-    response.status = status
-    response.content_type = "application/json"
-    return json.dumps(data, default=_json_default)
+    @action("Clear inventory of the selected products")
+    def clear_inventory(self, query):
+        return Product.update(inventory=0, last_update=models.utcnow()).where(
+            Product.id.in_(query.select(Product.id))).execute()
 
 
-def api_error(status, message, errors=None):
-    """Stop the handler and answer a JSON error. An HTTPResponse, unlike abort()'s HTTPError,
-    skips the error pages of part 11, so it can carry the `errors` of each field."""
-    body = {"error": ERROR_TITLES.get(status) or bottle.HTTP_CODES.get(status, "Error"),
-            "message": message, "errors": errors or {}, "status": status}
-    raise bottle.HTTPResponse(json.dumps(body), status, {"Content-Type": "application/json"})
+@register
+class CollectionAdmin(ModelAdmin):
+    model = Collection
+    list_display = ("title", "product_count", "featured_product")
+    search_fields = ("title",)
+    ordering = ("title",)
+
+    def queryset(self):
+        # The featured product and the product count, both in the page's own query.
+        featured = Product.alias("featured")
+        products, count, on = child_count(Product.collection)
+        return (Collection.select(Collection, featured, count.alias("products_n"))
+                .join(featured, JOIN.LEFT_OUTER, on=(Collection.featured_product == featured.id))
+                .switch(Collection).join(products, JOIN.LEFT_OUTER, on=on))
+
+    @column("Products", sort=SQL("products_n"))
+    def product_count(self, row):
+        return f"{row.products_n:,}", url("admin_changelist", model="product", collection=row.id)
 
 
-def invalid(errors):
-    api_error(400, "Some fields are not valid: see errors.", errors)
+@register
+class PromotionAdmin(ModelAdmin):
+    model = Promotion
+    list_display = ("description", "discount")
+    search_fields = ("description",)
+    ordering = ("description",)
 
 
-def json_body():
-    """The request body as a JSON object (a dict), or a 413 or 400 JSON error."""
-    if request.content_length > request.MEMFILE_MAX:
-        api_error(413, "The body is larger than 100 KiB.")
-    raw = request.body.read(request.MEMFILE_MAX + 1)
-    if len(raw) > request.MEMFILE_MAX:     # a chunked body announces no length
-        api_error(413, "The body is larger than 100 KiB.")
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):   # not UTF-8, not JSON, or nested too deep
-        data = None
-    if not isinstance(data, dict):
-        api_error(400, 'The body must be a JSON object, such as {"quantity": 1}.')
-    return data
+@register
+class CustomerAdmin(ModelAdmin):
+    model = Customer
+    area = "Customers"
+    list_display = ("first_name", "last_name", "email", "membership", "order_count")
+    list_editable = ("membership",)
+    search_fields = ("^first_name", "^last_name", "email")
+    list_filter = ("membership",)
+    ordering = ("last_name", "first_name")
+    picker = True
+    inlines = (Inline(models.Address, fk="customer", fields=("street", "city", "zip"),
+                      extra=1, label="Addresses"),)
+
+    def queryset(self):
+        orders, count, on = child_count(Order.customer)
+        return Customer.select(Customer, count.alias("order_total")).join(
+            orders, JOIN.LEFT_OUTER, on=on)
+
+    @column("Orders", sort=SQL("order_total"))
+    def order_count(self, row):
+        return f"{row.order_total:,}", url("admin_changelist", model="order", customer=row.id)
 
 
-def json_fields(data, **kinds):
-    """The values of the fields named in `kinds` (name=int or name=str), in that order.
-
-    JSON says what type a value is, so the API takes a number only as a number: "3" and true
-    are refused. Every bad field is reported at once.
-    """
-    errors = {}
-    for name, kind in kinds.items():
-        value = data.get(name)
-        if value is None:
-            errors[name] = "This field is required."
-        elif type(value) is not kind:       # type(), not isinstance(): True is an int too
-            errors[name] = "Send a whole number." if kind is int else "Send a string."
-        elif kind is int and abs(value) > models.MAX_INT:   # what a database column holds
-            errors[name] = "That number is out of range."
-    if errors:
-        invalid(errors)
-    return [data[name] for name in kinds]
+@register
+class AddressAdmin(ModelAdmin):
+    model = models.Address
+    area = "Customers"
+    list_display = ("street", "city", "zip", "customer")
+    search_fields = ("street", "city", "zip")
 
 
-def page_json(page, to_json):
-    if page.out_of_range:
-        api_error(404, f"There is no page {page.number}.")
-    return json_response({"count": page.total, "page": page.number, "has_next": page.has_next,
-                          "results": [to_json(row) for row in page.items]})
+@register
+class OrderAdmin(ModelAdmin):
+    model = Order
+    area = "Orders"
+    list_display = ("id", "placed_at", "customer", "payment_status", "total")
+    search_fields = ("=id",)
+    list_filter = ("payment_status", Range("placed_at", "Placed"), "customer")
+    ordering = ("-placed_at",)
+    readonly_fields = ("placed_at",)
+    picker = True
+    inlines = (Inline(OrderItem, fk="order", fields=("product", "quantity", "unit_price"),
+                      label="Items"),)
+    actions = ("mark_complete",)
+
+    def queryset(self):
+        totals = (OrderItem.select(OrderItem.order, models.money_sum(
+            OrderItem.unit_price * OrderItem.quantity).alias("amount"))
+            .group_by(OrderItem.order).alias("totals"))
+        return (Order.select(Order, Customer, fn.COALESCE(totals.c.amount, 0).alias("amount"))
+                .join(Customer, on=(Order.customer == Customer.id)).switch(Order)
+                .join(totals, JOIN.LEFT_OUTER, on=(totals.c.order_id == Order.id)))
+
+    @column("Total", sort=SQL("amount"))
+    def total(self, row):
+        return f"${models.to_money(row.amount)}", None
+
+    @action("Mark the selected orders complete")
+    def mark_complete(self, query):
+        return Order.update(payment_status="C").where(
+            Order.id.in_(query.select(Order.id)) & (Order.payment_status != "C")).execute()
 
 
-def product_json(p):
-    return {"id": p.id, "title": p.title, "slug": p.slug, "description": p.description,
-            "unit_price": money(p.unit_price), "inventory": p.inventory,
-            "collection": {"id": p.collection.id, "title": p.collection.title},
-            "last_update": timestamp(p.last_update)}
+@register
+class OrderItemAdmin(ModelAdmin):
+    model = OrderItem
+    area = "Orders"
+    list_display = ("order", "product", "quantity", "unit_price")
+    search_fields = ("=order",)
 
 
-def collection_json(c):
-    return {"id": c.id, "title": c.title, "product_count": c.product_count,
-            "featured_product_id": c.featured_product_id}
+@register
+class CartAdmin(ModelAdmin):
+    model = models.Cart
+    area = "Orders"
+    list_display = ("id", "created_at")
+    ordering = ("-created_at",)
+    readonly_fields = ("created_at",)
+    picker = True
+    list_filter = (Range("created_at", "Created"),)
+    inlines = (Inline(models.CartItem, fk="cart", fields=("product", "quantity"), label="Items"),)
 
 
-def line_json(line, unit_price):
-    """A cart line or an order item (which keeps the price it was sold at)."""
-    return {"product_id": line.product_id, "title": line.product.title,
-            "unit_price": money(unit_price), "quantity": line.quantity,
-            "line_total": money(unit_price * line.quantity)}
+@register
+class CartItemAdmin(ModelAdmin):
+    model = models.CartItem
+    area = "Orders"
+    list_display = ("cart", "product", "quantity")
 
 
-def cart_json(cart_id):
-    lines = list(models.cart_lines(cart_id))
-    return {"id": str(cart_id), "items": [line_json(l, l.product.unit_price) for l in lines],
-            "total": money(models.lines_total(lines))}
+@register
+class TagAdmin(ModelAdmin):
+    model = models.Tag
+    list_display = ("label",)
+    search_fields = ("label",)
+    ordering = ("label",)
 
 
-def order_json(order):
-    return {"id": order.id, "placed_at": timestamp(order.placed_at),
-            "payment_status": order.payment_status_label.lower(),
-            "item_count": int(order.item_count), "total": money(order.total_amount)}
+@register
+class TaggedItemAdmin(ModelAdmin):
+    model = models.TaggedItem
+    list_display = ("tag", "content_type", "object_id")
+    list_filter = ("tag",)
 
 
-def api_cart_id(cart_id):
-    """The UUID of an existing cart, or a 404 (a malformed UUID finds nothing either)."""
-    return get_or_404(models.Cart.select(), cart_id).id
+@register
+class LikedItemAdmin(ModelAdmin):
+    model = models.LikedItem
+    area = "Accounts"
+    list_display = ("user", "content_type", "object_id")
 
 
-def api_customer():
-    """The logged-in user's Customer (None if they never checked out), or a 401."""
-    user = current_user()
-    if user is None:
-        api_error(401, "Log in first (POST /accounts/login): orders belong to the logged-in "
-                       "user, who is known by the session cookie.")
-    return models.customer_for(user)
+@register
+class UserAdmin(ModelAdmin):
+    model = User
+    area = "Accounts"
+    list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active")
+    picker = True
+    search_fields = ("^username", "email", "^first_name", "^last_name")
+    list_filter = ("is_staff", "is_superuser", "is_active")
+    ordering = ("username",)
+    fields = ("username", "email", "first_name", "last_name", "is_active", "is_staff",
+              "is_superuser")
+    readonly_fields = ("date_joined", "last_login")
+    many_to_many = {"groups": (models.UserGroup, models.UserGroup.user, models.UserGroup.group,
+                               models.Group)}
+    permissions_through = (models.UserPermission, models.UserPermission.user)
 
 
-@api.get("/", name="api_index")
-def api_index():
-    """Where the API's collections of things are."""
-    return json_response({name: url("api_" + name)
-                          for name in ("products", "collections", "carts", "orders")})
+@register
+class GroupAdmin(ModelAdmin):
+    model = models.Group
+    area = "Accounts"
+    list_display = ("name",)
+    search_fields = ("name",)
+    ordering = ("name",)
+    permissions_through = (models.GroupPermission, models.GroupPermission.group)
 
 
-@api.get("/products", name="api_products")
-def api_products():
-    """The catalog, with the same ?q=, ?collection=, ?sort= and ?page= as /products."""
-    return page_json(catalog_page(cards=False)[3], product_json)
-
-
-@api.get("/products/<product_id>", name="api_product")
-def api_product(product_id):
-    return json_response(product_json(get_or_404(
-        Product.select(Product, Collection)
-        .join(Collection, on=(Product.collection == Collection.id)), product_id)))
-
-
-@api.get("/collections", name="api_collections")
-def api_collections():
-    return json_response([collection_json(c) for c in models.collections_with_counts()])
-
-
-@api.get("/collections/<collection_id>", name="api_collection")
-def api_collection(collection_id):
-    return json_response(collection_json(get_or_404(models.collections_with_counts(),
-                                                    collection_id)))
-
-
-@api.post("/carts", name="api_carts")
-def api_cart_create():
-    """A new, empty cart. Its id is the key to it: keep it."""
-    cart = models.Cart.create()
-    response.set_header("Location", url("api_cart", cart_id=cart.id))
-    return json_response(cart_json(cart.id), 201)
-
-
-@api.get("/carts/<cart_id>", name="api_cart")
-def api_cart(cart_id):
-    return json_response(cart_json(api_cart_id(cart_id)))
-
-
-@api.post("/carts/<cart_id>/items", name="api_cart_add")
-def api_cart_add(cart_id):
-    """Add {"product_id", "quantity"} (more of it if it is already in the cart)."""
-    cart_id = api_cart_id(cart_id)
-    product_id, quantity = json_fields(json_body(), product_id=int, quantity=int)
-    try:
-        models.add_to_cart(cart_id, product_id, quantity)
-    except models.ValidationError as error:
-        invalid(error.errors)
-    return json_response(cart_json(cart_id), 201)
-
-
-@api.route("/carts/<cart_id>/items/<product_id>", "PATCH", name="api_cart_update")
-def api_cart_update(cart_id, product_id):
-    """Set a line's {"quantity"}; 0 removes it."""
-    cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
-    quantity, = json_fields(json_body(), quantity=int)
-    try:
-        models.set_cart_quantity(cart_id, product.id, quantity)
-    except models.ValidationError as error:
-        if "product_id" in error.errors:
-            api_error(404, error.errors["product_id"])
-        invalid(error.errors)
-    return json_response(cart_json(cart_id))
-
-
-@api.delete("/carts/<cart_id>/items/<product_id>", name="api_cart_remove")
-def api_cart_remove(cart_id, product_id):
-    cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
-    try:
-        models.set_cart_quantity(cart_id, product.id, 0)
-    except models.ValidationError as error:
-        api_error(404, error.errors["product_id"])
-    response.status = 204
-    return ""
-
-
-@api.get("/orders", name="api_orders")
-def api_orders():
-    """The logged-in user's orders, newest first."""
-    page = Page(models.orders_of(api_customer()), int_param("page", 1, minimum=1),
-                settings.page_size)
-    return page_json(page, order_json)
-
-
-@api.get("/orders/<order_id>", name="api_order")
-def api_order(order_id, status=200):
-    """One of the user's orders with its items; someone else's is a 404."""
-    order = get_or_404(Order.with_totals().where(Order.customer == api_customer()), order_id)
-    items = (OrderItem.select(OrderItem, Product).join(Product)
-             .where(OrderItem.order == order.id).order_by(OrderItem.id))
-    return json_response(dict(order_json(order), items=[line_json(i, i.unit_price)
-                                                        for i in items]), status)
-
-
-@api.post("/orders", name="api_orders_create")
-def api_order_create():
-    """Order what the cart {"cart_id"} holds, for the logged-in user; the cart is emptied.
-
-    The order ships to the customer profile's address, which the site's checkout form saves:
-    a user who never checked out on the site has no address yet, so they are asked to.
-    """
-    customer = api_customer()
-    cart_id, = json_fields(json_body(), cart_id=str)
-    key = models.parse_key(models.Cart, cart_id)
-    cart = models.Cart.get_or_none(models.Cart.id == key) if key else None
-    if cart is None:
-        invalid({"cart_id": "There is no such cart."})
-    if customer is None:
-        invalid({"customer": "There is no delivery address yet: check out once on the site "
-                             "(/checkout), then the API can place orders."})
-    try:
-        order = models.place_order(cart.id, customer)
-    except models.OutOfStock as error:
-        api_error(409, "Some items are not in stock: nothing was ordered.",
-                  {str(product_id): message for product_id, message in error.errors.items()})
-    except models.ValidationError as error:
-        invalid({"cart_id": " ".join(error.errors.values())})
-    response.set_header("Location", url("api_order", order_id=order.id))
-    return api_order(order.id, status=201)
+@register
+class AdminLogEntryAdmin(ModelAdmin):
+    model = models.AdminLogEntry
+    area = "Accounts"
+    list_display = ("action_time", "user", "model", "object_repr", "change_message")
+    list_filter = (Range("action_time", "When"),)
+    search_fields = ("object_repr", "change_message")
+    ordering = ("-action_time",)
+    can_add = can_change = can_delete = False
 
 
 ###############################################################################
-# 9. Playground
+# 10. Playground
 ###############################################################################
 
 # A lesson is a handler that returns a result; the lesson page shows the handler's source,
@@ -2425,7 +2458,7 @@ def transactions_lesson():
 
 
 ###############################################################################
-# 10. Debug toolbar
+# 11. Debug toolbar
 ###############################################################################
 
 # The toolbar is middleware: with debug on, for a client at an internal address (REMOTE_ADDR,
@@ -2597,39 +2630,6 @@ def debug_explain(ident, n):
     plan = [" ".join(str(c) for c in row)
             for row in db.execute_sql(prefix + query["sql"], query["params"]).fetchall()]
     return bottle.template("debug/explain", record=record, query=query, plan=plan, url=url)
-
-
-
-###############################################################################
-# 11. Errors
-###############################################################################
-
-ERROR_TITLES = {400: "Bad request", 403: "Forbidden", 404: "Page not found",
-                405: "Method not allowed", 413: "Request too large",
-                429: "Too many requests", 500: "Server error"}
-
-
-def render_error(error):
-    """The one error page: JSON under /api/, else HTML in the site's layout."""
-    status = error.status_code
-    message = error.body if isinstance(error.body, str) and error.body and status != 500 \
-        else {404: "There is nothing at this address.",
-              405: f"This address does not accept {request.method} requests.",
-              500: "Something went wrong on our side. It has been logged."}.get(status, "")
-    if request.path.startswith("/api/"):
-        response.content_type = "application/json"
-        return json.dumps({"error": ERROR_TITLES.get(status, "Error"), "message": message,
-                           "status": status, "errors": {}})
-    try:
-        return render("errors/error", status=status, code=status, message=message,
-                      title=ERROR_TITLES.get(status, "Error"))
-    except Exception:   # the page itself failed (the database is down?): plain text
-        response.content_type = "text/plain; charset=utf-8"
-        return f"{status} {ERROR_TITLES.get(status, 'Error')}\n{message}\n"
-
-
-for _code in ERROR_TITLES:
-    root.error(_code)(render_error)
 
 
 ###############################################################################
