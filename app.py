@@ -473,25 +473,23 @@ def safe_next(target, default="/"):
 
 def login_required(handler):
     """Send a visitor who is not logged in to the login page, and back here afterwards."""
+    @functools.wraps(handler)
     def wrapper(*args, **kwargs):
         if current_user() is None:
             redirect(url("login", next=request.fullpath + (
                 "?" + request.query_string if request.query_string else "")))
         return handler(*args, **kwargs)
-    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = \
-        handler.__name__, handler.__doc__, handler
     return wrapper
 
 
 def staff_required(handler):
     """Only active staff; others get the login page or a 403."""
     @login_required
+    @functools.wraps(handler)
     def wrapper(*args, **kwargs):
         if not current_user().is_staff:
             abort(403, "This part of the site is for staff only.")
         return handler(*args, **kwargs)
-    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = \
-        handler.__name__, handler.__doc__, handler
     return wrapper
 
 
@@ -559,8 +557,14 @@ class Page:
         return not self.items and self.number > 1
 
 
-# WTForms' Email() needs another package; this pattern is the same sanity check.
-EMAIL = validators.Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter a valid email address.")
+def paginate(query, per_page=None, count_limit=None):
+    """The page of `query` that ?page= asks for (a missing or malformed number is page 1)."""
+    return Page(query, int_param("page", 1, minimum=1), per_page or settings.page_size,
+                count_limit)
+
+
+# WTForms' Email() needs another package; the models' pattern is the same sanity check.
+EMAIL = validators.Regexp(f"^{models.EMAIL_PATTERN}$", message="Enter a valid email address.")
 
 
 def form_data():
@@ -576,6 +580,39 @@ def form_data():
     return request.environ["storefront.form"]
 
 
+def form_from_request(form_class, **initial):
+    """A WTForms form filled from the POSTed form, or on a GET from `initial`."""
+    if request.method == "POST":
+        return form_class(form_data())
+    return form_class(**initial)
+
+
+def format_money(value):
+    """How every page writes an amount: $1,070.45."""
+    return f"${models.to_money(value):,}"
+
+
+def format_date(value):
+    """How every page writes a date (25 Nov 2026) or a moment (25 Nov 2026, 14:03 UTC)."""
+    if isinstance(value, datetime.datetime):
+        return f"{value.day} {value:%b %Y, %H:%M} UTC"
+    return f"{value.day} {value:%b %Y}"
+
+
+def json_response(data, status=200):
+    """Answer `data` (a dict or a list) as JSON, with Decimals, times and UUIDs as strings.
+    Bottle would turn a dict into JSON by itself, but not a list, nor a Decimal."""
+    def convert(value):
+        if isinstance(value, datetime.datetime):
+            return value.replace(tzinfo=datetime.timezone.utc).isoformat()
+        if isinstance(value, (Decimal, uuid.UUID)):
+            return str(value)
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    response.status = status
+    response.content_type = "application/json"
+    return json.dumps(data, default=convert)
+
+
 def render(template_name, status=200, **context):
     """Render views/<template_name>.tpl inside the layout, with what every page needs."""
     response.status = status
@@ -584,7 +621,8 @@ def render(template_name, status=200, **context):
     if record is not None:          # the debug toolbar is watching this request
         record.templates.append((template_name, sorted(context)))
     context.update(user=current_user(), url=url, csrf_token=csrf_token, flashes=pop_flashes,
-                   request=request, settings=settings, cart_count=cart_count)
+                   request=request, settings=settings, cart_count=cart_count,
+                   money=format_money, date=format_date)
     return bottle.template(template_name, **context)
 
 
@@ -646,8 +684,8 @@ def catalog_page(cards=True):
     collection_id = int_param("collection", minimum=1)
     sort = request.query.get("sort", "title")
     sort = sort if sort in models.CATALOG_SORTS else "title"   # a whitelist, never raw SQL
-    page = Page(Product.catalog(q, collection_id, sort, cards), int_param("page", 1, minimum=1),
-                settings.page_size, count_limit=CATALOG_COUNT_LIMIT)
+    page = paginate(Product.catalog(q, collection_id, sort, cards),
+                    count_limit=CATALOG_COUNT_LIMIT)
     return q, collection_id, sort, page
 
 
@@ -693,9 +731,8 @@ def collection_list():
 def collection_detail(collection_id):
     """One collection's products, paginated."""
     collection = get_or_404(Collection.select(), collection_id)
-    page = Page(Product.catalog(collection_id=collection.id, cards=True),
-                int_param("page", 1, minimum=1),
-                settings.page_size, count_limit=CATALOG_COUNT_LIMIT)
+    page = paginate(Product.catalog(collection_id=collection.id, cards=True),
+                    count_limit=CATALOG_COUNT_LIMIT)
     return render("store/collection", status=404 if page.out_of_range else 200,
                   collection=collection, page=page, title=collection.title)
 
@@ -779,15 +816,13 @@ class CheckoutForm(Form):
 
 def checkout_form(customer):
     """The address form, filled from the customer profile or, the first time, the account."""
-    if request.method == "POST":
-        return CheckoutForm(form_data())
-    user = current_user()
+    person = customer or current_user()
     address = customer.addresses.first() if customer else None
-    return CheckoutForm(first_name=customer.first_name if customer else user.first_name,
-                        last_name=customer.last_name if customer else user.last_name,
-                        email=customer.email if customer else user.email,
-                        street=address.street if address else "",
-                        city=address.city if address else "", zip=address.zip if address else "")
+    return form_from_request(CheckoutForm, first_name=person.first_name,
+                             last_name=person.last_name, email=person.email,
+                             street=address.street if address else "",
+                             city=address.city if address else "",
+                             zip=address.zip if address else "")
 
 
 @shop.route("/checkout", ["GET", "POST"], name="checkout")
@@ -839,8 +874,7 @@ def order_detail(order_id):
     """One of the customer's orders; someone else's is a 404, not a 403 (it reveals nothing)."""
     customer = models.customer_for(current_user())
     order = get_or_404(Order.select().where(Order.customer == customer), order_id)
-    items = list(OrderItem.select(OrderItem, Product).join(Product)
-                 .where(OrderItem.order == order).order_by(OrderItem.id))
+    items = list(models.order_lines(order))
     return render("cart/order", order=order, items=items, title=f"Order #{order.id}",
                   total=models.lines_total(items))
 
@@ -850,9 +884,7 @@ def order_detail(order_id):
 ###############################################################################
 
 class RegisterForm(Form):
-    username = StringField("Username", [validators.InputRequired(), validators.Length(max=150),
-                                        validators.Regexp(r"^[\w.@+-]+$", message=
-                                        "Use letters, digits and @ . + - _ only.")])
+    username = StringField("Username", [validators.InputRequired()])
     email = EmailField("Email", [validators.InputRequired(), EMAIL,
                                  validators.Length(max=254)])
     password = PasswordField("Password", [validators.InputRequired()])
@@ -861,8 +893,9 @@ class RegisterForm(Form):
                                                                   "The passwords differ.")])
 
     def validate_username(self, field):
-        if User.select().where(fn.LOWER(User.username) == field.data.lower()).exists():
-            raise validators.ValidationError("This username is taken.")
+        problem = models.username_problem(field.data)    # the one rule for every new name
+        if problem:
+            raise validators.ValidationError(problem)
 
     def validate_password(self, field):
         problems = models.password_problems(field.data, self.username.data or "")
@@ -891,7 +924,7 @@ class PasswordChangeForm(Form):
 @accounts.route("/register", ["GET", "POST"], name="register")
 def register_view():
     """Create an account and log it in."""
-    form = RegisterForm(form_data()) if request.method == "POST" else RegisterForm()
+    form = form_from_request(RegisterForm)
     if request.method == "POST" and form.validate():
         user = User.create_user(form.username.data, form.email.data, form.password.data)
         login(user)
@@ -903,23 +936,23 @@ def register_view():
 
 def _throttle_keys(username):
     # REMOTE_ADDR, not request.remote_addr: a client can claim any X-Forwarded-For.
-    return [f"user:{username.casefold()[:150]}", f"ip:{request.environ.get('REMOTE_ADDR')}"]
+    return [f"user:{models.normalize_username(username)[:150]}",
+            f"ip:{request.environ.get('REMOTE_ADDR')}"]
 
 
 @accounts.route("/login", ["GET", "POST"], name="login")
 def login_view():
     """Log in; repeated failures are slowed, then refused for a while."""
     next_url = safe_next(request.query.getunicode("next") or form_data().get("next"))
-    form = LoginForm(form_data()) if request.method == "POST" else LoginForm()
+    form = form_from_request(LoginForm)
     error = None
     if request.method == "POST" and form.validate():
         keys = _throttle_keys(form.username.data)
-        failures = models.recent_login_failures(keys)
-        if failures >= models.LOGIN_MAX_FAILURES:
+        refuse_for, delay = models.login_throttle(keys)
+        if refuse_for:
             raise HTTPError(429, "Too many failed logins. Wait 15 minutes and try again.",
-                            headers={"Retry-After": str(int(models.LOGIN_LOCKOUT.total_seconds()))})
-        if failures >= models.LOGIN_SLOWDOWN_AFTER:
-            time.sleep(min(2.0, 0.5 * (failures - models.LOGIN_SLOWDOWN_AFTER + 1)))
+                            headers={"Retry-After": str(refuse_for)})
+        time.sleep(delay)
         user = models.authenticate(form.username.data, form.password.data)
         if user is not None:
             log.info("login: %s", user.username)
@@ -947,7 +980,7 @@ def logout_view():
 def password_change():
     """Change the password; the old one is asked for first."""
     user = current_user()
-    form = PasswordChangeForm(form_data()) if request.method == "POST" else PasswordChangeForm()
+    form = form_from_request(PasswordChangeForm)
     if request.method == "POST" and form.validate():
         if user.check_password(form.old_password.data):
             user.set_password(form.password.data)
@@ -985,35 +1018,12 @@ def money(value):
     return str(models.to_money(value))
 
 
-def timestamp(value):
-    """A naive UTC datetime from the database as ISO 8601 with its zone."""
-    return value.replace(tzinfo=datetime.timezone.utc).isoformat() if value else None
-
-
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime.datetime):
-        return timestamp(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def json_response(data, status=200):
-    """Answer `data` (a dict or a list) as JSON. Bottle would turn a dict into JSON by itself,
-    but not a list, nor a Decimal."""
-    response.status = status
-    response.content_type = "application/json"
-    return json.dumps(data, default=_json_default)
-
-
 def api_error(status, message, errors=None):
-    """Stop the handler and answer a JSON error. An HTTPResponse, unlike abort()'s HTTPError,
-    skips the error pages of part 8, so it can carry the `errors` of each field."""
-    body = {"error": ERROR_TITLES.get(status) or bottle.HTTP_CODES.get(status, "Error"),
-            "message": message, "errors": errors or {}, "status": status}
-    raise bottle.HTTPResponse(json.dumps(body), status, {"Content-Type": "application/json"})
+    """Stop the handler with an error; part 8 answers it as JSON, with the `errors` of each
+    field."""
+    error = HTTPError(status, message)
+    error.errors = errors or {}
+    raise error
 
 
 def invalid(errors):
@@ -1067,7 +1077,7 @@ def product_json(p):
     return {"id": p.id, "title": p.title, "slug": p.slug, "description": p.description,
             "unit_price": money(p.unit_price), "inventory": p.inventory,
             "collection": {"id": p.collection.id, "title": p.collection.title},
-            "last_update": timestamp(p.last_update)}
+            "last_update": p.last_update}
 
 
 def collection_json(c):
@@ -1089,7 +1099,7 @@ def cart_json(cart_id):
 
 
 def order_json(order):
-    return {"id": order.id, "placed_at": timestamp(order.placed_at),
+    return {"id": order.id, "placed_at": order.placed_at,
             "payment_status": order.payment_status_label.lower(),
             "item_count": int(order.item_count), "total": money(order.total_amount)}
 
@@ -1192,8 +1202,7 @@ def api_cart_remove(cart_id, product_id):
 @api.get("/orders", name="api_orders")
 def api_orders():
     """The logged-in user's orders, newest first."""
-    page = Page(models.orders_of(api_customer()), int_param("page", 1, minimum=1),
-                settings.page_size)
+    page = paginate(models.orders_of(api_customer()))
     return page_json(page, order_json)
 
 
@@ -1201,10 +1210,8 @@ def api_orders():
 def api_order(order_id, status=200):
     """One of the user's orders with its items; someone else's is a 404."""
     order = get_or_404(Order.with_totals().where(Order.customer == api_customer()), order_id)
-    items = (OrderItem.select(OrderItem, Product).join(Product)
-             .where(OrderItem.order == order.id).order_by(OrderItem.id))
-    return json_response(dict(order_json(order), items=[line_json(i, i.unit_price)
-                                                        for i in items]), status)
+    return json_response(dict(order_json(order), items=[
+        line_json(i, i.unit_price) for i in models.order_lines(order.id)]), status)
 
 
 @api.post("/orders", name="api_orders_create")
@@ -1238,9 +1245,9 @@ def api_order_create():
 # 8. Errors
 ###############################################################################
 
-ERROR_TITLES = {400: "Bad request", 403: "Forbidden", 404: "Page not found",
-                405: "Method not allowed", 413: "Request too large",
-                429: "Too many requests", 500: "Server error"}
+ERROR_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden",
+                404: "Page not found", 405: "Method not allowed", 409: "Conflict",
+                413: "Request too large", 429: "Too many requests", 500: "Server error"}
 
 
 def render_error(error):
@@ -1251,9 +1258,8 @@ def render_error(error):
               405: f"This address does not accept {request.method} requests.",
               500: "Something went wrong on our side. It has been logged."}.get(status, "")
     if request.path.startswith("/api/"):
-        response.content_type = "application/json"
-        return json.dumps({"error": ERROR_TITLES.get(status, "Error"), "message": message,
-                           "status": status, "errors": {}})
+        return json_response({"error": ERROR_TITLES.get(status, "Error"), "message": message,
+                              "errors": getattr(error, "errors", {}), "status": status}, status)
     try:
         return render("errors/error", status=status, code=status, message=message,
                       title=ERROR_TITLES.get(status, "Error"))
@@ -1272,54 +1278,264 @@ for _code in ERROR_TITLES:
 
 # The admin is one engine driven by a spec per model, like Django's ModelAdmin: a class that
 # says which columns the list shows, what can be searched, filtered, sorted and edited. The
-# generic views further down read these specs; adding a model to the admin is adding a spec.
+# generic views read these specs; adding a model to the admin is adding a spec. The engine
+# comes first, then its views, then the specs of the shop's models.
 
-def column(label, sort=None):
-    """Mark a ModelAdmin method as a computed changelist column (sortable by `sort`)."""
+REGISTRY = {}   # "product" -> ProductAdmin()
+
+
+def register(spec_class):
+    """Add a model to the admin (used as a class decorator)."""
+    spec = spec_class()
+    REGISTRY[spec.name] = spec
+    return spec_class
+
+
+def all_permissions():
+    """Every "<model>.<action>" the admin checks, for the permission pickers."""
+    return [f"{name}.{verb}" for name in REGISTRY for verb in models.PERMISSION_ACTIONS]
+
+
+def column(label, sort=None, link=None):
+    """Mark a ModelAdmin method as a computed changelist column. The method returns the
+    cell's value; `sort` is what the column sorts by, `link(row)` the address it links to."""
     def mark(method):
-        method.label, method.sort = label, sort
+        method.label, method.sort, method.link = label, sort, link
         return method
     return mark
 
 
-class Choice:
-    """A custom sidebar filter: ?<name>=<value> adds `where` to the query."""
+def action(label, permission="change", plan=None, logged_as=models.CHANGE):
+    """Mark a ModelAdmin method as an action on the selected rows (Django's @admin.action).
+
+    The method gets the query of the chosen rows and returns how many it changed. Running it
+    needs the `permission` on the model; its confirmation page shows `plan(rows)` if given
+    (what a deletion takes with it) and refuses while the plan names protected rows.
+    """
+    def mark(method):
+        method.label, method.permission, method.plan = label, permission, plan
+        method.logged_as = logged_as
+        return method
+    return mark
+
+
+# --- Filters: each one offers its choices to the sidebar and narrows the query ---------------
+
+class ListFilter:
+    """A sidebar filter (Django's ListFilter). `params` are the query-string names it reads;
+    the sidebar shows it with views/admin/filter_<kind>.tpl."""
+    kind = "choice"
+    listed = True           # shown in the sidebar
+
+    def __init__(self, name, label=None):
+        self.name, self.label, self.params = name, label, (name,)
+
+    def bind(self, model):
+        """Called once by the spec that lists this filter."""
+        self.label = self.label or label_of(model._meta.fields.get(self.name), self.name)
+        return self
+
+    def choices(self):
+        """[(value, text)] for the sidebar's links."""
+        return []
+
+    def apply(self, query, params):
+        """`query` narrowed by what `params` (the query string) asks of this filter."""
+        return query
+
+
+class FieldFilter(ListFilter):
+    """A filter on a foreign key, a field with choices, or a yes/no field, named by the field."""
+
+    def bind(self, model):
+        self.field = model._meta.fields[self.name]
+        return super().bind(model)
+
+    @property
+    def listed(self):
+        # A big table has too many rows to list; its rows are reached by links ("3 orders").
+        spec = REGISTRY.get(getattr(self.field, "rel_model", type).__name__.lower())
+        return not (spec and spec.picker)
+
+    def choices(self):
+        field = self.field
+        if isinstance(field, peewee.ForeignKeyField):
+            return [(str(r.get_id()), str(r)) for r in field.rel_model.select().limit(50)]
+        if field.choices:
+            return [(str(value), str(text)) for value, text in field.choices]
+        return [("1", "Yes"), ("0", "No")]
+
+    def apply(self, query, params):
+        value = params.get(self.name, "")
+        if value == "":
+            return query
+        if isinstance(self.field, peewee.BooleanField):
+            return query.where(self.field == (value == "1"))
+        if isinstance(self.field, peewee.ForeignKeyField):
+            key = models.parse_key(self.field.rel_model, value)
+            return query.where(self.field == key) if key is not None else query
+        return query.where(self.field == value)
+
+
+class Choice(ListFilter):
+    """A filter of named conditions: ?<name>=<value> adds that option's `where`."""
 
     def __init__(self, name, label, options):
-        self.name, self.label, self.options = name, label, options   # [(value, label, where)]
+        super().__init__(name, label)
+        self.options = options        # [(value, text, where)]
+
+    def choices(self):
+        return [(value, text) for value, text, _ in self.options]
+
+    def apply(self, query, params):
+        for value, _, where in self.options:
+            if params.get(self.name) == value:
+                query = query.where(where)
+        return query
 
 
-class Range:
+class Range(ListFilter):
     """A from/to filter on a number or date column: ?<field>__gte=&<field>__lte=."""
+    kind = "range"
 
-    def __init__(self, field_name, label):
-        self.name, self.label = field_name, label
+    def __init__(self, name, label=None):
+        super().__init__(name, label)
+        self.params = (name + "__gte", name + "__lte")
 
+    def bind(self, model):
+        self.field = model._meta.fields[self.name]
+        self.is_date = isinstance(self.field, (peewee.DateTimeField, peewee.DateField))
+        return super().bind(model)
+
+    def bound(self, raw, upper):
+        """A bound typed in the URL, or None if it is empty or malformed. A date "to" bound
+        means the end of that day."""
+        try:
+            if self.is_date:
+                moment = datetime.datetime.combine(datetime.date.fromisoformat(raw.strip()),
+                                                   datetime.time.min)
+                return moment + datetime.timedelta(days=1) if upper else moment
+            value = Decimal(raw.strip())
+            return value if value.is_finite() and abs(value) < 10 ** 12 else None
+        except (ValueError, ArithmeticError):
+            return None
+
+    def apply(self, query, params):
+        low, high = (self.bound(params.get(name, ""), upper)
+                     for name, upper in zip(self.params, (False, True)))
+        if low is not None:
+            query = query.where(self.field >= low)
+        if high is not None:
+            query = query.where(self.field < high if self.is_date else self.field <= high)
+        return query
+
+
+# --- One request's list ----------------------------------------------------------------------
+
+class ChangeList:
+    """A changelist as one request asks for it (Django's ChangeList): the search, filters and
+    sort from the query string, the query they make, and links to "this list, with one thing
+    changed" for the template."""
+
+    def __init__(self, spec, params):
+        self.spec = spec
+        self.params = {k: v for k, v in params.items() if v != ""}
+        self.q = self.params.get("q", "").strip()[:100]
+        self.sort = self.params.get("sort", "")
+        query = spec.search(spec.queryset(), self.q) if self.q else spec.queryset()
+        for list_filter in spec.filters:
+            query = list_filter.apply(query, self.params)
+        self.query = query.order_by(*spec.ordering_for(self.sort), spec.model._meta.primary_key)
+
+    def link(self, **changes):
+        """This list's address with `changes` (a None value removes a parameter). Any change
+        but a new page starts again at page 1."""
+        params = dict(self.params, **({"page": None} if "page" not in changes else {}))
+        params.update(changes)
+        return url("admin_changelist", model=self.spec.name, **params)
+
+    def hidden(self, *leave_out):
+        """The parameters a GET form on this page must carry along: [(name, value)]."""
+        return [(k, v) for k, v in self.params.items() if k not in leave_out + ("page",)]
+
+    @property
+    def narrowed(self):
+        """True when a search or a filter hides some rows."""
+        return any(k not in ("page", "sort") for k in self.params)
+
+    @property
+    def query_string(self):
+        """The list's state for a "back to the list" link (the `_back` of forms)."""
+        return urllib.parse.urlencode(self.params)
+
+
+def back_to_list(spec, query_string=""):
+    """The changelist URL with the filters the user had (a query string, never another site)."""
+    params = dict(urllib.parse.parse_qsl((query_string or "").lstrip("?")))
+    return url("admin_changelist", model=spec.name, **params)
+
+
+# --- Inline rows and many-to-many pickers ----------------------------------------------------
 
 class Inline:
-    """Child rows edited on the parent's form: an order's items, a product's tags."""
+    """Child rows edited on the parent's form: an order's items, a product's tags. The link to
+    the parent is found by the spec: the child's foreign key to it, or a generic link."""
 
-    def __init__(self, model, fk=None, fields=(), extra=2, generic=False, label=None):
-        self.model, self.fk, self.fields, self.extra = model, fk, fields, extra
-        self.generic = generic
+    def __init__(self, model, fields=(), extra=2, label=None):
+        self.model, self.fields, self.extra = model, fields, extra
         self.label = label or model.__name__
         self.prefix = model.__name__.lower()
+
+    def bind(self, parent_model):
+        self.generic = issubclass(self.model, models.GenericLink)
+        self.fk = None if self.generic else next(
+            f for f in self.model._meta.sorted_fields
+            if isinstance(f, peewee.ForeignKeyField) and f.rel_model is parent_model)
+        return self
 
     def rows(self, parent):
         if parent.get_id() is None:
             return []
-        if self.generic:   # TaggedItem: (content_type, object_id) instead of a foreign key
-            return list(self.model.select().where(
-                (self.model.content_type == parent._meta.table_name)
-                & (self.model.object_id == parent.get_id())).order_by(self.model.id))
-        return list(self.model.select().where(getattr(self.model, self.fk) == parent)
-                    .order_by(self.model.id))
+        query = self.model.of(parent) if self.generic else \
+            self.model.select().where(self.fk == parent)
+        return list(query.order_by(self.model.id))
 
     def attach(self, row, parent):
         if self.generic:
-            row.content_type, row.object_id = parent._meta.table_name, parent.get_id()
+            row.point_at(parent)
         else:
-            setattr(row, self.fk, parent)
+            setattr(row, self.fk.name, parent)
+
+
+class ManyToMany:
+    """A many-to-many form field, read and written through its association class (a through
+    model with a foreign key to each side): a product's promotions, a user's groups."""
+
+    def __init__(self, through, model):
+        self.through = through
+        self.own, self.other = sorted(
+            (f for f in through._meta.sorted_fields if isinstance(f, peewee.ForeignKeyField)),
+            key=lambda f: f.rel_model is not model)
+        self.other_model = self.other.rel_model
+
+    def chosen(self, obj):
+        return [getattr(r, self.other.name + "_id")
+                for r in self.through.select().where(self.own == obj)]
+
+    def save(self, obj, ids):
+        ids = {i for i in ids or [] if self.other_model.get_or_none(
+            self.other_model._meta.primary_key == i)}
+        self.through.delete().where(self.own == obj).execute()
+        if ids:
+            self.through.insert_many([{self.own.name: obj.get_id(), self.other.name: i}
+                                      for i in sorted(ids)]).execute()
+
+
+# --- The spec ---------------------------------------------------------------------------------
+
+def label_of(field, name):
+    return (field.verbose_name if field is not None else None) or \
+        name.replace("_", " ").capitalize()
 
 
 class ModelAdmin:
@@ -1330,19 +1546,19 @@ class ModelAdmin:
     area = "Shop"
     list_display = ("__str__",)
     list_editable = ()
-    search_fields = ()          # "title" matches anywhere, "^first_name" at the start
-    list_filter = ()            # field names (foreign keys, choices, booleans), Range, Choice
+    search_fields = ()          # "title" matches anywhere, "^first_name" at the start, "=id" exactly
+    list_filter = ()            # field names (foreign keys, choices, booleans) or ListFilters
     ordering = ("-id",)
     list_per_page = 50
     fields = None               # the form's fields (None: every editable field)
     readonly_fields = ()
     picker = False              # True for big tables: foreign keys to this model get a
                                 # search-as-you-type picker instead of a select of every row
-    many_to_many = {}           # form field -> (through model, own fk, other fk, other model)
-    permissions_through = None  # (through model, own fk): a multi-select of "<model>.<action>"
+    many_to_many = {}           # form field -> the association class: {"promotions": ProductPromotion}
+    permissions_through = None  # the model holding "<model>.<action>" rows for this one
     prepopulated = {}           # {"slug": "title"}: filled from the title as you type
     inlines = ()
-    actions = ()                # names of methods marked with @action (delete_selected is built in)
+    actions = ()                # names of methods marked with @action, after delete_selected
     can_add = can_change = can_delete = True
 
     def __init__(self):
@@ -1351,6 +1567,11 @@ class ModelAdmin:
         self.plural = self.plural or (self.label[:-1] + "ies" if self.label.endswith("y")
                                       else self.label + ("es" if self.label.endswith(("s", "x"))
                                                          else "s"))
+        self.filters = [(f if isinstance(f, ListFilter) else FieldFilter(f)).bind(self.model)
+                        for f in self.list_filter]
+        self.relations = {name: ManyToMany(through, self.model)
+                          for name, through in self.many_to_many.items()}
+        self.inlines = [inline.bind(self.model) for inline in self.inlines]
         self._form_class = self._list_form_class = None
 
     def __str__(self):
@@ -1371,47 +1592,55 @@ class ModelAdmin:
         """[(name, label, sort key or None)] for the changelist header."""
         result = []
         for name in self.list_display:
-            method = getattr(self, name, None)
             field = self.model._meta.fields.get(name)
             if name == "__str__":
                 result.append((name, self.label, None))
             elif field is not None:
-                result.append((name, field.verbose_name or name.replace("_", " ").capitalize(),
-                               name))
+                result.append((name, label_of(field, name), name))
             else:
+                method = getattr(self, name)
                 result.append((name, method.label, name if method.sort is not None else None))
         return result
 
-    def sort_expression(self, key):
+    def ordering_for(self, key):
+        """What ?sort=<key> sorts by, looked up among the shown columns; else the default."""
         name = key.lstrip("-")
         if name in self.model._meta.fields and name in self.list_display:
             expression = getattr(self.model, name)
         elif name in self.list_display and getattr(getattr(self, name, None), "sort", None):
             expression = getattr(self, name).sort
         else:
-            return None
-        return expression.desc() if key.startswith("-") else expression
+            return [getattr(self.model, n.lstrip("-")).desc() if n.startswith("-")
+                    else getattr(self.model, n) for n in self.ordering]
+        return [expression.desc() if key.startswith("-") else expression]
+
+    def value(self, row, name):
+        """What a column holds for `row`: a related row, a choice's label, a computed value."""
+        if name == "__str__":
+            return str(row)
+        field = self.model._meta.fields.get(name)
+        if field is None:                       # a computed column
+            return getattr(self, name)(row)
+        value = getattr(row, name)
+        return dict(field.choices).get(value, value) if field.choices else value
+
+    def link(self, row, name):
+        """Where a cell links to: the related row's page, or a computed column's link."""
+        field = self.model._meta.fields.get(name)
+        if isinstance(field, peewee.ForeignKeyField):
+            spec, related = REGISTRY.get(field.rel_model.__name__.lower()), getattr(row, name)
+            return url("admin_change", model=spec.name, ident=related.get_id()) \
+                if related is not None and spec else None
+        method = getattr(self, name, None)
+        return method.link(row) if getattr(method, "link", None) else None
 
     def display(self, row, name):
         """A cell: (text, link or None)."""
-        if name == "__str__":
-            return str(row), None
-        if name in self.model._meta.fields:
-            field = self.model._meta.fields[name]
-            value = getattr(row, name)
-            if isinstance(field, peewee.ForeignKeyField):
-                spec = REGISTRY.get(field.rel_model.__name__.lower())
-                link = url("admin_change", model=spec.name, ident=value.get_id()) \
-                    if value is not None and spec else None
-                return ("" if value is None else str(value)), link
-            if field.choices:
-                return dict(field.choices).get(value, value), None
-            if isinstance(value, bool):
-                return ("Yes" if value else "No"), None
-            if isinstance(value, datetime.datetime):
-                return value.strftime("%Y-%m-%d %H:%M"), None
-            return ("" if value is None else str(value)), None
-        return getattr(self, name)(row)
+        return display_value(self.value(row, name)), self.link(row, name)
+
+    def object_tools(self, obj):
+        """Links beside History on the change form: [(text, href)]."""
+        return []
 
     def search(self, query, q):
         terms = []
@@ -1424,58 +1653,24 @@ class ModelAdmin:
                 terms.append(field ** (q + "%" if spec.startswith("^") else f"%{q}%"))
         return query.where(functools.reduce(operator.or_, terms)) if terms else query
 
-    def filters(self):
-        """The sidebar: [(param, label, [(value, label)], kind)] from list_filter."""
-        result = []
-        for entry in self.list_filter:
-            if isinstance(entry, Choice):
-                result.append((entry.name, entry.label,
-                               [(v, label) for v, label, _ in entry.options], "choice"))
-            elif isinstance(entry, Range):
-                field = self.model._meta.fields[entry.name]
-                kind = "date" if isinstance(field, (peewee.DateTimeField, peewee.DateField)) \
-                    else "number"
-                result.append((entry.name, entry.label, [], kind))
-            else:
-                field = self.model._meta.fields[entry]
-                label = field.verbose_name or entry.replace("_", " ").capitalize()
-                if isinstance(field, peewee.ForeignKeyField):
-                    rel = field.rel_model
-                    if getattr(REGISTRY.get(rel.__name__.lower()), "picker", False):
-                        continue    # too many to list: reached by links such as "3 orders"
-                    options = [(str(r.get_id()), str(r)) for r in rel.select().limit(50)]
-                elif field.choices:
-                    options = [(str(v), str(text)) for v, text in field.choices]
-                else:
-                    options = [("1", "Yes"), ("0", "No")]
-                result.append((entry, label, options, "choice"))
-        return result
+    def action_names(self):
+        return (("delete_selected",) if self.can_delete else ()) + tuple(self.actions)
 
-    def apply_filters(self, query, params):
-        """Add the filters named in the query string; unknown names and bad values are ignored."""
-        for entry in self.list_filter:
-            if isinstance(entry, Choice):
-                for value, _, where in entry.options:
-                    if params.get(entry.name) == value:
-                        query = query.where(where)
-            elif isinstance(entry, Range):
-                field = getattr(self.model, entry.name)
-                for suffix, compare in (("__gte", operator.ge), ("__lte", operator.le)):
-                    value = parse_filter_value(self.model._meta.fields[entry.name],
-                                               params.get(entry.name + suffix, ""), suffix)
-                    if value is not None:
-                        query = query.where(compare(field, value))
-            elif params.get(entry, "") != "":
-                field = self.model._meta.fields[entry]
-                value = params.get(entry)
-                if isinstance(field, peewee.BooleanField):
-                    query = query.where(field == (value == "1"))
-                elif isinstance(field, peewee.ForeignKeyField):
-                    if models.parse_id(value) is not None:
-                        query = query.where(field == models.parse_id(value))
-                else:
-                    query = query.where(field == value)
-        return query
+    def action_label(self, name):
+        return getattr(self, name).label.format(plural=self.plural.lower())
+
+    def allowed_actions(self, user):
+        """[(name, label)] of the actions this user may run (each needs its own permission)."""
+        return [(name, self.action_label(name)) for name in self.action_names()
+                if user.has_perm(f"{self.name}.{getattr(self, name).permission}")]
+
+    @action("Delete selected {plural}", permission="delete", plan=models.deletion_plan,
+            logged_as=models.DELETION)
+    def delete_selected(self, query):
+        rows = list(query)
+        for obj in rows:
+            models.delete_with_dependents(obj)
+        return len(rows)
 
     def form_class(self):
         """A WTForms class made from the model by wtf-peewee, with the spec's pickers."""
@@ -1485,7 +1680,7 @@ class ModelAdmin:
             fields = [f for f in fields if f not in self.readonly_fields
                       and f not in self.many_to_many]
             form = model_form(self.model, only=fields, converter=form_converter(self.model))
-            for name, (through, own, other, other_model) in self.many_to_many.items():
+            for name in self.relations:
                 setattr(form, name, SelectMultipleField(
                     name.replace("_", " ").capitalize(), coerce=int, validate_choice=False))
             if self.permissions_through:
@@ -1494,34 +1689,52 @@ class ModelAdmin:
             self._form_class = form
         return self._form_class
 
+    def permissions_link(self):
+        """The permissions model's foreign key to this model."""
+        return next(f for f in self.permissions_through._meta.sorted_fields
+                    if isinstance(f, peewee.ForeignKeyField) and f.rel_model is self.model)
+
     def make_form(self, obj, data=None):
         # A new row has no related rows yet: reading its foreign keys would raise.
-        form = self.form_class()(data, obj=obj if obj.get_id() is not None else None)
-        for name, (through, own, other, other_model) in self.many_to_many.items():
+        existing = obj.get_id() is not None
+        form = self.form_class()(data, obj=obj if existing else None)
+        for name, relation in self.relations.items():
             field = getattr(form, name)
-            field.choices = [SelectChoice(r.get_id(), str(r)) for r in other_model.select()]
-            if data is None and obj.get_id() is not None:
-                field.data = [getattr(r, other.name + "_id") for r in
-                              through.select().where(own == obj)]
-        if self.permissions_through and data is None and obj.get_id() is not None:
-            through, own = self.permissions_through
-            form.permissions.data = [r.codename for r in through.select().where(own == obj)]
+            field.choices = [SelectChoice(r.get_id(), str(r))
+                             for r in relation.other_model.select()]
+            if data is None and existing:
+                field.data = relation.chosen(obj)
+        if self.permissions_through and data is None and existing:
+            form.permissions.data = [r.codename for r in self.permissions_through.select()
+                                     .where(self.permissions_link() == obj)]
         return form
 
     def save_many_to_many(self, form, obj):
-        for name, (through, own, other, other_model) in self.many_to_many.items():
-            chosen = {c for c in (getattr(form, name).data or [])
-                      if other_model.get_or_none(other_model._meta.primary_key == c)}
-            through.delete().where(own == obj).execute()
-            if chosen:
-                through.insert_many([{own.name: obj.get_id(), other.name: c}
-                                     for c in sorted(chosen)]).execute()
+        for name, relation in self.relations.items():
+            relation.save(obj, getattr(form, name).data)
         if self.permissions_through:
-            through, own = self.permissions_through
+            through, own = self.permissions_through, self.permissions_link()
             through.delete().where(own == obj).execute()
             if form.permissions.data:
                 through.insert_many([{own.name: obj.get_id(), "codename": c}
                                      for c in sorted(set(form.permissions.data))]).execute()
+
+
+def display_value(value):
+    """A value as a changelist cell shows it: money and counts as people write them."""
+    if value is None:
+        return ""
+    if isinstance(value, peewee.Model):
+        return str(value)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, Decimal):
+        return format_money(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return format_date(value)
+    return str(value)
 
 
 class AdminConverter(ModelConverter):
@@ -1571,22 +1784,6 @@ def check_rules(form, obj):
     return not problems
 
 
-def parse_filter_value(field, raw, suffix):
-    """A Range filter's bound from the URL, or None if it is empty or malformed."""
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        if isinstance(field, (peewee.DateTimeField, peewee.DateField)):
-            day = datetime.date.fromisoformat(raw)
-            moment = datetime.datetime.combine(day, datetime.time.min)
-            return moment + datetime.timedelta(days=1) if suffix == "__lte" else moment
-        value = Decimal(raw)
-        return value if value.is_finite() and abs(value) < 10 ** 12 else None
-    except (ValueError, ArithmeticError):
-        return None
-
-
 class PickerField(wtforms.Field):
     """A foreign key typed as an id, with a search-as-you-type box (static/js/admin.js)."""
 
@@ -1633,39 +1830,6 @@ def html_escape(text):
     return bottle.html_escape(text)
 
 
-REGISTRY = {}   # "product" -> ProductAdmin()
-
-
-def all_permissions():
-    """Every "<model>.<action>" the admin checks, for the permission pickers."""
-    return [f"{name}.{verb}" for name in REGISTRY for verb in models.PERMISSION_ACTIONS]
-
-
-def register(spec_class):
-    """Add a model to the admin (used as a class decorator)."""
-    spec = spec_class()
-    REGISTRY[spec.name] = spec
-    return spec_class
-
-
-def action(label, confirm=True):
-    """Mark a ModelAdmin method as an action on the selected rows; it returns rows changed."""
-    def mark(method):
-        method.label, method.confirm = label, confirm
-        return method
-    return mark
-
-
-def child_count(fk):
-    """How many rows point at each parent through the foreign key `fk`, as one grouped
-    subquery to LEFT JOIN: (subquery, the count, the join condition). A changelist then counts
-    for all its rows in its own query, instead of one COUNT per row."""
-    children = (fk.model.select(fk, fn.COUNT(SQL("*")).alias("n"))
-                .group_by(fk).alias(fk.model._meta.table_name + "_counts"))
-    return (children, fn.COALESCE(children.c.n, 0),
-            getattr(children.c, fk.column_name) == fk.rel_model._meta.primary_key)
-
-
 # --- The generic views -----------------------------------------------------------------------
 
 ADMIN_COUNT_LIMIT = 10_000
@@ -1696,30 +1860,6 @@ def log_action(obj, action_flag, message=""):
     models.data_changed()
 
 
-def changelist_query(spec, params):
-    """The rows a changelist shows for these query parameters: search, filters, sort."""
-    query = spec.queryset()
-    q = params.get("q", "").strip()[:100]
-    if q:
-        query = spec.search(query, q)
-    query = spec.apply_filters(query, params)
-    chosen = spec.sort_expression(params.get("sort", ""))
-    if chosen is not None:
-        order = [chosen]
-    else:
-        order = [getattr(spec.model, n.lstrip("-")).desc() if n.startswith("-")
-                 else getattr(spec.model, n.lstrip("-")) for n in spec.ordering]
-    return query.order_by(*order, spec.model._meta.primary_key)
-
-
-def back_to_list(spec, query_string=""):
-    """The changelist URL with the filters the user had (a query string, never another site)."""
-    query_string = (query_string or "").lstrip("?")
-    base = url("admin_changelist", model=spec.name)
-    return base + ("?" + urllib.parse.urlencode(urllib.parse.parse_qsl(query_string))
-                   if query_string else "")
-
-
 @admin.get("/", name="admin_index")
 @staff_required
 def admin_index():
@@ -1746,7 +1886,7 @@ def sales_chart(days, width=720, height=180):
         h = float(d["revenue"]) / float(top) * (height - 20)
         bars.append(f'<rect x="{i * bar + 1:.1f}" y="{height - h:.1f}" width="{bar - 2:.1f}" '
                     f'height="{h:.1f}" class="bar"><title>{html_escape(d["day"])}: '
-                    f'{d["orders"]} orders, ${d["revenue"]}</title></rect>')
+                    f'{d["orders"]} orders, {format_money(d["revenue"])}</title></rect>')
     return (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
             f'aria-label="Revenue per day for the last {len(days)} days">'
             + "".join(bars) + "</svg>")
@@ -1757,24 +1897,21 @@ def sales_chart(days, width=720, height=180):
 def changelist(model):
     """The rows of a model: columns, sort, search, filters, pages, in-place edits."""
     spec = admin_spec(model, "view")
-    params = request.query.decode()
+    cl = ChangeList(spec, request.query.decode())
     errors = {}
     if request.method == "POST":
         require_perm(f"{spec.name}.change")
         errors = save_list_edits(spec)
         if not errors:
             redirect(back_to_list(spec, request.query_string))
-    page = Page(changelist_query(spec, params), int_param("page", 1, minimum=1),
-                spec.list_per_page, count_limit=ADMIN_COUNT_LIMIT)
+    page = paginate(cl.query, spec.list_per_page, count_limit=ADMIN_COUNT_LIMIT)
     edit_forms = {row.get_id(): list_edit_form(spec, row) for row in page.items} \
         if spec.list_editable and current_user().has_perm(f"{spec.name}.change") else {}
-    for ident, form in edit_forms.items():
-        if ident in errors:
-            edit_forms[ident] = errors[ident]
-    return render("admin/changelist", status=400 if errors else 200, spec=spec, page=page,
-                  params=params, q=params.get("q", ""), sort=params.get("sort", ""),
-                  total=model_total(spec), edit_forms=edit_forms, title=spec.plural,
-                  filters=spec.filters(), body_class="admin")
+    edit_forms.update((ident, form) for ident, form in errors.items() if ident in edit_forms)
+    return render("admin/changelist", status=400 if errors else 200, spec=spec, cl=cl,
+                  page=page, total=model_total(spec), edit_forms=edit_forms,
+                  actions=spec.allowed_actions(current_user()), title=spec.plural,
+                  body_class="admin")
 
 
 def list_edit_form(spec, row, data=None):
@@ -1816,11 +1953,13 @@ def save_list_edits(spec):
 def run_action(model):
     """Run an action on the selected rows, after a confirmation page."""
     data = form_data()
+    spec = admin_spec(model, "view")
     name = data.get("action", "")
-    spec = admin_spec(model, "delete" if name == "delete_selected" else "change")
-    back = back_to_list(spec, data.get("_back", ""))
-    if name != "delete_selected" and name not in spec.actions:
+    if name not in spec.action_names():
         abort(400, f"There is no action {name!r} for {spec.plural.lower()}.")
+    method, label = getattr(spec, name), spec.action_label(name)
+    require_perm(f"{spec.name}.{method.permission}")
+    back = back_to_list(spec, data.get("_back", ""))
     pk = spec.model._meta.primary_key
     ids = [k for k in (models.parse_key(spec.model, i) for i in data.getall("_selected")[:1000])
            if k is not None]
@@ -1828,22 +1967,15 @@ def run_action(model):
     if not objects:
         flash("Select at least one row first.", "error")
         redirect(back)
-    label = "Delete the selected rows" if name == "delete_selected" else getattr(spec, name).label
-    plan = models.deletion_plan(objects) if name == "delete_selected" else None
+    plan = method.plan(objects) if method.plan else None
     if not data.get("confirm") or (plan and plan["protected"]):
         return render("admin/confirm", spec=spec, objects=objects, action=name, label=label,
                       plan=plan, back=data.get("_back", ""), title=label, body_class="admin",
                       status=409 if plan and plan["protected"] and data.get("confirm") else 200)
     with models.write_transaction():
-        if name == "delete_selected":
-            for obj in objects:
-                log_action(obj, models.DELETION, "Deleted.")
-                models.delete_with_dependents(obj)
-            changed = len(objects)
-        else:
-            changed = getattr(spec, name)(spec.model.select().where(pk.in_(ids)))
-            for obj in objects:
-                log_action(obj, models.CHANGE, f"Action: {label}.")
+        for obj in objects:
+            log_action(obj, method.logged_as, f"{label}.")
+        changed = method(spec.model.select().where(pk.in_(ids)))
     flash(f"{label}: {changed} row{'' if changed == 1 else 's'} changed.")
     redirect(back)
 
@@ -1859,11 +1991,11 @@ def change_form(model, ident=None):
     if not (spec.can_add if adding else (spec.can_change or not posting)):
         abort(403, f"{spec.plural} cannot be edited here.")
     obj = spec.model() if adding else get_or_404(spec.model.select(), ident)
-    data = form_data() if request.method == "POST" else None
+    data = form_data() if posting else None
     form = spec.make_form(obj, data)
     inlines = [(inline, inline_forms(inline, obj, data)) for inline in spec.inlines]
     back = (data or request.query).get("_back", "")
-    if data is not None and validate_all(form, obj, inlines):
+    if posting and validate_all(form, obj, inlines):
         changed = changed_fields(form, obj)
         populate(form, obj)
         try:
@@ -1886,7 +2018,7 @@ def change_form(model, ident=None):
             if "_continue" in data:
                 redirect(url("admin_change", model=spec.name, ident=obj.get_id(), _back=back))
             redirect(back_to_list(spec, back))
-    return render("admin/form", status=400 if data is not None else 200, spec=spec, obj=obj,
+    return render("admin/form", status=400 if posting else 200, spec=spec, obj=obj,
                   form=form, inlines=inlines, adding=adding, back=back, body_class="admin",
                   title=f"Add {spec.label.lower()}" if adding else str(obj))
 
@@ -1920,7 +2052,7 @@ def validate_all(form, obj, inlines):
 
 
 def _deleting(child):
-    return bool(request.forms.get(child._prefix + "DELETE"))
+    return bool(form_data().get(child._prefix + "DELETE"))
 
 
 def save_inlines(inlines, parent):
@@ -1981,20 +2113,22 @@ def history(model, ident):
 def export_csv(model):
     """The current changelist (same search, filters and sort) as CSV, streamed in chunks."""
     spec = admin_spec(model, "view")
-    query = changelist_query(spec, request.query.decode())
-    columns = spec.columns()
+    query = ChangeList(spec, request.query.decode()).query
+    pk = spec.model._meta.primary_key.name
+    columns = [name for name, _, _ in spec.columns() if name != pk]
 
-    def cell(text):
-        # A leading = + - @ would make a spreadsheet run the cell as a formula.
-        return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    def cell(value):
+        # A leading = + - @ (or a tab or return before one) makes a spreadsheet run a formula.
+        plain = isinstance(value, (Decimal, int, datetime.date)) and not isinstance(value, bool)
+        text = str(value) if plain else display_value(value)    # numbers as numbers
+        return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
     def chunks():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["id"] + [label for _, label, _ in columns])
+        writer.writerow([pk] + [label for name, label, _ in spec.columns() if name != pk])
         for row in query.iterator():
-            writer.writerow([row.get_id()] + [cell(str(spec.display(row, name)[0]))
-                                              for name, _, _ in columns])
+            writer.writerow([row.get_id()] + [cell(spec.value(row, name)) for name in columns])
             if buffer.tell() > 16_384:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -2013,9 +2147,8 @@ def autocomplete(model):
     spec = admin_spec(model, "view")
     q = request.query.getunicode("q", "").strip()[:100]
     query = spec.search(spec.model.select(), q) if q else spec.model.select()
-    response.content_type = "application/json"
     rows = query.order_by(spec.model._meta.primary_key).limit(20)
-    return json.dumps({"results": [{"id": str(r.get_id()), "text": str(r)} for r in rows]})
+    return json_response({"results": [{"id": str(r.get_id()), "text": str(r)} for r in rows]})
 
 
 class SetPasswordForm(Form):
@@ -2031,7 +2164,7 @@ def set_password(ident):
     """Set another user's password (the user admin's change permission)."""
     spec = admin_spec("user", "change")
     user = get_or_404(User.select(), ident)
-    form = SetPasswordForm(form_data()) if request.method == "POST" else SetPasswordForm()
+    form = form_from_request(SetPasswordForm)
     if request.method == "POST" and form.validate():
         problems = models.password_problems(form.password.data, user.username)
         if problems:
@@ -2051,27 +2184,29 @@ def set_password(ident):
 @register
 class ProductAdmin(ModelAdmin):
     model = Product
-    list_display = ("title", "unit_price", "inventory", "inventory_status", "collection",
-                    "last_update")
+    list_display = ("title", "unit_price", "inventory", "stock", "collection", "last_update")
     list_editable = ("unit_price",)
     search_fields = ("title", "=id")
     list_filter = ("collection", Choice("stock", "Stock", [
-        ("low", "Low (under 10)", Product.inventory < Product.LOW_STOCK),
-        ("out", "Out of stock", Product.inventory == 0)]),
+        ("low", f"Low (under {Product.LOW_STOCK})",
+         Product.inventory.between(1, Product.LOW_STOCK - 1)),
+        ("out", "Out of stock", Product.inventory <= 0)]),
         Range("unit_price", "Price"), Range("last_update", "Last update"))
     ordering = ("title",)
     picker = True
     fields = ("title", "slug", "description", "unit_price", "inventory", "collection")
     readonly_fields = ("last_update",)
-    many_to_many = {"promotions": (models.ProductPromotion, models.ProductPromotion.product,
-                                   models.ProductPromotion.promotion, Promotion)}
+    many_to_many = {"promotions": models.ProductPromotion}
     prepopulated = {"slug": "title"}
-    inlines = (Inline(models.TaggedItem, fields=("tag",), generic=True, label="Tags"),)
+    inlines = (Inline(models.TaggedItem, fields=("tag",), label="Tags"),)
     actions = ("clear_inventory",)
 
-    @column("Inventory status", sort=Product.inventory)
-    def inventory_status(self, row):
-        return row.inventory_status, None
+    @column("Stock", sort=Product.inventory)
+    def stock(self, row):
+        return row.stock[1]
+
+    def object_tools(self, obj):
+        return [("View in shop", url("product", product_id=obj.id))]
 
     @action("Clear inventory of the selected products")
     def clear_inventory(self, query):
@@ -2089,14 +2224,15 @@ class CollectionAdmin(ModelAdmin):
     def queryset(self):
         # The featured product and the product count, both in the page's own query.
         featured = Product.alias("featured")
-        products, count, on = child_count(Product.collection)
+        products, count, on = models.child_count(Product.collection)
         return (Collection.select(Collection, featured, count.alias("products_n"))
                 .join(featured, JOIN.LEFT_OUTER, on=(Collection.featured_product == featured.id))
                 .switch(Collection).join(products, JOIN.LEFT_OUTER, on=on))
 
-    @column("Products", sort=SQL("products_n"))
+    @column("Products", sort=SQL("products_n"),
+            link=lambda row: url("admin_changelist", model="product", collection=row.id))
     def product_count(self, row):
-        return f"{row.products_n:,}", url("admin_changelist", model="product", collection=row.id)
+        return row.products_n
 
 
 @register
@@ -2117,17 +2253,18 @@ class CustomerAdmin(ModelAdmin):
     list_filter = ("membership",)
     ordering = ("last_name", "first_name")
     picker = True
-    inlines = (Inline(models.Address, fk="customer", fields=("street", "city", "zip"),
+    inlines = (Inline(models.Address, fields=("street", "city", "zip"),
                       extra=1, label="Addresses"),)
 
     def queryset(self):
-        orders, count, on = child_count(Order.customer)
+        orders, count, on = models.child_count(Order.customer)
         return Customer.select(Customer, count.alias("order_total")).join(
             orders, JOIN.LEFT_OUTER, on=on)
 
-    @column("Orders", sort=SQL("order_total"))
+    @column("Orders", sort=SQL("order_total"),
+            link=lambda row: url("admin_changelist", model="order", customer=row.id))
     def order_count(self, row):
-        return f"{row.order_total:,}", url("admin_changelist", model="order", customer=row.id)
+        return row.order_total
 
 
 @register
@@ -2148,21 +2285,17 @@ class OrderAdmin(ModelAdmin):
     ordering = ("-placed_at",)
     readonly_fields = ("placed_at",)
     picker = True
-    inlines = (Inline(OrderItem, fk="order", fields=("product", "quantity", "unit_price"),
+    inlines = (Inline(OrderItem, fields=("product", "quantity", "unit_price"),
                       label="Items"),)
     actions = ("mark_complete",)
 
     def queryset(self):
-        totals = (OrderItem.select(OrderItem.order, models.money_sum(
-            OrderItem.unit_price * OrderItem.quantity).alias("amount"))
-            .group_by(OrderItem.order).alias("totals"))
-        return (Order.select(Order, Customer, fn.COALESCE(totals.c.amount, 0).alias("amount"))
-                .join(Customer, on=(Order.customer == Customer.id)).switch(Order)
-                .join(totals, JOIN.LEFT_OUTER, on=(totals.c.order_id == Order.id)))
+        return (Order.with_totals().select_extend(*Customer._meta.sorted_fields).switch(Order)
+                .join(Customer, on=(Order.customer == Customer.id)))
 
-    @column("Total", sort=SQL("amount"))
+    @column("Total", sort=SQL("total_amount"))
     def total(self, row):
-        return f"${models.to_money(row.amount)}", None
+        return row.total_amount
 
     @action("Mark the selected orders complete")
     def mark_complete(self, query):
@@ -2187,7 +2320,7 @@ class CartAdmin(ModelAdmin):
     readonly_fields = ("created_at",)
     picker = True
     list_filter = (Range("created_at", "Created"),)
-    inlines = (Inline(models.CartItem, fk="cart", fields=("product", "quantity"), label="Items"),)
+    inlines = (Inline(models.CartItem, fields=("product", "quantity"), label="Items"),)
 
 
 @register
@@ -2231,9 +2364,11 @@ class UserAdmin(ModelAdmin):
     fields = ("username", "email", "first_name", "last_name", "is_active", "is_staff",
               "is_superuser")
     readonly_fields = ("date_joined", "last_login")
-    many_to_many = {"groups": (models.UserGroup, models.UserGroup.user, models.UserGroup.group,
-                               models.Group)}
-    permissions_through = (models.UserPermission, models.UserPermission.user)
+    many_to_many = {"groups": models.UserGroup}
+    permissions_through = models.UserPermission
+
+    def object_tools(self, obj):
+        return [("Set password", url("admin_set_password", ident=obj.id))]
 
 
 @register
@@ -2243,7 +2378,7 @@ class GroupAdmin(ModelAdmin):
     list_display = ("name",)
     search_fields = ("name",)
     ordering = ("name",)
-    permissions_through = (models.GroupPermission, models.GroupPermission.group)
+    permissions_through = models.GroupPermission
 
 
 @register
@@ -2344,7 +2479,7 @@ def admin_registry_lesson():
             "every registered model": ", ".join(REGISTRY),
             "products' columns": REGISTRY["product"].columns(),
             "first page, as the changelist queries it":
-                [p.title for p in changelist_query(REGISTRY["product"], {}).limit(3)]}
+                [p.title for p in ChangeList(REGISTRY["product"], {}).query.limit(3)]}
 
 
 @lesson("middleware", "Middleware and the debug toolbar",
@@ -2824,9 +2959,8 @@ def cmd_createsuperuser(args):
         password = getpass.getpass("Password: ")
         if getpass.getpass("Password (again): ") != password:
             raise SystemExit("The passwords differ.")
-    problems = models.password_problems(password, username)
-    if User.select().where(User.username == username).exists():
-        problems.append(f"The username {username!r} is taken.")
+    problems = [models.username_problem(username)] + models.password_problems(password, username)
+    problems = [problem for problem in problems if problem]
     if problems:
         raise SystemExit(" ".join(problems))
     try:

@@ -28,7 +28,7 @@ import uuid
 from decimal import Decimal
 
 from peewee import (
-    JOIN, BooleanField, CharField, Check, DatabaseProxy, DateField, DateTimeField, DecimalField,
+    JOIN, SQL, BooleanField, CharField, Check, DatabaseProxy, DateField, DateTimeField, DecimalField,
     DeferredForeignKey, ForeignKeyField, IntegerField, Model, SmallIntegerField, TextField,
     UUIDField, fn,
 )
@@ -198,9 +198,46 @@ def password_problems(password, username=""):
 
 PERMISSION_ACTIONS = ("view", "add", "change", "delete")
 
+# The rules for names and addresses, used by every form and by the models themselves.
+USERNAME_PATTERN = r"[\w.@+-]{1,150}"
+EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+
+
+def normalize_username(username):
+    """The form of a username that uniqueness and login compare: Unicode NFKC, case-folded.
+
+    NFKC turns full-width and other compatibility forms into plain letters ("ａｄｍｉｎ" is
+    "admin"), and case-folding makes "ALICE" the same name as "alice", so no one can register
+    a name that looks like someone else's.
+    """
+    return unicodedata.normalize("NFKC", username or "").casefold()
+
+
+def _scripts(text):
+    """The writing systems of the letters in `text` ({"LATIN"}, {"LATIN", "CYRILLIC"}, ...)."""
+    return {unicodedata.name(c, "?").split()[0] for c in text if c.isalpha()}
+
+
+def username_problem(username, user_id=None):
+    """What is wrong with `username` for the user `user_id` (None: a new user), or None."""
+    name = unicodedata.normalize("NFKC", username or "")
+    if not re.fullmatch(USERNAME_PATTERN, name):
+        return "Use letters, digits and @ . + - _ only, up to 150 of them."
+    if len(_scripts(name)) > 1:     # "аdmin" with a Cyrillic "а" would pass for "admin"
+        return "Use the letters of one alphabet only."
+    taken = User.select().where(User.username_key == normalize_username(name))
+    if user_id is not None:
+        taken = taken.where(User.id != user_id)
+    if taken.exists():
+        return "This username is taken."
+    return None
+
 
 class User(BaseModel):
     username = CharField(max_length=150, unique=True)
+    # normalize_username(username): what uniqueness and login compare (case-folding may
+    # lengthen a name, "ß" becomes "ss", hence the room).
+    username_key = CharField(max_length=600, unique=True)
     email = CharField(max_length=254, index=True)
     password = CharField(max_length=255)
     first_name = CharField(max_length=150, default="")
@@ -222,14 +259,14 @@ class User(BaseModel):
         return user
 
     def clean(self):
-        errors = {}
-        if not re.fullmatch(r"[\w.@+-]{1,150}", self.username or ""):
-            errors["username"] = "Use 1-150 letters, digits and @ . + - _ only."
-        return errors
+        problem = username_problem(self.username, self.id)
+        return {"username": problem} if problem else {}
 
     def save(self, *args, **kwargs):
         if not self.password:   # made in the admin without one: no password can match it
             self.password = "!" + secrets.token_urlsafe(24)
+        self.username = unicodedata.normalize("NFKC", self.username or "")
+        self.username_key = normalize_username(self.username)
         return super().save(*args, **kwargs)
 
     def set_password(self, raw):
@@ -280,6 +317,20 @@ class LoginFailure(BaseModel):
         indexes = ((("key", "failed_at"), False),)
 
 
+def login_throttle(keys):
+    """How to treat a login attempt for `keys`: (seconds to refuse it for, seconds to slow it).
+
+    Refused for the whole lockout once any key has LOGIN_MAX_FAILURES recent failures; slowed
+    a little more with each failure from LOGIN_SLOWDOWN_AFTER on, so guessing gets expensive.
+    """
+    failures = recent_login_failures(keys)
+    if failures >= LOGIN_MAX_FAILURES:
+        return int(LOGIN_LOCKOUT.total_seconds()), 0
+    if failures >= LOGIN_SLOWDOWN_AFTER:
+        return 0, min(2.0, 0.5 * (failures - LOGIN_SLOWDOWN_AFTER + 1))
+    return 0, 0
+
+
 def recent_login_failures(keys):
     """The most failures any of `keys` had within the lockout window."""
     since = utcnow() - LOGIN_LOCKOUT
@@ -301,7 +352,7 @@ def clear_login_failures(keys):
 
 def authenticate(username, password):
     """Return the active user with these credentials, or None. Upgrades an old hash."""
-    user = User.get_or_none(User.username == username)
+    user = User.get_or_none(User.username_key == normalize_username(username))
     if user is None:
         make_password(password)   # spend the same time, so timing does not reveal who exists
         return None
@@ -419,8 +470,13 @@ class Product(BaseModel):
         return super().save(*args, **kwargs)
 
     @property
-    def inventory_status(self):
-        return "Low" if self.inventory < self.LOW_STOCK else "OK"
+    def stock(self):
+        """How the shop and the admin describe the stock: ("out" | "low" | "ok", words)."""
+        if self.inventory <= 0:
+            return "out", "Out of stock"
+        if self.inventory < self.LOW_STOCK:
+            return "low", f"Only {self.inventory} left"
+        return "ok", "In stock"
 
     @classmethod
     def catalog(cls, q="", collection_id=None, sort="title", cards=False):
@@ -483,7 +539,7 @@ class Customer(BaseModel):
 
     def clean(self):
         errors = {}
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.email or ""):
+        if not re.fullmatch(EMAIL_PATTERN, self.email or ""):
             errors["email"] = "Enter a valid email address."
         elif Customer.select().where((fn.LOWER(Customer.email) == self.email.lower())
                                      & (Customer.id != (self.id or 0))).exists():
@@ -509,6 +565,25 @@ def money_sum(expression):
     return fn.COALESCE(fn.SUM(expression), 0).python_value(to_money)
 
 
+def per_parent(fk, **aggregates):
+    """The children of each parent through the foreign key `fk`, summed up by `aggregates`
+    (name=expression) in one grouped subquery, and the condition to LEFT JOIN it on.
+
+    A list of parents then counts or sums for all its rows in its own query, instead of one
+    query per row; a parent without children gets NULL (wrap the column in COALESCE).
+    """
+    children = (fk.model.select(fk, *(expression.alias(name)
+                                      for name, expression in aggregates.items()))
+                .group_by(fk).alias(fk.model._meta.table_name + "_per_" + fk.name))
+    return children, getattr(children.c, fk.column_name) == fk.rel_model._meta.primary_key
+
+
+def child_count(fk):
+    """How many rows point at each parent through `fk`: (subquery, the count, join condition)."""
+    children, on = per_parent(fk, n=fn.COUNT(SQL("*")))
+    return children, fn.COALESCE(children.c.n, 0), on
+
+
 class Order(BaseModel):
     placed_at = DateTimeField(default=utcnow, index=True)
     payment_status = CharField(max_length=1, choices=PAYMENT_STATUSES, default="P", index=True)
@@ -524,10 +599,13 @@ class Order(BaseModel):
     @classmethod
     def with_totals(cls):
         """Orders annotated with `total_amount` and `item_count`, computed by the database."""
-        return (cls.select(cls, money_sum(OrderItem.unit_price * OrderItem.quantity)
+        items, on = per_parent(OrderItem.order, amount=fn.SUM(OrderItem.unit_price
+                                                              * OrderItem.quantity),
+                               n=fn.SUM(OrderItem.quantity))
+        return (cls.select(cls, fn.COALESCE(items.c.amount, 0).python_value(to_money)
                            .alias("total_amount"),
-                           fn.COALESCE(fn.SUM(OrderItem.quantity), 0).alias("item_count"))
-                .join(OrderItem, JOIN.LEFT_OUTER).group_by(cls.id))
+                           fn.COALESCE(items.c.n, 0).alias("item_count"))
+                .join(items, JOIN.LEFT_OUTER, on=on))
 
 
 class OrderItem(BaseModel):
@@ -591,30 +669,40 @@ class Tag(BaseModel):
         return self.label
 
 
-class TaggedItem(BaseModel):
-    tag = ForeignKeyField(Tag, backref="items", on_delete="CASCADE")
+class GenericLink(BaseModel):
+    """A row that points at a row of any model: its table name and its id (Django's
+    GenericForeignKey). Tags and likes are generic links."""
     content_type = CharField(max_length=100)   # the model's table name, e.g. "product"
     object_id = IntegerField()
 
     class Meta:
         indexes = ((("content_type", "object_id"), False),)
 
+    @classmethod
+    def pointing_at(cls, obj):
+        """The condition "this link points at `obj`", for a where()."""
+        return (cls.content_type == obj._meta.table_name) & (cls.object_id == obj.get_id())
 
-class LikedItem(BaseModel):
+    @classmethod
+    def of(cls, obj):
+        """The links that point at `obj`."""
+        return cls.select().where(cls.pointing_at(obj))
+
+    def point_at(self, obj):
+        self.content_type, self.object_id = obj._meta.table_name, obj.get_id()
+
+
+class TaggedItem(GenericLink):
+    tag = ForeignKeyField(Tag, backref="items", on_delete="CASCADE")
+
+
+class LikedItem(GenericLink):
     user = ForeignKeyField(User, backref="likes", on_delete="CASCADE")
-    content_type = CharField(max_length=100)
-    object_id = IntegerField()
-
-    class Meta:
-        indexes = ((("content_type", "object_id"), False),)
 
 
 def tags_for(obj):
-    """The tags attached to any model instance through TaggedItem."""
-    return (Tag.select().join(TaggedItem)
-            .where((TaggedItem.content_type == obj._meta.table_name)
-                   & (TaggedItem.object_id == obj.get_id()))
-            .order_by(Tag.label))
+    """The tags attached to any model instance through TaggedItem (the course's get_tags_for)."""
+    return Tag.select().join(TaggedItem).where(TaggedItem.pointing_at(obj)).order_by(Tag.label)
 
 
 ###############################################################################
@@ -635,6 +723,10 @@ class AdminLogEntry(BaseModel):
 
     class Meta:
         indexes = ((("model", "object_id"), False),)
+
+    @property
+    def is_deletion(self):
+        return self.action == DELETION
 
     @property
     def action_name(self):
@@ -663,9 +755,10 @@ def featured_collections(limit=6):
 
 
 def collections_with_counts():
-    return (Collection.select(Collection, fn.COUNT(Product.id).alias("product_count"))
-            .join(Product, JOIN.LEFT_OUTER, on=(Product.collection == Collection.id))
-            .group_by(Collection.id).order_by(Collection.title))
+    """Collections with `product_count`, by title."""
+    products, count, on = child_count(Product.collection)
+    return (Collection.select(Collection, count.alias("product_count"))
+            .join(products, JOIN.LEFT_OUTER, on=on).order_by(Collection.title))
 
 
 def parse_id(value):
@@ -705,6 +798,12 @@ def cart_lines(cart_id):
     """A cart's items with their products, in the order they were added."""
     return (CartItem.select(CartItem, Product).join(Product)
             .where(CartItem.cart == cart_id).order_by(CartItem.id))
+
+
+def order_lines(order):
+    """An order's items with their products, in the order they were added."""
+    return (OrderItem.select(OrderItem, Product).join(Product)
+            .where(OrderItem.order == order).order_by(OrderItem.id))
 
 
 def lines_total(lines):
@@ -857,8 +956,7 @@ def deletion_plan(objects):
             target = protected if (fk.on_delete or "RESTRICT").upper() in (
                 "RESTRICT", "NO ACTION") else deleted
             target[label] = target.get(label, 0) + count
-        tags = TaggedItem.select().where((TaggedItem.content_type == obj._meta.table_name)
-                                         & (TaggedItem.object_id == obj.get_id())).count()
+        tags = TaggedItem.of(obj).count()
         if tags and not isinstance(obj, TaggedItem):
             deleted["TaggedItem (tags)"] = deleted.get("TaggedItem (tags)", 0) + tags
     return {"deleted": sorted(deleted.items()), "protected": sorted(protected.items())}
@@ -866,8 +964,7 @@ def deletion_plan(objects):
 
 def delete_with_dependents(obj):
     """Delete a row, its CASCADE dependents and generic tags; nullable references become NULL."""
-    TaggedItem.delete().where((TaggedItem.content_type == obj._meta.table_name)
-                              & (TaggedItem.object_id == obj.get_id())).execute()
+    TaggedItem.delete().where(TaggedItem.pointing_at(obj)).execute()
     if isinstance(obj, Product):
         Collection.update(featured_product=None).where(
             Collection.featured_product == obj.id).execute()
@@ -894,7 +991,29 @@ def _m002_fill_slugs_and_title_search_index(migrator):
     db.execute_sql("CREATE INDEX IF NOT EXISTS product_title_lower ON product (lower(title))")
 
 
-MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index]
+def _add_column(migrator, table, name, field):
+    """Add a column unless the table has it already. (A database made by the first migration
+    today has every column the models have now.)"""
+    if name not in {column.name for column in db.get_columns(table)}:
+        migrator.add_column(table, name, field).run()
+
+
+def _m003_case_insensitive_usernames(migrator):
+    # One username per person whatever the case or width: "ALICE" and "ａｌｉｃｅ" are alice.
+    # A clash already in the database keeps its older account's name; the newer one's key
+    # gets its id, and an admin can rename it.
+    _add_column(migrator, "user", "username_key", CharField(max_length=600, default=""))
+    seen = set()
+    for user_id, username in User.select(User.id, User.username).order_by(User.id).tuples():
+        key = normalize_username(username)
+        key = key if key not in seen else f"{key}#{user_id}"
+        seen.add(key)
+        User.update(username_key=key).where(User.id == user_id).execute()
+    db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS user_username_key ON "user" (username_key)')
+
+
+MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
+              _m003_case_insensitive_usernames]
 
 
 def schema_version():

@@ -29,7 +29,7 @@
         <li><a href="{{url('account')}}">{{user.username}}</a></li>
         <li>
           <form action="{{url('logout')}}" method="post" class="inline-form">
-            <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
+            % include('_csrf')
             <button type="submit" class="link-button">Log out</button>
           </form>
         </li>

@@ -1,11 +1,11 @@
 %# The account page. Expects: account (User), orders (the customer's recent orders or []).
-% rebase('layout', title='Your account')
+% rebase('layout')
 <h1>Your account</h1>
 <dl class="details">
   <dt>Username</dt><dd>{{account.username}}</dd>
   <dt>Email</dt><dd>{{account.email}}</dd>
   <dt>Name</dt><dd>{{(account.first_name + ' ' + account.last_name).strip() or '—'}}</dd>
-  <dt>Member since</dt><dd>{{account.date_joined.strftime('%d %b %Y')}}</dd>
+  <dt>Member since</dt><dd>{{date(account.date_joined.date())}}</dd>
   % if account.is_staff:
   <dt>Role</dt><dd>{{'Superuser' if account.is_superuser else 'Staff'}}</dd>
   % end
@@ -17,7 +17,7 @@
 % else:
 <ul class="order-summary">
   % for o in orders:
-  <li><a href="{{url('order', order_id=o.id)}}">Order #{{o.id}}</a> · {{o.placed_at.strftime('%d %b %Y')}} · ${{o.total_amount}} · <span class="status status-{{o.payment_status}}">{{o.payment_status_label}}</span></li>
+  <li><a href="{{url('order', order_id=o.id)}}">Order #{{o.id}}</a> · {{date(o.placed_at)}} · {{money(o.total_amount)}} · <span class="status status-{{o.payment_status}}">{{o.payment_status_label}}</span></li>
   % end
 </ul>
 <p><a href="{{url('orders')}}">All your orders</a></p>

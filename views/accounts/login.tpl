@@ -1,12 +1,12 @@
 %# Login. Expects: form (LoginForm), error, next_url.
-% rebase('layout', title='Log in')
+% rebase('layout')
 <section class="form-card">
   <h1>Log in</h1>
   % if error:
   <div class="flash flash-error" role="alert">{{error}}</div>
   % end
   <form method="post" action="{{url('login')}}" id="login-form" novalidate>
-    <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
+    % include('_csrf')
     <input type="hidden" name="next" value="{{next_url}}">
     % include('_field', field=form.username, attrs={'autocomplete': 'username', 'autofocus': True})
     % include('_field', field=form.password, attrs={'autocomplete': 'current-password'})

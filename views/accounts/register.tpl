@@ -1,9 +1,9 @@
 %# Registration. Expects: form (RegisterForm).
-% rebase('layout', title='Create an account')
+% rebase('layout')
 <section class="form-card">
   <h1>Create an account</h1>
   <form method="post" action="{{url('register')}}" id="register-form" novalidate>
-    <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
+    % include('_csrf')
     % include('_field', field=form.username, attrs={'autocomplete': 'username', 'autofocus': True})
     % include('_field', field=form.email, attrs={'autocomplete': 'email'})
     % include('_field', field=form.password, hint='At least 8 characters, not all digits, not your username.', attrs={'autocomplete': 'new-password'})

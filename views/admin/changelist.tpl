@@ -1,45 +1,26 @@
-%# A model's rows. Expects: spec (ModelAdmin), page (Page), params, q, sort, total, filters,
+%# A model's rows. Expects: spec (ModelAdmin), cl (ChangeList: the list's search, filters and
+%# sort, and links to it with one thing changed), page (Page), total, actions ([(name, label)]),
 %# edit_forms ({id: form} for editable columns; their inputs are written out here, which is
 %# many times faster than WTForms' widgets for fifty rows).
-% rebase('layout', title=spec.plural)
+% rebase('layout')
 % include('admin/_header', crumbs=[(spec.plural, None)])
-% back = request.query_string
+% back = cl.query_string
 <div class="admin-head">
   <h1>{{spec.plural}}</h1>
   <div class="admin-tools">
-    <a class="button button-secondary" href="{{url('admin_export', model=spec.name, **params)}}">Export CSV</a>
+    <a class="button button-secondary" href="{{url('admin_export', model=spec.name, **cl.params)}}">Export CSV</a>
     % if spec.can_add and user.has_perm(spec.name + '.add'):
     <a class="button" href="{{url('admin_add', model=spec.name, _back=back)}}">Add {{spec.label.lower()}}</a>
     % end
   </div>
 </div>
 <div class="changelist">
+  % filters = [f for f in spec.filters if f.listed]
   % if filters:
   <aside class="filters admin-filters" aria-label="Filters">
     <h2>Filter</h2>
-    % for param, label, options, kind in filters:
-    <h3>{{label}}</h3>
-    % if kind == 'choice':
-    <ul>
-      <li><a href="{{url('admin_changelist', model=spec.name, **dict(params, **{param: None, 'page': None}))}}" class="{{'selected' if not params.get(param) else ''}}"{{!' aria-current="true"' if not params.get(param) else ''}}>All</a></li>
-      % for value, text in options:
-      <li><a href="{{url('admin_changelist', model=spec.name, **dict(params, **{param: value, 'page': None}))}}" class="{{'selected' if params.get(param) == value else ''}}"{{!' aria-current="true"' if params.get(param) == value else ''}}>{{text}}</a></li>
-      % end
-    </ul>
-    % else:
-    <form method="get" class="range-filter">
-      % for key, value in params.items():
-      % if key not in (param + '__gte', param + '__lte', 'page'):
-      <input type="hidden" name="{{key}}" value="{{value}}">
-      % end
-      % end
-      <label for="{{param}}-gte">From</label>
-      <input id="{{param}}-gte" type="{{'date' if kind == 'date' else 'number'}}" step="any" name="{{param}}__gte" value="{{params.get(param + '__gte', '')}}">
-      <label for="{{param}}-lte">To</label>
-      <input id="{{param}}-lte" type="{{'date' if kind == 'date' else 'number'}}" step="any" name="{{param}}__lte" value="{{params.get(param + '__lte', '')}}">
-      <button type="submit" class="button button-small button-secondary">Apply</button>
-    </form>
-    % end
+    % for f in filters:
+    % include('admin/filter_' + f.kind, f=f, cl=cl)
     % end
   </aside>
   % end
@@ -47,11 +28,9 @@
     % if spec.search_fields:
     <form method="get" class="admin-search" role="search">
       <label class="visually-hidden" for="admin-q">Search {{spec.plural.lower()}}</label>
-      <input id="admin-q" type="search" name="q" value="{{q}}" placeholder="Search {{spec.plural.lower()}}">
-      % for key, value in params.items():
-      % if key not in ('q', 'page'):
-      <input type="hidden" name="{{key}}" value="{{value}}">
-      % end
+      <input id="admin-q" type="search" name="q" value="{{cl.q}}" placeholder="Search {{spec.plural.lower()}}">
+      % for name, value in cl.hidden('q'):
+      <input type="hidden" name="{{name}}" value="{{value}}">
       % end
       <button type="submit" class="button button-small">Search</button>
     </form>
@@ -62,27 +41,26 @@
       % else:
       {{format(page.total, ',')}} result{{'' if page.total == 1 else 's'}} ({{format(total, ',')}} total)
       % end
-      % if q or any(k not in ('page', 'sort') for k in params):
+      % if cl.narrowed:
       · <a href="{{url('admin_changelist', model=spec.name)}}">Clear search and filters</a>
       % end
     </p>
     <form method="post" action="{{url('admin_action', model=spec.name)}}" id="action-form"></form>
-    <form method="post" action="{{request.fullpath + ('?' + back if back else '')}}" id="edit-form"></form>
+    <form method="post" action="{{request.fullpath + ('?' + request.query_string if request.query_string else '')}}" id="edit-form"></form>
     <div class="action-bar">
-      <input type="hidden" name="csrf_token" value="{{csrf_token()}}" form="action-form">
+      % if actions:
+      % include('_csrf', form_id='action-form')
       <input type="hidden" name="_back" value="{{back}}" form="action-form">
       <label for="action-select">Action</label>
       <select id="action-select" name="action" form="action-form">
-        % if spec.can_delete and user.has_perm(spec.name + '.delete'):
-        <option value="delete_selected">Delete selected {{spec.plural.lower()}}</option>
-        % end
-        % for name in spec.actions:
-        <option value="{{name}}">{{getattr(spec, name).label}}</option>
+        % for name, label in actions:
+        <option value="{{name}}">{{label}}</option>
         % end
       </select>
       <button type="submit" class="button button-small" form="action-form">Go</button>
+      % end
       % if edit_forms:
-      <input type="hidden" name="csrf_token" value="{{csrf_token()}}" form="edit-form">
+      % include('_csrf', form_id='edit-form')
       <button type="submit" class="button button-small" form="edit-form">Save changes</button>
       % end
     </div>
@@ -93,8 +71,7 @@
           % for name, label, key in spec.columns():
           <th scope="col">
             % if key:
-            % next_sort = '-' + key if sort == key else key
-            <a href="{{url('admin_changelist', model=spec.name, **dict(params, sort=next_sort, page=None))}}" class="sort-link{{' sorted' if sort.lstrip('-') == key else ''}}">{{label}}{{' ▲' if sort == key else (' ▼' if sort == '-' + key else '')}}</a>
+            <a href="{{cl.link(sort='-' + key if cl.sort == key else key)}}" class="sort-link{{' sorted' if cl.sort.lstrip('-') == key else ''}}">{{label}}{{' ▲' if cl.sort == key else (' ▼' if cl.sort == '-' + key else '')}}</a>
             % else:
             {{label}}
             % end
@@ -142,10 +119,10 @@
       </table>
     </div>
     % if page.out_of_range:
-    <p class="empty">There is no page {{page.number}}. <a href="{{url('admin_changelist', model=spec.name, **dict(params, page=None))}}">Go to the first page</a>.</p>
+    <p class="empty">There is no page {{page.number}}. <a href="{{cl.link()}}">Go to the first page</a>.</p>
     % elif not page.items:
     <p class="empty">No {{spec.plural.lower()}} match.</p>
     % end
-    % include('store/_pagination', page=page, route='admin_changelist', params=dict(params, model=spec.name))
+    % include('store/_pagination', page=page, route='admin_changelist', params=dict(cl.params, model=spec.name))
   </div>
 </div>

@@ -1,17 +1,14 @@
 %# Add or change one row. Expects: spec, obj, form (WTForms), inlines ([(Inline, [(row, form)])]),
 %# adding, back (the changelist's query string).
-% rebase('layout', title=title)
+% rebase('layout')
 % include('admin/_header', crumbs=[(spec.plural, url('admin_changelist', model=spec.name) + ('?' + back if back else '')), ('Add' if adding else str(obj), None)])
 <div class="admin-head">
   <h1>{{'Add ' + spec.label.lower() if adding else str(obj)}}</h1>
   % if not adding:
   <div class="admin-tools">
     <a class="button button-secondary" href="{{url('admin_history', model=spec.name, ident=obj.get_id())}}">History</a>
-    % if spec.name == 'user':
-    <a class="button button-secondary" href="{{url('admin_set_password', ident=obj.get_id())}}">Set password</a>
-    % end
-    % if spec.name == 'product':
-    <a class="button button-secondary" href="{{url('product', product_id=obj.get_id())}}">View in shop</a>
+    % for text, href in spec.object_tools(obj):
+    <a class="button button-secondary" href="{{href}}">{{text}}</a>
     % end
   </div>
   % end
@@ -24,7 +21,7 @@
 </div>
 % end
 <form method="post" class="admin-form" id="admin-form" novalidate>
-  <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
+  % include('_csrf')
   <input type="hidden" name="_back" value="{{back}}">
   <fieldset class="card">
     % for field in form:

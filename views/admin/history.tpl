@@ -1,15 +1,15 @@
 %# One row's admin history. Expects: spec, obj, entries (AdminLogEntry with .user).
-% rebase('layout', title=title)
+% rebase('layout')
 % include('admin/_header', crumbs=[(spec.plural, url('admin_changelist', model=spec.name)), (str(obj), url('admin_change', model=spec.name, ident=obj.get_id())), ('History', None)])
 <h1>History of “{{obj}}”</h1>
 % if not entries:
 <p class="empty">No changes have been made to this {{spec.label.lower()}} through the admin.</p>
 % else:
 <div class="table-wrap"><table class="table">
-  <thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">What changed</th></tr></thead>
+  <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">What changed</th></tr></thead>
   <tbody>
   % for e in entries:
-  <tr><td>{{e.action_time.strftime('%Y-%m-%d %H:%M:%S')}}</td><td>{{e.user.username if e.user else '—'}}</td><td>{{e.action_name}}</td><td>{{e.change_message}}</td></tr>
+  <tr><td>{{date(e.action_time)}}</td><td>{{e.user.username if e.user else '—'}}</td><td>{{e.action_name}}</td><td>{{e.change_message}}</td></tr>
   % end
   </tbody>
 </table></div>

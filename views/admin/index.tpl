@@ -1,6 +1,6 @@
 %# The admin dashboard. Expects: areas ({area: [(spec, count)]}), recent (AdminLogEntry with
 %# .user), days (orders and revenue per day), chart (SVG built from escaped numbers).
-% rebase('layout', title='Administration')
+% rebase('layout')
 <h1>Administration</h1>
 <div class="admin-dashboard">
   <section class="admin-models">
@@ -29,7 +29,7 @@
     <section class="card">
       <h2>Sales, last 30 days</h2>
       {{!chart}}
-      <p class="muted">{{sum(d['orders'] for d in days)}} orders · ${{format(sum(d['revenue'] for d in days), ',')}} revenue</p>
+      <p class="muted">{{sum(d['orders'] for d in days)}} orders · {{money(sum(d['revenue'] for d in days))}} revenue</p>
     </section>
     <section class="card">
       <h2>Recent actions</h2>
@@ -39,12 +39,12 @@
       <ul class="recent-actions">
         % for entry in recent:
         <li><span class="status action-{{entry.action}}">{{entry.action_name}}</span>
-          % if entry.action != 3:
+          % if not entry.is_deletion:
           <a href="{{url('admin_change', model=entry.model, ident=entry.object_id)}}">{{entry.object_repr}}</a>
           % else:
           {{entry.object_repr}}
           % end
-          <span class="muted">{{entry.model}} · {{entry.user.username if entry.user else '—'}} · {{entry.action_time.strftime('%d %b %H:%M')}}</span></li>
+          <span class="muted">{{entry.model}} · {{entry.user.username if entry.user else '—'}} · {{date(entry.action_time)}}</span></li>
         % end
       </ul>
     </section>

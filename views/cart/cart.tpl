@@ -1,5 +1,5 @@
 %# The cart. Expects: lines (CartItems with .product), total, errors ({product_id: message}).
-% rebase('layout', title='Your cart')
+% rebase('layout')
 <h1>Your cart</h1>
 % if errors:
 <div class="flash flash-error" role="alert">Some lines need your attention: nothing was ordered.</div>
@@ -17,25 +17,25 @@
       <ul class="errors" id="line-{{line.product_id}}-error"><li>{{errors[line.product_id]}}</li></ul>
       % end
     </td>
-    <td class="num">${{line.product.unit_price}}</td>
+    <td class="num">{{money(line.product.unit_price)}}</td>
     <td>
       <form method="post" action="{{url('cart_update', product_id=line.product_id)}}" class="qty-form" novalidate>
-        <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
+        % include('_csrf')
         <label class="visually-hidden" for="qty-{{line.product_id}}">Quantity of {{line.product.title}}</label>
         <input id="qty-{{line.product_id}}" type="number" name="quantity" value="{{line.quantity}}" min="0" max="{{line.product.inventory}}">
         <button type="submit" class="button button-small button-secondary">Update</button>
       </form>
       <form method="post" action="{{url('cart_update', product_id=line.product_id)}}" class="qty-form">
-        <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
+        % include('_csrf')
         <input type="hidden" name="quantity" value="0">
         <button type="submit" class="link-button">Remove</button>
       </form>
     </td>
-    <td class="num">${{line.line_total}}</td>
+    <td class="num">{{money(line.line_total)}}</td>
   </tr>
   % end
   </tbody>
-  <tfoot><tr><th colspan="3">Total</th><td class="num total">${{total}}</td></tr></tfoot>
+  <tfoot><tr><th colspan="3">Total</th><td class="num total">{{money(total)}}</td></tr></tfoot>
 </table></div>
 <p class="actions"><a class="button button-secondary" href="{{url('catalog')}}">Keep shopping</a> <a class="button" href="{{url('checkout')}}">Check out</a></p>
 % end

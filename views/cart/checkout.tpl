@@ -1,5 +1,5 @@
 %# Checkout review. Expects: form (CheckoutForm), lines, total.
-% rebase('layout', title='Checkout')
+% rebase('layout')
 <h1>Checkout</h1>
 <div class="checkout">
   <section>
@@ -8,21 +8,21 @@
       <thead><tr><th>Product</th><th class="num">Qty</th><th class="num">Line total</th></tr></thead>
       <tbody>
       % for line in lines:
-      <tr><td>{{line.product.title}} <span class="muted">at ${{line.product.unit_price}}</span></td><td class="num">{{line.quantity}}</td><td class="num">${{line.line_total}}</td></tr>
+      <tr><td>{{line.product.title}} <span class="muted">at {{money(line.product.unit_price)}}</span></td><td class="num">{{line.quantity}}</td><td class="num">{{money(line.line_total)}}</td></tr>
       % end
       </tbody>
-      <tfoot><tr><th colspan="2">Total</th><td class="num total">${{total}}</td></tr></tfoot>
+      <tfoot><tr><th colspan="2">Total</th><td class="num total">{{money(total)}}</td></tr></tfoot>
     </table></div>
     <p><a href="{{url('cart')}}">Change the cart</a></p>
   </section>
   <section class="form-card">
     <h2>Deliver to</h2>
     <form method="post" action="{{url('checkout')}}" novalidate>
-      <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
+      % include('_csrf')
       % for field in form:
       % include('_field', field=field)
       % end
-      <button type="submit" class="button">Place order · ${{total}}</button>
+      <button type="submit" class="button">Place order · {{money(total)}}</button>
     </form>
   </section>
 </div>

@@ -1,14 +1,14 @@
 %# One order. Expects: order, items (OrderItems with .product), total.
-% rebase('layout', title='Order #%d' % order.id)
+% rebase('layout')
 <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="{{url('orders')}}">Your orders</a> › <span>#{{order.id}}</span></nav>
 <h1>Order #{{order.id}}</h1>
-<p>Placed {{order.placed_at.strftime('%d %b %Y at %H:%M')}} UTC · Payment: <span class="status status-{{order.payment_status}}">{{order.payment_status_label}}</span></p>
+<p>Placed {{date(order.placed_at)}} · Payment: <span class="status status-{{order.payment_status}}">{{order.payment_status_label}}</span></p>
 <div class="table-wrap"><table class="table">
   <thead><tr><th>Product</th><th class="num">Unit price</th><th class="num">Qty</th><th class="num">Line total</th></tr></thead>
   <tbody>
   % for item in items:
-  <tr><td><a href="{{url('product', product_id=item.product_id)}}">{{item.product.title}}</a></td><td class="num">${{item.unit_price}}</td><td class="num">{{item.quantity}}</td><td class="num">${{item.line_total}}</td></tr>
+  <tr><td><a href="{{url('product', product_id=item.product_id)}}">{{item.product.title}}</a></td><td class="num">{{money(item.unit_price)}}</td><td class="num">{{item.quantity}}</td><td class="num">{{money(item.line_total)}}</td></tr>
   % end
   </tbody>
-  <tfoot><tr><th colspan="3">Total</th><td class="num total">${{total}}</td></tr></tfoot>
+  <tfoot><tr><th colspan="3">Total</th><td class="num total">{{money(total)}}</td></tr></tfoot>
 </table></div>

@@ -1,5 +1,5 @@
 %# The customer's orders. Expects: orders (with .total_amount and .item_count).
-% rebase('layout', title='Your orders')
+% rebase('layout')
 <h1>Your orders</h1>
 % if not orders:
 <div class="empty"><p>You have not ordered anything yet.</p><a class="button" href="{{url('catalog')}}">Browse the shop</a></div>
@@ -8,9 +8,9 @@
   <thead><tr><th>Order</th><th>Placed</th><th>Payment</th><th class="num">Items</th><th class="num">Total</th></tr></thead>
   <tbody>
   % for o in orders:
-  <tr><td><a href="{{url('order', order_id=o.id)}}">#{{o.id}}</a></td><td>{{o.placed_at.strftime('%d %b %Y %H:%M')}} UTC</td>
+  <tr><td><a href="{{url('order', order_id=o.id)}}">#{{o.id}}</a></td><td>{{date(o.placed_at)}}</td>
     <td><span class="status status-{{o.payment_status}}">{{o.payment_status_label}}</span></td>
-    <td class="num">{{o.item_count}}</td><td class="num">${{o.total_amount}}</td></tr>
+    <td class="num">{{o.item_count}}</td><td class="num">{{money(o.total_amount)}}</td></tr>
   % end
   </tbody>
 </table></div>

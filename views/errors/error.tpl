@@ -1,5 +1,5 @@
 %# Every error page. Expects: code, message, title.
-% rebase('layout', title=title)
+% rebase('layout')
 <section class="error-page">
   <p class="error-code">{{code}}</p>
   <h1>{{title}}</h1>

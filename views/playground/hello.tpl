@@ -1,5 +1,5 @@
 %# The first view's template. Expects: name, code.
-% rebase('layout', title='Hello')
+% rebase('layout')
 <h1 class="hello">Hello {{name}}</h1>
 <p>This page came from a view function, a route and the template <code>views/playground/hello.tpl</code>, which prints <code>Hello {{!'{{name}}'}}</code>.</p>
 <h2>The handler</h2>

@@ -1,5 +1,5 @@
 %# The lesson index. Expects: lessons (list of dicts: path, title, summary, name).
-% rebase('layout', title='Playground')
+% rebase('layout')
 <h1>Playground</h1>
 <p class="lead">Small lessons on how a web app works, each running on this shop's own data. Every lesson page shows the code of its handler, the SQL it ran and what came out.</p>
 <ol class="lesson-list">

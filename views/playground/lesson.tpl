@@ -1,6 +1,6 @@
 %# One lesson. Expects: title, summary, code (the handler's source), queries (sql, params, ms),
 %# result (a list of dicts, a dict, or a value), lessons.
-% rebase('layout', title=title)
+% rebase('layout')
 <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="{{url('playground')}}">Playground</a> › <span>{{title}}</span></nav>
 <h1>{{title}}</h1>
 <p class="lead">{{summary}}</p>

@@ -1,5 +1,5 @@
 %# The sessions lesson. Expects: state (what the session holds now), code.
-% rebase('layout', title='Sessions, login and messages')
+% rebase('layout')
 <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="{{url('playground')}}">Playground</a> › <span>Sessions</span></nav>
 <h1>Sessions, login and messages</h1>
 <p class="lead">HTTP forgets you between requests. A session is a row of data on the server, found again through a cookie that holds only its random id. This shop creates one only when something needs it: a cart, a login, or this button.</p>
@@ -9,7 +9,7 @@
   % end
 </dl>
 <form method="post" action="{{url('lesson_sessions')}}">
-  <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
+  % include('_csrf')
   <button type="submit" class="button">Count a visit in my session</button>
 </form>
 <p>The button POSTs with a CSRF token (a hidden field: a form on another site cannot know it), the handler changes the session and queues a one-time notice, then redirects to this page, which shows the notice once. Logging in works the same way, with a new session id at login so a planted id is worthless.</p>

@@ -1,5 +1,5 @@
 %# The URL mapping lesson. Expects: name, number, routes, code.
-% rebase('layout', title='URL mapping')
+% rebase('layout')
 <h1>URL mapping</h1>
 <p>The route <code>/playground/urls/&lt;name&gt;/&lt;number:int&gt;</code> matched this address. The handler received <code>name = {{repr(name)}}</code> and <code>number = {{number}}</code> (an <code>int</code>: the filter converted it). Try <a href="{{url('url_demo', name='grace', number=7)}}">another</a>, or <a href="/playground/urls/grace/seven">a number that is not one</a> (404).</p>
 <h2>The handler</h2>

@@ -9,15 +9,11 @@
       <span class="product-title">{{p.title}}</span>
     </a>
     <span class="product-meta">{{p.collection.title}}</span>
-    <span class="product-price">${{p.unit_price}}</span>
-    % if p.inventory == 0:
-    <span class="stock stock-out">Out of stock</span>
-    % else:
-    % if p.inventory < p.LOW_STOCK:
-    <span class="stock stock-low">Only {{p.inventory}} left</span>
-    % end
+    <span class="product-price">{{money(p.unit_price)}}</span>
+    % include('store/_stock', product=p)
+    % if p.inventory > 0:
     <form method="post" action="{{url('cart_add')}}" class="card-action">
-      <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
+      % include('_csrf')
       <input type="hidden" name="product_id" value="{{p.id}}">
       <input type="hidden" name="quantity" value="1">
       <input type="hidden" name="next" value="{{here}}">

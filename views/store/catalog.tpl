@@ -1,6 +1,6 @@
 %# The catalog. Expects: page (Page of products), params (the current query), q, sort, sorts,
 %# collections, collection_id.
-% rebase('layout', title=title)
+% rebase('layout')
 <div class="catalog">
   <aside class="filters" aria-label="Filters">
     <form method="get" action="{{url('catalog')}}" class="stack">

@@ -1,5 +1,5 @@
 %# One collection. Expects: collection, page (Page of its products).
-% rebase('layout', title=collection.title)
+% rebase('layout')
 <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="{{url('collections')}}">Collections</a> › <span>{{collection.title}}</span></nav>
 <h1>{{collection.title}}</h1>
 % if page.out_of_range:

@@ -1,5 +1,5 @@
 %# All collections. Expects: collections (each with .product_count).
-% rebase('layout', title='Collections')
+% rebase('layout')
 <h1>Collections</h1>
 <ul class="collection-grid">
 % for c in collections:

@@ -1,5 +1,5 @@
 %# The home page. Expects: collections (with featured product joined), products.
-% rebase('layout', title='')
+% rebase('layout')
 <section class="hero">
   <h1>Good things, small shop.</h1>
   <p>Pantry staples, drinks and things for the home, picked by a small team.</p>

@@ -1,6 +1,6 @@
 %# One product. Expects: product (with .collection), promotions, tags, error (a cart
 %# message or None), quantity (what the quantity box shows).
-% rebase('layout', title=product.title)
+% rebase('layout')
 <nav class="breadcrumbs" aria-label="Breadcrumbs">
   <a href="{{url('catalog')}}">Shop</a> ›
   <a href="{{url('collection', collection_id=product.collection_id)}}">{{product.collection.title}}</a> ›
@@ -10,21 +10,17 @@
   <div class="product-thumb product-thumb-large thumb-{{product.collection_id % 10}}" aria-hidden="true">{{product.title[:1]}}</div>
   <div class="product-info">
     <h1>{{product.title}}</h1>
-    <p class="product-price product-price-large">${{product.unit_price}}</p>
-    % if product.inventory == 0:
-    <p class="stock stock-out">Out of stock</p>
-    % elif product.inventory < product.LOW_STOCK:
-    <p class="stock stock-low">Only {{product.inventory}} left</p>
-    % else:
-    <p class="stock stock-ok">In stock</p>
-    % end
+    <p class="product-price product-price-large">{{money(product.unit_price)}}</p>
+    <p class="stock-line">
+      % include('store/_stock', product=product)
+    </p>
     % for promo in promotions:
     <p class="promo">{{promo.description}}{{' — %s%% off' % promo.discount.normalize() if promo.discount else ''}}</p>
     % end
     <p>{{product.description}}</p>
     % if product.inventory > 0:
     <form method="post" action="{{url('cart_add')}}" class="add-to-cart" novalidate>
-      <input type="hidden" name="csrf_token" value="{{csrf_token()}}">
+      % include('_csrf')
       <input type="hidden" name="product_id" value="{{product.id}}">
       <div class="field{{' has-error' if error else ''}}">
         <label for="quantity">Quantity</label>
