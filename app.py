@@ -1509,26 +1509,27 @@ class Inline:
 
 class ManyToMany:
     """A many-to-many form field, read and written through its association class (a through
-    model with a foreign key to each side): a product's promotions, a user's groups."""
+    model with a foreign key to this model): a product's promotions, a user's groups, and the
+    permission names of a user or a group."""
 
-    def __init__(self, through, model):
+    def __init__(self, through, model, choices=None):
         self.through = through
-        self.own, self.other = sorted(
-            (f for f in through._meta.sorted_fields if isinstance(f, peewee.ForeignKeyField)),
-            key=lambda f: f.rel_model is not model)
-        self.other_model = self.other.rel_model
+        self.own = next(f for f in through._meta.sorted_fields
+                        if isinstance(f, peewee.ForeignKeyField) and f.rel_model is model)
+        self.other = next(f for f in through._meta.sorted_fields
+                          if f is not self.own and f is not through._meta.primary_key)
+        self.choices = choices or (lambda: [(r.get_id(), str(r))
+                                            for r in self.other.rel_model.select()])
 
     def chosen(self, obj):
-        return [getattr(r, self.other.name + "_id")
-                for r in self.through.select().where(self.own == obj)]
+        return [r.__data__[self.other.name] for r in self.through.select().where(self.own == obj)]
 
-    def save(self, obj, ids):
-        ids = {i for i in ids or [] if self.other_model.get_or_none(
-            self.other_model._meta.primary_key == i)}
+    def save(self, obj, values):
+        values = set(values or ()) & {value for value, _ in self.choices()}
         self.through.delete().where(self.own == obj).execute()
-        if ids:
-            self.through.insert_many([{self.own.name: obj.get_id(), self.other.name: i}
-                                      for i in sorted(ids)]).execute()
+        if values:
+            self.through.insert_many([{self.own.name: obj.get_id(), self.other.name: value}
+                                      for value in sorted(values)]).execute()
 
 
 # --- The spec ---------------------------------------------------------------------------------
@@ -1555,7 +1556,7 @@ class ModelAdmin:
     picker = False              # True for big tables: foreign keys to this model get a
                                 # search-as-you-type picker instead of a select of every row
     many_to_many = {}           # form field -> the association class: {"promotions": ProductPromotion}
-    permissions_through = None  # the model holding "<model>.<action>" rows for this one
+    permissions_through = None  # the association class of "<model>.<action>" names
     prepopulated = {}           # {"slug": "title"}: filled from the title as you type
     inlines = ()
     actions = ()                # names of methods marked with @action, after delete_selected
@@ -1571,6 +1572,10 @@ class ModelAdmin:
                         for f in self.list_filter]
         self.relations = {name: ManyToMany(through, self.model)
                           for name, through in self.many_to_many.items()}
+        if self.permissions_through:
+            self.relations["permissions"] = ManyToMany(
+                self.permissions_through, self.model,
+                choices=lambda: [(name, name) for name in all_permissions()])
         self.inlines = [inline.bind(self.model) for inline in self.inlines]
         self._form_class = self._list_form_class = None
 
@@ -1680,44 +1685,26 @@ class ModelAdmin:
             fields = [f for f in fields if f not in self.readonly_fields
                       and f not in self.many_to_many]
             form = model_form(self.model, only=fields, converter=form_converter(self.model))
-            for name in self.relations:
+            for name, relation in self.relations.items():
+                coerce = int if isinstance(relation.other, peewee.ForeignKeyField) else str
                 setattr(form, name, SelectMultipleField(
-                    name.replace("_", " ").capitalize(), coerce=int, validate_choice=False))
-            if self.permissions_through:
-                form.permissions = SelectMultipleField(
-                    "Permissions", choices=[SelectChoice(c, c) for c in all_permissions()])
+                    name.replace("_", " ").capitalize(), coerce=coerce, validate_choice=False))
             self._form_class = form
         return self._form_class
-
-    def permissions_link(self):
-        """The permissions model's foreign key to this model."""
-        return next(f for f in self.permissions_through._meta.sorted_fields
-                    if isinstance(f, peewee.ForeignKeyField) and f.rel_model is self.model)
 
     def make_form(self, obj, data=None):
         # A new row has no related rows yet: reading its foreign keys would raise.
         existing = obj.get_id() is not None
         form = self.form_class()(data, obj=obj if existing else None)
         for name, relation in self.relations.items():
-            field = getattr(form, name)
-            field.choices = [SelectChoice(r.get_id(), str(r))
-                             for r in relation.other_model.select()]
+            form[name].choices = [SelectChoice(*choice) for choice in relation.choices()]
             if data is None and existing:
-                field.data = relation.chosen(obj)
-        if self.permissions_through and data is None and existing:
-            form.permissions.data = [r.codename for r in self.permissions_through.select()
-                                     .where(self.permissions_link() == obj)]
+                form[name].data = relation.chosen(obj)
         return form
 
     def save_many_to_many(self, form, obj):
         for name, relation in self.relations.items():
-            relation.save(obj, getattr(form, name).data)
-        if self.permissions_through:
-            through, own = self.permissions_through, self.permissions_link()
-            through.delete().where(own == obj).execute()
-            if form.permissions.data:
-                through.insert_many([{own.name: obj.get_id(), "codename": c}
-                                     for c in sorted(set(form.permissions.data))]).execute()
+            relation.save(obj, form[name].data)
 
 
 def display_value(value):

@@ -54,6 +54,35 @@ def test_register_refuses_a_taken_username(client, make_user):
     assert response.status_int == 400 and "This username is taken." in response.text
 
 
+@pytest.mark.parametrize("lookalike", ["ＡＤＭＩＮ", "Admin", "аdmin", "ａdmin"])
+def test_no_username_can_pass_for_another(client, make_user, lookalike):
+    """Full-width letters, another case or a Cyrillic "а" cannot make a second "admin"."""
+    make_user("admin")
+    response = register(client, username=lookalike)
+    assert response.status_int == 400
+    assert User.select().count() == 1
+
+
+def test_every_way_of_naming_a_user_keeps_names_unique(client, make_user, login_as, csrf):
+    make_user("alice")
+    with pytest.raises(models.ValidationError):
+        User.create_user("ALICE", "other@example.com", PASSWORD)   # createsuperuser's path
+    login_as("boss", is_staff=True, is_superuser=True)
+    bob = make_user("bob")
+    page = client.get(f"/admin/user/{bob.id}/")
+    form = page.forms["admin-form"]
+    form["username"] = "Alice"
+    assert "This username is taken." in form.submit(status=400).text
+    assert User.get_by_id(bob.id).username == "bob"
+
+
+def test_login_accepts_the_name_in_any_case_or_width(client, make_user):
+    make_user("alice")
+    form = client.get("/accounts/login").forms["login-form"]
+    form["username"], form["password"] = "ＡＬＩＣＥ", PASSWORD
+    assert form.submit().status_int == 303
+
+
 def test_xss_in_echoed_fields_is_escaped(client):
     payload = '"><script>alert(1)</script>'
     response = register(client, username=payload, email=payload)

@@ -143,3 +143,21 @@ def test_every_page_sorted_or_filtered_column_is_indexed(wsgi):
                           ("customer", "membership"), ("customer", "last_name"),
                           ("cart_item", "cart_id"), ("admin_log_entry", "action_time")]:
         assert indexed(table, column), (table, column)
+
+
+def test_usernames_of_an_old_database_get_their_keys(tmp_path):
+    """Migration 3 on a database made before usernames had a case-folded key."""
+    models.open_database(f"sqlite:///{tmp_path}/old.sqlite3")
+    models.migrate(target=2)
+    models.db.execute_sql('DROP INDEX user_username_key')
+    models.db.execute_sql('ALTER TABLE "user" DROP COLUMN username_key')
+    for name in ("Alice", "alice", "bob"):
+        models.db.execute_sql('INSERT INTO "user" (username, email, password, first_name, '
+                              "last_name, is_active, is_staff, is_superuser, date_joined) "
+                              "VALUES (?, '', '!', '', '', 1, 0, 0, '2026-01-01')", (name,))
+    assert models.migrate() == list(range(3, len(models.MIGRATIONS) + 1))
+    keys = dict(models.User.select(models.User.username, models.User.username_key).tuples())
+    assert keys == {"Alice": "alice", "alice": "alice#2", "bob": "bob"}
+    with pytest.raises(IntegrityError):
+        models.User.insert(username="BOB", username_key="bob", email="", password="!").execute()
+    models.db.close()
