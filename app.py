@@ -34,7 +34,6 @@ import inspect
 import io
 import json
 import logging
-import math
 import operator
 import os
 import re
@@ -521,46 +520,13 @@ def int_param(name, default=None, minimum=None):
     return value
 
 
-class Page:
-    """One page of a query: `items`, `number`, `total` (None past `count_limit`), links."""
-    DEFERRED_JOIN_AFTER = 500      # rows skipped before the deferred join pays for itself
-
-    def __init__(self, query, number, per_page, count_limit=None):
-        self.number, self.per_page, self.count_limit = max(1, number), per_page, count_limit
-        self.total = self.count(query, count_limit)
-        self.pages = max(1, math.ceil(self.total / per_page)) if self.total is not None else None
-        # One row more than the page shows tells whether there is a next page. On a deep page
-        # the page's ids are found first, on their own ("deferred join"): skipping N rows then
-        # walks an index instead of building N full rows only to throw them away.
-        offset = (self.number - 1) * per_page
-        page = query.limit(per_page + 1).offset(offset)
-        if offset >= self.DEFERRED_JOIN_AFTER:
-            pk = query.model._meta.primary_key
-            page = query.where(pk.in_(query.select(pk).limit(per_page + 1).offset(offset)))
-        rows = list(page)
-        self.items, self.has_next = rows[:per_page], len(rows) > per_page
-        self.has_previous = self.number > 1
-
-    @staticmethod
-    def count(query, limit):
-        """The number of rows, or None if there are more than `limit` (a bounded count stays
-        fast on a million rows, where COUNT(*) of a filtered join would not)."""
-        if limit is None:
-            counter = query
-        else:
-            counter = query.select(SQL("1")).order_by().limit(limit + 1)
-        n = cached("counts", lambda: repr(counter.sql()), counter.count)
-        return None if limit is not None and n > limit else n
-
-    @property
-    def out_of_range(self):
-        return not self.items and self.number > 1
-
-
 def paginate(query, per_page=None, count_limit=None):
-    """The page of `query` that ?page= asks for (a missing or malformed number is page 1)."""
-    return Page(query, int_param("page", 1, minimum=1), per_page or settings.page_size,
-                count_limit)
+    """The page of `query` that ?page= asks for (a missing or malformed number is page 1).
+    Its count is cached: counting a million rows is not free, and every write forgets it."""
+    def count(counter):
+        return cached("counts", lambda: repr(counter.sql()), counter.count)
+    return models.Page(query, int_param("page", 1, minimum=1), per_page or settings.page_size,
+                       count_limit, count)
 
 
 # WTForms' Email() needs another package; the models' pattern is the same sanity check.
@@ -580,11 +546,11 @@ def form_data():
     return request.environ["storefront.form"]
 
 
-def form_from_request(form_class, **initial):
-    """A WTForms form filled from the POSTed form, or on a GET from `initial`."""
+def form_from_request(form_class, initial=None, **options):
+    """A WTForms form filled from the POSTed form, or on a GET from `initial` (a dict)."""
     if request.method == "POST":
-        return form_class(form_data())
-    return form_class(**initial)
+        return form_class(form_data(), **options)
+    return form_class(data=initial, **options)
 
 
 def format_money(value):
@@ -818,11 +784,10 @@ def checkout_form(customer):
     """The address form, filled from the customer profile or, the first time, the account."""
     person = customer or current_user()
     address = customer.addresses.first() if customer else None
-    return form_from_request(CheckoutForm, first_name=person.first_name,
-                             last_name=person.last_name, email=person.email,
-                             street=address.street if address else "",
-                             city=address.city if address else "",
-                             zip=address.zip if address else "")
+    return form_from_request(CheckoutForm, {
+        "first_name": person.first_name, "last_name": person.last_name, "email": person.email,
+        "street": address.street if address else "", "city": address.city if address else "",
+        "zip": address.zip if address else ""})
 
 
 @shop.route("/checkout", ["GET", "POST"], name="checkout")
@@ -883,24 +848,36 @@ def order_detail(order_id):
 # 6. Accounts
 ###############################################################################
 
-class RegisterForm(Form):
+class NewPasswordForm(Form):
+    """A new password, typed twice and held to the password policy of models.py."""
+    password = PasswordField("New password", [validators.InputRequired()])
+    confirm = PasswordField("New password again", [
+        validators.InputRequired(), validators.EqualTo("password", "The passwords differ.")])
+
+    def __init__(self, formdata=None, owner=None, **kwargs):
+        super().__init__(formdata, **kwargs)
+        self.owner = owner      # the User whose password it is; None for a new account
+
+    def validate_password(self, field):
+        username = self.owner.username if self.owner else self.data.get("username") or ""
+        problems = models.password_problems(field.data, username)
+        if problems:
+            raise validators.ValidationError(" ".join(problems))
+
+
+class RegisterForm(NewPasswordForm):
     username = StringField("Username", [validators.InputRequired()])
     email = EmailField("Email", [validators.InputRequired(), EMAIL,
                                  validators.Length(max=254)])
-    password = PasswordField("Password", [validators.InputRequired()])
-    confirm = PasswordField("Password again", [validators.InputRequired(),
-                                               validators.EqualTo("password",
-                                                                  "The passwords differ.")])
+
+    def __init__(self, formdata=None, **kwargs):
+        super().__init__(formdata, **kwargs)
+        self.password.label.text, self.confirm.label.text = "Password", "Password again"
 
     def validate_username(self, field):
         problem = models.username_problem(field.data)    # the one rule for every new name
         if problem:
             raise validators.ValidationError(problem)
-
-    def validate_password(self, field):
-        problems = models.password_problems(field.data, self.username.data or "")
-        if problems:
-            raise validators.ValidationError(" ".join(problems))
 
 
 class LoginForm(Form):
@@ -908,17 +885,8 @@ class LoginForm(Form):
     password = PasswordField("Password", [validators.InputRequired(), validators.Length(max=1024)])
 
 
-class PasswordChangeForm(Form):
+class PasswordChangeForm(NewPasswordForm):
     old_password = PasswordField("Current password", [validators.InputRequired()])
-    password = PasswordField("New password", [validators.InputRequired()])
-    confirm = PasswordField("New password again", [validators.InputRequired(),
-                                                   validators.EqualTo("password",
-                                                                      "The passwords differ.")])
-
-    def validate_password(self, field):
-        problems = models.password_problems(field.data, current_user().username)
-        if problems:
-            raise validators.ValidationError(" ".join(problems))
 
 
 @accounts.route("/register", ["GET", "POST"], name="register")
@@ -980,7 +948,7 @@ def logout_view():
 def password_change():
     """Change the password; the old one is asked for first."""
     user = current_user()
-    form = form_from_request(PasswordChangeForm)
+    form = form_from_request(PasswordChangeForm, owner=user)
     if request.method == "POST" and form.validate():
         if user.check_password(form.old_password.data):
             user.set_password(form.password.data)
@@ -1806,15 +1774,11 @@ class PickerField(wtforms.Field):
         label = str(self.data) if self.data is not None else ""
         attrs = {k: v for k, v in attrs.items() if v is not None and v is not False}
         return (
-            f'<span class="picker" data-autocomplete="{html_escape(source)}">'
+            f'<span class="picker" data-autocomplete="{bottle.html_escape(source)}">'
             f'<input type="text" inputmode="numeric" id="{self.id}" name="{self.name}" '
-            f'value="{html_escape(self._value())}" class="picker-id" '
-            + " ".join(f'{k.replace("_", "-")}="{html_escape(str(v))}"' for k, v in attrs.items())
-            + f'><span class="picker-label">{html_escape(label)}</span></span>')
-
-
-def html_escape(text):
-    return bottle.html_escape(text)
+            f'value="{bottle.html_escape(self._value())}" class="picker-id" '
+            + " ".join(f'{k.replace("_", "-")}="{bottle.html_escape(str(v))}"' for k, v in attrs.items())
+            + f'><span class="picker-label">{bottle.html_escape(label)}</span></span>')
 
 
 # --- The generic views -----------------------------------------------------------------------
@@ -1859,24 +1823,8 @@ def admin_index():
     recent = list(models.AdminLogEntry.select(models.AdminLogEntry, User)
                   .join(User, JOIN.LEFT_OUTER).order_by(models.AdminLogEntry.action_time.desc())
                   .limit(10))
-    days = models.daily_sales(30)
-    return render("admin/index", areas=areas, recent=recent, days=days,
-                  chart=sales_chart(days), title="Administration", body_class="admin")
-
-
-def sales_chart(days, width=720, height=180):
-    """An SVG bar chart of revenue per day, with the order count in each bar's tooltip."""
-    top = max((d["revenue"] for d in days), default=0) or 1
-    bar = width / max(1, len(days))
-    bars = []
-    for i, d in enumerate(days):
-        h = float(d["revenue"]) / float(top) * (height - 20)
-        bars.append(f'<rect x="{i * bar + 1:.1f}" y="{height - h:.1f}" width="{bar - 2:.1f}" '
-                    f'height="{h:.1f}" class="bar"><title>{html_escape(d["day"])}: '
-                    f'{d["orders"]} orders, {format_money(d["revenue"])}</title></rect>')
-    return (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="Revenue per day for the last {len(days)} days">'
-            + "".join(bars) + "</svg>")
+    return render("admin/index", areas=areas, recent=recent, days=models.daily_sales(30),
+                  title="Administration", body_class="admin")
 
 
 @admin.route("/<model>/", ["GET", "POST"], name="admin_changelist")
@@ -2138,30 +2086,19 @@ def autocomplete(model):
     return json_response({"results": [{"id": str(r.get_id()), "text": str(r)} for r in rows]})
 
 
-class SetPasswordForm(Form):
-    password = PasswordField("New password", [validators.InputRequired()])
-    confirm = PasswordField("New password again", [validators.InputRequired(),
-                                                   validators.EqualTo("password",
-                                                                      "The passwords differ.")])
-
-
 @admin.route("/user/<ident>/password", ["GET", "POST"], name="admin_set_password")
 @staff_required
 def set_password(ident):
     """Set another user's password (the user admin's change permission)."""
     spec = admin_spec("user", "change")
     user = get_or_404(User.select(), ident)
-    form = form_from_request(SetPasswordForm)
+    form = form_from_request(NewPasswordForm, owner=user)
     if request.method == "POST" and form.validate():
-        problems = models.password_problems(form.password.data, user.username)
-        if problems:
-            form.password.errors.append(" ".join(problems))
-        else:
-            user.set_password(form.password.data)
-            user.save()
-            log_action(user, models.CHANGE, "Changed password.")
-            flash(f"The password of {user.username} was changed.")
-            redirect(url("admin_change", model="user", ident=user.id))
+        user.set_password(form.password.data)
+        user.save()
+        log_action(user, models.CHANGE, "Changed password.")
+        flash(f"The password of {user.username} was changed.")
+        redirect(url("admin_change", model="user", ident=user.id))
     return render("admin/password", status=400 if form.errors else 200, spec=spec, obj=user,
                   form=form, body_class="admin", title=f"Set the password of {user.username}")
 
@@ -2724,20 +2661,13 @@ def debug_panel(ident, panel="timer"):
     record = debug_record(ident)
     if panel not in DEBUG_PANELS:
         abort(404)
-    import beaker
-    import waitress
-    versions = {"Python": sys.version.split()[0], "Bottle": bottle.__version__,
-                "Peewee": peewee.__version__, "Beaker": beaker.__version__,
-                "WTForms": wtforms.__version__, "waitress": getattr(waitress, "__version__", "")
-                or _dist_version("waitress"), "Database": type(db.obj).__name__}
+    from importlib.metadata import version
+    versions = dict({"Python": sys.version.split()[0], "Database": type(db.obj).__name__},
+                    **{name: version(name) for name in ("bottle", "peewee", "Beaker", "WTForms",
+                                                        "waitress")})
     return bottle.template("debug/panel", record=record, panel=panel, panels=DEBUG_PANELS,
                            versions=versions, settings=settings.masked(), routes=list_routes(),
                            url=url)
-
-
-def _dist_version(name):
-    from importlib.metadata import version
-    return version(name)
 
 
 @debug.get("/<ident>/sql/<n:int>/explain", name="debug_explain")

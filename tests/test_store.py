@@ -167,5 +167,5 @@ def test_deep_pages_by_deferred_join_show_the_same_rows(client, shop, settings, 
                                                         query):
     settings.cache_url = "none"
     plain = product_links(client.get("/products", query))
-    monkeypatch.setattr("app.Page.DEFERRED_JOIN_AFTER", 0)     # every page the deep way
+    monkeypatch.setattr("models.Page.DEFERRED_JOIN_AFTER", 0)     # every page the deep way
     assert product_links(client.get("/products", query)) == plain

@@ -1,5 +1,5 @@
 %# The admin dashboard. Expects: areas ({area: [(spec, count)]}), recent (AdminLogEntry with
-%# .user), days (orders and revenue per day), chart (SVG built from escaped numbers).
+%# .user), days (orders and revenue per day).
 % rebase('layout')
 <h1>Administration</h1>
 <div class="admin-dashboard">
@@ -28,7 +28,7 @@
   <aside class="admin-side">
     <section class="card">
       <h2>Sales, last 30 days</h2>
-      {{!chart}}
+      % include('admin/_chart', days=days)
       <p class="muted">{{sum(d['orders'] for d in days)}} orders · {{money(sum(d['revenue'] for d in days))}} revenue</p>
     </section>
     <section class="card">

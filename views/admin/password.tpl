@@ -1,4 +1,4 @@
-%# Set a user's password. Expects: spec, obj (User), form (SetPasswordForm).
+%# Set a user's password. Expects: spec, obj (User), form (NewPasswordForm).
 % rebase('layout')
 % include('admin/_header', crumbs=[(spec.plural, url('admin_changelist', model='user')), (str(obj), url('admin_change', model='user', ident=obj.get_id())), ('Password', None)])
 <section class="form-card">
