@@ -1264,11 +1264,12 @@ def all_permissions():
     return [f"{name}.{verb}" for name in REGISTRY for verb in models.PERMISSION_ACTIONS]
 
 
-def column(label, sort=None, link=None):
+def column(label, sort=None, link=None, numeric=False):
     """Mark a ModelAdmin method as a computed changelist column. The method returns the
-    cell's value; `sort` is what the column sorts by, `link(row)` the address it links to."""
+    cell's value; `sort` is what the column sorts by, `link(row)` the address it links to,
+    `numeric` right-aligns it (amounts and counts)."""
     def mark(method):
-        method.label, method.sort, method.link = label, sort, link
+        method.label, method.sort, method.link, method.numeric = label, sort, link, numeric
         return method
     return mark
 
@@ -1277,7 +1278,8 @@ def action(label, permission="change", plan=None, logged_as=models.CHANGE):
     """Mark a ModelAdmin method as an action on the selected rows (Django's @admin.action).
 
     The method gets the query of the chosen rows and returns how many it changed. Running it
-    needs the `permission` on the model; its confirmation page shows `plan(rows)` if given
+    needs the same permission as the page it stands for (`permission` of the model, and the
+    spec's can_<permission>); its confirmation page shows `plan(model, condition)` if given
     (what a deletion takes with it) and refuses while the plan names protected rows.
     """
     def mark(method):
@@ -1287,11 +1289,34 @@ def action(label, permission="change", plan=None, logged_as=models.CHANGE):
     return mark
 
 
+def label_of(field, name):
+    """A column's or a field's label, in one case style: "Unit price", "Is active"."""
+    return models.field_label(field) if field is not None else name.replace("_", " ").capitalize()
+
+
+def in_sentence(label):
+    """A label inside a sentence: "Unit price" -> "unit price"."""
+    return label[:1].lower() + label[1:]
+
+
+def join_words(words):
+    """["a", "b", "c"] -> "a, b and c"."""
+    words = list(words)
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+
+
+def search_terms(q):
+    """The words of a search, a "quoted phrase" kept as one: 'aged "olive oil"' ->
+    ["aged", "olive oil"]. (Django's rule: every term must match some search field.)"""
+    terms = (phrase or word.strip('"') for phrase, word in re.findall(r'"([^"]*)"|(\S+)', q))
+    return [term for term in terms if term.strip()][:10]
+
+
 # --- Filters: each one offers its choices to the sidebar and narrows the query ---------------
 
 class ListFilter:
-    """A sidebar filter (Django's ListFilter). `params` are the query-string names it reads;
-    the sidebar shows it with views/admin/filter_<kind>.tpl."""
+    """A sidebar filter (Django's ListFilter). `params` are the query-string names that narrow
+    the list; the sidebar shows it with views/admin/filter_<kind>.tpl."""
     kind = "choice"
     listed = True           # shown in the sidebar
 
@@ -1303,7 +1328,7 @@ class ListFilter:
         self.label = self.label or label_of(model._meta.fields.get(self.name), self.name)
         return self
 
-    def choices(self):
+    def choices(self, cl):
         """[(value, text)] for the sidebar's links."""
         return []
 
@@ -1313,25 +1338,51 @@ class ListFilter:
 
 
 class FieldFilter(ListFilter):
-    """A filter on a foreign key, a field with choices, or a yes/no field, named by the field."""
+    """A filter on a foreign key, a field with choices, or a yes/no field, named by the field.
+
+    A foreign key's rows are listed as links when they are few. A big table (its spec is a
+    picker), or one with more rows than SHOWN, gets a search box too, ?<name>__search=, that
+    lists the rows it finds: every row stays within reach, however many there are.
+    """
+    SHOWN = 20
 
     def bind(self, model):
         self.field = model._meta.fields[self.name]
+        if isinstance(self.field, peewee.ForeignKeyField):
+            self.kind = "related"
+            self.search_param = self.name + "__search"
         return super().bind(model)
 
     @property
-    def listed(self):
-        # A big table has too many rows to list; its rows are reached by links ("3 orders").
-        spec = REGISTRY.get(getattr(self.field, "rel_model", type).__name__.lower())
-        return not (spec and spec.picker)
+    def related(self):
+        """The spec of the model a foreign key points at (None if it has none)."""
+        return REGISTRY.get(self.field.rel_model.__name__.lower())
 
-    def choices(self):
+    def choices(self, cl):
         field = self.field
         if isinstance(field, peewee.ForeignKeyField):
-            return [(str(r.get_id()), str(r)) for r in field.rel_model.select().limit(50)]
+            return self.related_choices(cl.params.get(self.search_param, "").strip()[:100])
         if field.choices:
             return [(str(value), str(text)) for value, text in field.choices]
         return [("1", "Yes"), ("0", "No")]
+
+    def related_choices(self, q):
+        """Up to SHOWN + 1 related rows: those the sidebar's search finds, or the first ones
+        of a small table (one more than shown tells that there are more)."""
+        spec, model = self.related, self.field.rel_model
+        if spec is None:
+            return []
+        if not q and spec.picker:
+            return []
+        query = spec.search(model.select(), q) if q else model.select()
+        rows = spec.sorted(query, ()).limit(self.SHOWN + 1)
+        return [(str(row.get_id()), str(row)) for row in rows]
+
+    def chosen(self, params):
+        """The related row the list is filtered by, for its name (None if none is)."""
+        key = models.parse_key(self.field.rel_model, params.get(self.name, ""))
+        return self.field.rel_model.get_or_none(self.field.rel_model._meta.primary_key == key) \
+            if key is not None else None
 
     def apply(self, query, params):
         value = params.get(self.name, "")
@@ -1352,7 +1403,7 @@ class Choice(ListFilter):
         super().__init__(name, label)
         self.options = options        # [(value, text, where)]
 
-    def choices(self):
+    def choices(self, cl):
         return [(value, text) for value, text, _ in self.options]
 
     def apply(self, query, params):
@@ -1363,7 +1414,9 @@ class Choice(ListFilter):
 
 
 class Range(ListFilter):
-    """A from/to filter on a number or date column: ?<field>__gte=&<field>__lte=."""
+    """A from/to filter on a number or date column: ?<field>__gte=&<field>__lte=. A date
+    column also offers quick choices (today, the past 7 days, this month, this year), which
+    are "from" dates: the same two parameters, so the form shows what a link chose."""
     kind = "range"
 
     def __init__(self, name, label=None):
@@ -1375,6 +1428,15 @@ class Range(ListFilter):
         self.is_date = isinstance(self.field, (peewee.DateTimeField, peewee.DateField))
         return super().bind(model)
 
+    def quick_choices(self):
+        """[(text, "from" date as text)] for a date column; [] for a number."""
+        if not self.is_date:
+            return []
+        today = models.utcnow().date()
+        return [(text, day.isoformat()) for text, day in (
+            ("Today", today), ("Past 7 days", today - datetime.timedelta(days=6)),
+            ("This month", today.replace(day=1)), ("This year", today.replace(month=1, day=1)))]
+
     def bound(self, raw, upper):
         """A bound typed in the URL, or None if it is empty or malformed. A date "to" bound
         means the end of that day."""
@@ -1385,7 +1447,7 @@ class Range(ListFilter):
                 return moment + datetime.timedelta(days=1) if upper else moment
             value = Decimal(raw.strip())
             return value if value.is_finite() and abs(value) < 10 ** 12 else None
-        except (ValueError, ArithmeticError):
+        except (ValueError, ArithmeticError, OverflowError):
             return None
 
     def apply(self, query, params):
@@ -1398,22 +1460,96 @@ class Range(ListFilter):
         return query
 
 
+class DateHierarchy(ListFilter):
+    """The date drill-down above a list (Django's date_hierarchy): the years, then the months
+    of a year, then the days of a month, each with how many rows it holds.
+    ?<field>__year=2026&<field>__month=11 narrows the list to a range of the column, which its
+    index serves; only the counts of the level shown are computed (one grouped query)."""
+    kind = "dates"
+    listed = False          # shown above the list, not in the sidebar
+    PARTS = ("year", "month", "day")
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.params = tuple(f"{name}__{part}" for part in self.PARTS)
+
+    def bind(self, model):
+        self.field = model._meta.fields[self.name]
+        return super().bind(model)
+
+    def chosen(self, params):
+        """The (year, month, day) chosen, as far as they are given and make a date: (2026, 11)."""
+        chosen = []
+        for param in self.params:
+            value = models.parse_id(params.get(param, ""))
+            try:
+                datetime.date(*(chosen + [value] + [1] * (2 - len(chosen))))
+            except (TypeError, ValueError):
+                break
+            chosen.append(value)
+        return tuple(chosen)
+
+    @staticmethod
+    def span(chosen):
+        """The moments [start, end) of a year, month or day."""
+        year, month, day = chosen + (1,) * (3 - len(chosen))
+        start = datetime.datetime(year, month, day)
+        if len(chosen) == 3:
+            return start, start + datetime.timedelta(days=1)
+        if len(chosen) == 2:
+            return start, (start + datetime.timedelta(days=31)).replace(day=1)
+        return start, start.replace(year=year + 1) if year < 9999 else datetime.datetime.max
+
+    def apply(self, query, params):
+        chosen = self.chosen(params)
+        if not chosen:
+            return query
+        start, end = self.span(chosen)
+        return query.where((self.field >= start) & (self.field < end))
+
+    def levels(self, cl):
+        """What the drill-down shows: (crumbs, choices), each a list of (text, link), with
+        each choice's count: [("Nov 2026", link, 31)]."""
+        chosen = self.chosen(cl.params)
+        clear = {param: None for param in self.params}
+        crumbs = [("All dates", cl.link(**clear))] if chosen else []
+        names = ("{}", "{:%b %Y}", "{d.day} {d:%b %Y}")
+        for depth in range(1, len(chosen) + 1):
+            moment = datetime.date(*(chosen[:depth] + (1,) * (3 - depth)))
+            params = dict(clear, **dict(zip(self.params, chosen[:depth])))
+            text = names[depth - 1].format(moment.year if depth == 1 else moment, d=moment)
+            crumbs.append((text, cl.link(**params)))
+        if len(chosen) == 3:
+            return crumbs, []
+        part = self.PARTS[len(chosen)]
+        choices = []
+        for value, count in models.date_counts(cl.query, self.field, part):
+            picked = chosen + (value,)
+            moment = datetime.date(*(picked + (1,) * (3 - len(picked))))
+            text = (str(value), f"{moment:%b}", f"{moment.day} {moment:%b}")[len(chosen)]
+            choices.append((text, cl.link(**dict(clear, **dict(zip(self.params, picked)))),
+                            count))
+        return crumbs, choices
+
+
 # --- One request's list ----------------------------------------------------------------------
 
 class ChangeList:
     """A changelist as one request asks for it (Django's ChangeList): the search, filters and
     sort from the query string, the query they make, and links to "this list, with one thing
     changed" for the template."""
+    MAX_SORT = 3        # columns a list sorts by at once
 
     def __init__(self, spec, params):
         self.spec = spec
         self.params = {k: v for k, v in params.items() if v != ""}
         self.q = self.params.get("q", "").strip()[:100]
-        self.sort = self.params.get("sort", "")
+        self.sorts = spec.sort_keys(self.params.get("sort", ""))[:self.MAX_SORT]
+        self.show_all = self.params.get("all") == "1"
         query = spec.search(spec.queryset(), self.q) if self.q else spec.queryset()
         for list_filter in spec.filters:
             query = list_filter.apply(query, self.params)
-        self.query = query.order_by(*spec.ordering_for(self.sort), spec.model._meta.primary_key)
+        self.query = spec.sorted(query, self.sorts)
 
     def link(self, **changes):
         """This list's address with `changes` (a None value removes a parameter). Any change
@@ -1429,12 +1565,44 @@ class ChangeList:
     @property
     def narrowed(self):
         """True when a search or a filter hides some rows."""
-        return any(k not in ("page", "sort") for k in self.params)
+        names = {param for f in self.spec.filters for param in f.params}
+        return bool(self.q) or any(name in self.params for name in names)
 
     @property
     def query_string(self):
         """The list's state for a "back to the list" link (the `_back` of forms)."""
         return urllib.parse.urlencode(self.params)
+
+    @property
+    def selection(self):
+        """The keys of every row of this list, as a subquery: what "select all" acts on."""
+        pk = self.spec.model._meta.primary_key
+        return self.query.select(pk).order_by()
+
+    @property
+    def dates(self):
+        """The date drill-down filter, if the spec has one."""
+        return next((f for f in self.spec.filters if isinstance(f, DateHierarchy)), None)
+
+    def sort_header(self, key):
+        """How a column's heading sorts (Django's result_headers): a click puts the column
+        first (reversed if it was sorted already), keeping the others after it; a shift-click
+        (`add`) adds it last or reverses it in place; `remove` drops it; `priority` is its
+        place (1 = first) and `descending` its direction, for a sorted column."""
+        sorts = [(name, desc) for name, desc in self.sorts]
+        place = next((i for i, (name, _) in enumerate(sorts) if name == key), None)
+        others = [s for s in sorts if s[0] != key]
+        desc = sorts[place][1] if place is not None else False
+
+        def text(keys):
+            return ",".join(("-" if d else "") + n for n, d in keys[:self.MAX_SORT]) or None
+        toggled = (key, not desc) if place is not None else (key, False)
+        added = [toggled if n == key else (n, d) for n, d in sorts] if place is not None \
+            else sorts + [toggled]
+        return {"href": self.link(sort=text([toggled] + others)),
+                "add": self.link(sort=text(added)),
+                "remove": self.link(sort=text(others)) if place is not None else None,
+                "priority": place + 1 if place is not None else None, "descending": desc}
 
 
 def back_to_list(spec, query_string=""):
@@ -1447,25 +1615,53 @@ def back_to_list(spec, query_string=""):
 
 class Inline:
     """Child rows edited on the parent's form: an order's items, a product's tags. The link to
-    the parent is found by the spec: the child's foreign key to it, or a generic link."""
+    the parent is found by the spec: the child's foreign key to it, or a generic link.
 
-    def __init__(self, model, fields=(), extra=2, label=None):
+    `extra` blank rows are offered for new ones ("Add another" adds more); `min_num` and
+    `max_num` bound how many rows the parent may keep (an order needs at least one item).
+    What a user may do with the rows is what they may do with the child model: view, add,
+    change or delete its rows.
+    """
+
+    def __init__(self, model, fields=(), extra=2, label=None, min_num=0, max_num=100,
+                 noun=None):
         self.model, self.fields, self.extra = model, fields, extra
-        self.label = label or model.__name__
+        self.min_num, self.max_num = min_num, max_num
         self.prefix = model.__name__.lower()
+        # What one row is called ("order item"; a tagged item is "tag" on a product's form).
+        self.noun, self.nouns = (noun, noun + "s") if noun else models.nouns(model)
+        self.label = label or self.nouns.capitalize()
+        self._form_class = None
 
     def bind(self, parent_model):
         self.generic = issubclass(self.model, models.GenericLink)
         self.fk = None if self.generic else next(
             f for f in self.model._meta.sorted_fields
             if isinstance(f, peewee.ForeignKeyField) and f.rel_model is parent_model)
+        self.parent_noun = models.nouns(parent_model)[0]
         return self
 
+    def permits(self, user, verb):
+        spec = REGISTRY.get(self.prefix)
+        return spec.permits(user, verb) if spec else user.has_perm(f"{self.prefix}.{verb}")
+
+    def labels(self):
+        return [label_of(self.model._meta.fields.get(name), name) for name in self.fields]
+
+    def form_class(self):
+        if self._form_class is None:
+            # Every select of a child row may be left blank: a blank row is "no new row".
+            blank = {f.name: {"allow_blank": True} for f in self.model._meta.sorted_fields
+                     if isinstance(f, peewee.ForeignKeyField) and f.name in self.fields}
+            self._form_class = model_form_for(self.model, self.fields, field_args=blank)
+        return self._form_class
+
     def rows(self, parent):
-        if parent.get_id() is None:
+        if parent is None or parent.get_id() is None:
             return []
-        query = self.model.of(parent) if self.generic else \
-            self.model.select().where(self.fk == parent)
+        # With their parents joined: a row's product prints without a query of its own.
+        query = models.with_parents(self.model).where(
+            self.model.pointing_at(parent) if self.generic else self.fk == parent)
         return list(query.order_by(self.model.id))
 
     def attach(self, row, parent):
@@ -1473,6 +1669,112 @@ class Inline:
             row.point_at(parent)
         else:
             setattr(row, self.fk.name, parent)
+
+
+class InlineRows:
+    """One inline's rows on one form (Django's inline formset): a form per row, prefixed
+    "<prefix>-<n>-", each existing row carrying its id, then blank forms for new rows.
+
+    <prefix>-TOTAL says how many forms were sent. A button named `_addrow` (its value the
+    prefix) asks for one blank row more; admin.js adds the row without a round trip.
+    With `as_new` ("Save as new") every row is a new row for the copy.
+    """
+
+    def __init__(self, inline, parent, data, user, as_new=False):
+        self.inline, self.prefix, self.as_new = inline, inline.prefix, as_new
+        self.can_add, self.can_change, self.can_delete = (
+            inline.permits(user, verb) for verb in ("add", "change", "delete"))
+        self.can_view = self.can_change or inline.permits(user, "view")
+        self.errors = []
+        existing = inline.rows(parent) if self.can_view else []
+        room = max(0, inline.max_num - len(existing)) if self.can_add or as_new else 0
+        if data is None:
+            new = min(room, max(inline.extra, inline.min_num - len(existing)))
+            self.rows = [(row, self._form(i, row, None)) for i, row in enumerate(existing)]
+            self.rows += [(None, self._form(len(existing) + i, None, None)) for i in range(new)]
+            return
+        by_id = {str(row.get_id()): row for row in existing}
+        total = models.parse_id(data.get(self.prefix + "-TOTAL", "")) or 0
+        total = min(total, len(existing) + room) + (data.get("_addrow") == self.prefix)
+        self.rows = []
+        for i in range(min(total, len(existing) + room)):
+            sent_id = data.get(f"{self.prefix}-{i}-id", "")
+            row = by_id.get(sent_id)
+            if sent_id and row is None:
+                continue        # deleted meanwhile, or not a row of this parent
+            if row is None and not self.can_add and not as_new:
+                continue
+            self.rows.append((None if as_new else row, self._form(i, row, data)))
+
+    def _form(self, i, row, data):
+        form = self.inline.form_class()(data, obj=row, prefix=f"{self.prefix}-{i}-")
+        form.row_id = "" if row is None or self.as_new else str(row.get_id())
+        return form
+
+    @property
+    def total(self):
+        """The forms' count for <prefix>-TOTAL: one more than the highest form number."""
+        return max((int(form._prefix.split("-")[-2]) + 1 for _, form in self.rows), default=0)
+
+    def blank_form(self):
+        """The form admin.js copies for "Add another" (its prefix holds __prefix__)."""
+        return self.inline.form_class()(None, prefix=f"{self.prefix}-__prefix__-")
+
+    def editable(self, row):
+        return self.can_add if row is None else self.can_change
+
+    def text(self, row, name):
+        """A field of a row the user may not edit, as text."""
+        if row is None:
+            return ""
+        field, value = self.inline.model._meta.fields[name], getattr(row, name)
+        return display_value(dict(field.choices).get(value, value) if field.choices else value)
+
+    def deleting(self, row, form):
+        return row is not None and self.can_delete and \
+            bool(form_data().get(form._prefix + "DELETE"))
+
+    @staticmethod
+    def is_blank(row, form):
+        """A new row the user left empty (a blank select submits "__None")."""
+        return row is None and not any(
+            (field.raw_data or [""])[0].strip() not in ("", "__None") for field in form)
+
+    def validate(self, parent_label):
+        """Check every row (WTForms, then the model's rules) and the number of rows kept."""
+        valid, kept = True, 0
+        for row, form in self.rows:
+            if self.is_blank(row, form) or self.deleting(row, form):
+                continue
+            kept += 1
+            if self.editable(row):
+                valid = validate_form(form, row or self.inline.model()) and valid
+        if self.can_view and kept < self.inline.min_num:
+            self.errors.append(f"{parent_label} needs at least {self.inline.min_num} "
+                               f"{self.inline.noun if self.inline.min_num == 1 else self.inline.nouns}.")
+        if kept > self.inline.max_num:
+            self.errors.append(f"{parent_label} can have at most {self.inline.max_num} "
+                               f"{self.inline.nouns}.")
+        return valid and not self.errors
+
+    def save(self, parent):
+        """Save, add or delete the rows; return what changed, in words, for the history."""
+        changes, noun = [], self.inline.noun
+        for row, form in self.rows:
+            if self.deleting(row, form):
+                row.delete_instance()
+                changes.append(f"Deleted {noun} {row.get_id()}.")
+            elif not self.is_blank(row, form) and self.editable(row):
+                target = row or self.inline.model()
+                changed = changed_fields(form, target)
+                populate(form, target)
+                self.inline.attach(target, parent)
+                target.save()
+                if row is None:
+                    changes.append(f"Added {noun} {target.get_id()}.")
+                elif changed:
+                    changes.append(f"Changed {join_words(changed)} of {noun} {row.get_id()}.")
+        return changes
 
 
 class ManyToMany:
@@ -1493,34 +1795,61 @@ class ManyToMany:
         return [r.__data__[self.other.name] for r in self.through.select().where(self.own == obj)]
 
     def save(self, obj, values):
+        """Store the chosen values; return True if they differ from what was stored."""
         values = set(values or ()) & {value for value, _ in self.choices()}
+        if obj.get_id() is not None and values == set(self.chosen(obj)):
+            return False
         self.through.delete().where(self.own == obj).execute()
         if values:
             self.through.insert_many([{self.own.name: obj.get_id(), self.other.name: value}
                                       for value in sorted(values)]).execute()
+        return True
+
+
+class CheckboxList:
+    """A many-to-many field as a list of checkboxes, the chosen ones first, in a box that
+    scrolls; admin.js adds a box that filters them as you type. A bare multiple select of
+    every row is unusable past a dozen rows (and on a phone)."""
+    group = True        # _field.tpl wraps it in a fieldset whose legend is the label
+
+    def __call__(self, field, **attrs):
+        chosen = set(field.data or ())
+        choices = sorted(field.iter_choices(), key=lambda c: c[0] not in chosen and not c[2])
+        items = []
+        for n, choice in enumerate(choices):
+            value, text, checked = choice[0], choice[1], choice[2] or choice[0] in chosen
+            items.append(
+                f'<li><label><input type="checkbox" name="{field.name}" id="{field.id}-{n}" '
+                f'value="{bottle.html_escape(str(value))}"{" checked" if checked else ""}> '
+                f'{bottle.html_escape(str(text))}</label></li>')
+        return (f'<div class="checkbox-list" id="{field.id}" data-filter-label="Filter '
+                f'{bottle.html_escape(field.label.text.lower())}"><ul>' + "".join(items)
+                + "</ul></div>" if items else '<p class="muted">None to choose from.</p>')
 
 
 # --- The spec ---------------------------------------------------------------------------------
 
-def label_of(field, name):
-    return (field.verbose_name if field is not None else None) or \
-        name.replace("_", " ").capitalize()
-
-
 class ModelAdmin:
     """What the admin shows of one model. Subclass it per model and pass it to register()."""
     model = None
-    label = None                # "Product"; made from the model's name if not given
-    plural = None               # "Products"; made from the label if not given
+    label = None                # "Order item"; made from the model's name if not given
+    plural = None               # "Order items"; made from the label if not given
     area = "Shop"
     list_display = ("__str__",)
     list_editable = ()
     search_fields = ()          # "title" matches anywhere, "^first_name" at the start, "=id" exactly
     list_filter = ()            # field names (foreign keys, choices, booleans) or ListFilters
+    date_hierarchy = None       # a date column: years, months and days above the list
     ordering = ("-id",)
     list_per_page = 50
+    list_max_show_all = 200     # "Show all" is offered up to this many rows
     fields = None               # the form's fields (None: every editable field)
+    fieldsets = None            # ((title or None, {"fields": (...), "collapse": True,
+                                #   "description": "..."}), ...): the form in titled parts
+    add_fieldsets = None        # the add form's parts, if not the same
+    add_form = None             # a WTForms base class for the add form (the user's passwords)
     readonly_fields = ()
+    superuser_fields = ()       # fields only a superuser may set (staff, permissions)
     picker = False              # True for big tables: foreign keys to this model get a
                                 # search-as-you-type picker instead of a select of every row
     many_to_many = {}           # form field -> the association class: {"promotions": ProductPromotion}
@@ -1529,15 +1858,17 @@ class ModelAdmin:
     inlines = ()
     actions = ()                # names of methods marked with @action, after delete_selected
     can_add = can_change = can_delete = True
+    save_as = False             # offer "Save as new" on the change form
 
     def __init__(self):
         self.name = self.model.__name__.lower()
-        self.label = self.label or re.sub(r"(?<!^)(?=[A-Z])", " ", self.model.__name__)
-        self.plural = self.plural or (self.label[:-1] + "ies" if self.label.endswith("y")
-                                      else self.label + ("es" if self.label.endswith(("s", "x"))
-                                                         else "s"))
+        singular, plural = models.nouns(self.model)
+        self.label = self.label or singular.capitalize()
+        self.plural = self.plural or plural.capitalize()
         self.filters = [(f if isinstance(f, ListFilter) else FieldFilter(f)).bind(self.model)
                         for f in self.list_filter]
+        if self.date_hierarchy:
+            self.filters.append(DateHierarchy(self.date_hierarchy).bind(self.model))
         self.relations = {name: ManyToMany(through, self.model)
                           for name, through in self.many_to_many.items()}
         if self.permissions_through:
@@ -1545,13 +1876,27 @@ class ModelAdmin:
                 self.permissions_through, self.model,
                 choices=lambda: [(name, name) for name in all_permissions()])
         self.inlines = [inline.bind(self.model) for inline in self.inlines]
-        self._form_class = self._list_form_class = None
+        self._form_classes = {}
+        self._list_form_class = None
 
     def __str__(self):
         return self.plural
 
+    # -- Who may do what --
+
+    def permits(self, user, verb, obj=None):
+        """May `user` view, add, change or delete rows here (`obj`: this row)? The user's
+        permission, and what the spec allows at all (log entries are never edited). As in
+        Django, whoever may change rows may view them."""
+        if verb == "view":
+            return user.has_perm(f"{self.name}.view") or self.permits(user, "change", obj)
+        return getattr(self, "can_" + verb) and user.has_perm(f"{self.name}.{verb}")
+
+    # -- The list --
+
     def queryset(self):
-        """The changelist's query: joins for the foreign keys it shows, never a query per row."""
+        """The changelist's query: joins for the foreign keys it shows, never a query per row.
+        (A foreign-key column sorts by the related model as joined here.)"""
         query = self.model.select(self.model)
         for name in self.list_display:
             field = self.model._meta.fields.get(name)
@@ -1562,35 +1907,77 @@ class ModelAdmin:
         return query
 
     def columns(self):
-        """[(name, label, sort key or None)] for the changelist header."""
+        """[Column(name, label, sort key or None, numeric)] for the changelist header."""
         result = []
         for name in self.list_display:
             field = self.model._meta.fields.get(name)
             if name == "__str__":
-                result.append((name, self.label, None))
+                result.append(Column(name, self.label, None, False))
             elif field is not None:
-                result.append((name, label_of(field, name), name))
+                numeric = isinstance(field, (peewee.IntegerField, peewee.DecimalField,
+                                             peewee.FloatField)) and not field.choices \
+                    and not isinstance(field, peewee.ForeignKeyField)
+                result.append(Column(name, label_of(field, name), name, numeric))
             else:
                 method = getattr(self, name)
-                result.append((name, method.label, name if method.sort is not None else None))
+                result.append(Column(name, method.label, name if method.sort is not None
+                                     else None, method.numeric))
         return result
 
-    def ordering_for(self, key):
-        """What ?sort=<key> sorts by, looked up among the shown columns; else the default."""
-        name = key.lstrip("-")
-        if name in self.model._meta.fields and name in self.list_display:
-            expression = getattr(self.model, name)
-        elif name in self.list_display and getattr(getattr(self, name, None), "sort", None):
-            expression = getattr(self, name).sort
-        else:
-            return [getattr(self.model, n.lstrip("-")).desc() if n.startswith("-")
-                    else getattr(self.model, n) for n in self.ordering]
-        return [expression.desc() if key.startswith("-") else expression]
+    def sort_keys(self, text):
+        """?sort=collection,-unit_price as [("collection", False), ("unit_price", True)]: only
+        the sortable columns (a whitelist), each once."""
+        sortable = {c.name for c in self.columns() if c.sort}
+        keys = []
+        for item in text.split(","):
+            name = item.strip().lstrip("-")
+            if name in sortable and name not in dict(keys):
+                keys.append((name, item.strip().startswith("-")))
+        return keys
+
+    def sort_expressions(self, name):
+        """What a column sorts by: its field; for a foreign key, the related row's name (the
+        related spec's ordering, then its key)."""
+        field = self.model._meta.fields.get(name)
+        if isinstance(field, peewee.ForeignKeyField):
+            related = REGISTRY.get(field.rel_model.__name__.lower())
+            ordering = related.ordering if related else ()
+            return [(getattr(field.rel_model, n.lstrip("-")), n.startswith("-"))
+                    for n in ordering] + [(field.rel_model._meta.primary_key, False)]
+        if field is not None:
+            return [(field, False)]
+        return [(getattr(self, name).sort, False)]
+
+    def sorted(self, query, keys):
+        """`query` in the order of the sort keys [(column, descending)] (see sort_keys), or
+        of the spec's `ordering` if none; its primary key last, so that no two pages share
+        a row."""
+        order = []
+        for name, descending in keys:
+            order += [e.desc() if descending != reverse else e
+                      for e, reverse in self.sort_expressions(name)]
+            field = self.model._meta.fields.get(name)
+            if isinstance(field, peewee.ForeignKeyField) and not field.null:
+                # A required key always finds its row. Saying so lets SQLite walk the related
+                # rows in name order and each one's rows by index, instead of sorting them all.
+                query = query.where(field.rel_model._meta.primary_key.is_null(False))
+        if not keys:
+            keys = [(n.lstrip("-"), n.startswith("-")) for n in self.ordering]
+            order = [getattr(self.model, n).desc() if d else getattr(self.model, n)
+                     for n, d in keys]
+        pk = self.model._meta.primary_key
+        # The key in the direction of the last column, so that an index serves both.
+        return query.order_by(*order, pk.desc() if keys[-1][1] else pk)
 
     def value(self, row, name):
-        """What a column holds for `row`: a related row, a choice's label, a computed value."""
+        """What a column holds for `row`: a related row, a choice's label, a computed value,
+        the names chosen in a many-to-many field."""
         if name == "__str__":
             return str(row)
+        if name in self.relations:
+            chosen = set(self.relations[name].chosen(row))
+            return ", ".join(str(text) for value, text in self.relations[name].choices()
+                             if value in chosen)
         field = self.model._meta.fields.get(name)
         if field is None:                       # a computed column
             return getattr(self, name)(row)
@@ -1616,18 +2003,26 @@ class ModelAdmin:
         return []
 
     def search(self, query, q):
-        terms = []
-        for spec in self.search_fields:
-            field = getattr(self.model, spec.lstrip("^="))
-            if spec.startswith("="):
-                if models.parse_id(q) is not None:
-                    terms.append(field == models.parse_id(q))
-            else:
-                terms.append(field ** (q + "%" if spec.startswith("^") else f"%{q}%"))
-        return query.where(functools.reduce(operator.or_, terms)) if terms else query
+        """`query` narrowed to the rows that match every term of `q` in some search field
+        (Django's rule): "aged almonds" finds "Aged Almonds No. 358", and a "quoted phrase"
+        stays together. A spec may override it (a full-text index, say)."""
+        for term in search_terms(q):
+            matches = []
+            for spec in self.search_fields:
+                field = getattr(self.model, spec.lstrip("^="))
+                if spec.startswith("="):
+                    if models.parse_id(term) is not None:
+                        matches.append(field == models.parse_id(term))
+                else:
+                    matches.append(field ** (term + "%" if spec.startswith("^") else f"%{term}%"))
+            # A term no field can match (a word in an id-only search) matches nothing.
+            query = query.where(functools.reduce(operator.or_, matches) if matches else SQL("0 = 1"))
+        return query
+
+    # -- Actions --
 
     def action_names(self):
-        return (("delete_selected",) if self.can_delete else ()) + tuple(self.actions)
+        return ("delete_selected",) + tuple(self.actions)
 
     def action_label(self, name):
         return getattr(self, name).label.format(plural=self.plural.lower())
@@ -1635,44 +2030,78 @@ class ModelAdmin:
     def allowed_actions(self, user):
         """[(name, label)] of the actions this user may run (each needs its own permission)."""
         return [(name, self.action_label(name)) for name in self.action_names()
-                if user.has_perm(f"{self.name}.{getattr(self, name).permission}")]
+                if self.permits(user, getattr(self, name).permission)]
 
     @action("Delete selected {plural}", permission="delete", plan=models.deletion_plan,
             logged_as=models.DELETION)
     def delete_selected(self, query):
-        rows = list(query)
-        for obj in rows:
-            models.delete_with_dependents(obj)
-        return len(rows)
+        pk = self.model._meta.primary_key
+        ids = [key for (key,) in query.select(pk).tuples()]
+        for start in range(0, len(ids), 500):       # bounded IN lists, however many rows
+            models.delete_rows(self.model, pk.in_(ids[start:start + 500]))
+        return len(ids)
 
-    def form_class(self):
+    # -- The form --
+
+    def layout(self, adding):
+        """The form's parts: [(title or None, options, [field names])]."""
+        fieldsets = (self.add_fieldsets if adding else None) or self.fieldsets
+        if fieldsets:
+            return [(title, options, list(options["fields"])) for title, options in fieldsets]
+        names = self.fields or [f.name for f in self.model._meta.sorted_fields
+                                if f is not self.model._meta.primary_key]
+        return [(None, {}, [n for n in names if n not in self.relations]
+                 + list(self.relations) + [n for n in self.readonly_fields if n not in names])]
+
+    def form_class(self, adding=False):
         """A WTForms class made from the model by wtf-peewee, with the spec's pickers."""
-        if self._form_class is None:
-            fields = self.fields or [f.name for f in self.model._meta.sorted_fields
-                                     if f is not self.model._meta.primary_key]
-            fields = [f for f in fields if f not in self.readonly_fields
-                      and f not in self.many_to_many]
-            form = model_form(self.model, only=fields, converter=form_converter(self.model))
-            for name, relation in self.relations.items():
-                coerce = int if isinstance(relation.other, peewee.ForeignKeyField) else str
-                setattr(form, name, SelectMultipleField(
-                    name.replace("_", " ").capitalize(), coerce=coerce, validate_choice=False))
-            self._form_class = form
-        return self._form_class
+        key = bool(adding and self.add_form)
+        if key not in self._form_classes:
+            base = self.add_form if key else Form
+            names = [name for _, _, names in self.layout(adding) for name in names]
+            fields = [n for n in names if n in self.model._meta.fields and n not in
+                      self.readonly_fields and n not in self.relations and not hasattr(base, n)]
+            form = model_form_for(self.model, fields, base_class=base)
+            for name in self.relations:
+                if name in names:
+                    setattr(form, name, SelectMultipleField(
+                        name.replace("_", " ").capitalize(), widget=CheckboxList(),
+                        coerce=self._coerce(name), validate_choice=False))
+            self._form_classes[key] = form
+        return self._form_classes[key]
 
-    def make_form(self, obj, data=None):
+    def _coerce(self, name):
+        return int if isinstance(self.relations[name].other, peewee.ForeignKeyField) else str
+
+    def readonly(self, user):
+        """The fields this user sees as text on a form they may edit."""
+        return tuple(self.readonly_fields) + (() if user.is_superuser else self.superuser_fields)
+
+    def make_form(self, obj, data, user, adding=False):
         # A new row has no related rows yet: reading its foreign keys would raise.
         existing = obj.get_id() is not None
-        form = self.form_class()(data, obj=obj if existing else None)
+        form = self.form_class(adding)(data, obj=obj if existing else None)
+        for name in self.readonly(user):
+            if name in form:
+                del form[name]      # what the user may not set is not read from the request
         for name, relation in self.relations.items():
-            form[name].choices = [SelectChoice(*choice) for choice in relation.choices()]
-            if data is None and existing:
-                form[name].data = relation.chosen(obj)
+            if name in form:
+                form[name].choices = [SelectChoice(*choice) for choice in relation.choices()]
+                if data is None and existing:
+                    form[name].data = relation.chosen(obj)
         return form
 
+    def save_model(self, form, obj, adding):
+        """Save the row the form filled in (Django's save_model): a spec may add to it."""
+        obj.save(force_insert=adding)
+
     def save_many_to_many(self, form, obj):
-        for name, relation in self.relations.items():
-            relation.save(obj, form[name].data)
+        """Store the many-to-many fields; return the labels of those that changed."""
+        return [form[name].label.text for name, relation in self.relations.items()
+                if name in form and relation.save(obj, form[name].data)]
+
+
+Column = collections.namedtuple("Column", "name label sort numeric")
 
 
 def display_value(value):
@@ -1694,15 +2123,26 @@ def display_value(value):
 
 class AdminConverter(ModelConverter):
     """wtf-peewee's converter, with "required" judged on what was typed (InputRequired):
-    "abc" in a price field then says "Not a valid decimal value", not "This field is required"."""
+    "abc" in a price field then says "Not a valid decimal value", not "This field is required";
+    and labels in the admin's one case style ("Unit price", not "Unit Price")."""
 
     def convert(self, model, field, field_args):
+        field_args = dict(field_args or {})
+        field_args.setdefault("label", models.field_label(field))
         info = super().convert(model, field, field_args)
         if info.field is not None:
             info.field.kwargs["validators"] = [
                 validators.InputRequired() if isinstance(v, ValueRequired) else v
                 for v in info.field.kwargs.get("validators") or []]
         return info
+
+
+def model_form_for(model, fields, **options):
+    """A wtf-peewee form class for `fields` of `model`, with the admin's converter. It
+    remembers its model fields: populate() copies those, and only those, onto the row."""
+    form = model_form(model, only=fields, converter=form_converter(model), **options)
+    form.model_fields = tuple(fields)
+    return form
 
 
 def form_converter(model):
@@ -1716,27 +2156,34 @@ def form_converter(model):
 
 
 def populate(form, obj):
-    """Copy the form's model fields onto `obj` (not its many-to-many or permission pickers)."""
-    for name, field in form._fields.items():
-        if name in obj._meta.fields:
-            field.populate_obj(obj, name)
+    """Copy the form's model fields onto `obj` (not its many-to-many or password fields)."""
+    for name in getattr(form, "model_fields", ()):
+        if name in form:
+            form[name].populate_obj(obj, name)
 
 
 def changed_fields(form, obj):
-    """The names of the model fields whose submitted value differs from the row's."""
+    """The labels of the model fields whose submitted value differs from the row's, as a
+    change message names them: ["unit price", "inventory"]."""
     fields = obj._meta.fields
-    return [name for name in form._fields if name in fields
-            and fields[name].db_value(form[name].data) != obj.__data__.get(name)]
+    return [in_sentence(form[name].label.text) for name in getattr(form, "model_fields", ())
+            if name in form and fields[name].db_value(form[name].data) != obj.__data__.get(name)]
 
 
-def check_rules(form, obj):
-    """Run the model's own rules (models.py) on what the form would save; errors go on fields."""
+def validate_form(form, obj):
+    """WTForms' checks, then the model's own rules (models.py) on what the form would save,
+    in one round: every error shows at once. A field that failed its own check keeps that
+    message only."""
+    valid = form.validate()
     trial = type(obj)(**obj.__data__)
     populate(form, trial)
     problems = trial.problems()
     for name, message in problems.items():
-        (form[name].errors if name in form else form.form_errors).append(message)
-    return not problems
+        if name not in form:
+            form.form_errors.append(message)
+        elif not form[name].errors:
+            form[name].errors = list(form[name].errors) + [message]
+    return valid and not problems
 
 
 class PickerField(wtforms.Field):
@@ -1759,10 +2206,10 @@ class PickerField(wtforms.Field):
             pk = self.rel_model._meta.primary_key
             try:
                 self.data = self.rel_model.get_or_none(pk == pk.db_value(raw))
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, OverflowError):
                 self.data = None
             if self.data is None:
-                raise ValueError(f"There is no {self.rel_model.__name__.lower()} with id {raw}.")
+                raise ValueError(f"There is no {models.nouns(self.rel_model)[0]} with id {raw}.")
 
     def pre_validate(self, form):
         if self.data is None and not self.allow_blank and not self.process_errors:
@@ -1793,12 +2240,21 @@ def model_total(spec):
 
 
 def admin_spec(model, verb):
-    """The spec for /admin/<model>/, after checking the user may <verb> it."""
+    """The spec for /admin/<model>/, after checking the user may <verb> its rows."""
     spec = REGISTRY.get(model)
     if spec is None:
         abort(404, f"The admin has no model called {model!r}.")
-    require_perm(f"{spec.name}.{verb}")
+    if not spec.permits(current_user(), verb):
+        abort(403, f"You do not have permission to do this ({spec.name}.{verb}).")
     return spec
+
+
+def row_link(row):
+    """The admin page of any row, if the user may see it there (for the rows a deletion
+    names); else None."""
+    spec = REGISTRY.get(type(row).__name__.lower())
+    return url("admin_change", model=spec.name, ident=row.get_id()) \
+        if spec and spec.permits(current_user(), "view") else None
 
 
 def log_action(obj, action_flag, message=""):
@@ -1811,49 +2267,89 @@ def log_action(obj, action_flag, message=""):
     models.data_changed()
 
 
+def log_actions(rows, action_flag, message):
+    """log_action() for every row of a query (an action on a whole list), 500 rows an insert."""
+    user = current_user()
+    log.info("admin: %s %s: %s", user.username, rows.model.__name__, message)
+    batch = []
+    for obj in rows.iterator():
+        batch.append({"user": user.id, "model": obj.__class__.__name__.lower(),
+                      "object_id": str(obj.get_id()), "object_repr": str(obj)[:255],
+                      "action": action_flag, "change_message": message})
+        if len(batch) == 500:
+            models.AdminLogEntry.insert_many(batch).execute()
+            batch = []
+    if batch:
+        models.AdminLogEntry.insert_many(batch).execute()
+    models.data_changed()
+
+
 @admin.get("/", name="admin_index")
 @staff_required
 def admin_index():
-    """The dashboard: models by area with counts, recent actions, sales of the last 30 days."""
+    """The dashboard: models by area with counts, my recent actions, sales of 30 days."""
     user = current_user()
     areas = {}
     for spec in REGISTRY.values():
-        if user.has_perm(f"{spec.name}.view"):
+        if spec.permits(user, "view"):
             areas.setdefault(spec.area, []).append((spec, model_total(spec)))
-    recent = list(models.AdminLogEntry.select(models.AdminLogEntry, User)
-                  .join(User, JOIN.LEFT_OUTER).order_by(models.AdminLogEntry.action_time.desc())
+    # Django's "My actions": the viewer's own, on the models they may still open.
+    visible = [spec.name for specs in areas.values() for spec, _ in specs]
+    recent = list(models.AdminLogEntry.select()
+                  .where((models.AdminLogEntry.user == user)
+                         & models.AdminLogEntry.model.in_(visible))
+                  .order_by(models.AdminLogEntry.action_time.desc(), models.AdminLogEntry.id.desc())
                   .limit(10))
     return render("admin/index", areas=areas, recent=recent, days=models.daily_sales(30),
                   title="Administration", body_class="admin")
 
 
+@admin.get("/<model>", name="admin_changelist_slash")
+@staff_required
+def changelist_without_slash(model):
+    """/admin/product is /admin/product/ (Django's APPEND_SLASH)."""
+    spec = admin_spec(model, "view")
+    query = request.query_string
+    redirect(url("admin_changelist", model=spec.name) + ("?" + query if query else ""), 301)
+
+
 @admin.route("/<model>/", ["GET", "POST"], name="admin_changelist")
 @staff_required
 def changelist(model):
-    """The rows of a model: columns, sort, search, filters, pages, in-place edits."""
+    """The rows of a model: columns, sort, search, filters, dates, pages, in-place edits."""
     spec = admin_spec(model, "view")
     cl = ChangeList(spec, request.query.decode())
-    errors = {}
+    user, errors = current_user(), {}
     if request.method == "POST":
-        require_perm(f"{spec.name}.change")
+        if not spec.permits(user, "change"):
+            abort(403, f"You do not have permission to do this ({spec.name}.change).")
         errors = save_list_edits(spec)
         if not errors:
             redirect(back_to_list(spec, request.query_string))
-    page = paginate(cl.query, spec.list_per_page, count_limit=ADMIN_COUNT_LIMIT)
+    page = changelist_page(cl)
     edit_forms = {row.get_id(): list_edit_form(spec, row) for row in page.items} \
-        if spec.list_editable and current_user().has_perm(f"{spec.name}.change") else {}
+        if spec.list_editable and spec.permits(user, "change") else {}
     edit_forms.update((ident, form) for ident, form in errors.items() if ident in edit_forms)
     return render("admin/changelist", status=400 if errors else 200, spec=spec, cl=cl,
                   page=page, total=model_total(spec), edit_forms=edit_forms,
-                  actions=spec.allowed_actions(current_user()), title=spec.plural,
-                  body_class="admin")
+                  actions=spec.allowed_actions(user), title=spec.plural, body_class="admin")
+
+
+def changelist_page(cl):
+    """The page of the list that ?page= asks for; with ?all=1, every row on one page when
+    there are no more than the spec's list_max_show_all."""
+    spec = cl.spec
+    if cl.show_all:
+        page = paginate(cl.query, spec.list_max_show_all, count_limit=spec.list_max_show_all)
+        if page.total is not None:
+            return page
+    return paginate(cl.query, spec.list_per_page, count_limit=ADMIN_COUNT_LIMIT)
 
 
 def list_edit_form(spec, row, data=None):
     """The form of one changelist row's editable columns, its inputs named row-<id>-<field>."""
     if spec._list_form_class is None:
-        spec._list_form_class = model_form(spec.model, only=spec.list_editable,
-                                           converter=form_converter(spec.model))
+        spec._list_form_class = model_form_for(spec.model, spec.list_editable)
     return spec._list_form_class(data, obj=row, prefix=f"row-{row.get_id()}-")
 
 
@@ -1862,10 +2358,10 @@ def save_list_edits(spec):
     data, errors, saved = form_data(), {}, []
     ids = data.getall("_row")
     rows = list(spec.model.select().where(spec.model._meta.primary_key.in_(
-        [models.parse_id(i) for i in ids if models.parse_id(i)][:spec.list_per_page])))
+        [models.parse_id(i) for i in ids if models.parse_id(i)][:spec.list_max_show_all])))
     for row in rows:
         form = list_edit_form(spec, row, data)
-        if form.validate() and check_rules(form, row):
+        if validate_form(form, row):
             changed = changed_fields(form, row)
             populate(form, row)
             saved.append((row, changed))
@@ -1876,71 +2372,87 @@ def save_list_edits(spec):
             for row, changed in saved:
                 if changed:
                     row.save()
-                    log_action(row, models.CHANGE, "Changed " + ", ".join(changed) + ".")
+                    log_action(row, models.CHANGE, f"Changed {join_words(changed)}.")
         changed_rows = sum(1 for _, changed in saved if changed)
         noun = spec.label if changed_rows == 1 else spec.plural
         flash(f"Saved {changed_rows} {noun.lower()}.")
     return errors
 
 
+def selected_rows(spec, data):
+    """The rows an action is asked to act on, as a subquery of their keys: the ticked ones
+    (_selected), or with select_across=1 every row of the list the form came from (its
+    search and filters are in _back)."""
+    pk = spec.model._meta.primary_key
+    if data.get("select_across") == "1":
+        params = dict(urllib.parse.parse_qsl(data.get("_back", "")))
+        return ChangeList(spec, params).selection
+    ids = [k for k in (models.parse_key(spec.model, i)
+                       for i in data.getall("_selected")[:spec.list_max_show_all])
+           if k is not None]
+    return spec.model.select(pk).where(pk.in_(ids))
+
+
 @admin.post("/<model>/actions", name="admin_action")
 @staff_required
 def run_action(model):
-    """Run an action on the selected rows, after a confirmation page."""
+    """Run an action on the selected rows (or all the list's rows), after a confirmation
+    page that says how many rows it will touch."""
     data = form_data()
     spec = admin_spec(model, "view")
     name = data.get("action", "")
     if name not in spec.action_names():
         abort(400, f"There is no action {name!r} for {spec.plural.lower()}.")
     method, label = getattr(spec, name), spec.action_label(name)
-    require_perm(f"{spec.name}.{method.permission}")
-    back = back_to_list(spec, data.get("_back", ""))
-    pk = spec.model._meta.primary_key
-    ids = [k for k in (models.parse_key(spec.model, i) for i in data.getall("_selected")[:1000])
-           if k is not None]
-    objects = list(spec.model.select().where(pk.in_(ids))) if ids else []
-    if not objects:
+    if not spec.permits(current_user(), method.permission):
+        abort(403, f"You do not have permission to do this ({spec.name}.{method.permission}).")
+    back, pk = data.get("_back", ""), spec.model._meta.primary_key
+    chosen = pk.in_(selected_rows(spec, data))
+    count = spec.model.select().where(chosen).count()
+    if not count:
         flash("Select at least one row first.", "error")
-        redirect(back)
-    plan = method.plan(objects) if method.plan else None
+        redirect(back_to_list(spec, back))
+    plan = method.plan(spec.model, chosen) if method.plan else None
     if not data.get("confirm") or (plan and plan["protected"]):
-        return render("admin/confirm", spec=spec, objects=objects, action=name, label=label,
-                      plan=plan, back=data.get("_back", ""), title=label, body_class="admin",
+        sample = list(models.with_parents(spec.model).where(chosen).order_by(pk).limit(50))
+        ids = [] if data.get("select_across") == "1" else [obj.get_id() for obj in
+                                                             spec.model.select(pk).where(chosen)]
+        return render("admin/confirm", spec=spec, sample=sample, count=count, ids=ids,
+                      action=name, label=label, plan=plan, back=back, row_link=row_link,
+                      title=label, body_class="admin",
                       status=409 if plan and plan["protected"] and data.get("confirm") else 200)
     with models.write_transaction():
-        for obj in objects:
-            log_action(obj, method.logged_as, f"{label}.")
-        changed = method(spec.model.select().where(pk.in_(ids)))
-    flash(f"{label}: {changed} row{'' if changed == 1 else 's'} changed.")
-    redirect(back)
+        log_actions(models.with_parents(spec.model).where(chosen), method.logged_as, f"{label}.")
+        changed = method(spec.model.select().where(chosen))
+    flash(f"{label}: {changed:,} row{'' if changed == 1 else 's'} changed.")
+    redirect(back_to_list(spec, back))
 
 
 @admin.route("/<model>/add", ["GET", "POST"], name="admin_add")
 @admin.route("/<model>/<ident>/", ["GET", "POST"], name="admin_change")
 @staff_required
 def change_form(model, ident=None):
-    """Add or change one row, with its many-to-many choices and inline child rows."""
-    adding = ident is None
-    posting = request.method == "POST"
-    spec = admin_spec(model, "add" if adding else ("change" if posting else "view"))
-    if not (spec.can_add if adding else (spec.can_change or not posting)):
-        abort(403, f"{spec.plural} cannot be edited here.")
-    obj = spec.model() if adding else get_or_404(spec.model.select(), ident)
+    """Add or change one row, with its many-to-many choices and inline child rows. A row the
+    user may only view is shown as text; "Save as new" adds a copy."""
+    user, posting = current_user(), request.method == "POST"
     data = form_data() if posting else None
-    form = spec.make_form(obj, data)
-    inlines = [(inline, inline_forms(inline, obj, data)) for inline in spec.inlines]
+    spec = admin_spec(model, "add" if ident is None else "view")
+    original = None if ident is None else get_or_404(spec.model.select(), ident)
+    as_new = original is not None and posting and "_saveasnew" in data
+    adding = original is None or as_new
+    editable = spec.permits(user, "add", None) if adding else spec.permits(user, "change", original)
+    if posting and (not editable or (as_new and not spec.save_as)):
+        abort(403, f"You do not have permission to do this ({spec.name}."
+                   f"{'add' if adding else 'change'}).")
+    obj = spec.model() if adding else original
+    form = spec.make_form(obj, data, user, adding=adding)
+    inlines = [InlineRows(inline, original, data, user, as_new) for inline in spec.inlines]
     back = (data or request.query).get("_back", "")
-    if posting and validate_all(form, obj, inlines):
-        changed = changed_fields(form, obj)
-        populate(form, obj)
+    if posting and "_addrow" not in data and validate_all(spec, form, obj, inlines):
         try:
             with models.write_transaction():
-                obj.save(force_insert=adding)
-                spec.save_many_to_many(form, obj)
-                changed += save_inlines(inlines, obj)
-                log_action(obj, models.ADDITION if adding else models.CHANGE,
-                           "Added." if adding else ("Changed " + ", ".join(changed) + "."
-                                                    if changed else "No fields changed."))
+                message = save_change(spec, form, obj, inlines, adding)
+                log_action(obj, models.ADDITION if adding else models.CHANGE, message)
         except models.ValidationError as error:
             for name, message in error.errors.items():
                 (form[name].errors if name in form else form.form_errors).append(message)
@@ -1948,84 +2460,68 @@ def change_form(model, ident=None):
             form.form_errors.append(f"The database refused this change: {error}.")
         else:
             flash(f"{spec.label} “{obj}” was {'added' if adding else 'saved'}.")
-            if "_addanother" in data:
-                redirect(url("admin_add", model=spec.name, _back=back))
-            if "_continue" in data:
-                redirect(url("admin_change", model=spec.name, ident=obj.get_id(), _back=back))
-            redirect(back_to_list(spec, back))
-    return render("admin/form", status=400 if posting else 200, spec=spec, obj=obj,
-                  form=form, inlines=inlines, adding=adding, back=back, body_class="admin",
+            redirect(after_save(spec, obj, data, back))
+    errors = form.errors or form.form_errors or any(i.errors for i in inlines) or any(
+        f.errors for i in inlines for _, f in i.rows)
+    return render("admin/form", status=400 if errors else 200, spec=spec, obj=obj,
+                  original=original, form=form, inlines=inlines, adding=adding,
+                  editable=editable, back=back, body_class="admin",
+                  readonly=spec.readonly(user) if editable else None,
                   title=f"Add {spec.label.lower()}" if adding else str(obj))
 
 
-def inline_forms(inline, parent, data):
-    """One prefixed form per child row, plus `extra` empty ones: [(row or None, form)]."""
-    # Every select of a child row may be left blank: a blank row is "no new row".
-    blank = {f.name: {"allow_blank": True} for f in inline.model._meta.sorted_fields
-             if isinstance(f, peewee.ForeignKeyField) and f.name in inline.fields}
-    form_class = model_form(inline.model, only=inline.fields, field_args=blank,
-                            converter=form_converter(inline.model))
-    rows = inline.rows(parent)
-    return [(row, form_class(data, obj=row, prefix=f"{inline.prefix}-{i}-"))
-            for i, row in enumerate(rows + [None] * inline.extra)]
-
-
-def _inline_is_blank(row, form):
-    """A new child row the user left empty (a blank select submits "__None")."""
-    return row is None and not any(
-        (field.raw_data or [""])[0].strip() not in ("", "__None") for field in form)
-
-
-def validate_all(form, obj, inlines):
-    """Validate the form and its child rows: WTForms first, then the model's rules."""
-    valid = form.validate() and check_rules(form, obj)
-    for inline, forms in inlines:
-        for row, child in forms:
-            if not _inline_is_blank(row, child) and not (row and _deleting(child)):
-                valid = child.validate() and check_rules(child, row or inline.model()) and valid
+def validate_all(spec, form, obj, inlines):
+    """Validate the form and every inline, all in one round: every error shows at once."""
+    valid = validate_form(form, obj)
+    label = ("An " if spec.label[:1].lower() in "aeiou" else "A ") + spec.label.lower()
+    for rows in inlines:
+        valid = rows.validate(label) and valid
     return valid
 
 
-def _deleting(child):
-    return bool(form_data().get(child._prefix + "DELETE"))
+def save_change(spec, form, obj, inlines, adding):
+    """Save the row, its many-to-many fields and inline rows; return the change message."""
+    changed = [] if adding else changed_fields(form, obj)
+    populate(form, obj)
+    spec.save_model(form, obj, adding)
+    changed += [in_sentence(label) for label in spec.save_many_to_many(form, obj)]
+    details = [message for rows in inlines for message in rows.save(obj)]
+    if adding:
+        return " ".join(["Added."] + details)
+    if not changed and not details:
+        return "No fields changed."
+    return " ".join(([f"Changed {join_words(changed)}."] if changed else []) + details)
 
 
-def save_inlines(inlines, parent):
-    """Save, add or delete the inline rows; return what changed, for the history."""
-    changed = []
-    for inline, forms in inlines:
-        for row, child in forms:
-            if row is not None and _deleting(child):
-                row.delete_instance()
-                changed.append(f"deleted {inline.label.lower()} {row.get_id()}")
-            elif not _inline_is_blank(row, child):
-                target = row or inline.model()
-                populate(child, target)
-                inline.attach(target, parent)
-                target.save()
-                if row is None:
-                    changed.append(f"added {inline.label.lower()} {target.get_id()}")
-    return changed
+def after_save(spec, obj, data, back):
+    """Where a saved form goes: another add form, the row again, or the list."""
+    if "_addanother" in data:
+        return url("admin_add", model=spec.name, _back=back)
+    if "_continue" in data or "_saveasnew" in data:
+        return url("admin_change", model=spec.name, ident=obj.get_id(), _back=back)
+    return back_to_list(spec, back)
 
 
 @admin.route("/<model>/<ident>/delete", ["GET", "POST"], name="admin_delete")
 @staff_required
 def delete_view(model, ident):
-    """Confirm, then delete one row with its dependents, unless a protected relation forbids."""
+    """Confirm, then delete one row with its dependents, unless a protected relation forbids.
+    The page names what goes with it, what loses its link to it, and what protects it."""
     spec = admin_spec(model, "delete")
-    if not spec.can_delete:
-        abort(403, f"{spec.plural} cannot be deleted here.")
     obj = get_or_404(spec.model.select(), ident)
-    plan = models.deletion_plan([obj])
+    if not spec.permits(current_user(), "delete", obj):
+        abort(403, f"You do not have permission to delete “{obj}”.")
+    this_row = spec.model._meta.primary_key == obj.get_id()
+    plan = models.deletion_plan(spec.model, this_row)
     if request.method == "POST" and not plan["protected"]:
         with models.write_transaction():
             log_action(obj, models.DELETION, "Deleted.")
-            models.delete_with_dependents(obj)
+            models.delete_rows(spec.model, this_row)
         flash(f"{spec.label} “{obj}” was deleted.")
         redirect(back_to_list(spec, form_data().get("_back", "")))
     return render("admin/delete", status=409 if plan["protected"] and request.method == "POST"
-                  else 200, spec=spec, obj=obj, plan=plan, body_class="admin",
-                  back=request.query.get("_back", ""), title=f"Delete {obj}")
+                  else 200, spec=spec, obj=obj, plan=plan, row_link=row_link,
+                  body_class="admin", back=request.query.get("_back", ""), title=f"Delete {obj}")
 
 
 @admin.get("/<model>/<ident>/history", name="admin_history")
@@ -2038,7 +2534,8 @@ def history(model, ident):
                    .join(User, JOIN.LEFT_OUTER)
                    .where((models.AdminLogEntry.model == spec.name)
                           & (models.AdminLogEntry.object_id == str(obj.get_id())))
-                   .order_by(models.AdminLogEntry.action_time.desc()))
+                   .order_by(models.AdminLogEntry.action_time.desc(),
+                             models.AdminLogEntry.id.desc()))
     return render("admin/history", spec=spec, obj=obj, entries=entries, body_class="admin",
                   title=f"History of {obj}")
 
@@ -2050,7 +2547,7 @@ def export_csv(model):
     spec = admin_spec(model, "view")
     query = ChangeList(spec, request.query.decode()).query
     pk = spec.model._meta.primary_key.name
-    columns = [name for name, _, _ in spec.columns() if name != pk]
+    columns = [c for c in spec.columns() if c.name != pk]
 
     def cell(value):
         # A leading = + - @ (or a tab or return before one) makes a spreadsheet run a formula.
@@ -2061,9 +2558,9 @@ def export_csv(model):
     def chunks():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([pk] + [label for name, label, _ in spec.columns() if name != pk])
+        writer.writerow([pk] + [c.label for c in columns])
         for row in query.iterator():
-            writer.writerow([row.get_id()] + [cell(spec.value(row, name)) for name in columns])
+            writer.writerow([row.get_id()] + [cell(spec.value(row, c.name)) for c in columns])
             if buffer.tell() > 16_384:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -2082,7 +2579,7 @@ def autocomplete(model):
     spec = admin_spec(model, "view")
     q = request.query.getunicode("q", "").strip()[:100]
     query = spec.search(spec.model.select(), q) if q else spec.model.select()
-    rows = query.order_by(spec.model._meta.primary_key).limit(20)
+    rows = spec.sorted(query, ()).limit(20)
     return json_response({"results": [{"id": str(r.get_id()), "text": str(r)} for r in rows]})
 
 
@@ -2118,12 +2615,15 @@ class ProductAdmin(ModelAdmin):
         Range("unit_price", "Price"), Range("last_update", "Last update"))
     ordering = ("title",)
     picker = True
-    fields = ("title", "slug", "description", "unit_price", "inventory", "collection")
+    fieldsets = ((None, {"fields": ("title", "slug", "collection", "description")}),
+                 ("Price and stock", {"fields": ("unit_price", "inventory", "last_update")}),
+                 ("Promotions", {"fields": ("promotions",), "collapse": True}))
     readonly_fields = ("last_update",)
     many_to_many = {"promotions": models.ProductPromotion}
     prepopulated = {"slug": "title"}
-    inlines = (Inline(models.TaggedItem, fields=("tag",), label="Tags"),)
+    inlines = (Inline(models.TaggedItem, fields=("tag",), noun="tag"),)
     actions = ("clear_inventory",)
+    save_as = True
 
     @column("Stock", sort=Product.inventory)
     def stock(self, row):
@@ -2146,14 +2646,14 @@ class CollectionAdmin(ModelAdmin):
     ordering = ("title",)
 
     def queryset(self):
-        # The featured product and the product count, both in the page's own query.
-        featured = Product.alias("featured")
+        # The featured product and the product count, both in the page's own query. (The
+        # product is joined by its model, not an alias: sorting by it names the model.)
         products, count, on = models.child_count(Product.collection)
-        return (Collection.select(Collection, featured, count.alias("products_n"))
-                .join(featured, JOIN.LEFT_OUTER, on=(Collection.featured_product == featured.id))
+        return (Collection.select(Collection, Product, count.alias("products_n"))
+                .join(Product, JOIN.LEFT_OUTER, on=(Collection.featured_product == Product.id))
                 .switch(Collection).join(products, JOIN.LEFT_OUTER, on=on))
 
-    @column("Products", sort=SQL("products_n"),
+    @column("Products", sort=SQL("products_n"), numeric=True,
             link=lambda row: url("admin_changelist", model="product", collection=row.id))
     def product_count(self, row):
         return row.products_n
@@ -2177,6 +2677,8 @@ class CustomerAdmin(ModelAdmin):
     list_filter = ("membership",)
     ordering = ("last_name", "first_name")
     picker = True
+    fieldsets = ((None, {"fields": ("first_name", "last_name", "email", "phone", "birth_date")}),
+                 ("Membership and account", {"fields": ("membership", "user")}))
     inlines = (Inline(models.Address, fields=("street", "city", "zip"),
                       extra=1, label="Addresses"),)
 
@@ -2185,7 +2687,7 @@ class CustomerAdmin(ModelAdmin):
         return Customer.select(Customer, count.alias("order_total")).join(
             orders, JOIN.LEFT_OUTER, on=on)
 
-    @column("Orders", sort=SQL("order_total"),
+    @column("Orders", sort=SQL("order_total"), numeric=True,
             link=lambda row: url("admin_changelist", model="order", customer=row.id))
     def order_count(self, row):
         return row.order_total
@@ -2206,18 +2708,19 @@ class OrderAdmin(ModelAdmin):
     list_display = ("id", "placed_at", "customer", "payment_status", "total")
     search_fields = ("=id",)
     list_filter = ("payment_status", Range("placed_at", "Placed"), "customer")
+    date_hierarchy = "placed_at"
     ordering = ("-placed_at",)
     readonly_fields = ("placed_at",)
     picker = True
     inlines = (Inline(OrderItem, fields=("product", "quantity", "unit_price"),
-                      label="Items"),)
+                      label="Items", min_num=1),)
     actions = ("mark_complete",)
 
     def queryset(self):
         return (Order.with_totals().select_extend(*Customer._meta.sorted_fields).switch(Order)
                 .join(Customer, on=(Order.customer == Customer.id)))
 
-    @column("Total", sort=SQL("total_amount"))
+    @column("Total", sort=SQL("total_amount"), numeric=True)
     def total(self, row):
         return row.total_amount
 
@@ -2244,6 +2747,7 @@ class CartAdmin(ModelAdmin):
     readonly_fields = ("created_at",)
     picker = True
     list_filter = (Range("created_at", "Created"),)
+    date_hierarchy = "created_at"
     inlines = (Inline(models.CartItem, fields=("product", "quantity"), label="Items"),)
 
 
@@ -2276,6 +2780,14 @@ class LikedItemAdmin(ModelAdmin):
     list_display = ("user", "content_type", "object_id")
 
 
+class UserAddForm(NewPasswordForm):
+    """The two password fields of the add-user form; the spec adds the account's fields."""
+
+    def __init__(self, formdata=None, **kwargs):
+        super().__init__(formdata, **kwargs)
+        self.password.label.text, self.confirm.label.text = "Password", "Password again"
+
+
 @register
 class UserAdmin(ModelAdmin):
     model = User
@@ -2285,11 +2797,35 @@ class UserAdmin(ModelAdmin):
     search_fields = ("^username", "email", "^first_name", "^last_name")
     list_filter = ("is_staff", "is_superuser", "is_active")
     ordering = ("username",)
-    fields = ("username", "email", "first_name", "last_name", "is_active", "is_staff",
-              "is_superuser")
+    fieldsets = ((None, {"fields": ("username", "email")}),
+                 ("Personal info", {"fields": ("first_name", "last_name")}),
+                 ("Permissions", {
+                     "fields": ("is_active", "is_staff", "is_superuser", "groups", "permissions"),
+                     "description": "Only a superuser can make someone staff or a superuser, "
+                                    "or grant groups and permissions."}),
+                 ("Dates", {"fields": ("last_login", "date_joined"), "collapse": True}))
+    # The add form asks for the password twice (Django's UserCreationForm).
+    add_fieldsets = ((None, {"fields": ("username", "email", "password", "confirm")}),) \
+        + fieldsets[1:3]
+    add_form = UserAddForm
     readonly_fields = ("date_joined", "last_login")
+    # Whoever may set these can give themselves any power: only a superuser may.
+    superuser_fields = ("is_staff", "is_superuser", "groups", "permissions")
     many_to_many = {"groups": models.UserGroup}
     permissions_through = models.UserPermission
+
+    def permits(self, user, verb, obj=None):
+        # A superuser's account is a superuser's to change: a new email address, then a
+        # password reset, would hand its powers to whoever changed it.
+        if obj is not None and obj.is_superuser and not user.is_superuser \
+                and verb in ("change", "delete"):
+            return False
+        return super().permits(user, verb, obj)
+
+    def save_model(self, form, obj, adding):
+        if adding:
+            obj.set_password(form.password.data)
+        super().save_model(form, obj, adding)
 
     def object_tools(self, obj):
         return [("Set password", url("admin_set_password", ident=obj.id))]
@@ -2303,6 +2839,7 @@ class GroupAdmin(ModelAdmin):
     search_fields = ("name",)
     ordering = ("name",)
     permissions_through = models.GroupPermission
+    superuser_fields = ("permissions",)
 
 
 @register
@@ -2311,6 +2848,7 @@ class AdminLogEntryAdmin(ModelAdmin):
     area = "Accounts"
     list_display = ("action_time", "user", "model", "object_repr", "change_message")
     list_filter = (Range("action_time", "When"),)
+    date_hierarchy = "action_time"
     search_fields = ("object_repr", "change_message")
     ordering = ("-action_time",)
     can_add = can_change = can_delete = False

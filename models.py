@@ -123,6 +123,22 @@ class MoneyField(DecimalField):
         return None if value is None else value.quantize(Decimal("0.01"))
 
 
+def nouns(model):
+    """What people call a row of `model`: ("order item", "order items"). A model may say
+    otherwise with `verbose_name` and `verbose_name_plural` in its Meta."""
+    singular = getattr(model._meta, "verbose_name", None) or \
+        re.sub(r"(?<!^)(?=[A-Z])", " ", model.__name__).lower()
+    plural = getattr(model._meta, "verbose_name_plural", None) or (
+        singular[:-1] + "ies" if singular.endswith("y") and singular[-2:-1] not in "aeiou"
+        else singular + ("es" if singular.endswith(("s", "x")) else "s"))
+    return singular, plural
+
+
+def field_label(field):
+    """A field as forms and lists name it, in one case style: "Unit price", "Is active"."""
+    return field.verbose_name or field.name.replace("_", " ").capitalize()
+
+
 class BaseModel(Model):
     class Meta:
         database = db
@@ -379,6 +395,10 @@ class UserGroup(BaseModel):
 
     class Meta:
         indexes = ((("user", "group"), True),)
+        verbose_name = "group membership"
+
+    def __str__(self):
+        return f"{self.user} in {self.group}"
 
 
 class GroupPermission(BaseModel):
@@ -387,6 +407,10 @@ class GroupPermission(BaseModel):
 
     class Meta:
         indexes = ((("group", "codename"), True),)
+        verbose_name = "group permission"
+
+    def __str__(self):
+        return f"{self.group}: {self.codename}"
 
 
 class UserPermission(BaseModel):
@@ -395,6 +419,10 @@ class UserPermission(BaseModel):
 
     class Meta:
         indexes = ((("user", "codename"), True),)
+        verbose_name = "user permission"
+
+    def __str__(self):
+        return f"{self.user}: {self.codename}"
 
 
 ###############################################################################
@@ -503,6 +531,11 @@ class ProductPromotion(BaseModel):
 
     class Meta:
         indexes = ((("product", "promotion"), True),)
+        verbose_name = "promotion of a product"
+        verbose_name_plural = "promotions of products"
+
+    def __str__(self):
+        return f"{self.product} in {self.promotion}"
 
 
 # What ?sort= may say, and what it means: a name from the URL is looked up here, never pasted.
@@ -555,6 +588,9 @@ class Address(BaseModel):
     city = CharField(max_length=255)
     zip = CharField(max_length=20, default="")
     customer = ForeignKeyField(Customer, backref="addresses", on_delete="CASCADE")
+
+    def __str__(self):
+        return ", ".join(part for part in (self.street, self.zip, self.city) if part)
 
 
 def to_money(value):
@@ -618,6 +654,10 @@ class OrderItem(BaseModel):
     class Meta:
         constraints = [Check("quantity >= 1")]
 
+    def __str__(self):
+        # Lists of order items join their products (see with_parents), so this costs no query.
+        return f"{self.quantity} × {self.product} on order #{self.order_id}"
+
     def clean(self):
         errors = {}
         if self.quantity is None or int(self.quantity) < 1:
@@ -639,6 +679,9 @@ class Cart(BaseModel):
     id = UUIDField(primary_key=True, default=uuid.uuid4)
     created_at = DateTimeField(default=utcnow, index=True)
 
+    def __str__(self):
+        return f"Cart {str(self.id)[:8]}"
+
 
 class CartItem(BaseModel):
     cart = ForeignKeyField(Cart, backref="items", on_delete="CASCADE")
@@ -648,6 +691,9 @@ class CartItem(BaseModel):
     class Meta:
         indexes = ((("cart", "product"), True),)
         constraints = [Check("quantity >= 1")]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product} in {self.cart}"
 
     def clean(self):
         if self.quantity is None or int(self.quantity) < 1:
@@ -696,9 +742,15 @@ class GenericLink(BaseModel):
 class TaggedItem(GenericLink):
     tag = ForeignKeyField(Tag, backref="items", on_delete="CASCADE")
 
+    def __str__(self):
+        return f"{self.tag} on {self.content_type} {self.object_id}"
+
 
 class LikedItem(GenericLink):
     user = ForeignKeyField(User, backref="likes", on_delete="CASCADE")
+
+    def __str__(self):
+        return f"{self.user} likes {self.content_type} {self.object_id}"
 
 
 def tags_for(obj):
@@ -724,6 +776,11 @@ class AdminLogEntry(BaseModel):
 
     class Meta:
         indexes = ((("model", "object_id"), False),)
+        verbose_name = "log entry"
+        verbose_name_plural = "log entries"
+
+    def __str__(self):
+        return f"{self.action_name} {self.object_repr}"
 
     @property
     def is_deletion(self):
@@ -972,35 +1029,103 @@ def daily_sales(days=30):
     return result
 
 
-def deletion_plan(objects):
-    """What deleting `objects` would take with it, and what forbids it.
+def with_parents(model):
+    """The rows of `model` with the rows their foreign keys point at, in the same query: an
+    order item that names its product then costs no query of its own in a list."""
+    query = model.select(model)
+    for fk in model._meta.refs:
+        parent = fk.rel_model.alias(fk.name + "_row")
+        query = (query.switch(model).select_extend(parent)
+                 .join(parent, JOIN.LEFT_OUTER, on=(fk == getattr(parent, fk.rel_field.name)),
+                       attr=fk.name))
+    return query
 
-    Returns {"deleted": [(label, count)], "protected": [(label, count)]}: rows that a
-    RESTRICT foreign key protects stop the deletion; CASCADE rows go with it.
+
+# What happens to the rows that point at a deleted row, by the `on_delete` of their foreign
+# key (Django's on_delete): CASCADE deletes them too, SET NULL clears their link (a nullable
+# key without a rule does the same), anything else (RESTRICT, NO ACTION) protects the row:
+# it cannot go while they point at it.
+def _fate(fk):
+    rule = (fk.on_delete or "").upper()
+    if rule == "CASCADE":
+        return "deleted"
+    return "cleared" if rule == "SET NULL" or (fk.null and not rule) else "protected"
+
+
+def _dependents(model, where):
+    """Every group of rows that deleting the rows of `model` matching `where` reaches, parents
+    before children: [(fate, foreign key or None for a generic link, model, condition)].
+
+    The conditions are subqueries ("order_id IN (SELECT id FROM order WHERE ...)"), so the work
+    is a few queries per kind of row however many rows are deleted (Django's Collector).
     """
-    deleted, protected = {}, {}
-    for obj in objects:
-        for where, fk in obj.dependencies(search_nullable=True):
-            count = fk.model.select().where(where).count()
-            if not count or fk.null:
-                continue            # nullable references are set to NULL, nothing is lost
-            label = f"{fk.model.__name__} ({fk.name})"
-            target = protected if (fk.on_delete or "RESTRICT").upper() in (
-                "RESTRICT", "NO ACTION") else deleted
-            target[label] = target.get(label, 0) + count
-        tags = TaggedItem.of(obj).count()
-        if tags and not isinstance(obj, TaggedItem):
-            deleted["TaggedItem (tags)"] = deleted.get("TaggedItem (tags)", 0) + tags
-    return {"deleted": sorted(deleted.items()), "protected": sorted(protected.items())}
+    found, todo = [], [(model, where, 0)]
+    while todo:
+        parent, condition, depth = todo.pop(0)
+        ids = parent.select(parent._meta.primary_key).where(condition)
+        for fk, child in parent._meta.backrefs.items():
+            child_where = fk.in_(ids)
+            found.append((_fate(fk), fk, child, child_where))
+            if _fate(fk) == "deleted" and depth < 5:     # a cycle of cascades stops here
+                todo.append((child, child_where, depth + 1))
+        if not issubclass(parent, GenericLink):
+            for link in (TaggedItem, LikedItem):
+                found.append(("deleted", None, link, (link.content_type == parent._meta.table_name)
+                              & link.object_id.in_(ids)))
+    return found
 
 
-def delete_with_dependents(obj):
-    """Delete a row, its CASCADE dependents and generic tags; nullable references become NULL."""
-    TaggedItem.delete().where(TaggedItem.pointing_at(obj)).execute()
-    if isinstance(obj, Product):
-        Collection.update(featured_product=None).where(
-            Collection.featured_product == obj.id).execute()
-    obj.delete_instance(recursive=True, delete_nullable=False)
+def deletion_plan(model, where, sample=100):
+    """What deleting the rows of `model` that match `where` would do, told the way a delete
+    page tells it: {"deleted": [...], "cleared": [...], "protected": [...]}, each a list of
+    {"model", "field" (the foreign key, None for a generic link), "count", "rows" (the first
+    `sample`, with their parents joined so they print without a query each)}.
+
+    Rows in "protected" forbid the deletion; "cleared" rows stay, without their link to it.
+    """
+    plan = {"deleted": [], "cleared": [], "protected": []}
+    for fate, fk, child, condition in _dependents(model, where):
+        rows = list(with_parents(child).where(condition).order_by(child._meta.primary_key)
+                    .limit(sample))
+        if rows:
+            count = len(rows) if len(rows) < sample else child.select().where(condition).count()
+            plan[fate].append({"model": child, "count": count, "rows": rows,
+                               "noun": nouns(child)[count != 1],
+                               "role": field_label(fk).lower() if fk is not None else None})
+    return plan
+
+
+def delete_rows(model, where):
+    """Delete the rows of `model` matching `where` and what depends on them, as deletion_plan()
+    tells: CASCADE rows go, SET NULL links are cleared. Call it after the plan has found no
+    protected rows (and the database refuses anyway). Returns the number of rows deleted."""
+    # The deepest rows first: each condition finds its rows through their parents, which must
+    # still be there when it runs.
+    for fate, fk, child, condition in reversed(_dependents(model, where)):
+        if fate == "cleared":
+            child.update({fk: None}).where(condition).execute()
+        elif fate == "deleted":
+            child.delete().where(condition).execute()
+    return model.delete().where(where).execute()
+
+
+def date_counts(query, field, part):
+    """How many rows of `query` fall in each "year", "month" or "day" of the date column
+    `field`: [(number, count)] in order. (A date drill-down narrows by a range of the column,
+    which an index serves; this count is what each link says.)"""
+    if is_sqlite():
+        bucket = fn.strftime({"year": "%Y", "month": "%m", "day": "%d"}[part], field)
+    else:
+        bucket = fn.date_part(part, field)
+    rows = query.select(bucket.alias("bucket"), fn.COUNT(SQL("*"))).order_by().group_by(bucket)
+    return sorted((int(value), count) for value, count in rows.tuples() if value is not None)
+
+
+def analyze():
+    """Give the query planner fresh statistics about the tables. With them SQLite sorts a
+    million products by their collection's name by walking the collections in order and
+    each one's products by index, instead of sorting every product."""
+    db.execute_sql("ANALYZE")
 
 
 ###############################################################################
@@ -1213,5 +1338,6 @@ def seed(products=1000, customers=None, reset=False, rng_seed=42):
                  for order_id in range(first_order, first_order + orders)
                  for pid in rng.sample(price_ids, min(len(price_ids), rng.randint(1, 4)))]
         _insert_in_batches(OrderItem, items, "order items", len(items))
+    analyze()
     data_changed()
     return {"products": products, "customers": customers, "orders": orders}

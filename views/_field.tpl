@@ -1,10 +1,16 @@
-%# One WTForms field with its label and errors. Expects: field, and optionally hint.
-<div class="field{{' has-error' if field.errors else ''}}">
-  % if field.type == 'BooleanField':
-  <label class="checkbox">{{!field(aria_describedby=field.id + '-errors' if field.errors else False)}} {{field.label.text}}</label>
+%# One WTForms field with its label and errors. Expects: field, and optionally hint, attrs.
+%# A field drawn as a group of inputs (a list of checkboxes) is a fieldset named by a legend.
+% described = field.id + '-errors' if field.errors else False
+% tag = 'fieldset' if getattr(field.widget, 'group', False) else 'div'
+<{{tag}} class="field{{' field-group' if tag == 'fieldset' else ''}}{{' has-error' if field.errors else ''}}">
+  % if tag == 'fieldset':
+  <legend>{{field.label.text}}</legend>
+  {{!field()}}
+  % elif field.type == 'BooleanField':
+  <label class="checkbox">{{!field(aria_describedby=described)}} {{field.label.text}}</label>
   % else:
   {{!field.label}}
-  {{!field(aria_invalid='true' if field.errors else False, aria_describedby=field.id + '-errors' if field.errors else False, **get('attrs', {}))}}
+  {{!field(aria_invalid='true' if field.errors else False, aria_describedby=described, **get('attrs', {}))}}
   % end
   % if get('hint'):
   <p class="hint">{{hint}}</p>
@@ -16,4 +22,4 @@
     % end
   </ul>
   % end
-</div>
+</{{tag}}>

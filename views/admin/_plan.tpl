@@ -1,19 +1,48 @@
-%# What a deletion takes with it. Expects: plan.
-% if plan['protected']:
-<div class="flash flash-error" role="alert">This cannot be deleted: other rows depend on it and are protected.
-  <ul>
-  % for label, count in plan['protected']:
-    <li>{{format(count, ',')}} × {{label}}</li>
+%# What a deletion does to other rows, in words: what protects the rows (they cannot go), what
+%# goes with them, what loses its link to them. Each kind names its first rows, with links.
+%# Expects: plan (models.deletion_plan), it ("it" or "them"), row_link(row) -> URL or None.
+% def kind_rows(kind):
+<ul class="plan-rows">
+  % for row in kind['rows']:
+  % link = row_link(row)
+  <li>{{!'<a href="%s">%s</a>' % (link, _escape(str(row))) if link else _escape(str(row))}}</li>
   % end
-  </ul>
-</div>
-% elif plan['deleted']:
-<p>These related rows will be deleted too:</p>
-<ul>
-  % for label, count in plan['deleted']:
-  <li>{{format(count, ',')}} × {{label}}</li>
+  % if kind['count'] > len(kind['rows']):
+  <li class="muted">… and {{format(kind['count'] - len(kind['rows']), ',')}} more</li>
   % end
 </ul>
+% end
+% def what(kind):
+% return '%s %s' % (format(kind['count'], ','), kind['noun'])
+% end
+% if plan['protected']:
+<div class="flash flash-error plan" role="alert">
+  <p><strong>This cannot be deleted</strong> while these records refer to {{it}}. Change or delete them first, if they may go.</p>
+  % for kind in plan['protected']:
+  <h3>{{what(kind)}} {{'has' if kind['count'] == 1 else 'have'}} {{it}} as {{'its' if kind['count'] == 1 else 'their'}} {{kind['role']}}</h3>
+  % kind_rows(kind)
+  % end
+</div>
 % else:
-<p>No other rows depend on it.</p>
+% if plan['deleted']:
+<section class="plan">
+  <h2>Deleted with {{it}}</h2>
+  % for kind in plan['deleted']:
+  <h3>{{what(kind)}}</h3>
+  % kind_rows(kind)
+  % end
+</section>
+% end
+% if plan['cleared']:
+<section class="plan">
+  <h2>Kept, without {{it}}</h2>
+  % for kind in plan['cleared']:
+  <h3>{{what(kind)}} will no longer have {{it}} as {{'its' if kind['count'] == 1 else 'their'}} {{kind['role']}}</h3>
+  % kind_rows(kind)
+  % end
+</section>
+% end
+% if not plan['deleted'] and not plan['cleared']:
+<p>Nothing else is deleted or changed with {{it}}.</p>
+% end
 % end

@@ -5,11 +5,12 @@
 % rebase('layout')
 % include('admin/_header', crumbs=[(spec.plural, None)])
 % back = cl.query_string
+% columns = spec.columns()
 <div class="admin-head">
   <h1>{{spec.plural}}</h1>
   <div class="admin-tools">
     <a class="button button-secondary" href="{{url('admin_export', model=spec.name, **cl.params)}}">Export CSV</a>
-    % if spec.can_add and user.has_perm(spec.name + '.add'):
+    % if spec.permits(user, 'add'):
     <a class="button" href="{{url('admin_add', model=spec.name, _back=back)}}">Add {{spec.label.lower()}}</a>
     % end
   </div>
@@ -17,12 +18,15 @@
 <div class="changelist">
   % filters = [f for f in spec.filters if f.listed]
   % if filters:
-  <aside class="filters admin-filters" aria-label="Filters">
+  %# A disclosure: open beside the list on a wide screen; on a phone admin.js folds it
+  %# behind its "Filters" button (without scripts it stays open above the list).
+  <details class="filters admin-filters" open>
+    <summary>Filters{{' (on)' if cl.narrowed else ''}}</summary>
     <h2>Filter</h2>
     % for f in filters:
     % include('admin/filter_' + f.kind, f=f, cl=cl)
     % end
-  </aside>
+  </details>
   % end
   <div class="changelist-main">
     % if spec.search_fields:
@@ -35,6 +39,9 @@
       <button type="submit" class="button button-small">Search</button>
     </form>
     % end
+    % if cl.dates:
+    % include('admin/_dates', f=cl.dates, cl=cl)
+    % end
     <p class="muted result-count">
       % if page.total is None:
       More than {{format(page.count_limit, ',')}} results ({{format(total, ',')}} total)
@@ -43,6 +50,11 @@
       % end
       % if cl.narrowed:
       · <a href="{{url('admin_changelist', model=spec.name)}}">Clear search and filters</a>
+      % end
+      % if cl.show_all and page.total is not None and page.total > spec.list_per_page:
+      · <a href="{{cl.link(all=None)}}">Show pages</a>
+      % elif not cl.show_all and page.total is not None and spec.list_per_page < page.total <= spec.list_max_show_all:
+      · <a href="{{cl.link(all='1')}}">Show all</a>
       % end
     </p>
     <form method="post" action="{{url('admin_action', model=spec.name)}}" id="action-form"></form>
@@ -58,24 +70,37 @@
         % end
       </select>
       <button type="submit" class="button button-small" form="action-form">Go</button>
+      <span class="selection-count muted" aria-live="polite"></span>
+      % if page.has_next or page.has_previous:
+      %# Shown by admin.js once every row of the page is ticked (Django's "Select all 351").
+      <label class="select-across" hidden><input type="checkbox" name="select_across" value="1" form="action-form">
+        Select all {{format(page.total, ',') if page.total is not None else 'the'}} {{spec.plural.lower()}}{{' (more than %s)' % format(page.count_limit, ',') if page.total is None else ''}}</label>
+      % end
       % end
       % if edit_forms:
       % include('_csrf', form_id='edit-form')
       <button type="submit" class="button button-small" form="edit-form">Save changes</button>
       % end
     </div>
-    <div class="table-wrap">
+    <div class="table-wrap changelist-wrap">
       <table class="table changelist-table">
         <thead><tr>
-          <th scope="col"><input type="checkbox" class="select-all" aria-label="Select all rows on this page"></th>
-          % for name, label, key in spec.columns():
-          <th scope="col">
-            % if key:
-            <a href="{{cl.link(sort='-' + key if cl.sort == key else key)}}" class="sort-link{{' sorted' if cl.sort.lstrip('-') == key else ''}}">{{label}}{{' ▲' if cl.sort == key else (' ▼' if cl.sort == '-' + key else '')}}</a>
-            % else:
-            {{label}}
+          <th scope="col" class="select-col"><input type="checkbox" class="select-all" aria-label="Select all rows on this page"></th>
+          % for column in columns:
+          % if column.sort:
+          % h = cl.sort_header(column.name)
+          <th scope="col" class="{{'num' if column.numeric else ''}}"{{!' aria-sort="%s"' % ('descending' if h['descending'] else 'ascending') if h['priority'] == 1 else ''}}>
+            <a href="{{h['href']}}" data-add-href="{{h['add']}}" class="sort-link{{' sorted' if h['priority'] else ''}}" title="Sort by {{column.label.lower()}} (shift-click: sort by it too)">{{column.label}}{{(' ▼' if h['descending'] else ' ▲') if h['priority'] else ''}}</a>
+            % if h['priority'] and len(cl.sorts) > 1:
+            <span class="sort-priority" title="Sort priority">{{h['priority']}}</span>
+            % end
+            % if h['remove']:
+            <a href="{{h['remove']}}" class="sort-remove" aria-label="Stop sorting by {{column.label.lower()}}">×</a>
             % end
           </th>
+          % else:
+          <th scope="col" class="{{'num' if column.numeric else ''}}">{{column.label}}</th>
+          % end
           % end
         </tr></thead>
         <tbody>
@@ -83,20 +108,21 @@
         % ident = row.get_id()
         % form = edit_forms.get(ident)
         <tr>
-          <td><input type="checkbox" name="_selected" value="{{ident}}" form="action-form" aria-label="Select {{row}}"></td>
-          % for i, (name, label, key) in enumerate(spec.columns()):
-          <td>
+          <td class="select-col"><input type="checkbox" name="_selected" value="{{ident}}" form="action-form" aria-label="Select {{row}}"></td>
+          % for i, column in enumerate(columns):
+          % name = column.name
+          <td class="{{'num' if column.numeric else ''}}">
             % if form and name in spec.list_editable:
             <input type="hidden" name="_row" value="{{ident}}" form="edit-form">
             % field = form[name]
             % if hasattr(field, 'iter_choices'):
-            <select name="{{field.name}}" form="edit-form" class="inline-edit" aria-label="{{label}} of {{row}}">
+            <select name="{{field.name}}" form="edit-form" class="inline-edit" aria-label="{{column.label}} of {{row}}">
               % for choice in field.iter_choices():
               <option value="{{choice[0]}}"{{!' selected' if choice[2] else ''}}>{{choice[1]}}</option>
               % end
             </select>
             % else:
-            <input type="text" name="{{field.name}}" value="{{field._value()}}" form="edit-form" class="inline-edit" aria-label="{{label}} of {{row}}"{{!' aria-invalid="true"' if field.errors else ''}}>
+            <input type="text" name="{{field.name}}" value="{{field._value()}}" form="edit-form" class="inline-edit" aria-label="{{column.label}} of {{row}}"{{!' aria-invalid="true"' if field.errors else ''}}>
             % end
             % for error in form[name].errors:
             <span class="errors">{{error}}</span>

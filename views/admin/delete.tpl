@@ -1,8 +1,8 @@
-%# Confirm deleting one row. Expects: spec, obj, plan ({"deleted": [...], "protected": [...]}), back.
+%# Confirm deleting one row. Expects: spec, obj, plan (models.deletion_plan), back, row_link.
 % rebase('layout')
 % include('admin/_header', crumbs=[(spec.plural, url('admin_changelist', model=spec.name)), (str(obj), url('admin_change', model=spec.name, ident=obj.get_id())), ('Delete', None)])
 <h1>Delete {{spec.label.lower()}} “{{obj}}”?</h1>
-% include('admin/_plan', plan=plan)
+% include('admin/_plan', plan=plan, it='it', row_link=row_link)
 % if not plan['protected']:
 <form method="post" class="form-actions" id="delete-form">
   % include('_csrf')

@@ -1,5 +1,5 @@
-%# The admin dashboard. Expects: areas ({area: [(spec, count)]}), recent (AdminLogEntry with
-%# .user), days (orders and revenue per day).
+%# The admin dashboard. Expects: areas ({area: [(spec, count)]}), recent (the viewer's own
+%# AdminLogEntry rows, on models they may view), days (orders and revenue per day).
 % rebase('layout')
 <h1>Administration</h1>
 <div class="admin-dashboard">
@@ -14,7 +14,7 @@
           <th scope="row"><a href="{{url('admin_changelist', model=spec.name)}}">{{spec.plural}}</a></th>
           <td class="num">{{format(count, ',')}}</td>
           <td class="num">
-            % if spec.can_add and user.has_perm(spec.name + '.add'):
+            % if spec.permits(user, 'add'):
             <a href="{{url('admin_add', model=spec.name)}}" aria-label="Add {{spec.label.lower()}}">+ Add</a>
             % end
           </td>
@@ -32,10 +32,11 @@
       <p class="muted">{{sum(d['orders'] for d in days)}} orders · {{money(sum(d['revenue'] for d in days))}} revenue</p>
     </section>
     <section class="card">
-      <h2>Recent actions</h2>
+      <h2>My actions</h2>
       % if not recent:
-      <p class="muted">Nothing yet.</p>
+      <p class="muted">None yet.</p>
       % end
+      % labels = {spec.name: spec.label for specs in areas.values() for spec, _ in specs}
       <ul class="recent-actions">
         % for entry in recent:
         <li><span class="status action-{{entry.action}}">{{entry.action_name}}</span>
@@ -44,7 +45,7 @@
           % else:
           {{entry.object_repr}}
           % end
-          <span class="muted">{{entry.model}} · {{entry.user.username if entry.user else '—'}} · {{date(entry.action_time)}}</span></li>
+          <span class="muted">{{labels.get(entry.model, entry.model)}} · {{date(entry.action_time)}}</span></li>
         % end
       </ul>
     </section>
