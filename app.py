@@ -1494,11 +1494,14 @@ class DateHierarchy(ListFilter):
         """The moments [start, end) of a year, month or day."""
         year, month, day = chosen + (1,) * (3 - len(chosen))
         start = datetime.datetime(year, month, day)
-        if len(chosen) == 3:
-            return start, start + datetime.timedelta(days=1)
-        if len(chosen) == 2:
-            return start, (start + datetime.timedelta(days=31)).replace(day=1)
-        return start, start.replace(year=year + 1) if year < 9999 else datetime.datetime.max
+        try:
+            if len(chosen) == 3:
+                return start, start + datetime.timedelta(days=1)
+            if len(chosen) == 2:
+                return start, start.replace(year=year + month // 12, month=month % 12 + 1)
+            return start, start.replace(year=year + 1)
+        except (ValueError, OverflowError):     # the last day, month or year a date can have
+            return start, datetime.datetime.max
 
     def apply(self, query, params):
         chosen = self.chosen(params)

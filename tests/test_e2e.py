@@ -21,6 +21,7 @@ import pathlib
 import re
 import shutil
 
+import peewee
 import pytest
 
 import models
@@ -309,10 +310,10 @@ def test_staff_add_a_product_and_see_it_in_the_shop(new_page, step, console_erro
     with step("an order's customer picker finds customers as you type"):
         customer = models.Customer.select().order_by(models.Customer.id).first()
         page.goto("/admin/order/add")
-        page.get_by_role("searchbox", name="Search for customer").fill(customer.first_name)
+        page.get_by_role("combobox", name="Search for customer").fill(customer.email)
         choice = page.get_by_role("option").filter(has_text=f"(#{customer.id})")
         expect(choice).to_have_count(1)
-        choice.get_by_role("button").click()
+        choice.click()
         expect(page.locator("#customer")).to_have_value(str(customer.id))
         expect(page.locator("#customer + .picker-label")).to_have_text(str(customer))
 
@@ -328,4 +329,145 @@ def test_staff_add_a_product_and_see_it_in_the_shop(new_page, step, console_erro
         expect(visitor.get_by_role("heading", name=title)).to_be_visible()
         expect(visitor.get_by_text("Glazed by hand; holds four cups.")).to_be_visible()
 
+    assert_no_browser_errors(console_errors)
+
+
+def log_in_as_staff(page):
+    page.goto("/accounts/login")
+    page.get_by_label("Username").fill("boss")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("status")).to_have_text("Welcome back, boss.")
+
+
+def test_staff_pick_with_the_keyboard_add_rows_and_act_on_a_whole_list(
+        new_page, step, console_errors, monkeypatch):
+    import app as storefront
+    monkeypatch.setattr(storefront.REGISTRY["product"], "list_per_page", 5)
+    # A first name several customers share: the picker finds each of them.
+    name = (models.Customer.select(models.Customer.first_name).group_by(models.Customer.first_name)
+            .order_by(peewee.fn.COUNT(models.Customer.id).desc()).scalar())
+    found = storefront.REGISTRY["customer"].search(models.Customer.select(), name).count()
+    low = Product.select().where(Product.inventory.between(1, 9)).count()
+    products = [p.id for p in Product.select().order_by(Product.id).limit(2)]
+    models.db.close()
+    page = new_page()
+    log_in_as_staff(page)
+
+    with step("the picker says when nothing matches, to screen readers too"):
+        page.goto("/admin/order/add")
+        search = page.get_by_role("combobox", name="Search for customer")
+        expect(search).to_have_attribute("aria-expanded", "false")
+        search.fill("zzzz nobody")
+        expect(page.locator("#customer ~ .picker-status")).to_have_text("No matches.")
+        expect(page.locator("#customer ~ .picker-status")).to_have_attribute("role", "status")
+        expect(search).to_have_attribute("aria-expanded", "false")
+
+    with step("arrows move through the results; Escape closes them and keeps the text"):
+        assert found >= 2
+        search.fill(name)
+        listbox = page.get_by_role("listbox", name="Matches for customer")
+        expect(listbox.get_by_role("option")).to_have_count(found)
+        expect(search).to_have_attribute("aria-expanded", "true")
+        expect(listbox.locator("li button")).to_have_count(0)      # options hold no buttons
+        search.press("ArrowDown")
+        second = listbox.get_by_role("option").nth(1)
+        expect(second).to_have_attribute("aria-selected", "true")
+        expect(search).to_have_attribute("aria-activedescendant", second.get_attribute("id"))
+        search.press("Escape")
+        expect(listbox).to_be_hidden()
+        expect(search).to_have_value(name)
+        expect(search).to_have_attribute("aria-expanded", "false")
+
+    with step("Enter picks the highlighted customer and submits nothing"):
+        search.press("ArrowDown")
+        expect(listbox).to_be_visible()
+        search.press("ArrowDown")
+        picked = listbox.get_by_role("option").nth(1).inner_text()
+        search.press("Enter")
+        expect(page).to_have_url(re.compile(r"/admin/order/add$"))
+        expect(page.get_by_role("alert")).to_have_count(0)          # no form was sent
+        ident = re.search(r"\(#(\d+)\)", picked).group(1)
+        expect(page.locator("#customer")).to_have_value(ident)
+        expect(listbox).to_be_hidden()
+
+    with step("the list closes when the focus leaves the picker"):
+        search.fill(name)
+        expect(listbox).to_be_visible()
+        page.get_by_label("Payment status").focus()
+        expect(listbox).to_be_hidden()
+
+    with step("Add another order item adds a row whose picker works"):
+        rows = page.locator("#orderitem-group tbody tr")
+        expect(rows).to_have_count(2)
+        page.get_by_role("button", name="Add another order item").click()
+        expect(rows).to_have_count(3)
+        expect(page.locator('input[name="orderitem-TOTAL"]')).to_have_value("3")
+        new_row = rows.nth(2)
+        expect(new_row.get_by_role("combobox")).to_have_count(1)
+        new_row.locator('input[name="orderitem-2-product"]').fill(str(products[0]))
+        new_row.locator('input[name="orderitem-2-quantity"]').fill("2")
+        new_row.locator('input[name="orderitem-2-unit_price"]').fill("3.50")
+        page.get_by_label("Payment status").select_option(label="Pending")
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.get_by_role("status")).to_contain_text("was added")
+
+    with step("tick the page, then select all the list's low-stock products"):
+        page.goto("/admin/product/?stock=low")
+        across = page.get_by_label(f"Select all {low} products")
+        expect(across).to_be_hidden()
+        page.get_by_label("Select all rows on this page").check()
+        expect(page.locator(".selection-count")).to_have_text("5 of 5 selected")
+        across.check()
+        page.get_by_label("Action").select_option(label="Clear inventory of the selected products")
+        page.get_by_role("button", name="Go").click()
+        expect(page.locator(".confirm-count")).to_contain_text(f"{low} products")
+        page.get_by_role("button", name="Yes, clear inventory of the selected products").click()
+        expect(page.get_by_role("status")).to_have_text(
+            f"Clear inventory of the selected products: {low} rows changed.")
+        expect(page.locator(".result-count")).to_contain_text(re.compile(r"^\s*0 results"))
+
+    assert_no_browser_errors(console_errors)
+
+
+def test_the_admin_on_a_phone(new_page, browser, server, step, console_errors):
+    context = browser.new_context(base_url=server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    log_in_as_staff(page)
+
+    def page_fits():
+        return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    def across_the_screen(locator):
+        """The element is visible and lies within the phone's width."""
+        expect(locator).to_be_visible()
+        box = locator.bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= 390, box
+
+    with step("the filters fold behind a Filters button"):
+        page.goto("/admin/product/")
+        button = page.locator("details.admin-filters > summary")
+        expect(button).to_be_visible()
+        expect(button).to_contain_text("Filters")
+        expect(page.get_by_role("link", name="Out of stock")).to_be_hidden()
+        button.click()
+        expect(page.get_by_role("link", name="Out of stock")).to_be_visible()
+
+    with step("the table scrolls inside its card; search, actions and names stay usable"):
+        assert page_fits(), "the page itself scrolls sideways"
+        assert page.evaluate("(() => { const w = document.querySelector('.changelist-wrap');"
+                             " return w.scrollWidth > w.clientWidth; })()")
+        page.locator(".changelist-wrap").evaluate("w => w.scrollLeft = w.scrollWidth")
+        name = page.locator(".changelist-table tbody tr").first.locator("td").nth(1)
+        across_the_screen(name.get_by_role("link"))       # scrolled right, still in view
+        across_the_screen(page.get_by_role("main").get_by_role("searchbox"))
+        across_the_screen(page.get_by_label("Action"))
+        across_the_screen(page.get_by_role("button", name="Go"))
+
+    with step("the order form and its items fit"):
+        page.goto("/admin/order/add")
+        assert page_fits(), "the order form scrolls sideways"
+        expect(page.get_by_role("button", name="Add another order item")).to_be_visible()
+
+    context.close()
     assert_no_browser_errors(console_errors)

@@ -14,7 +14,8 @@
 % return field and models.field_label(field) or name.replace('_', ' ').capitalize()
 % end
 % def as_text(name):
-% return name not in form and (name in spec.model._meta.fields or name in spec.relations) and (not editable or name in readonly)
+% known = name in spec.model._meta.fields or name in spec.relations
+% return known and (not editable or (name not in form and name in readonly))
 % end
 <div class="admin-head">
   <h1>{{'Add ' + spec.label.lower() if adding else str(obj)}}</h1>
