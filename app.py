@@ -2137,7 +2137,21 @@ class AdminConverter(ModelConverter):
             info.field.kwargs["validators"] = [
                 validators.InputRequired() if isinstance(v, ValueRequired) else v
                 for v in info.field.kwargs.get("validators") or []]
+            if issubclass(info.field.field_class, wtforms.fields.SelectFieldBase):
+                info.field.kwargs["widget"] = RequiredSelect()
         return info
+
+
+class RequiredSelect(wtforms.widgets.Select):
+    """A select that says it is required with aria-required. HTML allows `required` on a
+    select only if its first option is an empty placeholder, and ours start with a real row
+    (or "__None"); the server judges anyway."""
+    validation_attrs = ["disabled"]
+
+    def __call__(self, field, **attrs):
+        if field.flags.required:
+            attrs.setdefault("aria_required", "true")
+        return super().__call__(field, **attrs)
 
 
 def model_form_for(model, fields, **options):

@@ -246,7 +246,7 @@ def test_delete_confirmation_shows_related_rows_and_protects(client, staff, shop
     order = Order.select().first()
     items = order.items.count()
     page = client.get(f"/admin/order/{order.id}/delete")
-    assert "Deleted with it" in page.text
+    assert "Also deleted" in page.text
     assert f"{items} order item{'s' if items > 1 else ''}</h3>" in page.text
     page.forms["delete-form"].submit(status=303)
     assert Order.get_or_none(Order.id == order.id) is None
@@ -552,7 +552,7 @@ def test_select_across_deletes_with_the_search_and_its_plan(client, staff, shop,
         ("csrf_token", token), ("action", "delete_selected"), ("select_across", "1"),
         ("_back", "q=stale+stock")])
     assert "This will touch <strong>7 products</strong>" in page.text
-    assert "Stale stock 6" in page.text and "Deleted with them" not in page.text
+    assert "Stale stock 6" in page.text and "Also deleted" not in page.text
     page.forms["confirm-form"].submit(status=303)
     assert not Product.select().where(Product.title.startswith("Stale stock")).exists()
     assert Product.select().count() == 60

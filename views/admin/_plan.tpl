@@ -17,7 +17,8 @@
 % end
 % if plan['protected']:
 <div class="flash flash-error plan" role="alert">
-  <p><strong>This cannot be deleted</strong> while these records refer to {{it}}. Change or delete them first, if they may go.</p>
+  <h2>This cannot be deleted</h2>
+  <p>These records refer to {{it}}. Change or delete them first, if they may go.</p>
   % for kind in plan['protected']:
   <h3>{{what(kind)}} {{'has' if kind['count'] == 1 else 'have'}} {{it}} as {{'its' if kind['count'] == 1 else 'their'}} {{kind['role']}}</h3>
   % kind_rows(kind)
@@ -26,7 +27,7 @@
 % else:
 % if plan['deleted']:
 <section class="plan">
-  <h2>Deleted with {{it}}</h2>
+  <h2>Also deleted</h2>
   % for kind in plan['deleted']:
   <h3>{{what(kind)}}</h3>
   % kind_rows(kind)
@@ -35,7 +36,7 @@
 % end
 % if plan['cleared']:
 <section class="plan">
-  <h2>Kept, without {{it}}</h2>
+  <h2>Kept, without their link to {{it}}</h2>
   % for kind in plan['cleared']:
   <h3>{{what(kind)}} will no longer have {{it}} as {{'its' if kind['count'] == 1 else 'their'}} {{kind['role']}}</h3>
   % kind_rows(kind)
