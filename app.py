@@ -1524,12 +1524,19 @@ class DateHierarchy(ListFilter):
             crumbs.append((text, cl.link(**params)))
         if len(chosen) == 3:
             return crumbs, []
-        part = self.PARTS[len(chosen)]
+        known = chosen
+        counts = models.date_counts(cl.query, self.field, self.PARTS[len(known)])
+        while len(counts) == 1 and len(known) < 2:
+            # A single year (or month) to choose from: show what is in it (as Django does).
+            known += (counts[0][0],)
+            counts = models.date_counts(cl.query, self.field, self.PARTS[len(known)])
         choices = []
-        for value, count in models.date_counts(cl.query, self.field, part):
-            picked = chosen + (value,)
+        for value, count in counts:
+            picked = known + (value,)
             moment = datetime.date(*(picked + (1,) * (3 - len(picked))))
-            text = (str(value), f"{moment:%b}", f"{moment.day} {moment:%b}")[len(chosen)]
+            text = [str(value), f"{moment:%b}", f"{moment.day} {moment:%b}"][len(known)]
+            if known and not chosen:
+                text += f" {moment.year}"      # no crumb says the year
             choices.append((text, cl.link(**dict(clear, **dict(zip(self.params, picked)))),
                             count))
         return crumbs, choices

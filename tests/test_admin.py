@@ -864,3 +864,13 @@ def test_labels_in_one_case_and_money_right_aligned(client, staff, shop):
         models.OrderItem.id == item.id).execute()
     page = client.get("/admin/orderitem/", {"sort": "-unit_price"})
     assert re.search(r'<td class="num">\s*\$1,070\.45\s*</td>', page.text)
+
+
+def test_date_drill_down_skips_a_level_with_one_choice(client, staff, shop):
+    Order.update(placed_at=datetime.datetime(2024, 5, 9, 12)).where(Order.id <= 3).execute()
+    Order.update(placed_at=datetime.datetime(2024, 6, 1, 12)).where(Order.id > 3).execute()
+    page = client.get("/admin/order/")      # one year only: its months (as Django does)
+    drill = page.text.split('class="date-drilldown"')[1].split("</nav>")[0]
+    assert re.search(r'placed_at__year=2024&amp;placed_at__month=5">May 2024 '
+                     r'<span class="count">3</span>', drill)
+    assert "placed_at__year=2024\">2024" not in drill
