@@ -1759,9 +1759,10 @@ class InlineRows:
             kept += 1
             if self.editable(row):
                 valid = validate_form(form, row or self.inline.model()) and valid
-        if self.can_view and kept < self.inline.min_num:
-            self.errors.append(f"{parent_label} needs at least {self.inline.min_num} "
-                               f"{self.inline.noun if self.inline.min_num == 1 else self.inline.nouns}.")
+        least = self.inline.min_num
+        if self.can_view and kept < least:
+            self.errors.append(f"{parent_label} needs at least {least} "
+                               f"{self.inline.noun if least == 1 else self.inline.nouns}.")
         if kept > self.inline.max_num:
             self.errors.append(f"{parent_label} can have at most {self.inline.max_num} "
                                f"{self.inline.nouns}.")
@@ -2026,7 +2027,8 @@ class ModelAdmin:
                 else:
                     matches.append(field ** (term + "%" if spec.startswith("^") else f"%{term}%"))
             # A term no field can match (a word in an id-only search) matches nothing.
-            query = query.where(functools.reduce(operator.or_, matches) if matches else SQL("0 = 1"))
+            query = query.where(functools.reduce(operator.or_, matches) if matches
+                                else SQL("0 = 1"))
         return query
 
     # -- Actions --

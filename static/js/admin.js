@@ -211,8 +211,8 @@
         option.addEventListener("click", function () { choose(i); search.focus(); });
         list.appendChild(option);
       });
-      status.textContent = found.length ? found.length + (found.length === 1 ? " match" : " matches")
-        + ": use the arrow keys, then Enter." : "No matches.";
+      status.textContent = !found.length ? "No matches." : found.length +
+        (found.length === 1 ? " match" : " matches") + ": use the arrow keys, then Enter.";
       open(found.length > 0);
       highlight(found.length ? 0 : -1);
     }
