@@ -155,6 +155,7 @@ def open_database(s):
     models.open_database(s.database_url).query_hooks.append(_on_query)
     models.PASSWORD_ITERATIONS = s.password_iterations
     models.migrate()
+    models.reprice_if_new_day()
 
 
 def session_options(s):
@@ -677,9 +678,8 @@ def product_detail(product_id, error=None, status=200, quantity="1"):
     """One product with its collection, promotions and tags (and a cart error, if any)."""
     product = get_or_404(Product.select(Product, Collection)
                          .join(Collection, on=(Product.collection == Collection.id)), product_id)
-    promotions = list(Promotion.select().join(models.ProductPromotion)
-                      .where(models.ProductPromotion.product == product.id))
-    return render("store/product", status=status, product=product, promotions=promotions,
+    return render("store/product", status=status, product=product,
+                  promotions=list(product.current_promotions()),
                   tags=list(models.tags_for(product)), title=product.title, error=error,
                   quantity=quantity)
 
@@ -1043,7 +1043,8 @@ def page_json(page, to_json):
 
 def product_json(p):
     return {"id": p.id, "title": p.title, "slug": p.slug, "description": p.description,
-            "unit_price": money(p.unit_price), "inventory": p.inventory,
+            "unit_price": money(p.unit_price), "price": money(p.price),
+            "inventory": p.inventory,
             "collection": {"id": p.collection.id, "title": p.collection.title},
             "last_update": p.last_update}
 
@@ -1062,7 +1063,7 @@ def line_json(line, unit_price):
 
 def cart_json(cart_id):
     lines = list(models.cart_lines(cart_id))
-    return {"id": str(cart_id), "items": [line_json(l, l.product.unit_price) for l in lines],
+    return {"id": str(cart_id), "items": [line_json(l, l.product.price) for l in lines],
             "total": money(models.lines_total(lines))}
 
 
@@ -1493,11 +1494,16 @@ class ManyToMany:
         return [r.__data__[self.other.name] for r in self.through.select().where(self.own == obj)]
 
     def save(self, obj, values):
+        """Make the chosen values exactly `values`. Row by row, through the association
+        class's own save and delete, which keep what depends on it (a product's price)."""
         values = set(values or ()) & {value for value, _ in self.choices()}
-        self.through.delete().where(self.own == obj).execute()
-        if values:
-            self.through.insert_many([{self.own.name: obj.get_id(), self.other.name: value}
-                                      for value in sorted(values)]).execute()
+        for row in self.through.select().where(self.own == obj):
+            if row.__data__[self.other.name] in values:
+                values.discard(row.__data__[self.other.name])
+            else:
+                row.delete_instance()
+        for value in sorted(values):
+            self.through.create(**{self.own.name: obj.get_id(), self.other.name: value})
 
 
 # --- The spec ---------------------------------------------------------------------------------
@@ -2108,7 +2114,8 @@ def set_password(ident):
 @register
 class ProductAdmin(ModelAdmin):
     model = Product
-    list_display = ("title", "unit_price", "inventory", "stock", "collection", "last_update")
+    list_display = ("title", "unit_price", "price", "inventory", "stock", "collection",
+                    "last_update")
     list_editable = ("unit_price",)
     search_fields = ("title", "=id")
     list_filter = ("collection", Choice("stock", "Stock", [
@@ -2119,7 +2126,7 @@ class ProductAdmin(ModelAdmin):
     ordering = ("title",)
     picker = True
     fields = ("title", "slug", "description", "unit_price", "inventory", "collection")
-    readonly_fields = ("last_update",)
+    readonly_fields = ("price", "last_update")
     many_to_many = {"promotions": models.ProductPromotion}
     prepopulated = {"slug": "title"}
     inlines = (Inline(models.TaggedItem, fields=("tag",), label="Tags"),)
@@ -2162,9 +2169,13 @@ class CollectionAdmin(ModelAdmin):
 @register
 class PromotionAdmin(ModelAdmin):
     model = Promotion
-    list_display = ("description", "discount")
+    list_display = ("description", "discount", "starts_on", "ends_on", "applies_today")
     search_fields = ("description",)
     ordering = ("description",)
+
+    @column("Applies today")
+    def applies_today(self, row):
+        return row.is_current
 
 
 @register
@@ -2699,6 +2710,7 @@ root.mount("/playground/", playground)
 root.mount("/__debug__/", debug)
 root.add_hook("before_request", refuse_bad_text)
 root.add_hook("before_request", check_csrf)
+root.add_hook("before_request", models.reprice_if_new_day)   # dated promotions start and end
 
 
 @root.hook("after_request")

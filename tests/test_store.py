@@ -31,8 +31,8 @@ def test_catalog_lists_products_sorted_by_title(client, shop):
 
 
 @pytest.mark.parametrize("sort,order", [
-    ("price", (Product.unit_price, Product.id)),
-    ("-price", (Product.unit_price.desc(), Product.id.desc())),
+    ("price", (Product.price, Product.id)),
+    ("-price", (Product.price.desc(), Product.id.desc())),
     ("-title", (Product.title.desc(), Product.id.desc())),
     ("newest", (Product.id.desc(),)),
 ])

@@ -7,7 +7,9 @@
   <thead><tr><th>Product</th><th class="num">Unit price</th><th class="num">Qty</th><th class="num">Line total</th></tr></thead>
   <tbody>
   % for item in items:
-  <tr><td><a href="{{url('product', product_id=item.product_id)}}">{{item.product.title}}</a></td><td class="num">{{money(item.unit_price)}}</td><td class="num">{{item.quantity}}</td><td class="num">{{money(item.line_total)}}</td></tr>
+  <tr><td><a href="{{url('product', product_id=item.product_id)}}">{{item.product.title}}</a></td><td class="num">
+    % include('store/_price', price=item.unit_price, was=item.list_price)
+  </td><td class="num">{{item.quantity}}</td><td class="num">{{money(item.line_total)}}</td></tr>
   % end
   </tbody>
   <tfoot><tr><th colspan="3">Total</th><td class="num total">{{money(total)}}</td></tr></tfoot>

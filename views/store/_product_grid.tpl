@@ -9,7 +9,9 @@
       <span class="product-title">{{p.title}}</span>
     </a>
     <span class="product-meta">{{p.collection.title}}</span>
-    <span class="product-price">{{money(p.unit_price)}}</span>
+    <span class="product-price">
+      % include('store/_price', price=p.price, was=p.unit_price)
+    </span>
     % include('store/_stock', product=p)
     % if p.inventory > 0:
     <form method="post" action="{{url('cart_add')}}" class="card-action">

@@ -10,12 +10,14 @@
   <div class="product-thumb product-thumb-large thumb-{{product.collection_id % 10}}" aria-hidden="true">{{product.title[:1]}}</div>
   <div class="product-info">
     <h1>{{product.title}}</h1>
-    <p class="product-price product-price-large">{{money(product.unit_price)}}</p>
+    <p class="product-price product-price-large">
+      % include('store/_price', price=product.price, was=product.unit_price)
+    </p>
     <p class="stock-line">
       % include('store/_stock', product=product)
     </p>
     % for promo in promotions:
-    <p class="promo">{{promo.description}}{{' — %s%% off' % promo.discount.normalize() if promo.discount else ''}}</p>
+    <p class="promo">{{promo.description}}{{' — %s%% off' % promo.discount.normalize() if promo.discount else ''}}{{' until ' + date(promo.ends_on) if promo.ends_on else ''}}</p>
     % end
     <p>{{product.description}}</p>
     % if product.inventory > 0:
