@@ -554,6 +554,16 @@ def form_from_request(form_class, initial=None, **options):
     return form_class(data=initial, **options)
 
 
+def show_errors(form, errors):
+    """Put the rules models.py found broken ({field: message}) on the form's fields."""
+    for name, message in errors.items():
+        field = form[name] if name in form else None
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+        else:
+            form.form_errors.append(message)
+
+
 def format_money(value):
     """How every page writes an amount: $1,070.45."""
     return f"${models.to_money(value):,}"
@@ -675,11 +685,14 @@ SORT_LABELS = {"title": "Name A-Z", "-title": "Name Z-A", "price": "Price: low t
 @store.get("/products/<product_id>", name="product")
 @cached_page
 def product_detail(product_id, error=None, status=200, quantity="1"):
-    """One product with its collection, promotions and tags (and a cart error, if any)."""
+    """One product with its collection, promotions, tags and likes (and a cart error)."""
     product = get_or_404(Product.select(Product, Collection)
                          .join(Collection, on=(Product.collection == Collection.id)), product_id)
+    likes = models.LikedItem.of(product)
+    user = current_user()
     return render("store/product", status=status, product=product,
-                  promotions=list(product.current_promotions()),
+                  promotions=list(product.current_promotions()), likes=likes.count(),
+                  liked=user is not None and likes.where(models.LikedItem.user == user).exists(),
                   tags=list(models.tags_for(product)), title=product.title, error=error,
                   quantity=quantity)
 
@@ -701,6 +714,29 @@ def collection_detail(collection_id):
                     count_limit=CATALOG_COUNT_LIMIT)
     return render("store/collection", status=404 if page.out_of_range else 200,
                   collection=collection, page=page, title=collection.title)
+
+
+@store.get("/tags/<label>", name="tag")
+@cached_page
+def tag_detail(label):
+    """The products with one tag, paginated."""
+    tag = models.Tag.get_or_none(models.Tag.label == label) or abort(404, f"No tag {label!r}.")
+    page = paginate(Product.catalog(cards=True).where(Product.id.in_(
+        models.TaggedItem.targets(Product, models.TaggedItem.tag == tag))),
+        count_limit=CATALOG_COUNT_LIMIT)
+    return render("store/tag", status=404 if page.out_of_range else 200, tag=tag, page=page,
+                  title=f"Tagged “{tag.label}”")
+
+
+@store.post("/products/<product_id>/like", name="product_like")
+@login_required
+def product_like(product_id):
+    """Like a product, or with liked=0 stop liking it; then back to the product."""
+    product = get_or_404(Product.select(), product_id)
+    liked = form_data().get("liked", "1") != "0"
+    models.like(current_user(), product, liked)
+    flash(f"You like {product.title}." if liked else f"You no longer like {product.title}.")
+    redirect(url("product", product_id=product.id))
 
 
 @store.get("/static/<path:path>", name="static")
@@ -769,7 +805,8 @@ def cart_update(product_id):
     redirect(url("cart"))
 
 
-class CheckoutForm(Form):
+class ProfileForm(Form):
+    """Who the shop delivers to: the customer profile, asked at checkout, kept on /accounts/."""
     first_name = StringField("First name", [validators.InputRequired(), validators.Length(max=255)])
     last_name = StringField("Last name", [validators.InputRequired(), validators.Length(max=255)])
     email = EmailField("Email", [validators.InputRequired(), EMAIL,
@@ -780,11 +817,11 @@ class CheckoutForm(Form):
     zip = StringField("Postal code", [validators.Optional(), validators.Length(max=20)])
 
 
-def checkout_form(customer):
-    """The address form, filled from the customer profile or, the first time, the account."""
+def profile_form(customer):
+    """The profile form, filled from the customer profile or, the first time, the account."""
     person = customer or current_user()
     address = customer.addresses.first() if customer else None
-    return form_from_request(CheckoutForm, {
+    return form_from_request(ProfileForm, {
         "first_name": person.first_name, "last_name": person.last_name, "email": person.email,
         "street": address.street if address else "", "city": address.city if address else "",
         "zip": address.zip if address else ""})
@@ -796,7 +833,7 @@ def checkout():
     """Review the cart and the address (GET); place the order (POST)."""
     user, cart_id = current_user(), cart_id_of_visitor()
     customer = models.customer_for(user)
-    form = checkout_form(customer)
+    form = profile_form(customer)
     lines = list(models.cart_lines(cart_id)) if cart_id else []
     if request.method == "POST":
         if not lines:
@@ -804,15 +841,14 @@ def checkout():
             redirect(url("orders"))
         if form.validate():
             try:
-                order = models.checkout(user, cart_id, **{k: v for k, v in form.data.items()})
+                order = models.checkout(user, cart_id, **form.data)
             except models.OutOfStock as error:
                 return render_cart(error.errors, status=409)
             except models.ValidationError as error:
                 if "cart" in error.errors:     # a checkout of this cart just finished
                     flash(error.errors["cart"] + " Nothing more was ordered.", "info")
                     redirect(url("orders"))
-                for name, message in error.errors.items():
-                    form[name].errors = [message]
+                show_errors(form, error.errors)
             else:
                 log.info("order %s placed by %s", order.id, user.username)
                 flash(f"Thank you! Order #{order.id} has been placed.")
@@ -961,14 +997,34 @@ def password_change():
                   form=form, title="Change password")
 
 
-@accounts.get("/", name="account")
+@accounts.get("/likes", name="likes")
+@login_required
+def liked_products():
+    """The products the logged-in user likes."""
+    liked = models.LikedItem.targets(Product, models.LikedItem.user == current_user())
+    page = paginate(Product.catalog(cards=True).where(Product.id.in_(liked)))
+    return render("accounts/likes", status=404 if page.out_of_range else 200, page=page,
+                  title="Products you like")
+
+
+@accounts.route("/", ["GET", "POST"], name="account")
 @login_required
 def account():
-    """The logged-in user's details and their latest orders."""
-    customer = models.customer_for(current_user())
+    """The user's details, their delivery profile (edited here too) and latest orders."""
+    user = current_user()
+    customer = models.customer_for(user)
+    form = profile_form(customer)
+    if request.method == "POST" and form.validate():
+        try:
+            models.save_customer_profile(user, **form.data)
+        except models.ValidationError as error:
+            show_errors(form, error.errors)
+        else:
+            flash("Your delivery details have been saved.")
+            redirect(url("account"))
     orders = list(models.orders_of(customer).limit(5)) if customer else []
-    return render("accounts/account", account=current_user(), orders=orders,
-                  title="Your account")
+    return render("accounts/account", status=400 if form.errors else 200, account=user,
+                  customer=customer, form=form, orders=orders, title="Your account")
 
 
 ###############################################################################
@@ -1740,8 +1796,7 @@ def check_rules(form, obj):
     trial = type(obj)(**obj.__data__)
     populate(form, trial)
     problems = trial.problems()
-    for name, message in problems.items():
-        (form[name].errors if name in form else form.form_errors).append(message)
+    show_errors(form, problems)
     return not problems
 
 
@@ -1948,8 +2003,7 @@ def change_form(model, ident=None):
                            "Added." if adding else ("Changed " + ", ".join(changed) + "."
                                                     if changed else "No fields changed."))
         except models.ValidationError as error:
-            for name, message in error.errors.items():
-                (form[name].errors if name in form else form.form_errors).append(message)
+            show_errors(form, error.errors)
         except IntegrityError as error:
             form.form_errors.append(f"The database refused this change: {error}.")
         else:
