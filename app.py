@@ -2883,23 +2883,52 @@ def cmd_runserver(args):
         raise SystemExit(f"Cannot open the database {settings.database_url}: {error}. "
                          f"Is the data dir ({settings.data_dir}) writable?")
     purge_old_sessions(settings)
-    if not args.no_demo and not Product.select().exists():
-        print("First start: loading the demo shop ...")
-        models.seed(products=args.products)
-        print(demo_admin_notice())
-    import logging
     import waitress
-    # Waitress logs every queued request under load ("Task queue depth"): noise, and slow.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    print(f"Storefront is running at http://{host if ':' not in host else f'[{host}]'}:{port}/"
-          f"  (admin: /admin/, lessons: /playground/; Ctrl+C stops it)", flush=True)
-    try:
-        waitress.serve(app, host=host, port=port, threads=args.threads, ident="storefront",
-                       _quiet=True)
+    console_logging(quiet=args.quiet)
+    try:        # take the port first: if it is taken, say only that
+        server = waitress.create_server(app if args.quiet else log_requests(app), host=host,
+                                        port=port, threads=args.threads, ident="storefront")
     except OSError as error:
         raise SystemExit(f"Cannot listen on {host}:{port}: {error.strerror or error}. "
                          f"Is another server running there? Try: python app.py runserver "
                          f"{port + 1}")
+    if not args.no_demo and not Product.select().exists():
+        print("First start: loading the demo shop ...", flush=True)
+        models.seed(products=args.products)
+        print(demo_admin_notice())
+    print(f"Storefront is running at http://{host if ':' not in host else f'[{host}]'}:{port}/"
+          f"  (admin: /admin/, lessons: /playground/; Ctrl+C stops it)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+
+
+def console_logging(quiet=False):
+    """Log to the console as Django's development server does: each request (unless quiet)
+    and the application's own lines, in one stream with the time in front."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%d/%b/%Y %H:%M:%S"))
+    handler.setLevel(logging.INFO)
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    # Waitress logs every queued request under load ("Task queue depth"): noise, and slow.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+def log_requests(app):
+    """Middleware for runserver: one console line per request, when its answer starts."""
+    requests_log = log.getChild("requests")
+
+    def wsgi(environ, start_response):
+        started = time.perf_counter()
+
+        def start(status, headers, exc_info=None):
+            query = environ.get("QUERY_STRING")
+            requests_log.info('"%s %s%s" %s %.0f ms', environ["REQUEST_METHOD"],
+                              environ.get("PATH_INFO", ""), "?" + query if query else "",
+                              status.split()[0], (time.perf_counter() - started) * 1000)
+            return start_response(status, headers, exc_info)
+        return app(environ, start)
+    return wsgi
 
 
 def demo_admin_notice():
@@ -2909,8 +2938,8 @@ def demo_admin_notice():
         return ""
     User.create_user("admin", "admin@example.com", password, is_staff=True, is_superuser=True)
     return (f"Demo admin created: log in at /accounts/login as admin / {password}\n"
-            f"(shown once; change it at /accounts/password, or make your own with "
-            f"`python app.py createsuperuser`)")
+            f"(shown once: write it down. Lost it? `python app.py changepassword admin` sets a "
+            f"new one; `python app.py createsuperuser` makes your own admin.)")
 
 
 def cmd_migrate(args):
@@ -2953,6 +2982,22 @@ def cmd_createsuperuser(args):
     print(f"Superuser {username!r} created.")
 
 
+def cmd_changepassword(args):
+    """Set a user's password from the console (a lost demo admin password, say)."""
+    user = User.get_or_none(User.username_key == models.normalize_username(args.username))
+    if user is None:
+        raise SystemExit(f"There is no user {args.username!r}.")
+    password = getpass.getpass(f"New password for {user.username}: ")
+    if getpass.getpass("New password (again): ") != password:
+        raise SystemExit("The passwords differ.")
+    problems = models.password_problems(password, user.username)
+    if problems:
+        raise SystemExit(" ".join(problems))
+    user.set_password(password)
+    user.save()
+    print(f"Password changed for {user.username!r}.")
+
+
 def cmd_backup(args):
     """Copy the SQLite database to a file while the shop keeps running (SQLite's online backup)."""
     if not models.is_sqlite():
@@ -2988,6 +3033,7 @@ def main(argv=None):
     run.add_argument("--threads", type=int, default=4,
                      help="worker threads (waitress's default; more only help with slow I/O)")
     run.add_argument("--products", type=int, default=1000, help="demo products on first start")
+    run.add_argument("--quiet", action="store_true", help="do not log each request")
     commands.add_parser("migrate", help="apply schema migrations")
     seed = commands.add_parser("seed", help="load the demo shop")
     seed.add_argument("--products", type=int, default=1000)
@@ -2997,6 +3043,8 @@ def main(argv=None):
     su.add_argument("--email")
     su.add_argument("--no-input", action="store_true",
                     help="read the password from STOREFRONT_SUPERUSER_PASSWORD")
+    change = commands.add_parser("changepassword", help="set a user's password (prompts)")
+    change.add_argument("username")
     backup = commands.add_parser("backup", help="copy the SQLite database while it is in use")
     backup.add_argument("path", help="the file to write")
     commands.add_parser("routes", help="list every route")
@@ -3011,7 +3059,8 @@ def main(argv=None):
         except (OperationalError, OSError) as error:
             raise SystemExit(f"Cannot open the database {settings.database_url}: {error}")
     return {"migrate": cmd_migrate, "seed": cmd_seed, "createsuperuser": cmd_createsuperuser,
-            "backup": cmd_backup, "routes": cmd_routes, "shell": cmd_shell}[args.command](args)
+            "changepassword": cmd_changepassword, "backup": cmd_backup, "routes": cmd_routes,
+            "shell": cmd_shell}[args.command](args)
 
 
 if __name__ == "__main__":
