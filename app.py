@@ -1278,6 +1278,8 @@ ERROR_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden",
 def render_error(error):
     """The one error page: JSON under /api/, else HTML in the site's layout."""
     status = error.status_code
+    if status == 404 and str(error.body).startswith("Not found: "):   # Bottle's router
+        error.body = f"There is no page at {request.path}."
     message = error.body if isinstance(error.body, str) and error.body and status != 500 \
         else {404: "There is nothing at this address.",
               405: f"This address does not accept {request.method} requests.",

@@ -131,6 +131,7 @@ def test_collection_page_lists_its_products(client, shop):
 def test_unknown_page_and_wrong_method(client, csrf):
     page = client.get("/no/such/page", status=404)
     assert "Page not found" in page.text and "<nav" in page.text
+    assert "There is no page at /no/such/page." in page.text and "Not found: " not in page.text
     page = client.put("/products", {"csrf_token": csrf()}, status=405)
     assert "Method not allowed" in page.text
 
