@@ -47,6 +47,12 @@ import urllib.parse
 import uuid
 from decimal import Decimal
 
+# Peewee and Beaker import every database and cache driver they find as they are imported
+# (psycopg, redis), whether this configuration uses them or not: 18 MB in each process of a
+# shop on SQLite. So they are imported without them; models.load_driver() loads one when a
+# setting names a PostgreSQL or Redis URL.
+_hidden = [name for name in ("psycopg", "psycopg2", "redis") if name not in sys.modules]
+sys.modules.update(dict.fromkeys(_hidden, None))     # `import redis` fails while these stand
 import bottle
 from beaker.cache import CacheManager
 from beaker.middleware import SessionMiddleware
@@ -63,6 +69,9 @@ import models
 from models import (
     Collection, Customer, Order, OrderItem, Product, Promotion, User, db,
 )
+
+for _name in _hidden:
+    del sys.modules[_name]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -155,23 +164,31 @@ def open_database(s):
     models.open_database(s.database_url).query_hooks.append(_on_query)
     models.PASSWORD_ITERATIONS = s.password_iterations
     models.migrate()
+    models.reprice_if_new_day()
 
 
 def session_options(s):
-    """Beaker's session settings: server-side storage, a signed cookie, an idle timeout."""
+    """Beaker's session settings: server-side storage, a signed cookie, no write per request.
+
+    Beaker's own idle timeout would save every session on every request to note the time; a
+    session notes it itself, at most every few minutes (session() in part 3). Only Redis gets
+    Beaker's timeout too, so that its keys expire there.
+    """
     options = {
         "session.key": SESSION_COOKIE,
         "session.secret": s.secret(),
         "session.httponly": True,
         "session.samesite": "Lax",
         "session.secure": s.secure_cookies,
-        "session.timeout": s.session_timeout,
-        "session.save_accessed_time": True,
+        "session.save_accessed_time": False,
         "session.data_serializer": "json",   # never unpickle what a store hands back
         "session.auto": False,
     }
     if s.session_url.startswith("redis://"):
-        options.update({"session.type": "ext:redis", "session.url": s.session_url})
+        models.load_driver("redis")
+        options.update({"session.type": "ext:redis", "session.url": s.session_url,
+                        "session.timeout": s.session_timeout,
+                        "session.save_accessed_time": True})
     elif s.session_url == "memory":
         options["session.type"] = "memory"
     else:
@@ -194,30 +211,50 @@ def purge_old_sessions(s):
 
 log = logging.getLogger("storefront")
 
-# Caching: Beaker cache regions, in this process's memory by default, or in Redis where
-# several processes share them (and so see each other's invalidations).
+# Caching: pages, parts of pages and counts are kept in this process's memory, in Beaker
+# cache regions. When the shop's data changes, all of it is out of date at once: a generation
+# number goes up, and every cache key carries the generation its request started with, so an
+# old entry is never read again. The number lives in this process, or in Redis where several
+# processes must see each other's writes (one small read per request, not a page's worth).
 cache = None            # a CacheManager once build() has run; None when caching is off
-CACHE_REGIONS = {"pages": 300, "counts": 300}   # region -> seconds an entry lives at most
+CACHE_REGIONS = {"pages": 300, "fragments": 300, "counts": 300}   # seconds an entry lives
 # Beaker's memory cache never forgets by itself: a region that holds this many entries is
-# emptied, so a crawler walking every URL cannot fill the memory. (Redis: set maxmemory and
-# an eviction policy there.)
+# emptied, so a crawler walking every URL cannot fill the memory.
 CACHE_MAX_ENTRIES = 1000
+GENERATION_KEY = "storefront:generation"
 _cache_entries = collections.Counter()
+_generations = {"here": 0, "seen": 0, "redis": None}   # the local number; the last one read
 
 
 def make_cache(s):
+    _generations["redis"] = None
     if s.cache_url in ("", "none", "off"):
         return None
+    if s.cache_url.startswith("redis://"):
+        redis = models.load_driver("redis")
+        _generations["redis"] = redis.Redis.from_url(s.cache_url, socket_timeout=2)
     options = {"cache.regions": ", ".join(CACHE_REGIONS)}
     for region, expire in CACHE_REGIONS.items():
-        # A region does not inherit cache.type/cache.url: each names its own.
-        options[f"cache.{region}.expire"] = expire
-        if s.cache_url.startswith("redis://"):
-            options[f"cache.{region}.type"] = "ext:redis"
-            options[f"cache.{region}.url"] = s.cache_url
-        else:
-            options[f"cache.{region}.type"] = "memory"
+        # A region does not inherit cache.type: each names its own.
+        options.update({f"cache.{region}.type": "memory", f"cache.{region}.expire": expire})
     return CacheManager(**parse_cache_config_options(options))
+
+
+def generation():
+    """The cache generation this request started with: read once per request (from Redis
+    where it lives there). A process that sees a new one lets go of its old entries."""
+    try:
+        env = request.environ
+    except RuntimeError:            # outside a request (the CLI, a test): read it now
+        env = {}
+    if "storefront.generation" not in env:
+        client = _generations["redis"]
+        number = int(client.get(GENERATION_KEY) or 0) if client else _generations["here"]
+        if number != _generations["seen"]:
+            _generations["seen"] = number
+            _clear_regions()
+        env["storefront.generation"] = number
+    return env["storefront.generation"]
 
 
 def cached(region, key, compute):
@@ -225,17 +262,16 @@ def cached(region, key, compute):
     a function that makes the key, called only when caching is on."""
     if cache is None:
         return compute()
-    key = key() if callable(key) else key
+    key = f"{generation()}:{key() if callable(key) else key}"
     store = cache.get_cache_region("storefront." + region, region)
     missed = []
 
     def create():
         missed.append(True)
-        if settings.cache_url == "memory":
-            _cache_entries[region] += 1
-            if _cache_entries[region] > CACHE_MAX_ENTRIES:
-                store.clear()
-                _cache_entries[region] = 1
+        _cache_entries[region] += 1
+        if _cache_entries[region] > CACHE_MAX_ENTRIES:
+            store.clear()
+            _cache_entries[region] = 1
         return compute()
     value = store.get(key, createfunc=create)
     for listener in _cache_listeners:
@@ -246,18 +282,28 @@ def cached(region, key, compute):
 _cache_listeners = []   # the debug toolbar records hits and misses here
 
 
+def _clear_regions():
+    for region in CACHE_REGIONS:
+        cache.get_cache_region("storefront." + region, region).clear()
+    _cache_entries.clear()
+
+
 def invalidate_cache():
-    """Forget every cached piece, in every process that shares the cache."""
+    """Make everything cached out of date, in every process that shares the generation."""
     if cache is not None:
-        for region in CACHE_REGIONS:
-            cache.get_cache_region("storefront." + region, region).clear()
-        _cache_entries.clear()
+        client = _generations["redis"]
+        if client:
+            client.incr(GENERATION_KEY)
+        else:
+            _generations["here"] += 1
 
 
 def _on_data_change():
     invalidate_cache()
+    with contextlib.suppress(RuntimeError):     # this request reads the new generation
+        request.environ.pop("storefront.generation", None)
     # Inside a request the change may not be committed yet, and another request could cache
-    # the old data meanwhile: forget the cache once more when this request ends.
+    # the old data meanwhile: start a new generation once more when this request ends.
     with contextlib.suppress(RuntimeError):
         request.environ["storefront.changed"] = True
 
@@ -320,6 +366,7 @@ def capture_queries():
 ###############################################################################
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+SESSION_TOUCH_EVERY = 300      # seconds: how often a session in use is saved to say so
 
 
 def sign(value):
@@ -354,8 +401,16 @@ def session(create=False):
     s = request.environ["beaker.session"]
     if s.is_new and not create:        # an expired or tampered cookie: no session
         return None
-    if "csrf" not in s:
-        s["csrf"] = unsign(request.get_cookie(CSRF_COOKIE)) or secrets.token_urlsafe(32)
+    # Beaker notes when a session was last saved; saving it every few minutes keeps that
+    # close enough to "last used" to end sessions left idle too long.
+    idle = time.time() - (s.last_accessed or time.time())
+    if idle > settings.session_timeout:
+        if not create:
+            s.delete()
+            return None
+        s.invalidate()                  # a new, empty session under a new id
+    if "csrf" not in s or idle > SESSION_TOUCH_EVERY:
+        s.setdefault("csrf", unsign(request.get_cookie(CSRF_COOKIE)) or secrets.token_urlsafe(32))
         s.save()
     return s
 
@@ -553,6 +608,16 @@ def form_from_request(form_class, initial=None, **options):
     return form_class(data=initial, **options)
 
 
+def show_errors(form, errors):
+    """Put the rules models.py found broken ({field: message}) on the form's fields."""
+    for name, message in errors.items():
+        field = form[name] if name in form else None
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+        else:
+            form.form_errors.append(message)
+
+
 def format_money(value):
     """How every page writes an amount: $1,070.45."""
     return f"${models.to_money(value):,}"
@@ -583,24 +648,53 @@ def render(template_name, status=200, **context):
     """Render views/<template_name>.tpl inside the layout, with what every page needs."""
     response.status = status
     context.setdefault("title", "")
+    return partial(template_name, user=current_user(), flashes=pop_flashes,
+                   cart_count=cart_count, **context)
+
+
+def partial(template_name, **context):
+    """Render a template with the helpers every template may use. Nothing here is about the
+    visitor (render() adds that): a part of a page rendered this way can be shared."""
     record = getattr(_capture, "record", None)
     if record is not None:          # the debug toolbar is watching this request
         record.templates.append((template_name, sorted(context)))
-    context.update(user=current_user(), url=url, csrf_token=csrf_token, flashes=pop_flashes,
-                   request=request, settings=settings, cart_count=cart_count,
-                   money=format_money, date=format_date)
-    return bottle.template(template_name, **context)
+    return bottle.template(template_name, url=url, csrf_token=csrf_token, request=request,
+                           settings=settings, money=format_money, date=format_date, **context)
 
 
 CSRF_PLACEHOLDER = "__storefront_csrf_placeholder__"
 
 
+def for_everyone(render):
+    """HTML that is the same for every visitor but for the CSRF token of its forms, rendered
+    once with a placeholder for the token: the pieces between placeholders, to be joined with
+    each visitor's own token."""
+    env = request.environ
+    token = env.get("storefront.csrf")
+    env["storefront.csrf"] = CSRF_PLACEHOLDER
+    try:
+        html = render()
+    finally:
+        if token is None:
+            del env["storefront.csrf"]
+        else:
+            env["storefront.csrf"] = token
+    return html.split(CSRF_PLACEHOLDER)
+
+
+def shared_html(key, render):
+    """A part of a page that is the same for everyone (a product grid, its count and page
+    links), rendered once per cache generation and served with this visitor's CSRF token, the
+    way Django's {% cache %} tag keeps a fragment: the rest of the page stays theirs."""
+    return csrf_token().join(cached("fragments", key, lambda: for_everyone(render)))
+
+
 def cached_page(handler):
     """Serve a page from the cache to visitors who have no session (nor a notice to show).
 
-    Their page is the same for everyone except the CSRF token of its forms, so the page is
-    rendered once with a placeholder, and each visitor's token is put in when it is served.
-    Anything per user (a name, a cart) needs a session, and a session skips this cache.
+    Their page is the same for everyone except the CSRF token of its forms, so it is rendered
+    once for everyone. Anything per user (a name, a cart) needs a session, and a session skips
+    this cache (though not the shared parts of a page).
     """
     @functools.wraps(handler)
     def wrapper(*args, **kwargs):
@@ -609,12 +703,10 @@ def cached_page(handler):
             return handler(*args, **kwargs)
 
         def render_for_everyone():
-            request.environ["storefront.csrf"] = CSRF_PLACEHOLDER
             request.environ["storefront.user"] = None
-            html = handler(*args, **kwargs)
-            del request.environ["storefront.csrf"]
-            # Kept encoded and cut at the placeholders: serving it is one join.
-            return response.status_code, html.encode().split(CSRF_PLACEHOLDER.encode())
+            parts = for_everyone(lambda: handler(*args, **kwargs))
+            # Kept encoded: serving it is one join.
+            return response.status_code, [part.encode() for part in parts]
         status, parts = cached("pages", request.path + "?" + request.query_string,
                                render_for_everyone)
         response.status = status
@@ -639,49 +731,81 @@ CATALOG_COUNT_LIMIT = 10_000
 @cached_page
 def home():
     """Featured collections and the newest products."""
-    return render("store/home", collections=list(models.featured_collections()),
-                  products=list(Product.catalog(sort="newest", cards=True).limit(8)))
+    collections, products = cached("fragments", "home", lambda: (
+        list(models.featured_collections()),
+        list(Product.catalog(sort="newest", cards=True).limit(8))))
+    return render("store/home", collections=collections, products=products)
 
 
-def catalog_page(cards=True):
-    """The catalog's query parameters, read and checked, and the page of products they ask for.
-    The HTML catalog and the JSON API (cards=False: every column) both use it, so they agree."""
+def product_list(query, route, empty, **route_params):
+    """The page of `query` that ?page= asks for, as the shared HTML of its grid, count and page
+    links, and the status to answer (404 past the last page). Counted, fetched and rendered
+    once per cache generation, whoever asks: only the visitor's CSRF token is put in each time.
+    """
+    key = f"{route}:{route_params}?{request.query_string}"
+    page = cached("fragments", "page " + key,
+                  lambda: paginate(query, count_limit=CATALOG_COUNT_LIMIT))
+    params = dict(route_params, **{k: v for k, v in request.query.decode().items()
+                                   if k != "page"})
+    html = shared_html("html " + key, lambda: partial("store/_results", page=page, route=route,
+                                            params=params, empty=empty))
+    return html, 404 if page.out_of_range else 200
+
+
+def catalog_params():
+    """The catalog's query parameters, read and checked: (q, collection id, sort).
+    The HTML catalog and the JSON API both read them here, so they agree."""
     q = request.query.getunicode("q", "").strip()[:100]
     collection_id = int_param("collection", minimum=1)
-    sort = request.query.get("sort", "title")
-    sort = sort if sort in models.CATALOG_SORTS else "title"   # a whitelist, never raw SQL
-    page = paginate(Product.catalog(q, collection_id, sort, cards),
-                    count_limit=CATALOG_COUNT_LIMIT)
-    return q, collection_id, sort, page
+    sort = request.query.get("sort") or default_sort(q)
+    return q, collection_id, sort if sort in models.CATALOG_SORTS else default_sort(q)
+
+
+def default_sort(q):
+    """Best matches first for a search, else by name."""
+    return "relevance" if q else "title"
 
 
 @store.get("/products", name="catalog")
 @cached_page
 def catalog():
     """The catalog: search, filter by collection, a whitelisted sort, pagination."""
-    q, collection_id, sort, page = catalog_page()
-    params = {"q": q, "collection": collection_id, "sort": sort if sort != "title" else None}
-    return render("store/catalog", status=404 if page.out_of_range else 200, page=page,
-                  params=params, sorts=SORT_LABELS, q=q, sort=sort,
-                  collections=list(Collection.select().order_by(Collection.title)),
-                  collection_id=collection_id, title="Search: " + q if q else "All products")
+    q, collection_id, sort = catalog_params()
+    results, status = product_list(Product.catalog(q, collection_id, sort, cards=True),
+                                   "catalog", "No products match. Try another search or collection.")
+    collections = cached("fragments", "collections", lambda: list(
+        Collection.select().order_by(Collection.title)))
+    return render("store/catalog", status=status, results=results, sorts=SORT_LABELS, q=q,
+                  sort=sort, collections=collections, collection_id=collection_id,
+                  search_keeps={"collection": collection_id,
+                                "sort": sort if sort != default_sort(q) else None},
+                  title="Search: " + q if q else "All products")
 
 
-SORT_LABELS = {"title": "Name A-Z", "-title": "Name Z-A", "price": "Price: low to high",
+SORT_LABELS = {"relevance": "Best match", "title": "Name A-Z", "-title": "Name Z-A", "price": "Price: low to high",
                "-price": "Price: high to low", "newest": "Newest"}
 
 
 @store.get("/products/<product_id>", name="product")
 @cached_page
 def product_detail(product_id, error=None, status=200, quantity="1"):
-    """One product with its collection, promotions and tags (and a cart error, if any)."""
+    """One product with its collection, promotions, tags and likes (and a cart error)."""
+    product, promotions, tags, likes = cached("fragments", f"product:{product_id}", lambda: (
+        product_with_details(product_id)))
+    user = current_user()
+    liked = user is not None and models.LikedItem.of(product).where(
+        models.LikedItem.user == user).exists()
+    return render("store/product", status=status, product=product, promotions=promotions,
+                  tags=tags, likes=likes, liked=liked, title=product.title, error=error,
+                  quantity=quantity)
+
+
+def product_with_details(product_id):
+    """A product and what its page shows of it: (product, promotions, tags, like count)."""
     product = get_or_404(Product.select(Product, Collection)
                          .join(Collection, on=(Product.collection == Collection.id)), product_id)
-    promotions = list(Promotion.select().join(models.ProductPromotion)
-                      .where(models.ProductPromotion.product == product.id))
-    return render("store/product", status=status, product=product, promotions=promotions,
-                  tags=list(models.tags_for(product)), title=product.title, error=error,
-                  quantity=quantity)
+    return (product, list(product.current_promotions()), list(models.tags_for(product)),
+            models.LikedItem.of(product).count())
 
 
 @store.get("/collections", name="collections")
@@ -697,10 +821,34 @@ def collection_list():
 def collection_detail(collection_id):
     """One collection's products, paginated."""
     collection = get_or_404(Collection.select(), collection_id)
-    page = paginate(Product.catalog(collection_id=collection.id, cards=True),
-                    count_limit=CATALOG_COUNT_LIMIT)
-    return render("store/collection", status=404 if page.out_of_range else 200,
-                  collection=collection, page=page, title=collection.title)
+    results, status = product_list(Product.catalog(collection_id=collection.id, cards=True),
+                                   "collection", "This collection has no products yet.",
+                                   collection_id=collection.id)
+    return render("store/collection", status=status, collection=collection, results=results,
+                  title=collection.title)
+
+
+@store.get("/tags/<label>", name="tag")
+@cached_page
+def tag_detail(label):
+    """The products with one tag, paginated."""
+    tag = models.Tag.get_or_none(models.Tag.label == label) or abort(404, f"No tag {label!r}.")
+    tagged = models.TaggedItem.targets(Product, models.TaggedItem.tag == tag)
+    results, status = product_list(Product.catalog(cards=True).where(Product.id.in_(tagged)),
+                                   "tag", "No products carry this tag yet.", label=tag.label)
+    return render("store/tag", status=status, tag=tag, results=results,
+                  title=f"Tagged “{tag.label}”")
+
+
+@store.post("/products/<product_id>/like", name="product_like")
+@login_required
+def product_like(product_id):
+    """Like a product, or with liked=0 stop liking it; then back to the product."""
+    product = get_or_404(Product.select(), product_id)
+    liked = form_data().get("liked", "1") != "0"
+    models.like(current_user(), product, liked)
+    flash(f"You like {product.title}." if liked else f"You no longer like {product.title}.")
+    redirect(url("product", product_id=product.id))
 
 
 @store.get("/static/<path:path>", name="static")
@@ -769,7 +917,8 @@ def cart_update(product_id):
     redirect(url("cart"))
 
 
-class CheckoutForm(Form):
+class ProfileForm(Form):
+    """Who the shop delivers to: the customer profile, asked at checkout, kept on /accounts/."""
     first_name = StringField("First name", [validators.InputRequired(), validators.Length(max=255)])
     last_name = StringField("Last name", [validators.InputRequired(), validators.Length(max=255)])
     email = EmailField("Email", [validators.InputRequired(), EMAIL,
@@ -780,11 +929,11 @@ class CheckoutForm(Form):
     zip = StringField("Postal code", [validators.Optional(), validators.Length(max=20)])
 
 
-def checkout_form(customer):
-    """The address form, filled from the customer profile or, the first time, the account."""
+def profile_form(customer):
+    """The profile form, filled from the customer profile or, the first time, the account."""
     person = customer or current_user()
     address = customer.addresses.first() if customer else None
-    return form_from_request(CheckoutForm, {
+    return form_from_request(ProfileForm, {
         "first_name": person.first_name, "last_name": person.last_name, "email": person.email,
         "street": address.street if address else "", "city": address.city if address else "",
         "zip": address.zip if address else ""})
@@ -796,7 +945,7 @@ def checkout():
     """Review the cart and the address (GET); place the order (POST)."""
     user, cart_id = current_user(), cart_id_of_visitor()
     customer = models.customer_for(user)
-    form = checkout_form(customer)
+    form = profile_form(customer)
     lines = list(models.cart_lines(cart_id)) if cart_id else []
     if request.method == "POST":
         if not lines:
@@ -804,15 +953,14 @@ def checkout():
             redirect(url("orders"))
         if form.validate():
             try:
-                order = models.checkout(user, cart_id, **{k: v for k, v in form.data.items()})
+                order = models.checkout(user, cart_id, **form.data)
             except models.OutOfStock as error:
                 return render_cart(error.errors, status=409)
             except models.ValidationError as error:
                 if "cart" in error.errors:     # a checkout of this cart just finished
                     flash(error.errors["cart"] + " Nothing more was ordered.", "info")
                     redirect(url("orders"))
-                for name, message in error.errors.items():
-                    form[name].errors = [message]
+                show_errors(form, error.errors)
             else:
                 log.info("order %s placed by %s", order.id, user.username)
                 flash(f"Thank you! Order #{order.id} has been placed.")
@@ -961,14 +1109,36 @@ def password_change():
                   form=form, title="Change password")
 
 
-@accounts.get("/", name="account")
+@accounts.get("/likes", name="likes")
+@login_required
+def liked_products():
+    """The products the logged-in user likes."""
+    liked = models.LikedItem.targets(Product, models.LikedItem.user == current_user())
+    page = paginate(Product.catalog(cards=True).where(Product.id.in_(liked)))
+    results = partial("store/_results", page=page, route="likes", params={},
+                      empty="You like no product yet: press “Like” on one you would buy again.")
+    return render("accounts/likes", status=404 if page.out_of_range else 200, results=results,
+                  title="Products you like")
+
+
+@accounts.route("/", ["GET", "POST"], name="account")
 @login_required
 def account():
-    """The logged-in user's details and their latest orders."""
-    customer = models.customer_for(current_user())
+    """The user's details, their delivery profile (edited here too) and latest orders."""
+    user = current_user()
+    customer = models.customer_for(user)
+    form = profile_form(customer)
+    if request.method == "POST" and form.validate():
+        try:
+            models.save_customer_profile(user, **form.data)
+        except models.ValidationError as error:
+            show_errors(form, error.errors)
+        else:
+            flash("Your delivery details have been saved.")
+            redirect(url("account"))
     orders = list(models.orders_of(customer).limit(5)) if customer else []
-    return render("accounts/account", account=current_user(), orders=orders,
-                  title="Your account")
+    return render("accounts/account", status=400 if form.errors else 200, account=user,
+                  customer=customer, form=form, orders=orders, title="Your account")
 
 
 ###############################################################################
@@ -1043,7 +1213,8 @@ def page_json(page, to_json):
 
 def product_json(p):
     return {"id": p.id, "title": p.title, "slug": p.slug, "description": p.description,
-            "unit_price": money(p.unit_price), "inventory": p.inventory,
+            "unit_price": money(p.unit_price), "price": money(p.price),
+            "inventory": p.inventory,
             "collection": {"id": p.collection.id, "title": p.collection.title},
             "last_update": p.last_update}
 
@@ -1062,7 +1233,7 @@ def line_json(line, unit_price):
 
 def cart_json(cart_id):
     lines = list(models.cart_lines(cart_id))
-    return {"id": str(cart_id), "items": [line_json(l, l.product.unit_price) for l in lines],
+    return {"id": str(cart_id), "items": [line_json(l, l.product.price) for l in lines],
             "total": money(models.lines_total(lines))}
 
 
@@ -1096,7 +1267,9 @@ def api_index():
 @api.get("/products", name="api_products")
 def api_products():
     """The catalog, with the same ?q=, ?collection=, ?sort= and ?page= as /products."""
-    return page_json(catalog_page(cards=False)[3], product_json)
+    q, collection_id, sort = catalog_params()
+    return page_json(paginate(Product.catalog(q, collection_id, sort),
+                              count_limit=CATALOG_COUNT_LIMIT), product_json)
 
 
 @api.get("/products/<product_id>", name="api_product")
@@ -1221,6 +1394,8 @@ ERROR_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden",
 def render_error(error):
     """The one error page: JSON under /api/, else HTML in the site's layout."""
     status = error.status_code
+    if status == 404 and str(error.body).startswith("Not found: "):   # Bottle's router
+        error.body = f"There is no page at {request.path}."
     message = error.body if isinstance(error.body, str) and error.body and status != 500 \
         else {404: "There is nothing at this address.",
               405: f"This address does not accept {request.method} requests.",
@@ -1806,16 +1981,21 @@ class ManyToMany:
         return [r.__data__[self.other.name] for r in self.through.select().where(self.own == obj)]
 
     def save(self, obj, values):
-        """Store the chosen values; return True if they differ from what was stored."""
+        """Make the chosen values exactly `values`. Row by row, through the association
+        class's own save and delete, which keep what depends on it (a product's price).
+        Return True if anything changed (for the history)."""
         values = set(values or ()) & {value for value, _ in self.choices()}
-        if obj.get_id() is not None and values == set(self.chosen(obj)):
-            return False
-        self.through.delete().where(self.own == obj).execute()
-        if values:
-            self.through.insert_many([{self.own.name: obj.get_id(), self.other.name: value}
-                                      for value in sorted(values)]).execute()
-        return True
-
+        changed = False
+        for row in self.through.select().where(self.own == obj):
+            if row.__data__[self.other.name] in values:
+                values.discard(row.__data__[self.other.name])
+            else:
+                row.delete_instance()
+                changed = True
+        for value in sorted(values):
+            self.through.create(**{self.own.name: obj.get_id(), self.other.name: value})
+            changed = True
+        return changed
 
 class CheckboxList:
     """A many-to-many field as a list of checkboxes, the chosen ones first, in a box that
@@ -2204,11 +2384,9 @@ def validate_form(form, obj):
     trial = type(obj)(**obj.__data__)
     populate(form, trial)
     problems = trial.problems()
-    for name, message in problems.items():
-        if name not in form:
-            form.form_errors.append(message)
-        elif not form[name].errors:
-            form[name].errors = list(form[name].errors) + [message]
+    # A field that failed its own check (not a number, say) keeps that message only.
+    show_errors(form, {name: message for name, message in problems.items()
+                       if name not in form or not form[name].errors})
     return valid and not problems
 
 
@@ -2480,8 +2658,7 @@ def change_form(model, ident=None):
                 message = save_change(spec, form, obj, inlines, adding)
                 log_action(obj, models.ADDITION if adding else models.CHANGE, message)
         except models.ValidationError as error:
-            for name, message in error.errors.items():
-                (form[name].errors if name in form else form.form_errors).append(message)
+            show_errors(form, error.errors)
         except IntegrityError as error:
             form.form_errors.append(f"The database refused this change: {error}.")
         else:
@@ -2631,7 +2808,8 @@ def set_password(ident):
 @register
 class ProductAdmin(ModelAdmin):
     model = Product
-    list_display = ("title", "unit_price", "inventory", "stock", "collection", "last_update")
+    list_display = ("title", "unit_price", "price", "inventory", "stock", "collection",
+                    "last_update")
     list_editable = ("unit_price",)
     search_fields = ("title", "=id")
     list_filter = ("collection", Choice("stock", "Stock", [
@@ -2642,9 +2820,10 @@ class ProductAdmin(ModelAdmin):
     ordering = ("title",)
     picker = True
     fieldsets = ((None, {"fields": ("title", "slug", "collection", "description")}),
-                 ("Price and stock", {"fields": ("unit_price", "inventory", "last_update")}),
+                 ("Price and stock", {"fields": ("unit_price", "price", "inventory",
+                                                 "last_update")}),
                  ("Promotions", {"fields": ("promotions",), "collapse": True}))
-    readonly_fields = ("last_update",)
+    readonly_fields = ("price", "last_update")
     many_to_many = {"promotions": models.ProductPromotion}
     prepopulated = {"slug": "title"}
     inlines = (Inline(models.TaggedItem, fields=("tag",), noun="tag"),)
@@ -2688,9 +2867,13 @@ class CollectionAdmin(ModelAdmin):
 @register
 class PromotionAdmin(ModelAdmin):
     model = Promotion
-    list_display = ("description", "discount")
+    list_display = ("description", "discount", "starts_on", "ends_on", "applies_today")
     search_fields = ("description",)
     ordering = ("description",)
+
+    @column("Applies today")
+    def applies_today(self, row):
+        return row.is_current
 
 
 @register
@@ -3263,6 +3446,7 @@ root.mount("/playground/", playground)
 root.mount("/__debug__/", debug)
 root.add_hook("before_request", refuse_bad_text)
 root.add_hook("before_request", check_csrf)
+root.add_hook("before_request", models.reprice_if_new_day)   # dated promotions start and end
 
 
 @root.hook("after_request")
@@ -3381,23 +3565,52 @@ def cmd_runserver(args):
         raise SystemExit(f"Cannot open the database {settings.database_url}: {error}. "
                          f"Is the data dir ({settings.data_dir}) writable?")
     purge_old_sessions(settings)
-    if not args.no_demo and not Product.select().exists():
-        print("First start: loading the demo shop ...")
-        models.seed(products=args.products)
-        print(demo_admin_notice())
-    import logging
     import waitress
-    # Waitress logs every queued request under load ("Task queue depth"): noise, and slow.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    print(f"Storefront is running at http://{host if ':' not in host else f'[{host}]'}:{port}/"
-          f"  (admin: /admin/, lessons: /playground/; Ctrl+C stops it)", flush=True)
-    try:
-        waitress.serve(app, host=host, port=port, threads=args.threads, ident="storefront",
-                       _quiet=True)
+    console_logging(quiet=args.quiet)
+    try:        # take the port first: if it is taken, say only that
+        server = waitress.create_server(app if args.quiet else log_requests(app), host=host,
+                                        port=port, threads=args.threads, ident="storefront")
     except OSError as error:
         raise SystemExit(f"Cannot listen on {host}:{port}: {error.strerror or error}. "
                          f"Is another server running there? Try: python app.py runserver "
                          f"{port + 1}")
+    if not args.no_demo and not Product.select().exists():
+        print("First start: loading the demo shop ...", flush=True)
+        models.seed(products=args.products)
+        print(demo_admin_notice())
+    print(f"Storefront is running at http://{host if ':' not in host else f'[{host}]'}:{port}/"
+          f"  (admin: /admin/, lessons: /playground/; Ctrl+C stops it)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+
+
+def console_logging(quiet=False):
+    """Log to the console as Django's development server does: each request (unless quiet)
+    and the application's own lines, in one stream with the time in front."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%d/%b/%Y %H:%M:%S"))
+    handler.setLevel(logging.INFO)
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    # Waitress logs every queued request under load ("Task queue depth"): noise, and slow.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+def log_requests(app):
+    """Middleware for runserver: one console line per request, when its answer starts."""
+    requests_log = log.getChild("requests")
+
+    def wsgi(environ, start_response):
+        started = time.perf_counter()
+
+        def start(status, headers, exc_info=None):
+            query = environ.get("QUERY_STRING")
+            requests_log.info('"%s %s%s" %s %.0f ms', environ["REQUEST_METHOD"],
+                              environ.get("PATH_INFO", ""), "?" + query if query else "",
+                              status.split()[0], (time.perf_counter() - started) * 1000)
+            return start_response(status, headers, exc_info)
+        return app(environ, start)
+    return wsgi
 
 
 def demo_admin_notice():
@@ -3407,8 +3620,8 @@ def demo_admin_notice():
         return ""
     User.create_user("admin", "admin@example.com", password, is_staff=True, is_superuser=True)
     return (f"Demo admin created: log in at /accounts/login as admin / {password}\n"
-            f"(shown once; change it at /accounts/password, or make your own with "
-            f"`python app.py createsuperuser`)")
+            f"(shown once: write it down. Lost it? `python app.py changepassword admin` sets a "
+            f"new one; `python app.py createsuperuser` makes your own admin.)")
 
 
 def cmd_migrate(args):
@@ -3451,6 +3664,22 @@ def cmd_createsuperuser(args):
     print(f"Superuser {username!r} created.")
 
 
+def cmd_changepassword(args):
+    """Set a user's password from the console (a lost demo admin password, say)."""
+    user = User.get_or_none(User.username_key == models.normalize_username(args.username))
+    if user is None:
+        raise SystemExit(f"There is no user {args.username!r}.")
+    password = getpass.getpass(f"New password for {user.username}: ")
+    if getpass.getpass("New password (again): ") != password:
+        raise SystemExit("The passwords differ.")
+    problems = models.password_problems(password, user.username)
+    if problems:
+        raise SystemExit(" ".join(problems))
+    user.set_password(password)
+    user.save()
+    print(f"Password changed for {user.username!r}.")
+
+
 def cmd_backup(args):
     """Copy the SQLite database to a file while the shop keeps running (SQLite's online backup)."""
     if not models.is_sqlite():
@@ -3486,6 +3715,7 @@ def main(argv=None):
     run.add_argument("--threads", type=int, default=4,
                      help="worker threads (waitress's default; more only help with slow I/O)")
     run.add_argument("--products", type=int, default=1000, help="demo products on first start")
+    run.add_argument("--quiet", action="store_true", help="do not log each request")
     commands.add_parser("migrate", help="apply schema migrations")
     seed = commands.add_parser("seed", help="load the demo shop")
     seed.add_argument("--products", type=int, default=1000)
@@ -3495,6 +3725,8 @@ def main(argv=None):
     su.add_argument("--email")
     su.add_argument("--no-input", action="store_true",
                     help="read the password from STOREFRONT_SUPERUSER_PASSWORD")
+    change = commands.add_parser("changepassword", help="set a user's password (prompts)")
+    change.add_argument("username")
     backup = commands.add_parser("backup", help="copy the SQLite database while it is in use")
     backup.add_argument("path", help="the file to write")
     commands.add_parser("routes", help="list every route")
@@ -3509,7 +3741,8 @@ def main(argv=None):
         except (OperationalError, OSError) as error:
             raise SystemExit(f"Cannot open the database {settings.database_url}: {error}")
     return {"migrate": cmd_migrate, "seed": cmd_seed, "createsuperuser": cmd_createsuperuser,
-            "backup": cmd_backup, "routes": cmd_routes, "shell": cmd_shell}[args.command](args)
+            "changepassword": cmd_changepassword, "backup": cmd_backup, "routes": cmd_routes,
+            "shell": cmd_shell}[args.command](args)
 
 
 if __name__ == "__main__":
