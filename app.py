@@ -1480,13 +1480,6 @@ def join_words(words):
     return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
-def search_terms(q):
-    """The words of a search, a "quoted phrase" kept as one: 'aged "olive oil"' ->
-    ["aged", "olive oil"]. (Django's rule: every term must match some search field.)"""
-    terms = (phrase or word.strip('"') for phrase, word in re.findall(r'"([^"]*)"|(\S+)', q))
-    return [term for term in terms if term.strip()][:10]
-
-
 # --- Filters: each one offers its choices to the sidebar and narrows the query ---------------
 
 class ListFilter:
@@ -2197,7 +2190,7 @@ class ModelAdmin:
         """`query` narrowed to the rows that match every term of `q` in some search field
         (Django's rule): "aged almonds" finds "Aged Almonds No. 358", and a "quoted phrase"
         stays together. A spec may override it (a full-text index, say)."""
-        for term in search_terms(q):
+        for term in models.search_phrases(q):
             matches = []
             for spec in self.search_fields:
                 field = getattr(self.model, spec.lstrip("^="))

@@ -637,16 +637,27 @@ class Product(BaseModel):
                 fn.ts_rank(vector, tsquery).desc())
 
 
+SEARCH_TERM = re.compile(r'"([^"]*)"|(\S+)')     # a "quoted phrase", or a word
+
+
 def search_terms(q):
     """The words and "quoted phrases" of a search, each a tuple of lower-case tokens, as the
     full-text indexes cut text (runs of letters and digits): 'Aged "Olive oil"' gives
     [("aged",), ("olive", "oil")]. At most ten, so no search can be made expensive."""
     terms = []
-    for phrase, word in re.findall(r'"([^"]*)"|(\S+)', q or ""):
+    for phrase, word in SEARCH_TERM.findall(q or ""):
         tokens = tuple(re.findall(r"[^\W_]+", (phrase or word).lower()))
         if tokens:
             terms.append(tokens)
     return terms[:10]
+
+
+def search_phrases(q):
+    """The words and "quoted phrases" of a search as typed, for matching text as it is stored
+    (an email address, "O'Brien"): 'Aged "Olive oil"' gives ["Aged", "Olive oil"]. At most
+    ten."""
+    typed = (phrase or word.strip('"') for phrase, word in SEARCH_TERM.findall(q or ""))
+    return [text for text in typed if text.strip()][:10]
 
 
 class ProductSearch(FTS5Model):
