@@ -2779,6 +2779,15 @@ def autocomplete(model):
     return json_response({"results": [{"id": str(r.get_id()), "text": str(r)} for r in rows]})
 
 
+@admin.get("/<model>/<ident>", name="admin_change_slash")
+@staff_required
+def change_form_without_slash(model, ident):
+    """/admin/product/1 is /admin/product/1/. (Declared after /add, /export.csv and
+    /autocomplete, which the router tries first.)"""
+    spec = admin_spec(model, "view")
+    redirect(url("admin_change", model=spec.name, ident=ident), 301)
+
+
 @admin.route("/user/<ident>/password", ["GET", "POST"], name="admin_set_password")
 @staff_required
 def set_password(ident):

@@ -505,6 +505,10 @@ def test_a_changelist_address_without_its_slash_redirects(client, staff, shop):
     response = client.get("/admin/product", {"q": "aged"}, status=301)
     assert response.headers["Location"].endswith("/admin/product/?q=aged")
     client.get("/admin/nothing", status=404)
+    response = client.get("/admin/product/7", status=301)
+    assert response.headers["Location"].endswith("/admin/product/7/")
+    client.get("/admin/product/add", status=200)           # still the add form
+    assert client.get("/admin/product/autocomplete", {"q": "a"}).json["results"]
 
 
 def test_stock_words_in_the_list(client, staff, shop):
