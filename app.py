@@ -1872,10 +1872,10 @@ class InlineRows:
             self.rows += [(None, self._form(len(existing) + i, None, None)) for i in range(new)]
             return
         by_id = {str(row.get_id()): row for row in existing}
-        total = models.parse_id(data.get(self.prefix + "-TOTAL", "")) or 0
-        total = min(total, len(existing) + room) + (data.get("_addrow") == self.prefix)
+        sent = models.parse_id(data.get(self.prefix + "-TOTAL", "")) or 0
+        total = min(sent + (data.get("_addrow") == self.prefix), len(existing) + room)
         self.rows = []
-        for i in range(min(total, len(existing) + room)):
+        for i in range(total):
             sent_id = data.get(f"{self.prefix}-{i}-id", "")
             row = by_id.get(sent_id)
             if sent_id and row is None:
