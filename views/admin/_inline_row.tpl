@@ -5,7 +5,7 @@
 % can_edit = editable and rows.editable(row)
 <tr class="{{'inline-new' if row is None else ''}}">
   % for i, (name, label) in enumerate(zip(inline.fields, inline.labels())):
-  <td>
+  <td data-label="{{label}}">
     % if i == 0 and editable and getattr(child, 'row_id', ''):
     <input type="hidden" name="{{child._prefix}}id" value="{{child.row_id}}">
     % end
@@ -21,7 +21,7 @@
   </td>
   % end
   % if editable and rows.can_delete:
-  <td>
+  <td data-label="Remove">
     % if row is not None:
     <input type="checkbox" name="{{child._prefix}}DELETE" value="1" aria-label="Remove {{inline.noun}} {{n + 1}}">
     % else:

@@ -5,6 +5,10 @@
 % list_link = url('admin_changelist', model=spec.name) + ('?' + back if back else '')
 % include('admin/_header', crumbs=[(spec.plural, list_link), (label, None)])
 <h1>{{label}}?</h1>
+% blocked = plan is not None and plan['protected']
+% if blocked:
+% include('admin/_plan', plan=plan, it='it' if count == 1 else 'them', row_link=row_link)
+% end
 <p class="confirm-count">This will touch <strong>{{format(count, ',')}} {{spec.label.lower() if count == 1 else spec.plural.lower()}}</strong>{{' (every one the list shows with its search and filters)' if not ids else ''}}:</p>
 <ul class="selected-objects">
   % for obj in sample:
@@ -14,10 +18,10 @@
   <li>… and {{format(count - len(sample), ',')}} more</li>
   % end
 </ul>
-% if plan is not None:
+% if plan is not None and not blocked:
 % include('admin/_plan', plan=plan, it='it' if count == 1 else 'them', row_link=row_link)
 % end
-% if plan is None or not plan['protected']:
+% if not blocked:
 <form method="post" action="{{url('admin_action', model=spec.name)}}" class="form-actions" id="confirm-form">
   % include('_csrf')
   <input type="hidden" name="action" value="{{action}}">

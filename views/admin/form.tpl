@@ -96,7 +96,7 @@
     % if editable:
     <input type="hidden" name="{{rows.prefix}}-TOTAL" value="{{rows.total}}" class="inline-total">
     % end
-    <div class="table-wrap"><table class="table">
+    <div class="table-wrap"><table class="table inline-table">
       <thead><tr>
         % for label in inline.labels():
         <th scope="col">{{label}}</th>
