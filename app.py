@@ -1544,7 +1544,9 @@ class FieldFilter(ListFilter):
             return []
         query = spec.search(model.select(), q) if q else model.select()
         rows = spec.sorted(query, ()).limit(self.SHOWN + 1)
-        return [(str(row.get_id()), str(row)) for row in rows]
+        # In a big table two rows may share a name (two Ada Allens): the id tells them apart.
+        return [(str(row.get_id()), f"{row} (#{row.get_id()})" if spec.picker else str(row))
+                for row in rows]
 
     def chosen(self, params):
         """The related row the list is filtered by, for its name (None if none is)."""
