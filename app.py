@@ -1695,11 +1695,11 @@ class DateHierarchy(ListFilter):
         if len(chosen) == 3:
             return crumbs, []
         known = chosen
-        counts = models.date_counts(cl.query, self.field, self.PARTS[len(known)])
+        counts = models.date_counts(cl.rows, self.field, self.PARTS[len(known)])
         while len(counts) == 1 and len(known) < 2:
             # A single year (or month) to choose from: show what is in it (as Django does).
             known += (counts[0][0],)
-            counts = models.date_counts(cl.query, self.field, self.PARTS[len(known)])
+            counts = models.date_counts(cl.rows, self.field, self.PARTS[len(known)])
         choices = []
         for value, count in counts:
             picked = known + (value,)
@@ -1726,10 +1726,17 @@ class ChangeList:
         self.q = self.params.get("q", "").strip()[:100]
         self.sorts = spec.sort_keys(self.params.get("sort", ""))[:self.MAX_SORT]
         self.show_all = self.params.get("all") == "1"
-        query = spec.search(spec.queryset(), self.q) if self.q else spec.queryset()
-        for list_filter in spec.filters:
+        # The rows the search and filters keep, on their own (what the date drill-down counts
+        # and "select all" acts on), and the same rows as the list shows them: with the
+        # spec's joins and columns, in order.
+        self.rows = self.narrow(spec.model.select())
+        self.query = spec.sorted(self.narrow(spec.queryset()), self.sorts)
+
+    def narrow(self, query):
+        query = self.spec.search(query, self.q) if self.q else query
+        for list_filter in self.spec.filters:
             query = list_filter.apply(query, self.params)
-        self.query = spec.sorted(query, self.sorts)
+        return query
 
     def link(self, **changes):
         """This list's address with `changes` (a None value removes a parameter). Any change
@@ -1756,8 +1763,7 @@ class ChangeList:
     @property
     def selection(self):
         """The keys of every row of this list, as a subquery: what "select all" acts on."""
-        pk = self.spec.model._meta.primary_key
-        return self.query.select(pk).order_by()
+        return self.rows.select(self.spec.model._meta.primary_key)
 
     @property
     def dates(self):
@@ -2082,7 +2088,8 @@ class ModelAdmin:
 
     def queryset(self):
         """The changelist's query: joins for the foreign keys it shows, never a query per row.
-        (A foreign-key column sorts by the related model as joined here.)"""
+        (A foreign-key column sorts by the related model as joined here.) It adds columns;
+        the search and filters narrow the rows, on this query and on the model alone."""
         query = self.model.select(self.model)
         for name in self.list_display:
             field = self.model._meta.fields.get(name)
