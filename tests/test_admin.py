@@ -878,3 +878,9 @@ def test_date_drill_down_skips_a_level_with_one_choice(client, staff, shop):
     assert re.search(r'placed_at__year=2024&amp;placed_at__month=5">May 2024 '
                      r'<span class="count">3</span>', drill)
     assert "placed_at__year=2024\">2024" not in drill
+
+
+def test_orders_csv_has_the_id_once(client, staff, shop):
+    rows = list(csv.reader(io.StringIO(client.get("/admin/order/export.csv").text)))
+    assert rows[0] == ["id", "Placed at", "Customer", "Payment status", "Total"]
+    assert len(rows) == Order.select().count() + 1 and all(len(r) == 5 for r in rows)
