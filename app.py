@@ -547,13 +547,6 @@ def staff_required(handler):
     return wrapper
 
 
-def require_perm(codename):
-    """403 unless the current user holds `codename`, e.g. "product.change"."""
-    user = current_user()
-    if user is None or not user.has_perm(codename):
-        abort(403, f"You do not have permission to do this ({codename}).")
-
-
 def get_or_404(query, ident):
     """The row of `query` with primary key `ident`, or a 404 page."""
     model = query.model if hasattr(query, "model") else query
@@ -2450,9 +2443,15 @@ def admin_spec(model, verb):
     spec = REGISTRY.get(model)
     if spec is None:
         abort(404, f"The admin has no model called {model!r}.")
-    if not spec.permits(current_user(), verb):
-        abort(403, f"You do not have permission to do this ({spec.name}.{verb}).")
+    require(spec, verb)
     return spec
+
+
+def require(spec, verb, obj=None):
+    """403 unless the user may <verb> the rows of `spec` (or this row, `obj`): the one check
+    of pages, actions and in-place edits."""
+    if not spec.permits(current_user(), verb, obj):
+        abort(403, f"You do not have permission to do this ({spec.name}.{verb}).")
 
 
 def row_link(row):
@@ -2527,8 +2526,7 @@ def changelist(model):
     cl = ChangeList(spec, request.query.decode())
     user, errors = current_user(), {}
     if request.method == "POST":
-        if not spec.permits(user, "change"):
-            abort(403, f"You do not have permission to do this ({spec.name}.change).")
+        require(spec, "change")
         errors = save_list_edits(spec)
         if not errors:
             redirect(back_to_list(spec, request.query_string))
@@ -2610,8 +2608,7 @@ def run_action(model):
     if name not in spec.action_names():
         abort(400, f"There is no action {name!r} for {spec.plural.lower()}.")
     method, label = getattr(spec, name), spec.action_label(name)
-    if not spec.permits(current_user(), method.permission):
-        abort(403, f"You do not have permission to do this ({spec.name}.{method.permission}).")
+    require(spec, method.permission)
     back, pk = data.get("_back", ""), spec.model._meta.primary_key
     chosen = pk.in_(selected_rows(spec, data))
     count = spec.model.select().where(chosen).count()
@@ -2646,10 +2643,12 @@ def change_form(model, ident=None):
     original = None if ident is None else get_or_404(spec.model.select(), ident)
     as_new = original is not None and posting and "_saveasnew" in data
     adding = original is None or as_new
-    editable = spec.permits(user, "add", None) if adding else spec.permits(user, "change", original)
-    if posting and (not editable or (as_new and not spec.save_as)):
-        abort(403, f"You do not have permission to do this ({spec.name}."
-                   f"{'add' if adding else 'change'}).")
+    verb = "add" if adding else "change"
+    editable = spec.permits(user, verb, original)
+    if posting:
+        require(spec, verb, original)
+        if as_new and not spec.save_as:
+            abort(403, f"{spec.plural} cannot be saved as new rows.")
     obj = spec.model() if adding else original
     form = spec.make_form(obj, data, user, adding=adding)
     inlines = [InlineRows(inline, original, data, user, as_new) for inline in spec.inlines]
@@ -2714,8 +2713,7 @@ def delete_view(model, ident):
     The page names what goes with it, what loses its link to it, and what protects it."""
     spec = admin_spec(model, "delete")
     obj = get_or_404(spec.model.select(), ident)
-    if not spec.permits(current_user(), "delete", obj):
-        abort(403, f"You do not have permission to delete “{obj}”.")
+    require(spec, "delete", obj)
     this_row = spec.model._meta.primary_key == obj.get_id()
     plan = models.deletion_plan(spec.model, this_row)
     if request.method == "POST" and not plan["protected"]:
