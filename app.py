@@ -577,11 +577,10 @@ def int_param(name, default=None, minimum=None):
 
 def paginate(query, per_page=None, count_limit=None):
     """The page of `query` that ?page= asks for (a missing or malformed number is page 1).
-    Its count is cached: counting a million rows is not free, and every write forgets it."""
-    def count(counter):
-        return cached("counts", lambda: repr(counter.sql()), counter.count)
+    Its count and deep pages' marks are cached: counting a million rows is not free, and
+    every write forgets them."""
     return models.Page(query, int_param("page", 1, minimum=1), per_page or settings.page_size,
-                       count_limit, count)
+                       count_limit, remember=lambda key, compute: cached("counts", key, compute))
 
 
 # WTForms' Email() needs another package; the models' pattern is the same sanity check.

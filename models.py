@@ -982,29 +982,68 @@ def collections_with_counts():
 
 class Page:
     """One page of a query: `items`, `number`, `total` (None past `count_limit`), links.
-    `count` counts a query (the web layer passes one that caches)."""
-    DEFERRED_JOIN_AFTER = 500      # rows skipped before the deferred join pays for itself
 
-    def __init__(self, query, number, per_page, count_limit=None, count=lambda q: q.count()):
+    `remember(key, compute)` may keep what is costly to work out between requests: the count
+    and the boundary marks of deep pages (the web layer passes its cache; `key` is a function
+    that makes the key, called only if it is needed).
+    """
+    DEFERRED_JOIN_AFTER = 500      # rows skipped before the deferred join pays for itself
+    MARK_EVERY = 1000              # rows between two marks of the boundary table
+
+    def __init__(self, query, number, per_page, count_limit=None,
+                 remember=lambda key, compute: compute()):
         self.number, self.per_page, self.count_limit = max(1, number), per_page, count_limit
         # A bounded count stays fast on a million rows, where COUNT(*) of a filtered join
         # would not: past the limit the total is None ("more than 10,000").
         counter = query if count_limit is None else \
             query.select(SQL("1")).order_by().limit(count_limit + 1)
-        n = count(counter)
+        n = remember(lambda: "count " + repr(counter.sql()), counter.count)
         self.total = None if count_limit is not None and n > count_limit else n
         self.pages = max(1, math.ceil(self.total / per_page)) if self.total is not None else None
-        # One row more than the page shows tells whether there is a next page. On a deep page
-        # the page's ids are found first, on their own ("deferred join"): skipping N rows then
-        # walks an index instead of building N full rows only to throw them away.
+        # One row more than the page shows tells whether there is a next page.
         offset = (self.number - 1) * per_page
         page = query.limit(per_page + 1).offset(offset)
         if offset >= self.DEFERRED_JOIN_AFTER:
-            pk = query.model._meta.primary_key
-            page = query.where(pk.in_(query.select(pk).limit(per_page + 1).offset(offset)))
+            page = self.seek(query, offset, remember) or self.deferred_join(query, offset)
         rows = list(page)
         self.items, self.has_next = rows[:per_page], len(rows) > per_page
         self.has_previous = self.number > 1
+
+    def seek(self, query, offset, remember):
+        """A deep page found by its sort key, as cheap as page 1: OFFSET would walk every row
+        before it. A table of boundary marks (the sort key of every MARK_EVERY-th row, one
+        pass over the index, remembered) says where to start; the rest is a short OFFSET.
+        None when the order is not plain columns in one direction."""
+        keys = [getattr(node, "node", node) for node in query._order_by or ()]
+        directions = {getattr(node, "direction", "ASC") for node in query._order_by or ()}
+        if not keys or len(directions) != 1 or \
+                not all(isinstance(key, peewee.Field) for key in keys):
+            return None
+        marks = remember(lambda: "marks " + repr(query.sql()),
+                         lambda: self.boundary_marks(query, keys))
+        n = offset // self.MARK_EVERY
+        if n >= len(marks):
+            return None
+        after = (peewee.Tuple(*keys) <= peewee.Tuple(*marks[n]) if directions == {"DESC"}
+                 else peewee.Tuple(*keys) >= peewee.Tuple(*marks[n]))
+        return query.where(after).limit(self.per_page + 1).offset(offset % self.MARK_EVERY)
+
+    def boundary_marks(self, query, keys):
+        numbered = query.select(*keys, fn.ROW_NUMBER().over(order_by=query._order_by)
+                                .alias("position")).order_by().alias("numbered")
+        return list(peewee.Select([numbered], [getattr(numbered.c, key.column_name)
+                                               for key in keys])
+                    # (position - 1) is a multiple of MARK_EVERY, by integer division
+                    # (peewee reads % as LIKE, and SQLite may have no MOD()):
+                    .where((numbered.c.position - 1) / self.MARK_EVERY * self.MARK_EVERY
+                           == numbered.c.position - 1)
+                    .order_by(numbered.c.position).tuples().execute(db))
+
+    def deferred_join(self, query, offset):
+        """The page's ids found first, on their own: skipping N rows then walks an index
+        instead of building N full rows only to throw them away."""
+        pk = query.model._meta.primary_key
+        return query.where(pk.in_(query.select(pk).limit(self.per_page + 1).offset(offset)))
 
     @property
     def out_of_range(self):
