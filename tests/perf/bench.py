@@ -2,7 +2,7 @@
 
 Run it from anywhere (it finds the project root itself):
 
-    python tests/perf/bench.py --products 10000 --django /tmp/djvenv/bin/python
+    python tests/perf/bench.py --products 10000 --django ~/django-venv/bin/python
     python tests/perf/bench.py --products 10000 --server waitress --threads 4
     python tests/perf/bench.py --products 2000 --duration 2 --server both      # a quick check
 
@@ -38,13 +38,10 @@ Under the tables: what a deep page costs against a first page (first pages' req/
 by deep pages'), the shop's memory (RSS) after the load, each gunicorn worker's, and the
 run's figures beside the project's targets.
 
-Other options: --env KEY=VALUE for the shop (repeatable: STOREFRONT_CACHE_URL=none measures
-the pages without the cache, STOREFRONT_CACHE_URL=redis://... and STOREFRONT_SESSION_URL=...
-scale out), --database-url (PostgreSQL instead of a new SQLite file), --data-dir (keep the
-database there and use it again when it holds --products products: seed a million once),
---visitors (some of the tables), --keep (keep the logs and the temporary data dir).
-Standard library only; Django goes in a virtual environment of its own:
-python3 -m venv /tmp/djvenv && /tmp/djvenv/bin/pip install "django<6" gunicorn waitress
+Options for the scaled-out figures (--database-url, --env STOREFRONT_CACHE_URL=redis://...),
+for a database seeded once and used again (--data-dir), and the rest: see --help. Standard
+library only; Django goes in a virtual environment of its own:
+python3 -m venv ~/django-venv && ~/django-venv/bin/pip install "django<6" gunicorn waitress
 """
 import argparse
 import functools
@@ -78,7 +75,7 @@ READY_TIMEOUT = 30              # seconds a server gets to answer its first 200
 WRK_THREADS = 2                 # the machine has two cores; more won't help
 VISITORS = ('anonymous', 'shopper', 'staff')
 
-# The targets of DESIGN.md that this script measures (issue 14).
+# The targets of DESIGN.md that this script measures.
 TARGET_X_DJANGO = {'anonymous': 5, 'shopper': 3}   # at least this many times Django's req/s
 TARGET_CACHED_X_HELLO = 0.5     # cached pages against hello ...
 TARGET_CACHED_X_HELLO_SCALED_OUT = 0.45    # ... with PostgreSQL and Redis
@@ -117,7 +114,7 @@ def parse_args(argv=None):
                         help='also serve the pages in Django (tests/perf/django_shop.py) with '
                              'this Python, which has django and gunicorn or waitress')
     parser.add_argument('--visitors', default=','.join(VISITORS),
-                        help='the tables to measure, of %(default)s')
+                        help='the tables to measure, comma-separated (default: %(default)s)')
     parser.add_argument('--keep', action='store_true',
                         help='keep the temporary directory (logs, and the data unless --data-dir)')
     args = parser.parse_args(argv)
@@ -152,14 +149,14 @@ class Server:
     (waitress warns about its queue depth) would block once the pipe buffer is full.
     """
 
-    def __init__(self, name, cmd, env, log_dir, cwd=ROOT):
+    def __init__(self, name, cmd, env, log_dir):
         self.name = name
         self.stdout_path = Path(log_dir) / f'{name}.stdout.log'
         self.stderr_path = Path(log_dir) / f'{name}.stderr.log'
         with open(self.stdout_path, 'wb') as out, open(self.stderr_path, 'wb') as err:
             # A session of its own, so stop() also reaches the workers it starts, and
             # nothing else.
-            self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err,
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err,
                                          stdin=subprocess.DEVNULL, start_new_session=True)
 
     def stderr_tail(self, max_chars=4000):
@@ -469,6 +466,11 @@ def describe_errors(result):
     return ', '.join(parts)
 
 
+def clean_rps(result):
+    """The run's req/s, or None if it had errors: then the figure means nothing."""
+    return None if describe_errors(result) else result['rps']
+
+
 RANDOM_PAGES_LUA = """\
 -- Each request asks for {path}N, N a random page from {first} to {last}.
 local threads = 0
@@ -612,7 +614,7 @@ def print_table(rows, hello_rps):
 
 def deep_cost(rows):
     """What a deep page costs against a first page: first pages' req/s / deep pages'."""
-    rps = {load.name.replace('admin ', ''): result['rps'] for load, result, _ in rows}
+    rps = {load.name.replace('admin ', ''): clean_rps(result) for load, result, _ in rows}
     return ratio(rps.get('first pages'), rps.get('deep pages'))
 
 
@@ -622,14 +624,14 @@ def verdict(ok):
 
 def print_targets(results, hello_rps, rss_max, database_url, scaled_out):
     """The run's figures beside the targets of DESIGN.md."""
-    print('Against the targets (DESIGN.md):')
+    print('Against the targets (DESIGN.md; figures with errors left out):')
     for visitor, target in TARGET_X_DJANGO.items():
         ratios = [(load.name, x) for load, _, x in results.get(visitor, []) if x is not None]
         if ratios:
             print(f'  {visitor} x Django >= {target}: '
                   + ', '.join(f'{name} {x:.2f}' for name, x in ratios)
                   + f' — {verdict(all(x >= target for _, x in ratios))}')
-    cached = [ratio(result['rps'], hello_rps) for load, result, _ in
+    cached = [ratio(clean_rps(result), hello_rps) for load, result, _ in
               results.get('anonymous', []) if not load.pages and not load.django]
     if cached and all(cached):
         target = TARGET_CACHED_X_HELLO_SCALED_OUT if scaled_out else TARGET_CACHED_X_HELLO
@@ -676,10 +678,11 @@ def measure_on(kind, args, env, shop_env, run_dir, wrk):
 
 
 def read_site(shop, products, page_size):
-    """A product from the middle of the price-sorted catalog (ids need not start at 1: a
-    database seeded again keeps counting), its collection, and a word of its title."""
+    """A product in stock (it goes in the cart) from the middle of the price-sorted catalog
+    (ids need not start at 1: a database seeded again keeps counting), its collection, and a
+    word of its title."""
     middle = Browser(shop).get(f'/products?sort=price&page={max(1, products // page_size // 2)}')
-    product_id = re.search(r'href="/products/(\d+)"', middle).group(1)
+    product_id = re.search(r'name="product_id" value="(\d+)"', middle).group(1)
     product_page = Browser(shop).get(f'/products/{product_id}')
     return {'product_id': product_id, 'product': f'/products/{product_id}',
             'collection': re.search(r'href="(/collections/\d+)"', product_page).group(1),
@@ -724,8 +727,8 @@ def run_tables(tables, servers, args, wrk, run_dir):
                 results[visitor].append((ours, result, None))
                 continue
             their_result = measure(theirs)
-            results[visitor] += [(ours, result, ratio(result['rps'], their_result['rps'])),
-                                 (theirs, their_result, None)]
+            x_django = ratio(clean_rps(result), clean_rps(their_result))
+            results[visitor] += [(ours, result, x_django), (theirs, their_result, None)]
     shop = servers['shop'][0]
     rss = [rss_mb(pid) for pid in shop.serving_pids()]
     hello = Load('hello (end)', servers['hello'][1], '/')

@@ -21,8 +21,9 @@ other key.
     python tests/perf/django_shop.py PORT THREADS                          # waitress
     gunicorn -w 2 -b 127.0.0.1:PORT --chdir tests/perf django_shop:application
 
-It needs django (5.1 or later) and waitress or gunicorn, best in a virtual environment of
-their own: python3 -m venv /tmp/djvenv && /tmp/djvenv/bin/pip install "django<6" gunicorn waitress
+It needs django (5.1 or later, for {% querystring %}) and waitress or gunicorn, best in a
+virtual environment of their own:
+python3 -m venv ~/django-venv && ~/django-venv/bin/pip install "django<6" gunicorn waitress
 """
 import datetime
 import hmac
