@@ -909,7 +909,9 @@ class Page:
         if offset >= self.DEFERRED_JOIN_AFTER:
             pk = query.model._meta.primary_key
             page = query.where(pk.in_(query.select(pk).limit(per_page + 1).offset(offset)))
-        rows = list(page)
+        # A page past what any database can skip (page=10**18) holds nothing: asking would
+        # overflow the OFFSET, so don't.
+        rows = list(page) if offset + per_page < MAX_INT else []
         self.items, self.has_next = rows[:per_page], len(rows) > per_page
         self.has_previous = self.number > 1
 

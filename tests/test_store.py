@@ -82,6 +82,11 @@ def test_bad_catalog_parameters_never_fail(client, shop, query):
     assert Product.select().count() == 60
 
 
+def test_a_page_number_past_what_a_database_can_skip_is_a_404_not_a_500(client, shop):
+    client.get("/products", {"page": 2 ** 63 - 1}, status=404)
+    client.get("/collections/1", {"page": 2 ** 63 - 1}, status=404)
+
+
 def test_search_terms_are_escaped_in_the_page(client, shop):
     page = client.get("/products", {"q": "<script>alert(1)</script>"})
     assert "<script>alert(1)</script>" not in page.text
