@@ -30,6 +30,7 @@ import functools
 import getpass
 import hashlib
 import hmac
+import http.cookies
 import inspect
 import io
 import json
@@ -412,6 +413,16 @@ def refuse_bad_text():
         abort(400, "The request contains a NUL character, which no text field may hold.")
     if request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
         form_data()
+
+
+def ignore_broken_cookies():
+    """A Cookie header that Python cannot parse ("a=1; $x=2") counts as no cookies at all, as
+    Beaker, which finds the session in it, already counts it. Otherwise every page that reads
+    a cookie would fail with a 500."""
+    try:
+        request.cookies
+    except http.cookies.CookieError:
+        request.environ["HTTP_COOKIE"] = ""
 
 
 def check_csrf():
@@ -2708,6 +2719,7 @@ root.mount("/admin/", admin)
 root.mount("/api/", api)
 root.mount("/playground/", playground)
 root.mount("/__debug__/", debug)
+root.add_hook("before_request", ignore_broken_cookies)
 root.add_hook("before_request", refuse_bad_text)
 root.add_hook("before_request", check_csrf)
 root.add_hook("before_request", models.reprice_if_new_day)   # dated promotions start and end
