@@ -988,7 +988,10 @@ def account():
 
 # The shop for programs: the same functions of models.py as the pages, answered as JSON.
 # Money travels as a string ("12.50"), never a float; times are ISO 8601 in UTC. Every error
-# is JSON too: {"error", "message", "errors": {field: message}, "status"}.
+# is JSON too: {"error", "message", "errors": {field: message}, "status"}, and its status
+# follows one rule: 400 = the request is malformed, 404 = the URL names something that is not
+# there, 409 = the request is well formed but the shop cannot do it as things stand (too few in
+# stock, a product or cart the body names that is not there, an empty cart, no address yet).
 # CSRF (part 3): a call that carries no cookie speaks for no browser and needs no token; a call
 # that sends the session cookie, to act as the logged-in user, sends the X-CSRF-Token header.
 
@@ -1031,18 +1034,53 @@ def json_fields(data, **kinds):
     JSON says what type a value is, so the API takes a number only as a number: "3" and true
     are refused. Every bad field is reported at once.
     """
-    errors = {}
+    errors, values = {}, []
     for name, kind in kinds.items():
         value = data.get(name)
+        if kind is int and type(value) is float and value.is_integer():
+            value = int(value)      # 3.0 is the whole number 3, as JSON Schema counts it
         if value is None:
             errors[name] = "This field is required."
         elif type(value) is not kind:       # type(), not isinstance(): True is an int too
             errors[name] = "Send a whole number." if kind is int else "Send a string."
         elif kind is int and abs(value) > models.MAX_INT:   # what a database column holds
             errors[name] = "That number is out of range."
+        values.append(value)
     if errors:
         invalid(errors)
-    return [data[name] for name in kinds]
+    return values
+
+
+def check_query(*numbers, sorts=None):
+    """A 400 unless each query parameter named in `numbers` (when sent) is a whole number from
+    1 up, and ?sort= (when sent) is one of `sorts`. The HTML pages forgive ?page=abc, which a
+    person may have typed; a program is better told of its mistake."""
+    errors = {}
+    for name in numbers:
+        value = request.query.get(name)
+        if value is not None and not (re.fullmatch(r"[0-9]{1,19}", value)
+                                      and 1 <= int(value) <= models.MAX_INT):
+            errors[name] = "Send a whole number, 1 or more."
+    if sorts and request.query.get("sort", "title") not in sorts:
+        errors["sort"] = "Sort by one of: " + ", ".join(sorts) + "."
+    if errors:
+        api_error(400, "Some query parameters are not valid: see errors.", errors)
+
+
+@contextlib.contextmanager
+def cart_refusals(missing_product=409):
+    """Answer a cart change that models.py refuses by the API's rule: too few in stock is a
+    409, a bad field a 400, and a product that is not there (in the shop, or in the cart) a
+    409 when the body names it, a 404 when the URL does (`missing_product`)."""
+    try:
+        yield
+    except models.OutOfStock as error:
+        api_error(409, "There are not enough in stock: nothing was changed.", error.errors)
+    except models.ValidationError as error:
+        if "product_id" in error.errors:
+            api_error(missing_product, error.errors["product_id"],
+                      {"product_id": error.errors["product_id"]})
+        invalid(error.errors)
 
 
 def page_json(page, to_json):
@@ -1108,6 +1146,7 @@ def api_index():
 @api.get("/products", name="api_products")
 def api_products():
     """The catalog, with the same ?q=, ?collection=, ?sort= and ?page= as /products."""
+    check_query("page", "collection", sorts=list(models.CATALOG_SORTS))
     return page_json(catalog_page(cards=False)[3], product_json)
 
 
@@ -1147,10 +1186,10 @@ def api_cart_add(cart_id):
     """Add {"product_id", "quantity"} (more of it if it is already in the cart)."""
     cart_id = api_cart_id(cart_id)
     product_id, quantity = json_fields(json_body(), product_id=int, quantity=int)
-    try:
+    if product_id < 1:      # no id is: a malformed request, not a missing product
+        invalid({"product_id": "Send a product's id, a whole number from 1 up."})
+    with cart_refusals():
         models.add_to_cart(cart_id, product_id, quantity)
-    except models.ValidationError as error:
-        invalid(error.errors)
     return json_response(cart_json(cart_id), 201)
 
 
@@ -1159,22 +1198,16 @@ def api_cart_update(cart_id, product_id):
     """Set a line's {"quantity"}; 0 removes it."""
     cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
     quantity, = json_fields(json_body(), quantity=int)
-    try:
+    with cart_refusals(missing_product=404):
         models.set_cart_quantity(cart_id, product.id, quantity)
-    except models.ValidationError as error:
-        if "product_id" in error.errors:
-            api_error(404, error.errors["product_id"])
-        invalid(error.errors)
     return json_response(cart_json(cart_id))
 
 
 @api.delete("/carts/<cart_id>/items/<product_id>", name="api_cart_remove")
 def api_cart_remove(cart_id, product_id):
     cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
-    try:
+    with cart_refusals(missing_product=404):
         models.set_cart_quantity(cart_id, product.id, 0)
-    except models.ValidationError as error:
-        api_error(404, error.errors["product_id"])
     response.status = 204
     return ""
 
@@ -1182,8 +1215,9 @@ def api_cart_remove(cart_id, product_id):
 @api.get("/orders", name="api_orders")
 def api_orders():
     """The logged-in user's orders, newest first."""
-    page = paginate(models.orders_of(api_customer()))
-    return page_json(page, order_json)
+    customer = api_customer()
+    check_query("page")
+    return page_json(paginate(models.orders_of(customer)), order_json)
 
 
 @api.get("/orders/<order_id>", name="api_order")
@@ -1204,19 +1238,23 @@ def api_order_create():
     customer = api_customer()
     cart_id, = json_fields(json_body(), cart_id=str)
     key = models.parse_key(models.Cart, cart_id)
-    cart = models.Cart.get_or_none(models.Cart.id == key) if key else None
+    if key is None:
+        invalid({"cart_id": "Send the id of a cart, a UUID."})
+    cart = models.Cart.get_or_none(models.Cart.id == key)
     if cart is None:
-        invalid({"cart_id": "There is no such cart."})
+        api_error(409, "There is no such cart.", {"cart_id": "There is no such cart."})
     if customer is None:
-        invalid({"customer": "There is no delivery address yet: check out once on the site "
-                             "(/checkout), then the API can place orders."})
+        api_error(409, "There is no delivery address yet.", {
+            "customer": "Check out once on the site (/checkout) to save your address; then "
+                        "the API can place orders."})
     try:
         order = models.place_order(cart.id, customer)
     except models.OutOfStock as error:
         api_error(409, "Some items are not in stock: nothing was ordered.",
                   {str(product_id): message for product_id, message in error.errors.items()})
-    except models.ValidationError as error:
-        invalid({"cart_id": " ".join(error.errors.values())})
+    except models.ValidationError as error:     # the cart is empty (or was ordered just now)
+        api_error(409, "There is nothing in the cart to order.",
+                  {"cart_id": " ".join(error.errors.values())})
     response.set_header("Location", url("api_order", order_id=order.id))
     return api_order(order.id, status=201)
 

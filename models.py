@@ -939,6 +939,9 @@ def parse_key(model, value):
     return parse_id(value)
 
 
+MAX_QUANTITY = 1_000_000     # more of one thing than any cart line may hold
+
+
 def parse_quantity(value, allow_zero=False):
     """A quantity typed by a shopper: a whole number, at least 1 (or 0 to remove)."""
     try:
@@ -948,7 +951,7 @@ def parse_quantity(value, allow_zero=False):
     minimum = 0 if allow_zero else 1
     if quantity < minimum:
         raise ValidationError({"quantity": f"The quantity must be at least {minimum}."})
-    if quantity > 1_000_000:
+    if quantity > MAX_QUANTITY:
         raise ValidationError({"quantity": "That quantity is too large."})
     return quantity
 
@@ -986,7 +989,7 @@ def add_to_cart(cart_id, product_id, quantity):
         item = CartItem.get_or_none(cart=cart_id, product=product)
         wanted = quantity + (item.quantity if item else 0)
         if wanted > product.inventory:
-            raise ValidationError({"quantity": _stock_message(product, wanted)})
+            raise OutOfStock({"quantity": _stock_message(product, wanted)})
         if item:
             CartItem.update(quantity=wanted).where(CartItem.id == item.id).execute()
         else:
@@ -1004,7 +1007,7 @@ def set_cart_quantity(cart_id, product_id, quantity):
         if quantity == 0:
             item.delete_instance()
         elif quantity > item.product.inventory:
-            raise ValidationError({"quantity": _stock_message(item.product, quantity)})
+            raise OutOfStock({"quantity": _stock_message(item.product, quantity)})
         else:
             CartItem.update(quantity=quantity).where(CartItem.id == item.id).execute()
     return item.product
@@ -1017,7 +1020,9 @@ def _stock_message(product, wanted):
 
 
 class OutOfStock(ValidationError):
-    """Checkout found lines it cannot serve; `errors` maps product id to a message."""
+    """The stock cannot serve what was asked: a well-formed request that today's inventory
+    refuses (the API answers 409, not 400). `errors` maps the field ("quantity"), or at
+    checkout each product id, to a message."""
 
 
 def place_order(cart_id, customer):
