@@ -1,11 +1,18 @@
-"""The JSON API (part 7 of app.py): products, collections, carts and orders, and bad input."""
+"""The JSON API (part 7 of app.py): products, collections, carts and orders, and bad input;
+and its OpenAPI document and docs page.
+
+Every answer these tests receive under /api/ is also checked against the document, by the
+client of conftest.py (DocumentedApp)."""
 import datetime
+import html
 import re
 from decimal import Decimal
 
 import pytest
+from openapi_spec_validator import validate as validate_openapi
 from playhouse.test_utils import count_queries
 
+import app as storefront
 import models
 from models import Cart, CartItem, Collection, Order, OrderItem, Product
 
@@ -65,7 +72,8 @@ def shopper(client, login_as, csrf):
 def test_index_lists_the_resources(client):
     assert client.get("/api/").json == {"products": "/api/products", "collections":
                                         "/api/collections", "carts": "/api/carts",
-                                        "orders": "/api/orders"}
+                                        "orders": "/api/orders", "openapi": "/api/openapi.json",
+                                        "docs": "/api/docs"}
 
 
 def test_products_list_is_paginated_and_sorted_by_title(client, shop):
@@ -564,3 +572,147 @@ def test_a_second_order_from_the_same_cart_is_refused(client, shopper, widget):
 def test_text_with_a_nul_character_is_a_json_400(client, shop):
     error = client.get("/api/products", {"q": "tea\x00"}, status=400).json
     assert error["status"] == 400 and "NUL" in error["message"]
+
+
+# The description: OpenAPI ##################################################################
+
+def test_the_document_is_valid_openapi_3_1(client):
+    document = client.get("/api/openapi.json").json
+    validate_openapi(document)
+    assert document["openapi"].startswith("3.1")
+    assert document == dict(storefront.OPENAPI, servers=[{"url": "/"}])
+
+
+def test_the_document_follows_a_prefix_the_site_is_mounted_under(client):
+    document = client.get("/shop/api/openapi.json", extra_environ={"SCRIPT_NAME": "/shop"}).json
+    assert document["servers"] == [{"url": "/shop"}]
+
+
+def api_routes():
+    """(METHOD, path as OpenAPI writes it, route name) of every route under /api/."""
+    return {(r.method, re.sub(r"<(\w+)(:[^>]*)?>", r"{\1}", r.rule), r.name)
+            for r in storefront.root.routes if r.rule.startswith("/api/")}
+
+
+def test_every_operation_is_documented_and_every_documented_one_exists():
+    documented = {(method.upper(), path, operation["operationId"])
+                  for path, methods in storefront.OPENAPI["paths"].items()
+                  for method, operation in methods.items()}
+    the_description = {("GET", "/api/openapi.json", "api_openapi"),
+                       ("GET", "/api/docs", "api_docs")}
+    assert documented == api_routes() - the_description
+
+
+def test_the_documented_limits_are_those_of_the_code():
+    parameters = {p["name"]: p["schema"] for p in
+                  storefront.OPENAPI["paths"]["/api/products"]["get"]["parameters"]}
+    assert parameters["sort"]["enum"] == list(models.CATALOG_SORTS)
+    assert parameters["page"]["minimum"] == 1
+    schemas = storefront.OPENAPI["components"]["schemas"]
+    most = schemas["NewLine"]["properties"]["quantity"]["maximum"]
+    assert models.parse_quantity(most) == most
+    with pytest.raises(models.ValidationError):
+        models.parse_quantity(most + 1)
+    assert schemas["QuantityChange"]["properties"]["quantity"]["minimum"] == 0
+    assert schemas["Order"]["properties"]["payment_status"]["enum"] == \
+        ["pending", "complete", "failed"]
+
+
+def planted(monkeypatch, change):
+    """product_json, planted with a change of its answer."""
+    real = storefront.product_json
+
+    def product_json(p):
+        body = real(p)
+        change(body)
+        return body
+    monkeypatch.setattr(storefront, "product_json", product_json)
+
+
+@pytest.mark.parametrize("change,complaint", [
+    (lambda body: body.update(name=body.pop("title")), "'title' is a required property"),
+    (lambda body: body.update(colour="red"), "'colour' was unexpected"),
+    (lambda body: body.update(unit_price=12.5), "12.5 is not of type 'string'"),
+    (lambda body: body.update(price="12.5"), "does not match"),
+    (lambda body: body.update(last_update="yesterday"), "is not a 'date-time'"),
+    (lambda body: body["collection"].update(id="7"), "'7' is not of type 'integer'"),
+])
+@pytest.mark.parametrize("path", ["/api/products/1", "/api/products"])
+def test_an_answer_that_strays_from_the_document_fails_the_tests(client, widget, monkeypatch,
+                                                                 change, complaint, path):
+    planted(monkeypatch, change)
+    with pytest.raises(AssertionError, match=re.escape(complaint)):
+        client.get(path)
+
+
+def test_a_status_the_document_does_not_list_fails_the_tests(client, widget, monkeypatch):
+    def conflict(p):
+        storefront.api_error(409, "Planted.")
+    monkeypatch.setattr(storefront, "product_json", conflict)
+    with pytest.raises(AssertionError, match="lists only 200, 400, 404"):
+        client.get("/api/products/1", status=409)
+
+
+def test_an_error_body_is_held_to_the_document_too(client, monkeypatch):
+    real = storefront.json_response
+    monkeypatch.setattr(storefront, "json_response", lambda data, status=200: real(
+        {("reason" if k == "message" else k): v for k, v in data.items()}, status))
+    with pytest.raises(AssertionError, match="'message' is a required property"):
+        client.get("/api/products/999", status=404)
+
+
+# The description as a page ##################################################################
+
+def test_the_docs_page_shows_every_operation_with_a_curl_example(client):
+    page = client.get("/api/docs")
+    assert page.content_type == "text/html"
+    for path, methods in storefront.OPENAPI["paths"].items():
+        for method, operation in methods.items():
+            article = re.search(rf'<article[^>]*>\s*<h3 id="{operation["operationId"]}">'
+                                rf'(.*?)</article>', page.text, re.S).group(1)
+            assert f"{method.upper()}</span> <code>{path.replace('/', '/<wbr>')}</code>" in article
+            for status in operation["responses"]:
+                assert f'<th scope="row">{status}</th>' in article
+            curl = re.search(r'aria-label="curl example of [^"]+"><code>(.*?)</code>', article,
+                             re.S).group(1)
+            assert curl.startswith("curl -s") and "http://localhost:80/api/" in curl
+    for name in storefront.OPENAPI["components"]["schemas"]:
+        assert f'<h3 id="schema-{name}">{name}</h3>' in page.text
+
+
+def test_the_curl_examples_send_the_documented_body_and_credentials(client):
+    page = client.get("/api/docs").text
+
+    def curl(operation):
+        return html.unescape(re.search(rf'aria-label="curl example of {operation}"><code>(.*?)<',
+                                       page, re.S).group(1))
+    assert curl("POST /api/carts/{cart_id}/items") == (
+        "curl -s -X POST 'http://localhost:80/api/carts/6f1c2a52-9b7e-4d0c-8a31-52c1f0e4b9d7"
+        "/items' \\\n     -H 'Content-Type: application/json' "
+        "-d '{\"product_id\": 1, \"quantity\": 2}'")
+    assert curl("GET /api/products") == \
+        "curl -s 'http://localhost:80/api/products?q=tea&sort=-price'"
+    assert '-b cookies.txt -H "X-CSRF-Token: $TOKEN"' in curl("POST /api/orders")
+    assert "-b cookies.txt" in curl("GET /api/orders") and "X-CSRF" not in curl("GET /api/orders")
+
+
+def test_every_link_on_the_docs_page_leads_somewhere(client):
+    page = client.get("/api/docs").text
+    ids = set(re.findall(r' id="([^"]+)"', page))
+    anchors = set(re.findall(r'href="#([^"]+)"', page))
+    assert anchors and anchors <= ids
+    for path in set(re.findall(r'href="(/[^"#]*)"', page)):
+        assert client.get(path).status_int == 200
+
+
+def test_the_docs_page_scroll_boxes_are_reachable_by_keyboard(client):
+    page = client.get("/api/docs").text
+    boxes = re.findall(r"<pre[^>]*>", page)
+    assert len(boxes) > 13
+    assert all('tabindex="0" role="region" aria-label="' in box for box in boxes)
+
+
+def test_the_index_links_the_description(client):
+    index = client.get("/api/").json
+    assert client.get(index["docs"]).status_int == 200
+    validate_openapi(client.get(index["openapi"]).json)
