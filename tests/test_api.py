@@ -1,11 +1,16 @@
 """The JSON API (part 7 of app.py): products, collections, carts and orders, and bad input;
-and its OpenAPI document and docs page.
+its OpenAPI document and docs page; and a fuzzer run against that document.
 
 Every answer these tests receive under /api/ is also checked against the document, by the
 client of conftest.py (DocumentedApp)."""
 import datetime
 import html
+import http.cookiejar
 import re
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
 from decimal import Decimal
 
 import pytest
@@ -14,6 +19,7 @@ from playhouse.test_utils import count_queries
 
 import app as storefront
 import models
+from conftest import PASSWORD
 from models import Cart, CartItem, Collection, Order, OrderItem, Product
 
 MONEY = re.compile(r"^\d+\.\d{2}$")
@@ -716,3 +722,53 @@ def test_the_index_links_the_description(client):
     index = client.get("/api/").json
     assert client.get(index["docs"]).status_int == 200
     validate_openapi(client.get(index["openapi"]).json)
+
+
+# Fuzzed against its own description #########################################################
+
+def log_in_over_http(base, username):
+    """The session cookie and CSRF token of a login through the site's own login form."""
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def token(path):
+        page = browser.open(base + path).read().decode()
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"username": username, "password": PASSWORD, "csrf_token": token("/accounts/login")}
+    browser.open(base + "/accounts/login", urllib.parse.urlencode(form).encode())
+    return {c.name: c.value for c in jar}[storefront.SESSION_COOKIE], token("/accounts/")
+
+
+def test_schemathesis_finds_nothing_wrong(live_server, shop, make_user, tmp_path):
+    """Schemathesis reads /api/openapi.json and calls every operation with data made from it,
+    valid and not, by its four phases (the documented examples, the edges of each schema,
+    random data, chains of calls along the links), with all its checks: no 500, no status
+    or header or body that the document does not give, invalid data refused, valid data
+    accepted, login enforced. As the logged-in user, so that orders are reached too.
+
+    Bounded and repeatable: a fixed number of examples per operation, derandomized, and a
+    time limit. A failure prints schemathesis' report, with curl commands to replay it."""
+    give_profile(make_user("fuzzer"))
+    session_id, token = log_in_over_http(live_server, "fuzzer")
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(f"""
+[generation]
+deterministic = true
+max-examples = 50
+
+[auth.openapi.session]
+api_key = "{session_id}"
+
+[auth.openapi.csrfToken]
+api_key = "{token}"
+""")
+    command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run",
+               live_server + "/api/openapi.json", "--checks", "all", "--request-timeout", "10",
+               "--no-color"]
+    try:
+        run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired as timeout:
+        pytest.fail(f"schemathesis took over 120 s:\n{timeout.stdout}")
+    assert run.returncode == 0, run.stdout[-20_000:] + run.stderr[-5_000:]
+    assert re.search(r"13 selected / 13 total", run.stdout)
+    assert re.search(r"\d+ generated, \d+ passed", run.stdout), run.stdout[-5_000:]
