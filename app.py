@@ -565,6 +565,16 @@ def form_from_request(form_class, initial=None, **options):
     return form_class(data=initial, **options)
 
 
+def show_errors(form, errors):
+    """Put the rules models.py found broken ({field: message}) on the form's fields."""
+    for name, message in errors.items():
+        field = form[name] if name in form else None
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+        else:
+            form.form_errors.append(message)
+
+
 def format_money(value):
     """How every page writes an amount: $1,070.45."""
     return f"${models.to_money(value):,}"
@@ -675,6 +685,7 @@ def catalog():
     params = {"q": q, "collection": collection_id, "sort": sort if sort != "title" else None}
     return render("store/catalog", status=404 if page.out_of_range else 200, page=page,
                   params=params, sorts=SORT_LABELS, q=q, sort=sort,
+                  search_keeps={"collection": collection_id, "sort": params["sort"]},
                   collections=list(Collection.select().order_by(Collection.title)),
                   collection_id=collection_id, title="Search: " + q if q else "All products")
 
@@ -686,11 +697,14 @@ SORT_LABELS = {"title": "Name A-Z", "-title": "Name Z-A", "price": "Price: low t
 @store.get("/products/<product_id>", name="product")
 @cached_page
 def product_detail(product_id, error=None, status=200, quantity="1"):
-    """One product with its collection, promotions and tags (and a cart error, if any)."""
+    """One product with its collection, promotions, tags and likes (and a cart error)."""
     product = get_or_404(Product.select(Product, Collection)
                          .join(Collection, on=(Product.collection == Collection.id)), product_id)
+    likes = models.LikedItem.of(product)
+    user = current_user()
     return render("store/product", status=status, product=product,
-                  promotions=list(product.current_promotions()),
+                  promotions=list(product.current_promotions()), likes=likes.count(),
+                  liked=user is not None and likes.where(models.LikedItem.user == user).exists(),
                   tags=list(models.tags_for(product)), title=product.title, error=error,
                   quantity=quantity)
 
@@ -712,6 +726,29 @@ def collection_detail(collection_id):
                     count_limit=CATALOG_COUNT_LIMIT)
     return render("store/collection", status=404 if page.out_of_range else 200,
                   collection=collection, page=page, title=collection.title)
+
+
+@store.get("/tags/<label>", name="tag")
+@cached_page
+def tag_detail(label):
+    """The products with one tag, paginated."""
+    tag = models.Tag.get_or_none(models.Tag.label == label) or abort(404, f"No tag {label!r}.")
+    page = paginate(Product.catalog(cards=True).where(Product.id.in_(
+        models.TaggedItem.targets(Product, models.TaggedItem.tag == tag))),
+        count_limit=CATALOG_COUNT_LIMIT)
+    return render("store/tag", status=404 if page.out_of_range else 200, tag=tag, page=page,
+                  title=f"Tagged “{tag.label}”")
+
+
+@store.post("/products/<product_id>/like", name="product_like")
+@login_required
+def product_like(product_id):
+    """Like a product, or with liked=0 stop liking it; then back to the product."""
+    product = get_or_404(Product.select(), product_id)
+    liked = form_data().get("liked", "1") != "0"
+    models.like(current_user(), product, liked)
+    flash(f"You like {product.title}." if liked else f"You no longer like {product.title}.")
+    redirect(url("product", product_id=product.id))
 
 
 @store.get("/static/<path:path>", name="static")
@@ -780,7 +817,8 @@ def cart_update(product_id):
     redirect(url("cart"))
 
 
-class CheckoutForm(Form):
+class ProfileForm(Form):
+    """Who the shop delivers to: the customer profile, asked at checkout, kept on /accounts/."""
     first_name = StringField("First name", [validators.InputRequired(), validators.Length(max=255)])
     last_name = StringField("Last name", [validators.InputRequired(), validators.Length(max=255)])
     email = EmailField("Email", [validators.InputRequired(), EMAIL,
@@ -791,11 +829,11 @@ class CheckoutForm(Form):
     zip = StringField("Postal code", [validators.Optional(), validators.Length(max=20)])
 
 
-def checkout_form(customer):
-    """The address form, filled from the customer profile or, the first time, the account."""
+def profile_form(customer):
+    """The profile form, filled from the customer profile or, the first time, the account."""
     person = customer or current_user()
     address = customer.addresses.first() if customer else None
-    return form_from_request(CheckoutForm, {
+    return form_from_request(ProfileForm, {
         "first_name": person.first_name, "last_name": person.last_name, "email": person.email,
         "street": address.street if address else "", "city": address.city if address else "",
         "zip": address.zip if address else ""})
@@ -807,7 +845,7 @@ def checkout():
     """Review the cart and the address (GET); place the order (POST)."""
     user, cart_id = current_user(), cart_id_of_visitor()
     customer = models.customer_for(user)
-    form = checkout_form(customer)
+    form = profile_form(customer)
     lines = list(models.cart_lines(cart_id)) if cart_id else []
     if request.method == "POST":
         if not lines:
@@ -815,15 +853,14 @@ def checkout():
             redirect(url("orders"))
         if form.validate():
             try:
-                order = models.checkout(user, cart_id, **{k: v for k, v in form.data.items()})
+                order = models.checkout(user, cart_id, **form.data)
             except models.OutOfStock as error:
                 return render_cart(error.errors, status=409)
             except models.ValidationError as error:
                 if "cart" in error.errors:     # a checkout of this cart just finished
                     flash(error.errors["cart"] + " Nothing more was ordered.", "info")
                     redirect(url("orders"))
-                for name, message in error.errors.items():
-                    form[name].errors = [message]
+                show_errors(form, error.errors)
             else:
                 log.info("order %s placed by %s", order.id, user.username)
                 flash(f"Thank you! Order #{order.id} has been placed.")
@@ -972,14 +1009,34 @@ def password_change():
                   form=form, title="Change password")
 
 
-@accounts.get("/", name="account")
+@accounts.get("/likes", name="likes")
+@login_required
+def liked_products():
+    """The products the logged-in user likes."""
+    liked = models.LikedItem.targets(Product, models.LikedItem.user == current_user())
+    page = paginate(Product.catalog(cards=True).where(Product.id.in_(liked)))
+    return render("accounts/likes", status=404 if page.out_of_range else 200, page=page,
+                  title="Products you like")
+
+
+@accounts.route("/", ["GET", "POST"], name="account")
 @login_required
 def account():
-    """The logged-in user's details and their latest orders."""
-    customer = models.customer_for(current_user())
+    """The user's details, their delivery profile (edited here too) and latest orders."""
+    user = current_user()
+    customer = models.customer_for(user)
+    form = profile_form(customer)
+    if request.method == "POST" and form.validate():
+        try:
+            models.save_customer_profile(user, **form.data)
+        except models.ValidationError as error:
+            show_errors(form, error.errors)
+        else:
+            flash("Your delivery details have been saved.")
+            redirect(url("account"))
     orders = list(models.orders_of(customer).limit(5)) if customer else []
-    return render("accounts/account", account=current_user(), orders=orders,
-                  title="Your account")
+    return render("accounts/account", status=400 if form.errors else 200, account=user,
+                  customer=customer, form=form, orders=orders, title="Your account")
 
 
 ###############################################################################
@@ -1733,6 +1790,8 @@ ERROR_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden",
 def render_error(error):
     """The one error page: JSON under /api/, else HTML in the site's layout."""
     status = error.status_code
+    if status == 404 and str(error.body).startswith("Not found: "):   # Bottle's router
+        error.body = f"There is no page at {request.path}."
     message = error.body if isinstance(error.body, str) and error.body and status != 500 \
         else {404: "There is nothing at this address.",
               405: f"This address does not accept {request.method} requests.",
@@ -2251,8 +2310,7 @@ def check_rules(form, obj):
     trial = type(obj)(**obj.__data__)
     populate(form, trial)
     problems = trial.problems()
-    for name, message in problems.items():
-        (form[name].errors if name in form else form.form_errors).append(message)
+    show_errors(form, problems)
     return not problems
 
 
@@ -2459,8 +2517,7 @@ def change_form(model, ident=None):
                            "Added." if adding else ("Changed " + ", ".join(changed) + "."
                                                     if changed else "No fields changed."))
         except models.ValidationError as error:
-            for name, message in error.errors.items():
-                (form[name].errors if name in form else form.form_errors).append(message)
+            show_errors(form, error.errors)
         except IntegrityError as error:
             form.form_errors.append(f"The database refused this change: {error}.")
         else:
@@ -3341,23 +3398,52 @@ def cmd_runserver(args):
         raise SystemExit(f"Cannot open the database {settings.database_url}: {error}. "
                          f"Is the data dir ({settings.data_dir}) writable?")
     purge_old_sessions(settings)
-    if not args.no_demo and not Product.select().exists():
-        print("First start: loading the demo shop ...")
-        models.seed(products=args.products)
-        print(demo_admin_notice())
-    import logging
     import waitress
-    # Waitress logs every queued request under load ("Task queue depth"): noise, and slow.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    print(f"Storefront is running at http://{host if ':' not in host else f'[{host}]'}:{port}/"
-          f"  (admin: /admin/, lessons: /playground/; Ctrl+C stops it)", flush=True)
-    try:
-        waitress.serve(app, host=host, port=port, threads=args.threads, ident="storefront",
-                       _quiet=True)
+    console_logging(quiet=args.quiet)
+    try:        # take the port first: if it is taken, say only that
+        server = waitress.create_server(app if args.quiet else log_requests(app), host=host,
+                                        port=port, threads=args.threads, ident="storefront")
     except OSError as error:
         raise SystemExit(f"Cannot listen on {host}:{port}: {error.strerror or error}. "
                          f"Is another server running there? Try: python app.py runserver "
                          f"{port + 1}")
+    if not args.no_demo and not Product.select().exists():
+        print("First start: loading the demo shop ...", flush=True)
+        models.seed(products=args.products)
+        print(demo_admin_notice())
+    print(f"Storefront is running at http://{host if ':' not in host else f'[{host}]'}:{port}/"
+          f"  (admin: /admin/, lessons: /playground/; Ctrl+C stops it)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+
+
+def console_logging(quiet=False):
+    """Log to the console as Django's development server does: each request (unless quiet)
+    and the application's own lines, in one stream with the time in front."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%d/%b/%Y %H:%M:%S"))
+    handler.setLevel(logging.INFO)
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    # Waitress logs every queued request under load ("Task queue depth"): noise, and slow.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+def log_requests(app):
+    """Middleware for runserver: one console line per request, when its answer starts."""
+    requests_log = log.getChild("requests")
+
+    def wsgi(environ, start_response):
+        started = time.perf_counter()
+
+        def start(status, headers, exc_info=None):
+            query = environ.get("QUERY_STRING")
+            requests_log.info('"%s %s%s" %s %.0f ms', environ["REQUEST_METHOD"],
+                              environ.get("PATH_INFO", ""), "?" + query if query else "",
+                              status.split()[0], (time.perf_counter() - started) * 1000)
+            return start_response(status, headers, exc_info)
+        return app(environ, start)
+    return wsgi
 
 
 def demo_admin_notice():
@@ -3367,8 +3453,8 @@ def demo_admin_notice():
         return ""
     User.create_user("admin", "admin@example.com", password, is_staff=True, is_superuser=True)
     return (f"Demo admin created: log in at /accounts/login as admin / {password}\n"
-            f"(shown once; change it at /accounts/password, or make your own with "
-            f"`python app.py createsuperuser`)")
+            f"(shown once: write it down. Lost it? `python app.py changepassword admin` sets a "
+            f"new one; `python app.py createsuperuser` makes your own admin.)")
 
 
 def cmd_migrate(args):
@@ -3411,6 +3497,22 @@ def cmd_createsuperuser(args):
     print(f"Superuser {username!r} created.")
 
 
+def cmd_changepassword(args):
+    """Set a user's password from the console (a lost demo admin password, say)."""
+    user = User.get_or_none(User.username_key == models.normalize_username(args.username))
+    if user is None:
+        raise SystemExit(f"There is no user {args.username!r}.")
+    password = getpass.getpass(f"New password for {user.username}: ")
+    if getpass.getpass("New password (again): ") != password:
+        raise SystemExit("The passwords differ.")
+    problems = models.password_problems(password, user.username)
+    if problems:
+        raise SystemExit(" ".join(problems))
+    user.set_password(password)
+    user.save()
+    print(f"Password changed for {user.username!r}.")
+
+
 def cmd_backup(args):
     """Copy the SQLite database to a file while the shop keeps running (SQLite's online backup)."""
     if not models.is_sqlite():
@@ -3446,6 +3548,7 @@ def main(argv=None):
     run.add_argument("--threads", type=int, default=4,
                      help="worker threads (waitress's default; more only help with slow I/O)")
     run.add_argument("--products", type=int, default=1000, help="demo products on first start")
+    run.add_argument("--quiet", action="store_true", help="do not log each request")
     commands.add_parser("migrate", help="apply schema migrations")
     seed = commands.add_parser("seed", help="load the demo shop")
     seed.add_argument("--products", type=int, default=1000)
@@ -3455,6 +3558,8 @@ def main(argv=None):
     su.add_argument("--email")
     su.add_argument("--no-input", action="store_true",
                     help="read the password from STOREFRONT_SUPERUSER_PASSWORD")
+    change = commands.add_parser("changepassword", help="set a user's password (prompts)")
+    change.add_argument("username")
     backup = commands.add_parser("backup", help="copy the SQLite database while it is in use")
     backup.add_argument("path", help="the file to write")
     commands.add_parser("routes", help="list every route")
@@ -3469,7 +3574,8 @@ def main(argv=None):
         except (OperationalError, OSError) as error:
             raise SystemExit(f"Cannot open the database {settings.database_url}: {error}")
     return {"migrate": cmd_migrate, "seed": cmd_seed, "createsuperuser": cmd_createsuperuser,
-            "backup": cmd_backup, "routes": cmd_routes, "shell": cmd_shell}[args.command](args)
+            "changepassword": cmd_changepassword, "backup": cmd_backup, "routes": cmd_routes,
+            "shell": cmd_shell}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -807,6 +807,8 @@ class GenericLink(BaseModel):
     @classmethod
     def pointing_at(cls, obj):
         """The condition "this link points at `obj`", for a where()."""
+        if not isinstance(obj.get_id(), int):   # object_id holds integers: nothing points at
+            return SQL("1 = 0")                 # a row with another kind of key (a cart)
         return (cls.content_type == obj._meta.table_name) & (cls.object_id == obj.get_id())
 
     @classmethod
@@ -817,6 +819,13 @@ class GenericLink(BaseModel):
     def point_at(self, obj):
         self.content_type, self.object_id = obj._meta.table_name, obj.get_id()
 
+    @classmethod
+    def targets(cls, model, where):
+        """The ids of `model`'s rows that the links matching `where` point at (the generic
+        relation read backwards: the products with a tag, the products a user likes)."""
+        return cls.select(cls.object_id).where(
+            (cls.content_type == model._meta.table_name) & where)
+
 
 class TaggedItem(GenericLink):
     tag = ForeignKeyField(Tag, backref="items", on_delete="CASCADE")
@@ -824,6 +833,20 @@ class TaggedItem(GenericLink):
 
 class LikedItem(GenericLink):
     user = ForeignKeyField(User, backref="likes", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("content_type", "object_id"), False),
+                   (("user", "content_type", "object_id"), True))    # a like counts once
+
+
+def like(user, obj, liked=True):
+    """`user` likes `obj` (liking twice changes nothing), or with liked=False no longer does."""
+    if liked:
+        LikedItem.insert(user=user, content_type=obj._meta.table_name,
+                         object_id=obj.get_id()).on_conflict_ignore().execute()
+    else:
+        LikedItem.delete().where(LikedItem.pointing_at(obj) & (LikedItem.user == user)).execute()
+    data_changed()          # pages show how many people like it
 
 
 def tags_for(obj):
@@ -1063,14 +1086,14 @@ def customer_for(user):
     return Customer.get_or_none(Customer.user == user)
 
 
-def save_customer_profile(user, first_name, last_name, email, street, city, zip_code):
+def save_customer_profile(user, first_name, last_name, email, street, city, zip):
     """Create or update the customer profile of an account, with its (single) address."""
     with write_transaction():
         customer = customer_for(user) or Customer(user=user)
         customer.first_name, customer.last_name, customer.email = first_name, last_name, email
         customer.save()
         address = customer.addresses.first() or Address(customer=customer)
-        address.street, address.city, address.zip = street, city, zip_code
+        address.street, address.city, address.zip = street, city, zip
         address.save()
     return customer
 
@@ -1196,8 +1219,18 @@ def _m004_prices_paid_and_dated_promotions(migrator):
     PricingDay.create(day=utcnow().date())
 
 
+def _m005_one_like_per_user_and_object(migrator):
+    # Keep the first of any repeated like, then let the database refuse repeats.
+    first = (LikedItem.select(fn.MIN(LikedItem.id))
+             .group_by(LikedItem.user, LikedItem.content_type, LikedItem.object_id))
+    LikedItem.delete().where(LikedItem.id.not_in(first)).execute()
+    db.execute_sql("CREATE UNIQUE INDEX IF NOT EXISTS liked_item_user_id_content_type_object_id "
+                   "ON liked_item (user_id, content_type, object_id)")
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
-              _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions]
+              _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
+              _m005_one_like_per_user_and_object]
 
 
 def schema_version():

@@ -1,4 +1,4 @@
-%# Checkout review. Expects: form (CheckoutForm), lines, total.
+%# Checkout review. Expects: form (ProfileForm), lines, total.
 % rebase('layout')
 <h1>Checkout</h1>
 <div class="checkout">

@@ -1,5 +1,5 @@
-%# One product. Expects: product (with .collection), promotions, tags, error (a cart
-%# message or None), quantity (what the quantity box shows).
+%# One product. Expects: product (with .collection), promotions (current ones), tags, likes
+%# (how many), liked (by this user), error (a cart message or None), quantity.
 % rebase('layout')
 <nav class="breadcrumbs" aria-label="Breadcrumbs">
   <a href="{{url('catalog')}}">Shop</a> ›
@@ -35,11 +35,23 @@
     </form>
     % end
     % if tags:
-    <ul class="tags">
+    <ul class="tags" aria-label="Tags">
       % for tag in tags:
-      <li class="tag">{{tag.label}}</li>
+      <li><a class="tag" href="{{url('tag', label=tag.label)}}">{{tag.label}}</a></li>
       % end
     </ul>
     % end
+    <div class="likes">
+      <span class="like-count">{{'Nobody likes this yet' if not likes else ('1 person likes this' if likes == 1 else '%s people like this' % format(likes, ','))}}</span>
+      % if user:
+      <form method="post" action="{{url('product_like', product_id=product.id)}}" class="inline-form">
+        % include('_csrf')
+        <input type="hidden" name="liked" value="{{'0' if liked else '1'}}">
+        <button type="submit" class="button button-small button-secondary" aria-pressed="{{'true' if liked else 'false'}}">{{'♥ Liked' if liked else '♡ Like'}}</button>
+      </form>
+      % else:
+      <a href="{{url('login', next=url('product', product_id=product.id))}}">Log in to like it</a>
+      % end
+    </div>
   </div>
 </article>
