@@ -30,6 +30,7 @@ import functools
 import getpass
 import hashlib
 import hmac
+import http.cookies
 import inspect
 import io
 import json
@@ -466,6 +467,16 @@ def refuse_bad_text():
         abort(400, "The request contains a NUL character, which no text field may hold.")
     if request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
         form_data()
+
+
+def ignore_broken_cookies():
+    """A Cookie header that Python cannot parse ("a=1; $x=2") counts as no cookies at all, as
+    Beaker, which finds the session in it, already counts it. Otherwise every page that reads
+    a cookie would fail with a 500."""
+    try:
+        request.cookies
+    except http.cookies.CookieError:
+        request.environ["HTTP_COOKIE"] = ""
 
 
 def check_csrf():
@@ -1146,9 +1157,17 @@ def account():
 
 # The shop for programs: the same functions of models.py as the pages, answered as JSON.
 # Money travels as a string ("12.50"), never a float; times are ISO 8601 in UTC. Every error
-# is JSON too: {"error", "message", "errors": {field: message}, "status"}.
+# is JSON too: {"error", "message", "errors": {field: message}, "status"}, and its status
+# follows one rule: 400 = the request is malformed (OPENAPI below says what is well formed),
+# 404 = the URL names something that is not there, 409 = the request is well formed but the
+# shop cannot do it as things stand (too few in stock, a product or cart the body names that
+# is not there, an empty cart, no delivery address yet).
 # CSRF (part 3): a call that carries no cookie speaks for no browser and needs no token; a call
 # that sends the session cookie, to act as the logged-in user, sends the X-CSRF-Token header.
+#
+# After the operations comes OPENAPI, their description for programs; /api/openapi.json serves
+# it and /api/docs shows it to people. The tests hold every answer to it, and fuzz the API
+# against it, so the API and its description cannot drift apart.
 
 def money(value):
     """A Decimal as the API writes money: a string with two decimals, "12.50"."""
@@ -1189,18 +1208,53 @@ def json_fields(data, **kinds):
     JSON says what type a value is, so the API takes a number only as a number: "3" and true
     are refused. Every bad field is reported at once.
     """
-    errors = {}
+    errors, values = {}, []
     for name, kind in kinds.items():
         value = data.get(name)
+        if kind is int and type(value) is float and value.is_integer():
+            value = int(value)      # 3.0 is the whole number 3, as JSON Schema counts it
         if value is None:
             errors[name] = "This field is required."
         elif type(value) is not kind:       # type(), not isinstance(): True is an int too
             errors[name] = "Send a whole number." if kind is int else "Send a string."
         elif kind is int and abs(value) > models.MAX_INT:   # what a database column holds
             errors[name] = "That number is out of range."
+        values.append(value)
     if errors:
         invalid(errors)
-    return [data[name] for name in kinds]
+    return values
+
+
+def check_query(*numbers, sorts=None):
+    """A 400 unless each query parameter named in `numbers` (when sent) is a whole number from
+    1 up, and ?sort= (when sent) is one of `sorts`. The HTML pages forgive ?page=abc, which a
+    person may have typed; a program is better told of its mistake."""
+    errors = {}
+    for name in numbers:
+        value = request.query.get(name)
+        if value is not None and not (re.fullmatch(r"[0-9]{1,19}", value)
+                                      and 1 <= int(value) <= models.MAX_INT):
+            errors[name] = "Send a whole number, 1 or more."
+    if sorts and request.query.get("sort", "title") not in sorts:
+        errors["sort"] = "Sort by one of: " + ", ".join(sorts) + "."
+    if errors:
+        api_error(400, "Some query parameters are not valid: see errors.", errors)
+
+
+@contextlib.contextmanager
+def cart_refusals(missing_product=409):
+    """Answer a cart change that models.py refuses by the API's rule: too few in stock is a
+    409, a bad field a 400, and a product that is not there (in the shop, or in the cart) a
+    409 when the body names it, a 404 when the URL does (`missing_product`)."""
+    try:
+        yield
+    except models.OutOfStock as error:
+        api_error(409, "There are not enough in stock: nothing was changed.", error.errors)
+    except models.ValidationError as error:
+        if "product_id" in error.errors:
+            api_error(missing_product, error.errors["product_id"],
+                      {"product_id": error.errors["product_id"]})
+        invalid(error.errors)
 
 
 def page_json(page, to_json):
@@ -1258,14 +1312,15 @@ def api_customer():
 
 @api.get("/", name="api_index")
 def api_index():
-    """Where the API's collections of things are."""
-    return json_response({name: url("api_" + name)
-                          for name in ("products", "collections", "carts", "orders")})
+    """Where the API's collections of things are, and its description."""
+    return json_response({name: url("api_" + name) for name in
+                          ("products", "collections", "carts", "orders", "openapi", "docs")})
 
 
 @api.get("/products", name="api_products")
 def api_products():
     """The catalog, with the same ?q=, ?collection=, ?sort= and ?page= as /products."""
+    check_query("page", "collection", sorts=list(models.CATALOG_SORTS))
     q, collection_id, sort = catalog_params()
     return page_json(paginate(Product.catalog(q, collection_id, sort),
                               count_limit=CATALOG_COUNT_LIMIT), product_json)
@@ -1307,10 +1362,10 @@ def api_cart_add(cart_id):
     """Add {"product_id", "quantity"} (more of it if it is already in the cart)."""
     cart_id = api_cart_id(cart_id)
     product_id, quantity = json_fields(json_body(), product_id=int, quantity=int)
-    try:
+    if product_id < 1:      # no id is: a malformed request, not a missing product
+        invalid({"product_id": "Send a product's id, a whole number from 1 up."})
+    with cart_refusals():
         models.add_to_cart(cart_id, product_id, quantity)
-    except models.ValidationError as error:
-        invalid(error.errors)
     return json_response(cart_json(cart_id), 201)
 
 
@@ -1319,22 +1374,16 @@ def api_cart_update(cart_id, product_id):
     """Set a line's {"quantity"}; 0 removes it."""
     cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
     quantity, = json_fields(json_body(), quantity=int)
-    try:
+    with cart_refusals(missing_product=404):
         models.set_cart_quantity(cart_id, product.id, quantity)
-    except models.ValidationError as error:
-        if "product_id" in error.errors:
-            api_error(404, error.errors["product_id"])
-        invalid(error.errors)
     return json_response(cart_json(cart_id))
 
 
 @api.delete("/carts/<cart_id>/items/<product_id>", name="api_cart_remove")
 def api_cart_remove(cart_id, product_id):
     cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
-    try:
+    with cart_refusals(missing_product=404):
         models.set_cart_quantity(cart_id, product.id, 0)
-    except models.ValidationError as error:
-        api_error(404, error.errors["product_id"])
     response.status = 204
     return ""
 
@@ -1342,8 +1391,9 @@ def api_cart_remove(cart_id, product_id):
 @api.get("/orders", name="api_orders")
 def api_orders():
     """The logged-in user's orders, newest first."""
-    page = paginate(models.orders_of(api_customer()))
-    return page_json(page, order_json)
+    customer = api_customer()
+    check_query("page")
+    return page_json(paginate(models.orders_of(customer)), order_json)
 
 
 @api.get("/orders/<order_id>", name="api_order")
@@ -1364,21 +1414,486 @@ def api_order_create():
     customer = api_customer()
     cart_id, = json_fields(json_body(), cart_id=str)
     key = models.parse_key(models.Cart, cart_id)
-    cart = models.Cart.get_or_none(models.Cart.id == key) if key else None
+    if key is None:
+        invalid({"cart_id": "Send the id of a cart, a UUID."})
+    cart = models.Cart.get_or_none(models.Cart.id == key)
     if cart is None:
-        invalid({"cart_id": "There is no such cart."})
+        api_error(409, "There is no such cart.", {"cart_id": "There is no such cart."})
     if customer is None:
-        invalid({"customer": "There is no delivery address yet: check out once on the site "
-                             "(/checkout), then the API can place orders."})
+        api_error(409, "There is no delivery address yet.", {
+            "customer": "Check out once on the site (/checkout) to save your address; then "
+                        "the API can place orders."})
     try:
         order = models.place_order(cart.id, customer)
     except models.OutOfStock as error:
         api_error(409, "Some items are not in stock: nothing was ordered.",
                   {str(product_id): message for product_id, message in error.errors.items()})
-    except models.ValidationError as error:
-        invalid({"cart_id": " ".join(error.errors.values())})
+    except models.ValidationError as error:     # the cart is empty (or was ordered just now)
+        api_error(409, "There is nothing in the cart to order.",
+                  {"cart_id": " ".join(error.errors.values())})
     response.set_header("Location", url("api_order", order_id=order.id))
     return api_order(order.id, status=201)
+
+
+# --- The description: OpenAPI 3.1 -------------------------------------------------------------
+# Every operation above, as data: its parameters and their limits, its request body, each
+# status it can answer and the shape of that answer. Shapes used more than once are written
+# once under "components" and pointed at with {"$ref": ...}; the helpers below only save
+# typing. Schemas are JSON Schema (2020-12): {"type": "integer", "minimum": 1} and so on.
+
+def ref(name, kind="schemas"):
+    """A pointer to a shared piece of the document: ref("Product")."""
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def json_object(properties, answer=True):
+    """An object schema with these properties, all of them required. An answer has no others,
+    so a field added to the API but not here fails the tests; a request body may carry more
+    (they are ignored)."""
+    schema = {"type": "object", "properties": properties, "required": list(properties)}
+    if answer:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def json_answer(description, schema, **more):
+    """A response with a JSON body."""
+    return {"description": description, "content": {"application/json": {"schema": schema}},
+            **more}
+
+
+def json_request(schema, example):
+    return {"required": True, "content": {"application/json": {"schema": schema,
+                                                               "example": example}}}
+
+
+def created(description, schema, what, links):
+    """A 201 answer, with the Location header that says where the new thing lives, and links:
+    the operations a client may call next with what the answer holds."""
+    return json_answer(description, schema, links=links, headers={"Location": {
+        "description": f"The path of the new {what}.", "required": True,
+        "schema": {"type": "string"}}})
+
+
+def link(operation_id, description, body=None, **parameters):
+    """A link to an operation, filling its parameters (or body) from this call: in
+    "$response.body#/id" and "$request.path.cart_id", $ is the call just made."""
+    return {"operationId": operation_id, "description": description,
+            **({"parameters": parameters} if parameters else {}),
+            **({"requestBody": body} if body else {})}
+
+
+def path_id(name, what, example=1):
+    return {"name": name, "in": "path", "required": True, "description": f"The {what}'s id.",
+            "schema": ref("Id"), "example": example}
+
+
+BAD_REQUEST = ref("BadRequest", "responses")
+LOGIN_REQUIRED = ref("LoginRequired", "responses")
+CSRF_REFUSED = ref("CsrfRefused", "responses")
+TOO_LARGE = ref("TooLarge", "responses")
+EXAMPLE_CART = "6f1c2a52-9b7e-4d0c-8a31-52c1f0e4b9d7"
+CART_ID = {"name": "cart_id", "in": "path", "required": True,
+           "description": "The cart's id, from POST /api/carts.",
+           "schema": {"type": "string", "format": "uuid"}, "example": EXAMPLE_CART}
+PAGE = {"name": "page", "in": "query", "description": "Which page (24 to a page).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": models.MAX_INT, "default": 1}}
+# A call that sends no cookie needs nothing; one that sends the session cookie needs the token.
+NO_COOKIE_OR_TOKEN = [{}, {"session": [], "csrfToken": []}]
+
+
+def _error(description):
+    return json_answer(description, ref("Error"))
+
+
+# An order in a list; one order alone adds its items.
+ORDER_FIELDS = {
+    "id": ref("Id"),
+    "placed_at": {"type": "string", "format": "date-time"},
+    "payment_status": {"type": "string",
+                       "enum": [label.lower() for _, label in models.PAYMENT_STATUSES]},
+    "item_count": {"type": "integer", "minimum": 0,
+                   "description": "Units ordered, all lines together."},
+    "total": ref("Money"),
+}
+
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Storefront API",
+        "version": "1.0",
+        "description": (
+            "The shop for programs: products, collections, carts and orders, in JSON. It "
+            "calls the same rules as the web pages, so stock, prices and checkout agree.\n\n"
+            "Money is a string with two decimals (`\"12.50\"`), never a float; times are ISO "
+            "8601 in UTC. Numbers in a body must be JSON numbers (`\"2\"` is refused). Fields "
+            "a body carries beyond those listed are ignored.\n\n"
+            "Errors are JSON too, `{\"error\", \"message\", \"errors\", \"status\"}`, where "
+            "`errors` names each bad field. Their status follows one rule: 400 when the "
+            "request is malformed, 404 when the URL names something that is not there, 409 "
+            "when the request is well formed but the shop cannot do it as things stand (too "
+            "few in stock, a product or cart the body names that is not there, an empty "
+            "cart); 401 for orders without a login, 403 for a missing CSRF token, 413 for a "
+            "body over 100 KiB.")},
+    "tags": [
+        {"name": "Index", "description": "Where to start."},
+        {"name": "Products", "description": "The catalog, read-only."},
+        {"name": "Collections", "description": "Groups of products, read-only."},
+        {"name": "Carts", "description": "A cart is made by anyone and found by its id, a "
+                                         "UUID: whoever holds the id holds the cart."},
+        {"name": "Orders", "description": "The logged-in user's orders; checkout."},
+    ],
+    "paths": {
+        "/api/": {"get": {
+            "operationId": "api_index", "tags": ["Index"], "summary": "Where things are",
+            "description": "The paths of the collections of things, and of this description.",
+            "responses": {"200": json_answer("Name to path.", ref("Index")),
+                          "400": BAD_REQUEST}}},
+        "/api/products": {"get": {
+            "operationId": "api_products", "tags": ["Products"], "summary": "List products",
+            "description": "The catalog with the search, filter and sort of /products.",
+            "parameters": [
+                {"name": "q", "in": "query", "example": "tea",
+                 "schema": {"type": "string", "pattern": r"^[^\u0000]*$"},
+                 "description": "Words to find in the title or description, each a word or "
+                                "the start of one; words in double quotes as a phrase (the "
+                                "first 100 characters count)."},
+                {"name": "collection", "in": "query", "schema": ref("Id"),
+                 "description": "Only the products of this collection."},
+                {"name": "sort", "in": "query",
+                 "description": "The order of the list: by default the best matches first "
+                                "when searching (relevance), else by title.",
+                 "schema": {"type": "string", "enum": list(models.CATALOG_SORTS)},
+                 "example": "-price"},
+                PAGE],
+            "responses": {
+                "200": json_answer("A page of products.", ref("ProductPage")),
+                "400": BAD_REQUEST,
+                "404": _error("There is no such page (past the last one).")}}},
+        "/api/products/{product_id}": {"get": {
+            "operationId": "api_product", "tags": ["Products"], "summary": "One product",
+            "parameters": [path_id("product_id", "product")],
+            "responses": {"200": json_answer("The product.", ref("Product")),
+                          "400": BAD_REQUEST, "404": _error("There is no such product.")}}},
+        "/api/collections": {"get": {
+            "operationId": "api_collections", "tags": ["Collections"],
+            "summary": "List collections", "description": "Every collection, by title.",
+            "responses": {"200": json_answer("The collections.", {
+                "type": "array", "items": ref("Collection")}), "400": BAD_REQUEST}}},
+        "/api/collections/{collection_id}": {"get": {
+            "operationId": "api_collection", "tags": ["Collections"],
+            "summary": "One collection", "parameters": [path_id("collection_id", "collection")],
+            "responses": {"200": json_answer("The collection.", ref("Collection")),
+                          "400": BAD_REQUEST, "404": _error("There is no such collection.")}}},
+        "/api/carts": {"post": {
+            "operationId": "api_carts", "tags": ["Carts"], "summary": "Make a cart",
+            "description": "A new, empty cart. Its id is the key to it: keep it.",
+            "security": NO_COOKIE_OR_TOKEN,
+            "responses": {"201": created("The new cart.", ref("Cart"), "cart", links={
+                "GetCart": link("api_cart", "See the cart.", cart_id="$response.body#/id"),
+                "AddToCart": link("api_cart_add", "Put a product in it.",
+                                  cart_id="$response.body#/id"),
+                "OrderCart": link("api_orders_create", "Order what it holds.",
+                                  body={"cart_id": "$response.body#/id"})}),
+                          "400": BAD_REQUEST, "403": CSRF_REFUSED}}},
+        "/api/carts/{cart_id}": {"get": {
+            "operationId": "api_cart", "tags": ["Carts"], "summary": "One cart",
+            "description": "The cart's lines at today's prices, and its total.",
+            "parameters": [CART_ID],
+            "responses": {"200": json_answer("The cart.", ref("Cart")), "400": BAD_REQUEST,
+                          "404": _error("There is no such cart (or the id is not a UUID).")}}},
+        "/api/carts/{cart_id}/items": {"post": {
+            "operationId": "api_cart_add", "tags": ["Carts"], "summary": "Add to a cart",
+            "description": "Adds the quantity to the product's line, or starts a line.",
+            "parameters": [CART_ID], "security": NO_COOKIE_OR_TOKEN,
+            "requestBody": json_request(ref("NewLine"), {"product_id": 1, "quantity": 2}),
+            "responses": {
+                "201": json_answer("The cart, with the product in it.", ref("Cart"), links={
+                    "ChangeLine": link("api_cart_update", "Change the line's quantity.",
+                                       cart_id="$request.path.cart_id",
+                                       product_id="$request.body#/product_id"),
+                    "RemoveLine": link("api_cart_remove", "Remove the line.",
+                                       cart_id="$request.path.cart_id",
+                                       product_id="$request.body#/product_id")}),
+                "400": BAD_REQUEST, "403": CSRF_REFUSED,
+                "404": _error("There is no such cart."),
+                "409": _error("There is no such product, or too few in stock for the line's "
+                              "new quantity; nothing changed."),
+                "413": TOO_LARGE}}},
+        "/api/carts/{cart_id}/items/{product_id}": {
+            "patch": {
+                "operationId": "api_cart_update", "tags": ["Carts"],
+                "summary": "Change a line's quantity", "description": "0 removes the line.",
+                "parameters": [CART_ID, path_id("product_id", "product")],
+                "security": NO_COOKIE_OR_TOKEN,
+                "requestBody": json_request(ref("QuantityChange"), {"quantity": 3}),
+                "responses": {
+                    "200": json_answer("The cart.", ref("Cart")),
+                    "400": BAD_REQUEST, "403": CSRF_REFUSED,
+                    "404": _error("There is no such cart, or the product is not in it."),
+                    "409": _error("Not enough in stock; nothing changed."),
+                    "413": TOO_LARGE}},
+            "delete": {
+                "operationId": "api_cart_remove", "tags": ["Carts"],
+                "summary": "Remove a line",
+                "parameters": [CART_ID, path_id("product_id", "product")],
+                "security": NO_COOKIE_OR_TOKEN,
+                "responses": {
+                    "204": {"description": "The line is gone."},
+                    "400": BAD_REQUEST, "403": CSRF_REFUSED,
+                    "404": _error("There is no such cart, or the product is not in it.")}}},
+        "/api/orders": {
+            "get": {
+                "operationId": "api_orders", "tags": ["Orders"], "summary": "List my orders",
+                "description": "The logged-in user's orders, newest first.",
+                "parameters": [PAGE], "security": [{"session": []}],
+                "responses": {
+                    "200": json_answer("A page of orders.", ref("OrderPage")),
+                    "400": BAD_REQUEST, "401": LOGIN_REQUIRED,
+                    "404": _error("There is no such page (past the last one).")}},
+            "post": {
+                "operationId": "api_orders_create", "tags": ["Orders"],
+                "summary": "Order a cart",
+                "description": "Orders what the cart holds, at today's prices, for the "
+                               "logged-in user, and empties the cart. It ships to the address "
+                               "of the user's customer profile, which the site's checkout form "
+                               "saves.",
+                "security": [{"session": [], "csrfToken": []}],
+                "requestBody": json_request(ref("NewOrder"), {"cart_id": EXAMPLE_CART}),
+                "responses": {
+                    "201": created("The order.", ref("OrderDetail"), "order", links={
+                        "GetOrder": link("api_order", "See the order again.",
+                                         order_id="$response.body#/id")}),
+                    "400": BAD_REQUEST, "401": LOGIN_REQUIRED, "403": CSRF_REFUSED,
+                    "409": _error("Nothing was ordered: a line is not in stock (`errors` maps "
+                                  "each such product id to what is wrong), there is no such "
+                                  "cart or it is empty, or the user has no delivery address "
+                                  "yet."),
+                    "413": TOO_LARGE}}},
+        "/api/orders/{order_id}": {"get": {
+            "operationId": "api_order", "tags": ["Orders"], "summary": "One of my orders",
+            "description": "With its items at the prices charged.",
+            "parameters": [path_id("order_id", "order")], "security": [{"session": []}],
+            "responses": {
+                "200": json_answer("The order.", ref("OrderDetail")),
+                "400": BAD_REQUEST, "401": LOGIN_REQUIRED,
+                "404": _error("There is no such order among the user's own.")}}},
+    },
+    "components": {
+        "securitySchemes": {
+            "session": {
+                "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+                "description": "The session cookie that logging in (POST /accounts/login, "
+                               "the site's login form) sets. Orders need it."},
+            "csrfToken": {
+                "type": "apiKey", "in": "header", "name": "X-CSRF-Token",
+                "description": "Any call that changes something and sends cookies must send "
+                               "the session's CSRF token in this header: the `csrf_token` "
+                               "field of any form on the site while logged in. A call that "
+                               "sends no cookie at all needs no token."}},
+        "responses": {
+            "BadRequest": _error("The request is malformed: `message` says how, `errors` "
+                                 "names each bad field or parameter. A URL that is not "
+                                 "UTF-8 text or holds a NUL character is one too."),
+            "LoginRequired": _error("Not logged in: send the session cookie."),
+            "CsrfRefused": _error("Cookies were sent without the session's X-CSRF-Token."),
+            "TooLarge": _error("The body is larger than 100 KiB."),
+        },
+        "schemas": {
+            "Id": {"type": "integer", "minimum": 1, "maximum": models.MAX_INT,
+                   "format": "int64", "description": "A whole number, 1 or more."},
+            "Money": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "example": "12.50",
+                      "description": "An amount with two decimals, as a string."},
+            "Error": json_object({
+                "error": {"type": "string", "description": "The status in words."},
+                "message": {"type": "string", "description": "What went wrong."},
+                "errors": {"type": "object", "additionalProperties": {"type": "string"},
+                           "description": "Field (or product id) to what is wrong with it."},
+                "status": {"type": "integer", "description": "The HTTP status again."}}),
+            "Index": json_object({name: {"type": "string"} for name in
+                                  ("products", "collections", "carts", "orders", "openapi",
+                                   "docs")}),
+            "Product": json_object({
+                "id": ref("Id"),
+                "title": {"type": "string"},
+                "slug": {"type": "string", "description": "The title for URLs."},
+                "description": {"type": "string"},
+                "unit_price": dict(ref("Money"), description="The list price."),
+                "price": dict(ref("Money"), description="The price paid today: the list "
+                          "price less the best current promotion."),
+                "inventory": {"type": "integer", "minimum": 0, "description": "In stock."},
+                "collection": ref("CollectionRef"),
+                "last_update": {"type": "string", "format": "date-time"}}),
+            "CollectionRef": dict(json_object({"id": ref("Id"), "title": {"type": "string"}}),
+                                  description="The collection a product is in."),
+            "ProductPage": json_object({
+                "count": {"type": ["integer", "null"], "minimum": 0,
+                          "description": "How many match; null past 10,000."},
+                "page": {"type": "integer", "minimum": 1},
+                "has_next": {"type": "boolean"},
+                "results": {"type": "array", "items": ref("Product")}}),
+            "Collection": json_object({
+                "id": ref("Id"),
+                "title": {"type": "string"},
+                "product_count": {"type": "integer", "minimum": 0},
+                "featured_product_id": {"anyOf": [ref("Id"), {"type": "null"}],
+                                        "description": "The product it shows first, if any."}}),
+            "Line": json_object({
+                "product_id": ref("Id"),
+                "title": {"type": "string"},
+                "unit_price": dict(ref("Money"), description="The price paid for one: "
+                               "today's price in a cart, the price charged in an order."),
+                "quantity": {"type": "integer", "minimum": 1},
+                "line_total": dict(ref("Money"), description="unit_price × quantity.")}),
+            "Cart": json_object({
+                "id": {"type": "string", "format": "uuid"},
+                "items": {"type": "array", "items": ref("Line")},
+                "total": ref("Money")}),
+            "Order": json_object(ORDER_FIELDS),
+            "OrderDetail": json_object(dict(ORDER_FIELDS, items={
+                "type": "array", "items": ref("Line")})),
+            "OrderPage": json_object({
+                "count": {"type": "integer", "minimum": 0},
+                "page": {"type": "integer", "minimum": 1},
+                "has_next": {"type": "boolean"},
+                "results": {"type": "array", "items": ref("Order")}}),
+            "NewLine": json_object({
+                "product_id": ref("Id"),
+                "quantity": {"type": "integer", "minimum": 1,
+                             "maximum": models.MAX_QUANTITY}},
+                answer=False),
+            "QuantityChange": json_object({
+                "quantity": {"type": "integer", "minimum": 0,
+                             "maximum": models.MAX_QUANTITY,
+                             "description": "The line's new quantity; 0 removes it."}},
+                answer=False),
+            "NewOrder": json_object({
+                "cart_id": {"type": "string", "format": "uuid",
+                            "description": "The cart to order."}}, answer=False),
+        },
+    },
+}
+
+
+# --- The description as a page ----------------------------------------------------------------
+# views/api/docs.tpl walks the document; these turn its pieces into what a reader wants to see.
+
+def resolve(document, node):
+    """`node`, or the shared piece its {"$ref": "#/components/..."} points at."""
+    while "$ref" in node:
+        node = functools.reduce(operator.getitem, node["$ref"][2:].split("/"), document)
+    return node
+
+
+def schema_html(schema):
+    """A schema in a few words, as HTML built from escaped parts: "integer, 1 to 1,000,000",
+    "array of <a href=#schema-Line>Line</a>"."""
+    esc = bottle.html_escape
+    if "$ref" in schema:
+        name = esc(schema["$ref"].rsplit("/", 1)[1])
+        return f'<a href="#schema-{name}">{name}</a>'
+    if "anyOf" in schema:
+        return " or ".join(schema_html(choice) for choice in schema["anyOf"])
+    kind = schema.get("type", "any value")
+    if kind == "array":
+        return "array of " + schema_html(schema["items"])
+    if isinstance(schema.get("additionalProperties"), dict):    # a map: name to value
+        return "object, each value " + schema_html(schema["additionalProperties"])
+    words = [" or ".join(kind) if isinstance(kind, list) else kind]
+    if "format" in schema and schema["format"] != "int64":
+        words[0] += f" ({schema['format']})"
+    if "enum" in schema:
+        words.append("one of " + ", ".join(f"<code>{esc(str(v))}</code>" for v in schema["enum"]))
+    if schema.get("maximum", models.MAX_INT) < models.MAX_INT:
+        words.append(f"{schema.get('minimum', 0):,} to {schema['maximum']:,}")
+    elif "minimum" in schema:
+        words.append(f"{schema['minimum']:,} or more")
+    if "pattern" in schema:
+        words.append(f"matching <code>{esc(schema['pattern'])}</code>")
+    if "default" in schema:
+        words.append(f"default <code>{esc(str(schema['default']))}</code>")
+    return esc(words[0]) + "".join(", " + word for word in words[1:])
+
+
+def prose_html(text):
+    """A description as HTML: its paragraphs, and `code` in backticks (the bit of Markdown,
+    which OpenAPI descriptions are written in, that ours use)."""
+    esc = bottle.html_escape
+    return "".join("<p>" + "".join(f"<code>{esc(part)}</code>" if i % 2 else esc(part)
+                                   for i, part in enumerate(paragraph.split("`"))) + "</p>"
+                   for paragraph in text.split("\n\n"))
+
+
+def api_operations(document, origin):
+    """Each operation of the document, in its order, with what the page shows beside it: who
+    may call it, its example body, and a curl command that calls it."""
+    base = origin + document["servers"][0]["url"].rstrip("/")
+    names = {operation["operationId"]: f"{method.upper()} {path}"
+             for path, methods in document["paths"].items()
+             for method, operation in methods.items()}
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            yield {"method": method.upper(), "path": path, "op": operation,
+                   # a long path may break after a slash, never inside a name
+                   "path_html": "/<wbr>".join(map(bottle.html_escape, path.split("/"))),
+                   "who": who_may_call(operation.get("security", [])),
+                   "body": json.dumps(body["example"], indent=2) if body else None,
+                   "curl": curl_example(base, method, path, operation),
+                   "next": [(names[link["operationId"]], link) for answer in
+                            operation["responses"].values()
+                            for link in answer.get("links", {}).values()]}
+
+
+def who_may_call(security):
+    """An operation's security requirements (any one of them will do) in words."""
+    if not security:
+        return "Anyone."
+    if {} in security:
+        return "Anyone. A call that sends cookies must send X-CSRF-Token too."
+    return "The logged-in user: send the session cookie" + (
+        " and X-CSRF-Token." if "csrfToken" in security[0] else ".")
+
+
+def curl_example(base, method, path, operation):
+    """A curl command that calls the operation with the document's example values."""
+    parameters = operation.get("parameters", [])
+    examples = {p["name"]: p.get("example") for p in parameters}
+    target = base + re.sub(r"{(\w+)}", lambda m: str(examples[m.group(1)]), path)
+    query = {p["name"]: p["example"] for p in parameters if p["in"] == "query" and "example" in p}
+    if query:
+        target += "?" + urllib.parse.urlencode(query)
+    lines = [f"curl -s{'' if method == 'get' else ' -X ' + method.upper()} '{target}'"]
+    security = operation.get("security", [])
+    if security and {} not in security:
+        lines.append("-b cookies.txt" + (' -H "X-CSRF-Token: $TOKEN"'
+                                         if "csrfToken" in security[0] else ""))
+    if "requestBody" in operation:
+        body = operation["requestBody"]["content"]["application/json"]["example"]
+        lines.append(f"-H 'Content-Type: application/json' -d '{json.dumps(body)}'")
+    return " \\\n     ".join(lines)
+
+
+def openapi_document():
+    """OPENAPI, with the address it is served under (the site may live under a prefix)."""
+    return dict(OPENAPI, servers=[{"url": request.script_name.rstrip("/") or "/"}])
+
+
+@api.get("/openapi.json", name="api_openapi")
+def api_openapi():
+    """The description of the API, for programs."""
+    return json_response(openapi_document())
+
+
+@api.get("/docs", name="api_docs")
+def api_docs():
+    """The description of the API, for people: each operation, its schemas, curl examples."""
+    document = openapi_document()
+    origin = request.urlparts.scheme + "://" + request.urlparts.netloc
+    return render("api/docs", doc=document, operations=list(api_operations(document, origin)),
+                  origin=origin, resolve=functools.partial(resolve, document),
+                  schema_html=schema_html, prose_html=prose_html, title="API documentation")
 
 
 ###############################################################################
@@ -2879,6 +3394,7 @@ root.mount("/admin/", admin)
 root.mount("/api/", api)
 root.mount("/playground/", playground)
 root.mount("/__debug__/", debug)
+root.add_hook("before_request", ignore_broken_cookies)
 root.add_hook("before_request", refuse_bad_text)
 root.add_hook("before_request", check_csrf)
 root.add_hook("before_request", models.reprice_if_new_day)   # dated promotions start and end

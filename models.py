@@ -1003,10 +1003,12 @@ class Page:
         self.pages = max(1, math.ceil(self.total / per_page)) if self.total is not None else None
         # One row more than the page shows tells whether there is a next page.
         offset = (self.number - 1) * per_page
-        page = query.limit(per_page + 1).offset(offset)
-        if offset >= self.DEFERRED_JOIN_AFTER:
-            page = self.seek(query, offset, remember) or self.deferred_join(query, offset)
-        rows = list(page)
+        if offset + per_page >= MAX_INT or (self.total is not None and offset >= self.total):
+            rows = []       # past the end (page=10**18 would even overflow the OFFSET)
+        elif offset >= self.DEFERRED_JOIN_AFTER:
+            rows = list(self.seek(query, offset, remember) or self.deferred_join(query, offset))
+        else:
+            rows = list(query.limit(per_page + 1).offset(offset))
         self.items, self.has_next = rows[:per_page], len(rows) > per_page
         self.has_previous = self.number > 1
 
@@ -1070,6 +1072,9 @@ def parse_key(model, value):
     return parse_id(value)
 
 
+MAX_QUANTITY = 1_000_000     # more of one thing than any cart line may hold
+
+
 def parse_quantity(value, allow_zero=False):
     """A quantity typed by a shopper: a whole number, at least 1 (or 0 to remove)."""
     try:
@@ -1079,7 +1084,7 @@ def parse_quantity(value, allow_zero=False):
     minimum = 0 if allow_zero else 1
     if quantity < minimum:
         raise ValidationError({"quantity": f"The quantity must be at least {minimum}."})
-    if quantity > 1_000_000:
+    if quantity > MAX_QUANTITY:
         raise ValidationError({"quantity": "That quantity is too large."})
     return quantity
 
@@ -1117,7 +1122,7 @@ def add_to_cart(cart_id, product_id, quantity):
         item = CartItem.get_or_none(cart=cart_id, product=product)
         wanted = quantity + (item.quantity if item else 0)
         if wanted > product.inventory:
-            raise ValidationError({"quantity": _stock_message(product, wanted)})
+            raise OutOfStock({"quantity": _stock_message(product, wanted)})
         if item:
             CartItem.update(quantity=wanted).where(CartItem.id == item.id).execute()
         else:
@@ -1135,7 +1140,7 @@ def set_cart_quantity(cart_id, product_id, quantity):
         if quantity == 0:
             item.delete_instance()
         elif quantity > item.product.inventory:
-            raise ValidationError({"quantity": _stock_message(item.product, quantity)})
+            raise OutOfStock({"quantity": _stock_message(item.product, quantity)})
         else:
             CartItem.update(quantity=quantity).where(CartItem.id == item.id).execute()
     return item.product
@@ -1148,7 +1153,9 @@ def _stock_message(product, wanted):
 
 
 class OutOfStock(ValidationError):
-    """Checkout found lines it cannot serve; `errors` maps product id to a message."""
+    """The stock cannot serve what was asked: a well-formed request that today's inventory
+    refuses (the API answers 409, not 400). `errors` maps the field ("quantity"), or at
+    checkout each product id, to a message."""
 
 
 def place_order(cart_id, customer):

@@ -371,7 +371,7 @@ def test_every_kind_of_page_is_accessible_on_a_phone(browser, server, accessibil
     models.db.close()
     pages = {"visitor": ["/", "/products", f"/products/{product.id}", "/collections",
                          "/accounts/login", "/accounts/register", "/cart", "/playground/",
-                         "/playground/orm-filtering", "/no-such-page"],
+                         "/playground/orm-filtering", "/api/docs", "/no-such-page"],
              "boss": ["/accounts/", "/orders", "/admin/", "/admin/product/",
                       f"/admin/product/{product.id}/", "/admin/order/add"]}
     seen = set()
