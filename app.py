@@ -238,7 +238,11 @@ def make_cache(s):
     for region, expire in CACHE_REGIONS.items():
         # A region does not inherit cache.type: each names its own.
         options.update({f"cache.{region}.type": "memory", f"cache.{region}.expire": expire})
-    return CacheManager(**parse_cache_config_options(options))
+    manager = CacheManager(**parse_cache_config_options(options))
+    for region in CACHE_REGIONS:    # Beaker's memory outlives a manager: start empty
+        manager.get_cache_region("storefront." + region, region).clear()
+    _cache_entries.clear()
+    return manager
 
 
 def generation():
@@ -249,13 +253,21 @@ def generation():
     except RuntimeError:            # outside a request (the CLI, a test): read it now
         env = {}
     if "storefront.generation" not in env:
-        client = _generations["redis"]
-        number = int(client.get(GENERATION_KEY) or 0) if client else _generations["here"]
+        number = _read_redis_generation() if _generations["redis"] else _generations["here"]
         if number != _generations["seen"]:
             _generations["seen"] = number
             _clear_regions()
         env["storefront.generation"] = number
     return env["storefront.generation"]
+
+
+def _read_redis_generation():
+    client = _generations["redis"]
+    number = client.get(GENERATION_KEY)
+    if number is None:      # a new or restarted Redis: start anywhere but at a number a
+        client.set(GENERATION_KEY, secrets.randbelow(2 ** 62), nx=True)    # process has seen
+        number = client.get(GENERATION_KEY)
+    return int(number)
 
 
 def cached(region, key, compute):
