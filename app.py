@@ -2845,7 +2845,7 @@ def page_cache_lesson():
 def models_lesson():
     return [{"field": field.name, "type": type(field).__name__,
              "column": field.column_name, "null allowed": field.null,
-             "indexed": bool(field.index or field.unique)}
+             "indexed": bool(field.index or field.unique or field.primary_key)}
             for field in Product._meta.sorted_fields]
 
 
@@ -3535,7 +3535,7 @@ def creating_answer():
 
 
 @lesson("orm-updating", "Updating objects", ORM,
-        "update() changes many rows at once; save() writes one object.",
+        "update() changes many rows at once; save() writes every column of one.",
         django="""
             Product.objects.filter(collection_id=1).update(
                 inventory=F("inventory") + 10)
@@ -3543,24 +3543,24 @@ def creating_answer():
             product.save()
         """,
         differs="Both update() methods run one UPDATE and skip save() and its checks; a "
-                "save() writes every column, unless told which (Django's update_fields, "
-                "Peewee's only=).",
-        lives_in="app.py: ProductAdmin.clear_inventory", queries=6)
+                "save() writes every column, even one changed meanwhile, unless told which "
+                "(Django's update_fields, Peewee's only=).",
+        lives_in="app.py: ProductAdmin.clear_inventory", queries=7)
 def updating_lesson():
-    product = Product.select().order_by(Product.id).first()
+    product = Product.select().order_by(Product.id).first()    # its inventory, as read now
     with models.write_transaction() as transaction:
         changed = (Product.update(inventory=Product.inventory + 10)
                    .where(Product.collection == product.collection_id).execute())
+        updated = Product.get_by_id(product.id).inventory
         product.unit_price += 1
-        product.save()      # the checks, the price worked out again, every column
-        inside = Product.get_by_id(product.id)
+        product.save()      # every column: the inventory it read before the update too
+        saved = Product.get_by_id(product.id)
         transaction.rollback()
-    after = Product.get_by_id(product.id)
-    return {"rows update() changed": changed,
-            "inside the transaction": {"unit price": inside.unit_price,
-                                       "inventory": inside.inventory},
-            "after the rollback": {"unit price": after.unit_price,
-                                   "inventory": after.inventory}}
+    return {"rows update() changed": changed, "the inventory after update()": updated,
+            "after save(), the unit price": saved.unit_price,
+            "after save(), the inventory: the update is lost": saved.inventory,
+            "after the rollback, the unit price":
+                Product.get_by_id(product.id).unit_price}
 
 
 @exercise(updating_lesson, "Mark every pending order complete, then roll it back.")
@@ -3720,9 +3720,8 @@ def file_stop(title, text, template, most=12):
             "where": f"views/{template}.tpl, line 1", "code": code}
 
 
-@playground.get("/tour", name="tour")
-def tour():
-    """One request for a product page, followed through the code that serves it."""
+def tour_stops():
+    """The stops of one request for a product page, from the server in: (its path, stops)."""
     import waitress.task        # the server of `python app.py` (imported when it serves)
     product = Product.select(Product.id).order_by(Product.id).first()
     path = url("product", product_id=product.id if product else 1)
@@ -3773,6 +3772,13 @@ def tour():
                   "middleware, each adding its own, to waitress, which writes them to the "
                   "network.", bottle.Bottle.wsgi, "start_response(response._wsgi_status_line()"),
     ]
+    return path, stops
+
+
+@playground.get("/tour", name="tour")
+def tour():
+    """One request for a product page, followed through the code that serves it."""
+    path, stops = tour_stops()
     return render("playground/tour", stops=stops, path=path, title="A request, step by step")
 
 
