@@ -12,7 +12,7 @@ the tools that help run it and learn from it follow:
      7. JSON API
      8. Errors           - one renderer for 400/403/404/405/413/429/500, HTML or JSON
      9. Admin site       - the engine, its views, then the specs of the shop's models
-    10. Playground       - lessons that show their own code, SQL and result
+    10. Playground       - lessons (code, the Django way, SQL, result) and a guided tour
     11. Debug toolbar
     12. Assembly         - the root app, the middleware around it: `application`
     13. CLI              - `python app.py runserver|migrate|seed|createsuperuser|backup|...`
@@ -2426,6 +2426,11 @@ class Lesson:
     def href(self):
         return url(self.name, **self.link)
 
+    @property
+    def library(self):
+        """Whose code the lesson shows beside Django's."""
+        return "Bottle" if self.group == WEB else "Peewee"
+
     def page(self, **args):
         """Run the lesson (and its exercise's answer), and show the four parts."""
         current_user()      # who you are is the page's business: not counted in the lesson's SQL
@@ -2472,7 +2477,8 @@ class Html(str):
     """Markup a lesson made with a template (so escaped already): the page shows it rendered."""
 
 
-Link = collections.namedtuple("Link", "href")     # an address the result links to
+class Link(str):
+    """An address in a lesson's result: the page makes it a link."""
 
 
 def run_lesson_code(function, **args):
@@ -2531,7 +2537,7 @@ def lesson_index():
             urlpatterns = [path("hello/", views.say_hello)]
         """,
         differs="A Django view gets the request as its argument and returns an HttpResponse; "
-                "a Bottle handler reads the global `request` and returns the body itself.",
+                "a Bottle handler reads the global request object and returns the body itself.",
         lives_in="app.py: product_detail", queries=0)
 def say_hello():
     template = template_text("playground/hello")
@@ -2733,16 +2739,18 @@ def messages_lesson():
         lives_in="models.py: authenticate", queries=0)
 def authentication_lesson():
     started = time.perf_counter()
-    encoded = models.make_password("correct horse")
+    encoded = models.make_password("correct horse")     # the shop's rounds: slow on purpose
     took = (time.perf_counter() - started) * 1000
+    cheap = models.make_password("correct horse", iterations=1000)  # quick to check below
     guarded_page = login_required(lambda: "the page itself")
     try:
         outcome = guarded_page()
     except bottle.HTTPResponse as answer:       # redirect() raises its response
         outcome = f"{answer.status}, to {answer.headers['Location']}"
     return {"the stored hash": encoded, "time to make it": f"{took:.0f} ms",
-            "the right password": models.check_password("correct horse", encoded),
-            "a wrong one": models.check_password("Correct horse", encoded),
+            "the same password, hashed with 1,000 rounds": cheap,
+            "the right password, checked": models.check_password("correct horse", cheap),
+            "a wrong one, checked": models.check_password("Correct horse", cheap),
             "a guarded page gives you": outcome}
 
 
@@ -2903,8 +2911,8 @@ def many_to_many_lesson():
     order = Order.select().order_by(Order.id).first()
     items = (OrderItem.select(Product.title, OrderItem.quantity, OrderItem.unit_price)
              .join(Product).where(OrderItem.order == order).order_by(OrderItem.id))
-    return {"products and their promotions": list(promoted.dicts()),
-            f"order {order.id}: its products": list(items.dicts())}
+    return {"products and their promotions": list(promoted.namedtuples()),
+            f"order {order.id}: its products": list(items.namedtuples())}
 
 
 @lesson("generic-relations", "Generic relations", DATA_MODEL,
@@ -2931,7 +2939,7 @@ def generic_relations_lesson():
                    .join(models.Tag).order_by(models.TaggedItem.id).limit(3))
     return {f"a link to {product.title} holds": {"content_type": link.content_type,
                                                  "object_id": link.object_id},
-            "the first tag links": list(first_links.dicts())}
+            "the first tag links": list(first_links.namedtuples())}
 
 
 @lesson("migrations", "Migrations", DATA_MODEL,
@@ -3204,7 +3212,7 @@ def deferring_lesson():
 def deferring_answer():
     query = (Product.select(Product.title, Product.unit_price)
              .order_by(Product.unit_price, Product.id).limit(5))
-    return list(query.dicts())
+    return list(query.namedtuples())
 
 
 @lesson("orm-joins-vs-prefetch", "Selecting related objects", ORM,
@@ -3265,7 +3273,7 @@ def aggregates_lesson():
                            fn.MIN(Product.unit_price).alias("cheapest"),
                            fn.MAX(Product.unit_price).alias("dearest"),
                            fn.ROUND(fn.AVG(Product.unit_price), 2).alias("average"))
-    return query.dicts().get()
+    return query.namedtuples().get()
 
 
 @exercise(aggregates_lesson, "The lowest, highest and average unit price of the products "
@@ -3274,7 +3282,7 @@ def aggregates_answer():
     return (Product.select(fn.MIN(Product.unit_price).alias("lowest"),
                            fn.MAX(Product.unit_price).alias("highest"),
                            fn.ROUND(fn.AVG(Product.unit_price), 2).alias("average"))
-            .where(Product.collection == 3).dicts().get())
+            .where(Product.collection == 3).namedtuples().get())
 
 
 @lesson("orm-annotations", "Annotating", ORM,
@@ -3300,7 +3308,7 @@ def annotations_lesson():
     query = (Product.select(Product.title, Product.inventory, stock.alias("stock"),
                             (Product.inventory + 10).alias("restocked"))
              .order_by(Product.id).limit(5))
-    return list(query.dicts())
+    return list(query.namedtuples())
 
 
 @exercise(annotations_lesson, "Each customer's name with a column saying whether they are a "
@@ -3309,7 +3317,7 @@ def annotations_answer():
     gold = Case(None, [(Customer.membership == "G", "yes")], "no")
     query = (Customer.select(Customer.first_name, Customer.last_name, gold.alias("gold"))
              .order_by(Customer.last_name, Customer.first_name, Customer.id))
-    return list(query.dicts())
+    return list(query.namedtuples())
 
 
 @lesson("orm-functions", "Database functions", ORM,
@@ -3336,7 +3344,7 @@ def functions_lesson():
                              fn.UPPER(Customer.last_name).alias("shout"),
                              email_length.alias("email_length"))
              .order_by(Customer.id).limit(5))
-    return list(query.dicts())
+    return list(query.namedtuples())
 
 
 @exercise(functions_lesson, "Every customer's full name in capitals, sorted.")
@@ -3363,7 +3371,7 @@ def grouping_lesson():
                              orders.alias("orders"))
              .join(Order, JOIN.LEFT_OUTER).group_by(Customer.id)
              .order_by(orders.desc(), Customer.id).limit(5))
-    return list(query.dicts())
+    return list(query.namedtuples())
 
 
 @exercise(grouping_lesson, "The five customers who spent the most, and how much.")
@@ -3372,7 +3380,7 @@ def grouping_answer():
     query = (Customer.select(Customer.first_name, Customer.last_name, spent.alias("spent"))
              .join(Order).join(OrderItem).group_by(Customer.id)
              .order_by(spent.desc(), Customer.id).limit(5))
-    return list(query.dicts())
+    return list(query.namedtuples())
 
 
 @lesson("orm-expressions", "Expressions: the discounted price", ORM,
@@ -3441,7 +3449,7 @@ def generic_queries_answer():
     query = (models.Tag.select(models.Tag.label, count.alias("products"))
              .join(models.TaggedItem).where(models.TaggedItem.content_type == "product")
              .group_by(models.Tag.id).order_by(count.desc(), models.Tag.label))
-    return list(query.dicts())
+    return list(query.namedtuples())
 
 
 @lesson("orm-query-cache", "The query cache", ORM,
@@ -3708,6 +3716,8 @@ def tour_stop(title, text, code, around=None, most=14):
     found = next((n for n, line in enumerate(lines) if around and around in line), None)
     first = 0 if found is None else max(0, found - 4)
     shown = lines[first:first + most] if found is None else lines[first:found + 5]
+    while shown and not shown[0].strip():       # start at a line with something on it
+        shown, first = shown[1:], first + 1
     return {"title": title, "text": text, "found": around is None or found is not None,
             "where": f"{where}, line {start + first}", "name": code.__qualname__,
             "code": textwrap.dedent("".join(shown)).rstrip()}

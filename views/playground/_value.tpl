@@ -1,10 +1,16 @@
-%# One value of a lesson's result, shown by its kind: a dict as a list of terms, a list of
-%# dicts as a table, a list as a list, code as a block, anything else as text. Includes itself
-%# for what a value holds. Expects: value, label (names a block that may scroll), Html, Link.
+%# One value of a lesson's result, shown by its kind: a dict (or a named tuple) as a list of
+%# terms, a list of them as a table, a list as a list, code as a block, anything else as text.
+%# Includes itself for what a value holds. Expects: value, label (names a block that may
+%# scroll), Html, Link.
+% if hasattr(value, '_asdict'):    # a named tuple: shown as a dict, its fields in order
+%   value = value._asdict()
+% elif isinstance(value, list) and value and all(hasattr(row, '_asdict') for row in value):
+%   value = [row._asdict() for row in value]
+% end
 % if isinstance(value, Html):
 <div class="rendered">{{!value}}</div>
 % elif isinstance(value, Link):
-<a href="{{value.href}}">{{value.href}}</a>
+<a href="{{value}}">{{value}}</a>
 % elif isinstance(value, dict):
 <dl class="details">
   % for key, item in value.items():
@@ -45,7 +51,7 @@
   % end
 </ol>
   % else:
-<p class="no-rows">Nothing: no rows.</p>
+<p class="nothing">Nothing: an empty list.</p>
   % end
 % elif isinstance(value, str) and "\n" in value:
 <pre class="code" tabindex="0" role="group" aria-label="{{label}}"><code>{{value}}</code></pre>

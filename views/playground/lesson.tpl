@@ -12,9 +12,9 @@
 <p class="lead">{{lesson.summary}}</p>
 <div class="lesson-pair">
   <section id="code" aria-labelledby="code-title">
-    <h2 id="code-title">Peewee</h2>
+    <h2 id="code-title">{{lesson.library}}</h2>
     <p class="route">The handler of <code>{{route.method}} {{route.rule}}</code>:</p>
-    <pre class="code" tabindex="0" role="group" aria-label="The Peewee code"><code>{{run['code']}}</code></pre>
+    <pre class="code" tabindex="0" role="group" aria-label="The {{lesson.library}} code"><code>{{run['code']}}</code></pre>
   </section>
   <section id="django" aria-labelledby="django-title">
     <h2 id="django-title">Django</h2>
