@@ -2457,7 +2457,7 @@ def lesson(path, title, group, summary, *, django, differs, lives_in, queries, l
                        queries, link, button)
         LESSONS.append(entry)
 
-        def page(**args):
+        def page(**args):       # named after the handler, in the table of routes
             return entry.page(**args)
         playground.route("/" + path, ["GET", "POST"] if button else "GET",
                          functools.update_wrapper(page, handler), name=entry.name)
@@ -2786,9 +2786,9 @@ def admin_registry_lesson():
                 report = slow_report()
                 cache.set("slow_report", report, 60)
         """,
-        differs="Django's low-level cache is get() and set() on one cache; Beaker's "
-                "get(key, createfunc=...) does both, and its regions give each kind of data "
-                "its own lifetime.",
+        differs="Django's low-level cache is one cache with get(), set() and get_or_set(); "
+                "Beaker's regions give each kind of data a cache of its own, with its own "
+                "lifetime.",
         lives_in="app.py: cached", queries=1)
 def caching_lesson():
     def slow_report():
@@ -2812,9 +2812,9 @@ def caching_lesson():
             @cache_page(5 * 60)
             def collection_list(request): ...
         """,
-        differs="Django's cache_page stores a whole response for everyone; the shop's "
-                "cached_page stores the HTML with a placeholder for each visitor's CSRF token, "
-                "and serves only visitors who have no session.",
+        differs="Django's cache_page keys a response by its URL and the headers it varies "
+                "on (Vary: Cookie makes a copy per visitor); the shop's cached_page keeps one "
+                "copy for all visitors without a session, and puts in each one's CSRF token.",
         lives_in="app.py: cached_page", queries=1)
 def page_cache_lesson():
     render_page = collection_list.__wrapped__      # /collections, without its cache
@@ -3390,14 +3390,14 @@ def grouping_answer():
                 DecimalField, ExpressionWrapper, F)
 
             discounted = ExpressionWrapper(
-                F("unit_price") * Decimal("0.8"),
+                F("unit_price") * 0.8,
                 output_field=DecimalField())
             Product.objects.annotate(
                 discounted_price=discounted)
         """,
-        differs="Django needs ExpressionWrapper to say the result is a decimal; Peewee returns "
-                "what the database computes (a float in SQLite), which is why the shop "
-                "computes the price paid with price_after() and stores it.",
+        differs="Django needs ExpressionWrapper to say what a decimal times a float gives; "
+                "Peewee returns what the database computes (a float in SQLite), which is why "
+                "the shop computes the price paid with price_after() and stores it.",
         lives_in="models.py: price_after", queries=1)
 def expressions_lesson():
     discounted = Product.unit_price * Decimal("0.8")
