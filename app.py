@@ -683,6 +683,7 @@ def catalog():
     params = {"q": q, "collection": collection_id, "sort": sort if sort != "title" else None}
     return render("store/catalog", status=404 if page.out_of_range else 200, page=page,
                   params=params, sorts=SORT_LABELS, q=q, sort=sort,
+                  search_keeps={"collection": collection_id, "sort": params["sort"]},
                   collections=list(Collection.select().order_by(Collection.title)),
                   collection_id=collection_id, title="Search: " + q if q else "All products")
 

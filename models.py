@@ -807,6 +807,8 @@ class GenericLink(BaseModel):
     @classmethod
     def pointing_at(cls, obj):
         """The condition "this link points at `obj`", for a where()."""
+        if not isinstance(obj.get_id(), int):   # object_id holds integers: nothing points at
+            return SQL("1 = 0")                 # a row with another kind of key (a cart)
         return (cls.content_type == obj._meta.table_name) & (cls.object_id == obj.get_id())
 
     @classmethod

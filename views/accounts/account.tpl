@@ -3,7 +3,7 @@
 % rebase('layout')
 <h1>Your account</h1>
 <div class="account">
-  <section class="card account-details">
+  <section class="form-card account-details">
     <h2>Your login</h2>
     <dl class="details">
       <dt>Username</dt><dd>{{account.username}}</dd>

@@ -3,7 +3,7 @@
 % here = request.fullpath + ('?' + request.query_string if request.query_string else '')
 <ul class="product-grid">
 % for p in products:
-  <li class="card product-card">
+  <li class="card product-card" id="product-{{p.id}}">
     <a class="card-link" href="{{url('product', product_id=p.id)}}">
       <span class="product-thumb thumb-{{p.collection_id % 10}}" aria-hidden="true">{{p.title[:1]}}</span>
       <span class="product-title">{{p.title}}</span>
@@ -18,8 +18,8 @@
       % include('_csrf')
       <input type="hidden" name="product_id" value="{{p.id}}">
       <input type="hidden" name="quantity" value="1">
-      <input type="hidden" name="next" value="{{here}}">
-      <button type="submit" class="button button-small" aria-label="Add {{p.title}} to the cart">Add to cart</button>
+      <input type="hidden" name="next" value="{{here}}#product-{{p.id}}">
+      <button type="submit" class="button button-small" aria-label="Add to cart: {{p.title}}">Add to cart</button>
     </form>
     % end
   </li>
