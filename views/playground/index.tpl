@@ -3,6 +3,7 @@
 <h1>Playground</h1>
 <p class="lead">Learn how a web app works by reading and running its code. Each lesson is a small handler over this shop's own data; its page shows the Peewee code, the same thing in Django, the SQL it ran and what came out.</p>
 <p class="tour-link"><a class="button" href="{{url('tour')}}">Take the guided tour</a> One request for a product page, followed through the code that serves it.</p>
+<div class="lesson-groups">
 % for group, lessons in groups:
 % group_id = group.lower().replace(' ', '-')
 <section class="lesson-group" id="{{group_id}}" aria-labelledby="{{group_id}}-title">
@@ -14,3 +15,4 @@
   </ol>
 </section>
 % end
+</div>
