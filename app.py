@@ -3715,8 +3715,8 @@ def tour_stop(title, text, code, around=None, most=14):
     else:       # a library: named by its module, never by where it is installed
         where = code.__module__.replace(".", "/") + ".py"
     found = next((n for n, line in enumerate(lines) if around and around in line), None)
-    first = 0 if found is None else max(0, found - 4)
-    shown = lines[first:first + most] if found is None else lines[first:found + 5]
+    first = 0 if found is None else max(0, found - 2)
+    shown = lines[first:first + most] if found is None else lines[first:found + 6]
     while shown and not shown[0].strip():       # start at a line with something on it
         shown, first = shown[1:], first + 1
     return {"title": title, "text": text, "found": around is None or found is not None,
@@ -3752,7 +3752,7 @@ def tour_stops():
         tour_stop("Beaker's middleware", "SessionMiddleware puts a session object in "
                   "environ['beaker.session']. It is lazy: no file or row is read unless a "
                   "handler asks, and a visitor who only reads pages never gets one.",
-                  SessionMiddleware.__call__, "environ[self.environ_key] = session"),
+                  SessionMiddleware.__call__, "session = SessionObject(environ"),
         tour_stop("Closing the database", "This middleware gives the request's database "
                   "connection back to the pool once the response has been sent.",
                   closing_database),
