@@ -3775,9 +3775,9 @@ def tour_stops():
                   "and collection), or stops with a 404 page.", get_or_404),
         tour_stop("The template", "render() fills a template with the handler's data and "
                   "what every page needs (the user, url(), the CSRF token).", render),
-        file_stop("The template file", "views/store/product.tpl prints the product; its "
-                  "first line rebases it on views/layout.tpl, the frame of every page.",
-                  "store/product"),
+        file_stop("The template file", "views/store/product.tpl prints the product; "
+                  "% rebase('layout') puts it inside views/layout.tpl, the frame of every "
+                  "page.", "store/product"),
         tour_stop("The response", "Back in the root app, the page (a str) is encoded to "
                   "bytes, and start_response() sends the status and headers out through the "
                   "middleware, each adding its own, to waitress, which writes them to the "
