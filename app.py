@@ -12,7 +12,7 @@ the tools that help run it and learn from it follow:
      7. JSON API
      8. Errors           - one renderer for 400/403/404/405/413/429/500, HTML or JSON
      9. Admin site       - the engine, its views, then the specs of the shop's models
-    10. Playground       - lessons that show their own code, SQL and result
+    10. Playground       - lessons (code, the Django way, SQL, result) and a guided tour
     11. Debug toolbar
     12. Assembly         - the root app, the middleware around it: `application`
     13. CLI              - `python app.py runserver|migrate|seed|createsuperuser|backup|...`
@@ -21,6 +21,7 @@ The rules of the shop (prices, stock, orders, permissions) live in models.py; a 
 reads input, calls a function there and renders a template from views/.
 """
 import argparse
+import ast
 import base64
 import collections
 import contextlib
@@ -60,7 +61,7 @@ from beaker.middleware import SessionMiddleware
 from beaker.util import parse_cache_config_options
 from bottle import HTTPError, abort, redirect, request, response, static_file
 import peewee
-from peewee import JOIN, SQL, IntegrityError, OperationalError, fn, prefetch
+from peewee import JOIN, SQL, Case, IntegrityError, OperationalError, fn, prefetch
 import wtforms
 from wtforms import EmailField, Form, PasswordField, SelectMultipleField, StringField, validators
 from wtforms.fields.choices import SelectChoice
@@ -218,7 +219,9 @@ log = logging.getLogger("storefront")
 # old entry is never read again. The number lives in this process, or in Redis where several
 # processes must see each other's writes (one small read per request, not a page's worth).
 cache = None            # a CacheManager once build() has run; None when caching is off
-CACHE_REGIONS = {"pages": 300, "fragments": 300, "counts": 300}   # seconds an entry lives
+# region -> seconds an entry lives at most. The playground's caching lessons use a region of
+# their own, so a student running them never touches what the shop has cached.
+CACHE_REGIONS = {"pages": 300, "fragments": 300, "counts": 300, "playground": 60}
 # Beaker's memory cache never forgets by itself: a region that holds this many entries is
 # emptied, so a crawler walking every URL cannot fill the memory.
 CACHE_MAX_ENTRIES = 1000
@@ -299,6 +302,13 @@ def _clear_regions():
     for region in CACHE_REGIONS:
         cache.get_cache_region("storefront." + region, region).clear()
     _cache_entries.clear()
+
+
+def forget(region, key):
+    """Drop the value cached under `key` in `region`, if there is one."""
+    if cache is not None:
+        store = cache.get_cache_region("storefront." + region, region)
+        store.remove_value(f"{generation()}:{key}")
 
 
 def invalidate_cache():
@@ -3029,200 +3039,1402 @@ class AdminLogEntryAdmin(ModelAdmin):
 # 10. Playground
 ###############################################################################
 
-# A lesson is a handler that returns a result; the lesson page shows the handler's source,
-# the SQL it ran and that result. Lessons register themselves in this ordered table.
-LESSONS = []
+# The playground teaches the fundamentals of a web app, each lesson a small handler over the
+# shop's own data. A lesson page shows four things: the handler's code, the same thing written
+# in Django, the SQL the handler ran, and what it returned. ORM lessons add an exercise, and
+# every lesson points at the place in the shop that does the same. Lessons only read: those
+# about writing do it in a transaction they roll back, and the caching lessons have a cache
+# region of their own. At the end of this part, the guided tour follows one request through
+# the code that serves it.
+
+WEB, DATA_MODEL, ORM = "The web", "The data model", "The ORM"
+LESSON_GROUPS = (WEB, DATA_MODEL, ORM)
+LESSONS = []    # in the order of the index
 
 
-def lesson(path, title, summary):
-    """Register a lesson at /playground/<path>."""
+class Lesson:
+    """One lesson, made by @lesson: its handler and what the page says around it."""
+
+    def __init__(self, handler, path, title, group, summary, django, differs, lives_in,
+                 queries, link=None, button=None):
+        self.handler, self.path, self.title, self.group = handler, path, title, group
+        self.summary, self.differs, self.lives_in = summary, differs, lives_in
+        self.django = textwrap.dedent(django).strip()
+        self.queries = queries      # how many SQL statements a GET runs: the page says so
+        self.link = link or {}      # the arguments of a path with parameters, for the index
+        self.button = button        # a lesson with a button: a POST to itself
+        self.name = "lesson_" + handler.__name__.removesuffix("_lesson")
+        self.exercise = None        # (question, answer function), set by @exercise
+
+    def href(self):
+        return url(self.name, **self.link)
+
+    @property
+    def library(self):
+        """Whose code the lesson shows beside Django's."""
+        return "Bottle" if self.group == WEB else "Peewee"
+
+    def page(self, **args):
+        """Run the lesson (and its exercise's answer), and show the four parts."""
+        current_user()      # who you are is the page's business: not counted in the lesson's SQL
+        run = run_lesson_code(self.handler, **args)
+        answer = run_lesson_code(self.exercise[1]) if self.exercise else None
+        n = LESSONS.index(self)
+        return render("playground/lesson", lesson=self, run=run, answer=answer,
+                      lives_in=code_reference(self.lives_in), title=self.title,
+                      previous=LESSONS[n - 1] if n else None,
+                      following=LESSONS[n + 1] if n + 1 < len(LESSONS) else None,
+                      route=request.route, Html=Html, Link=Link)
+
+
+def lesson(path, title, group, summary, *, django, differs, lives_in, queries, link=None,
+           button=None):
+    """Register the handler below as the lesson at /playground/<path>.
+
+    `django` is the same thing written with Django, `differs` one sentence on where the two
+    part ways, `lives_in` the place in the shop that does the same ("models.py: place_order"),
+    `queries` the number of SQL statements it runs. A lesson with a `button` shows a form
+    that POSTs to it (the handler tells the two methods apart)."""
     def register(handler):
-        LESSONS.append({"path": path, "title": title, "summary": summary,
-                        "name": "lesson_" + handler.__name__})
+        entry = Lesson(handler, path, title, group, summary, django, differs, lives_in,
+                       queries, link, button)
+        LESSONS.append(entry)
 
-        @playground.get("/" + path, name="lesson_" + handler.__name__)
-        def page():
-            with capture_queries() as queries:
-                result = handler()
-            return render("playground/lesson", title=title, summary=summary, result=result,
-                          code=source_of(handler), queries=queries, lessons=LESSONS)
+        def page(**args):       # named after the handler, in the table of routes
+            return entry.page(**args)
+        playground.route("/" + path, ["GET", "POST"] if button else "GET",
+                         functools.update_wrapper(page, handler), name=entry.name)
         return handler
     return register
 
 
+def exercise(lesson_handler, question):
+    """Give a lesson an exercise: the function below is its answer, run behind a disclosure."""
+    def register(answer):
+        next(l for l in LESSONS if l.handler is lesson_handler).exercise = (question, answer)
+        return answer
+    return register
+
+
+class Html(str):
+    """Markup a lesson made with a template (so escaped already): the page shows it rendered."""
+
+
+class Link(str):
+    """An address in a lesson's result: the page makes it a link."""
+
+
+def run_lesson_code(function, **args):
+    """Call a lesson's handler or answer: its code, the SQL it ran, and what it returned."""
+    with capture_queries() as queries:
+        result = function(**args)
+    return {"code": code_of(function), "queries": queries, "result": result}
+
+
+def code_of(function):
+    """A function's source from its `def` line: the decorators above it are the page's text."""
+    source = textwrap.dedent(inspect.getsource(function))
+    definition = ast.parse(source).body[0]
+    return "\n".join(source.splitlines()[definition.lineno - 1:])
+
+
 def source_of(function):
-    """The code of a function as it reads in app.py, without its decorators' indentation."""
+    """The code of a function or class as it reads in its file, decorators included."""
     return textwrap.dedent(inspect.getsource(function))
+
+
+def code_reference(reference, most=14):
+    """Where "models.py: place_order" is, read now: {file, name, line, code} with the first
+    `most` lines of it. A name may be dotted (Product.catalog) or a module-level value."""
+    filename, _, name = reference.partition(": ")
+    module = {"app.py": sys.modules[__name__], "models.py": models}[filename]
+    target = functools.reduce(getattr, name.split("."), module)
+    if inspect.isfunction(target) or inspect.isclass(target) or inspect.ismethod(target):
+        lines, start = inspect.getsourcelines(target)
+    else:       # a value such as a dict: the line that assigns it, and those after it
+        lines = inspect.getsource(module).splitlines(keepends=True)
+        start = next(n for n, line in enumerate(lines, 1) if line.startswith(name + " ="))
+        lines = lines[start - 1:start - 1 + most]
+    code = textwrap.dedent("".join(lines[:most])).rstrip()
+    return {"file": filename, "name": name, "line": start,
+            "code": code + ("\n…" if len(lines) > most else "")}
 
 
 @playground.get("/", name="playground")
 def lesson_index():
-    """The list of lessons."""
-    return render("playground/index", lessons=LESSONS, title="Playground")
+    """The lessons by group, and the tour."""
+    groups = [(group, [l for l in LESSONS if l.group == group]) for group in LESSON_GROUPS]
+    return render("playground/index", groups=groups, title="Playground")
 
 
-@playground.get("/hello", name="hello")
+# --- The web ----------------------------------------------------------------------------------
+
+@lesson("hello", "Views", WEB, "A view is a function that answers a request with a page.",
+        django="""
+            # views.py
+            def say_hello(request):
+                return render(request, "hello.html",
+                              {"name": "World"})
+
+            # urls.py
+            urlpatterns = [path("hello/", views.say_hello)]
+        """,
+        differs="A Django view gets the request as its argument and returns an HttpResponse; "
+                "a Bottle handler reads the global request object and returns the body itself.",
+        lives_in="app.py: product_detail", queries=0)
 def say_hello():
-    """The first view: a function that renders a template with one variable."""
-    return render("playground/hello", name="World", title="Hello",
-                  code=source_of(say_hello))
+    template = template_text("playground/hello")
+    page = bottle.template("playground/hello", name="World")
+    return {"the template, views/playground/hello.tpl": template,
+            "what it renders": Html(page)}
 
 
-@playground.get("/urls/<name>/<number:int>", name="url_demo")
-def url_demo(name, number):
-    """URL parameters arrive as arguments; <number:int> only matches digits (else 404)."""
-    return render("playground/urls", name=name, number=number, routes=list_routes(),
-                  code=source_of(url_demo), title="URL mapping")
+def template_text(name):
+    """The text of views/<name>.tpl."""
+    with open(os.path.join(VIEWS, name + ".tpl"), encoding="utf-8") as f:
+        return f.read()
 
 
-@lesson("templates", "Templates", "Loops, conditions, and escaping of what users typed.")
+@lesson("urls/<name>/<number:int>", "URL mapping and sub-apps", WEB,
+        "A route maps a path to a function; a sub-app is mounted under a prefix.",
+        django="""
+            # playground/urls.py
+            urlpatterns = [
+                path("urls/<str:name>/<int:number>",
+                     views.url_mapping, name="url_mapping"),
+            ]
+            # storefront/urls.py
+            urlpatterns = [
+                path("playground/", include("playground.urls")),
+            ]
+
+            reverse("url_mapping",
+                    kwargs={"name": "ada", "number": 42})
+        """,
+        differs="Django's include() keeps the sub-app's URL list apart and consults it for "
+                "each request; Bottle's mount() copies the sub-app's routes into the root app "
+                "once, prefix and all.",
+        lives_in="app.py: url", queries=0, link={"name": "ada", "number": 42})
+def url_mapping_lesson(name, number):
+    here = url("lesson_url_mapping", name=name, number=number)     # the route's name
+    other = url("lesson_url_mapping", name="grace", number=7)
+    mounted = {app.config["_mount.prefix"]: f"{len(app.routes)} routes"
+               for app in (accounts, admin, api, playground)}
+    return {"name": name, "number": number,
+            "the type of number": type(number).__name__,
+            "this address, built back by url()": here,
+            "try other values": Link(other),
+            "a number that is not one: no route matches (404)": Link(other + "x"),
+            "the sub-apps, by the prefix they are mounted at": mounted}
+
+
+@lesson("templates", "Templates", WEB,
+        "A template fills a page with data, escaping what users typed.",
+        django="""
+            {% extends "frame.html" %}
+            {% block content %}
+              {% for product in products %}
+                <li>{{ product.title }}</li>
+              {% endfor %}
+            {% endblock %}
+
+            {% if n > 2 %}many{% else %}few{% endif %}
+            {{ comment }}   {# escaped #}
+        """,
+        differs="Django's templates are a small language of their own ({% for %}, filters); "
+                "a SimpleTemplate line that starts with % is plain Python.",
+        lives_in="app.py: render", queries=1)
 def templates_lesson():
     products = list(Product.select().order_by(Product.id).limit(3))
-    hostile = '<script>alert("hi")</script>'
-    return {
-        "a loop": bottle.template("% for p in products:\n- {{p.title}}\n% end\n",
-                                  products=products),
-        "escaped with {{ }}": bottle.template("{{text}}", text=hostile),
-        "a condition": bottle.template("% if n > 2:\nmany\n% else:\nfew\n% end", n=len(products)),
-    }
+    page = ("% rebase('playground/frame', title='Three products')\n"
+            "% for p in products:\n<li>{{p.title}}</li>\n% end\n")
+    condition = "% if n > 2:\nmany\n% else:\nfew\n% end"
+    layout = template_text("playground/frame")
+    return {"a loop, in a layout": bottle.template(page, products=products),
+            "the layout, views/playground/frame.tpl": layout,
+            "a condition": bottle.template(condition, n=len(products)),
+            "{{ }} escapes what it prints": bottle.template(
+                "{{comment}}", comment='<script>alert("hi")</script>')}
 
 
-@playground.route("/sessions", ["GET", "POST"], name="lesson_sessions")
+@lesson("static-files", "Static files", WEB,
+        "CSS, scripts and images are served as files, as they are.",
+        django="""
+            # settings.py
+            STATIC_URL = "static/"
+            STATIC_ROOT = BASE_DIR / "static"
+
+            # a template
+            {% load static %}
+            <link rel="stylesheet"
+                  href="{% static 'css/site.css' %}">
+
+            # before deploying
+            python manage.py collectstatic
+        """,
+        differs="Django serves static files itself only under runserver, and leaves them to "
+                "the web server in production; Bottle's static_file() serves them from the "
+                "app, with ETags, and refuses paths that climb out of the folder.",
+        lives_in="app.py: static", queries=0)
+def static_files_lesson():
+    found = static("css/site.css")      # the shop's own handler of /static/<path>
+    found.body.close()                  # (its body is the open file, for the server)
+    headers = ("Content-Type", "Content-Length", "Last-Modified", "ETag")
+    return {"the address of a file": Link(url("static", path="css/site.css")),
+            "its status": found.status,
+            "its headers": {name: found.headers[name] for name in headers},
+            "a path that climbs out of static/": static("../app.py").status}
+
+
+@lesson("middleware", "Middleware", WEB,
+        "Middleware wraps the app: it sees every request and every response.",
+        django="""
+            # settings.py
+            MIDDLEWARE = [
+                "debug_toolbar.middleware"
+                ".DebugToolbarMiddleware",
+                "django.middleware.security"
+                ".SecurityMiddleware",
+                "django.contrib.sessions.middleware"
+                ".SessionMiddleware",
+                # ...
+            ]
+            INTERNAL_IPS = ["127.0.0.1"]
+        """,
+        differs="Django builds the stack from class names in settings.MIDDLEWARE, the first "
+                "one outermost; here a middleware is a function that wraps a WSGI app, and "
+                "build() nests them by hand, the last wrapper outermost.",
+        lives_in="app.py: debug_toolbar", queries=0)
+def middleware_lesson():
+    toolbar = settings.debug and is_internal(request.environ)
+    return {"build() wraps the app": source_of(build),
+            "one middleware, whole": source_of(with_security_headers),
+            "the debug toolbar is on for you": toolbar}
+
+
+@lesson("sessions", "Sessions", WEB, "A session keeps data for one visitor between requests.",
+        django="""
+            def count_visit(request):
+                if request.method == "POST":
+                    visits = request.session.get("visits", 0)
+                    request.session["visits"] = visits + 1
+                    return redirect("sessions")
+                return render(request, "sessions.html", {
+                    "visits": request.session.get("visits", 0)})
+        """,
+        differs="Django saves a changed session by itself when the request ends; Beaker runs "
+                "here with auto=False, so the handler calls save(), and the shop creates a "
+                "session only when something needs one.",
+        lives_in="app.py: session", queries=0, button="Count a visit in my session")
 def sessions_lesson():
-    """Sessions, login and messages: a counter kept in your session, a notice after a POST."""
     if request.method == "POST":
-        s = session(create=True)                   # the first POST creates the session
+        s = session(create=True)        # reading pages creates none: this button does
         s["lesson_visits"] = s.get("lesson_visits", 0) + 1
         s.save()
-        flash(f"Counted: you have pressed the button {s['lesson_visits']} times.")
-        redirect(url("lesson_sessions"))           # Post/Redirect/Get: reload is harmless
+        redirect(url("lesson_sessions"))    # Post/Redirect/Get: reloading is harmless
     s = session()
-    state = {"your session cookie": "yes" if s else "none yet (reading pages creates none)",
-             "what the session holds": sorted(s.keys()) if s else [],
-             "the counter": s.get("lesson_visits", 0) if s else 0,
-             "logged in as": current_user().username if current_user() else "nobody"}
-    return render("playground/sessions", state=state, code=source_of(sessions_lesson),
-                  title="Sessions, login and messages")
+    return {"your session": "none yet" if s is None else f"{s.id[:8]}… (a random id)",
+            "what it holds": sorted(s.keys()) if s else [],
+            "the counter": s.get("lesson_visits", 0) if s else 0}
 
 
-@lesson("admin-registry", "The admin registry",
-        "One admin engine, and a spec per model that says what to show.")
+@lesson("messages", "Messages", WEB,
+        "A message queued by a POST is shown once, on the next page.",
+        django="""
+            from django.contrib import messages
+
+            def send_message(request):
+                messages.success(request, "Shown once.")
+                return redirect("messages")
+
+            {% for message in messages %}
+              <div>{{ message }}</div>
+            {% endfor %}
+        """,
+        differs="Django keeps messages in the session or in a cookie, as a setting says; "
+                "flash() here always writes a signed cookie, so a message needs no session.",
+        lives_in="app.py: flash", queries=0, button="Queue a message")
+def messages_lesson():
+    if request.method == "POST":
+        flash("Queued by the POST, shown once, after the redirect.")
+        redirect(url("lesson_messages"))
+    return {"the flash cookie": request.get_cookie(FLASH_COOKIE) or "none",
+            "the messages it holds": [text for _, text in _read_flashes()]}
+
+
+@lesson("authentication", "Authentication", WEB,
+        "A password is stored as a slow hash; a guard sends strangers to the login page.",
+        django="""
+            from django.contrib.auth.decorators import (
+                login_required)
+            from django.contrib.auth.hashers import (
+                check_password, make_password)
+
+            encoded = make_password("correct horse")
+            check_password("correct horse", encoded)  # True
+
+            @login_required
+            def account(request): ...
+        """,
+        differs="Django stores hashes in the same algorithm$iterations$salt$hash form "
+                "(pbkdf2_sha256), so these hashes read the same there; its login_required is "
+                "the same kind of decorator.",
+        lives_in="models.py: authenticate", queries=0)
+def authentication_lesson():
+    started = time.perf_counter()
+    encoded = models.make_password("correct horse")     # the shop's rounds: slow on purpose
+    took = (time.perf_counter() - started) * 1000
+    cheap = models.make_password("correct horse", iterations=1000)  # quick to check below
+    guarded_page = login_required(lambda: "the page itself")
+    try:
+        outcome = guarded_page()
+    except bottle.HTTPResponse as answer:       # redirect() raises its response
+        outcome = f"{answer.status}, to {answer.headers['Location']}"
+    return {"the stored hash": encoded, "time to make it": f"{took:.0f} ms",
+            "the same password, hashed with 1,000 rounds": cheap,
+            "the right password, checked": models.check_password("correct horse", cheap),
+            "a wrong one, checked": models.check_password("Correct horse", cheap),
+            "a guarded page gives you": outcome}
+
+
+@lesson("admin-registry", "The admin registry", WEB,
+        "The admin is one engine, and a spec per model saying what to show.",
+        django="""
+            @admin.register(Product)
+            class ProductAdmin(admin.ModelAdmin):
+                list_display = ["title", "unit_price",
+                                "inventory", "collection"]
+                list_editable = ["unit_price"]
+                search_fields = ["title"]
+                list_filter = ["collection", "last_update"]
+        """,
+        differs="Django's admin is an app you configure; here the same idea, a registry of "
+                "specs read by generic views, is written out in part 9 of app.py to read.",
+        lives_in="app.py: register", queries=1)
 def admin_registry_lesson():
+    first_rows = ChangeList(REGISTRY["product"], {}).query.limit(3)
     return {"the spec of products": source_of(ProductAdmin),
-            "every registered model": ", ".join(REGISTRY),
-            "products' columns": REGISTRY["product"].columns(),
-            "first page, as the changelist queries it":
-                [p.title for p in ChangeList(REGISTRY["product"], {}).query.limit(3)]}
+            "every registered model": list(REGISTRY),
+            "the product list's first rows, as the admin queries them":
+                [p.title for p in first_rows]}
 
 
-@lesson("middleware", "Middleware and the debug toolbar",
-        "WSGI wrappers around the app: each one sees every request and response.")
-def middleware_lesson():
-    layers = ["with_security_headers: adds security headers to every response",
-              "debug_toolbar: records the request, injects the toolbar (debug on only)",
-              "SessionMiddleware (Beaker): loads the session when a handler asks for it",
-              "closing_database: closes the request's connection when it ends",
-              "root: the Bottle app with every route"]
-    return {"the layers, outermost first": layers,
-            "the toolbar is on for you": settings.debug and is_internal(request.environ),
-            "one middleware, whole": source_of(with_security_headers)}
+@lesson("caching", "Caching a slow call", WEB,
+        "A cache keeps the answer of a slow call, so the next call is instant.",
+        django="""
+            from django.core.cache import cache
 
-
-@lesson("caching", "Caching", "A slow computation, before and after Beaker's cache.")
+            report = cache.get("slow_report")
+            if report is None:
+                report = slow_report()
+                cache.set("slow_report", report, 60)
+        """,
+        differs="Django's low-level cache is one cache with get(), set() and get_or_set(); "
+                "Beaker's regions give each kind of data a cache of its own, with its own "
+                "lifetime.",
+        lives_in="app.py: cached", queries=1)
 def caching_lesson():
     def slow_report():
-        time.sleep(0.2)     # stands in for a heavy query or an API call
-        return Product.select(fn.COUNT(Product.id), fn.AVG(Product.unit_price)).tuples()[0]
+        time.sleep(0.1)     # stands in for a heavy query or a call to another service
+        return Product.select().count()
+    forget("playground", "slow_report")      # the lesson's own region: start cold
     timings = {}
     for attempt in ("first call", "second call"):
         started = time.perf_counter()
-        result = cached("counts", "lesson:slow_report", slow_report)
+        count = cached("playground", "slow_report", slow_report)
         timings[attempt] = f"{(time.perf_counter() - started) * 1000:.1f} ms"
-    invalidate_cache()      # what any write does, so the next visit starts cold again
-    return dict(timings, result=result)
+    return dict(timings, **{"the answer (products)": count})
 
 
-@lesson("orm-filtering", "Filtering", "where() with comparisons, the way Django's filter() works.")
+@lesson("page-cache", "Caching whole pages", WEB,
+        "A cached page is served without running its handler again.",
+        django="""
+            from django.views.decorators.cache import (
+                cache_page)
+
+            @cache_page(5 * 60)
+            def collection_list(request): ...
+        """,
+        differs="Django's cache_page keys a response by its URL and the headers it varies "
+                "on (Vary: Cookie makes a copy per visitor); the shop's cached_page keeps one "
+                "copy for all visitors without a session, and puts in each one's CSRF token.",
+        lives_in="app.py: cached_page", queries=1)
+def page_cache_lesson():
+    render_page = collection_list.__wrapped__      # /collections, without its cache
+    forget("playground", "/collections")
+    runs = {}
+    for attempt in ("first request", "second request"):
+        started = time.perf_counter()
+        with capture_queries() as queries:
+            html = cached("playground", "/collections", render_page)
+        took = (time.perf_counter() - started) * 1000
+        runs[attempt] = f"{took:.1f} ms, {len(queries)} SQL queries"
+    return dict(runs, **{"the page in the cache": f"{len(html):,} characters"})
+
+
+# --- The data model ---------------------------------------------------------------------------
+
+@lesson("models", "Models and fields", DATA_MODEL,
+        "A model is a class; each field is a column of its table.",
+        django="""
+            class Product(models.Model):
+                title = models.CharField(max_length=255)
+                slug = models.SlugField()
+                description = models.TextField()
+                unit_price = models.DecimalField(
+                    max_digits=10, decimal_places=2)
+                inventory = models.IntegerField(default=0)
+                last_update = models.DateTimeField(
+                    auto_now=True)
+                collection = models.ForeignKey(
+                    Collection, on_delete=models.PROTECT)
+        """,
+        differs="Django names the table after the app and the model (store_product) and its "
+                "save() skips validation; Peewee names it after the class (product), and "
+                "BaseModel.save() here checks the rules first.",
+        lives_in="models.py: Product", queries=0)
+def models_lesson():
+    return [{"field": field.name, "type": type(field).__name__,
+             "column": field.column_name, "null allowed": field.null,
+             "indexed": bool(field.index or field.unique or field.primary_key)}
+            for field in Product._meta.sorted_fields]
+
+
+@lesson("one-to-many", "One-to-many", DATA_MODEL,
+        "A foreign key links many rows to one; the backref walks it the other way.",
+        django="""
+            class Product(models.Model):
+                collection = models.ForeignKey(
+                    Collection, on_delete=models.PROTECT,
+                    related_name="products")
+
+            collection.products.order_by("title")[:3]
+            collection.products.count()
+            product.collection.title
+        """,
+        differs="Without related_name Django calls the reverse side product_set; Peewee's "
+                "backref= names it, and on_delete becomes a rule of the table (RESTRICT) "
+                "rather than Python code (PROTECT).",
+        lives_in="models.py: Collection", queries=4)
+def one_to_many_lesson():
+    collection = Collection.select().order_by(Collection.id).first()
+    products = collection.products.order_by(Product.title).limit(3)     # the backref
+    first = products[0]
+    return {"the collection": collection.title,
+            "its first products by title": [p.title for p in products],
+            "how many it has": collection.products.count(),
+            "a product's collection, through the foreign key": first.collection.title}
+
+
+@lesson("many-to-many", "Many-to-many, through an association class", DATA_MODEL,
+        "An association class links two models, and can hold data of its own.",
+        django="""
+            class Product(models.Model):
+                promotions = models.ManyToManyField(
+                    Promotion, through="ProductPromotion")
+
+            class OrderItem(models.Model):
+                order = models.ForeignKey(
+                    Order, on_delete=models.PROTECT)
+                product = models.ForeignKey(
+                    Product, on_delete=models.PROTECT)
+                quantity = models.PositiveSmallIntegerField()
+
+            product.promotions.all()
+            order.orderitem_set.select_related("product")
+        """,
+        differs="Django hides the association class behind product.promotions.all(); in "
+                "Peewee you join through it yourself, and can read its own columns as you go.",
+        lives_in="models.py: ProductPromotion", queries=3)
+def many_to_many_lesson():
+    promoted = (Product.select(Product.title, Promotion.description,
+                               Promotion.discount)
+                .join(models.ProductPromotion).join(Promotion)
+                .order_by(Product.id, Promotion.id).limit(3))
+    order = Order.select().order_by(Order.id).first()
+    items = (OrderItem.select(Product.title, OrderItem.quantity, OrderItem.unit_price)
+             .join(Product).where(OrderItem.order == order).order_by(OrderItem.id))
+    return {"products and their promotions": list(promoted.namedtuples()),
+            f"order {order.id}: its products": list(items.namedtuples())}
+
+
+@lesson("generic-relations", "Generic relations", DATA_MODEL,
+        "A generic link points at a row of any model: its table and its id.",
+        django="""
+            class TaggedItem(models.Model):
+                tag = models.ForeignKey(
+                    Tag, on_delete=models.CASCADE)
+                content_type = models.ForeignKey(
+                    ContentType, on_delete=models.CASCADE)
+                object_id = models.PositiveIntegerField()
+                content_object = GenericForeignKey()
+        """,
+        differs="Django's content_type is a foreign key to its ContentType table; here it "
+                "holds the target's table name, so there is no extra table to look up.",
+        lives_in="models.py: GenericLink", queries=2)
+def generic_relations_lesson():
+    product = Product.select().order_by(Product.id).first()
+    link = models.TaggedItem()
+    link.point_at(product)      # not saved: this only shows what the link would hold
+    first_links = (models.TaggedItem
+                   .select(models.Tag.label, models.TaggedItem.content_type,
+                           models.TaggedItem.object_id)
+                   .join(models.Tag).order_by(models.TaggedItem.id).limit(3))
+    return {f"a link to {product.title} holds": {"content_type": link.content_type,
+                                                 "object_id": link.object_id},
+            "the first tag links": list(first_links.namedtuples())}
+
+
+@lesson("migrations", "Migrations", DATA_MODEL,
+        "Migrations change the schema step by step; the database knows its step.",
+        django="""
+            python manage.py makemigrations store
+            python manage.py migrate
+
+            class Migration(migrations.Migration):
+                dependencies = [("store", "0003_add_slug")]
+                operations = [migrations.AddField(
+                    "promotion", "starts_on",
+                    models.DateField(null=True))]
+        """,
+        differs="Django writes a migration file for you by comparing the models with the last "
+                "one; here each migration is a function written by hand in models.py.",
+        lives_in="models.py: migrate", queries=2)
+def migrations_lesson():
+    applied = models.schema_version()
+    return [{"number": n, "migration": step.__name__, "applied": n <= applied}
+            for n, step in enumerate(models.MIGRATIONS, start=1)]
+
+
+# --- The ORM ----------------------------------------------------------------------------------
+
+@lesson("orm-retrieving", "Retrieving objects", ORM,
+        "A query fetches all rows, one row, the first row, or whether any row exists.",
+        django="""
+            Product.objects.all()
+            Product.objects.count()
+            Product.objects.order_by("id").first()
+            Product.objects.get(pk=1)
+            Product.objects.filter(inventory=0).exists()
+            Product.objects.filter(pk=10**9).first()  # None
+            get_object_or_404(Product, pk=10**9)
+        """,
+        differs="Both get() methods raise Product.DoesNotExist when nothing matches; Peewee "
+                "adds get_or_none(), which Django spells filter(...).first().",
+        lives_in="app.py: get_or_404", queries=6)
+def retrieving_lesson():
+    everything = Product.select()       # no SQL yet: a query runs when it is read
+    first = Product.select().order_by(Product.id).first()
+    out_of_stock = Product.select().where(Product.inventory == 0)
+    try:
+        get_or_404(Product.select(), 10 ** 9)
+    except HTTPError as error:
+        missing = f"{error.status_code}: {error.body}"
+    return {"count()": everything.count(), "first()": first.title,
+            "get_by_id()": Product.get_by_id(first.id).title,
+            "exists(), out of stock": out_of_stock.exists(),
+            "get_or_none(), a missing id": Product.get_or_none(Product.id == 10 ** 9),
+            "get_or_404(), a missing id": missing}
+
+
+@exercise(retrieving_lesson, "The first customer by last name, and whether any order is "
+                             "still pending (payment status P).")
+def retrieving_answer():
+    first = Customer.select().order_by(Customer.last_name, Customer.first_name).first()
+    return {"first customer": f"{first.first_name} {first.last_name}",
+            "any order pending": Order.select().where(Order.payment_status == "P").exists()}
+
+
+@lesson("orm-filtering", "Filtering", ORM,
+        "Field lookups narrow a query: ranges, text, missing values, dates.",
+        django="""
+            Product.objects.filter(unit_price__range=(20, 30))
+            Product.objects.filter(title__icontains="tea")
+            Collection.objects.filter(
+                featured_product__isnull=True)
+            Order.objects.filter(placed_at__gte=week_ago)
+        """,
+        differs="Django writes the lookup into a keyword (unit_price__range); Peewee writes "
+                "an expression on the field (Product.unit_price.between(20, 30)).",
+        lives_in="models.py: Product.catalog", queries=4)
 def filtering_lesson():
-    cheap_in_stock = (Product.select()
-                      .where((Product.unit_price < 10) & (Product.inventory > 0))
-                      .order_by(Product.unit_price).limit(5))
-    return [{"title": p.title, "price": p.unit_price, "inventory": p.inventory}
-            for p in cheap_in_stock]
+    week_ago = models.utcnow() - datetime.timedelta(days=7)
+    between = Product.select().where(Product.unit_price.between(20, 30))
+    tea = Product.select().where(Product.title.contains("tea"))
+    unfeatured = (Collection.select().where(Collection.featured_product.is_null())
+                  .order_by(Collection.title))
+    recent = Order.select().where(Order.placed_at >= week_ago)
+    return {"unit price between 20 and 30":
+                [p.title for p in between.order_by(Product.id).limit(3)],
+            "title contains 'tea', in any case":
+                [p.title for p in tea.order_by(Product.id).limit(3)],
+            "collections without a featured product": [c.title for c in unfeatured],
+            "orders placed in the last 7 days": recent.count()}
 
 
-@lesson("orm-complex-lookups", "Complex lookups", "OR with |, NOT with ~, IN and LIKE.")
+@exercise(filtering_lesson, "Products in collection 3 under $10.")
+def filtering_answer():
+    query = (Product.select().where((Product.collection == 3) & (Product.unit_price < 10))
+             .order_by(Product.unit_price, Product.id))
+    return [{"title": p.title, "unit price": p.unit_price} for p in query]
+
+
+@lesson("orm-complex-lookups", "Complex lookups", ORM,
+        "Conditions combine with OR, AND and NOT.",
+        django="""
+            from django.db.models import Q
+
+            Product.objects.filter(
+                Q(inventory__lt=10) | Q(unit_price__gt=150),
+                ~Q(title__icontains="coffee"),
+                collection_id__in=[1, 2, 3])
+        """,
+        differs="Django needs Q objects to combine conditions; in Peewee a condition is "
+                "already an expression for |, & and ~ (put each comparison in parentheses: "
+                "Python's & and | bind tighter than <).",
+        lives_in="models.py: Promotion.current", queries=1)
 def complex_lookups_lesson():
     query = (Product.select()
              .where(((Product.inventory < 10) | (Product.unit_price > 150))
-                    & ~(Product.title ** "%coffee%")
+                    & ~Product.title.contains("coffee")
                     & Product.collection.in_([1, 2, 3]))
              .order_by(Product.id).limit(5))
-    return [{"title": p.title, "inventory": p.inventory, "price": p.unit_price} for p in query]
+    return [{"title": p.title, "inventory": p.inventory, "unit price": p.unit_price}
+            for p in query]
 
 
-@lesson("orm-field-references", "Field references",
-        "Compare two columns of the same row in SQL (Django's F objects).")
+@exercise(complex_lookups_lesson, "Orders that are not complete (payment status other than "
+                                  "C) or belong to customer 1, newest first, at most five.")
+def complex_lookups_answer():
+    query = (Order.select().where(~(Order.payment_status == "C") | (Order.customer == 1))
+             .order_by(Order.placed_at.desc(), Order.id.desc()).limit(5))
+    return [{"order": o.id, "customer": o.customer_id, "status": o.payment_status_label}
+            for o in query]
+
+
+@lesson("orm-field-references", "Field references", ORM,
+        "A condition can compare a column with another column of the same row.",
+        django="""
+            from django.db.models import F
+
+            Product.objects.filter(
+                inventory__gt=F("unit_price"))
+            Product.objects.update(
+                inventory=F("inventory") + 1)
+        """,
+        differs="Django needs F(\"inventory\") to mean a column rather than a value; in "
+                "Peewee the field itself, Product.inventory, already stands for the column.",
+        lives_in="models.py: place_order", queries=1)
 def field_references_lesson():
     query = (Product.select().where(Product.inventory > Product.unit_price)
              .order_by(Product.id).limit(5))
-    return [{"title": p.title, "inventory": p.inventory, "price": p.unit_price} for p in query]
+    restock = Product.update(inventory=Product.inventory + 1)      # built, never run
+    return {"more in stock than their price":
+                [{"title": p.title, "inventory": p.inventory,
+                  "unit price": p.unit_price} for p in query],
+            "an update adding 1 to every inventory, as SQL": restock.sql()[0]}
 
 
-@lesson("orm-aggregates", "Aggregates", "COUNT, MIN, MAX and AVG computed by the database.")
-def aggregates_lesson():
-    row = Product.select(fn.COUNT(Product.id).alias("count"),
-                         fn.MIN(Product.unit_price).alias("cheapest"),
-                         fn.MAX(Product.unit_price).alias("dearest"),
-                         fn.AVG(Product.unit_price).alias("average")).dicts().get()
-    return row
+@exercise(field_references_lesson, "Order items sold for less than their product's unit "
+                                    "price today: the first ten.")
+def field_references_answer():
+    query = (OrderItem.select(OrderItem, Product).join(Product)
+             .where(OrderItem.unit_price < Product.unit_price).order_by(OrderItem.id).limit(10))
+    return [{"order": i.order_id, "product": i.product.title, "sold at": i.unit_price,
+             "unit price": i.product.unit_price} for i in query]
 
 
-@lesson("orm-annotations", "Annotations", "Add a computed column to every row with GROUP BY.")
-def annotations_lesson():
-    query = (Customer.select(Customer.first_name, Customer.last_name,
-                             fn.COUNT(Order.id).alias("orders"))
-             .join(Order, JOIN.LEFT_OUTER).group_by(Customer.id)
-             .order_by(fn.COUNT(Order.id).desc(), Customer.id).limit(5))
-    return list(query.dicts())
+@lesson("orm-sorting", "Sorting", ORM,
+        "order_by() sorts by one column or several, up or down.",
+        django="""
+            by_price = Product.objects.order_by(
+                "unit_price", "-title")
+            by_price.reverse()
+            Product.objects.earliest("last_update")
+            Product.objects.latest("last_update")
+        """,
+        differs="Django marks a descending column with a minus (\"-title\") and has reverse(), "
+                "earliest() and latest(); Peewee writes Product.title.desc() and takes the "
+                "first row with first().",
+        lives_in="models.py: CATALOG_SORTS", queries=4)
+def sorting_lesson():
+    by_price = Product.select().order_by(Product.unit_price, Product.title.desc())
+    reverse = Product.select().order_by(Product.unit_price.desc(), Product.title)
+    by_update = Product.select().order_by(Product.last_update, Product.id)
+    latest = Product.select().order_by(Product.last_update.desc(), Product.id)
+    return {"by price, then by title Z-A": [p.title for p in by_price.limit(3)],
+            "the same, reversed": [p.title for p in reverse.limit(3)],
+            "updated longest ago": by_update.first().title,
+            "updated last": latest.first().title}
 
 
-@lesson("orm-joins-vs-prefetch", "Joins versus prefetch",
-        "The N+1 problem, and the two ways to load related rows in a fixed number of queries.")
+@exercise(sorting_lesson, "The five most recent orders, newest first.")
+def sorting_answer():
+    query = Order.select().order_by(Order.placed_at.desc(), Order.id.desc()).limit(5)
+    return [{"order": o.id, "placed at": o.placed_at} for o in query]
+
+
+@lesson("orm-limiting", "Limiting results", ORM,
+        "LIMIT and OFFSET fetch one slice of the rows.",
+        django="""
+            products = Product.objects.order_by("title", "id")
+            products[:3]        # LIMIT 3
+            products[3:6]       # LIMIT 3 OFFSET 3
+            Paginator(products, 3).page(3)
+        """,
+        differs="Slicing a Django queryset adds LIMIT and OFFSET to its SQL; slicing a Peewee "
+                "query runs it with no limit and slices the rows in Python: use limit(), "
+                "offset() or paginate().",
+        lives_in="models.py: Page", queries=4)
+def limiting_lesson():
+    by_title = Product.select(Product.title).order_by(Product.title, Product.id)
+    return {"limit(3)": [p.title for p in by_title.limit(3)],
+            "limit(3).offset(3)": [p.title for p in by_title.limit(3).offset(3)],
+            "paginate(3, 3): page 3, 3 a page":
+                [p.title for p in by_title.paginate(3, 3)],
+            "[9:12]: all rows fetched, then sliced":
+                [p.title for p in by_title[9:12]]}
+
+
+@exercise(limiting_lesson, "The second page of products by title, ten to a page.")
+def limiting_answer():
+    query = Product.select(Product.title).order_by(Product.title, Product.id).paginate(2, 10)
+    return [p.title for p in query]
+
+
+@lesson("orm-selecting-fields", "Selecting fields", ORM,
+        "A query can ask for only the columns it needs, as dicts or tuples.",
+        django="""
+            Product.objects.values("id", "title")
+            Product.objects.values_list("id", "title")
+            Collection.objects.filter(
+                products__isnull=False
+            ).values("title").distinct()
+        """,
+        differs="Django has values() and values_list(); in Peewee you name the columns in "
+                "select() and choose the rows' shape with dicts(), tuples() or namedtuples().",
+        lives_in="models.py: reprice", queries=3)
+def selecting_fields_lesson():
+    cheapest = (Product.select(Product.id, Product.title)
+                .order_by(Product.unit_price, Product.id).limit(3))
+    with_products = (Collection.select(Collection.title).join(Product).distinct()
+                     .order_by(Collection.title))
+    return {"dicts()": list(cheapest.dicts()), "tuples()": list(cheapest.tuples()),
+            "collections with products, distinct()": [c.title for c in with_products]}
+
+
+@exercise(selecting_fields_lesson, "The products that have been ordered, sorted by title.")
+def selecting_fields_answer():
+    ordered = OrderItem.select(OrderItem.product).distinct()
+    query = Product.select(Product.title).where(Product.id.in_(ordered))
+    return [p.title for p in query.order_by(Product.title, Product.id)]
+
+
+@lesson("orm-deferring", "Deferring fields", ORM,
+        "Leaving heavy columns out saves work, unless they are then read row by row.",
+        django="""
+            products = Product.objects.only("id", "title")[:3]
+            for product in products:
+                product.description  # a query each: N+1
+            Product.objects.defer("description")
+        """,
+        differs="A deferred field in Django loads itself when read, with one query per object; "
+                "in Peewee a column you did not select is None, and the extra queries happen "
+                "only if you write them, as below.",
+        lives_in="models.py: Product.catalog", queries=4)
+def deferring_lesson():
+    query = Product.select(Product.id, Product.title).order_by(Product.id).limit(3)
+    products = list(query)
+    return {"titles, selected": [p.title for p in products],
+            "descriptions, not selected": [p.description for p in products],
+            "descriptions read one by one: 3 more queries":
+                [Product.get_by_id(p.id).description for p in products]}
+
+
+@exercise(deferring_lesson, "Only the titles and unit prices of the five cheapest products.")
+def deferring_answer():
+    query = (Product.select(Product.title, Product.unit_price)
+             .order_by(Product.unit_price, Product.id).limit(5))
+    return list(query.namedtuples())
+
+
+@lesson("orm-joins-vs-prefetch", "Selecting related objects", ORM,
+        "A join or one more query loads related rows; a query per row does not scale.",
+        django="""
+            # a join
+            Order.objects.select_related("customer")[:5]
+            # one more query
+            Order.objects.prefetch_related(
+                "orderitem_set")[:5]
+        """,
+        differs="Django's select_related() joins and prefetch_related() runs one more query, "
+                "as Peewee's join() and prefetch() do; a Peewee join also names the models "
+                "it reads: select(Order, Customer).",
+        lives_in="models.py: cart_lines", queries=9)
 def joins_lesson():
     orders = Order.select().order_by(Order.id).limit(5)
     with capture_queries() as naive:
-        names = [order.customer.first_name for order in orders]          # 1 + 5 queries
+        names = [order.customer.first_name for order in orders]     # 1 + 5 queries
     with capture_queries() as joined:
-        rows = Order.select(Order, Customer).join(Customer).order_by(Order.id).limit(5)
-        names = [order.customer.first_name for order in rows]            # 1 query
+        orders = Order.select(Order, Customer).join(Customer).order_by(Order.id)
+        names = [order.customer.first_name for order in orders.limit(5)]   # 1 query
     with capture_queries() as prefetched:
-        rows = prefetch(Order.select().order_by(Order.id).limit(5), OrderItem)
-        counts = [len(order.items) for order in rows]                    # 2 queries
-    return {"names": names, "items per order": counts, "queries, naive loop": len(naive),
-            "queries, join": len(joined), "queries, prefetch": len(prefetched)}
+        orders = prefetch(Order.select().order_by(Order.id).limit(5), OrderItem)
+        counts = [len(order.items) for order in orders]             # 2 queries
+    return {"names": names, "items per order": counts,
+            "queries, naive loop": len(naive), "queries, join": len(joined),
+            "queries, prefetch": len(prefetched)}
 
 
-@lesson("orm-raw-sql", "Raw SQL", "When you need SQL by hand: always with parameters.")
-def raw_sql_lesson():
-    p = db.param        # the database's placeholder: "?" for SQLite, "%s" for PostgreSQL
-    query = Product.raw("SELECT id, title, unit_price FROM product "
-                        f"WHERE unit_price > {p} ORDER BY unit_price DESC LIMIT 3", 100)
-    return [{"id": p.id, "title": p.title, "price": p.unit_price} for p in query]
+@exercise(joins_lesson, "The last five orders with their customer and their items.")
+def joins_answer():
+    orders = (Order.select(Order, Customer).join(Customer)
+              .order_by(Order.placed_at.desc(), Order.id.desc()).limit(5))
+    items = OrderItem.select(OrderItem, Product).join(Product).order_by(OrderItem.id)
+    return [{"order": o.id, "customer": f"{o.customer.first_name} {o.customer.last_name}",
+             "items": [f"{i.quantity} × {i.product.title}" for i in o.items]}
+            for o in prefetch(orders, items)]
 
 
-@lesson("orm-transactions", "Transactions",
-        "Several writes that succeed or fail together; this one is rolled back on purpose.")
+@lesson("orm-aggregates", "Aggregating", ORM,
+        "The database computes COUNT, MIN, MAX and AVG over the rows.",
+        django="""
+            from django.db.models import (
+                Avg, Count, Max, Min)
+
+            Product.objects.aggregate(
+                count=Count("id"),
+                cheapest=Min("unit_price"),
+                dearest=Max("unit_price"),
+                average=Avg("unit_price"))
+        """,
+        differs="Django's aggregate() returns a dict in one call; in Peewee you select the "
+                "functions (fn.COUNT, fn.MIN, ...) and fetch the one row they make.",
+        lives_in="models.py: cart_item_count", queries=1)
+def aggregates_lesson():
+    query = Product.select(fn.COUNT(Product.id).alias("count"),
+                           fn.MIN(Product.unit_price).alias("cheapest"),
+                           fn.MAX(Product.unit_price).alias("dearest"),
+                           fn.ROUND(fn.AVG(Product.unit_price), 2).alias("average"))
+    return query.namedtuples().get()
+
+
+@exercise(aggregates_lesson, "The lowest, highest and average unit price of the products "
+                             "in collection 3.")
+def aggregates_answer():
+    return (Product.select(fn.MIN(Product.unit_price).alias("lowest"),
+                           fn.MAX(Product.unit_price).alias("highest"),
+                           fn.ROUND(fn.AVG(Product.unit_price), 2).alias("average"))
+            .where(Product.collection == 3).namedtuples().get())
+
+
+@lesson("orm-annotations", "Annotating", ORM,
+        "An annotation adds a computed column to every row.",
+        django="""
+            from django.db.models import (
+                Case, F, Value, When)
+
+            Product.objects.annotate(
+                stock=Case(
+                    When(inventory=0, then=Value("out")),
+                    When(inventory__lt=10,
+                         then=Value("low")),
+                    default=Value("ok")),
+                restocked=F("inventory") + 10)
+        """,
+        differs="Django adds a column with annotate(name=...); in Peewee you add the "
+                "expression to select() with .alias(name), and it comes back as an attribute.",
+        lives_in="models.py: Order.with_totals", queries=1)
+def annotations_lesson():
+    stock = Case(None, [(Product.inventory == 0, "out"),
+                        (Product.inventory < 10, "low")], "ok")
+    query = (Product.select(Product.title, Product.inventory, stock.alias("stock"),
+                            (Product.inventory + 10).alias("restocked"))
+             .order_by(Product.id).limit(5))
+    return list(query.namedtuples())
+
+
+@exercise(annotations_lesson, "Each customer's name with a column saying whether they are a "
+                              "Gold member (membership G), by last name.")
+def annotations_answer():
+    gold = Case(None, [(Customer.membership == "G", "yes")], "no")
+    query = (Customer.select(Customer.first_name, Customer.last_name, gold.alias("gold"))
+             .order_by(Customer.last_name, Customer.first_name, Customer.id))
+    return list(query.namedtuples())
+
+
+@lesson("orm-functions", "Database functions", ORM,
+        "The database's own functions join text, change case and measure length.",
+        django="""
+            from django.db.models import Value
+            from django.db.models.functions import (
+                Concat, Length, Upper)
+
+            Customer.objects.annotate(
+                full_name=Concat("first_name", Value(" "),
+                                 "last_name"),
+                shout=Upper("last_name"),
+                email_length=Length("email"))
+        """,
+        differs="Django has a class for each portable function (Concat, Upper, Length); "
+                "Peewee's fn.NAME(...) calls the SQL function of that name, whatever it is.",
+        lives_in="models.py: Customer.clean", queries=1)
+def functions_lesson():
+    full_name = Customer.first_name.concat(" ").concat(Customer.last_name)
+    # coerce(False): a length is a number, not text like the column it measures
+    email_length = fn.LENGTH(Customer.email).coerce(False)
+    query = (Customer.select(full_name.alias("full_name"),
+                             fn.UPPER(Customer.last_name).alias("shout"),
+                             email_length.alias("email_length"))
+             .order_by(Customer.id).limit(5))
+    return list(query.namedtuples())
+
+
+@exercise(functions_lesson, "Every customer's full name in capitals, sorted.")
+def functions_answer():
+    full_name = fn.UPPER(Customer.first_name.concat(" ").concat(Customer.last_name))
+    return [row[0] for row in Customer.select(full_name).order_by(full_name).tuples()]
+
+
+@lesson("orm-grouping", "Grouping", ORM,
+        "GROUP BY sums up each group of rows: here, the orders of each customer.",
+        django="""
+            from django.db.models import Count
+
+            Customer.objects.annotate(
+                orders=Count("order")
+            ).order_by("-orders")[:5]
+        """,
+        differs="Django writes the GROUP BY for you when annotate() meets an aggregate; "
+                "Peewee asks for group_by(), so the SQL you get is the SQL you see.",
+        lives_in="models.py: per_parent", queries=1)
+def grouping_lesson():
+    orders = fn.COUNT(Order.id)
+    query = (Customer.select(Customer.first_name, Customer.last_name,
+                             orders.alias("orders"))
+             .join(Order, JOIN.LEFT_OUTER).group_by(Customer.id)
+             .order_by(orders.desc(), Customer.id).limit(5))
+    return list(query.namedtuples())
+
+
+@exercise(grouping_lesson, "The five customers who spent the most, and how much.")
+def grouping_answer():
+    spent = models.money_sum(OrderItem.unit_price * OrderItem.quantity)
+    query = (Customer.select(Customer.first_name, Customer.last_name, spent.alias("spent"))
+             .join(Order).join(OrderItem).group_by(Customer.id)
+             .order_by(spent.desc(), Customer.id).limit(5))
+    return list(query.namedtuples())
+
+
+@lesson("orm-expressions", "Expressions: the discounted price", ORM,
+        "The database can compute with columns: here, a price 20% off.",
+        django="""
+            from django.db.models import (
+                DecimalField, ExpressionWrapper, F)
+
+            discounted = ExpressionWrapper(
+                F("unit_price") * 0.8,
+                output_field=DecimalField())
+            Product.objects.annotate(
+                discounted_price=discounted)
+        """,
+        differs="Django needs ExpressionWrapper to say what a decimal times a float gives; "
+                "Peewee returns what the database computes (a float in SQLite), which is why "
+                "the shop computes the price paid with price_after() and stores it.",
+        lives_in="models.py: price_after", queries=1)
+def expressions_lesson():
+    discounted = Product.unit_price * Decimal("0.8")
+    query = (Product.select(Product.title, Product.unit_price, Product.price,
+                            discounted.alias("discounted_price"))
+             .order_by(Product.id).limit(5))
+    return [{"title": p.title, "unit price": p.unit_price,
+             "unit_price * 0.8, by the database": p.discounted_price,
+             "price_after(unit_price, 20)": models.price_after(p.unit_price, 20),
+             "price paid today (stored)": p.price} for p in query]
+
+
+@exercise(expressions_lesson, "Products whose price today is at least 20% below their "
+                              "unit price.")
+def expressions_answer():
+    query = (Product.select().where(Product.price <= Product.unit_price * Decimal("0.8"))
+             .order_by(Product.id))
+    return [{"title": p.title, "unit price": p.unit_price, "price": p.price} for p in query]
+
+
+@lesson("orm-generic-relations", "Querying generic relationships", ORM,
+        "One query finds a row's tags, another the rows that carry a tag.",
+        django="""
+            TaggedItem.objects.get_tags_for(Product, 1)
+
+            # the custom manager's method behind it:
+            content_type = ContentType.objects \\
+                .get_for_model(Product)
+            TaggedItem.objects.select_related("tag") \\
+                .filter(content_type=content_type,
+                        object_id=1)
+        """,
+        differs="Django first looks up the ContentType row of Product (then caches it); here "
+                "a link holds the table name, so a product's tags take one query.",
+        lives_in="models.py: tags_for", queries=3)
+def generic_queries_lesson():
+    product = Product.select().order_by(Product.id).first()
+    gift = models.Tag.select(models.Tag.id).where(models.Tag.label == "gift")
+    tagged = models.TaggedItem.targets(Product, models.TaggedItem.tag.in_(gift))
+    gifts = Product.select(Product.title).where(Product.id.in_(tagged))
+    return {f"the tags of {product.title}":
+                [tag.label for tag in models.tags_for(product)],
+            "products tagged gift": [p.title for p in gifts.order_by(Product.id)]}
+
+
+@exercise(generic_queries_lesson, "How many products each tag labels, most first.")
+def generic_queries_answer():
+    count = fn.COUNT(models.TaggedItem.id)
+    query = (models.Tag.select(models.Tag.label, count.alias("products"))
+             .join(models.TaggedItem).where(models.TaggedItem.content_type == "product")
+             .group_by(models.Tag.id).order_by(count.desc(), models.Tag.label))
+    return list(query.namedtuples())
+
+
+@lesson("orm-query-cache", "The query cache", ORM,
+        "A query runs when first read, keeps its rows, and runs again only when changed.",
+        django="""
+            products = Product.objects.filter(
+                inventory__gt=0)[:5]      # no query yet
+            list(products)                # runs it
+            list(products)                # kept: no query
+            products.count()              # kept: no query
+            products.filter(inventory__gt=10)  # runs
+        """,
+        differs="Both keep the rows of a query they have run; but Django's count() on such a "
+                "queryset counts the rows it kept, while Peewee's count() always asks the "
+                "database.",
+        lives_in="app.py: home", queries=3)
+def query_cache_lesson():
+    ran = {}        # step -> the SQL it ran
+    with capture_queries() as ran["building the query"]:
+        query = Product.select().where(Product.inventory > 0).order_by(Product.id)
+        query = query.limit(5)
+    with capture_queries() as ran["the first loop"]:
+        titles = [p.title for p in query]
+    with capture_queries() as ran["a second loop"]:
+        titles = [p.title for p in query]
+    with capture_queries() as ran["len(query) and query[0]"]:
+        len(query), query[0]
+    with capture_queries() as ran["query.count()"]:
+        query.count()
+    with capture_queries() as ran["query.where(...), a new query"]:
+        list(query.where(Product.inventory > 10))
+    return {"SQL queries run by each step":
+                {step: len(sql) for step, sql in ran.items()}}
+
+
+@exercise(query_cache_lesson, "Does exists() ask the database again after a loop over the "
+                              "same query?")
+def query_cache_answer():
+    query = Order.select().order_by(Order.id).limit(3)
+    orders = list(query)
+    with capture_queries() as ran:
+        query.exists()
+    return {"orders read by the loop": len(orders), "SQL queries run by exists()": len(ran)}
+
+
+@lesson("orm-creating", "Creating objects", ORM,
+        "create() and save() insert rows; this lesson rolls them back at the end.",
+        django="""
+            collection = Collection.objects.create(
+                title="Lesson collection")
+            product = Product(
+                title="Lesson tea", unit_price=Decimal("4.50"),
+                inventory=5, collection=collection)
+            product.save()
+            Product(title="", unit_price=0).full_clean()
+            # ValidationError
+        """,
+        differs="Django's save() writes whatever the object holds (full_clean() checks it); "
+                "here save() checks the model's rules first and raises ValidationError.",
+        lives_in="models.py: save_customer_profile", queries=4)
+def creating_lesson():
+    with models.write_transaction() as transaction:
+        collection = Collection.create(title="Lesson collection")
+        product = Product(title="Lesson tea", unit_price=Decimal("4.50"),
+                          inventory=5, collection=collection)
+        product.save()          # the slug and the price are worked out as it saves
+        try:
+            Product(title="", unit_price=0, collection=collection).save()
+        except models.ValidationError as error:
+            refused = error.errors
+        inside = Collection.select().count()
+        transaction.rollback()      # undo it all: a lesson leaves the shop as it was
+    return {"the new product": {"title": product.title, "slug": product.slug,
+                                "price": product.price},
+            "a product that breaks the rules": refused,
+            "collections inside the transaction": inside,
+            "collections after the rollback": Collection.select().count()}
+
+
+@exercise(creating_lesson, "Create a cart with two of the first product in it, then roll "
+                           "it back.")
+def creating_answer():
+    with models.write_transaction() as transaction:
+        cart = models.Cart.create()
+        first = Product.select().order_by(Product.id).first()
+        models.CartItem.create(cart=cart, product=first, quantity=2)
+        inside = models.cart_item_count(cart.id)
+        transaction.rollback()
+    return {"items in the cart inside the transaction": inside,
+            "items after the rollback": models.cart_item_count(cart.id)}
+
+
+@lesson("orm-updating", "Updating objects", ORM,
+        "update() changes many rows at once; save() writes every column of one.",
+        django="""
+            Product.objects.filter(collection_id=1).update(
+                inventory=F("inventory") + 10)
+            product.unit_price += 1
+            product.save()
+        """,
+        differs="Both update() methods run one UPDATE and skip save() and its checks; a "
+                "save() writes every column, even one changed meanwhile, unless told which "
+                "(Django's update_fields, Peewee's only=).",
+        lives_in="app.py: ProductAdmin.clear_inventory", queries=7)
+def updating_lesson():
+    product = Product.select().order_by(Product.id).first()    # its inventory, as read now
+    with models.write_transaction() as transaction:
+        changed = (Product.update(inventory=Product.inventory + 10)
+                   .where(Product.collection == product.collection_id).execute())
+        updated = Product.get_by_id(product.id).inventory
+        product.unit_price += 1
+        product.save()      # every column: the inventory it read before the update too
+        saved = Product.get_by_id(product.id)
+        transaction.rollback()
+    return {"rows update() changed": changed, "the inventory after update()": updated,
+            "after save(), the unit price": saved.unit_price,
+            "after save(), the inventory: the update is lost": saved.inventory,
+            "after the rollback, the unit price":
+                Product.get_by_id(product.id).unit_price}
+
+
+@exercise(updating_lesson, "Mark every pending order complete, then roll it back.")
+def updating_answer():
+    pending = Order.select().where(Order.payment_status == "P")
+    with models.write_transaction() as transaction:
+        changed = Order.update(payment_status="C").where(Order.payment_status == "P").execute()
+        transaction.rollback()
+    return {"orders marked complete": changed, "pending after the rollback": pending.count()}
+
+
+@lesson("orm-deleting", "Deleting objects", ORM,
+        "Deleting a row takes what depends on it along; a row others need is refused.",
+        django="""
+            order.delete()   # its items too: CASCADE
+            Order.objects.filter(
+                payment_status="F").delete()
+            collection.delete()
+            # ProtectedError: its products protect it
+        """,
+        differs="Django's delete() follows each on_delete rule in Python; Peewee's "
+                "delete_instance(recursive=True) deletes the rows that depend on it, and the "
+                "database itself refuses to break a RESTRICT key.",
+        lives_in="models.py: delete_with_dependents", queries=9)
+def deleting_lesson():
+    order = Order.select().order_by(Order.id).first()
+    collection = Collection.select().join(Product).order_by(Collection.id).first()
+    with models.write_transaction() as transaction:
+        items = order.items.count()
+        order.delete_instance(recursive=True)       # its items first, then the order
+        try:
+            with db.atomic():       # a savepoint: if this fails, only this is undone
+                collection.delete_instance()
+            refused = "deleted"
+        except IntegrityError as error:
+            refused = f"refused by the database ({type(error).__name__})"
+        transaction.rollback()
+    still_there = Order.get_or_none(Order.id == order.id) is not None
+    return {f"order {order.id}'s items, deleted with it": items,
+            f"deleting {collection.title}, which has products": refused,
+            "the order is back after the rollback": still_there}
+
+
+@exercise(deleting_lesson, "Delete every failed order (payment status F) with its items, "
+                           "then roll it back.")
+def deleting_answer():
+    failed = Order.select(Order.id).where(Order.payment_status == "F")
+    with models.write_transaction() as transaction:
+        items = OrderItem.delete().where(OrderItem.order.in_(failed)).execute()
+        orders = Order.delete().where(Order.payment_status == "F").execute()
+        transaction.rollback()
+    return {"items deleted": items, "orders deleted": orders,
+            "failed orders after the rollback": failed.count()}
+
+
+@lesson("orm-transactions", "Transactions", ORM,
+        "Writes in a transaction happen together, or not at all.",
+        django="""
+            from django.db import transaction
+
+            with transaction.atomic():
+                order = Order.objects.create(
+                    customer=customer)
+                OrderItem.objects.create(
+                    order=order, product=product,
+                    quantity=1, unit_price=10)
+                transaction.set_rollback(True)
+        """,
+        differs="Both atomic() blocks nest as savepoints and roll back on an exception; the "
+                "shop's write_transaction() also takes SQLite's write lock at the start, so "
+                "racing writers wait their turn.",
+        lives_in="models.py: place_order", queries=7)
 def transactions_lesson():
     before = Order.select().count()
-    with db.atomic() as transaction:
-        order = Order.create(customer=Customer.select().first())
-        OrderItem.create(order=order, product=Product.select().first(), quantity=1,
-                         unit_price=10)
+    customer = Customer.select().order_by(Customer.id).first()
+    with models.write_transaction() as transaction:
+        order = Order.create(customer=customer)
+        product = Product.select().order_by(Product.id).first()
+        OrderItem.create(order=order, product=product, quantity=1, unit_price=10)
         inside = Order.select().count()
-        transaction.rollback()          # undo both inserts: the demo data stays as it was
+        transaction.rollback()          # undo both inserts: the shop stays as it was
     return {"orders before": before, "orders inside the transaction": inside,
             "orders after the rollback": Order.select().count()}
+
+
+@exercise(transactions_lesson, "Show that an exception inside the block undoes the writes "
+                               "before it.")
+def transactions_answer():
+    before = Collection.select().count()
+    try:
+        with models.write_transaction():
+            Collection.create(title="Doomed")
+            raise RuntimeError("something went wrong")      # leaving the block rolls back
+    except RuntimeError:
+        pass
+    return {"collections before": before, "collections after": Collection.select().count()}
+
+
+@lesson("orm-raw-sql", "Raw SQL", ORM,
+        "SQL written by hand works too, always with parameters.",
+        django="""
+            Product.objects.raw(
+                "SELECT id, title, unit_price "
+                "FROM store_product WHERE unit_price > %s "
+                "ORDER BY unit_price DESC, id LIMIT 3",
+                [100])
+
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT ...", [100])
+        """,
+        differs="Django's raw() takes %s placeholders on every database; Peewee hands the "
+                "SQL to the driver as written, so use the database's own (db.param: ? for "
+                "SQLite, %s for PostgreSQL).",
+        lives_in="models.py: migrate", queries=1)
+def raw_sql_lesson():
+    p = db.param        # the placeholder: "?" in SQLite, "%s" in PostgreSQL
+    query = Product.raw("SELECT id, title, unit_price FROM product "
+                        f"WHERE unit_price > {p} "
+                        "ORDER BY unit_price DESC, id LIMIT 3", 100)
+    return [{"id": row.id, "title": row.title, "unit price": row.unit_price}
+            for row in query]
+
+
+@exercise(raw_sql_lesson, "The five customers with the most orders, with db.execute_sql().")
+def raw_sql_answer():
+    cursor = db.execute_sql(
+        'SELECT c.first_name, c.last_name, COUNT(o.id) AS orders FROM customer c '
+        'JOIN "order" o ON o.customer_id = c.id GROUP BY c.id, c.first_name, c.last_name '
+        'ORDER BY orders DESC, c.id LIMIT 5')
+    return [{"first name": first, "last name": last, "orders": orders}
+            for first, last, orders in cursor.fetchall()]
+
+
+# --- The guided tour --------------------------------------------------------------------------
+
+def tour_stop(title, text, code, around=None, most=14):
+    """One stop of the tour: where `code` (a function) is, and a few of its lines, read now
+    from the source of the running program, so the tour never tells an old story. With
+    `around`, the lines around the first line that contains it; else the first `most`."""
+    lines, start = inspect.getsourcelines(code)
+    if code.__module__ in (__name__, models.__name__):
+        where = os.path.basename(inspect.getsourcefile(code))
+    else:       # a library: named by its module, never by where it is installed
+        where = code.__module__.replace(".", "/") + ".py"
+    found = next((n for n, line in enumerate(lines) if around and around in line), None)
+    first = 0 if found is None else max(0, found - 2)
+    shown = lines[first:first + most] if found is None else lines[first:found + 6]
+    while shown and not shown[0].strip():       # start at a line with something on it
+        shown, first = shown[1:], first + 1
+    return {"title": title, "text": text, "found": around is None or found is not None,
+            "where": f"{where}, line {start + first}", "name": code.__qualname__,
+            "code": textwrap.dedent("".join(shown)).rstrip()}
+
+
+def file_stop(title, text, template, most=12):
+    """A stop in a template: its first lines."""
+    code = "\n".join(template_text(template).splitlines()[:most])
+    return {"title": title, "text": text, "found": True, "name": template + ".tpl",
+            "where": f"views/{template}.tpl, line 1", "code": code}
+
+
+def tour_stops():
+    """The stops of one request for a product page, from the server in: (its path, stops)."""
+    import waitress.task        # the server of `python app.py` (imported when it serves)
+    product = Product.select(Product.id).order_by(Product.id).first()
+    path = url("product", product_id=product.id if product else 1)
+    route, args = root.router.match({"PATH_INFO": path, "REQUEST_METHOD": "GET"})
+    hooks = ", ".join(hook.__name__ for hook in root._hooks["before_request"])
+    stops = [
+        tour_stop("The WSGI server", f"waitress reads “GET {path}” from the network into a "
+                  "dict, environ, and calls the application with it. Every Python web app "
+                  "is such a callable: application(environ, start_response).",
+                  waitress.task.WSGITask.execute, "server.application("),
+        tour_stop("The application", "app.application builds the app on the first request "
+                  "(opens the database, wraps the middleware), then passes each request on.",
+                  _Application.__call__),
+        tour_stop("Security headers", "The outermost middleware. It adds its headers to "
+                  "whatever response comes back out. (With --debug, the debug toolbar wraps "
+                  "the stack just inside it.)", with_security_headers),
+        tour_stop("Beaker's middleware", "SessionMiddleware puts a session object in "
+                  "environ['beaker.session']. It is lazy: no file or row is read unless a "
+                  "handler asks, and a visitor who only reads pages never gets one.",
+                  SessionMiddleware.__call__, "session = SessionObject(environ"),
+        tour_stop("Closing the database", "This middleware gives the request's database "
+                  "connection back to the pool once the response has been sent.",
+                  closing_database),
+        tour_stop("The root app", "The root Bottle app is itself a WSGI callable: it handles "
+                  "the request, casts what the handler returned to bytes, and starts the "
+                  "response.", bottle.Bottle.wsgi, "self._cast(self._handle(environ))"),
+        tour_stop("Its hooks", f"Before routing, the root's before_request hooks run: "
+                  f"{hooks}. Hooks and error pages live on the root: the mounted sub-apps' "
+                  "routes were copied into it.", bottle.Bottle._handle,
+                  "self.trigger_hook('before_request')"),
+        tour_stop("The route", f"The router matches {path} to the route {route.rule}, named "
+                  f"{route.name!r}, and calls its handler with {args}.", bottle.Router.match,
+                  "if method in self.static and path in self.static[method]"),
+        tour_stop("The page cache", "The handler is wrapped: a visitor without a session is "
+                  "served the page kept in the cache, and the handler runs only on a miss.",
+                  cached_page),
+        tour_stop("The handler", "product_detail takes the product, its promotions, tags "
+                  "and likes from the cache of shared parts (reading them on a miss), and "
+                  "renders the page.", product_detail.__wrapped__),
+        tour_stop("The model queries", "product_with_details reads the product with its "
+                  "collection through get_or_404 (a 404 page if there is none), then its "
+                  "promotions, tags and likes.", product_with_details),
+        tour_stop("The template", "render() fills a template with the handler's data and "
+                  "what every page needs (the user, url(), the CSRF token).", render),
+        file_stop("The template file", "views/store/product.tpl prints the product; "
+                  "% rebase('layout') puts it inside views/layout.tpl, the frame of every "
+                  "page.", "store/product"),
+        tour_stop("The response", "Back in the root app, the page (a str) is encoded to "
+                  "bytes, and start_response() sends the status and headers out through the "
+                  "middleware, each adding its own, to waitress, which writes them to the "
+                  "network.", bottle.Bottle.wsgi, "start_response(response._wsgi_status_line()"),
+    ]
+    return path, stops
+
+
+@playground.get("/tour", name="tour")
+def tour():
+    """One request for a product page, followed through the code that serves it."""
+    path, stops = tour_stops()
+    return render("playground/tour", stops=stops, path=path, title="A request, step by step")
 
 
 ###############################################################################
