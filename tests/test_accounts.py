@@ -409,7 +409,7 @@ def test_the_guessers_own_attempts_are_slowed_and_a_success_clears_them(client, 
 def test_one_address_is_refused_only_after_many_failures(wsgi, make_user, no_sleep,
                                                          monkeypatch):
     from conftest import new_client
-    monkeypatch.setattr(models, "CLIENT_MAX_FAILURES", 8)
+    monkeypatch.setattr(models, "CLIENT_MAX_FAILURES", 8, raising=False)
     make_user("alice")
     sprayer, elsewhere = new_client(wsgi, "203.0.113.5"), new_client(wsgi, "198.51.100.7")
     for attempt in range(8):
@@ -424,7 +424,7 @@ def test_one_address_is_refused_only_after_many_failures(wsgi, make_user, no_sle
 def test_an_ipv6_network_counts_as_one_client(wsgi, make_user, no_sleep, monkeypatch):
     """Whoever has one IPv6 address has its whole /64: a new address per guess gains nothing."""
     from conftest import new_client
-    monkeypatch.setattr(models, "CLIENT_MAX_FAILURES", 5)
+    monkeypatch.setattr(models, "CLIENT_MAX_FAILURES", 5, raising=False)
     make_user("alice")
     for n in range(5):
         log_in(new_client(wsgi, f"2001:db8:1:2::{n + 1:x}"), f"n{n}", "x x x x")
@@ -435,7 +435,7 @@ def test_an_ipv6_network_counts_as_one_client(wsgi, make_user, no_sleep, monkeyp
 def test_forwarded_for_from_an_untrusted_client_is_ignored(wsgi, make_user, no_sleep,
                                                            monkeypatch):
     from conftest import new_client
-    monkeypatch.setattr(models, "CLIENT_MAX_FAILURES", 5)
+    monkeypatch.setattr(models, "CLIENT_MAX_FAILURES", 5, raising=False)
     make_user("alice")
     client = new_client(wsgi, "203.0.113.5")
     for attempt in range(5):
