@@ -1255,17 +1255,17 @@ SET_PASSWORD = "set-password"
 def password_reset_confirm(uid, token):
     """Set a new password with the link of the email; afterwards every session of the
     account is logged out (the password's fingerprint changed) and the link is spent."""
-    if token != SET_PASSWORD:
-        if models.user_for_reset_token(uid, token, settings.secret()) is None:
-            return render("accounts/password_reset_confirm", status=404, form=None,
-                          title="Link not valid")
-        s = session(create=True)
-        s["reset_token"] = token
-        s.save()
-        redirect(url("password_reset_confirm", uid=uid, token=SET_PASSWORD))
-    s = session()
-    user = models.user_for_reset_token(uid, s.get("reset_token") if s else None,
-                                       settings.secret())
+    if token != SET_PASSWORD:           # the link of the email
+        user = models.user_for_reset_token(uid, token, settings.secret())
+        if user is not None:
+            s = session(create=True)
+            s["reset_token"] = token
+            s.save()
+            redirect(url("password_reset_confirm", uid=uid, token=SET_PASSWORD))
+    else:
+        s = session()
+        user = models.user_for_reset_token(uid, s.get("reset_token") if s else None,
+                                           settings.secret())
     if user is None:
         return render("accounts/password_reset_confirm", status=404, form=None,
                       title="Link not valid")
@@ -2843,8 +2843,8 @@ def transactions_lesson():
 ###############################################################################
 
 # The toolbar is middleware: with debug on, for a client at an internal address (the
-# connection's, or behind a trusted proxy the one it forwards: see client_address), it records what each request did, and injects a bar before </body> of HTML
-# pages. The panels are pages of their own under /__debug__/, rendered only when opened, and
+# connection's, or behind a trusted proxy the one it forwards: see client_address), it records
+# what each request did, and injects a bar before </body> of HTML pages. The panels are pages of their own under /__debug__/, rendered only when opened, and
 # kept for the last requests of every kind (JSON and redirects included). With debug off the
 # middleware is not installed at all: it costs nothing.
 
@@ -2999,9 +2999,11 @@ def _request_data(environ):
     secret = password_field_names() | {"csrf_token"}
 
     def shown(forms):
-        fix = (lambda text: text.encode("latin1", "replace").decode("utf-8", "replace")) \
-            if forms.recode_unicode else (lambda text: text)
-        return {fix(k): MASKED if fix(k) in secret else fix(v) for k, v in forms.allitems()}
+        pairs = forms.allitems()
+        if forms.recode_unicode:        # URL-encoded: UTF-8 bytes kept as Latin-1 text
+            pairs = [(k.encode("latin1").decode("utf-8", "replace"),
+                      v.encode("latin1").decode("utf-8", "replace")) for k, v in pairs]
+        return {k: MASKED if k in secret else v for k, v in pairs}
     session_obj = environ.get("beaker.session")
     has_session = SESSION_COOKIE in req.cookies and session_obj is not None
     return {"query": shown(req.query),
@@ -3376,7 +3378,8 @@ def cmd_createsuperuser(args):
         password = getpass.getpass("Password: ")
         if getpass.getpass("Password (again): ") != password:
             raise SystemExit("The passwords differ.")
-    problems = [models.username_problem(username)] + models.password_problems(password, username, email)
+    problems = [models.username_problem(username),
+                *models.password_problems(password, username, email)]
     problems = [problem for problem in problems if problem]
     if problems:
         raise SystemExit(" ".join(problems))
