@@ -815,22 +815,30 @@ class CartItem(BaseModel):
 
 
 # A cart made through the API (POST /api/carts) is empty until its first item, and anyone
-# can make one: empty carts are not kept for long, nor beyond a number, so that a client
-# making carts in a loop cannot fill the table. A cart with items is never touched here.
+# can make one: so empty carts are kept neither long nor many, and a client making carts in a
+# loop cannot fill the table. A cart with items is never touched here.
 EMPTY_CART_LIFETIME = datetime.timedelta(days=1)
-MAX_EMPTY_CARTS = 1000
+MAX_EMPTY_CARTS = 1000          # of those younger than EMPTY_CART_LIFETIME
+STALE_CARTS_EVERY = 3600        # seconds between two purges of older empty carts, per process
+_stale_carts_purged_at = None
 
 
 def new_cart():
-    """A new empty cart, once the stale or surplus empty ones are gone."""
+    """A new empty cart, once the oldest of the recent empty carts beyond MAX_EMPTY_CARTS are
+    gone (and, now and then, the empty carts older than EMPTY_CART_LIFETIME)."""
+    global _stale_carts_purged_at
     with write_transaction():
         empty = Cart.select(Cart.id).where(~fn.EXISTS(
             CartItem.select(SQL("1")).where(CartItem.cart == Cart.id)))
-        stale = empty.where(Cart.created_at < utcnow() - EMPTY_CART_LIFETIME)
-        # The newest MAX_EMPTY_CARTS - 1 stay, and the new one makes MAX_EMPTY_CARTS.
-        surplus = empty.order_by(Cart.created_at.desc()).limit(MAX_INT).offset(
-            MAX_EMPTY_CARTS - 1)
-        Cart.delete().where(Cart.id.in_(stale) | Cart.id.in_(surplus)).execute()
+        cutoff = utcnow() - EMPTY_CART_LIFETIME
+        # Only today's carts are looked at here: every cart ever made would take longer.
+        surplus = (empty.where(Cart.created_at >= cutoff).order_by(Cart.created_at.desc())
+                   .limit(MAX_INT).offset(MAX_EMPTY_CARTS - 1))
+        Cart.delete().where(Cart.id.in_(surplus)).execute()
+        if _stale_carts_purged_at is None or \
+                time.monotonic() - _stale_carts_purged_at > STALE_CARTS_EVERY:
+            Cart.delete().where(Cart.id.in_(empty.where(Cart.created_at < cutoff))).execute()
+            _stale_carts_purged_at = time.monotonic()
         return Cart.create()
 
 
