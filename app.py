@@ -233,6 +233,7 @@ def open_database(s):
     models.PASSWORD_ITERATIONS = s.password_iterations
     models.PASSWORD_RESET_TIMEOUT = datetime.timedelta(seconds=s.password_reset_timeout)
     models.migrate()
+    models.reprice_if_new_day()
 
 
 def session_options(s):
@@ -750,6 +751,16 @@ def form_from_request(form_class, initial=None, **options):
     return form_class(data=initial, **options)
 
 
+def show_errors(form, errors):
+    """Put the rules models.py found broken ({field: message}) on the form's fields."""
+    for name, message in errors.items():
+        field = form[name] if name in form else None
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+        else:
+            form.form_errors.append(message)
+
+
 def format_money(value):
     """How every page writes an amount: $1,070.45."""
     return f"${models.to_money(value):,}"
@@ -860,6 +871,7 @@ def catalog():
     params = {"q": q, "collection": collection_id, "sort": sort if sort != "title" else None}
     return render("store/catalog", status=404 if page.out_of_range else 200, page=page,
                   params=params, sorts=SORT_LABELS, q=q, sort=sort,
+                  search_keeps={"collection": collection_id, "sort": params["sort"]},
                   collections=list(Collection.select().order_by(Collection.title)),
                   collection_id=collection_id, title="Search: " + q if q else "All products")
 
@@ -871,12 +883,14 @@ SORT_LABELS = {"title": "Name A-Z", "-title": "Name Z-A", "price": "Price: low t
 @store.get("/products/<product_id>", name="product")
 @cached_page
 def product_detail(product_id, error=None, status=200, quantity="1"):
-    """One product with its collection, promotions and tags (and a cart error, if any)."""
+    """One product with its collection, promotions, tags and likes (and a cart error)."""
     product = get_or_404(Product.select(Product, Collection)
                          .join(Collection, on=(Product.collection == Collection.id)), product_id)
-    promotions = list(Promotion.select().join(models.ProductPromotion)
-                      .where(models.ProductPromotion.product == product.id))
-    return render("store/product", status=status, product=product, promotions=promotions,
+    likes = models.LikedItem.of(product)
+    user = current_user()
+    return render("store/product", status=status, product=product,
+                  promotions=list(product.current_promotions()), likes=likes.count(),
+                  liked=user is not None and likes.where(models.LikedItem.user == user).exists(),
                   tags=list(models.tags_for(product)), title=product.title, error=error,
                   quantity=quantity)
 
@@ -898,6 +912,29 @@ def collection_detail(collection_id):
                     count_limit=CATALOG_COUNT_LIMIT)
     return render("store/collection", status=404 if page.out_of_range else 200,
                   collection=collection, page=page, title=collection.title)
+
+
+@store.get("/tags/<label>", name="tag")
+@cached_page
+def tag_detail(label):
+    """The products with one tag, paginated."""
+    tag = models.Tag.get_or_none(models.Tag.label == label) or abort(404, f"No tag {label!r}.")
+    page = paginate(Product.catalog(cards=True).where(Product.id.in_(
+        models.TaggedItem.targets(Product, models.TaggedItem.tag == tag))),
+        count_limit=CATALOG_COUNT_LIMIT)
+    return render("store/tag", status=404 if page.out_of_range else 200, tag=tag, page=page,
+                  title=f"Tagged “{tag.label}”")
+
+
+@store.post("/products/<product_id>/like", name="product_like")
+@login_required
+def product_like(product_id):
+    """Like a product, or with liked=0 stop liking it; then back to the product."""
+    product = get_or_404(Product.select(), product_id)
+    liked = form_data().get("liked", "1") != "0"
+    models.like(current_user(), product, liked)
+    flash(f"You like {product.title}." if liked else f"You no longer like {product.title}.")
+    redirect(url("product", product_id=product.id))
 
 
 @store.get("/static/<path:path>", name="static")
@@ -966,7 +1003,8 @@ def cart_update(product_id):
     redirect(url("cart"))
 
 
-class CheckoutForm(Form):
+class ProfileForm(Form):
+    """Who the shop delivers to: the customer profile, asked at checkout, kept on /accounts/."""
     first_name = StringField("First name", [validators.InputRequired(), validators.Length(max=255)])
     last_name = StringField("Last name", [validators.InputRequired(), validators.Length(max=255)])
     email = EmailField("Email", [validators.InputRequired(), EMAIL,
@@ -977,11 +1015,11 @@ class CheckoutForm(Form):
     zip = StringField("Postal code", [validators.Optional(), validators.Length(max=20)])
 
 
-def checkout_form(customer):
-    """The address form, filled from the customer profile or, the first time, the account."""
+def profile_form(customer):
+    """The profile form, filled from the customer profile or, the first time, the account."""
     person = customer or current_user()
     address = customer.addresses.first() if customer else None
-    return form_from_request(CheckoutForm, {
+    return form_from_request(ProfileForm, {
         "first_name": person.first_name, "last_name": person.last_name, "email": person.email,
         "street": address.street if address else "", "city": address.city if address else "",
         "zip": address.zip if address else ""})
@@ -993,7 +1031,7 @@ def checkout():
     """Review the cart and the address (GET); place the order (POST)."""
     user, cart_id = current_user(), cart_id_of_visitor()
     customer = models.customer_for(user)
-    form = checkout_form(customer)
+    form = profile_form(customer)
     lines = list(models.cart_lines(cart_id)) if cart_id else []
     if request.method == "POST":
         if not lines:
@@ -1001,15 +1039,14 @@ def checkout():
             redirect(url("orders"))
         if form.validate():
             try:
-                order = models.checkout(user, cart_id, **{k: v for k, v in form.data.items()})
+                order = models.checkout(user, cart_id, **form.data)
             except models.OutOfStock as error:
                 return render_cart(error.errors, status=409)
             except models.ValidationError as error:
                 if "cart" in error.errors:     # a checkout of this cart just finished
                     flash(error.errors["cart"] + " Nothing more was ordered.", "info")
                     redirect(url("orders"))
-                for name, message in error.errors.items():
-                    form[name].errors = [message]
+                show_errors(form, error.errors)
             else:
                 log.info("order %s placed by %s", order.id, user.username)
                 flash(f"Thank you! Order #{order.id} has been placed.")
@@ -1282,14 +1319,34 @@ def password_reset_confirm(uid, token):
                   form=form, account=user, title="Set a new password")
 
 
-@accounts.get("/", name="account")
+@accounts.get("/likes", name="likes")
+@login_required
+def liked_products():
+    """The products the logged-in user likes."""
+    liked = models.LikedItem.targets(Product, models.LikedItem.user == current_user())
+    page = paginate(Product.catalog(cards=True).where(Product.id.in_(liked)))
+    return render("accounts/likes", status=404 if page.out_of_range else 200, page=page,
+                  title="Products you like")
+
+
+@accounts.route("/", ["GET", "POST"], name="account")
 @login_required
 def account():
-    """The logged-in user's details and their latest orders."""
-    customer = models.customer_for(current_user())
+    """The user's details, their delivery profile (edited here too) and latest orders."""
+    user = current_user()
+    customer = models.customer_for(user)
+    form = profile_form(customer)
+    if request.method == "POST" and form.validate():
+        try:
+            models.save_customer_profile(user, **form.data)
+        except models.ValidationError as error:
+            show_errors(form, error.errors)
+        else:
+            flash("Your delivery details have been saved.")
+            redirect(url("account"))
     orders = list(models.orders_of(customer).limit(5)) if customer else []
-    return render("accounts/account", account=current_user(), orders=orders,
-                  title="Your account")
+    return render("accounts/account", status=400 if form.errors else 200, account=user,
+                  customer=customer, form=form, orders=orders, title="Your account")
 
 
 ###############################################################################
@@ -1364,7 +1421,8 @@ def page_json(page, to_json):
 
 def product_json(p):
     return {"id": p.id, "title": p.title, "slug": p.slug, "description": p.description,
-            "unit_price": money(p.unit_price), "inventory": p.inventory,
+            "unit_price": money(p.unit_price), "price": money(p.price),
+            "inventory": p.inventory,
             "collection": {"id": p.collection.id, "title": p.collection.title},
             "last_update": p.last_update}
 
@@ -1383,7 +1441,7 @@ def line_json(line, unit_price):
 
 def cart_json(cart_id):
     lines = list(models.cart_lines(cart_id))
-    return {"id": str(cart_id), "items": [line_json(l, l.product.unit_price) for l in lines],
+    return {"id": str(cart_id), "items": [line_json(l, l.product.price) for l in lines],
             "total": money(models.lines_total(lines))}
 
 
@@ -1542,6 +1600,8 @@ ERROR_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden",
 def render_error(error):
     """The one error page: JSON under /api/, else HTML in the site's layout."""
     status = error.status_code
+    if status == 404 and str(error.body).startswith("Not found: "):   # Bottle's router
+        error.body = f"There is no page at {request.path}."
     message = error.body if isinstance(error.body, str) and error.body and status != 500 \
         else {404: "There is nothing at this address.",
               405: f"This address does not accept {request.method} requests.",
@@ -1814,11 +1874,16 @@ class ManyToMany:
         return [r.__data__[self.other.name] for r in self.through.select().where(self.own == obj)]
 
     def save(self, obj, values):
+        """Make the chosen values exactly `values`. Row by row, through the association
+        class's own save and delete, which keep what depends on it (a product's price)."""
         values = set(values or ()) & {value for value, _ in self.choices()}
-        self.through.delete().where(self.own == obj).execute()
-        if values:
-            self.through.insert_many([{self.own.name: obj.get_id(), self.other.name: value}
-                                      for value in sorted(values)]).execute()
+        for row in self.through.select().where(self.own == obj):
+            if row.__data__[self.other.name] in values:
+                values.discard(row.__data__[self.other.name])
+            else:
+                row.delete_instance()
+        for value in sorted(values):
+            self.through.create(**{self.own.name: obj.get_id(), self.other.name: value})
 
 
 # --- The spec ---------------------------------------------------------------------------------
@@ -2055,8 +2120,7 @@ def check_rules(form, obj):
     trial = type(obj)(**obj.__data__)
     populate(form, trial)
     problems = trial.problems()
-    for name, message in problems.items():
-        (form[name].errors if name in form else form.form_errors).append(message)
+    show_errors(form, problems)
     return not problems
 
 
@@ -2263,8 +2327,7 @@ def change_form(model, ident=None):
                            "Added." if adding else ("Changed " + ", ".join(changed) + "."
                                                     if changed else "No fields changed."))
         except models.ValidationError as error:
-            for name, message in error.errors.items():
-                (form[name].errors if name in form else form.form_errors).append(message)
+            show_errors(form, error.errors)
         except IntegrityError as error:
             form.form_errors.append(f"The database refused this change: {error}.")
         else:
@@ -2430,7 +2493,8 @@ def set_password(ident):
 @register
 class ProductAdmin(ModelAdmin):
     model = Product
-    list_display = ("title", "unit_price", "inventory", "stock", "collection", "last_update")
+    list_display = ("title", "unit_price", "price", "inventory", "stock", "collection",
+                    "last_update")
     list_editable = ("unit_price",)
     search_fields = ("title", "=id")
     list_filter = ("collection", Choice("stock", "Stock", [
@@ -2441,7 +2505,7 @@ class ProductAdmin(ModelAdmin):
     ordering = ("title",)
     picker = True
     fields = ("title", "slug", "description", "unit_price", "inventory", "collection")
-    readonly_fields = ("last_update",)
+    readonly_fields = ("price", "last_update")
     many_to_many = {"promotions": models.ProductPromotion}
     prepopulated = {"slug": "title"}
     inlines = (Inline(models.TaggedItem, fields=("tag",), label="Tags"),)
@@ -2484,9 +2548,13 @@ class CollectionAdmin(ModelAdmin):
 @register
 class PromotionAdmin(ModelAdmin):
     model = Promotion
-    list_display = ("description", "discount")
+    list_display = ("description", "discount", "starts_on", "ends_on", "applies_today")
     search_fields = ("description",)
     ordering = ("description",)
+
+    @column("Applies today")
+    def applies_today(self, row):
+        return row.is_current
 
 
 @register
@@ -3083,6 +3151,7 @@ root.add_hook("before_request", believe_trusted_proxies_only)
 root.add_hook("before_request", check_host)
 root.add_hook("before_request", refuse_bad_text)
 root.add_hook("before_request", check_csrf)
+root.add_hook("before_request", models.reprice_if_new_day)   # dated promotions start and end
 
 
 @root.hook("after_request")
@@ -3219,26 +3288,56 @@ def cmd_runserver(args):
         raise SystemExit(f"Cannot open the database {settings.database_url}: {error}. "
                          f"Is the data dir ({settings.data_dir}) writable?")
     purge_old_sessions(settings)
-    if not args.no_demo and not Product.select().exists():
-        print("First start: loading the demo shop ...")
-        models.seed(products=args.products)
-        print(demo_admin_notice())
-    import logging
     import waitress
-    # Waitress logs every queued request under load ("Task queue depth"): noise, and slow.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    print(f"Storefront is running at http://{host if ':' not in host else f'[{host}]'}:{port}/"
-          f"  (admin: /admin/, lessons: /playground/; Ctrl+C stops it)", flush=True)
-    if not is_loopback(host):
-        print(f"Other machines can reach it too: run `python app.py check --deploy` before "
-              f"a real deployment.", flush=True)
-    try:
-        waitress.serve(app, host=host, port=port, threads=args.threads, ident="storefront",
-                       _quiet=True)
+    console_logging(quiet=args.quiet)
+    try:        # take the port first: if it is taken, say only that
+        server = waitress.create_server(app if args.quiet else log_requests(app), host=host,
+                                        port=port, threads=args.threads, ident="storefront")
     except OSError as error:
         raise SystemExit(f"Cannot listen on {host}:{port}: {error.strerror or error}. "
                          f"Is another server running there? Try: python app.py runserver "
                          f"{port + 1}")
+    if not args.no_demo and not Product.select().exists():
+        print("First start: loading the demo shop ...", flush=True)
+        models.seed(products=args.products)
+        print(demo_admin_notice())
+    print(f"Storefront is running at http://{host if ':' not in host else f'[{host}]'}:{port}/"
+          f"  (admin: /admin/, lessons: /playground/; Ctrl+C stops it)", flush=True)
+    if not is_loopback(host):
+        print("Other machines can reach it too: run `python app.py check --deploy` before a "
+              "real deployment.", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+
+
+def console_logging(quiet=False):
+    """Log to the console as Django's development server does: each request (unless quiet)
+    and the application's own lines, in one stream with the time in front."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%d/%b/%Y %H:%M:%S"))
+    handler.setLevel(logging.INFO)
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    # Waitress logs every queued request under load ("Task queue depth"): noise, and slow.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+def log_requests(app):
+    """Middleware for runserver: one console line per request, when its answer starts."""
+    requests_log = log.getChild("requests")
+
+    def wsgi(environ, start_response):
+        started = time.perf_counter()
+
+        def start(status, headers, exc_info=None):
+            query = environ.get("QUERY_STRING")
+            requests_log.info('"%s %s%s" %s %.0f ms', environ["REQUEST_METHOD"],
+                              _masked_path(environ, environ.get("PATH_INFO", "")),
+                              "?" + query if query else "",
+                              status.split()[0], (time.perf_counter() - started) * 1000)
+            return start_response(status, headers, exc_info)
+        return app(environ, start)
+    return wsgi
 
 
 def is_loopback(host):
@@ -3269,8 +3368,8 @@ def demo_admin_notice():
         return ""
     models.create_demo_admin(password)
     return (f"Demo admin created: log in at /accounts/login as admin / {password}\n"
-            f"(shown once; change it at /accounts/password, or make your own with "
-            f"`python app.py createsuperuser`)")
+            f"(shown once: write it down. Lost it? `python app.py changepassword admin` sets a "
+            f"new one; `python app.py createsuperuser` makes your own admin.)")
 
 
 def configuration_problems(s):
@@ -3390,6 +3489,22 @@ def cmd_createsuperuser(args):
     print(f"Superuser {username!r} created.")
 
 
+def cmd_changepassword(args):
+    """Set a user's password from the console (a lost demo admin password, say)."""
+    user = User.get_or_none(User.username_key == models.normalize_username(args.username))
+    if user is None:
+        raise SystemExit(f"There is no user {args.username!r}.")
+    password = getpass.getpass(f"New password for {user.username}: ")
+    if getpass.getpass("New password (again): ") != password:
+        raise SystemExit("The passwords differ.")
+    problems = models.password_problems(password, user.username, user.email)
+    if problems:
+        raise SystemExit(" ".join(problems))
+    user.set_password(password)
+    user.save()
+    print(f"Password changed for {user.username!r}.")
+
+
 def cmd_backup(args):
     """Copy the SQLite database to a file while the shop keeps running (SQLite's online backup)."""
     if not models.is_sqlite():
@@ -3425,6 +3540,7 @@ def main(argv=None):
     run.add_argument("--threads", type=int, default=4,
                      help="worker threads (waitress's default; more only help with slow I/O)")
     run.add_argument("--products", type=int, default=1000, help="demo products on first start")
+    run.add_argument("--quiet", action="store_true", help="do not log each request")
     commands.add_parser("migrate", help="apply schema migrations")
     seed = commands.add_parser("seed", help="load the demo shop")
     seed.add_argument("--products", type=int, default=1000)
@@ -3434,6 +3550,8 @@ def main(argv=None):
     su.add_argument("--email")
     su.add_argument("--no-input", action="store_true",
                     help="read the password from STOREFRONT_SUPERUSER_PASSWORD")
+    change = commands.add_parser("changepassword", help="set a user's password (prompts)")
+    change.add_argument("username")
     backup = commands.add_parser("backup", help="copy the SQLite database while it is in use")
     backup.add_argument("path", help="the file to write")
     commands.add_parser("routes", help="list every route")
@@ -3454,8 +3572,8 @@ def main(argv=None):
         except (OperationalError, OSError) as error:
             raise SystemExit(f"Cannot open the database {settings.database_url}: {error}")
     return {"migrate": cmd_migrate, "seed": cmd_seed, "createsuperuser": cmd_createsuperuser,
-            "backup": cmd_backup, "routes": cmd_routes, "shell": cmd_shell,
-            "check": cmd_check}[args.command](args)
+            "changepassword": cmd_changepassword, "backup": cmd_backup, "routes": cmd_routes,
+            "shell": cmd_shell, "check": cmd_check}[args.command](args)
 
 
 if __name__ == "__main__":

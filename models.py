@@ -30,7 +30,7 @@ import sys
 import time
 import unicodedata
 import uuid
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from peewee import (
     JOIN, SQL, BooleanField, CharField, Check, DatabaseProxy, DateField, DateTimeField, DecimalField,
@@ -558,17 +558,58 @@ def slugify(text):
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:255]
 
 
+CENT = Decimal("0.01")
+
+
+def price_after(unit_price, discount):
+    """The price paid: the unit price less a discount (a percentage), rounded to the cent,
+    half up. The one place the shop computes a price; Product.price stores its result."""
+    return (Decimal(unit_price) * (100 - Decimal(discount)) / 100).quantize(CENT, ROUND_HALF_UP)
+
+
 class Promotion(BaseModel):
     description = CharField(max_length=255)
     discount = DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    starts_on = DateField(null=True)    # the first day it applies (none: already)
+    ends_on = DateField(null=True)      # the last day it applies (none: until removed)
 
     def __str__(self):
         return self.description
 
     def clean(self):
+        errors = {}
         if self.discount is None or not Decimal("0") <= Decimal(self.discount) <= Decimal("100"):
-            return {"discount": "A discount is a percentage between 0 and 100."}
-        return {}
+            errors["discount"] = "A discount is a percentage between 0 and 100."
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = "A promotion cannot end before it starts."
+        return errors
+
+    @classmethod
+    def current(cls, today=None):
+        """The condition "applies today" (UTC), for a where()."""
+        today = today or utcnow().date()
+        return ((cls.starts_on.is_null() | (cls.starts_on <= today))
+                & (cls.ends_on.is_null() | (cls.ends_on >= today)))
+
+    @property
+    def is_current(self):
+        today = utcnow().date()
+        return (self.starts_on or today) <= today <= (self.ends_on or today)
+
+    def products(self):
+        return ProductPromotion.select(ProductPromotion.product).where(
+            ProductPromotion.promotion == self.id)
+
+    def save(self, *args, **kwargs):
+        saved = super().save(*args, **kwargs)
+        reprice(self.products())        # a new discount or new dates change their prices
+        return saved
+
+    def delete_instance(self, *args, **kwargs):
+        products = [row.product_id for row in self.products()]
+        deleted = super().delete_instance(*args, **kwargs)
+        reprice(products)
+        return deleted
 
 
 class Collection(BaseModel):
@@ -585,7 +626,8 @@ class Product(BaseModel):
     title = CharField(max_length=255, index=True)
     slug = CharField(max_length=255, index=True, default="")   # made from the title if empty
     description = TextField(default="")
-    unit_price = MoneyField(index=True)
+    unit_price = MoneyField(index=True)                 # the list price
+    price = MoneyField(index=True)      # what it sells for today: price_after(unit_price, ...)
     inventory = IntegerField(default=0, index=True)
     last_update = DateTimeField(default=utcnow, index=True)
     collection = ForeignKeyField(Collection, backref="products", on_delete="RESTRICT")
@@ -594,6 +636,7 @@ class Product(BaseModel):
         indexes = (
             (("collection", "title"), False),
             (("collection", "unit_price"), False),
+            (("collection", "price"), False),
         )
         constraints = [Check("unit_price >= 1"), Check("inventory >= 0")]
 
@@ -619,7 +662,27 @@ class Product(BaseModel):
         if not self.slug:
             self.slug = slugify(self.title or "")
         self.last_update = utcnow()
-        return super().save(*args, **kwargs)
+        self.validate()                 # the price is worked out from a valid unit price
+        self.price = price_after(self.unit_price, self.best_discount())
+        return Model.save(self, *args, **kwargs)
+
+    def best_discount(self):
+        """The biggest discount among the product's current promotions (0 without one)."""
+        if self.id is None:
+            return Decimal(0)
+        best = (Promotion.select(fn.MAX(Promotion.discount)).join(ProductPromotion)
+                .where((ProductPromotion.product == self.id) & Promotion.current()).scalar())
+        return Decimal(str(best or 0))
+
+    @property
+    def discounted(self):
+        return self.price < self.unit_price
+
+    def current_promotions(self):
+        """The promotions that apply today, best first."""
+        return (Promotion.select().join(ProductPromotion)
+                .where((ProductPromotion.product == self.id) & Promotion.current())
+                .order_by(Promotion.discount.desc(), Promotion.id))
 
     @property
     def stock(self):
@@ -635,7 +698,7 @@ class Product(BaseModel):
         """The store's product listing: search, filter and a whitelisted sort, with collections.
         With `cards`, only the columns a product card shows (a description to carry and a
         timestamp to parse, 24 times a page, cost more than the rest of the row)."""
-        columns = (cls.id, cls.title, cls.unit_price, cls.inventory, cls.collection,
+        columns = (cls.id, cls.title, cls.unit_price, cls.price, cls.inventory, cls.collection,
                    Collection.id, Collection.title) if cards else (cls, Collection)
         # A LEFT join on the collection's key: SQLite can then leave it out of queries that
         # use no column of it, such as the id scan of a deep page (see app.Page).
@@ -649,19 +712,76 @@ class Product(BaseModel):
 
 
 class ProductPromotion(BaseModel):
+    """The association class of products and promotions (Django's `through` model)."""
     product = ForeignKeyField(Product, backref="product_promotions", on_delete="CASCADE")
     promotion = ForeignKeyField(Promotion, backref="product_promotions", on_delete="CASCADE")
 
     class Meta:
         indexes = ((("product", "promotion"), True),)
 
+    def save(self, *args, **kwargs):
+        saved = super().save(*args, **kwargs)
+        reprice([self.product_id])
+        return saved
+
+    def delete_instance(self, *args, **kwargs):
+        deleted = super().delete_instance(*args, **kwargs)
+        reprice([self.product_id])
+        return deleted
+
+
+def reprice(products):
+    """Store the price of these products (ids, or a query of ids) as their promotions make it
+    today. Called wherever a unit price, a promotion or a link between them changes, and on
+    the first request of a new day, when dated promotions start and end."""
+    best = {product: Decimal(str(discount)) for product, discount in (
+        ProductPromotion.select(ProductPromotion.product, fn.MAX(Promotion.discount))
+        .join(Promotion).where(ProductPromotion.product.in_(products) & Promotion.current())
+        .group_by(ProductPromotion.product).tuples())}
+    changed = 0
+    for product, unit_price, price in Product.select(
+            Product.id, Product.unit_price, Product.price).where(Product.id.in_(products)).tuples():
+        new = price_after(unit_price, best.get(product, 0))
+        if new != price:
+            changed += Product.update(price=new).where(Product.id == product).execute()
+    return changed
+
+
+class PricingDay(BaseModel):
+    """The day the stored prices were last worked out for (one row)."""
+    day = DateField()
+
+
+_priced_for = None      # the same day, remembered in this process: checking costs nothing
+
+
+def reprice_if_new_day():
+    """On the first call of a new day (UTC), reprice the products of dated promotions: some
+    start today, some ended yesterday. One process does it; the others see the stored day."""
+    global _priced_for
+    today = utcnow().date()
+    if _priced_for == today or PricingDay.select().where(PricingDay.day == today).exists():
+        _priced_for = today
+        return
+    with write_transaction():
+        row = PricingDay.select().first()
+        if row is None or row.day != today:
+            dated = (ProductPromotion.select(ProductPromotion.product).join(Promotion)
+                     .where(Promotion.starts_on.is_null(False) | Promotion.ends_on.is_null(False)))
+            changed = reprice(dated)
+            PricingDay.delete().execute()
+            PricingDay.create(day=today)
+            if changed:
+                data_changed()
+    _priced_for = today
+
 
 # What ?sort= may say, and what it means: a name from the URL is looked up here, never pasted.
 CATALOG_SORTS = {
     "title": (Product.title, Product.id),
     "-title": (Product.title.desc(), Product.id.desc()),
-    "price": (Product.unit_price, Product.id),
-    "-price": (Product.unit_price.desc(), Product.id.desc()),
+    "price": (Product.price, Product.id),
+    "-price": (Product.price.desc(), Product.id.desc()),
     "newest": (Product.id.desc(),),
 }
 
@@ -768,10 +888,15 @@ class OrderItem(BaseModel):
     order = ForeignKeyField(Order, backref="items", on_delete="CASCADE")
     product = ForeignKeyField(Product, backref="order_items", on_delete="RESTRICT")
     quantity = IntegerField()
-    unit_price = MoneyField()      # the price when the order was placed
+    unit_price = MoneyField()               # the price charged for one
+    list_price = MoneyField(null=True)      # its list price then, when a promotion lowered it
 
     class Meta:
         constraints = [Check("quantity >= 1")]
+
+    @property
+    def discounted(self):
+        return self.list_price is not None and self.unit_price < self.list_price
 
     def clean(self):
         errors = {}
@@ -811,7 +936,7 @@ class CartItem(BaseModel):
 
     @property
     def line_total(self):
-        return self.product.unit_price * self.quantity
+        return self.product.price * self.quantity
 
 
 # A cart made through the API (POST /api/carts) is empty until its first item, and anyone
@@ -865,6 +990,8 @@ class GenericLink(BaseModel):
     @classmethod
     def pointing_at(cls, obj):
         """The condition "this link points at `obj`", for a where()."""
+        if not isinstance(obj.get_id(), int):   # object_id holds integers: nothing points at
+            return SQL("1 = 0")                 # a row with another kind of key (a cart)
         return (cls.content_type == obj._meta.table_name) & (cls.object_id == obj.get_id())
 
     @classmethod
@@ -875,6 +1002,13 @@ class GenericLink(BaseModel):
     def point_at(self, obj):
         self.content_type, self.object_id = obj._meta.table_name, obj.get_id()
 
+    @classmethod
+    def targets(cls, model, where):
+        """The ids of `model`'s rows that the links matching `where` point at (the generic
+        relation read backwards: the products with a tag, the products a user likes)."""
+        return cls.select(cls.object_id).where(
+            (cls.content_type == model._meta.table_name) & where)
+
 
 class TaggedItem(GenericLink):
     tag = ForeignKeyField(Tag, backref="items", on_delete="CASCADE")
@@ -882,6 +1016,20 @@ class TaggedItem(GenericLink):
 
 class LikedItem(GenericLink):
     user = ForeignKeyField(User, backref="likes", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("content_type", "object_id"), False),
+                   (("user", "content_type", "object_id"), True))    # a like counts once
+
+
+def like(user, obj, liked=True):
+    """`user` likes `obj` (liking twice changes nothing), or with liked=False no longer does."""
+    if liked:
+        LikedItem.insert(user=user, content_type=obj._meta.table_name,
+                         object_id=obj.get_id()).on_conflict_ignore().execute()
+    else:
+        LikedItem.delete().where(LikedItem.pointing_at(obj) & (LikedItem.user == user)).execute()
+    data_changed()          # pages show how many people like it
 
 
 def tags_for(obj):
@@ -922,8 +1070,8 @@ class SchemaVersion(BaseModel):
 
 
 MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure, Promotion,
-          Collection, Product, ProductPromotion, Customer, Address, Order, OrderItem, Cart,
-          CartItem, Tag, TaggedItem, LikedItem, AdminLogEntry, SchemaVersion]
+          Collection, Product, ProductPromotion, PricingDay, Customer, Address, Order, OrderItem,
+          Cart, CartItem, Tag, TaggedItem, LikedItem, AdminLogEntry, SchemaVersion]
 
 
 ###############################################################################
@@ -1082,6 +1230,7 @@ def place_order(cart_id, customer):
     Each line's stock is taken by a conditional UPDATE ("... WHERE inventory >= quantity"),
     so two checkouts racing for the last item cannot both get it: the database decides.
     """
+    reprice_if_new_day()    # charge today's prices, even if no page was shown today yet
     with write_transaction():
         if not is_sqlite():   # other databases: hold the cart while we work (double submits)
             list(Cart.select().where(Cart.id == cart_id).for_update())
@@ -1101,8 +1250,9 @@ def place_order(cart_id, customer):
             raise OutOfStock(problems)     # leaving the block rolls every update back
         order = Order.create(customer=customer)
         OrderItem.insert_many([{"order": order, "product": line.product_id,
-                                "quantity": line.quantity,
-                                "unit_price": line.product.unit_price} for line in lines]).execute()
+                                "quantity": line.quantity, "unit_price": line.product.price,
+                                "list_price": line.product.unit_price if line.product.discounted
+                                else None} for line in lines]).execute()
         CartItem.delete().where(CartItem.cart == cart_id).execute()
     data_changed()      # stock went down: pages showing it are out of date
     return order
@@ -1112,7 +1262,7 @@ def customer_for(user):
     return Customer.get_or_none(Customer.user == user)
 
 
-def save_customer_profile(user, first_name, last_name, email, street, city, zip_code):
+def save_customer_profile(user, first_name, last_name, email, street, city, zip):
     """Create or update the customer profile of an account, with its (single) address.
 
     A customer's email address is unique, but answering "another customer has this address"
@@ -1128,7 +1278,7 @@ def save_customer_profile(user, first_name, last_name, email, street, city, zip_
                               f"user-{user.id}@storefront.invalid")
         customer.save()
         address = customer.addresses.first() or Address(customer=customer)
-        address.street, address.city, address.zip = street, city, zip_code
+        address.street, address.city, address.zip = street, city, zip
         address.save()
     return customer
 
@@ -1236,8 +1386,36 @@ def _m003_case_insensitive_usernames(migrator):
     db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS user_username_key ON "user" (username_key)')
 
 
+def _m004_prices_paid_and_dated_promotions(migrator):
+    # Promotions get dates; a product stores the price it sells for (its list price less its
+    # best current promotion), so the catalog can sort by it with an index; an order item
+    # keeps the list price it was discounted from.
+    _add_column(migrator, "promotion", "starts_on", DateField(null=True))
+    _add_column(migrator, "promotion", "ends_on", DateField(null=True))
+    _add_column(migrator, "product", "price", MoneyField(default=0))
+    _add_column(migrator, "order_item", "list_price", MoneyField(null=True))
+    Product.update(price=Product.unit_price).execute()
+    reprice(ProductPromotion.select(ProductPromotion.product))
+    for columns in (("price",), ("collection_id", "price")):
+        db.execute_sql(f"CREATE INDEX IF NOT EXISTS product_{'_'.join(columns)} "
+                       f"ON product ({', '.join(columns)})")
+    db.create_tables([PricingDay], safe=True)
+    PricingDay.delete().execute()
+    PricingDay.create(day=utcnow().date())
+
+
+def _m005_one_like_per_user_and_object(migrator):
+    # Keep the first of any repeated like, then let the database refuse repeats.
+    first = (LikedItem.select(fn.MIN(LikedItem.id))
+             .group_by(LikedItem.user, LikedItem.content_type, LikedItem.object_id))
+    LikedItem.delete().where(LikedItem.id.not_in(first)).execute()
+    db.execute_sql("CREATE UNIQUE INDEX IF NOT EXISTS liked_item_user_id_content_type_object_id "
+                   "ON liked_item (user_id, content_type, object_id)")
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
-              _m003_case_insensitive_usernames]
+              _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
+              _m005_one_like_per_user_and_object]
 
 
 def schema_version():
@@ -1279,8 +1457,10 @@ THINGS = ["Coffee Beans", "Green Tea", "Olive Oil", "Sourdough", "Cheddar", "Sal
           "Jam", "Soap", "Candle", "Notebook", "Mug", "Scarf", "Socks", "Backpack", "Lamp"]
 COLLECTIONS = ["Pantry", "Beverages", "Bakery", "Dairy", "Snacks", "Condiments", "Seafood",
                "Home", "Stationery", "Apparel"]
-PROMOTIONS = [("Winter sale", "10"), ("Members' week", "15"), ("Clearance", "30"),
-              ("Bundle deal", "5"), ("New arrival", "0")]
+# (description, discount %, first and last day counted from today; None: open-ended)
+PROMOTIONS = [("Winter sale", "10", None, None), ("Members' week", "15", -3, 4),
+              ("Clearance", "30", None, None), ("Bundle deal", "5", None, None),
+              ("New arrival", "0", None, None), ("Summer sale", "20", -120, -90)]
 TAGS = ["bestseller", "vegan", "gift", "local", "limited", "eco", "new", "gluten-free"]
 FIRST_NAMES = ["Ada", "Alan", "Grace", "Linus", "Margaret", "Guido", "Barbara", "Ken", "Frances",
                "Dennis", "Radia", "Edsger", "Hedy", "Tim", "Sophie", "Yukihiro"]
@@ -1336,18 +1516,30 @@ def seed(products=1000, customers=None, reset=False, rng_seed=42):
     customers = customers or max(50, min(products // 20, 2000))
     now = utcnow().replace(microsecond=0)
     with write_transaction():
-        for description, discount in PROMOTIONS:
-            Promotion.create(description=description, discount=Decimal(discount))
+        today = now.date()
+        promotions = []         # (id, the discount it gives today)
+        for description, discount, first, last in PROMOTIONS:
+            promotion = Promotion.create(
+                description=description, discount=Decimal(discount),
+                starts_on=today + datetime.timedelta(days=first) if first is not None else None,
+                ends_on=today + datetime.timedelta(days=last) if last is not None else None)
+            promotions.append((promotion.id, promotion.discount if promotion.is_current else 0))
         collection_ids = [Collection.insert(title=t).execute() for t in COLLECTIONS]
-        promotion_ids = [p.id for p in Promotion.select(Promotion.id)]
+        step = max(1, products // max(1, products // 10))
+        links = []              # (product number, promotion id): every step-th product has one
 
         def product_rows():
             for n in range(1, products + 1):
                 title = f"{rng.choice(ADJECTIVES)} {rng.choice(THINGS)} No. {n}"
+                unit_price = Decimal(rng.randint(100, 20000)) / 100 + 1
+                discount = 0
+                if (n - 1) % step == 0:     # the price is worked out here: no second pass
+                    promotion, discount = rng.choice(promotions)
+                    links.append((n, promotion))
                 yield {
                     "title": title, "slug": slugify(title),
                     "description": f"{title}: a demo product, number {n} of the demo shop.",
-                    "unit_price": Decimal(rng.randint(100, 20000)) / 100 + 1,
+                    "unit_price": unit_price, "price": price_after(unit_price, discount),
                     "inventory": rng.choice([0, 3, 8, 12, 25, 40, 75, 100]),
                     "last_update": now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 90)),
                     "collection": rng.choice(collection_ids),
@@ -1362,10 +1554,9 @@ def seed(products=1000, customers=None, reset=False, rng_seed=42):
             Collection.update(featured_product=featured).where(
                 Collection.id == collection_id).execute()
 
-        step = max(1, products // max(1, products // 10))
         _insert_in_batches(ProductPromotion, (
-            {"product": pid, "promotion": rng.choice(promotion_ids)}
-            for pid in product_ids[::step]), "promotions", len(product_ids[::step]))
+            {"product": first_id + n - 1, "promotion": promotion} for n, promotion in links),
+            "promotions", len(links))
 
         tag_ids = [Tag.insert(label=label).execute() for label in TAGS]
         tagged = product_ids[::max(1, products // 500)]
@@ -1396,12 +1587,14 @@ def seed(products=1000, customers=None, reset=False, rng_seed=42):
              "payment_status": rng.choice("PCCCF"), "customer": rng.choice(customer_ids)}
             for _ in range(orders)), "orders", orders)
         first_order = Order.select(fn.MIN(Order.id)).scalar()
-        prices = dict(Product.select(Product.id, Product.unit_price).where(
-            Product.id.in_(list(product_ids[:2000]))).tuples())
+        prices = {pid: (price, unit_price) for pid, price, unit_price in Product.select(
+            Product.id, Product.price, Product.unit_price).where(
+            Product.id.in_(list(product_ids[:2000]))).tuples()}
         price_ids = list(prices)
 
         items = [{"order": order_id, "product": pid, "quantity": rng.randint(1, 5),
-                  "unit_price": prices[pid]}
+                  "unit_price": prices[pid][0],
+                  "list_price": prices[pid][1] if prices[pid][0] < prices[pid][1] else None}
                  for order_id in range(first_order, first_order + orders)
                  for pid in rng.sample(price_ids, min(len(price_ids), rng.randint(1, 4)))]
         _insert_in_batches(OrderItem, items, "order items", len(items))

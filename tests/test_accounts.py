@@ -603,3 +603,24 @@ def test_mail_goes_through_smtp_with_starttls_when_asked(settings, wsgi, monkeyp
                     ("login", "shop@example.com", "p@ss"),
                     ("send", "alice@example.com", "shop@example.com", "Hello")]
     assert mails(settings) == []
+
+
+def test_the_account_page_shows_and_edits_the_delivery_profile(client, login_as):
+    user = login_as("ada", first_name="Ada", last_name="Byron")
+    form = client.get("/accounts/").forms["profile-form"]
+    assert form["first_name"].value == "Ada"          # filled from the account at first
+    form["last_name"], form["email"] = "Lovelace", "ada@example.com"
+    form["street"], form["city"], form["zip"] = "12 St James's Square", "London", "SW1"
+    page = form.submit(status=303).follow()
+    assert "Your delivery details have been saved." in page.text
+    customer = models.customer_for(user)
+    assert (customer.first_name, customer.last_name, customer.email) == \
+        ("Ada", "Lovelace", "ada@example.com")
+    assert customer.addresses.get().city == "London"
+    form = page.forms["profile-form"]
+    assert form["street"].value == "12 St James's Square"
+    form["city"] = ""
+    response = form.submit(status=400)
+    assert "This field is required." in response.text
+    assert response.forms["profile-form"]["street"].value == "12 St James's Square"   # kept
+    assert models.customer_for(user).addresses.get().city == "London"               # unchanged

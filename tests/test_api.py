@@ -89,7 +89,7 @@ def test_product_fields_and_money_as_a_string(client, widget):
     body = client.get(f"/api/products/{widget.id}").json
     assert body == {
         "id": widget.id, "title": "Widget", "slug": "widget", "description": "A fine widget.",
-        "unit_price": "12.50", "inventory": 5,
+        "unit_price": "12.50", "price": "12.50", "inventory": 5,
         "collection": {"id": widget.collection.id, "title": "Gadgets"},
         "last_update": body["last_update"]}
     when = datetime.datetime.fromisoformat(body["last_update"])
@@ -104,8 +104,8 @@ def test_every_price_in_the_list_is_a_two_decimal_string(client, shop):
 
 
 @pytest.mark.parametrize("sort,order", [
-    ("price", (Product.unit_price, Product.id)),
-    ("-price", (Product.unit_price.desc(), Product.id.desc())),
+    ("price", (Product.price, Product.id)),
+    ("-price", (Product.price.desc(), Product.id.desc())),
     ("-title", (Product.title.desc(), Product.id.desc())),
     ("newest", (Product.id.desc(),)),
     ("unit_price; DROP TABLE product", (Product.title, Product.id)),   # not in the whitelist
@@ -212,7 +212,8 @@ def test_add_change_and_remove_items(client, cart, widget, gizmo):
 
 def test_the_cart_shows_todays_price(client, cart, widget):
     client.post_json(f"/api/carts/{cart}/items", {"product_id": widget.id, "quantity": 2})
-    Product.update(unit_price=Decimal("20.00")).where(Product.id == widget.id).execute()
+    widget.unit_price = Decimal("20.00")
+    widget.save()
     body = client.get(f"/api/carts/{cart}").json
     assert body["items"][0]["unit_price"] == "20.00" and body["total"] == "40.00"
 

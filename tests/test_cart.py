@@ -86,8 +86,10 @@ def test_add_from_the_catalog_grid_returns_to_the_catalog(client, widget, gizmo)
                 if f.action == "/cart/items" and f["product_id"].value == str(widget.id))
     response = form.submit()
     assert response.status_int == 303
-    assert response.headers["Location"].endswith("/products?sort=price")
+    # Back to the same card of the same page, not the top of the catalog.
+    assert response.headers["Location"].endswith(f"/products?sort=price#product-{widget.id}")
     page = response.follow()
+    assert f'id="product-{widget.id}"' in page.text
     assert "Added Widget to your cart." in page.text and badge(page) == 1
     assert lines() == [(widget.id, 1)]
 

@@ -1,10 +1,14 @@
 """The command line: python app.py migrate | seed | routes | createsuperuser | runserver."""
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+
+import pytest
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -130,3 +134,78 @@ def test_createsuperuser_prompts_for_the_password_twice(tmp_path):
     result = subprocess.run([sys.executable, "app.py", "createsuperuser"], cwd=ROOT, env=environ,
                             input=typo, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "The passwords differ." in result.stderr
+
+
+def start_server(tmp_path, *flags):
+    """`python app.py runserver PORT FLAGS` on a demo shop of 20 products; (process, base URL)."""
+    port = free_port()
+    env = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path), STOREFRONT_PASSWORD_ITERATIONS="1000")
+    server = subprocess.Popen([sys.executable, "app.py", "runserver", str(port), "--products",
+                               "20", *flags], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/site.css").read()
+            return server, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise AssertionError(server.communicate()[1])
+
+
+def stop(server):
+    server.terminate()
+    return server.communicate(timeout=10)
+
+
+def test_runserver_logs_each_request_like_django(tmp_path):
+    server, base = start_server(tmp_path)
+    urllib.request.urlopen(base + "/products?sort=price").read()
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(base + "/no-such-page")
+    out, err = stop(server)
+    assert re.search(r'^\[\d\d/\w{3}/\d{4} \d\d:\d\d:\d\d\] "GET /products\?sort=price" 200 \d+ ms$',
+                     err, re.M), err
+    assert '"GET /no-such-page" 404' in err
+    quiet, base = start_server(tmp_path / "quiet", "--quiet")
+    urllib.request.urlopen(base + "/products").read()
+    out, err = stop(quiet)
+    assert '"GET /products"' not in err and "running at" in out
+
+
+def test_a_taken_port_says_only_that(tmp_path):
+    server, base = start_server(tmp_path)
+    try:
+        second = run("runserver", base.rsplit(":", 1)[1], data_dir=tmp_path / "second")
+    finally:
+        stop(server)
+    assert second.returncode != 0 and "Cannot listen on" in second.stderr
+    assert second.stdout == ""      # no "running at", no demo shop loaded, no admin made
+
+
+def test_changepassword_sets_a_new_password(tmp_path):
+    result = run("createsuperuser", "--username", "root", "--email", "r@example.com",
+                 "--no-input", data_dir=tmp_path,
+                 env={"STOREFRONT_SUPERUSER_PASSWORD": "first password 1"})
+    assert result.returncode == 0, result.stderr
+    changed = subprocess.run([sys.executable, "app.py", "changepassword", "ROOT"], cwd=ROOT,
+                             env=dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path),
+                                      STOREFRONT_PASSWORD_ITERATIONS="1000"),
+                             input="second password 2\nsecond password 2\n", capture_output=True,
+                             text=True, timeout=60)
+    assert changed.returncode == 0 and "Password changed for 'root'" in changed.stdout
+    check = ("import app, models; app.open_database(app.settings); "
+             "print(models.authenticate('root', 'second password 2') is not None)")
+    result = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True,
+                            text=True, env=dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path)))
+    assert result.stdout.strip() == "True", result.stderr
+    missing = run("changepassword", "nobody", data_dir=tmp_path)
+    assert missing.returncode != 0 and "There is no user 'nobody'" in missing.stderr
+
+
+def test_the_readme_lists_the_flags_of_runserver_help(tmp_path):
+    result = run("runserver", "--help", data_dir=tmp_path)
+    flags = set(re.findall(r"(--[a-z-]+)", result.stdout)) - {"--help"}
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    row = next(line for line in readme.splitlines() if line.startswith("| `python app.py runserver"))
+    assert flags and flags == set(re.findall(r"(--[a-z-]+)", row))

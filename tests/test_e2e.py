@@ -30,6 +30,9 @@ from models import Product
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="the playwright package is not installed "
     "(pip install -r requirements.txt)")
+axe_playwright = pytest.importorskip(
+    "axe_playwright_python.sync_playwright", reason="the axe-playwright-python package is not "
+    "installed (pip install -r requirements.txt)")
 expect = sync_api.expect
 
 CHROMIUM = "/usr/bin/chromium"
@@ -103,10 +106,33 @@ def new_page(browser, server, console_errors):
 
 
 @pytest.fixture
-def step(browser, request):
-    """`with step("name"):` runs one step of a story; if it fails, it saves the evidence."""
+def accessibility_problems():
+    """What axe-core (the accessibility engine browsers' own tools use) finds on the pages."""
+    return []
+
+
+AXE = axe_playwright.Axe()
+# Beyond axe's default WCAG rules: a control's accessible name must contain its visible text.
+AXE_OPTIONS = {"rules": {"label-content-name-mismatch": {"enabled": True}}}
+
+
+def check_accessibility(page, problems, seen):
+    """Run axe-core on the page as it is now, once per address; note every violation."""
+    if page.url in seen or page.url == "about:blank":
+        return
+    seen.add(page.url)
+    for violation in AXE.run(page, options=AXE_OPTIONS).response["violations"]:
+        targets = ", ".join(str(node["target"]) for node in violation["nodes"][:3])
+        problems.append(f"{page.url}: {violation['id']} ({violation['help']}) at {targets}")
+
+
+@pytest.fixture
+def step(browser, request, accessibility_problems):
+    """`with step("name"):` runs one step of a story; if it fails, it saves the evidence.
+    After each step, every open page is checked with axe-core."""
     folder = SCREENSHOTS / request.node.name
     shutil.rmtree(folder, ignore_errors=True)      # only this run's evidence
+    seen = set()
 
     @contextlib.contextmanager
     def step(name):
@@ -117,6 +143,9 @@ def step(browser, request):
             error.add_note(f"Step {name!r} failed. Screenshots and HTML of the open pages "
                            f"are in {folder}")
             raise
+        for context in browser.contexts:
+            for page in context.pages:
+                check_accessibility(page, accessibility_problems, seen)
 
     return step
 
@@ -134,8 +163,8 @@ def save_open_pages(browser, folder, step_name):
 
 
 def price(amount):
-    """How the shop prints an amount of money: $12.50."""
-    return f"${amount}"
+    """How the shop prints an amount of money: $1,012.50."""
+    return f"${amount:,}"
 
 
 def search_from_the_navigation_bar(page, words):
@@ -152,18 +181,21 @@ def row_with_link(page, name):
     return page.get_by_role("row").filter(has=page.get_by_role("link", name=name, exact=True))
 
 
-def assert_no_browser_errors(console_errors):
+def assert_no_browser_errors(console_errors, accessibility_problems):
     assert not console_errors, "the browser reported errors (a CSP violation?):\n" + \
         "\n".join(console_errors)
+    assert not accessibility_problems, "axe-core found accessibility problems:\n" + \
+        "\n".join(accessibility_problems)
 
 
 # --- The stories --------------------------------------------------------------------------------
 
-def test_visitor_searches_buys_registers_and_sees_the_order(new_page, step, console_errors):
+def test_visitor_searches_buys_registers_and_sees_the_order(new_page, step, console_errors,
+                                                            accessibility_problems):
     # A product of the demo shop with stock to spare, and a word of its title to search for.
     product = Product.select().where(Product.inventory >= 10).order_by(Product.title).first()
     word = product.title.split(" No. ")[0].split()[-1]    # "Aged Salmon No. 39": "Salmon"
-    total = price(product.unit_price * 2)
+    total = price(product.price * 2)
     models.db.close()
     page = new_page()
 
@@ -236,19 +268,20 @@ def test_visitor_searches_buys_registers_and_sees_the_order(new_page, step, cons
         expect(page.get_by_role("status")).to_have_text(
             f"Thank you! Order #{order_id} has been placed.")
         expect(row_with_link(page, product.title).locator("td")).to_have_text(
-            [product.title, price(product.unit_price), "2", total])
+            [product.title, price(product.price), "2", total])
         expect(page.locator(".total")).to_have_text(total)
         expect(page.locator(".cart-link .badge")).to_have_text("0")
 
     with step("the order is listed under Your orders"):
         page.get_by_role("link", name="Your orders").click()
         expect(page).to_have_url(re.compile(r"/orders$"))
-        expect(row_with_link(page, f"#{order_id}")).to_contain_text(total)
+        expect(row_with_link(page, f"Order #{order_id}")).to_contain_text(total)
 
-    assert_no_browser_errors(console_errors)
+    assert_no_browser_errors(console_errors, accessibility_problems)
 
 
-def test_staff_add_a_product_and_see_it_in_the_shop(new_page, step, console_errors):
+def test_staff_add_a_product_and_see_it_in_the_shop(new_page, step, console_errors,
+                                                    accessibility_problems):
     title = "Speckled Stoneware Teapot"
     visitor, page = new_page(), new_page()
 
@@ -328,4 +361,67 @@ def test_staff_add_a_product_and_see_it_in_the_shop(new_page, step, console_erro
         expect(visitor.get_by_role("heading", name=title)).to_be_visible()
         expect(visitor.get_by_text("Glazed by hand; holds four cups.")).to_be_visible()
 
-    assert_no_browser_errors(console_errors)
+    assert_no_browser_errors(console_errors, accessibility_problems)
+
+
+def test_every_kind_of_page_is_accessible_on_a_phone(browser, server, accessibility_problems):
+    """axe-core on one page of each kind, 390 px wide, as a visitor and as staff: what scrolls
+    must be reachable by keyboard, what is cut short must still have a name."""
+    product = Product.select().where(Product.inventory > 0).first()
+    models.db.close()
+    pages = {"visitor": ["/", "/products", f"/products/{product.id}", "/collections",
+                         "/accounts/login", "/accounts/register", "/cart", "/playground/",
+                         "/playground/orm-filtering", "/no-such-page"],
+             "boss": ["/accounts/", "/orders", "/admin/", "/admin/product/",
+                      f"/admin/product/{product.id}/", "/admin/order/add"]}
+    seen = set()
+    for who, paths in pages.items():
+        context = browser.new_context(base_url=server, viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        if who != "visitor":
+            page.goto("/accounts/login")
+            page.get_by_label("Username").fill(who)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+        for path in paths:
+            page.goto(path)
+            check_accessibility(page, accessibility_problems, seen)
+        context.close()
+    assert not accessibility_problems, "\n".join(accessibility_problems)
+
+
+def test_the_layout_holds_at_laptop_and_phone_width(browser, server):
+    """What a shopper sees at 1280 and 390 px: no lone card on the home page's last row, one
+    search box on the catalog, the header's links in one row on a phone, nothing wider than
+    the screen on the orders pages."""
+    customer = models.Customer.select().join(models.Order).first()
+    user = models.User.create_user("dora", "dora@example.com", PASSWORD)
+    customer.user = user
+    customer.save()
+    order = models.Order.select().where(models.Order.customer == customer).first()
+    models.db.close()
+    for width in (1280, 390):
+        context = browser.new_context(base_url=server, viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto("/")
+        tops = [box["y"] for box in (card.bounding_box() for card in
+                                     page.locator(".product-grid .product-card").all())]
+        assert tops.count(tops[-1]) > 1, f"a lone card on the last row at {width} px: {tops}"
+        page.goto("/products")
+        expect(page.locator("input[type=search]")).to_have_count(1)
+        page.goto("/accounts/login")
+        page.get_by_label("Username").fill("dora")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        links = page.locator(".nav-links > li:visible")
+        if width == 390:
+            rows = {round(box["y"]) for box in (li.bounding_box() for li in links.all())}
+            assert len(rows) == 1, f"the header's links take {len(rows)} rows on a phone"
+        for path in ("/orders", f"/orders/{order.id}"):
+            page.goto(path)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width, f"{path} is {wide} px wide on a {width} px screen"
+            total = page.locator(".total").first if path != "/orders" else \
+                page.locator("td[data-label=Total]").first
+            expect(total).to_be_in_viewport()
+        context.close()

@@ -107,7 +107,7 @@ def test_an_old_schema_is_brought_forward_without_losing_rows(tmp_path):
     models.open_database(f"sqlite:///{tmp_path}/old.sqlite3")
     assert models.migrate(target=1) == [1]
     collection = Collection.create(title="Old")
-    Product.insert(title="Ancient Sourdough", slug="", unit_price=5, inventory=3,
+    Product.insert(title="Ancient Sourdough", slug="", unit_price=5, price=5, inventory=3,
                    collection=collection).execute()
     assert models.migrate() == list(range(2, len(models.MIGRATIONS) + 1))
     product = Product.get(Product.title == "Ancient Sourdough")

@@ -37,16 +37,16 @@ def test_every_lesson_shows_code_sql_and_result(client, shop, lesson):
 
 def test_joins_lesson_counts_the_queries_it_describes(client, shop):
     page = client.get("/playground/orm-joins-vs-prefetch")
-    assert "queries, naive loop</dt><dd><pre class=\"inline\">6" in page.text
-    assert "queries, join</dt><dd><pre class=\"inline\">1" in page.text
-    assert "queries, prefetch</dt><dd><pre class=\"inline\">2" in page.text
+    assert "queries, naive loop</dt><dd><pre class=\"inline\" tabindex=\"0\">6" in page.text
+    assert "queries, join</dt><dd><pre class=\"inline\" tabindex=\"0\">1" in page.text
+    assert "queries, prefetch</dt><dd><pre class=\"inline\" tabindex=\"0\">2" in page.text
 
 
 def test_transactions_lesson_leaves_the_data_unchanged(client, shop):
     before = models.Order.select().count()
     page = client.get("/playground/orm-transactions")
     assert models.Order.select().count() == before
-    assert f"orders inside the transaction</dt><dd><pre class=\"inline\">{before + 1}" in page.text
+    assert f"orders inside the transaction</dt><dd><pre class=\"inline\" tabindex=\"0\">{before + 1}" in page.text
 
 
 def test_templates_lesson_escapes(client, shop):

@@ -4,6 +4,8 @@ import re
 import pytest
 from playhouse.test_utils import count_queries
 
+from conftest import new_client
+
 import models
 from models import Collection, Product
 
@@ -31,8 +33,8 @@ def test_catalog_lists_products_sorted_by_title(client, shop):
 
 
 @pytest.mark.parametrize("sort,order", [
-    ("price", (Product.unit_price, Product.id)),
-    ("-price", (Product.unit_price.desc(), Product.id.desc())),
+    ("price", (Product.price, Product.id)),
+    ("-price", (Product.price.desc(), Product.id.desc())),
     ("-title", (Product.title.desc(), Product.id.desc())),
     ("newest", (Product.id.desc(),)),
 ])
@@ -129,6 +131,7 @@ def test_collection_page_lists_its_products(client, shop):
 def test_unknown_page_and_wrong_method(client, csrf):
     page = client.get("/no/such/page", status=404)
     assert "Page not found" in page.text and "<nav" in page.text
+    assert "There is no page at /no/such/page." in page.text and "Not found: " not in page.text
     page = client.put("/products", {"csrf_token": csrf()}, status=405)
     assert "Method not allowed" in page.text
 
@@ -169,3 +172,62 @@ def test_deep_pages_by_deferred_join_show_the_same_rows(client, shop, settings, 
     plain = product_links(client.get("/products", query))
     monkeypatch.setattr("models.Page.DEFERRED_JOIN_AFTER", 0)     # every page the deep way
     assert product_links(client.get("/products", query)) == plain
+
+
+def test_a_tag_lists_its_products_and_the_product_page_links_to_it(client, shop):
+    tagged = models.TaggedItem.select().where(models.TaggedItem.content_type == "product").first()
+    tag = tagged.tag
+    page = client.get(f"/products/{tagged.object_id}")
+    assert f'href="/tags/{tag.label}"' in page.text
+    listing = client.get(f"/tags/{tag.label}")
+    expected = {t.object_id for t in models.TaggedItem.select().where(
+        (models.TaggedItem.tag == tag) & (models.TaggedItem.content_type == "product"))}
+    assert set(product_links(listing)) == expected
+    client.get("/tags/no-such-tag", status=404)
+    client.get(f"/tags/{tag.label}", {"page": 99}, status=404)
+
+
+def test_the_tag_page_is_cached_and_forgotten_when_staff_tag_a_product(client, wsgi, shop,
+                                                                       login_as):
+    tag = models.Tag.get(models.Tag.label == "gift")
+    product = Product.select().order_by(Product.id.desc()).first()
+    visitor = new_client(wsgi)
+    assert product.title not in visitor.get("/tags/gift").text      # now in the page cache
+    login_as("boss", is_staff=True, is_superuser=True)
+    form = client.get(f"/admin/product/{product.id}/").forms["admin-form"]
+    blank = [n for n in form.fields if n.endswith("-tag") and form[n].value == "__None"][0]
+    form[blank] = str(tag.id)
+    form.submit(status=303)
+    assert product.title in visitor.get("/tags/gift").text
+
+
+def test_liking_a_product(client, wsgi, shop, login_as):
+    product = Product.get_by_id(7)
+    page = client.get("/products/7")
+    assert "Nobody likes this yet" in page.text and "Log in to like it" in page.text
+    login_as("alice")
+    form = [f for f in client.get("/products/7").forms.values()
+            if f.action == "/products/7/like"][0]
+    assert form.submit().status_int == 303
+    page = client.get("/products/7")
+    assert "1 person likes this" in page.text and 'aria-pressed="true"' in page.text
+    form = [f for f in page.forms.values() if f.action == "/products/7/like"][0]
+    form.submit()                        # liked=0: unlike
+    assert models.LikedItem.of(product).count() == 0
+    models.like(models.User.get(models.User.username == "alice"), product)
+    models.like(models.User.get(models.User.username == "alice"), product)   # still one like
+    assert models.LikedItem.of(product).count() == 1
+    likes = client.get("/accounts/likes")
+    assert product_links(likes)[0] == 7 and len(set(product_links(likes))) == 1
+    stranger = new_client(wsgi)
+    assert "1 person likes this" in stranger.get("/products/7").text
+    assert "aria-pressed" not in stranger.get("/products/7").text
+
+
+def test_liking_needs_a_login_and_a_real_product(client, shop, csrf, login_as):
+    response = client.post("/products/7/like", {"csrf_token": csrf()})
+    assert "/accounts/login" in response.headers["Location"]
+    assert models.LikedItem.select().count() == 0
+    login_as("alice")
+    client.post("/products/999999/like", {"csrf_token": csrf()}, status=404)
+    client.get("/products/7/like", status=405)

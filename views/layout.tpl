@@ -1,5 +1,6 @@
 %# The layout every page rebases on. Expects: title, base (the page's own HTML), user, url,
-%# csrf_token, flashes, cart_count, request. Pages call rebase('layout', title=...).
+%# csrf_token, flashes, cart_count, request; the catalog adds q and search_keeps (the filters
+%# a new search keeps). Pages call rebase('layout').
 <!doctype html>
 <html lang="en">
 <head>
@@ -16,17 +17,22 @@
       <a class="brand" href="{{url('home')}}"><span class="brand-mark" aria-hidden="true">◆</span> Storefront</a>
       <form class="nav-search" action="{{url('catalog')}}" method="get" role="search" aria-label="Search the shop">
         <label class="visually-hidden" for="nav-q">Search products</label>
-        <input id="nav-q" type="search" name="q" placeholder="Search products" value="{{request.query.getunicode('q', '') if request.path == url('catalog') else ''}}">
+        <input id="nav-q" type="search" name="q" placeholder="Search products" value="{{get('q', '')}}" maxlength="100">
+        % for name, value in get('search_keeps', {}).items():
+        % if value:
+        <input type="hidden" name="{{name}}" value="{{value}}">
+        % end
+        % end
       </form>
       <ul class="nav-links">
         <li><a href="{{url('catalog')}}">Shop</a></li>
-        <li><a href="{{url('collections')}}">Collections</a></li>
-        <li><a href="{{url('playground')}}">Playground</a></li>
+        <li{{!' class="nav-optional"' if user else ''}}><a href="{{url('collections')}}">Collections</a></li>
+        <li class="nav-optional"><a href="{{url('playground')}}">Playground</a></li>
         % if user:
         % if user.is_staff:
         <li><a href="{{url('admin_index')}}"{{!' aria-current="page"' if request.path.startswith(url('admin_index')) else ''}}>Admin</a></li>
         % end
-        <li><a href="{{url('account')}}">{{user.username}}</a></li>
+        <li><a class="nav-account" href="{{url('account')}}" title="Your account">{{user.username}}</a></li>
         <li>
           <form action="{{url('logout')}}" method="post" class="inline-form">
             % include('_csrf')

@@ -1,16 +1,34 @@
-%# The account page. Expects: account (User), orders (the customer's recent orders or []).
+%# The account page. Expects: account (User), customer (its Customer profile or None), form
+%# (ProfileForm: the delivery details), orders (the customer's recent orders or []).
 % rebase('layout')
 <h1>Your account</h1>
-<dl class="details">
-  <dt>Username</dt><dd>{{account.username}}</dd>
-  <dt>Email</dt><dd>{{account.email}}</dd>
-  <dt>Name</dt><dd>{{(account.first_name + ' ' + account.last_name).strip() or '—'}}</dd>
-  <dt>Member since</dt><dd>{{date(account.date_joined.date())}}</dd>
-  % if account.is_staff:
-  <dt>Role</dt><dd>{{'Superuser' if account.is_superuser else 'Staff'}}</dd>
-  % end
-</dl>
-<p><a class="button button-secondary" href="{{url('password_change')}}">Change password</a></p>
+<div class="account">
+  <section class="form-card account-details">
+    <h2>Your login</h2>
+    <dl class="details">
+      <dt>Username</dt><dd>{{account.username}}</dd>
+      <dt>Email</dt><dd>{{account.email}}</dd>
+      <dt>Member since</dt><dd>{{date(account.date_joined.date())}}</dd>
+      % if account.is_staff:
+      <dt>Role</dt><dd>{{'Superuser' if account.is_superuser else 'Staff'}}</dd>
+      % end
+    </dl>
+    <p class="actions"><a class="button button-secondary" href="{{url('password_change')}}">Change password</a> <a class="button button-secondary" href="{{url('likes')}}">Products you like</a></p>
+  </section>
+  <section class="form-card account-profile">
+    <h2>Delivery details</h2>
+    % if customer is None:
+    <p class="muted">Saved here or at your first checkout, and used for every order.</p>
+    % end
+    <form method="post" action="{{url('account')}}" id="profile-form" novalidate>
+      % include('_csrf')
+      % for field in form:
+      % include('_field', field=field)
+      % end
+      <button type="submit" class="button">Save delivery details</button>
+    </form>
+  </section>
+</div>
 <h2>Your latest orders</h2>
 % if not orders:
 <p class="muted">No orders yet. <a href="{{url('catalog')}}">Browse the shop</a>.</p>

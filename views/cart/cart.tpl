@@ -17,7 +17,9 @@
       <ul class="errors" id="line-{{line.product_id}}-error"><li>{{errors[line.product_id]}}</li></ul>
       % end
     </td>
-    <td class="num">{{money(line.product.unit_price)}}</td>
+    <td class="num">
+      % include('store/_price', price=line.product.price, was=line.product.unit_price)
+    </td>
     <td>
       <form method="post" action="{{url('cart_update', product_id=line.product_id)}}" class="qty-form" novalidate>
         % include('_csrf')

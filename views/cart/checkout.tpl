@@ -1,4 +1,4 @@
-%# Checkout review. Expects: form (CheckoutForm), lines, total.
+%# Checkout review. Expects: form (ProfileForm), lines, total.
 % rebase('layout')
 <h1>Checkout</h1>
 <div class="checkout">
@@ -8,7 +8,9 @@
       <thead><tr><th>Product</th><th class="num">Qty</th><th class="num">Line total</th></tr></thead>
       <tbody>
       % for line in lines:
-      <tr><td>{{line.product.title}} <span class="muted">at {{money(line.product.unit_price)}}</span></td><td class="num">{{line.quantity}}</td><td class="num">{{money(line.line_total)}}</td></tr>
+      <tr><td>{{line.product.title}} <span class="muted">at
+        % include('store/_price', price=line.product.price, was=line.product.unit_price)
+      </span></td><td class="num">{{line.quantity}}</td><td class="num">{{money(line.line_total)}}</td></tr>
       % end
       </tbody>
       <tfoot><tr><th colspan="2">Total</th><td class="num total">{{money(total)}}</td></tr></tfoot>

@@ -3,11 +3,13 @@
 <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="{{url('orders')}}">Your orders</a> › <span>#{{order.id}}</span></nav>
 <h1>Order #{{order.id}}</h1>
 <p>Placed {{date(order.placed_at)}} · Payment: <span class="status status-{{order.payment_status}}">{{order.payment_status_label}}</span></p>
-<div class="table-wrap"><table class="table">
+<div class="table-wrap"><table class="table table-cards">
   <thead><tr><th>Product</th><th class="num">Unit price</th><th class="num">Qty</th><th class="num">Line total</th></tr></thead>
   <tbody>
   % for item in items:
-  <tr><td><a href="{{url('product', product_id=item.product_id)}}">{{item.product.title}}</a></td><td class="num">{{money(item.unit_price)}}</td><td class="num">{{item.quantity}}</td><td class="num">{{money(item.line_total)}}</td></tr>
+  <tr><td><a href="{{url('product', product_id=item.product_id)}}">{{item.product.title}}</a></td><td class="num" data-label="Unit price">
+    % include('store/_price', price=item.unit_price, was=item.list_price)
+  </td><td class="num" data-label="Qty">{{item.quantity}}</td><td class="num" data-label="Line total">{{money(item.line_total)}}</td></tr>
   % end
   </tbody>
   <tfoot><tr><th colspan="3">Total</th><td class="num total">{{money(total)}}</td></tr></tfoot>

@@ -4,13 +4,13 @@
 % if not orders:
 <div class="empty"><p>You have not ordered anything yet.</p><a class="button" href="{{url('catalog')}}">Browse the shop</a></div>
 % else:
-<div class="table-wrap"><table class="table">
+<div class="table-wrap"><table class="table table-cards">
   <thead><tr><th>Order</th><th>Placed</th><th>Payment</th><th class="num">Items</th><th class="num">Total</th></tr></thead>
   <tbody>
   % for o in orders:
-  <tr><td><a href="{{url('order', order_id=o.id)}}">#{{o.id}}</a></td><td>{{date(o.placed_at)}}</td>
-    <td><span class="status status-{{o.payment_status}}">{{o.payment_status_label}}</span></td>
-    <td class="num">{{o.item_count}}</td><td class="num">{{money(o.total_amount)}}</td></tr>
+  <tr><td><a href="{{url('order', order_id=o.id)}}">Order #{{o.id}}</a></td><td data-label="Placed">{{date(o.placed_at)}}</td>
+    <td data-label="Payment"><span class="status status-{{o.payment_status}}">{{o.payment_status_label}}</span></td>
+    <td class="num" data-label="Items">{{o.item_count}}</td><td class="num" data-label="Total">{{money(o.total_amount)}}</td></tr>
   % end
   </tbody>
 </table></div>

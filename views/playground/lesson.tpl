@@ -5,11 +5,11 @@
 <h1>{{title}}</h1>
 <p class="lead">{{summary}}</p>
 <h2>The code</h2>
-<pre class="code"><code>{{code}}</code></pre>
+<pre class="code" tabindex="0" aria-label="The code"><code>{{code}}</code></pre>
 <h2>The SQL it ran ({{len(queries)}} quer{{'y' if len(queries) == 1 else 'ies'}})</h2>
 <ol class="sql-list">
 % for q in queries:
-  <li><pre class="code sql"><code>{{q['sql']}}</code></pre><span class="muted">parameters {{q['params']}} · {{'%.2f' % q['ms']}} ms</span></li>
+  <li><pre class="code sql" tabindex="0" aria-label="A query"><code>{{q['sql']}}</code></pre><span class="muted">parameters {{q['params']}} · {{'%.2f' % q['ms']}} ms</span></li>
 % end
 </ol>
 <h2>The result</h2>
@@ -33,9 +33,9 @@
 % elif isinstance(result, dict):
 <dl class="details">
   % for key, value in result.items():
-  <dt>{{key}}</dt><dd><pre class="inline">{{value}}</pre></dd>
+  <dt>{{key}}</dt><dd><pre class="inline" tabindex="0">{{value}}</pre></dd>
   % end
 </dl>
 % else:
-<pre class="code"><code>{{result}}</code></pre>
+<pre class="code" tabindex="0" aria-label="The result"><code>{{result}}</code></pre>
 % end

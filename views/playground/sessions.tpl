@@ -14,4 +14,4 @@
 </form>
 <p>The button POSTs with a CSRF token (a hidden field: a form on another site cannot know it), the handler changes the session and queues a one-time notice, then redirects to this page, which shows the notice once. Logging in works the same way, with a new session id at login so a planted id is worthless.</p>
 <h2>The code</h2>
-<pre class="code"><code>{{code}}</code></pre>
+<pre class="code" tabindex="0" aria-label="The code"><code>{{code}}</code></pre>

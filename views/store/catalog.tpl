@@ -4,8 +4,9 @@
 <div class="catalog">
   <aside class="filters" aria-label="Filters">
     <form method="get" action="{{url('catalog')}}" class="stack">
-      <label for="q">Search</label>
-      <input id="q" type="search" name="q" value="{{q}}" maxlength="100">
+      % if q:
+      <input type="hidden" name="q" value="{{q}}">
+      % end
       <label for="collection">Collection</label>
       <select id="collection" name="collection">
         <option value="">All collections</option>

@@ -1,5 +1,5 @@
-%# One product. Expects: product (with .collection), promotions, tags, error (a cart
-%# message or None), quantity (what the quantity box shows).
+%# One product. Expects: product (with .collection), promotions (current ones), tags, likes
+%# (how many), liked (by this user), error (a cart message or None), quantity.
 % rebase('layout')
 <nav class="breadcrumbs" aria-label="Breadcrumbs">
   <a href="{{url('catalog')}}">Shop</a> ›
@@ -10,12 +10,14 @@
   <div class="product-thumb product-thumb-large thumb-{{product.collection_id % 10}}" aria-hidden="true">{{product.title[:1]}}</div>
   <div class="product-info">
     <h1>{{product.title}}</h1>
-    <p class="product-price product-price-large">{{money(product.unit_price)}}</p>
+    <p class="product-price product-price-large">
+      % include('store/_price', price=product.price, was=product.unit_price)
+    </p>
     <p class="stock-line">
       % include('store/_stock', product=product)
     </p>
     % for promo in promotions:
-    <p class="promo">{{promo.description}}{{' — %s%% off' % promo.discount.normalize() if promo.discount else ''}}</p>
+    <p class="promo">{{promo.description}}{{' — %s%% off' % promo.discount.normalize() if promo.discount else ''}}{{' until ' + date(promo.ends_on) if promo.ends_on else ''}}</p>
     % end
     <p>{{product.description}}</p>
     % if product.inventory > 0:
@@ -33,11 +35,23 @@
     </form>
     % end
     % if tags:
-    <ul class="tags">
+    <ul class="tags" aria-label="Tags">
       % for tag in tags:
-      <li class="tag">{{tag.label}}</li>
+      <li><a class="tag" href="{{url('tag', label=tag.label)}}">{{tag.label}}</a></li>
       % end
     </ul>
     % end
+    <div class="likes">
+      <span class="like-count">{{'Nobody likes this yet' if not likes else ('1 person likes this' if likes == 1 else '%s people like this' % format(likes, ','))}}</span>
+      % if user:
+      <form method="post" action="{{url('product_like', product_id=product.id)}}" class="inline-form">
+        % include('_csrf')
+        <input type="hidden" name="liked" value="{{'0' if liked else '1'}}">
+        <button type="submit" class="button button-small button-secondary" aria-pressed="{{'true' if liked else 'false'}}">{{'♥ Liked' if liked else '♡ Like'}}</button>
+      </form>
+      % else:
+      <a href="{{url('login', next=url('product', product_id=product.id))}}">Log in to like it</a>
+      % end
+    </div>
   </div>
 </article>

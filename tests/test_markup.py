@@ -1,0 +1,89 @@
+"""Every page is valid HTML, as the Nu HTML Checker (the W3C's validator) reads it.
+
+The pages are fetched through WebTest as a visitor, a customer and a superuser: every GET
+route without parameters, every route with parameters filled from the demo shop, and every
+page of the admin for every model. The checker runs once over all of them.
+
+It needs Java and the checker's jar: `npm install vnu-jar` and point STOREFRONT_TEST_VNU_JAR at
+node_modules/vnu-jar/build/dist/vnu.jar (.ci/run does). Without them the test is skipped.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import app as storefront
+import models
+from conftest import new_client
+
+VNU = os.environ.get("STOREFRONT_TEST_VNU_JAR", "")
+
+
+def pages_of_the_shop():
+    """(who, path) for every page a person can open."""
+    product = models.Product.select().where(models.Product.inventory > 0).first()
+    order = models.Order.select().first()
+    examples = {"product_id": product.id, "collection_id": product.collection_id,
+                "label": models.Tag.select().first().label, "order_id": order.id,
+                "name": "world", "number": 7}
+    pages = []
+    for route in storefront.root.routes:
+        if route.method != "GET" or route.rule.startswith(("/static/", "/__debug__/", "/api/")) \
+                or route.rule.endswith((".csv", "/autocomplete")) or "/admin/" in route.rule:
+            continue
+        names = re.findall(r"<(\w+)(?::[^>]*)?>", route.rule)
+        if all(name in examples for name in names):
+            who = "customer" if route.rule.startswith(
+                ("/orders", "/accounts/likes", "/cart", "/checkout")) else "staff"
+            pages.append((who, storefront.url(route.name, **{n: examples[n] for n in names})))
+    pages += [("visitor", "/"), ("visitor", "/products/{}".format(product.id)),
+              ("visitor", "/accounts/login"), ("visitor", "/no-such-page"),
+              ("visitor", "/products?q=aged&sort=price")]
+    pages.append(("staff", "/admin/"))
+    for spec in storefront.REGISTRY.values():
+        row = spec.model.select().first()
+        pages.append(("staff", f"/admin/{spec.name}/"))
+        if spec.can_add:
+            pages.append(("staff", f"/admin/{spec.name}/add"))
+        if row is not None:
+            pages += [("staff", f"/admin/{spec.name}/{row.get_id()}/"),
+                      ("staff", f"/admin/{spec.name}/{row.get_id()}/history")]
+            if spec.can_delete:
+                pages.append(("staff", f"/admin/{spec.name}/{row.get_id()}/delete"))
+    return pages
+
+
+@pytest.mark.skipif(not (VNU and os.path.exists(VNU) and shutil.which("java")),
+                    reason="no Nu HTML Checker: set STOREFRONT_TEST_VNU_JAR (npm install vnu-jar)"
+                           " and install Java")
+def test_every_page_is_valid_html(wsgi, shop, login_as, client, tmp_path):
+    login_as("boss", is_staff=True, is_superuser=True)
+    customer = new_client(wsgi)
+    user = models.User.create_user("carol", "carol@example.com", "correct horse battery")
+    models.Customer.update(user=user).where(
+        models.Customer.id == models.Order.select().first().customer_id).execute()
+    form = customer.get("/accounts/login").forms["login-form"]
+    form["username"], form["password"] = "carol", "correct horse battery"
+    form.submit()
+    in_stock = models.Product.select().where(models.Product.inventory > 0).first()
+    customer.post("/cart/items", {"product_id": in_stock.id, "quantity": 1,
+                                  "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"',
+                                                          customer.get("/cart").text).group(1)})
+    browsers = {"visitor": new_client(wsgi), "customer": customer, "staff": client}
+    files = {}
+    for n, (who, path) in enumerate(pages_of_the_shop()):
+        response = browsers[who].get(path, expect_errors=True)
+        assert response.status_int in (200, 404), (who, path, response.status)
+        file = tmp_path / f"page{n}.html"
+        file.write_bytes(response.body)
+        files[str(file)] = f"{path} (as {who})"
+    assert len(files) > 60
+    result = subprocess.run(["java", "-jar", VNU, "--errors-only", "--format", "json", *files],
+                            capture_output=True, text=True, timeout=300)
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    errors = [f"{files.get(m.get('url', '').replace('file:', ''), m.get('url'))} line "
+              f"{m.get('lastLine')}: {m['message']}" for m in messages]
+    assert not errors, "\n".join(errors)
