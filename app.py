@@ -5,10 +5,11 @@ the tools that help run it and learn from it follow:
 
      1. Settings         - one object built from STOREFRONT_* environment variables
      2. Wiring           - database, connection per request, sessions, cache, url()
-     3. Request helpers  - current user, guards, CSRF, flash messages, render(), paginate()
+     3. Request helpers  - current user, guards, client address and host, CSRF, flash
+                           messages, render(), paginate()
      4. Store            - home, catalog, collections, product pages
      5. Cart and checkout
-     6. Accounts         - register, login, logout, password change
+     6. Accounts         - mail, register, login, logout, password change and reset
      7. JSON API
      8. Errors           - one renderer for 400/403/404/405/413/429/500, HTML or JSON
      9. Admin site       - the engine, its views, then the specs of the shop's models

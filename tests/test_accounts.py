@@ -449,6 +449,7 @@ def test_forwarded_for_from_an_untrusted_client_is_ignored(wsgi, make_user, no_s
 def mails(settings):
     """The messages the file backend wrote, oldest first."""
     import email
+    import email.policy
     folder = settings.data_dir + "/mail"
     if not os.path.isdir(folder):
         return []
