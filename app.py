@@ -509,13 +509,16 @@ def csrf_token():
 def refuse_bad_text():
     """Text that is not UTF-8, or holds a NUL (which PostgreSQL refuses to store), is a 400
     here, before any handler sees it: in the path, the query string or the form."""
-    try:
-        # The server hands over the raw bytes as Latin-1 text (Bottle's request.path has
-        # already dropped what is not UTF-8; its raw form is kept in bottle.raw_path).
-        request.environ["bottle.raw_path"].encode("latin1").decode("utf-8")
-        urllib.parse.unquote_to_bytes(request.query_string.encode("latin1")).decode("utf-8")
-    except UnicodeError:
-        abort(400, "The address is not valid UTF-8 text.")
+    # The server hands over the raw bytes as Latin-1 text (Bottle's request.path has already
+    # dropped what is not UTF-8; its raw form is kept in bottle.raw_path). Plain ASCII, the
+    # usual case, is UTF-8 already.
+    path, query = request.environ["bottle.raw_path"], request.query_string
+    if not (path.isascii() and query.isascii() and "%" not in query):
+        try:
+            path.encode("latin1").decode("utf-8")
+            urllib.parse.unquote_to_bytes(query.encode("latin1")).decode("utf-8")
+        except UnicodeError:
+            abort(400, "The address is not valid UTF-8 text.")
     if "%00" in request.query_string or "\x00" in request.path:
         abort(400, "The request contains a NUL character, which no text field may hold.")
     if request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
@@ -523,13 +526,19 @@ def refuse_bad_text():
 
 
 def _is_trusted_proxy(address):
+    return bool(settings.trusted_proxies) and \
+        _in_networks(address, tuple(settings.trusted_proxies))
+
+
+@functools.lru_cache(maxsize=1024)      # a request asks twice, and parsing is not free
+def _in_networks(address, networks):
     try:
         ip = ipaddress.ip_address(address or "")
     except ValueError:
         return False
     if ip.version == 6 and ip.ipv4_mapped:      # ::ffff:10.0.0.1 is 10.0.0.1
         ip = ip.ipv4_mapped
-    return any(ip.version == net.version and ip in net for net in settings.trusted_proxies)
+    return any(ip.version == net.version and ip in net for net in networks)
 
 
 def client_address(environ):
@@ -567,7 +576,8 @@ def believe_trusted_proxies_only():
     request.remote_addr and request.url believe those headers from anyone, and redirects
     build their Location from request.url."""
     env = request.environ
-    env["REMOTE_ADDR"], env["wsgi.url_scheme"] = client_address(env), client_scheme(env)
+    if settings.trusted_proxies:
+        env["REMOTE_ADDR"], env["wsgi.url_scheme"] = client_address(env), client_scheme(env)
     for header in ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST"):
         env.pop(header, None)
 
@@ -576,12 +586,17 @@ def host_allowed(host):
     """True if the Host header `host` ("shop.example.com:8443") names this site: it matches
     an entry of STOREFRONT_ALLOWED_HOSTS, where ".example.com" is that domain and those under
     it, and "*" is any host (Django's ALLOWED_HOSTS)."""
+    return _host_matches(host, tuple(settings.allowed_hosts))
+
+
+@functools.lru_cache(maxsize=1024)      # every request asks, mostly about the same name
+def _host_matches(host, allowed_hosts):
     host = host.lower()
     match = re.fullmatch(r"([a-z0-9.-]+|\[[a-f0-9:.]+\])(:[0-9]+)?", host)
     if not match:
         return False
     name = match.group(1).rstrip(".")
-    for pattern in (p.rstrip(".") for p in settings.allowed_hosts):
+    for pattern in (p.rstrip(".") for p in allowed_hosts):
         if pattern == "*" or name == pattern or \
                 (pattern.startswith(".") and (name == pattern[1:] or name.endswith(pattern))):
             return True
@@ -1204,7 +1219,8 @@ def login_view():
         verdict = models.login_throttle(username, client)
         if verdict.refuse_for:
             wait = verdict.refuse_for
-            when = f"{wait} seconds" if wait < 120 else f"{(wait + 59) // 60} minutes"
+            when = f"{(wait + 59) // 60} minutes" if wait >= 120 else \
+                f"{wait} second{'s' if wait > 1 else ''}"
             raise HTTPError(429, f"{verdict.reason} Try again in {when}.",
                             headers={"Retry-After": str(wait)})
         time.sleep(verdict.delay)

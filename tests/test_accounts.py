@@ -394,7 +394,8 @@ def test_the_guessers_own_attempts_are_slowed_and_a_success_clears_them(client, 
         assert log_in(client, password=f"typo {attempt}").status_int == 400
     refused = log_in(client)             # at once: even the right password waits a second
     assert refused.status_int == 429 and refused.headers["Retry-After"] == "1"
-    assert "Too many failed logins for this account" in refused.text
+    assert "Too many failed logins for this account from your network. Try again in 1 second." \
+        in refused.text
     age_failures(1)
     assert log_in(client, password="typo again").status_int == 400
     refused = log_in(client)
