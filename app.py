@@ -54,6 +54,12 @@ import urllib.parse
 import uuid
 from decimal import Decimal
 
+# Peewee and Beaker import every database and cache driver they find as they are imported
+# (psycopg, redis), whether this configuration uses them or not: 18 MB in each process of a
+# shop on SQLite. So they are imported without them; models.load_driver() loads one when a
+# setting names a PostgreSQL or Redis URL.
+_hidden = [name for name in ("psycopg", "psycopg2", "redis") if name not in sys.modules]
+sys.modules.update(dict.fromkeys(_hidden, None))     # `import redis` fails while these stand
 import bottle
 from beaker.cache import CacheManager
 from beaker.middleware import SessionMiddleware
@@ -70,6 +76,9 @@ import models
 from models import (
     Collection, Customer, Order, OrderItem, Product, Promotion, User, db,
 )
+
+for _name in _hidden:
+    del sys.modules[_name]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -238,20 +247,27 @@ def open_database(s):
 
 
 def session_options(s):
-    """Beaker's session settings: server-side storage, a signed cookie, an idle timeout."""
+    """Beaker's session settings: server-side storage, a signed cookie, no write per request.
+
+    Beaker's own idle timeout would save every session on every request to note the time; a
+    session notes it itself, at most every few minutes (session() in part 3). Only Redis gets
+    Beaker's timeout too, so that its keys expire there.
+    """
     options = {
         "session.key": SESSION_COOKIE,
         "session.secret": s.secret(),
         "session.httponly": True,
         "session.samesite": "Lax",
         "session.secure": s.secure_cookies,
-        "session.timeout": s.session_timeout,
-        "session.save_accessed_time": True,
+        "session.save_accessed_time": False,
         "session.data_serializer": "json",   # never unpickle what a store hands back
         "session.auto": False,
     }
     if s.session_url.startswith("redis://"):
-        options.update({"session.type": "ext:redis", "session.url": s.session_url})
+        models.load_driver("redis")
+        options.update({"session.type": "ext:redis", "session.url": s.session_url,
+                        "session.timeout": s.session_timeout,
+                        "session.save_accessed_time": True})
     elif s.session_url == "memory":
         options["session.type"] = "memory"
     else:
@@ -274,30 +290,50 @@ def purge_old_sessions(s):
 
 log = logging.getLogger("storefront")
 
-# Caching: Beaker cache regions, in this process's memory by default, or in Redis where
-# several processes share them (and so see each other's invalidations).
+# Caching: pages, parts of pages and counts are kept in this process's memory, in Beaker
+# cache regions. When the shop's data changes, all of it is out of date at once: a generation
+# number goes up, and every cache key carries the generation its request started with, so an
+# old entry is never read again. The number lives in this process, or in Redis where several
+# processes must see each other's writes (one small read per request, not a page's worth).
 cache = None            # a CacheManager once build() has run; None when caching is off
-CACHE_REGIONS = {"pages": 300, "counts": 300}   # region -> seconds an entry lives at most
+CACHE_REGIONS = {"pages": 300, "fragments": 300, "counts": 300}   # seconds an entry lives
 # Beaker's memory cache never forgets by itself: a region that holds this many entries is
-# emptied, so a crawler walking every URL cannot fill the memory. (Redis: set maxmemory and
-# an eviction policy there.)
+# emptied, so a crawler walking every URL cannot fill the memory.
 CACHE_MAX_ENTRIES = 1000
+GENERATION_KEY = "storefront:generation"
 _cache_entries = collections.Counter()
+_generations = {"here": 0, "seen": 0, "redis": None}   # the local number; the last one read
 
 
 def make_cache(s):
+    _generations["redis"] = None
     if s.cache_url in ("", "none", "off"):
         return None
+    if s.cache_url.startswith("redis://"):
+        redis = models.load_driver("redis")
+        _generations["redis"] = redis.Redis.from_url(s.cache_url, socket_timeout=2)
     options = {"cache.regions": ", ".join(CACHE_REGIONS)}
     for region, expire in CACHE_REGIONS.items():
-        # A region does not inherit cache.type/cache.url: each names its own.
-        options[f"cache.{region}.expire"] = expire
-        if s.cache_url.startswith("redis://"):
-            options[f"cache.{region}.type"] = "ext:redis"
-            options[f"cache.{region}.url"] = s.cache_url
-        else:
-            options[f"cache.{region}.type"] = "memory"
+        # A region does not inherit cache.type: each names its own.
+        options.update({f"cache.{region}.type": "memory", f"cache.{region}.expire": expire})
     return CacheManager(**parse_cache_config_options(options))
+
+
+def generation():
+    """The cache generation this request started with: read once per request (from Redis
+    where it lives there). A process that sees a new one lets go of its old entries."""
+    try:
+        env = request.environ
+    except RuntimeError:            # outside a request (the CLI, a test): read it now
+        env = {}
+    if "storefront.generation" not in env:
+        client = _generations["redis"]
+        number = int(client.get(GENERATION_KEY) or 0) if client else _generations["here"]
+        if number != _generations["seen"]:
+            _generations["seen"] = number
+            _clear_regions()
+        env["storefront.generation"] = number
+    return env["storefront.generation"]
 
 
 def cached(region, key, compute):
@@ -305,17 +341,16 @@ def cached(region, key, compute):
     a function that makes the key, called only when caching is on."""
     if cache is None:
         return compute()
-    key = key() if callable(key) else key
+    key = f"{generation()}:{key() if callable(key) else key}"
     store = cache.get_cache_region("storefront." + region, region)
     missed = []
 
     def create():
         missed.append(True)
-        if settings.cache_url == "memory":
-            _cache_entries[region] += 1
-            if _cache_entries[region] > CACHE_MAX_ENTRIES:
-                store.clear()
-                _cache_entries[region] = 1
+        _cache_entries[region] += 1
+        if _cache_entries[region] > CACHE_MAX_ENTRIES:
+            store.clear()
+            _cache_entries[region] = 1
         return compute()
     value = store.get(key, createfunc=create)
     for listener in _cache_listeners:
@@ -326,18 +361,28 @@ def cached(region, key, compute):
 _cache_listeners = []   # the debug toolbar records hits and misses here
 
 
+def _clear_regions():
+    for region in CACHE_REGIONS:
+        cache.get_cache_region("storefront." + region, region).clear()
+    _cache_entries.clear()
+
+
 def invalidate_cache():
-    """Forget every cached piece, in every process that shares the cache."""
+    """Make everything cached out of date, in every process that shares the generation."""
     if cache is not None:
-        for region in CACHE_REGIONS:
-            cache.get_cache_region("storefront." + region, region).clear()
-        _cache_entries.clear()
+        client = _generations["redis"]
+        if client:
+            client.incr(GENERATION_KEY)
+        else:
+            _generations["here"] += 1
 
 
 def _on_data_change():
     invalidate_cache()
+    with contextlib.suppress(RuntimeError):     # this request reads the new generation
+        request.environ.pop("storefront.generation", None)
     # Inside a request the change may not be committed yet, and another request could cache
-    # the old data meanwhile: forget the cache once more when this request ends.
+    # the old data meanwhile: start a new generation once more when this request ends.
     with contextlib.suppress(RuntimeError):
         request.environ["storefront.changed"] = True
 
@@ -400,6 +445,7 @@ def capture_queries():
 ###############################################################################
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+SESSION_TOUCH_EVERY = 300      # seconds: how often a session in use is saved to say so
 
 
 def sign(value):
@@ -434,10 +480,18 @@ def session(create=False):
     s = request.environ["beaker.session"]
     if s.is_new and not create:        # an expired or tampered cookie: no session
         return None
-    request.environ["storefront.private"] = True     # this response is for one visitor only
-    if "csrf" not in s:
-        s["csrf"] = unsign(request.get_cookie(CSRF_COOKIE)) or secrets.token_urlsafe(32)
+    # Beaker notes when a session was last saved; saving it every few minutes keeps that
+    # close enough to "last used" to end sessions left idle too long.
+    idle = time.time() - (s.last_accessed or time.time())
+    if idle > settings.session_timeout:
+        if not create:
+            s.delete()
+            return None
+        s.invalidate()                  # a new, empty session under a new id
+    if "csrf" not in s or idle > SESSION_TOUCH_EVERY:
+        s.setdefault("csrf", unsign(request.get_cookie(CSRF_COOKIE)) or secrets.token_urlsafe(32))
         s.save()
+    request.environ["storefront.private"] = True     # this response is for one visitor only
     return s
 
 
@@ -729,11 +783,10 @@ def int_param(name, default=None, minimum=None):
 
 def paginate(query, per_page=None, count_limit=None):
     """The page of `query` that ?page= asks for (a missing or malformed number is page 1).
-    Its count is cached: counting a million rows is not free, and every write forgets it."""
-    def count(counter):
-        return cached("counts", lambda: repr(counter.sql()), counter.count)
+    Its count and deep pages' marks are cached: counting a million rows is not free, and
+    every write forgets them."""
     return models.Page(query, int_param("page", 1, minimum=1), per_page or settings.page_size,
-                       count_limit, count)
+                       count_limit, remember=lambda key, compute: cached("counts", key, compute))
 
 
 # WTForms' Email() needs another package; the models' pattern is the same sanity check.
@@ -807,24 +860,53 @@ def render(template_name, status=200, **context):
     """Render views/<template_name>.tpl inside the layout, with what every page needs."""
     response.status = status
     context.setdefault("title", "")
+    return partial(template_name, user=current_user(), flashes=pop_flashes,
+                   cart_count=cart_count, **context)
+
+
+def partial(template_name, **context):
+    """Render a template with the helpers every template may use. Nothing here is about the
+    visitor (render() adds that): a part of a page rendered this way can be shared."""
     record = getattr(_capture, "record", None)
     if record is not None:          # the debug toolbar is watching this request
         record.templates.append((template_name, sorted(context)))
-    context.update(user=current_user(), url=url, csrf_token=csrf_token, flashes=pop_flashes,
-                   request=request, settings=settings, cart_count=cart_count,
-                   money=format_money, date=format_date)
-    return bottle.template(template_name, **context)
+    return bottle.template(template_name, url=url, csrf_token=csrf_token, request=request,
+                           settings=settings, money=format_money, date=format_date, **context)
 
 
 CSRF_PLACEHOLDER = "__storefront_csrf_placeholder__"
 
 
+def for_everyone(render):
+    """HTML that is the same for every visitor but for the CSRF token of its forms, rendered
+    once with a placeholder for the token: the pieces between placeholders, to be joined with
+    each visitor's own token."""
+    env = request.environ
+    token = env.get("storefront.csrf")
+    env["storefront.csrf"] = CSRF_PLACEHOLDER
+    try:
+        html = render()
+    finally:
+        if token is None:
+            del env["storefront.csrf"]
+        else:
+            env["storefront.csrf"] = token
+    return html.split(CSRF_PLACEHOLDER)
+
+
+def shared_html(key, render):
+    """A part of a page that is the same for everyone (a product grid, its count and page
+    links), rendered once per cache generation and served with this visitor's CSRF token, the
+    way Django's {% cache %} tag keeps a fragment: the rest of the page stays theirs."""
+    return csrf_token().join(cached("fragments", key, lambda: for_everyone(render)))
+
+
 def cached_page(handler):
     """Serve a page from the cache to visitors who have no session (nor a notice to show).
 
-    Their page is the same for everyone except the CSRF token of its forms, so the page is
-    rendered once with a placeholder, and each visitor's token is put in when it is served.
-    Anything per user (a name, a cart) needs a session, and a session skips this cache.
+    Their page is the same for everyone except the CSRF token of its forms, so it is rendered
+    once for everyone. Anything per user (a name, a cart) needs a session, and a session skips
+    this cache (though not the shared parts of a page).
     """
     @functools.wraps(handler)
     def wrapper(*args, **kwargs):
@@ -833,12 +915,10 @@ def cached_page(handler):
             return handler(*args, **kwargs)
 
         def render_for_everyone():
-            request.environ["storefront.csrf"] = CSRF_PLACEHOLDER
             request.environ["storefront.user"] = None
-            html = handler(*args, **kwargs)
-            del request.environ["storefront.csrf"]
-            # Kept encoded and cut at the placeholders: serving it is one join.
-            return response.status_code, html.encode().split(CSRF_PLACEHOLDER.encode())
+            parts = for_everyone(lambda: handler(*args, **kwargs))
+            # Kept encoded: serving it is one join.
+            return response.status_code, [part.encode() for part in parts]
         status, parts = cached("pages", request.path + "?" + request.query_string,
                                render_for_everyone)
         response.status = status
@@ -863,36 +943,58 @@ CATALOG_COUNT_LIMIT = 10_000
 @cached_page
 def home():
     """Featured collections and the newest products."""
-    return render("store/home", collections=list(models.featured_collections()),
-                  products=list(Product.catalog(sort="newest", cards=True).limit(8)))
+    collections, products = cached("fragments", "home", lambda: (
+        list(models.featured_collections()),
+        list(Product.catalog(sort="newest", cards=True).limit(8))))
+    return render("store/home", collections=collections, products=products)
 
 
-def catalog_page(cards=True):
-    """The catalog's query parameters, read and checked, and the page of products they ask for.
-    The HTML catalog and the JSON API (cards=False: every column) both use it, so they agree."""
+def product_list(query, route, empty, **route_params):
+    """The page of `query` that ?page= asks for, as the shared HTML of its grid, count and page
+    links, and the status to answer (404 past the last page). Counted, fetched and rendered
+    once per cache generation, whoever asks: only the visitor's CSRF token is put in each time.
+    """
+    key = f"{route}:{route_params}?{request.query_string}"
+    page = cached("fragments", "page " + key,
+                  lambda: paginate(query, count_limit=CATALOG_COUNT_LIMIT))
+    params = dict(route_params, **{k: v for k, v in request.query.decode().items()
+                                   if k != "page"})
+    html = shared_html("html " + key, lambda: partial("store/_results", page=page, route=route,
+                                            params=params, empty=empty))
+    return html, 404 if page.out_of_range else 200
+
+
+def catalog_params():
+    """The catalog's query parameters, read and checked: (q, collection id, sort).
+    The HTML catalog and the JSON API both read them here, so they agree."""
     q = request.query.getunicode("q", "").strip()[:100]
     collection_id = int_param("collection", minimum=1)
-    sort = request.query.get("sort", "title")
-    sort = sort if sort in models.CATALOG_SORTS else "title"   # a whitelist, never raw SQL
-    page = paginate(Product.catalog(q, collection_id, sort, cards),
-                    count_limit=CATALOG_COUNT_LIMIT)
-    return q, collection_id, sort, page
+    sort = request.query.get("sort") or default_sort(q)
+    return q, collection_id, sort if sort in models.CATALOG_SORTS else default_sort(q)
+
+
+def default_sort(q):
+    """Best matches first for a search, else by name."""
+    return "relevance" if q else "title"
 
 
 @store.get("/products", name="catalog")
 @cached_page
 def catalog():
     """The catalog: search, filter by collection, a whitelisted sort, pagination."""
-    q, collection_id, sort, page = catalog_page()
-    params = {"q": q, "collection": collection_id, "sort": sort if sort != "title" else None}
-    return render("store/catalog", status=404 if page.out_of_range else 200, page=page,
-                  params=params, sorts=SORT_LABELS, q=q, sort=sort,
-                  search_keeps={"collection": collection_id, "sort": params["sort"]},
-                  collections=list(Collection.select().order_by(Collection.title)),
-                  collection_id=collection_id, title="Search: " + q if q else "All products")
+    q, collection_id, sort = catalog_params()
+    results, status = product_list(Product.catalog(q, collection_id, sort, cards=True),
+                                   "catalog", "No products match. Try another search or collection.")
+    collections = cached("fragments", "collections", lambda: list(
+        Collection.select().order_by(Collection.title)))
+    return render("store/catalog", status=status, results=results, sorts=SORT_LABELS, q=q,
+                  sort=sort, collections=collections, collection_id=collection_id,
+                  search_keeps={"collection": collection_id,
+                                "sort": sort if sort != default_sort(q) else None},
+                  title="Search: " + q if q else "All products")
 
 
-SORT_LABELS = {"title": "Name A-Z", "-title": "Name Z-A", "price": "Price: low to high",
+SORT_LABELS = {"relevance": "Best match", "title": "Name A-Z", "-title": "Name Z-A", "price": "Price: low to high",
                "-price": "Price: high to low", "newest": "Newest"}
 
 
@@ -900,15 +1002,22 @@ SORT_LABELS = {"title": "Name A-Z", "-title": "Name Z-A", "price": "Price: low t
 @cached_page
 def product_detail(product_id, error=None, status=200, quantity="1"):
     """One product with its collection, promotions, tags and likes (and a cart error)."""
+    product, promotions, tags, likes = cached("fragments", f"product:{product_id}", lambda: (
+        product_with_details(product_id)))
+    user = current_user()
+    liked = user is not None and models.LikedItem.of(product).where(
+        models.LikedItem.user == user).exists()
+    return render("store/product", status=status, product=product, promotions=promotions,
+                  tags=tags, likes=likes, liked=liked, title=product.title, error=error,
+                  quantity=quantity)
+
+
+def product_with_details(product_id):
+    """A product and what its page shows of it: (product, promotions, tags, like count)."""
     product = get_or_404(Product.select(Product, Collection)
                          .join(Collection, on=(Product.collection == Collection.id)), product_id)
-    likes = models.LikedItem.of(product)
-    user = current_user()
-    return render("store/product", status=status, product=product,
-                  promotions=list(product.current_promotions()), likes=likes.count(),
-                  liked=user is not None and likes.where(models.LikedItem.user == user).exists(),
-                  tags=list(models.tags_for(product)), title=product.title, error=error,
-                  quantity=quantity)
+    return (product, list(product.current_promotions()), list(models.tags_for(product)),
+            models.LikedItem.of(product).count())
 
 
 @store.get("/collections", name="collections")
@@ -924,10 +1033,11 @@ def collection_list():
 def collection_detail(collection_id):
     """One collection's products, paginated."""
     collection = get_or_404(Collection.select(), collection_id)
-    page = paginate(Product.catalog(collection_id=collection.id, cards=True),
-                    count_limit=CATALOG_COUNT_LIMIT)
-    return render("store/collection", status=404 if page.out_of_range else 200,
-                  collection=collection, page=page, title=collection.title)
+    results, status = product_list(Product.catalog(collection_id=collection.id, cards=True),
+                                   "collection", "This collection has no products yet.",
+                                   collection_id=collection.id)
+    return render("store/collection", status=status, collection=collection, results=results,
+                  title=collection.title)
 
 
 @store.get("/tags/<label>", name="tag")
@@ -935,10 +1045,10 @@ def collection_detail(collection_id):
 def tag_detail(label):
     """The products with one tag, paginated."""
     tag = models.Tag.get_or_none(models.Tag.label == label) or abort(404, f"No tag {label!r}.")
-    page = paginate(Product.catalog(cards=True).where(Product.id.in_(
-        models.TaggedItem.targets(Product, models.TaggedItem.tag == tag))),
-        count_limit=CATALOG_COUNT_LIMIT)
-    return render("store/tag", status=404 if page.out_of_range else 200, tag=tag, page=page,
+    tagged = models.TaggedItem.targets(Product, models.TaggedItem.tag == tag)
+    results, status = product_list(Product.catalog(cards=True).where(Product.id.in_(tagged)),
+                                   "tag", "No products carry this tag yet.", label=tag.label)
+    return render("store/tag", status=status, tag=tag, results=results,
                   title=f"Tagged “{tag.label}”")
 
 
@@ -1342,7 +1452,9 @@ def liked_products():
     """The products the logged-in user likes."""
     liked = models.LikedItem.targets(Product, models.LikedItem.user == current_user())
     page = paginate(Product.catalog(cards=True).where(Product.id.in_(liked)))
-    return render("accounts/likes", status=404 if page.out_of_range else 200, page=page,
+    results = partial("store/_results", page=page, route="likes", params={},
+                      empty="You like no product yet: press “Like” on one you would buy again.")
+    return render("accounts/likes", status=404 if page.out_of_range else 200, results=results,
                   title="Products you like")
 
 
@@ -1492,7 +1604,9 @@ def api_index():
 @api.get("/products", name="api_products")
 def api_products():
     """The catalog, with the same ?q=, ?collection=, ?sort= and ?page= as /products."""
-    return page_json(catalog_page(cards=False)[3], product_json)
+    q, collection_id, sort = catalog_params()
+    return page_json(paginate(Product.catalog(q, collection_id, sort),
+                              count_limit=CATALOG_COUNT_LIMIT), product_json)
 
 
 @api.get("/products/<product_id>", name="api_product")

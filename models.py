@@ -21,6 +21,7 @@ import datetime
 import difflib
 import hashlib
 import hmac
+import importlib
 import ipaddress
 import math
 import random
@@ -32,6 +33,7 @@ import unicodedata
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
+import peewee
 from peewee import (
     JOIN, SQL, BooleanField, CharField, Check, DatabaseProxy, DateField, DateTimeField, DecimalField,
     DeferredForeignKey, ForeignKeyField, IntegerField, Model, SmallIntegerField, TextField,
@@ -39,6 +41,7 @@ from peewee import (
 )
 from playhouse.db_url import connect as connect_url
 from playhouse.migrate import SchemaMigrator
+from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 
 ###############################################################################
@@ -57,6 +60,21 @@ SQLITE_PRAGMAS = {
 }
 
 
+def load_driver(name):
+    """Import the driver `name` ("psycopg" or "redis") and hand it to the library that needs
+    it. app.py imports Peewee and Beaker without their drivers, which they would otherwise load
+    in every process, used or not; a PostgreSQL or Redis URL loads its own here."""
+    module = importlib.import_module(name)
+    if name == "psycopg" and peewee.psycopg is None:
+        importlib.import_module("psycopg.types.json")
+        peewee.psycopg, peewee.TransactionStatus = module, module.pq.TransactionStatus
+        peewee.Json_pg3, peewee.Jsonb_pg3 = module.types.json.Json, module.types.json.Jsonb
+    if name == "redis":
+        import beaker.ext.redisnm
+        beaker.ext.redisnm.redis = module
+    return module
+
+
 def open_database(url):
     """Bind `db` to the database at `url` (sqlite:///file.db, postgresql://user@host/name)."""
     if db.obj is not None and hasattr(db.obj, "close_all"):
@@ -71,6 +89,7 @@ def open_database(url):
         database = connect_url(f"{pooled}:{rest}", pragmas=SQLITE_PRAGMAS, timeout=5,
                                max_connections=32, stale_timeout=300, check_same_thread=False)
     else:
+        load_driver("psycopg")
         database = connect_url(f"{pooled}:{rest}", unquote_password=True, max_connections=32,
                                stale_timeout=300)
     db.initialize(database)
@@ -704,11 +723,61 @@ class Product(BaseModel):
         # use no column of it, such as the id scan of a deep page (see app.Page).
         query = cls.select(*columns).join(
             Collection, JOIN.LEFT_OUTER, on=(cls.collection == Collection.id))
-        if q:
-            query = query.where(cls.title ** f"%{q}%")   # ** is case-insensitive LIKE
         if collection_id:
             query = query.where(cls.collection == collection_id)
+        query, best_first = cls.search(query, q)
+        if sort == "relevance" and best_first is not None:
+            return query.order_by(best_first, cls.id)
         return query.order_by(*CATALOG_SORTS.get(sort, CATALOG_SORTS["title"]))
+
+    @classmethod
+    def search(cls, query, q):
+        """`query` narrowed to the products that match every word of `q`, each word the start
+        of a word of the title or the description ("alm" finds almonds; "olive oil" in quotes
+        stays a phrase), and the order of best matches first (the title counts more).
+
+        The database's own full-text index answers it: an FTS5 table kept in step by
+        triggers on SQLite, a generated tsvector column with a GIN index on PostgreSQL.
+        """
+        terms = search_terms(q)
+        if not terms:
+            return query, None
+        if is_sqlite():
+            match = " AND ".join('"%s"*' % " ".join(tokens) for tokens in terms)
+            return (query.join(ProductSearch, on=(ProductSearch.rowid == cls.id), src=cls)
+                    .where(ProductSearch.match(match)), ProductSearch.bm25(10.0, 1.0))
+        tsquery = fn.to_tsquery("simple", " & ".join(
+            " <-> ".join(tokens[:-1] + (tokens[-1] + ":*",)) for tokens in terms))
+        vector = SQL("search_vector")
+        return (query.where(peewee.Expression(vector, "@@", tsquery)),
+                fn.ts_rank(vector, tsquery).desc())
+
+
+def search_terms(q):
+    """The words and "quoted phrases" of a search, each a tuple of lower-case tokens, as the
+    full-text indexes cut text (runs of letters and digits): 'Aged "Olive oil"' gives
+    [("aged",), ("olive", "oil")]. At most ten, so no search can be made expensive."""
+    terms = []
+    for phrase, word in re.findall(r'"([^"]*)"|(\S+)', q or ""):
+        tokens = tuple(re.findall(r"[^\W_]+", (phrase or word).lower()))
+        if tokens:
+            terms.append(tokens)
+    return terms[:10]
+
+
+class ProductSearch(FTS5Model):
+    """SQLite's full-text index of products: an FTS5 table over product's title and
+    description ("external content": it stores only the index), kept in step by triggers
+    (migration 6). Its rowid is the product's id."""
+    rowid = RowIDField()
+    title = SearchField()
+    description = SearchField()
+
+    class Meta:
+        database = db
+        table_name = "product_search"
+        options = {"content": "product", "content_rowid": "id", "prefix": "2 3",
+                   "tokenize": "unicode61 remove_diacritics 2"}
 
 
 class ProductPromotion(BaseModel):
@@ -778,6 +847,7 @@ def reprice_if_new_day():
 
 # What ?sort= may say, and what it means: a name from the URL is looked up here, never pasted.
 CATALOG_SORTS = {
+    "relevance": (Product.title, Product.id),   # best matches first when searching (catalog())
     "title": (Product.title, Product.id),
     "-title": (Product.title.desc(), Product.id.desc()),
     "price": (Product.price, Product.id),
@@ -1095,29 +1165,68 @@ def collections_with_counts():
 
 class Page:
     """One page of a query: `items`, `number`, `total` (None past `count_limit`), links.
-    `count` counts a query (the web layer passes one that caches)."""
-    DEFERRED_JOIN_AFTER = 500      # rows skipped before the deferred join pays for itself
 
-    def __init__(self, query, number, per_page, count_limit=None, count=lambda q: q.count()):
+    `remember(key, compute)` may keep what is costly to work out between requests: the count
+    and the boundary marks of deep pages (the web layer passes its cache; `key` is a function
+    that makes the key, called only if it is needed).
+    """
+    DEFERRED_JOIN_AFTER = 500      # rows skipped before the deferred join pays for itself
+    MARK_EVERY = 1000              # rows between two marks of the boundary table
+
+    def __init__(self, query, number, per_page, count_limit=None,
+                 remember=lambda key, compute: compute()):
         self.number, self.per_page, self.count_limit = max(1, number), per_page, count_limit
         # A bounded count stays fast on a million rows, where COUNT(*) of a filtered join
         # would not: past the limit the total is None ("more than 10,000").
         counter = query if count_limit is None else \
             query.select(SQL("1")).order_by().limit(count_limit + 1)
-        n = count(counter)
+        n = remember(lambda: "count " + repr(counter.sql()), counter.count)
         self.total = None if count_limit is not None and n > count_limit else n
         self.pages = max(1, math.ceil(self.total / per_page)) if self.total is not None else None
-        # One row more than the page shows tells whether there is a next page. On a deep page
-        # the page's ids are found first, on their own ("deferred join"): skipping N rows then
-        # walks an index instead of building N full rows only to throw them away.
+        # One row more than the page shows tells whether there is a next page.
         offset = (self.number - 1) * per_page
         page = query.limit(per_page + 1).offset(offset)
         if offset >= self.DEFERRED_JOIN_AFTER:
-            pk = query.model._meta.primary_key
-            page = query.where(pk.in_(query.select(pk).limit(per_page + 1).offset(offset)))
+            page = self.seek(query, offset, remember) or self.deferred_join(query, offset)
         rows = list(page)
         self.items, self.has_next = rows[:per_page], len(rows) > per_page
         self.has_previous = self.number > 1
+
+    def seek(self, query, offset, remember):
+        """A deep page found by its sort key, as cheap as page 1: OFFSET would walk every row
+        before it. A table of boundary marks (the sort key of every MARK_EVERY-th row, one
+        pass over the index, remembered) says where to start; the rest is a short OFFSET.
+        None when the order is not plain columns in one direction."""
+        keys = [getattr(node, "node", node) for node in query._order_by or ()]
+        directions = {getattr(node, "direction", "ASC") for node in query._order_by or ()}
+        if not keys or len(directions) != 1 or \
+                not all(isinstance(key, peewee.Field) for key in keys):
+            return None
+        marks = remember(lambda: "marks " + repr(query.sql()),
+                         lambda: self.boundary_marks(query, keys))
+        n = offset // self.MARK_EVERY
+        if n >= len(marks):
+            return None
+        after = (peewee.Tuple(*keys) <= peewee.Tuple(*marks[n]) if directions == {"DESC"}
+                 else peewee.Tuple(*keys) >= peewee.Tuple(*marks[n]))
+        return query.where(after).limit(self.per_page + 1).offset(offset % self.MARK_EVERY)
+
+    def boundary_marks(self, query, keys):
+        numbered = query.select(*keys, fn.ROW_NUMBER().over(order_by=query._order_by)
+                                .alias("position")).order_by().alias("numbered")
+        return list(peewee.Select([numbered], [getattr(numbered.c, key.column_name)
+                                               for key in keys])
+                    # (position - 1) is a multiple of MARK_EVERY, by integer division
+                    # (peewee reads % as LIKE, and SQLite may have no MOD()):
+                    .where((numbered.c.position - 1) / self.MARK_EVERY * self.MARK_EVERY
+                           == numbered.c.position - 1)
+                    .order_by(numbered.c.position).tuples().execute(db))
+
+    def deferred_join(self, query, offset):
+        """The page's ids found first, on their own: skipping N rows then walks an index
+        instead of building N full rows only to throw them away."""
+        pk = query.model._meta.primary_key
+        return query.where(pk.in_(query.select(pk).limit(self.per_page + 1).offset(offset)))
 
     @property
     def out_of_range(self):
@@ -1413,9 +1522,36 @@ def _m005_one_like_per_user_and_object(migrator):
                    "ON liked_item (user_id, content_type, object_id)")
 
 
+def _m006_full_text_search(migrator):
+    # Search by every word, prefixes and rank, from an index instead of a LIKE scan.
+    if is_sqlite():
+        ProductSearch.create_table(safe=True)
+        for event, body in [
+                ("INSERT", "INSERT INTO product_search(rowid, title, description) "
+                           "VALUES (new.id, new.title, new.description);"),
+                ("DELETE", "INSERT INTO product_search(product_search, rowid, title, "
+                           "description) VALUES ('delete', old.id, old.title, old.description);"),
+                ("UPDATE OF title, description",
+                 "INSERT INTO product_search(product_search, rowid, title, description) "
+                 "VALUES ('delete', old.id, old.title, old.description); "
+                 "INSERT INTO product_search(rowid, title, description) "
+                 "VALUES (new.id, new.title, new.description);")]:
+            name = "product_search_" + event.split()[0].lower()
+            db.execute_sql(f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON product "
+                           f"BEGIN {body} END")
+        db.execute_sql("INSERT INTO product_search(product_search) VALUES ('rebuild')")
+    else:
+        db.execute_sql(
+            "ALTER TABLE product ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED "
+            "ALWAYS AS (setweight(to_tsvector('simple', title), 'A') || "
+            "setweight(to_tsvector('simple', description), 'B')) STORED")
+        db.execute_sql("CREATE INDEX IF NOT EXISTS product_search_vector ON product "
+                       "USING gin (search_vector)")
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
-              _m005_one_like_per_user_and_object]
+              _m005_one_like_per_user_and_object, _m006_full_text_search]
 
 
 def schema_version():

@@ -1,4 +1,4 @@
-%# The catalog. Expects: page (Page of products), params (the current query), q, sort, sorts,
+%# The catalog. Expects: results (the shared HTML of the page of products), q, sort, sorts,
 %# collections, collection_id.
 % rebase('layout')
 <div class="catalog">
@@ -17,7 +17,9 @@
       <label for="sort">Sort by</label>
       <select id="sort" name="sort">
         % for key, label in sorts.items():
+        % if q or key != 'relevance':
         <option value="{{key}}" {{'selected' if key == sort else ''}}>{{label}}</option>
+        % end
         % end
       </select>
       <button type="submit" class="button">Apply</button>
@@ -25,26 +27,9 @@
   </aside>
   <section class="catalog-results">
     <h1>{{title}}</h1>
-    <p class="muted">
-      % if page.total is None:
-      More than {{format(page.count_limit, ',')}} products match.
-      % else:
-      {{format(page.total, ',')}} product{{'' if page.total == 1 else 's'}}.
-      % end
-    </p>
-    % if page.out_of_range:
-    <div class="empty">
-      <p>There is no page {{page.number}} of these results.</p>
-      <a class="button" href="{{url('catalog', **params)}}">Go to the first page</a>
-      % if page.pages:
-      <a href="{{url('catalog', **dict(params, page=page.pages))}}">or the last page ({{page.pages}})</a>
-      % end
-    </div>
-    % elif not page.items:
-    <div class="empty"><p>No products match. Try another search or collection.</p></div>
-    % else:
-    % include('store/_product_grid', products=page.items)
-    % include('store/_pagination', page=page, route='catalog', params=params)
+    % if q:
+    <p><a href="{{url('catalog', collection=collection_id, sort=sort if sort not in ('title', 'relevance') else None)}}">Clear the search</a></p>
     % end
+    {{!results}}
   </section>
 </div>
