@@ -5,10 +5,11 @@ the tools that help run it and learn from it follow:
 
      1. Settings         - one object built from STOREFRONT_* environment variables
      2. Wiring           - database, connection per request, sessions, cache, url()
-     3. Request helpers  - current user, guards, CSRF, flash messages, render(), paginate()
+     3. Request helpers  - current user, guards, client address and host, CSRF, flash
+                           messages, render(), paginate()
      4. Store            - home, catalog, collections, product pages
      5. Cart and checkout
-     6. Accounts         - register, login, logout, password change
+     6. Accounts         - mail, register, login, logout, password change and reset
      7. JSON API
      8. Errors           - one renderer for 400/403/404/405/413/429/500, HTML or JSON
      9. Admin site       - the engine, its views, then the specs of the shop's models
@@ -27,6 +28,8 @@ import collections
 import contextlib
 import csv
 import datetime
+import email.message
+import email.utils
 import functools
 import getpass
 import hashlib
@@ -34,12 +37,16 @@ import hmac
 import http.cookies
 import inspect
 import io
+import ipaddress
 import json
 import logging
 import operator
 import os
 import re
 import secrets
+import smtplib
+import socket
+import ssl
 import sys
 import textwrap
 import threading
@@ -86,50 +93,121 @@ def _flag(value):
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
+def _split(value):
+    """'a, b,,c' -> ['a', 'b', 'c']"""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+class ImproperlyConfigured(Exception):
+    """A setting that cannot work. Start-up stops with its message, one line."""
+
+
+# The names a laptop reaches the site by. ".localhost" is localhost and every name under it.
+LOCAL_HOSTS = (".localhost", "127.0.0.1", "[::1]")
+HOST_PATTERN = re.compile(r"(\*|\.?[a-z0-9-]+(\.[a-z0-9-]+)*\.?|\[[0-9a-f:.]+\])")
+EMAIL_SCHEMES = ("", "file", "smtp", "smtps")
+
+
+def parse_networks(text):
+    """'10.0.0.1, 192.168.0.0/16' -> [IPv4Network('10.0.0.1/32'), ...]; ValueError names a
+    bad entry."""
+    networks = []
+    for item in _split(text):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or network") from None
+    return networks
+
+
 class Settings:
     """Every setting, read from STOREFRONT_* environment variables, with laptop defaults.
 
     The README's settings table lists the same names. Command-line flags of `python app.py`
     and the tests change the attributes of one Settings object before the app is built.
+    A value that cannot work is kept in `problems`: build() refuses to start with it, and
+    `python app.py check` lists it.
     """
 
     def __init__(self, environ=os.environ):
         env = lambda name, default="": environ.get("STOREFRONT_" + name, default)
+        self.problems = []
         self.data_dir = os.path.abspath(env("DATA_DIR") or os.path.join(HERE, "instance"))
         self.database_url = env("DATABASE_URL") or \
             "sqlite:///" + os.path.join(self.data_dir, "storefront.sqlite3")
         self.secret_key = env("SECRET_KEY")            # "" = generated once into the data dir
+        self.secret_key_in_data_dir = not self.secret_key
         self.debug = _flag(env("DEBUG", "0"))
         self.internal_ips = [ip.strip() for ip in env("INTERNAL_IPS", "127.0.0.1,::1").split(",")
                              if ip.strip()]
+        # The Host names the site answers to; any other gets a 400 (see check_host).
+        self.allowed_hosts = [h.lower() for h in _split(env("ALLOWED_HOSTS"))]
+        self.allowed_hosts_given = bool(self.allowed_hosts)   # else runserver adds its address
+        self.allowed_hosts = self.allowed_hosts or list(LOCAL_HOSTS)
+        for host in self.allowed_hosts:
+            if not HOST_PATTERN.fullmatch(host):
+                self.problems.append(f"STOREFRONT_ALLOWED_HOSTS: {host!r} is not a host name "
+                                     f"(write shop.example.com, .example.com or *; no scheme, "
+                                     f"no port)")
+        # Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (none by default).
+        try:
+            self.trusted_proxies = parse_networks(env("TRUSTED_PROXIES"))
+        except ValueError as error:
+            self.trusted_proxies = []
+            self.problems.append(f"STOREFRONT_TRUSTED_PROXIES: {error}")
+        self.email_url = env("EMAIL_URL")              # "" = .eml files in <data dir>/mail
+        if urllib.parse.urlsplit(self.email_url).scheme not in EMAIL_SCHEMES:
+            self.problems.append("STOREFRONT_EMAIL_URL: use smtp://user:password@host:587"
+                                 "?starttls=1, smtps://..., or leave it empty for files")
         self.session_url = env("SESSION_URL")          # "" = files in the data dir
         self.cache_url = env("CACHE_URL", "memory")
         self.secure_cookies = _flag(env("SECURE_COOKIES", "0"))
         self.session_timeout = int(env("SESSION_TIMEOUT", str(14 * 24 * 3600)))  # idle seconds
         self.password_iterations = int(env("PASSWORD_ITERATIONS", "600000"))
+        self.password_reset_timeout = int(env("PASSWORD_RESET_TIMEOUT", str(3 * 24 * 3600)))
         self.page_size = int(env("PAGE_SIZE", "24"))
 
     def secret(self):
         """The secret key: the setting, or a key generated once and kept in the data dir (0600)."""
         if not self.secret_key:
             path = os.path.join(self.data_dir, "secret_key")
-            os.makedirs(self.data_dir, exist_ok=True)
             if not os.path.exists(path):
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as f:
-                    f.write(secrets.token_urlsafe(48))
+                _write_new_secret(path)
             with open(path) as f:
                 self.secret_key = f.read().strip()
+            if not self.secret_key:
+                raise ImproperlyConfigured(
+                    f"The secret key file {path} is empty. Delete it to have a new key made "
+                    f"(everyone is logged out), or set STOREFRONT_SECRET_KEY.")
         return self.secret_key
 
     def masked(self):
         """The settings as a dict for display, with secrets hidden."""
         shown = {}
         for name, value in sorted(vars(self).items()):
+            if isinstance(value, list):
+                value = ", ".join(map(str, value))
             if name == "secret_key" or (isinstance(value, str) and "@" in value and ":" in value):
                 value = "********" if value else ""
             shown[name] = value
         return shown
+
+
+def _write_new_secret(path):
+    """Write a new random key to `path` unless the file exists. Processes that start together
+    must all read one complete key, never a file another is still writing: the key is written
+    to a file of its own, then linked into place, which fails if another process was first."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    draft = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(48))
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass                    # another process made the key first: theirs is the key
+    finally:
+        os.remove(draft)
 
 
 settings = Settings()
@@ -165,6 +243,7 @@ def open_database(s):
     os.makedirs(s.data_dir, exist_ok=True)
     models.open_database(s.database_url).query_hooks.append(_on_query)
     models.PASSWORD_ITERATIONS = s.password_iterations
+    models.PASSWORD_RESET_TIMEOUT = datetime.timedelta(seconds=s.password_reset_timeout)
     models.migrate()
     models.reprice_if_new_day()
 
@@ -435,16 +514,28 @@ def session(create=False):
     if "csrf" not in s or idle > SESSION_TOUCH_EVERY:
         s.setdefault("csrf", unsign(request.get_cookie(CSRF_COOKIE)) or secrets.token_urlsafe(32))
         s.save()
+    request.environ["storefront.private"] = True     # this response is for one visitor only
     return s
 
 
 def current_user():
-    """The logged-in User, or None. Looked up once per request."""
+    """The logged-in User, or None. Looked up once per request.
+
+    The session keeps a fingerprint of the password hash from when it logged in: once the
+    password has changed (here, in the admin, by a reset, from the command line), every
+    session with the old fingerprint is logged out, wherever the sessions are stored.
+    """
     env = request.environ
     if "storefront.user" not in env:
         s = session()
         user_id = s.get("user_id") if s else None
         user = User.get_or_none((User.id == user_id) & User.is_active) if user_id else None
+        if user is not None and not hmac.compare_digest(
+                s.get("auth", ""), user.session_hash(settings.secret())):
+            user = None
+            del s["user_id"]
+            s.pop("auth", None)
+            s.save()
         env["storefront.user"] = user
     return env["storefront.user"]
 
@@ -455,10 +546,20 @@ def login(user):
     if not s.is_new:
         s.regenerate_id()
     s["user_id"] = user.id
+    s["auth"] = user.session_hash(settings.secret())
     s["csrf"] = secrets.token_urlsafe(32)
     s.save()
     request.environ["storefront.user"] = user
     request.environ.pop("storefront.csrf", None)
+
+
+def password_changed(user):
+    """Call after setting `user`'s password. Their other sessions are logged out on their next
+    request (current_user() sees an old fingerprint); if this session is theirs, it stays
+    logged in, under a new id (Django's update_session_auth_hash)."""
+    me = current_user()
+    if me is not None and me.id == user.id:
+        login(user)
 
 
 def logout():
@@ -484,7 +585,17 @@ def csrf_token():
 
 def refuse_bad_text():
     """Text that is not UTF-8, or holds a NUL (which PostgreSQL refuses to store), is a 400
-    here, before any handler sees it."""
+    here, before any handler sees it: in the path, the query string or the form."""
+    # The server hands over the raw bytes as Latin-1 text (Bottle's request.path has already
+    # dropped what is not UTF-8; its raw form is kept in bottle.raw_path). Plain ASCII, the
+    # usual case, is UTF-8 already.
+    path, query = request.environ["bottle.raw_path"], request.query_string
+    if not (path.isascii() and query.isascii() and "%" not in query):
+        try:
+            path.encode("latin1").decode("utf-8")
+            urllib.parse.unquote_to_bytes(query.encode("latin1")).decode("utf-8")
+        except UnicodeError:
+            abort(400, "The address is not valid UTF-8 text.")
     if "%00" in request.query_string or "\x00" in request.path:
         abort(400, "The request contains a NUL character, which no text field may hold.")
     if request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
@@ -499,6 +610,101 @@ def ignore_broken_cookies():
         request.cookies
     except http.cookies.CookieError:
         request.environ["HTTP_COOKIE"] = ""
+
+
+def _is_trusted_proxy(address):
+    return bool(settings.trusted_proxies) and \
+        _in_networks(address, tuple(settings.trusted_proxies))
+
+
+@functools.lru_cache(maxsize=1024)      # a request asks twice, and parsing is not free
+def _in_networks(address, networks):
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped:      # ::ffff:10.0.0.1 is 10.0.0.1
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in networks)
+
+
+def client_address(environ):
+    """The client's IP address: the connection's (REMOTE_ADDR), unless that is a trusted proxy
+    (STOREFRONT_TRUSTED_PROXIES). Then it is the right-most address of X-Forwarded-For that is
+    not a trusted proxy: each proxy adds the address it was reached from at the right, so what
+    lies left of the first untrusted one was written by the client and proves nothing."""
+    address = environ.get("REMOTE_ADDR") or ""
+    if not _is_trusted_proxy(address):
+        return address
+    for hop in reversed(environ.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = hop.strip()
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break           # no proxy writes that: the last address we trust is the client
+        address = hop
+        if not _is_trusted_proxy(hop):
+            break
+    return address
+
+
+def client_scheme(environ):
+    """"https" or "http", as the client reached us: X-Forwarded-Proto from a trusted proxy."""
+    scheme = environ.get("wsgi.url_scheme", "http")
+    if _is_trusted_proxy(environ.get("REMOTE_ADDR")):
+        forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")[0].strip().lower()
+        scheme = forwarded if forwarded in ("http", "https") else scheme
+    return scheme
+
+
+def believe_trusted_proxies_only():
+    """Installed first of all (part 12). Afterwards REMOTE_ADDR is the client's address and
+    wsgi.url_scheme its scheme, and the X-Forwarded-* headers are gone: Bottle's own
+    request.remote_addr and request.url believe those headers from anyone, and redirects
+    build their Location from request.url."""
+    env = request.environ
+    if settings.trusted_proxies:
+        env["REMOTE_ADDR"], env["wsgi.url_scheme"] = client_address(env), client_scheme(env)
+    for header in ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST"):
+        env.pop(header, None)
+
+
+def host_allowed(host):
+    """True if the Host header `host` ("shop.example.com:8443") names this site: it matches
+    an entry of STOREFRONT_ALLOWED_HOSTS, where ".example.com" is that domain and those under
+    it, and "*" is any host (Django's ALLOWED_HOSTS)."""
+    return _host_matches(host, tuple(settings.allowed_hosts))
+
+
+@functools.lru_cache(maxsize=1024)      # every request asks, mostly about the same name
+def _host_matches(host, allowed_hosts):
+    host = host.lower()
+    match = re.fullmatch(r"([a-z0-9.-]+|\[[a-f0-9:.]+\])(:[0-9]+)?", host)
+    if not match:
+        return False
+    name = match.group(1).rstrip(".")
+    for pattern in (p.rstrip(".") for p in allowed_hosts):
+        if pattern == "*" or name == pattern or \
+                (pattern.startswith(".") and (name == pattern[1:] or name.endswith(pattern))):
+            return True
+    return False
+
+
+def check_host():
+    """A request for a host name that is not this site's is a 400: a forged Host header would
+    otherwise reach redirects and the links in emails."""
+    host = request.environ.get("HTTP_HOST")
+    if host is not None and not host_allowed(host):
+        log.warning("Refused a request for the host %r: if that is this site, add it to "
+                    "STOREFRONT_ALLOWED_HOSTS.", host[:100])
+        abort(400, "This site does not answer to the host name in your request.")
+
+
+def absolute_url(path):
+    """`path` as a full address, for an email: the scheme and host of this request, which
+    believe_trusted_proxies_only() and check_host() have vouched for."""
+    parts = request.urlparts
+    return f"{parts.scheme}://{parts.netloc}{path}"
 
 
 def check_csrf():
@@ -627,6 +833,13 @@ def form_data():
             data = request.forms.decode()
         except UnicodeError:
             abort(400, "The form was not sent as UTF-8 text.")
+        for name, upload in request.files.allitems():
+            # No form here takes files, but Bottle files a text field over MEMFILE_MAX as
+            # one, which would leave the field looking empty: refuse it instead.
+            if upload.raw_filename:
+                abort(400, "This form does not take files.")
+            abort(413, f"The field {name!r} holds more than {request.MEMFILE_MAX // 1024} "
+                       f"KiB of text, more than any field here may.")
         if any("\x00" in value for value in data.values()):
             abort(400, "The form contains a NUL character, which no text field may hold.")
         request.environ["storefront.form"] = data
@@ -1028,6 +1241,58 @@ def order_detail(order_id):
 # 6. Accounts
 ###############################################################################
 
+# Every email goes through send_mail(). STOREFRONT_EMAIL_URL says how: by default each message
+# is written as an .eml file under <data dir>/mail/ and shown on the console, so a laptop needs
+# no mail server; smtp://user:password@host:587?starttls=1 (or smtps://host:465) sends it,
+# from the address in ?from= (storefront@localhost otherwise).
+
+def send_mail(to, subject, body):
+    """Send a plain-text email."""
+    parts = urllib.parse.urlsplit(settings.email_url)
+    options = dict(urllib.parse.parse_qsl(parts.query))
+    message = email.message.EmailMessage()
+    message["From"] = options.get("from", "storefront@localhost")
+    message["To"], message["Subject"] = to, subject
+    message["Date"], message["Message-ID"] = email.utils.formatdate(), email.utils.make_msgid()
+    message.set_content(body)
+    if parts.scheme in ("smtp", "smtps"):
+        # A mail server can take seconds to answer, or fail: no page waits for it (and so a
+        # page that sent mail answers as fast as one that did not).
+        threading.Thread(target=_send_by_smtp, args=(parts, options, message),
+                         daemon=True).start()
+    else:
+        _write_mail_file(message)
+
+
+def _send_by_smtp(parts, options, message):
+    tls = ssl.create_default_context()      # smtplib checks no certificate unless given one
+    try:
+        if parts.scheme == "smtps":
+            server = smtplib.SMTP_SSL(parts.hostname, parts.port or 465, timeout=30, context=tls)
+        else:
+            server = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=30)
+        with server:
+            if _flag(options.get("starttls", "0")):
+                server.starttls(context=tls)
+            if parts.username:
+                server.login(urllib.parse.unquote(parts.username),
+                             urllib.parse.unquote(parts.password or ""))
+            server.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        log.error("Could not send the mail %r to %s: %s", message["Subject"], message["To"], error)
+
+
+def _write_mail_file(message):
+    folder = os.path.join(settings.data_dir, "mail")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    path = os.path.join(folder, f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}.eml")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)   # it may hold a link
+    with os.fdopen(fd, "wb") as f:
+        f.write(bytes(message))
+    print(f"Mail to {message['To']}, saved as {path}:\n"
+          + textwrap.indent(message.get_content(), "    "), flush=True)
+
+
 class NewPasswordForm(Form):
     """A new password, typed twice and held to the password policy of models.py."""
     password = PasswordField("New password", [validators.InputRequired()])
@@ -1039,8 +1304,11 @@ class NewPasswordForm(Form):
         self.owner = owner      # the User whose password it is; None for a new account
 
     def validate_password(self, field):
-        username = self.owner.username if self.owner else self.data.get("username") or ""
-        problems = models.password_problems(field.data, username)
+        if self.owner:
+            username, email = self.owner.username, self.owner.email
+        else:           # a new account: the name and address typed beside the password
+            username, email = self.data.get("username") or "", self.data.get("email") or ""
+        problems = models.password_problems(field.data, username, email)
         if problems:
             raise validators.ValidationError(" ".join(problems))
 
@@ -1082,34 +1350,32 @@ def register_view():
                   title="Create an account")
 
 
-def _throttle_keys(username):
-    # REMOTE_ADDR, not request.remote_addr: a client can claim any X-Forwarded-For.
-    return [f"user:{models.normalize_username(username)[:150]}",
-            f"ip:{request.environ.get('REMOTE_ADDR')}"]
-
-
 @accounts.route("/login", ["GET", "POST"], name="login")
 def login_view():
-    """Log in; repeated failures are slowed, then refused for a while."""
+    """Log in. Failed attempts are slowed, and refused only in ways that cannot lock anyone
+    out of their own account (see models.login_throttle)."""
     next_url = safe_next(request.query.getunicode("next") or form_data().get("next"))
     form = form_from_request(LoginForm)
     error = None
     if request.method == "POST" and form.validate():
-        keys = _throttle_keys(form.username.data)
-        refuse_for, delay = models.login_throttle(keys)
-        if refuse_for:
-            raise HTTPError(429, "Too many failed logins. Wait 15 minutes and try again.",
-                            headers={"Retry-After": str(refuse_for)})
-        time.sleep(delay)
-        user = models.authenticate(form.username.data, form.password.data)
+        username, client = form.username.data, client_address(request.environ)
+        verdict = models.login_throttle(username, client)
+        if verdict.refuse_for:
+            wait = verdict.refuse_for
+            when = f"{(wait + 59) // 60} minutes" if wait >= 120 else \
+                f"{wait} second{'s' if wait > 1 else ''}"
+            raise HTTPError(429, f"{verdict.reason} Try again in {when}.",
+                            headers={"Retry-After": str(wait)})
+        time.sleep(verdict.delay)
+        user = models.authenticate(username, form.password.data)
         if user is not None:
-            log.info("login: %s", user.username)
-            models.clear_login_failures(keys[:1])
+            log.info("login: %s from %s", user.username, client)
+            models.clear_login_failures(username, client)
             login(user)
             flash(f"Welcome back, {user.username}.")
             redirect(next_url)
-        log.warning("failed login for %r from %s", form.username.data[:150], keys[1][3:])
-        models.record_login_failure(keys)
+        log.warning("failed login for %r from %s", username[:150], client)
+        models.record_login_failure(username, client)
         error = "That username and password do not match an active account."
     return render("accounts/login", status=400 if request.method == "POST" else 200, form=form,
                   error=error, next_url=next_url, title="Log in")
@@ -1133,12 +1399,84 @@ def password_change():
         if user.check_password(form.old_password.data):
             user.set_password(form.password.data)
             user.save()
-            login(user)    # a new session id: other copies of the old one are now worthless
-            flash("Your password has been changed.")
+            password_changed(user)
+            flash("Your password has been changed. Your other sessions are logged out.")
             redirect(url("account"))
         form.old_password.errors.append("This is not your current password.")
     return render("accounts/password", status=400 if request.method == "POST" else 200,
                   form=form, title="Change password")
+
+
+class PasswordResetForm(Form):
+    email = EmailField("Email", [validators.InputRequired(), EMAIL, validators.Length(max=254)])
+
+
+@accounts.route("/password/reset", ["GET", "POST"], name="password_reset")
+def password_reset():
+    """Ask for an email with a link to set a new password. The answer is the same whether or
+    not an account has the address, so the form tells no one who has an account here."""
+    form = form_from_request(PasswordResetForm)
+    if request.method == "POST" and form.validate():
+        for user in models.users_for_password_reset(form.email.data):
+            send_password_reset_link(user)
+        flash("If an account has this address, a link to set a new password is on its way.",
+              "info")
+        redirect(url("login"))
+    return render("accounts/password_reset", status=400 if form.errors else 200, form=form,
+                  title="Forgotten password")
+
+
+def send_password_reset_link(user):
+    token = models.make_reset_token(user, settings.secret())
+    link = absolute_url(url("password_reset_confirm", uid=user.id, token=token))
+    days = models.PASSWORD_RESET_TIMEOUT.days or 1
+    send_mail(user.email, "Set a new password for Storefront", textwrap.dedent(f"""\
+        Hello {user.username},
+
+        Someone, we hope you, asked to set a new password for your account at Storefront.
+        To choose one, open this link within {days} day{"s" if days > 1 else ""}:
+
+        {link}
+
+        It works once. If you did not ask, ignore this email: your password stays as it is.
+        """))
+
+
+# The token of a reset link moves into the session, and the browser on to this address, so
+# that the address bar, the history and the Referer of the form's POST no longer hold it.
+SET_PASSWORD = "set-password"
+
+
+@accounts.route("/password/reset/<uid>/<token>", ["GET", "POST"], name="password_reset_confirm",
+                secret_args=["token"])
+def password_reset_confirm(uid, token):
+    """Set a new password with the link of the email; afterwards every session of the
+    account is logged out (the password's fingerprint changed) and the link is spent."""
+    if token != SET_PASSWORD:           # the link of the email
+        user = models.user_for_reset_token(uid, token, settings.secret())
+        if user is not None:
+            s = session(create=True)
+            s["reset_token"] = token
+            s.save()
+            redirect(url("password_reset_confirm", uid=uid, token=SET_PASSWORD))
+    else:
+        s = session()
+        user = models.user_for_reset_token(uid, s.get("reset_token") if s else None,
+                                           settings.secret())
+    if user is None:
+        return render("accounts/password_reset_confirm", status=404, form=None,
+                      title="Link not valid")
+    form = form_from_request(NewPasswordForm, owner=user)
+    if request.method == "POST" and form.validate():
+        user.set_password(form.password.data)
+        user.save()
+        del s["reset_token"]
+        s.save()
+        log.info("password reset: %s", user.username)
+        flash("Your new password is set: log in with it.")
+        redirect(url("login"))
+    return render("accounts/password_reset_confirm", status=400 if form.errors else 200,
+                  form=form, account=user, title="Set a new password")
 
 
 @accounts.get("/likes", name="likes")
@@ -1369,7 +1707,7 @@ def api_collection(collection_id):
 @api.post("/carts", name="api_carts")
 def api_cart_create():
     """A new, empty cart. Its id is the key to it: keep it."""
-    cart = models.Cart.create()
+    cart = models.new_cart()
     response.set_header("Location", url("api_cart", cart_id=cart.id))
     return json_response(cart_json(cart.id), 201)
 
@@ -2810,6 +3148,7 @@ def set_password(ident):
     if request.method == "POST" and form.validate():
         user.set_password(form.password.data)
         user.save()
+        password_changed(user)      # their sessions are logged out; if it is you, not this one
         log_action(user, models.CHANGE, "Changed password.")
         flash(f"The password of {user.username} was changed.")
         redirect(url("admin_change", model="user", ident=user.id))
@@ -4441,9 +4780,9 @@ def tour():
 # 11. Debug toolbar
 ###############################################################################
 
-# The toolbar is middleware: with debug on, for a client at an internal address (REMOTE_ADDR,
-# never a header), it records what each request did, and injects a bar before </body> of HTML
-# pages. The panels are pages of their own under /__debug__/, rendered only when opened, and
+# The toolbar is middleware: with debug on, for a client at an internal address (the
+# connection's, or behind a trusted proxy the one it forwards: see client_address), it records
+# what each request did, and injects a bar before </body> of HTML pages. The panels are pages of their own under /__debug__/, rendered only when opened, and
 # kept for the last requests of every kind (JSON and redirects included). With debug off the
 # middleware is not installed at all: it costs nothing.
 
@@ -4460,8 +4799,9 @@ class Record:
         self.query = environ.get("QUERY_STRING", "")
         self.started = time.perf_counter()
         self.when = datetime.datetime.now(datetime.timezone.utc)
-        self.headers_in = {k[5:].replace("_", "-").title(): v for k, v in environ.items()
-                           if k.startswith("HTTP_")}
+        self.headers_in = {name: _masked_header(name, value) for name, value in (
+            (k[5:].replace("_", "-").title(), v) for k, v in environ.items()
+            if k.startswith("HTTP_"))}
         self.queries, self.templates, self.cache, self.logs = [], [], [], []
         self.status, self.headers_out, self.ms, self.request_data = "", [], 0.0, {}
 
@@ -4493,7 +4833,7 @@ def _record_cache_event(region, key, hit):
 
 
 def is_internal(environ):
-    return environ.get("REMOTE_ADDR") in settings.internal_ips
+    return client_address(environ) in settings.internal_ips
 
 
 def debug_toolbar(app):
@@ -4523,7 +4863,9 @@ def debug_toolbar(app):
         finally:
             _capture.record = None
         record.queries, record.ms = queries, (time.perf_counter() - record.started) * 1000
-        record.status, record.headers_out = seen["status"], list(seen["headers"])
+        record.status = seen["status"]
+        record.headers_out = [(k, _masked_header(k, v)) for k, v in seen["headers"]]
+        record.path = _masked_path(environ, record.path)
         record.request_data = _request_data(environ)
         DEBUG_HISTORY[record.id] = record
         while len(DEBUG_HISTORY) > DEBUG_HISTORY_SIZE:
@@ -4540,16 +4882,73 @@ def debug_toolbar(app):
     return wsgi
 
 
+# Everyone at an internal address sees the toolbar's history, so it shows no one's secrets:
+# not the session and CSRF cookies (a session cookie logs its holder in), nor the CSRF token,
+# nor what was typed into a password input (known by the field's type in the app's forms, not
+# by its name), nor a URL's secret part (a route's `secret_args`, such as a reset token).
+MASKED = "********"
+SECRET_COOKIES = (SESSION_COOKIE, CSRF_COOKIE)
+SECRET_SESSION_KEYS = ("csrf", "auth", "reset_token", "cart_id")   # a cart's id is its key
+
+
+def _masked_header(name, value):
+    name = name.lower()
+    if name in ("authorization", "x-csrf-token"):
+        return MASKED
+    if name == "cookie":            # "a=1; b=2": every cookie the browser sends
+        return "; ".join(_masked_cookie(pair) for pair in value.split(";"))
+    if name == "set-cookie":        # "a=1; Path=/; HttpOnly": one cookie, then its flags
+        pair, semicolon, flags = value.partition(";")
+        return _masked_cookie(pair) + semicolon + flags
+    return value
+
+
+def _masked_cookie(pair):
+    name = pair.partition("=")[0].strip()
+    return f"{name}={MASKED}" if name in SECRET_COOKIES else pair.strip()
+
+
+def _masked_path(environ, path):
+    route, args = environ.get("bottle.route"), environ.get("route.url_args") or {}
+    for name in (route.config.get("secret_args") or []) if route else []:
+        if args.get(name):
+            path = path.replace(args[name], MASKED)
+    return path
+
+
+def password_field_names():
+    """The names of the password inputs of every form of the app: the fields whose type is
+    PasswordField, in every subclass of wtforms.Form."""
+    names, forms = set(), [Form]
+    while forms:
+        form = forms.pop()
+        forms.extend(form.__subclasses__())
+        names.update(name for name, field in vars(form).items()
+                     if isinstance(field, wtforms.fields.core.UnboundField)
+                     and issubclass(field.field_class, PasswordField))
+    return names
+
+
 def _request_data(environ):
-    """The request as the handler saw it: query, form, cookies and session contents."""
+    """The request as the handler saw it: query, form, cookies and session, secrets masked.
+    The bytes are shown whatever they are: a request that was refused for not being UTF-8
+    is recorded too."""
     req = bottle.BaseRequest(environ)
+    secret = password_field_names() | {"csrf_token"}
+
+    def shown(forms):
+        pairs = forms.allitems()
+        if forms.recode_unicode:        # URL-encoded: UTF-8 bytes kept as Latin-1 text
+            pairs = [(k.encode("latin1").decode("utf-8", "replace"),
+                      v.encode("latin1").decode("utf-8", "replace")) for k, v in pairs]
+        return {k: MASKED if k in secret else v for k, v in pairs}
     session_obj = environ.get("beaker.session")
     has_session = SESSION_COOKIE in req.cookies and session_obj is not None
-    return {"query": dict(req.query.decode().allitems()),
-            "form": {k: ("********" if "password" in k else v)
-                     for k, v in req.forms.decode().allitems()} if req.method != "GET" else {},
-            "cookies": {k: v[:12] + "…" for k, v in req.cookies.items()},
-            "session": {k: v for k, v in session_obj.items()} if has_session else {}}
+    return {"query": shown(req.query),
+            "form": shown(req.forms) if req.method != "GET" else {},
+            "cookies": {k: MASKED if k in SECRET_COOKIES else v for k, v in req.cookies.items()},
+            "session": {k: MASKED if k in SECRET_SESSION_KEYS else v
+                        for k, v in session_obj.items()} if has_session else {}}
 
 
 def debug_record(ident):
@@ -4618,6 +5017,8 @@ root.mount("/admin/", admin)
 root.mount("/api/", api)
 root.mount("/playground/", playground)
 root.mount("/__debug__/", debug)
+root.add_hook("before_request", believe_trusted_proxies_only)
+root.add_hook("before_request", check_host)
 root.add_hook("before_request", ignore_broken_cookies)
 root.add_hook("before_request", refuse_bad_text)
 root.add_hook("before_request", check_csrf)
@@ -4630,6 +5031,14 @@ def forget_changed_data():
     if request.environ.get("storefront.changed"):
         invalidate_cache()
 
+
+@root.hook("after_request")
+def no_store_for_one_visitor():
+    """A response made from the visitor's session (their account, cart, orders, the admin) is
+    theirs alone: no browser cache or proxy may keep it for the next person at the computer."""
+    if request.environ.get("storefront.private"):
+        response.set_header("Cache-Control", "no-store")
+
 SECURITY_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
@@ -4641,11 +5050,17 @@ SECURITY_HEADERS = [
 
 
 def with_security_headers(app):
-    """Add the security headers to every response, errors and static files included."""
+    """Add the security headers to every response, errors and static files included, and
+    mark every cookie Secure when the client came over HTTPS (even with
+    STOREFRONT_SECURE_COOKIES off): a cookie set over HTTPS never needs to travel in clear."""
     def wsgi(environ, start_response):
         def start(status, headers, exc_info=None):
             names = {name.lower() for name, _ in headers}
             headers.extend(h for h in SECURITY_HEADERS if h[0].lower() not in names)
+            if client_scheme(environ) == "https":
+                headers = [(name, value + "; Secure") if name.lower() == "set-cookie"
+                           and "; secure" not in value.lower() else (name, value)
+                           for name, value in headers]
             return start_response(status, headers, exc_info)
         return app(environ, start)
     return wsgi
@@ -4685,6 +5100,9 @@ def closing_database(app):
 def build(s=settings):
     """Open the database and wrap the root app in its middleware: the WSGI application."""
     global settings, cache
+    if s.problems:
+        raise ImproperlyConfigured("; ".join(s.problems))
+    s.secret()      # made now, or its problem told now, rather than at the first login
     settings = s
     cache = make_cache(s)
     open_database(s)
@@ -4732,6 +5150,7 @@ def parse_address(address):
 
 def cmd_runserver(args):
     host, port = parse_address(args.address)
+    allow_listening_address(host)
     if args.debug:
         settings.debug = True
     try:
@@ -4755,6 +5174,9 @@ def cmd_runserver(args):
         print(demo_admin_notice())
     print(f"Storefront is running at http://{host if ':' not in host else f'[{host}]'}:{port}/"
           f"  (admin: /admin/, lessons: /playground/; Ctrl+C stops it)", flush=True)
+    if not is_loopback(host):
+        print("Other machines can reach it too: run `python app.py check --deploy` before a "
+              "real deployment.", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
 
@@ -4781,11 +5203,33 @@ def log_requests(app):
         def start(status, headers, exc_info=None):
             query = environ.get("QUERY_STRING")
             requests_log.info('"%s %s%s" %s %.0f ms', environ["REQUEST_METHOD"],
-                              environ.get("PATH_INFO", ""), "?" + query if query else "",
+                              _masked_path(environ, environ.get("PATH_INFO", "")),
+                              "?" + query if query else "",
                               status.split()[0], (time.perf_counter() - started) * 1000)
             return start_response(status, headers, exc_info)
         return app(environ, start)
     return wsgi
+
+
+def is_loopback(host):
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def allow_listening_address(host):
+    """Unless STOREFRONT_ALLOWED_HOSTS says otherwise, the site answers to the address it
+    listens on too; listening on every address (0.0.0.0, ::), to this machine's name and
+    addresses."""
+    if settings.allowed_hosts_given:
+        return
+    names = [host]
+    if host in ("0.0.0.0", "::"):
+        names = [socket.gethostname()]
+        with contextlib.suppress(OSError):
+            names += [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)]
+    settings.allowed_hosts += [f"[{name}]" if ":" in name else name.lower() for name in names]
 
 
 def demo_admin_notice():
@@ -4793,10 +5237,86 @@ def demo_admin_notice():
     password = secrets.token_urlsafe(9)
     if User.select().where(User.username == "admin").exists():
         return ""
-    User.create_user("admin", "admin@example.com", password, is_staff=True, is_superuser=True)
+    models.create_demo_admin(password)
     return (f"Demo admin created: log in at /accounts/login as admin / {password}\n"
             f"(shown once: write it down. Lost it? `python app.py changepassword admin` sets a "
             f"new one; `python app.py createsuperuser` makes your own admin.)")
+
+
+def configuration_problems(s):
+    """The settings that cannot work at all: start-up would stop on them."""
+    problems = list(s.problems)
+    key_file = os.path.join(s.data_dir, "secret_key")
+    if s.secret_key_in_data_dir and os.path.exists(key_file):
+        with open(key_file) as f:
+            if not f.read().strip():
+                problems.append(f"The secret key file {key_file} is empty: delete it (a new "
+                                f"key is made) or set STOREFRONT_SECRET_KEY.")
+    return problems
+
+
+def deployment_problems(s, processes=1, machines=1):
+    """The settings that are unsafe for a real deployment of `processes` server processes on
+    each of `machines` machines (Django's check --deploy). PostgreSQL or Redis in the settings
+    say that several machines may run, whatever `machines` says."""
+    sqlite = s.database_url.startswith("sqlite")
+    several_machines = machines > 1 or not sqlite or "redis://" in s.session_url + s.cache_url
+    several_processes = processes > 1 or several_machines
+    local = all(host in LOCAL_HOSTS + ("localhost",) for host in s.allowed_hosts)
+    checks = [
+        (s.debug, "STOREFRONT_DEBUG is on: pages show internals (the debug toolbar to "
+                  "internal addresses). Turn it off."),
+        (not s.secure_cookies, "STOREFRONT_SECURE_COOKIES is off: a session cookie sent "
+                               "over plain HTTP can be copied on the way. Serve the site "
+                               "over HTTPS and turn it on."),
+        (local, "STOREFRONT_ALLOWED_HOSTS allows localhost names only: set it to the names "
+                "the site is reached by (shop.example.com)."),
+        ("*" in s.allowed_hosts, "STOREFRONT_ALLOWED_HOSTS is *: any Host header is "
+                                 "believed, and it goes into the links of emails."),
+        (not s.secret_key_in_data_dir and len(s.secret_key) < 32,
+         "STOREFRONT_SECRET_KEY is shorter than 32 characters: make a long random one."),
+        (s.secret_key_in_data_dir and several_machines,
+         "The secret key is generated into the data dir, and several machines may run: "
+         "each would make its own, so their sessions and links fail on the others. Set "
+         "STOREFRONT_SECRET_KEY, the same everywhere."),
+        (sqlite and several_processes, "SQLite with several processes: use PostgreSQL "
+                                "(STOREFRONT_DATABASE_URL=postgresql://...)."),
+        (s.session_url == "memory" and several_processes,
+         "Sessions in memory with several processes: each knows only its own logins. Set "
+         "STOREFRONT_SESSION_URL=redis://..."),
+        (s.session_url == "" and several_machines,
+         "Sessions in the data dir's files with several machines: each knows only its own "
+         "logins. Set STOREFRONT_SESSION_URL=redis://..."),
+        (s.cache_url == "memory" and several_processes,
+         "The memory cache with several processes: a change made through one leaves the "
+         "others' pages stale for minutes. Set STOREFRONT_CACHE_URL=redis://..."),
+        (not s.email_url, "STOREFRONT_EMAIL_URL is empty: mail (password reset links) is "
+                          "written to files and printed, not sent. Set smtp://..."),
+        (s.password_iterations < 600_000, "STOREFRONT_PASSWORD_ITERATIONS is below 600000: "
+                                          "stolen password hashes would be cheap to crack."),
+    ]
+    problems = [message for failed, message in checks if failed]
+    try:
+        open_database(s)
+        if models.demo_admin_unchanged():
+            problems.append("The demo admin still has the password printed at the first "
+                            "start: change it (/accounts/password) or delete the account.")
+    except (OperationalError, OSError) as error:
+        problems.append(f"Cannot open the database {s.database_url}: {error}")
+    return problems
+
+
+def cmd_check(args):
+    problems = configuration_problems(settings)
+    if args.deploy:
+        print(f"Checking for {args.processes} server process(es) on {args.machines} "
+              f"machine(s) (--processes N, --machines N).")
+        problems += deployment_problems(settings, args.processes, args.machines)
+    for problem in problems:
+        print("- " + problem)
+    if problems:
+        raise SystemExit(f"{len(problems)} problem(s) found.")
+    print("No problems found.")
 
 
 def cmd_migrate(args):
@@ -4828,7 +5348,8 @@ def cmd_createsuperuser(args):
         password = getpass.getpass("Password: ")
         if getpass.getpass("Password (again): ") != password:
             raise SystemExit("The passwords differ.")
-    problems = [models.username_problem(username)] + models.password_problems(password, username)
+    problems = [models.username_problem(username),
+                *models.password_problems(password, username, email)]
     problems = [problem for problem in problems if problem]
     if problems:
         raise SystemExit(" ".join(problems))
@@ -4847,7 +5368,7 @@ def cmd_changepassword(args):
     password = getpass.getpass(f"New password for {user.username}: ")
     if getpass.getpass("New password (again): ") != password:
         raise SystemExit("The passwords differ.")
-    problems = models.password_problems(password, user.username)
+    problems = models.password_problems(password, user.username, user.email)
     if problems:
         raise SystemExit(" ".join(problems))
     user.set_password(password)
@@ -4905,20 +5426,29 @@ def main(argv=None):
     backup = commands.add_parser("backup", help="copy the SQLite database while it is in use")
     backup.add_argument("path", help="the file to write")
     commands.add_parser("routes", help="list every route")
+    check = commands.add_parser("check", help="list the settings that cannot work")
+    check.add_argument("--deploy", action="store_true",
+                       help="and those unsafe for a real deployment")
+    check.add_argument("--processes", type=int, default=1,
+                       help="server processes on each machine (gunicorn -w N)")
+    check.add_argument("--machines", type=int, default=1, help="machines that run the site")
     commands.add_parser("shell", help="a Python shell with the models loaded")
     args = parser.parse_args(argv)
     if args.command in (None, "runserver"):
         args = run.parse_args(argv[1:] if argv and argv[0] == "runserver" else argv or [])
         return cmd_runserver(args)
-    if args.command != "routes":
+    if args.command not in ("routes", "check"):
         try:
             open_database(settings)
         except (OperationalError, OSError) as error:
             raise SystemExit(f"Cannot open the database {settings.database_url}: {error}")
     return {"migrate": cmd_migrate, "seed": cmd_seed, "createsuperuser": cmd_createsuperuser,
             "changepassword": cmd_changepassword, "backup": cmd_backup, "routes": cmd_routes,
-            "shell": cmd_shell}[args.command](args)
+            "shell": cmd_shell, "check": cmd_check}[args.command](args)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    try:
+        main(sys.argv[1:])
+    except ImproperlyConfigured as error:
+        raise SystemExit(f"Storefront cannot start: {error}")
