@@ -626,3 +626,30 @@ def test_the_account_page_shows_and_edits_the_delivery_profile(client, login_as)
     assert "This field is required." in response.text
     assert response.forms["profile-form"]["street"].value == "12 St James's Square"   # kept
     assert models.customer_for(user).addresses.get().city == "London"               # unchanged
+
+
+def test_a_session_left_idle_too_long_ends(client, login_as, settings, monkeypatch):
+    import time as clock
+    login_as("alice")
+    assert client.get("/accounts/").status_int == 200
+    now = clock.time()
+    monkeypatch.setattr(clock, "time", lambda: now + settings.session_timeout + 60)
+    response = client.get("/accounts/")
+    assert response.status_int == 303 and "/accounts/login" in response.headers["Location"]
+
+
+def test_a_session_is_not_written_on_every_request(client, login_as, settings):
+    """Beaker would save each session on each request to note the time; a file write per
+    page costs more than the page. The shop notes it at most every few minutes."""
+    import glob
+    import os
+    login_as("alice")
+    client.get("/accounts/")
+    files = glob.glob(os.path.join(settings.data_dir, "sessions", "**", "*.cache"), recursive=True)
+    if not files:
+        pytest.skip("sessions are not kept in files in this run")
+    before = {path: os.stat(path).st_mtime_ns for path in files}
+    for _ in range(3):
+        client.get("/products")
+        client.get("/accounts/")
+    assert {path: os.stat(path).st_mtime_ns for path in files} == before
