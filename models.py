@@ -1668,6 +1668,16 @@ def seed(products=1000, customers=None, reset=False, rng_seed=42):
         raise SeedRefused("The database already holds products; use --reset to replace them.")
     rng = random.Random(rng_seed)
     customers = customers or max(50, min(products // 20, 2000))
+    if is_sqlite():     # the indexes of a million rows are built in memory, not on disk
+        db.execute_sql("PRAGMA cache_size = -262144")       # 256 MB, for this load only
+    try:
+        return _seed(products, customers, rng)
+    finally:
+        if is_sqlite():
+            db.execute_sql("PRAGMA cache_size = -2000")     # SQLite's default, 2 MB
+
+
+def _seed(products, customers, rng):
     now = utcnow().replace(microsecond=0)
     with write_transaction():
         if is_sqlite():         # the search index is rebuilt once, at the end
