@@ -84,6 +84,18 @@ def test_bad_catalog_parameters_never_fail(client, shop, query):
     assert Product.select().count() == 60
 
 
+def test_a_page_number_past_what_a_database_can_skip_is_a_404_not_a_500(client, shop):
+    client.get("/products", {"page": 2 ** 63 - 1}, status=404)
+    client.get("/collections/1", {"page": 2 ** 63 - 1}, status=404)
+
+
+@pytest.mark.parametrize("path", ["/", "/products", "/products/1", "/cart", "/accounts/login"])
+def test_a_cookie_header_python_cannot_parse_counts_as_no_cookies(client, shop, path):
+    """A fuzzer found this: "$x=2" made every page that reads a cookie a 500."""
+    page = client.get(path, headers={"Cookie": "a=1; $x=2"})
+    assert page.status_int == 200 and "Log in" in page.text
+
+
 def test_search_terms_are_escaped_in_the_page(client, shop):
     page = client.get("/products", {"q": "<script>alert(1)</script>"})
     assert "<script>alert(1)</script>" not in page.text
