@@ -211,16 +211,25 @@ class Server:
                 continue
 
 
-def server_command(kind, args, module, waitress_cmd):
-    """The command that serves `module`:application on gunicorn, or waitress_cmd(threads)."""
+# The page each server is first asked for (Django serves no home page).
+FRONT_PAGE = {'hello': '/', 'shop': '/', 'django': '/products'}
+
+
+def server_command(kind, args, name, port):
+    """The command that serves `name` (hello, shop or django) on `kind`, gunicorn or waitress,
+    with the run's workers or threads."""
+    python = args.django if name == 'django' else sys.executable
     if kind == 'gunicorn':
-        python, chdir = (args.django, HERE) if module == 'django_shop' else \
-            (sys.executable, HERE if module == 'hello' else ROOT)
-        return lambda port: [python, '-m', 'gunicorn', '--worker-class', 'sync',
-                             '--workers', str(args.workers), '--bind', f'127.0.0.1:{port}',
-                             '--chdir', str(chdir), *no_control_socket(python),
-                             f'{module}:application']
-    return lambda port: waitress_cmd(port, args.threads)
+        module, folder = {'hello': ('hello', HERE), 'shop': ('app', ROOT),
+                          'django': ('django_shop', HERE)}[name]
+        return [python, '-m', 'gunicorn', '--worker-class', 'sync',
+                '--workers', str(args.workers), '--bind', f'127.0.0.1:{port}',
+                '--chdir', str(folder), *no_control_socket(python), f'{module}:application']
+    if name == 'shop':
+        return [python, 'app.py', 'runserver', f'127.0.0.1:{port}', '--no-demo', '--quiet',
+                '--threads', str(args.threads)]
+    script = 'hello.py' if name == 'hello' else 'django_shop.py'
+    return [python, str(HERE / script), str(port), str(args.threads)]
 
 
 @functools.cache
@@ -235,28 +244,18 @@ def no_control_socket(python):
 def start_servers(kind, args, env, shop_env, log_dir, django_key):
     """Start hello, the shop and (with --django) Django on the same kind of server; return
     {name: (Server, base URL)} once each answers."""
-    commands = {
-        'hello': (server_command(kind, args, 'hello', lambda port, threads: [
-            sys.executable, str(HERE / 'hello.py'), str(port), str(threads)]), env, '/'),
-        'shop': (server_command(kind, args, 'app', lambda port, threads: [
-            sys.executable, 'app.py', 'runserver', f'127.0.0.1:{port}', '--no-demo',
-            '--quiet', '--threads', str(threads)]), shop_env, '/'),
-    }
+    envs = {'hello': env, 'shop': shop_env}
     if args.django:
-        django_env = dict(env, DJANGO_SHOP_LOGIN_KEY=django_key, DJANGO_SHOP_DATABASE=str(
+        envs['django'] = dict(env, DJANGO_SHOP_LOGIN_KEY=django_key, DJANGO_SHOP_DATABASE=str(
             Path(env['STOREFRONT_DATA_DIR']) / 'storefront.sqlite3'))
-        commands['django'] = (server_command(kind, args, 'django_shop', lambda port, threads: [
-            args.django, str(HERE / 'django_shop.py'), str(port), str(threads)]),
-            django_env, '/products')
     servers = {}
     try:
-        for name, (command, server_env, ready_path) in commands.items():
+        for name, server_env in envs.items():
             port = free_port()
-            server = Server(f'{name}-{kind}', command(port), server_env, log_dir)
-            servers[name] = (server, f'http://127.0.0.1:{port}')
-        for name, (command, server_env, ready_path) in commands.items():
-            server, base = servers[name]
-            server.wait_ready(base + ready_path)
+            servers[name] = (Server(f'{name}-{kind}', server_command(kind, args, name, port),
+                                    server_env, log_dir), f'http://127.0.0.1:{port}')
+        for name, (server, base) in servers.items():
+            server.wait_ready(base + FRONT_PAGE[name])
     except BaseException:
         stop_servers(servers)
         raise
@@ -661,7 +660,7 @@ def measure_on(kind, args, env, shop_env, run_dir, wrk):
         # on their first request, and that is not what the figures are about.
         warm = argparse.Namespace(**dict(vars(args), duration=1))
         for name, (_, base) in servers.items():
-            Load('warm-up', base, '/products' if name == 'django' else '/').run(wrk, warm, run_dir)
+            Load('warm-up', base, FRONT_PAGE[name]).run(wrk, warm, run_dir)
         page_size = int(shop_env.get('STOREFRONT_PAGE_SIZE', PAGE_SIZE))
         site = read_site(servers['shop'][1], args.products, page_size)
         cookies = log_in(args, servers, site, env['STOREFRONT_DATA_DIR'], django_key)
