@@ -5,14 +5,15 @@ the tools that help run it and learn from it follow:
 
      1. Settings         - one object built from STOREFRONT_* environment variables
      2. Wiring           - database, connection per request, sessions, cache, url()
-     3. Request helpers  - current user, guards, CSRF, flash messages, render(), paginate()
+     3. Request helpers  - current user, guards, client address and host, CSRF, flash
+                           messages, render(), paginate()
      4. Store            - home, catalog, collections, product pages
      5. Cart and checkout
-     6. Accounts         - register, login, logout, password change
+     6. Accounts         - mail, register, login, logout, password change and reset
      7. JSON API
      8. Errors           - one renderer for 400/403/404/405/413/429/500, HTML or JSON
      9. Admin site       - the engine, its views, then the specs of the shop's models
-    10. Playground       - lessons that show their own code, SQL and result
+    10. Playground       - lessons (code, the Django way, SQL, result) and a guided tour
     11. Debug toolbar
     12. Assembly         - the root app, the middleware around it: `application`
     13. CLI              - `python app.py runserver|migrate|seed|createsuperuser|backup|...`
@@ -21,23 +22,31 @@ The rules of the shop (prices, stock, orders, permissions) live in models.py; a 
 reads input, calls a function there and renders a template from views/.
 """
 import argparse
+import ast
 import base64
 import collections
 import contextlib
 import csv
 import datetime
+import email.message
+import email.utils
 import functools
 import getpass
 import hashlib
 import hmac
+import http.cookies
 import inspect
 import io
+import ipaddress
 import json
 import logging
 import operator
 import os
 import re
 import secrets
+import smtplib
+import socket
+import ssl
 import sys
 import textwrap
 import threading
@@ -59,7 +68,7 @@ from beaker.middleware import SessionMiddleware
 from beaker.util import parse_cache_config_options
 from bottle import HTTPError, abort, redirect, request, response, static_file
 import peewee
-from peewee import JOIN, SQL, IntegrityError, OperationalError, fn, prefetch
+from peewee import JOIN, SQL, Case, IntegrityError, OperationalError, fn, prefetch
 import wtforms
 from wtforms import EmailField, Form, PasswordField, SelectMultipleField, StringField, validators
 from wtforms.fields.choices import SelectChoice
@@ -84,50 +93,121 @@ def _flag(value):
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
+def _split(value):
+    """'a, b,,c' -> ['a', 'b', 'c']"""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+class ImproperlyConfigured(Exception):
+    """A setting that cannot work. Start-up stops with its message, one line."""
+
+
+# The names a laptop reaches the site by. ".localhost" is localhost and every name under it.
+LOCAL_HOSTS = (".localhost", "127.0.0.1", "[::1]")
+HOST_PATTERN = re.compile(r"(\*|\.?[a-z0-9-]+(\.[a-z0-9-]+)*\.?|\[[0-9a-f:.]+\])")
+EMAIL_SCHEMES = ("", "file", "smtp", "smtps")
+
+
+def parse_networks(text):
+    """'10.0.0.1, 192.168.0.0/16' -> [IPv4Network('10.0.0.1/32'), ...]; ValueError names a
+    bad entry."""
+    networks = []
+    for item in _split(text):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or network") from None
+    return networks
+
+
 class Settings:
     """Every setting, read from STOREFRONT_* environment variables, with laptop defaults.
 
     The README's settings table lists the same names. Command-line flags of `python app.py`
     and the tests change the attributes of one Settings object before the app is built.
+    A value that cannot work is kept in `problems`: build() refuses to start with it, and
+    `python app.py check` lists it.
     """
 
     def __init__(self, environ=os.environ):
         env = lambda name, default="": environ.get("STOREFRONT_" + name, default)
+        self.problems = []
         self.data_dir = os.path.abspath(env("DATA_DIR") or os.path.join(HERE, "instance"))
         self.database_url = env("DATABASE_URL") or \
             "sqlite:///" + os.path.join(self.data_dir, "storefront.sqlite3")
         self.secret_key = env("SECRET_KEY")            # "" = generated once into the data dir
+        self.secret_key_in_data_dir = not self.secret_key
         self.debug = _flag(env("DEBUG", "0"))
         self.internal_ips = [ip.strip() for ip in env("INTERNAL_IPS", "127.0.0.1,::1").split(",")
                              if ip.strip()]
+        # The Host names the site answers to; any other gets a 400 (see check_host).
+        self.allowed_hosts = [h.lower() for h in _split(env("ALLOWED_HOSTS"))]
+        self.allowed_hosts_given = bool(self.allowed_hosts)   # else runserver adds its address
+        self.allowed_hosts = self.allowed_hosts or list(LOCAL_HOSTS)
+        for host in self.allowed_hosts:
+            if not HOST_PATTERN.fullmatch(host):
+                self.problems.append(f"STOREFRONT_ALLOWED_HOSTS: {host!r} is not a host name "
+                                     f"(write shop.example.com, .example.com or *; no scheme, "
+                                     f"no port)")
+        # Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (none by default).
+        try:
+            self.trusted_proxies = parse_networks(env("TRUSTED_PROXIES"))
+        except ValueError as error:
+            self.trusted_proxies = []
+            self.problems.append(f"STOREFRONT_TRUSTED_PROXIES: {error}")
+        self.email_url = env("EMAIL_URL")              # "" = .eml files in <data dir>/mail
+        if urllib.parse.urlsplit(self.email_url).scheme not in EMAIL_SCHEMES:
+            self.problems.append("STOREFRONT_EMAIL_URL: use smtp://user:password@host:587"
+                                 "?starttls=1, smtps://..., or leave it empty for files")
         self.session_url = env("SESSION_URL")          # "" = files in the data dir
         self.cache_url = env("CACHE_URL", "memory")
         self.secure_cookies = _flag(env("SECURE_COOKIES", "0"))
         self.session_timeout = int(env("SESSION_TIMEOUT", str(14 * 24 * 3600)))  # idle seconds
         self.password_iterations = int(env("PASSWORD_ITERATIONS", "600000"))
+        self.password_reset_timeout = int(env("PASSWORD_RESET_TIMEOUT", str(3 * 24 * 3600)))
         self.page_size = int(env("PAGE_SIZE", "24"))
 
     def secret(self):
         """The secret key: the setting, or a key generated once and kept in the data dir (0600)."""
         if not self.secret_key:
             path = os.path.join(self.data_dir, "secret_key")
-            os.makedirs(self.data_dir, exist_ok=True)
             if not os.path.exists(path):
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as f:
-                    f.write(secrets.token_urlsafe(48))
+                _write_new_secret(path)
             with open(path) as f:
                 self.secret_key = f.read().strip()
+            if not self.secret_key:
+                raise ImproperlyConfigured(
+                    f"The secret key file {path} is empty. Delete it to have a new key made "
+                    f"(everyone is logged out), or set STOREFRONT_SECRET_KEY.")
         return self.secret_key
 
     def masked(self):
         """The settings as a dict for display, with secrets hidden."""
         shown = {}
         for name, value in sorted(vars(self).items()):
+            if isinstance(value, list):
+                value = ", ".join(map(str, value))
             if name == "secret_key" or (isinstance(value, str) and "@" in value and ":" in value):
                 value = "********" if value else ""
             shown[name] = value
         return shown
+
+
+def _write_new_secret(path):
+    """Write a new random key to `path` unless the file exists. Processes that start together
+    must all read one complete key, never a file another is still writing: the key is written
+    to a file of its own, then linked into place, which fails if another process was first."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    draft = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(48))
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass                    # another process made the key first: theirs is the key
+    finally:
+        os.remove(draft)
 
 
 settings = Settings()
@@ -163,6 +243,7 @@ def open_database(s):
     os.makedirs(s.data_dir, exist_ok=True)
     models.open_database(s.database_url).query_hooks.append(_on_query)
     models.PASSWORD_ITERATIONS = s.password_iterations
+    models.PASSWORD_RESET_TIMEOUT = datetime.timedelta(seconds=s.password_reset_timeout)
     models.migrate()
     models.reprice_if_new_day()
 
@@ -217,7 +298,9 @@ log = logging.getLogger("storefront")
 # old entry is never read again. The number lives in this process, or in Redis where several
 # processes must see each other's writes (one small read per request, not a page's worth).
 cache = None            # a CacheManager once build() has run; None when caching is off
-CACHE_REGIONS = {"pages": 300, "fragments": 300, "counts": 300}   # seconds an entry lives
+# region -> seconds an entry lives at most. The playground's caching lessons use a region of
+# their own, so a student running them never touches what the shop has cached.
+CACHE_REGIONS = {"pages": 300, "fragments": 300, "counts": 300, "playground": 60}
 # Beaker's memory cache never forgets by itself: a region that holds this many entries is
 # emptied, so a crawler walking every URL cannot fill the memory.
 CACHE_MAX_ENTRIES = 1000
@@ -237,7 +320,11 @@ def make_cache(s):
     for region, expire in CACHE_REGIONS.items():
         # A region does not inherit cache.type: each names its own.
         options.update({f"cache.{region}.type": "memory", f"cache.{region}.expire": expire})
-    return CacheManager(**parse_cache_config_options(options))
+    manager = CacheManager(**parse_cache_config_options(options))
+    for region in CACHE_REGIONS:    # Beaker's memory outlives a manager: start empty
+        manager.get_cache_region("storefront." + region, region).clear()
+    _cache_entries.clear()
+    return manager
 
 
 def generation():
@@ -248,13 +335,21 @@ def generation():
     except RuntimeError:            # outside a request (the CLI, a test): read it now
         env = {}
     if "storefront.generation" not in env:
-        client = _generations["redis"]
-        number = int(client.get(GENERATION_KEY) or 0) if client else _generations["here"]
+        number = _read_redis_generation() if _generations["redis"] else _generations["here"]
         if number != _generations["seen"]:
             _generations["seen"] = number
             _clear_regions()
         env["storefront.generation"] = number
     return env["storefront.generation"]
+
+
+def _read_redis_generation():
+    client = _generations["redis"]
+    number = client.get(GENERATION_KEY)
+    if number is None:      # a new or restarted Redis: start anywhere but at a number a
+        client.set(GENERATION_KEY, secrets.randbelow(2 ** 62), nx=True)    # process has seen
+        number = client.get(GENERATION_KEY)
+    return int(number)
 
 
 def cached(region, key, compute):
@@ -286,6 +381,13 @@ def _clear_regions():
     for region in CACHE_REGIONS:
         cache.get_cache_region("storefront." + region, region).clear()
     _cache_entries.clear()
+
+
+def forget(region, key):
+    """Drop the value cached under `key` in `region`, if there is one."""
+    if cache is not None:
+        store = cache.get_cache_region("storefront." + region, region)
+        store.remove_value(f"{generation()}:{key}")
 
 
 def invalidate_cache():
@@ -412,16 +514,28 @@ def session(create=False):
     if "csrf" not in s or idle > SESSION_TOUCH_EVERY:
         s.setdefault("csrf", unsign(request.get_cookie(CSRF_COOKIE)) or secrets.token_urlsafe(32))
         s.save()
+    request.environ["storefront.private"] = True     # this response is for one visitor only
     return s
 
 
 def current_user():
-    """The logged-in User, or None. Looked up once per request."""
+    """The logged-in User, or None. Looked up once per request.
+
+    The session keeps a fingerprint of the password hash from when it logged in: once the
+    password has changed (here, in the admin, by a reset, from the command line), every
+    session with the old fingerprint is logged out, wherever the sessions are stored.
+    """
     env = request.environ
     if "storefront.user" not in env:
         s = session()
         user_id = s.get("user_id") if s else None
         user = User.get_or_none((User.id == user_id) & User.is_active) if user_id else None
+        if user is not None and not hmac.compare_digest(
+                s.get("auth", ""), user.session_hash(settings.secret())):
+            user = None
+            del s["user_id"]
+            s.pop("auth", None)
+            s.save()
         env["storefront.user"] = user
     return env["storefront.user"]
 
@@ -432,10 +546,20 @@ def login(user):
     if not s.is_new:
         s.regenerate_id()
     s["user_id"] = user.id
+    s["auth"] = user.session_hash(settings.secret())
     s["csrf"] = secrets.token_urlsafe(32)
     s.save()
     request.environ["storefront.user"] = user
     request.environ.pop("storefront.csrf", None)
+
+
+def password_changed(user):
+    """Call after setting `user`'s password. Their other sessions are logged out on their next
+    request (current_user() sees an old fingerprint); if this session is theirs, it stays
+    logged in, under a new id (Django's update_session_auth_hash)."""
+    me = current_user()
+    if me is not None and me.id == user.id:
+        login(user)
 
 
 def logout():
@@ -461,11 +585,126 @@ def csrf_token():
 
 def refuse_bad_text():
     """Text that is not UTF-8, or holds a NUL (which PostgreSQL refuses to store), is a 400
-    here, before any handler sees it."""
+    here, before any handler sees it: in the path, the query string or the form."""
+    # The server hands over the raw bytes as Latin-1 text (Bottle's request.path has already
+    # dropped what is not UTF-8; its raw form is kept in bottle.raw_path). Plain ASCII, the
+    # usual case, is UTF-8 already.
+    path, query = request.environ["bottle.raw_path"], request.query_string
+    if not (path.isascii() and query.isascii() and "%" not in query):
+        try:
+            path.encode("latin1").decode("utf-8")
+            urllib.parse.unquote_to_bytes(query.encode("latin1")).decode("utf-8")
+        except UnicodeError:
+            abort(400, "The address is not valid UTF-8 text.")
     if "%00" in request.query_string or "\x00" in request.path:
         abort(400, "The request contains a NUL character, which no text field may hold.")
     if request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
         form_data()
+
+
+def ignore_broken_cookies():
+    """A Cookie header that Python cannot parse ("a=1; $x=2") counts as no cookies at all, as
+    Beaker, which finds the session in it, already counts it. Otherwise every page that reads
+    a cookie would fail with a 500."""
+    try:
+        request.cookies
+    except http.cookies.CookieError:
+        request.environ["HTTP_COOKIE"] = ""
+
+
+def _is_trusted_proxy(address):
+    return bool(settings.trusted_proxies) and \
+        _in_networks(address, tuple(settings.trusted_proxies))
+
+
+@functools.lru_cache(maxsize=1024)      # a request asks twice, and parsing is not free
+def _in_networks(address, networks):
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped:      # ::ffff:10.0.0.1 is 10.0.0.1
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in networks)
+
+
+def client_address(environ):
+    """The client's IP address: the connection's (REMOTE_ADDR), unless that is a trusted proxy
+    (STOREFRONT_TRUSTED_PROXIES). Then it is the right-most address of X-Forwarded-For that is
+    not a trusted proxy: each proxy adds the address it was reached from at the right, so what
+    lies left of the first untrusted one was written by the client and proves nothing."""
+    address = environ.get("REMOTE_ADDR") or ""
+    if not _is_trusted_proxy(address):
+        return address
+    for hop in reversed(environ.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = hop.strip()
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break           # no proxy writes that: the last address we trust is the client
+        address = hop
+        if not _is_trusted_proxy(hop):
+            break
+    return address
+
+
+def client_scheme(environ):
+    """"https" or "http", as the client reached us: X-Forwarded-Proto from a trusted proxy."""
+    scheme = environ.get("wsgi.url_scheme", "http")
+    if _is_trusted_proxy(environ.get("REMOTE_ADDR")):
+        forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")[0].strip().lower()
+        scheme = forwarded if forwarded in ("http", "https") else scheme
+    return scheme
+
+
+def believe_trusted_proxies_only():
+    """Installed first of all (part 12). Afterwards REMOTE_ADDR is the client's address and
+    wsgi.url_scheme its scheme, and the X-Forwarded-* headers are gone: Bottle's own
+    request.remote_addr and request.url believe those headers from anyone, and redirects
+    build their Location from request.url."""
+    env = request.environ
+    if settings.trusted_proxies:
+        env["REMOTE_ADDR"], env["wsgi.url_scheme"] = client_address(env), client_scheme(env)
+    for header in ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST"):
+        env.pop(header, None)
+
+
+def host_allowed(host):
+    """True if the Host header `host` ("shop.example.com:8443") names this site: it matches
+    an entry of STOREFRONT_ALLOWED_HOSTS, where ".example.com" is that domain and those under
+    it, and "*" is any host (Django's ALLOWED_HOSTS)."""
+    return _host_matches(host, tuple(settings.allowed_hosts))
+
+
+@functools.lru_cache(maxsize=1024)      # every request asks, mostly about the same name
+def _host_matches(host, allowed_hosts):
+    host = host.lower()
+    match = re.fullmatch(r"([a-z0-9.-]+|\[[a-f0-9:.]+\])(:[0-9]+)?", host)
+    if not match:
+        return False
+    name = match.group(1).rstrip(".")
+    for pattern in (p.rstrip(".") for p in allowed_hosts):
+        if pattern == "*" or name == pattern or \
+                (pattern.startswith(".") and (name == pattern[1:] or name.endswith(pattern))):
+            return True
+    return False
+
+
+def check_host():
+    """A request for a host name that is not this site's is a 400: a forged Host header would
+    otherwise reach redirects and the links in emails."""
+    host = request.environ.get("HTTP_HOST")
+    if host is not None and not host_allowed(host):
+        log.warning("Refused a request for the host %r: if that is this site, add it to "
+                    "STOREFRONT_ALLOWED_HOSTS.", host[:100])
+        abort(400, "This site does not answer to the host name in your request.")
+
+
+def absolute_url(path):
+    """`path` as a full address, for an email: the scheme and host of this request, which
+    believe_trusted_proxies_only() and check_host() have vouched for."""
+    parts = request.urlparts
+    return f"{parts.scheme}://{parts.netloc}{path}"
 
 
 def check_csrf():
@@ -570,11 +809,10 @@ def int_param(name, default=None, minimum=None):
 
 def paginate(query, per_page=None, count_limit=None):
     """The page of `query` that ?page= asks for (a missing or malformed number is page 1).
-    Its count is cached: counting a million rows is not free, and every write forgets it."""
-    def count(counter):
-        return cached("counts", lambda: repr(counter.sql()), counter.count)
+    Its count and deep pages' marks are cached: counting a million rows is not free, and
+    every write forgets them."""
     return models.Page(query, int_param("page", 1, minimum=1), per_page or settings.page_size,
-                       count_limit, count)
+                       count_limit, remember=lambda key, compute: cached("counts", key, compute))
 
 
 # WTForms' Email() needs another package; the models' pattern is the same sanity check.
@@ -588,6 +826,13 @@ def form_data():
             data = request.forms.decode()
         except UnicodeError:
             abort(400, "The form was not sent as UTF-8 text.")
+        for name, upload in request.files.allitems():
+            # No form here takes files, but Bottle files a text field over MEMFILE_MAX as
+            # one, which would leave the field looking empty: refuse it instead.
+            if upload.raw_filename:
+                abort(400, "This form does not take files.")
+            abort(413, f"The field {name!r} holds more than {request.MEMFILE_MAX // 1024} "
+                       f"KiB of text, more than any field here may.")
         if any("\x00" in value for value in data.values()):
             abort(400, "The form contains a NUL character, which no text field may hold.")
         request.environ["storefront.form"] = data
@@ -989,6 +1234,58 @@ def order_detail(order_id):
 # 6. Accounts
 ###############################################################################
 
+# Every email goes through send_mail(). STOREFRONT_EMAIL_URL says how: by default each message
+# is written as an .eml file under <data dir>/mail/ and shown on the console, so a laptop needs
+# no mail server; smtp://user:password@host:587?starttls=1 (or smtps://host:465) sends it,
+# from the address in ?from= (storefront@localhost otherwise).
+
+def send_mail(to, subject, body):
+    """Send a plain-text email."""
+    parts = urllib.parse.urlsplit(settings.email_url)
+    options = dict(urllib.parse.parse_qsl(parts.query))
+    message = email.message.EmailMessage()
+    message["From"] = options.get("from", "storefront@localhost")
+    message["To"], message["Subject"] = to, subject
+    message["Date"], message["Message-ID"] = email.utils.formatdate(), email.utils.make_msgid()
+    message.set_content(body)
+    if parts.scheme in ("smtp", "smtps"):
+        # A mail server can take seconds to answer, or fail: no page waits for it (and so a
+        # page that sent mail answers as fast as one that did not).
+        threading.Thread(target=_send_by_smtp, args=(parts, options, message),
+                         daemon=True).start()
+    else:
+        _write_mail_file(message)
+
+
+def _send_by_smtp(parts, options, message):
+    tls = ssl.create_default_context()      # smtplib checks no certificate unless given one
+    try:
+        if parts.scheme == "smtps":
+            server = smtplib.SMTP_SSL(parts.hostname, parts.port or 465, timeout=30, context=tls)
+        else:
+            server = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=30)
+        with server:
+            if _flag(options.get("starttls", "0")):
+                server.starttls(context=tls)
+            if parts.username:
+                server.login(urllib.parse.unquote(parts.username),
+                             urllib.parse.unquote(parts.password or ""))
+            server.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        log.error("Could not send the mail %r to %s: %s", message["Subject"], message["To"], error)
+
+
+def _write_mail_file(message):
+    folder = os.path.join(settings.data_dir, "mail")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    path = os.path.join(folder, f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}.eml")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)   # it may hold a link
+    with os.fdopen(fd, "wb") as f:
+        f.write(bytes(message))
+    print(f"Mail to {message['To']}, saved as {path}:\n"
+          + textwrap.indent(message.get_content(), "    "), flush=True)
+
+
 class NewPasswordForm(Form):
     """A new password, typed twice and held to the password policy of models.py."""
     password = PasswordField("New password", [validators.InputRequired()])
@@ -1000,8 +1297,11 @@ class NewPasswordForm(Form):
         self.owner = owner      # the User whose password it is; None for a new account
 
     def validate_password(self, field):
-        username = self.owner.username if self.owner else self.data.get("username") or ""
-        problems = models.password_problems(field.data, username)
+        if self.owner:
+            username, email = self.owner.username, self.owner.email
+        else:           # a new account: the name and address typed beside the password
+            username, email = self.data.get("username") or "", self.data.get("email") or ""
+        problems = models.password_problems(field.data, username, email)
         if problems:
             raise validators.ValidationError(" ".join(problems))
 
@@ -1043,34 +1343,32 @@ def register_view():
                   title="Create an account")
 
 
-def _throttle_keys(username):
-    # REMOTE_ADDR, not request.remote_addr: a client can claim any X-Forwarded-For.
-    return [f"user:{models.normalize_username(username)[:150]}",
-            f"ip:{request.environ.get('REMOTE_ADDR')}"]
-
-
 @accounts.route("/login", ["GET", "POST"], name="login")
 def login_view():
-    """Log in; repeated failures are slowed, then refused for a while."""
+    """Log in. Failed attempts are slowed, and refused only in ways that cannot lock anyone
+    out of their own account (see models.login_throttle)."""
     next_url = safe_next(request.query.getunicode("next") or form_data().get("next"))
     form = form_from_request(LoginForm)
     error = None
     if request.method == "POST" and form.validate():
-        keys = _throttle_keys(form.username.data)
-        refuse_for, delay = models.login_throttle(keys)
-        if refuse_for:
-            raise HTTPError(429, "Too many failed logins. Wait 15 minutes and try again.",
-                            headers={"Retry-After": str(refuse_for)})
-        time.sleep(delay)
-        user = models.authenticate(form.username.data, form.password.data)
+        username, client = form.username.data, client_address(request.environ)
+        verdict = models.login_throttle(username, client)
+        if verdict.refuse_for:
+            wait = verdict.refuse_for
+            when = f"{(wait + 59) // 60} minutes" if wait >= 120 else \
+                f"{wait} second{'s' if wait > 1 else ''}"
+            raise HTTPError(429, f"{verdict.reason} Try again in {when}.",
+                            headers={"Retry-After": str(wait)})
+        time.sleep(verdict.delay)
+        user = models.authenticate(username, form.password.data)
         if user is not None:
-            log.info("login: %s", user.username)
-            models.clear_login_failures(keys[:1])
+            log.info("login: %s from %s", user.username, client)
+            models.clear_login_failures(username, client)
             login(user)
             flash(f"Welcome back, {user.username}.")
             redirect(next_url)
-        log.warning("failed login for %r from %s", form.username.data[:150], keys[1][3:])
-        models.record_login_failure(keys)
+        log.warning("failed login for %r from %s", username[:150], client)
+        models.record_login_failure(username, client)
         error = "That username and password do not match an active account."
     return render("accounts/login", status=400 if request.method == "POST" else 200, form=form,
                   error=error, next_url=next_url, title="Log in")
@@ -1094,12 +1392,84 @@ def password_change():
         if user.check_password(form.old_password.data):
             user.set_password(form.password.data)
             user.save()
-            login(user)    # a new session id: other copies of the old one are now worthless
-            flash("Your password has been changed.")
+            password_changed(user)
+            flash("Your password has been changed. Your other sessions are logged out.")
             redirect(url("account"))
         form.old_password.errors.append("This is not your current password.")
     return render("accounts/password", status=400 if request.method == "POST" else 200,
                   form=form, title="Change password")
+
+
+class PasswordResetForm(Form):
+    email = EmailField("Email", [validators.InputRequired(), EMAIL, validators.Length(max=254)])
+
+
+@accounts.route("/password/reset", ["GET", "POST"], name="password_reset")
+def password_reset():
+    """Ask for an email with a link to set a new password. The answer is the same whether or
+    not an account has the address, so the form tells no one who has an account here."""
+    form = form_from_request(PasswordResetForm)
+    if request.method == "POST" and form.validate():
+        for user in models.users_for_password_reset(form.email.data):
+            send_password_reset_link(user)
+        flash("If an account has this address, a link to set a new password is on its way.",
+              "info")
+        redirect(url("login"))
+    return render("accounts/password_reset", status=400 if form.errors else 200, form=form,
+                  title="Forgotten password")
+
+
+def send_password_reset_link(user):
+    token = models.make_reset_token(user, settings.secret())
+    link = absolute_url(url("password_reset_confirm", uid=user.id, token=token))
+    days = models.PASSWORD_RESET_TIMEOUT.days or 1
+    send_mail(user.email, "Set a new password for Storefront", textwrap.dedent(f"""\
+        Hello {user.username},
+
+        Someone, we hope you, asked to set a new password for your account at Storefront.
+        To choose one, open this link within {days} day{"s" if days > 1 else ""}:
+
+        {link}
+
+        It works once. If you did not ask, ignore this email: your password stays as it is.
+        """))
+
+
+# The token of a reset link moves into the session, and the browser on to this address, so
+# that the address bar, the history and the Referer of the form's POST no longer hold it.
+SET_PASSWORD = "set-password"
+
+
+@accounts.route("/password/reset/<uid>/<token>", ["GET", "POST"], name="password_reset_confirm",
+                secret_args=["token"])
+def password_reset_confirm(uid, token):
+    """Set a new password with the link of the email; afterwards every session of the
+    account is logged out (the password's fingerprint changed) and the link is spent."""
+    if token != SET_PASSWORD:           # the link of the email
+        user = models.user_for_reset_token(uid, token, settings.secret())
+        if user is not None:
+            s = session(create=True)
+            s["reset_token"] = token
+            s.save()
+            redirect(url("password_reset_confirm", uid=uid, token=SET_PASSWORD))
+    else:
+        s = session()
+        user = models.user_for_reset_token(uid, s.get("reset_token") if s else None,
+                                           settings.secret())
+    if user is None:
+        return render("accounts/password_reset_confirm", status=404, form=None,
+                      title="Link not valid")
+    form = form_from_request(NewPasswordForm, owner=user)
+    if request.method == "POST" and form.validate():
+        user.set_password(form.password.data)
+        user.save()
+        del s["reset_token"]
+        s.save()
+        log.info("password reset: %s", user.username)
+        flash("Your new password is set: log in with it.")
+        redirect(url("login"))
+    return render("accounts/password_reset_confirm", status=400 if form.errors else 200,
+                  form=form, account=user, title="Set a new password")
 
 
 @accounts.get("/likes", name="likes")
@@ -1140,9 +1510,17 @@ def account():
 
 # The shop for programs: the same functions of models.py as the pages, answered as JSON.
 # Money travels as a string ("12.50"), never a float; times are ISO 8601 in UTC. Every error
-# is JSON too: {"error", "message", "errors": {field: message}, "status"}.
+# is JSON too: {"error", "message", "errors": {field: message}, "status"}, and its status
+# follows one rule: 400 = the request is malformed (OPENAPI below says what is well formed),
+# 404 = the URL names something that is not there, 409 = the request is well formed but the
+# shop cannot do it as things stand (too few in stock, a product or cart the body names that
+# is not there, an empty cart, no delivery address yet).
 # CSRF (part 3): a call that carries no cookie speaks for no browser and needs no token; a call
 # that sends the session cookie, to act as the logged-in user, sends the X-CSRF-Token header.
+#
+# After the operations comes OPENAPI, their description for programs; /api/openapi.json serves
+# it and /api/docs shows it to people. The tests hold every answer to it, and fuzz the API
+# against it, so the API and its description cannot drift apart.
 
 def money(value):
     """A Decimal as the API writes money: a string with two decimals, "12.50"."""
@@ -1183,18 +1561,53 @@ def json_fields(data, **kinds):
     JSON says what type a value is, so the API takes a number only as a number: "3" and true
     are refused. Every bad field is reported at once.
     """
-    errors = {}
+    errors, values = {}, []
     for name, kind in kinds.items():
         value = data.get(name)
+        if kind is int and type(value) is float and value.is_integer():
+            value = int(value)      # 3.0 is the whole number 3, as JSON Schema counts it
         if value is None:
             errors[name] = "This field is required."
         elif type(value) is not kind:       # type(), not isinstance(): True is an int too
             errors[name] = "Send a whole number." if kind is int else "Send a string."
         elif kind is int and abs(value) > models.MAX_INT:   # what a database column holds
             errors[name] = "That number is out of range."
+        values.append(value)
     if errors:
         invalid(errors)
-    return [data[name] for name in kinds]
+    return values
+
+
+def check_query(*numbers, sorts=None):
+    """A 400 unless each query parameter named in `numbers` (when sent) is a whole number from
+    1 up, and ?sort= (when sent) is one of `sorts`. The HTML pages forgive ?page=abc, which a
+    person may have typed; a program is better told of its mistake."""
+    errors = {}
+    for name in numbers:
+        value = request.query.get(name)
+        if value is not None and not (re.fullmatch(r"[0-9]{1,19}", value)
+                                      and 1 <= int(value) <= models.MAX_INT):
+            errors[name] = "Send a whole number, 1 or more."
+    if sorts and request.query.get("sort", "title") not in sorts:
+        errors["sort"] = "Sort by one of: " + ", ".join(sorts) + "."
+    if errors:
+        api_error(400, "Some query parameters are not valid: see errors.", errors)
+
+
+@contextlib.contextmanager
+def cart_refusals(missing_product=409):
+    """Answer a cart change that models.py refuses by the API's rule: too few in stock is a
+    409, a bad field a 400, and a product that is not there (in the shop, or in the cart) a
+    409 when the body names it, a 404 when the URL does (`missing_product`)."""
+    try:
+        yield
+    except models.OutOfStock as error:
+        api_error(409, "There are not enough in stock: nothing was changed.", error.errors)
+    except models.ValidationError as error:
+        if "product_id" in error.errors:
+            api_error(missing_product, error.errors["product_id"],
+                      {"product_id": error.errors["product_id"]})
+        invalid(error.errors)
 
 
 def page_json(page, to_json):
@@ -1252,14 +1665,15 @@ def api_customer():
 
 @api.get("/", name="api_index")
 def api_index():
-    """Where the API's collections of things are."""
-    return json_response({name: url("api_" + name)
-                          for name in ("products", "collections", "carts", "orders")})
+    """Where the API's collections of things are, and its description."""
+    return json_response({name: url("api_" + name) for name in
+                          ("products", "collections", "carts", "orders", "openapi", "docs")})
 
 
 @api.get("/products", name="api_products")
 def api_products():
     """The catalog, with the same ?q=, ?collection=, ?sort= and ?page= as /products."""
+    check_query("page", "collection", sorts=list(models.CATALOG_SORTS))
     q, collection_id, sort = catalog_params()
     return page_json(paginate(Product.catalog(q, collection_id, sort),
                               count_limit=CATALOG_COUNT_LIMIT), product_json)
@@ -1286,7 +1700,7 @@ def api_collection(collection_id):
 @api.post("/carts", name="api_carts")
 def api_cart_create():
     """A new, empty cart. Its id is the key to it: keep it."""
-    cart = models.Cart.create()
+    cart = models.new_cart()
     response.set_header("Location", url("api_cart", cart_id=cart.id))
     return json_response(cart_json(cart.id), 201)
 
@@ -1301,10 +1715,10 @@ def api_cart_add(cart_id):
     """Add {"product_id", "quantity"} (more of it if it is already in the cart)."""
     cart_id = api_cart_id(cart_id)
     product_id, quantity = json_fields(json_body(), product_id=int, quantity=int)
-    try:
+    if product_id < 1:      # no id is: a malformed request, not a missing product
+        invalid({"product_id": "Send a product's id, a whole number from 1 up."})
+    with cart_refusals():
         models.add_to_cart(cart_id, product_id, quantity)
-    except models.ValidationError as error:
-        invalid(error.errors)
     return json_response(cart_json(cart_id), 201)
 
 
@@ -1313,22 +1727,16 @@ def api_cart_update(cart_id, product_id):
     """Set a line's {"quantity"}; 0 removes it."""
     cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
     quantity, = json_fields(json_body(), quantity=int)
-    try:
+    with cart_refusals(missing_product=404):
         models.set_cart_quantity(cart_id, product.id, quantity)
-    except models.ValidationError as error:
-        if "product_id" in error.errors:
-            api_error(404, error.errors["product_id"])
-        invalid(error.errors)
     return json_response(cart_json(cart_id))
 
 
 @api.delete("/carts/<cart_id>/items/<product_id>", name="api_cart_remove")
 def api_cart_remove(cart_id, product_id):
     cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
-    try:
+    with cart_refusals(missing_product=404):
         models.set_cart_quantity(cart_id, product.id, 0)
-    except models.ValidationError as error:
-        api_error(404, error.errors["product_id"])
     response.status = 204
     return ""
 
@@ -1336,8 +1744,9 @@ def api_cart_remove(cart_id, product_id):
 @api.get("/orders", name="api_orders")
 def api_orders():
     """The logged-in user's orders, newest first."""
-    page = paginate(models.orders_of(api_customer()))
-    return page_json(page, order_json)
+    customer = api_customer()
+    check_query("page")
+    return page_json(paginate(models.orders_of(customer)), order_json)
 
 
 @api.get("/orders/<order_id>", name="api_order")
@@ -1358,21 +1767,486 @@ def api_order_create():
     customer = api_customer()
     cart_id, = json_fields(json_body(), cart_id=str)
     key = models.parse_key(models.Cart, cart_id)
-    cart = models.Cart.get_or_none(models.Cart.id == key) if key else None
+    if key is None:
+        invalid({"cart_id": "Send the id of a cart, a UUID."})
+    cart = models.Cart.get_or_none(models.Cart.id == key)
     if cart is None:
-        invalid({"cart_id": "There is no such cart."})
+        api_error(409, "There is no such cart.", {"cart_id": "There is no such cart."})
     if customer is None:
-        invalid({"customer": "There is no delivery address yet: check out once on the site "
-                             "(/checkout), then the API can place orders."})
+        api_error(409, "There is no delivery address yet.", {
+            "customer": "Check out once on the site (/checkout) to save your address; then "
+                        "the API can place orders."})
     try:
         order = models.place_order(cart.id, customer)
     except models.OutOfStock as error:
         api_error(409, "Some items are not in stock: nothing was ordered.",
                   {str(product_id): message for product_id, message in error.errors.items()})
-    except models.ValidationError as error:
-        invalid({"cart_id": " ".join(error.errors.values())})
+    except models.ValidationError as error:     # the cart is empty (or was ordered just now)
+        api_error(409, "There is nothing in the cart to order.",
+                  {"cart_id": " ".join(error.errors.values())})
     response.set_header("Location", url("api_order", order_id=order.id))
     return api_order(order.id, status=201)
+
+
+# --- The description: OpenAPI 3.1 -------------------------------------------------------------
+# Every operation above, as data: its parameters and their limits, its request body, each
+# status it can answer and the shape of that answer. Shapes used more than once are written
+# once under "components" and pointed at with {"$ref": ...}; the helpers below only save
+# typing. Schemas are JSON Schema (2020-12): {"type": "integer", "minimum": 1} and so on.
+
+def ref(name, kind="schemas"):
+    """A pointer to a shared piece of the document: ref("Product")."""
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def json_object(properties, answer=True):
+    """An object schema with these properties, all of them required. An answer has no others,
+    so a field added to the API but not here fails the tests; a request body may carry more
+    (they are ignored)."""
+    schema = {"type": "object", "properties": properties, "required": list(properties)}
+    if answer:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def json_answer(description, schema, **more):
+    """A response with a JSON body."""
+    return {"description": description, "content": {"application/json": {"schema": schema}},
+            **more}
+
+
+def json_request(schema, example):
+    return {"required": True, "content": {"application/json": {"schema": schema,
+                                                               "example": example}}}
+
+
+def created(description, schema, what, links):
+    """A 201 answer, with the Location header that says where the new thing lives, and links:
+    the operations a client may call next with what the answer holds."""
+    return json_answer(description, schema, links=links, headers={"Location": {
+        "description": f"The path of the new {what}.", "required": True,
+        "schema": {"type": "string"}}})
+
+
+def link(operation_id, description, body=None, **parameters):
+    """A link to an operation, filling its parameters (or body) from this call: in
+    "$response.body#/id" and "$request.path.cart_id", $ is the call just made."""
+    return {"operationId": operation_id, "description": description,
+            **({"parameters": parameters} if parameters else {}),
+            **({"requestBody": body} if body else {})}
+
+
+def path_id(name, what, example=1):
+    return {"name": name, "in": "path", "required": True, "description": f"The {what}'s id.",
+            "schema": ref("Id"), "example": example}
+
+
+BAD_REQUEST = ref("BadRequest", "responses")
+LOGIN_REQUIRED = ref("LoginRequired", "responses")
+CSRF_REFUSED = ref("CsrfRefused", "responses")
+TOO_LARGE = ref("TooLarge", "responses")
+EXAMPLE_CART = "6f1c2a52-9b7e-4d0c-8a31-52c1f0e4b9d7"
+CART_ID = {"name": "cart_id", "in": "path", "required": True,
+           "description": "The cart's id, from POST /api/carts.",
+           "schema": {"type": "string", "format": "uuid"}, "example": EXAMPLE_CART}
+PAGE = {"name": "page", "in": "query", "description": "Which page (24 to a page).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": models.MAX_INT, "default": 1}}
+# A call that sends no cookie needs nothing; one that sends the session cookie needs the token.
+NO_COOKIE_OR_TOKEN = [{}, {"session": [], "csrfToken": []}]
+
+
+def _error(description):
+    return json_answer(description, ref("Error"))
+
+
+# An order in a list; one order alone adds its items.
+ORDER_FIELDS = {
+    "id": ref("Id"),
+    "placed_at": {"type": "string", "format": "date-time"},
+    "payment_status": {"type": "string",
+                       "enum": [label.lower() for _, label in models.PAYMENT_STATUSES]},
+    "item_count": {"type": "integer", "minimum": 0,
+                   "description": "Units ordered, all lines together."},
+    "total": ref("Money"),
+}
+
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Storefront API",
+        "version": "1.0",
+        "description": (
+            "The shop for programs: products, collections, carts and orders, in JSON. It "
+            "calls the same rules as the web pages, so stock, prices and checkout agree.\n\n"
+            "Money is a string with two decimals (`\"12.50\"`), never a float; times are ISO "
+            "8601 in UTC. Numbers in a body must be JSON numbers (`\"2\"` is refused). Fields "
+            "a body carries beyond those listed are ignored.\n\n"
+            "Errors are JSON too, `{\"error\", \"message\", \"errors\", \"status\"}`, where "
+            "`errors` names each bad field. Their status follows one rule: 400 when the "
+            "request is malformed, 404 when the URL names something that is not there, 409 "
+            "when the request is well formed but the shop cannot do it as things stand (too "
+            "few in stock, a product or cart the body names that is not there, an empty "
+            "cart); 401 for orders without a login, 403 for a missing CSRF token, 413 for a "
+            "body over 100 KiB.")},
+    "tags": [
+        {"name": "Index", "description": "Where to start."},
+        {"name": "Products", "description": "The catalog, read-only."},
+        {"name": "Collections", "description": "Groups of products, read-only."},
+        {"name": "Carts", "description": "A cart is made by anyone and found by its id, a "
+                                         "UUID: whoever holds the id holds the cart."},
+        {"name": "Orders", "description": "The logged-in user's orders; checkout."},
+    ],
+    "paths": {
+        "/api/": {"get": {
+            "operationId": "api_index", "tags": ["Index"], "summary": "Where things are",
+            "description": "The paths of the collections of things, and of this description.",
+            "responses": {"200": json_answer("Name to path.", ref("Index")),
+                          "400": BAD_REQUEST}}},
+        "/api/products": {"get": {
+            "operationId": "api_products", "tags": ["Products"], "summary": "List products",
+            "description": "The catalog with the search, filter and sort of /products.",
+            "parameters": [
+                {"name": "q", "in": "query", "example": "tea",
+                 "schema": {"type": "string", "pattern": r"^[^\u0000]*$"},
+                 "description": "Words to find in the title or description, each a word or "
+                                "the start of one; words in double quotes as a phrase (the "
+                                "first 100 characters count)."},
+                {"name": "collection", "in": "query", "schema": ref("Id"),
+                 "description": "Only the products of this collection."},
+                {"name": "sort", "in": "query",
+                 "description": "The order of the list: by default the best matches first "
+                                "when searching (relevance), else by title.",
+                 "schema": {"type": "string", "enum": list(models.CATALOG_SORTS)},
+                 "example": "-price"},
+                PAGE],
+            "responses": {
+                "200": json_answer("A page of products.", ref("ProductPage")),
+                "400": BAD_REQUEST,
+                "404": _error("There is no such page (past the last one).")}}},
+        "/api/products/{product_id}": {"get": {
+            "operationId": "api_product", "tags": ["Products"], "summary": "One product",
+            "parameters": [path_id("product_id", "product")],
+            "responses": {"200": json_answer("The product.", ref("Product")),
+                          "400": BAD_REQUEST, "404": _error("There is no such product.")}}},
+        "/api/collections": {"get": {
+            "operationId": "api_collections", "tags": ["Collections"],
+            "summary": "List collections", "description": "Every collection, by title.",
+            "responses": {"200": json_answer("The collections.", {
+                "type": "array", "items": ref("Collection")}), "400": BAD_REQUEST}}},
+        "/api/collections/{collection_id}": {"get": {
+            "operationId": "api_collection", "tags": ["Collections"],
+            "summary": "One collection", "parameters": [path_id("collection_id", "collection")],
+            "responses": {"200": json_answer("The collection.", ref("Collection")),
+                          "400": BAD_REQUEST, "404": _error("There is no such collection.")}}},
+        "/api/carts": {"post": {
+            "operationId": "api_carts", "tags": ["Carts"], "summary": "Make a cart",
+            "description": "A new, empty cart. Its id is the key to it: keep it.",
+            "security": NO_COOKIE_OR_TOKEN,
+            "responses": {"201": created("The new cart.", ref("Cart"), "cart", links={
+                "GetCart": link("api_cart", "See the cart.", cart_id="$response.body#/id"),
+                "AddToCart": link("api_cart_add", "Put a product in it.",
+                                  cart_id="$response.body#/id"),
+                "OrderCart": link("api_orders_create", "Order what it holds.",
+                                  body={"cart_id": "$response.body#/id"})}),
+                          "400": BAD_REQUEST, "403": CSRF_REFUSED}}},
+        "/api/carts/{cart_id}": {"get": {
+            "operationId": "api_cart", "tags": ["Carts"], "summary": "One cart",
+            "description": "The cart's lines at today's prices, and its total.",
+            "parameters": [CART_ID],
+            "responses": {"200": json_answer("The cart.", ref("Cart")), "400": BAD_REQUEST,
+                          "404": _error("There is no such cart (or the id is not a UUID).")}}},
+        "/api/carts/{cart_id}/items": {"post": {
+            "operationId": "api_cart_add", "tags": ["Carts"], "summary": "Add to a cart",
+            "description": "Adds the quantity to the product's line, or starts a line.",
+            "parameters": [CART_ID], "security": NO_COOKIE_OR_TOKEN,
+            "requestBody": json_request(ref("NewLine"), {"product_id": 1, "quantity": 2}),
+            "responses": {
+                "201": json_answer("The cart, with the product in it.", ref("Cart"), links={
+                    "ChangeLine": link("api_cart_update", "Change the line's quantity.",
+                                       cart_id="$request.path.cart_id",
+                                       product_id="$request.body#/product_id"),
+                    "RemoveLine": link("api_cart_remove", "Remove the line.",
+                                       cart_id="$request.path.cart_id",
+                                       product_id="$request.body#/product_id")}),
+                "400": BAD_REQUEST, "403": CSRF_REFUSED,
+                "404": _error("There is no such cart."),
+                "409": _error("There is no such product, or too few in stock for the line's "
+                              "new quantity; nothing changed."),
+                "413": TOO_LARGE}}},
+        "/api/carts/{cart_id}/items/{product_id}": {
+            "patch": {
+                "operationId": "api_cart_update", "tags": ["Carts"],
+                "summary": "Change a line's quantity", "description": "0 removes the line.",
+                "parameters": [CART_ID, path_id("product_id", "product")],
+                "security": NO_COOKIE_OR_TOKEN,
+                "requestBody": json_request(ref("QuantityChange"), {"quantity": 3}),
+                "responses": {
+                    "200": json_answer("The cart.", ref("Cart")),
+                    "400": BAD_REQUEST, "403": CSRF_REFUSED,
+                    "404": _error("There is no such cart, or the product is not in it."),
+                    "409": _error("Not enough in stock; nothing changed."),
+                    "413": TOO_LARGE}},
+            "delete": {
+                "operationId": "api_cart_remove", "tags": ["Carts"],
+                "summary": "Remove a line",
+                "parameters": [CART_ID, path_id("product_id", "product")],
+                "security": NO_COOKIE_OR_TOKEN,
+                "responses": {
+                    "204": {"description": "The line is gone."},
+                    "400": BAD_REQUEST, "403": CSRF_REFUSED,
+                    "404": _error("There is no such cart, or the product is not in it.")}}},
+        "/api/orders": {
+            "get": {
+                "operationId": "api_orders", "tags": ["Orders"], "summary": "List my orders",
+                "description": "The logged-in user's orders, newest first.",
+                "parameters": [PAGE], "security": [{"session": []}],
+                "responses": {
+                    "200": json_answer("A page of orders.", ref("OrderPage")),
+                    "400": BAD_REQUEST, "401": LOGIN_REQUIRED,
+                    "404": _error("There is no such page (past the last one).")}},
+            "post": {
+                "operationId": "api_orders_create", "tags": ["Orders"],
+                "summary": "Order a cart",
+                "description": "Orders what the cart holds, at today's prices, for the "
+                               "logged-in user, and empties the cart. It ships to the address "
+                               "of the user's customer profile, which the site's checkout form "
+                               "saves.",
+                "security": [{"session": [], "csrfToken": []}],
+                "requestBody": json_request(ref("NewOrder"), {"cart_id": EXAMPLE_CART}),
+                "responses": {
+                    "201": created("The order.", ref("OrderDetail"), "order", links={
+                        "GetOrder": link("api_order", "See the order again.",
+                                         order_id="$response.body#/id")}),
+                    "400": BAD_REQUEST, "401": LOGIN_REQUIRED, "403": CSRF_REFUSED,
+                    "409": _error("Nothing was ordered: a line is not in stock (`errors` maps "
+                                  "each such product id to what is wrong), there is no such "
+                                  "cart or it is empty, or the user has no delivery address "
+                                  "yet."),
+                    "413": TOO_LARGE}}},
+        "/api/orders/{order_id}": {"get": {
+            "operationId": "api_order", "tags": ["Orders"], "summary": "One of my orders",
+            "description": "With its items at the prices charged.",
+            "parameters": [path_id("order_id", "order")], "security": [{"session": []}],
+            "responses": {
+                "200": json_answer("The order.", ref("OrderDetail")),
+                "400": BAD_REQUEST, "401": LOGIN_REQUIRED,
+                "404": _error("There is no such order among the user's own.")}}},
+    },
+    "components": {
+        "securitySchemes": {
+            "session": {
+                "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+                "description": "The session cookie that logging in (POST /accounts/login, "
+                               "the site's login form) sets. Orders need it."},
+            "csrfToken": {
+                "type": "apiKey", "in": "header", "name": "X-CSRF-Token",
+                "description": "Any call that changes something and sends cookies must send "
+                               "the session's CSRF token in this header: the `csrf_token` "
+                               "field of any form on the site while logged in. A call that "
+                               "sends no cookie at all needs no token."}},
+        "responses": {
+            "BadRequest": _error("The request is malformed: `message` says how, `errors` "
+                                 "names each bad field or parameter. A URL that is not "
+                                 "UTF-8 text or holds a NUL character is one too."),
+            "LoginRequired": _error("Not logged in: send the session cookie."),
+            "CsrfRefused": _error("Cookies were sent without the session's X-CSRF-Token."),
+            "TooLarge": _error("The body is larger than 100 KiB."),
+        },
+        "schemas": {
+            "Id": {"type": "integer", "minimum": 1, "maximum": models.MAX_INT,
+                   "format": "int64", "description": "A whole number, 1 or more."},
+            "Money": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "example": "12.50",
+                      "description": "An amount with two decimals, as a string."},
+            "Error": json_object({
+                "error": {"type": "string", "description": "The status in words."},
+                "message": {"type": "string", "description": "What went wrong."},
+                "errors": {"type": "object", "additionalProperties": {"type": "string"},
+                           "description": "Field (or product id) to what is wrong with it."},
+                "status": {"type": "integer", "description": "The HTTP status again."}}),
+            "Index": json_object({name: {"type": "string"} for name in
+                                  ("products", "collections", "carts", "orders", "openapi",
+                                   "docs")}),
+            "Product": json_object({
+                "id": ref("Id"),
+                "title": {"type": "string"},
+                "slug": {"type": "string", "description": "The title for URLs."},
+                "description": {"type": "string"},
+                "unit_price": dict(ref("Money"), description="The list price."),
+                "price": dict(ref("Money"), description="The price paid today: the list "
+                          "price less the best current promotion."),
+                "inventory": {"type": "integer", "minimum": 0, "description": "In stock."},
+                "collection": ref("CollectionRef"),
+                "last_update": {"type": "string", "format": "date-time"}}),
+            "CollectionRef": dict(json_object({"id": ref("Id"), "title": {"type": "string"}}),
+                                  description="The collection a product is in."),
+            "ProductPage": json_object({
+                "count": {"type": ["integer", "null"], "minimum": 0,
+                          "description": "How many match; null past 10,000."},
+                "page": {"type": "integer", "minimum": 1},
+                "has_next": {"type": "boolean"},
+                "results": {"type": "array", "items": ref("Product")}}),
+            "Collection": json_object({
+                "id": ref("Id"),
+                "title": {"type": "string"},
+                "product_count": {"type": "integer", "minimum": 0},
+                "featured_product_id": {"anyOf": [ref("Id"), {"type": "null"}],
+                                        "description": "The product it shows first, if any."}}),
+            "Line": json_object({
+                "product_id": ref("Id"),
+                "title": {"type": "string"},
+                "unit_price": dict(ref("Money"), description="The price paid for one: "
+                               "today's price in a cart, the price charged in an order."),
+                "quantity": {"type": "integer", "minimum": 1},
+                "line_total": dict(ref("Money"), description="unit_price × quantity.")}),
+            "Cart": json_object({
+                "id": {"type": "string", "format": "uuid"},
+                "items": {"type": "array", "items": ref("Line")},
+                "total": ref("Money")}),
+            "Order": json_object(ORDER_FIELDS),
+            "OrderDetail": json_object(dict(ORDER_FIELDS, items={
+                "type": "array", "items": ref("Line")})),
+            "OrderPage": json_object({
+                "count": {"type": "integer", "minimum": 0},
+                "page": {"type": "integer", "minimum": 1},
+                "has_next": {"type": "boolean"},
+                "results": {"type": "array", "items": ref("Order")}}),
+            "NewLine": json_object({
+                "product_id": ref("Id"),
+                "quantity": {"type": "integer", "minimum": 1,
+                             "maximum": models.MAX_QUANTITY}},
+                answer=False),
+            "QuantityChange": json_object({
+                "quantity": {"type": "integer", "minimum": 0,
+                             "maximum": models.MAX_QUANTITY,
+                             "description": "The line's new quantity; 0 removes it."}},
+                answer=False),
+            "NewOrder": json_object({
+                "cart_id": {"type": "string", "format": "uuid",
+                            "description": "The cart to order."}}, answer=False),
+        },
+    },
+}
+
+
+# --- The description as a page ----------------------------------------------------------------
+# views/api/docs.tpl walks the document; these turn its pieces into what a reader wants to see.
+
+def resolve(document, node):
+    """`node`, or the shared piece its {"$ref": "#/components/..."} points at."""
+    while "$ref" in node:
+        node = functools.reduce(operator.getitem, node["$ref"][2:].split("/"), document)
+    return node
+
+
+def schema_html(schema):
+    """A schema in a few words, as HTML built from escaped parts: "integer, 1 to 1,000,000",
+    "array of <a href=#schema-Line>Line</a>"."""
+    esc = bottle.html_escape
+    if "$ref" in schema:
+        name = esc(schema["$ref"].rsplit("/", 1)[1])
+        return f'<a href="#schema-{name}">{name}</a>'
+    if "anyOf" in schema:
+        return " or ".join(schema_html(choice) for choice in schema["anyOf"])
+    kind = schema.get("type", "any value")
+    if kind == "array":
+        return "array of " + schema_html(schema["items"])
+    if isinstance(schema.get("additionalProperties"), dict):    # a map: name to value
+        return "object, each value " + schema_html(schema["additionalProperties"])
+    words = [" or ".join(kind) if isinstance(kind, list) else kind]
+    if "format" in schema and schema["format"] != "int64":
+        words[0] += f" ({schema['format']})"
+    if "enum" in schema:
+        words.append("one of " + ", ".join(f"<code>{esc(str(v))}</code>" for v in schema["enum"]))
+    if schema.get("maximum", models.MAX_INT) < models.MAX_INT:
+        words.append(f"{schema.get('minimum', 0):,} to {schema['maximum']:,}")
+    elif "minimum" in schema:
+        words.append(f"{schema['minimum']:,} or more")
+    if "pattern" in schema:
+        words.append(f"matching <code>{esc(schema['pattern'])}</code>")
+    if "default" in schema:
+        words.append(f"default <code>{esc(str(schema['default']))}</code>")
+    return esc(words[0]) + "".join(", " + word for word in words[1:])
+
+
+def prose_html(text):
+    """A description as HTML: its paragraphs, and `code` in backticks (the bit of Markdown,
+    which OpenAPI descriptions are written in, that ours use)."""
+    esc = bottle.html_escape
+    return "".join("<p>" + "".join(f"<code>{esc(part)}</code>" if i % 2 else esc(part)
+                                   for i, part in enumerate(paragraph.split("`"))) + "</p>"
+                   for paragraph in text.split("\n\n"))
+
+
+def api_operations(document, origin):
+    """Each operation of the document, in its order, with what the page shows beside it: who
+    may call it, its example body, and a curl command that calls it."""
+    base = origin + document["servers"][0]["url"].rstrip("/")
+    names = {operation["operationId"]: f"{method.upper()} {path}"
+             for path, methods in document["paths"].items()
+             for method, operation in methods.items()}
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            yield {"method": method.upper(), "path": path, "op": operation,
+                   # a long path may break after a slash, never inside a name
+                   "path_html": "/<wbr>".join(map(bottle.html_escape, path.split("/"))),
+                   "who": who_may_call(operation.get("security", [])),
+                   "body": json.dumps(body["example"], indent=2) if body else None,
+                   "curl": curl_example(base, method, path, operation),
+                   "next": [(names[link["operationId"]], link) for answer in
+                            operation["responses"].values()
+                            for link in answer.get("links", {}).values()]}
+
+
+def who_may_call(security):
+    """An operation's security requirements (any one of them will do) in words."""
+    if not security:
+        return "Anyone."
+    if {} in security:
+        return "Anyone. A call that sends cookies must send X-CSRF-Token too."
+    return "The logged-in user: send the session cookie" + (
+        " and X-CSRF-Token." if "csrfToken" in security[0] else ".")
+
+
+def curl_example(base, method, path, operation):
+    """A curl command that calls the operation with the document's example values."""
+    parameters = operation.get("parameters", [])
+    examples = {p["name"]: p.get("example") for p in parameters}
+    target = base + re.sub(r"{(\w+)}", lambda m: str(examples[m.group(1)]), path)
+    query = {p["name"]: p["example"] for p in parameters if p["in"] == "query" and "example" in p}
+    if query:
+        target += "?" + urllib.parse.urlencode(query)
+    lines = [f"curl -s{'' if method == 'get' else ' -X ' + method.upper()} '{target}'"]
+    security = operation.get("security", [])
+    if security and {} not in security:
+        lines.append("-b cookies.txt" + (' -H "X-CSRF-Token: $TOKEN"'
+                                         if "csrfToken" in security[0] else ""))
+    if "requestBody" in operation:
+        body = operation["requestBody"]["content"]["application/json"]["example"]
+        lines.append(f"-H 'Content-Type: application/json' -d '{json.dumps(body)}'")
+    return " \\\n     ".join(lines)
+
+
+def openapi_document():
+    """OPENAPI, with the address it is served under (the site may live under a prefix)."""
+    return dict(OPENAPI, servers=[{"url": request.script_name.rstrip("/") or "/"}])
+
+
+@api.get("/openapi.json", name="api_openapi")
+def api_openapi():
+    """The description of the API, for programs."""
+    return json_response(openapi_document())
+
+
+@api.get("/docs", name="api_docs")
+def api_docs():
+    """The description of the API, for people: each operation, its schemas, curl examples."""
+    document = openapi_document()
+    origin = request.urlparts.scheme + "://" + request.urlparts.netloc
+    return render("api/docs", doc=document, operations=list(api_operations(document, origin)),
+                  origin=origin, resolve=functools.partial(resolve, document),
+                  schema_html=schema_html, prose_html=prose_html, title="API documentation")
 
 
 ###############################################################################
@@ -2805,6 +3679,7 @@ def set_password(ident):
     if request.method == "POST" and form.validate():
         user.set_password(form.password.data)
         user.save()
+        password_changed(user)      # their sessions are logged out; if it is you, not this one
         log_action(user, models.CHANGE, "Changed password.")
         flash(f"The password of {user.username} was changed.")
         redirect(url("admin_change", model="user", ident=user.id))
@@ -3076,209 +3951,1411 @@ class AdminLogEntryAdmin(ModelAdmin):
 # 10. Playground
 ###############################################################################
 
-# A lesson is a handler that returns a result; the lesson page shows the handler's source,
-# the SQL it ran and that result. Lessons register themselves in this ordered table.
-LESSONS = []
+# The playground teaches the fundamentals of a web app, each lesson a small handler over the
+# shop's own data. A lesson page shows four things: the handler's code, the same thing written
+# in Django, the SQL the handler ran, and what it returned. ORM lessons add an exercise, and
+# every lesson points at the place in the shop that does the same. Lessons only read: those
+# about writing do it in a transaction they roll back, and the caching lessons have a cache
+# region of their own. At the end of this part, the guided tour follows one request through
+# the code that serves it.
+
+WEB, DATA_MODEL, ORM = "The web", "The data model", "The ORM"
+LESSON_GROUPS = (WEB, DATA_MODEL, ORM)
+LESSONS = []    # in the order of the index
 
 
-def lesson(path, title, summary):
-    """Register a lesson at /playground/<path>."""
+class Lesson:
+    """One lesson, made by @lesson: its handler and what the page says around it."""
+
+    def __init__(self, handler, path, title, group, summary, django, differs, lives_in,
+                 queries, link=None, button=None):
+        self.handler, self.path, self.title, self.group = handler, path, title, group
+        self.summary, self.differs, self.lives_in = summary, differs, lives_in
+        self.django = textwrap.dedent(django).strip()
+        self.queries = queries      # how many SQL statements a GET runs: the page says so
+        self.link = link or {}      # the arguments of a path with parameters, for the index
+        self.button = button        # a lesson with a button: a POST to itself
+        self.name = "lesson_" + handler.__name__.removesuffix("_lesson")
+        self.exercise = None        # (question, answer function), set by @exercise
+
+    def href(self):
+        return url(self.name, **self.link)
+
+    @property
+    def library(self):
+        """Whose code the lesson shows beside Django's."""
+        return "Bottle" if self.group == WEB else "Peewee"
+
+    def page(self, **args):
+        """Run the lesson (and its exercise's answer), and show the four parts."""
+        current_user()      # who you are is the page's business: not counted in the lesson's SQL
+        run = run_lesson_code(self.handler, **args)
+        answer = run_lesson_code(self.exercise[1]) if self.exercise else None
+        n = LESSONS.index(self)
+        return render("playground/lesson", lesson=self, run=run, answer=answer,
+                      lives_in=code_reference(self.lives_in), title=self.title,
+                      previous=LESSONS[n - 1] if n else None,
+                      following=LESSONS[n + 1] if n + 1 < len(LESSONS) else None,
+                      route=request.route, Html=Html, Link=Link)
+
+
+def lesson(path, title, group, summary, *, django, differs, lives_in, queries, link=None,
+           button=None):
+    """Register the handler below as the lesson at /playground/<path>.
+
+    `django` is the same thing written with Django, `differs` one sentence on where the two
+    part ways, `lives_in` the place in the shop that does the same ("models.py: place_order"),
+    `queries` the number of SQL statements it runs. A lesson with a `button` shows a form
+    that POSTs to it (the handler tells the two methods apart)."""
     def register(handler):
-        LESSONS.append({"path": path, "title": title, "summary": summary,
-                        "name": "lesson_" + handler.__name__})
+        entry = Lesson(handler, path, title, group, summary, django, differs, lives_in,
+                       queries, link, button)
+        LESSONS.append(entry)
 
-        @playground.get("/" + path, name="lesson_" + handler.__name__)
-        def page():
-            with capture_queries() as queries:
-                result = handler()
-            return render("playground/lesson", title=title, summary=summary, result=result,
-                          code=source_of(handler), queries=queries, lessons=LESSONS)
+        def page(**args):       # named after the handler, in the table of routes
+            return entry.page(**args)
+        playground.route("/" + path, ["GET", "POST"] if button else "GET",
+                         functools.update_wrapper(page, handler), name=entry.name)
         return handler
     return register
 
 
+def exercise(lesson_handler, question):
+    """Give a lesson an exercise: the function below is its answer, run behind a disclosure."""
+    def register(answer):
+        next(l for l in LESSONS if l.handler is lesson_handler).exercise = (question, answer)
+        return answer
+    return register
+
+
+class Html(str):
+    """Markup a lesson made with a template (so escaped already): the page shows it rendered."""
+
+
+class Link(str):
+    """An address in a lesson's result: the page makes it a link."""
+
+
+def run_lesson_code(function, **args):
+    """Call a lesson's handler or answer: its code, the SQL it ran, and what it returned."""
+    with capture_queries() as queries:
+        result = function(**args)
+    return {"code": code_of(function), "queries": queries, "result": result}
+
+
+def code_of(function):
+    """A function's source from its `def` line: the decorators above it are the page's text."""
+    source = textwrap.dedent(inspect.getsource(function))
+    definition = ast.parse(source).body[0]
+    return "\n".join(source.splitlines()[definition.lineno - 1:])
+
+
 def source_of(function):
-    """The code of a function as it reads in app.py, without its decorators' indentation."""
+    """The code of a function or class as it reads in its file, decorators included."""
     return textwrap.dedent(inspect.getsource(function))
+
+
+def code_reference(reference, most=14):
+    """Where "models.py: place_order" is, read now: {file, name, line, code} with the first
+    `most` lines of it. A name may be dotted (Product.catalog) or a module-level value."""
+    filename, _, name = reference.partition(": ")
+    module = {"app.py": sys.modules[__name__], "models.py": models}[filename]
+    target = functools.reduce(getattr, name.split("."), module)
+    if inspect.isfunction(target) or inspect.isclass(target) or inspect.ismethod(target):
+        lines, start = inspect.getsourcelines(target)
+    else:       # a value such as a dict: the line that assigns it, and those after it
+        lines = inspect.getsource(module).splitlines(keepends=True)
+        start = next(n for n, line in enumerate(lines, 1) if line.startswith(name + " ="))
+        lines = lines[start - 1:start - 1 + most]
+    code = textwrap.dedent("".join(lines[:most])).rstrip()
+    return {"file": filename, "name": name, "line": start,
+            "code": code + ("\n…" if len(lines) > most else "")}
 
 
 @playground.get("/", name="playground")
 def lesson_index():
-    """The list of lessons."""
-    return render("playground/index", lessons=LESSONS, title="Playground")
+    """The lessons by group, and the tour."""
+    groups = [(group, [l for l in LESSONS if l.group == group]) for group in LESSON_GROUPS]
+    return render("playground/index", groups=groups, title="Playground")
 
 
-@playground.get("/hello", name="hello")
+# --- The web ----------------------------------------------------------------------------------
+
+@lesson("hello", "Views", WEB, "A view is a function that answers a request with a page.",
+        django="""
+            # views.py
+            def say_hello(request):
+                return render(request, "hello.html",
+                              {"name": "World"})
+
+            # urls.py
+            urlpatterns = [path("hello/", views.say_hello)]
+        """,
+        differs="A Django view gets the request as its argument and returns an HttpResponse; "
+                "a Bottle handler reads the global request object and returns the body itself.",
+        lives_in="app.py: product_detail", queries=0)
 def say_hello():
-    """The first view: a function that renders a template with one variable."""
-    return render("playground/hello", name="World", title="Hello",
-                  code=source_of(say_hello))
+    template = template_text("playground/hello")
+    page = bottle.template("playground/hello", name="World")
+    return {"the template, views/playground/hello.tpl": template,
+            "what it renders": Html(page)}
 
 
-@playground.get("/urls/<name>/<number:int>", name="url_demo")
-def url_demo(name, number):
-    """URL parameters arrive as arguments; <number:int> only matches digits (else 404)."""
-    return render("playground/urls", name=name, number=number, routes=list_routes(),
-                  code=source_of(url_demo), title="URL mapping")
+def template_text(name):
+    """The text of views/<name>.tpl."""
+    with open(os.path.join(VIEWS, name + ".tpl"), encoding="utf-8") as f:
+        return f.read()
 
 
-@lesson("templates", "Templates", "Loops, conditions, and escaping of what users typed.")
+@lesson("urls/<name>/<number:int>", "URL mapping and sub-apps", WEB,
+        "A route maps a path to a function; a sub-app is mounted under a prefix.",
+        django="""
+            # playground/urls.py
+            urlpatterns = [
+                path("urls/<str:name>/<int:number>",
+                     views.url_mapping, name="url_mapping"),
+            ]
+            # storefront/urls.py
+            urlpatterns = [
+                path("playground/", include("playground.urls")),
+            ]
+
+            reverse("url_mapping",
+                    kwargs={"name": "ada", "number": 42})
+        """,
+        differs="Django's include() keeps the sub-app's URL list apart and consults it for "
+                "each request; Bottle's mount() copies the sub-app's routes into the root app "
+                "once, prefix and all.",
+        lives_in="app.py: url", queries=0, link={"name": "ada", "number": 42})
+def url_mapping_lesson(name, number):
+    here = url("lesson_url_mapping", name=name, number=number)     # the route's name
+    other = url("lesson_url_mapping", name="grace", number=7)
+    mounted = {app.config["_mount.prefix"]: f"{len(app.routes)} routes"
+               for app in (accounts, admin, api, playground)}
+    return {"name": name, "number": number,
+            "the type of number": type(number).__name__,
+            "this address, built back by url()": here,
+            "try other values": Link(other),
+            "a number that is not one: no route matches (404)": Link(other + "x"),
+            "the sub-apps, by the prefix they are mounted at": mounted}
+
+
+@lesson("templates", "Templates", WEB,
+        "A template fills a page with data, escaping what users typed.",
+        django="""
+            {% extends "frame.html" %}
+            {% block content %}
+              {% for product in products %}
+                <li>{{ product.title }}</li>
+              {% endfor %}
+            {% endblock %}
+
+            {% if n > 2 %}many{% else %}few{% endif %}
+            {{ comment }}   {# escaped #}
+        """,
+        differs="Django's templates are a small language of their own ({% for %}, filters); "
+                "a SimpleTemplate line that starts with % is plain Python.",
+        lives_in="app.py: render", queries=1)
 def templates_lesson():
     products = list(Product.select().order_by(Product.id).limit(3))
-    hostile = '<script>alert("hi")</script>'
-    return {
-        "a loop": bottle.template("% for p in products:\n- {{p.title}}\n% end\n",
-                                  products=products),
-        "escaped with {{ }}": bottle.template("{{text}}", text=hostile),
-        "a condition": bottle.template("% if n > 2:\nmany\n% else:\nfew\n% end", n=len(products)),
-    }
+    page = ("% rebase('playground/frame', title='Three products')\n"
+            "% for p in products:\n<li>{{p.title}}</li>\n% end\n")
+    condition = "% if n > 2:\nmany\n% else:\nfew\n% end"
+    layout = template_text("playground/frame")
+    return {"a loop, in a layout": bottle.template(page, products=products),
+            "the layout, views/playground/frame.tpl": layout,
+            "a condition": bottle.template(condition, n=len(products)),
+            "{{ }} escapes what it prints": bottle.template(
+                "{{comment}}", comment='<script>alert("hi")</script>')}
 
 
-@playground.route("/sessions", ["GET", "POST"], name="lesson_sessions")
+@lesson("static-files", "Static files", WEB,
+        "CSS, scripts and images are served as files, as they are.",
+        django="""
+            # settings.py
+            STATIC_URL = "static/"
+            STATIC_ROOT = BASE_DIR / "static"
+
+            # a template
+            {% load static %}
+            <link rel="stylesheet"
+                  href="{% static 'css/site.css' %}">
+
+            # before deploying
+            python manage.py collectstatic
+        """,
+        differs="Django serves static files itself only under runserver, and leaves them to "
+                "the web server in production; Bottle's static_file() serves them from the "
+                "app, with ETags, and refuses paths that climb out of the folder.",
+        lives_in="app.py: static", queries=0)
+def static_files_lesson():
+    found = static("css/site.css")      # the shop's own handler of /static/<path>
+    found.body.close()                  # (its body is the open file, for the server)
+    headers = ("Content-Type", "Content-Length", "Last-Modified", "ETag")
+    return {"the address of a file": Link(url("static", path="css/site.css")),
+            "its status": found.status,
+            "its headers": {name: found.headers[name] for name in headers},
+            "a path that climbs out of static/": static("../app.py").status}
+
+
+@lesson("middleware", "Middleware", WEB,
+        "Middleware wraps the app: it sees every request and every response.",
+        django="""
+            # settings.py
+            MIDDLEWARE = [
+                "debug_toolbar.middleware"
+                ".DebugToolbarMiddleware",
+                "django.middleware.security"
+                ".SecurityMiddleware",
+                "django.contrib.sessions.middleware"
+                ".SessionMiddleware",
+                # ...
+            ]
+            INTERNAL_IPS = ["127.0.0.1"]
+        """,
+        differs="Django builds the stack from class names in settings.MIDDLEWARE, the first "
+                "one outermost; here a middleware is a function that wraps a WSGI app, and "
+                "build() nests them by hand, the last wrapper outermost.",
+        lives_in="app.py: debug_toolbar", queries=0)
+def middleware_lesson():
+    toolbar = settings.debug and is_internal(request.environ)
+    return {"build() wraps the app": source_of(build),
+            "one middleware, whole": source_of(with_security_headers),
+            "the debug toolbar is on for you": toolbar}
+
+
+@lesson("sessions", "Sessions", WEB, "A session keeps data for one visitor between requests.",
+        django="""
+            def count_visit(request):
+                if request.method == "POST":
+                    visits = request.session.get("visits", 0)
+                    request.session["visits"] = visits + 1
+                    return redirect("sessions")
+                return render(request, "sessions.html", {
+                    "visits": request.session.get("visits", 0)})
+        """,
+        differs="Django saves a changed session by itself when the request ends; Beaker runs "
+                "here with auto=False, so the handler calls save(), and the shop creates a "
+                "session only when something needs one.",
+        lives_in="app.py: session", queries=0, button="Count a visit in my session")
 def sessions_lesson():
-    """Sessions, login and messages: a counter kept in your session, a notice after a POST."""
     if request.method == "POST":
-        s = session(create=True)                   # the first POST creates the session
+        s = session(create=True)        # reading pages creates none: this button does
         s["lesson_visits"] = s.get("lesson_visits", 0) + 1
         s.save()
-        flash(f"Counted: you have pressed the button {s['lesson_visits']} times.")
-        redirect(url("lesson_sessions"))           # Post/Redirect/Get: reload is harmless
+        redirect(url("lesson_sessions"))    # Post/Redirect/Get: reloading is harmless
     s = session()
-    state = {"your session cookie": "yes" if s else "none yet (reading pages creates none)",
-             "what the session holds": sorted(s.keys()) if s else [],
-             "the counter": s.get("lesson_visits", 0) if s else 0,
-             "logged in as": current_user().username if current_user() else "nobody"}
-    return render("playground/sessions", state=state, code=source_of(sessions_lesson),
-                  title="Sessions, login and messages")
+    return {"your session": "none yet" if s is None else f"{s.id[:8]}… (a random id)",
+            "what it holds": sorted(s.keys()) if s else [],
+            "the counter": s.get("lesson_visits", 0) if s else 0}
 
 
-@lesson("admin-registry", "The admin registry",
-        "One admin engine, and a spec per model that says what to show.")
+@lesson("messages", "Messages", WEB,
+        "A message queued by a POST is shown once, on the next page.",
+        django="""
+            from django.contrib import messages
+
+            def send_message(request):
+                messages.success(request, "Shown once.")
+                return redirect("messages")
+
+            {% for message in messages %}
+              <div>{{ message }}</div>
+            {% endfor %}
+        """,
+        differs="Django keeps messages in the session or in a cookie, as a setting says; "
+                "flash() here always writes a signed cookie, so a message needs no session.",
+        lives_in="app.py: flash", queries=0, button="Queue a message")
+def messages_lesson():
+    if request.method == "POST":
+        flash("Queued by the POST, shown once, after the redirect.")
+        redirect(url("lesson_messages"))
+    return {"the flash cookie": request.get_cookie(FLASH_COOKIE) or "none",
+            "the messages it holds": [text for _, text in _read_flashes()]}
+
+
+@lesson("authentication", "Authentication", WEB,
+        "A password is stored as a slow hash; a guard sends strangers to the login page.",
+        django="""
+            from django.contrib.auth.decorators import (
+                login_required)
+            from django.contrib.auth.hashers import (
+                check_password, make_password)
+
+            encoded = make_password("correct horse")
+            check_password("correct horse", encoded)  # True
+
+            @login_required
+            def account(request): ...
+        """,
+        differs="Django stores hashes in the same algorithm$iterations$salt$hash form "
+                "(pbkdf2_sha256), so these hashes read the same there; its login_required is "
+                "the same kind of decorator.",
+        lives_in="models.py: authenticate", queries=0)
+def authentication_lesson():
+    started = time.perf_counter()
+    encoded = models.make_password("correct horse")     # the shop's rounds: slow on purpose
+    took = (time.perf_counter() - started) * 1000
+    cheap = models.make_password("correct horse", iterations=1000)  # quick to check below
+    guarded_page = login_required(lambda: "the page itself")
+    try:
+        outcome = guarded_page()
+    except bottle.HTTPResponse as answer:       # redirect() raises its response
+        outcome = f"{answer.status}, to {answer.headers['Location']}"
+    return {"the stored hash": encoded, "time to make it": f"{took:.0f} ms",
+            "the same password, hashed with 1,000 rounds": cheap,
+            "the right password, checked": models.check_password("correct horse", cheap),
+            "a wrong one, checked": models.check_password("Correct horse", cheap),
+            "a guarded page gives you": outcome}
+
+
+@lesson("admin-registry", "The admin registry", WEB,
+        "The admin is one engine, and a spec per model saying what to show.",
+        django="""
+            @admin.register(Product)
+            class ProductAdmin(admin.ModelAdmin):
+                list_display = ["title", "unit_price",
+                                "inventory", "collection"]
+                list_editable = ["unit_price"]
+                search_fields = ["title"]
+                list_filter = ["collection", "last_update"]
+        """,
+        differs="Django's admin is an app you configure; here the same idea, a registry of "
+                "specs read by generic views, is written out in part 9 of app.py to read.",
+        lives_in="app.py: register", queries=1)
 def admin_registry_lesson():
+    first_rows = ChangeList(REGISTRY["product"], {}).query.limit(3)
     return {"the spec of products": source_of(ProductAdmin),
-            "every registered model": ", ".join(REGISTRY),
-            "products' columns": REGISTRY["product"].columns(),
-            "first page, as the changelist queries it":
-                [p.title for p in ChangeList(REGISTRY["product"], {}).query.limit(3)]}
+            "every registered model": list(REGISTRY),
+            "the product list's first rows, as the admin queries them":
+                [p.title for p in first_rows]}
 
 
-@lesson("middleware", "Middleware and the debug toolbar",
-        "WSGI wrappers around the app: each one sees every request and response.")
-def middleware_lesson():
-    layers = ["with_security_headers: adds security headers to every response",
-              "debug_toolbar: records the request, injects the toolbar (debug on only)",
-              "SessionMiddleware (Beaker): loads the session when a handler asks for it",
-              "closing_database: closes the request's connection when it ends",
-              "root: the Bottle app with every route"]
-    return {"the layers, outermost first": layers,
-            "the toolbar is on for you": settings.debug and is_internal(request.environ),
-            "one middleware, whole": source_of(with_security_headers)}
+@lesson("caching", "Caching a slow call", WEB,
+        "A cache keeps the answer of a slow call, so the next call is instant.",
+        django="""
+            from django.core.cache import cache
 
-
-@lesson("caching", "Caching", "A slow computation, before and after Beaker's cache.")
+            report = cache.get("slow_report")
+            if report is None:
+                report = slow_report()
+                cache.set("slow_report", report, 60)
+        """,
+        differs="Django's low-level cache is one cache with get(), set() and get_or_set(); "
+                "Beaker's regions give each kind of data a cache of its own, with its own "
+                "lifetime.",
+        lives_in="app.py: cached", queries=1)
 def caching_lesson():
     def slow_report():
-        time.sleep(0.2)     # stands in for a heavy query or an API call
-        return Product.select(fn.COUNT(Product.id), fn.AVG(Product.unit_price)).tuples()[0]
+        time.sleep(0.1)     # stands in for a heavy query or a call to another service
+        return Product.select().count()
+    forget("playground", "slow_report")      # the lesson's own region: start cold
     timings = {}
     for attempt in ("first call", "second call"):
         started = time.perf_counter()
-        result = cached("counts", "lesson:slow_report", slow_report)
+        count = cached("playground", "slow_report", slow_report)
         timings[attempt] = f"{(time.perf_counter() - started) * 1000:.1f} ms"
-    invalidate_cache()      # what any write does, so the next visit starts cold again
-    return dict(timings, result=result)
+    return dict(timings, **{"the answer (products)": count})
 
 
-@lesson("orm-filtering", "Filtering", "where() with comparisons, the way Django's filter() works.")
+@lesson("page-cache", "Caching whole pages", WEB,
+        "A cached page is served without running its handler again.",
+        django="""
+            from django.views.decorators.cache import (
+                cache_page)
+
+            @cache_page(5 * 60)
+            def collection_list(request): ...
+        """,
+        differs="Django's cache_page keys a response by its URL and the headers it varies "
+                "on (Vary: Cookie makes a copy per visitor); the shop's cached_page keeps one "
+                "copy for all visitors without a session, and puts in each one's CSRF token.",
+        lives_in="app.py: cached_page", queries=1)
+def page_cache_lesson():
+    render_page = collection_list.__wrapped__      # /collections, without its cache
+    forget("playground", "/collections")
+    runs = {}
+    for attempt in ("first request", "second request"):
+        started = time.perf_counter()
+        with capture_queries() as queries:
+            html = cached("playground", "/collections", render_page)
+        took = (time.perf_counter() - started) * 1000
+        runs[attempt] = f"{took:.1f} ms, {len(queries)} SQL queries"
+    return dict(runs, **{"the page in the cache": f"{len(html):,} characters"})
+
+
+# --- The data model ---------------------------------------------------------------------------
+
+@lesson("models", "Models and fields", DATA_MODEL,
+        "A model is a class; each field is a column of its table.",
+        django="""
+            class Product(models.Model):
+                title = models.CharField(max_length=255)
+                slug = models.SlugField()
+                description = models.TextField()
+                unit_price = models.DecimalField(
+                    max_digits=10, decimal_places=2)
+                inventory = models.IntegerField(default=0)
+                last_update = models.DateTimeField(
+                    auto_now=True)
+                collection = models.ForeignKey(
+                    Collection, on_delete=models.PROTECT)
+        """,
+        differs="Django names the table after the app and the model (store_product) and its "
+                "save() skips validation; Peewee names it after the class (product), and "
+                "BaseModel.save() here checks the rules first.",
+        lives_in="models.py: Product", queries=0)
+def models_lesson():
+    return [{"field": field.name, "type": type(field).__name__,
+             "column": field.column_name, "null allowed": field.null,
+             "indexed": bool(field.index or field.unique or field.primary_key)}
+            for field in Product._meta.sorted_fields]
+
+
+@lesson("one-to-many", "One-to-many", DATA_MODEL,
+        "A foreign key links many rows to one; the backref walks it the other way.",
+        django="""
+            class Product(models.Model):
+                collection = models.ForeignKey(
+                    Collection, on_delete=models.PROTECT,
+                    related_name="products")
+
+            collection.products.order_by("title")[:3]
+            collection.products.count()
+            product.collection.title
+        """,
+        differs="Without related_name Django calls the reverse side product_set; Peewee's "
+                "backref= names it, and on_delete becomes a rule of the table (RESTRICT) "
+                "rather than Python code (PROTECT).",
+        lives_in="models.py: Collection", queries=4)
+def one_to_many_lesson():
+    collection = Collection.select().order_by(Collection.id).first()
+    products = collection.products.order_by(Product.title).limit(3)     # the backref
+    first = products[0]
+    return {"the collection": collection.title,
+            "its first products by title": [p.title for p in products],
+            "how many it has": collection.products.count(),
+            "a product's collection, through the foreign key": first.collection.title}
+
+
+@lesson("many-to-many", "Many-to-many, through an association class", DATA_MODEL,
+        "An association class links two models, and can hold data of its own.",
+        django="""
+            class Product(models.Model):
+                promotions = models.ManyToManyField(
+                    Promotion, through="ProductPromotion")
+
+            class OrderItem(models.Model):
+                order = models.ForeignKey(
+                    Order, on_delete=models.PROTECT)
+                product = models.ForeignKey(
+                    Product, on_delete=models.PROTECT)
+                quantity = models.PositiveSmallIntegerField()
+
+            product.promotions.all()
+            order.orderitem_set.select_related("product")
+        """,
+        differs="Django hides the association class behind product.promotions.all(); in "
+                "Peewee you join through it yourself, and can read its own columns as you go.",
+        lives_in="models.py: ProductPromotion", queries=3)
+def many_to_many_lesson():
+    promoted = (Product.select(Product.title, Promotion.description,
+                               Promotion.discount)
+                .join(models.ProductPromotion).join(Promotion)
+                .order_by(Product.id, Promotion.id).limit(3))
+    order = Order.select().order_by(Order.id).first()
+    items = (OrderItem.select(Product.title, OrderItem.quantity, OrderItem.unit_price)
+             .join(Product).where(OrderItem.order == order).order_by(OrderItem.id))
+    return {"products and their promotions": list(promoted.namedtuples()),
+            f"order {order.id}: its products": list(items.namedtuples())}
+
+
+@lesson("generic-relations", "Generic relations", DATA_MODEL,
+        "A generic link points at a row of any model: its table and its id.",
+        django="""
+            class TaggedItem(models.Model):
+                tag = models.ForeignKey(
+                    Tag, on_delete=models.CASCADE)
+                content_type = models.ForeignKey(
+                    ContentType, on_delete=models.CASCADE)
+                object_id = models.PositiveIntegerField()
+                content_object = GenericForeignKey()
+        """,
+        differs="Django's content_type is a foreign key to its ContentType table; here it "
+                "holds the target's table name, so there is no extra table to look up.",
+        lives_in="models.py: GenericLink", queries=2)
+def generic_relations_lesson():
+    product = Product.select().order_by(Product.id).first()
+    link = models.TaggedItem()
+    link.point_at(product)      # not saved: this only shows what the link would hold
+    first_links = (models.TaggedItem
+                   .select(models.Tag.label, models.TaggedItem.content_type,
+                           models.TaggedItem.object_id)
+                   .join(models.Tag).order_by(models.TaggedItem.id).limit(3))
+    return {f"a link to {product.title} holds": {"content_type": link.content_type,
+                                                 "object_id": link.object_id},
+            "the first tag links": list(first_links.namedtuples())}
+
+
+@lesson("migrations", "Migrations", DATA_MODEL,
+        "Migrations change the schema step by step; the database knows its step.",
+        django="""
+            python manage.py makemigrations store
+            python manage.py migrate
+
+            class Migration(migrations.Migration):
+                dependencies = [("store", "0003_add_slug")]
+                operations = [migrations.AddField(
+                    "promotion", "starts_on",
+                    models.DateField(null=True))]
+        """,
+        differs="Django writes a migration file for you by comparing the models with the last "
+                "one; here each migration is a function written by hand in models.py.",
+        lives_in="models.py: migrate", queries=2)
+def migrations_lesson():
+    applied = models.schema_version()
+    return [{"number": n, "migration": step.__name__, "applied": n <= applied}
+            for n, step in enumerate(models.MIGRATIONS, start=1)]
+
+
+# --- The ORM ----------------------------------------------------------------------------------
+
+@lesson("orm-retrieving", "Retrieving objects", ORM,
+        "A query fetches all rows, one row, the first row, or whether any row exists.",
+        django="""
+            Product.objects.all()
+            Product.objects.count()
+            Product.objects.order_by("id").first()
+            Product.objects.get(pk=1)
+            Product.objects.filter(inventory=0).exists()
+            Product.objects.filter(pk=10**9).first()  # None
+            get_object_or_404(Product, pk=10**9)
+        """,
+        differs="Both get() methods raise Product.DoesNotExist when nothing matches; Peewee "
+                "adds get_or_none(), which Django spells filter(...).first().",
+        lives_in="app.py: get_or_404", queries=6)
+def retrieving_lesson():
+    everything = Product.select()       # no SQL yet: a query runs when it is read
+    first = Product.select().order_by(Product.id).first()
+    out_of_stock = Product.select().where(Product.inventory == 0)
+    try:
+        get_or_404(Product.select(), 10 ** 9)
+    except HTTPError as error:
+        missing = f"{error.status_code}: {error.body}"
+    return {"count()": everything.count(), "first()": first.title,
+            "get_by_id()": Product.get_by_id(first.id).title,
+            "exists(), out of stock": out_of_stock.exists(),
+            "get_or_none(), a missing id": Product.get_or_none(Product.id == 10 ** 9),
+            "get_or_404(), a missing id": missing}
+
+
+@exercise(retrieving_lesson, "The first customer by last name, and whether any order is "
+                             "still pending (payment status P).")
+def retrieving_answer():
+    first = Customer.select().order_by(Customer.last_name, Customer.first_name).first()
+    return {"first customer": f"{first.first_name} {first.last_name}",
+            "any order pending": Order.select().where(Order.payment_status == "P").exists()}
+
+
+@lesson("orm-filtering", "Filtering", ORM,
+        "Field lookups narrow a query: ranges, text, missing values, dates.",
+        django="""
+            Product.objects.filter(unit_price__range=(20, 30))
+            Product.objects.filter(title__icontains="tea")
+            Collection.objects.filter(
+                featured_product__isnull=True)
+            Order.objects.filter(placed_at__gte=week_ago)
+        """,
+        differs="Django writes the lookup into a keyword (unit_price__range); Peewee writes "
+                "an expression on the field (Product.unit_price.between(20, 30)).",
+        lives_in="models.py: Product.catalog", queries=4)
 def filtering_lesson():
-    cheap_in_stock = (Product.select()
-                      .where((Product.unit_price < 10) & (Product.inventory > 0))
-                      .order_by(Product.unit_price).limit(5))
-    return [{"title": p.title, "price": p.unit_price, "inventory": p.inventory}
-            for p in cheap_in_stock]
+    week_ago = models.utcnow() - datetime.timedelta(days=7)
+    between = Product.select().where(Product.unit_price.between(20, 30))
+    tea = Product.select().where(Product.title.contains("tea"))
+    unfeatured = (Collection.select().where(Collection.featured_product.is_null())
+                  .order_by(Collection.title))
+    recent = Order.select().where(Order.placed_at >= week_ago)
+    return {"unit price between 20 and 30":
+                [p.title for p in between.order_by(Product.id).limit(3)],
+            "title contains 'tea', in any case":
+                [p.title for p in tea.order_by(Product.id).limit(3)],
+            "collections without a featured product": [c.title for c in unfeatured],
+            "orders placed in the last 7 days": recent.count()}
 
 
-@lesson("orm-complex-lookups", "Complex lookups", "OR with |, NOT with ~, IN and LIKE.")
+@exercise(filtering_lesson, "Products in collection 3 under $10.")
+def filtering_answer():
+    query = (Product.select().where((Product.collection == 3) & (Product.unit_price < 10))
+             .order_by(Product.unit_price, Product.id))
+    return [{"title": p.title, "unit price": p.unit_price} for p in query]
+
+
+@lesson("orm-complex-lookups", "Complex lookups", ORM,
+        "Conditions combine with OR, AND and NOT.",
+        django="""
+            from django.db.models import Q
+
+            Product.objects.filter(
+                Q(inventory__lt=10) | Q(unit_price__gt=150),
+                ~Q(title__icontains="coffee"),
+                collection_id__in=[1, 2, 3])
+        """,
+        differs="Django needs Q objects to combine conditions; in Peewee a condition is "
+                "already an expression for |, & and ~ (put each comparison in parentheses: "
+                "Python's & and | bind tighter than <).",
+        lives_in="models.py: Promotion.current", queries=1)
 def complex_lookups_lesson():
     query = (Product.select()
              .where(((Product.inventory < 10) | (Product.unit_price > 150))
-                    & ~(Product.title ** "%coffee%")
+                    & ~Product.title.contains("coffee")
                     & Product.collection.in_([1, 2, 3]))
              .order_by(Product.id).limit(5))
-    return [{"title": p.title, "inventory": p.inventory, "price": p.unit_price} for p in query]
+    return [{"title": p.title, "inventory": p.inventory, "unit price": p.unit_price}
+            for p in query]
 
 
-@lesson("orm-field-references", "Field references",
-        "Compare two columns of the same row in SQL (Django's F objects).")
+@exercise(complex_lookups_lesson, "Orders that are not complete (payment status other than "
+                                  "C) or belong to customer 1, newest first, at most five.")
+def complex_lookups_answer():
+    query = (Order.select().where(~(Order.payment_status == "C") | (Order.customer == 1))
+             .order_by(Order.placed_at.desc(), Order.id.desc()).limit(5))
+    return [{"order": o.id, "customer": o.customer_id, "status": o.payment_status_label}
+            for o in query]
+
+
+@lesson("orm-field-references", "Field references", ORM,
+        "A condition can compare a column with another column of the same row.",
+        django="""
+            from django.db.models import F
+
+            Product.objects.filter(
+                inventory__gt=F("unit_price"))
+            Product.objects.update(
+                inventory=F("inventory") + 1)
+        """,
+        differs="Django needs F(\"inventory\") to mean a column rather than a value; in "
+                "Peewee the field itself, Product.inventory, already stands for the column.",
+        lives_in="models.py: place_order", queries=1)
 def field_references_lesson():
     query = (Product.select().where(Product.inventory > Product.unit_price)
              .order_by(Product.id).limit(5))
-    return [{"title": p.title, "inventory": p.inventory, "price": p.unit_price} for p in query]
+    restock = Product.update(inventory=Product.inventory + 1)      # built, never run
+    return {"more in stock than their price":
+                [{"title": p.title, "inventory": p.inventory,
+                  "unit price": p.unit_price} for p in query],
+            "an update adding 1 to every inventory, as SQL": restock.sql()[0]}
 
 
-@lesson("orm-aggregates", "Aggregates", "COUNT, MIN, MAX and AVG computed by the database.")
-def aggregates_lesson():
-    row = Product.select(fn.COUNT(Product.id).alias("count"),
-                         fn.MIN(Product.unit_price).alias("cheapest"),
-                         fn.MAX(Product.unit_price).alias("dearest"),
-                         fn.AVG(Product.unit_price).alias("average")).dicts().get()
-    return row
+@exercise(field_references_lesson, "Order items sold for less than their product's unit "
+                                    "price today: the first ten.")
+def field_references_answer():
+    query = (OrderItem.select(OrderItem, Product).join(Product)
+             .where(OrderItem.unit_price < Product.unit_price).order_by(OrderItem.id).limit(10))
+    return [{"order": i.order_id, "product": i.product.title, "sold at": i.unit_price,
+             "unit price": i.product.unit_price} for i in query]
 
 
-@lesson("orm-annotations", "Annotations", "Add a computed column to every row with GROUP BY.")
-def annotations_lesson():
-    query = (Customer.select(Customer.first_name, Customer.last_name,
-                             fn.COUNT(Order.id).alias("orders"))
-             .join(Order, JOIN.LEFT_OUTER).group_by(Customer.id)
-             .order_by(fn.COUNT(Order.id).desc(), Customer.id).limit(5))
-    return list(query.dicts())
+@lesson("orm-sorting", "Sorting", ORM,
+        "order_by() sorts by one column or several, up or down.",
+        django="""
+            by_price = Product.objects.order_by(
+                "unit_price", "-title")
+            by_price.reverse()
+            Product.objects.earliest("last_update")
+            Product.objects.latest("last_update")
+        """,
+        differs="Django marks a descending column with a minus (\"-title\") and has reverse(), "
+                "earliest() and latest(); Peewee writes Product.title.desc() and takes the "
+                "first row with first().",
+        lives_in="models.py: CATALOG_SORTS", queries=4)
+def sorting_lesson():
+    by_price = Product.select().order_by(Product.unit_price, Product.title.desc())
+    reverse = Product.select().order_by(Product.unit_price.desc(), Product.title)
+    by_update = Product.select().order_by(Product.last_update, Product.id)
+    latest = Product.select().order_by(Product.last_update.desc(), Product.id)
+    return {"by price, then by title Z-A": [p.title for p in by_price.limit(3)],
+            "the same, reversed": [p.title for p in reverse.limit(3)],
+            "updated longest ago": by_update.first().title,
+            "updated last": latest.first().title}
 
 
-@lesson("orm-joins-vs-prefetch", "Joins versus prefetch",
-        "The N+1 problem, and the two ways to load related rows in a fixed number of queries.")
+@exercise(sorting_lesson, "The five most recent orders, newest first.")
+def sorting_answer():
+    query = Order.select().order_by(Order.placed_at.desc(), Order.id.desc()).limit(5)
+    return [{"order": o.id, "placed at": o.placed_at} for o in query]
+
+
+@lesson("orm-limiting", "Limiting results", ORM,
+        "LIMIT and OFFSET fetch one slice of the rows.",
+        django="""
+            products = Product.objects.order_by("title", "id")
+            products[:3]        # LIMIT 3
+            products[3:6]       # LIMIT 3 OFFSET 3
+            Paginator(products, 3).page(3)
+        """,
+        differs="Slicing a Django queryset adds LIMIT and OFFSET to its SQL; slicing a Peewee "
+                "query runs it with no limit and slices the rows in Python: use limit(), "
+                "offset() or paginate().",
+        lives_in="models.py: Page", queries=4)
+def limiting_lesson():
+    by_title = Product.select(Product.title).order_by(Product.title, Product.id)
+    return {"limit(3)": [p.title for p in by_title.limit(3)],
+            "limit(3).offset(3)": [p.title for p in by_title.limit(3).offset(3)],
+            "paginate(3, 3): page 3, 3 a page":
+                [p.title for p in by_title.paginate(3, 3)],
+            "[9:12]: all rows fetched, then sliced":
+                [p.title for p in by_title[9:12]]}
+
+
+@exercise(limiting_lesson, "The second page of products by title, ten to a page.")
+def limiting_answer():
+    query = Product.select(Product.title).order_by(Product.title, Product.id).paginate(2, 10)
+    return [p.title for p in query]
+
+
+@lesson("orm-selecting-fields", "Selecting fields", ORM,
+        "A query can ask for only the columns it needs, as dicts or tuples.",
+        django="""
+            Product.objects.values("id", "title")
+            Product.objects.values_list("id", "title")
+            Collection.objects.filter(
+                products__isnull=False
+            ).values("title").distinct()
+        """,
+        differs="Django has values() and values_list(); in Peewee you name the columns in "
+                "select() and choose the rows' shape with dicts(), tuples() or namedtuples().",
+        lives_in="models.py: reprice", queries=3)
+def selecting_fields_lesson():
+    cheapest = (Product.select(Product.id, Product.title)
+                .order_by(Product.unit_price, Product.id).limit(3))
+    with_products = (Collection.select(Collection.title).join(Product).distinct()
+                     .order_by(Collection.title))
+    return {"dicts()": list(cheapest.dicts()), "tuples()": list(cheapest.tuples()),
+            "collections with products, distinct()": [c.title for c in with_products]}
+
+
+@exercise(selecting_fields_lesson, "The products that have been ordered, sorted by title.")
+def selecting_fields_answer():
+    ordered = OrderItem.select(OrderItem.product).distinct()
+    query = Product.select(Product.title).where(Product.id.in_(ordered))
+    return [p.title for p in query.order_by(Product.title, Product.id)]
+
+
+@lesson("orm-deferring", "Deferring fields", ORM,
+        "Leaving heavy columns out saves work, unless they are then read row by row.",
+        django="""
+            products = Product.objects.only("id", "title")[:3]
+            for product in products:
+                product.description  # a query each: N+1
+            Product.objects.defer("description")
+        """,
+        differs="A deferred field in Django loads itself when read, with one query per object; "
+                "in Peewee a column you did not select is None, and the extra queries happen "
+                "only if you write them, as below.",
+        lives_in="models.py: Product.catalog", queries=4)
+def deferring_lesson():
+    query = Product.select(Product.id, Product.title).order_by(Product.id).limit(3)
+    products = list(query)
+    return {"titles, selected": [p.title for p in products],
+            "descriptions, not selected": [p.description for p in products],
+            "descriptions read one by one: 3 more queries":
+                [Product.get_by_id(p.id).description for p in products]}
+
+
+@exercise(deferring_lesson, "Only the titles and unit prices of the five cheapest products.")
+def deferring_answer():
+    query = (Product.select(Product.title, Product.unit_price)
+             .order_by(Product.unit_price, Product.id).limit(5))
+    return list(query.namedtuples())
+
+
+@lesson("orm-joins-vs-prefetch", "Selecting related objects", ORM,
+        "A join or one more query loads related rows; a query per row does not scale.",
+        django="""
+            # a join
+            Order.objects.select_related("customer")[:5]
+            # one more query
+            Order.objects.prefetch_related(
+                "orderitem_set")[:5]
+        """,
+        differs="Django's select_related() joins and prefetch_related() runs one more query, "
+                "as Peewee's join() and prefetch() do; a Peewee join also names the models "
+                "it reads: select(Order, Customer).",
+        lives_in="models.py: cart_lines", queries=9)
 def joins_lesson():
     orders = Order.select().order_by(Order.id).limit(5)
     with capture_queries() as naive:
-        names = [order.customer.first_name for order in orders]          # 1 + 5 queries
+        names = [order.customer.first_name for order in orders]     # 1 + 5 queries
     with capture_queries() as joined:
-        rows = Order.select(Order, Customer).join(Customer).order_by(Order.id).limit(5)
-        names = [order.customer.first_name for order in rows]            # 1 query
+        orders = Order.select(Order, Customer).join(Customer).order_by(Order.id)
+        names = [order.customer.first_name for order in orders.limit(5)]   # 1 query
     with capture_queries() as prefetched:
-        rows = prefetch(Order.select().order_by(Order.id).limit(5), OrderItem)
-        counts = [len(order.items) for order in rows]                    # 2 queries
-    return {"names": names, "items per order": counts, "queries, naive loop": len(naive),
-            "queries, join": len(joined), "queries, prefetch": len(prefetched)}
+        orders = prefetch(Order.select().order_by(Order.id).limit(5), OrderItem)
+        counts = [len(order.items) for order in orders]             # 2 queries
+    return {"names": names, "items per order": counts,
+            "queries, naive loop": len(naive), "queries, join": len(joined),
+            "queries, prefetch": len(prefetched)}
 
 
-@lesson("orm-raw-sql", "Raw SQL", "When you need SQL by hand: always with parameters.")
-def raw_sql_lesson():
-    p = db.param        # the database's placeholder: "?" for SQLite, "%s" for PostgreSQL
-    query = Product.raw("SELECT id, title, unit_price FROM product "
-                        f"WHERE unit_price > {p} ORDER BY unit_price DESC LIMIT 3", 100)
-    return [{"id": p.id, "title": p.title, "price": p.unit_price} for p in query]
+@exercise(joins_lesson, "The last five orders with their customer and their items.")
+def joins_answer():
+    orders = (Order.select(Order, Customer).join(Customer)
+              .order_by(Order.placed_at.desc(), Order.id.desc()).limit(5))
+    items = OrderItem.select(OrderItem, Product).join(Product).order_by(OrderItem.id)
+    return [{"order": o.id, "customer": f"{o.customer.first_name} {o.customer.last_name}",
+             "items": [f"{i.quantity} × {i.product.title}" for i in o.items]}
+            for o in prefetch(orders, items)]
 
 
-@lesson("orm-transactions", "Transactions",
-        "Several writes that succeed or fail together; this one is rolled back on purpose.")
+@lesson("orm-aggregates", "Aggregating", ORM,
+        "The database computes COUNT, MIN, MAX and AVG over the rows.",
+        django="""
+            from django.db.models import (
+                Avg, Count, Max, Min)
+
+            Product.objects.aggregate(
+                count=Count("id"),
+                cheapest=Min("unit_price"),
+                dearest=Max("unit_price"),
+                average=Avg("unit_price"))
+        """,
+        differs="Django's aggregate() returns a dict in one call; in Peewee you select the "
+                "functions (fn.COUNT, fn.MIN, ...) and fetch the one row they make.",
+        lives_in="models.py: cart_item_count", queries=1)
+def aggregates_lesson():
+    query = Product.select(fn.COUNT(Product.id).alias("count"),
+                           fn.MIN(Product.unit_price).alias("cheapest"),
+                           fn.MAX(Product.unit_price).alias("dearest"),
+                           fn.ROUND(fn.AVG(Product.unit_price), 2).alias("average"))
+    return query.namedtuples().get()
+
+
+@exercise(aggregates_lesson, "The lowest, highest and average unit price of the products "
+                             "in collection 3.")
+def aggregates_answer():
+    return (Product.select(fn.MIN(Product.unit_price).alias("lowest"),
+                           fn.MAX(Product.unit_price).alias("highest"),
+                           fn.ROUND(fn.AVG(Product.unit_price), 2).alias("average"))
+            .where(Product.collection == 3).namedtuples().get())
+
+
+@lesson("orm-annotations", "Annotating", ORM,
+        "An annotation adds a computed column to every row.",
+        django="""
+            from django.db.models import (
+                Case, F, Value, When)
+
+            Product.objects.annotate(
+                stock=Case(
+                    When(inventory=0, then=Value("out")),
+                    When(inventory__lt=10,
+                         then=Value("low")),
+                    default=Value("ok")),
+                restocked=F("inventory") + 10)
+        """,
+        differs="Django adds a column with annotate(name=...); in Peewee you add the "
+                "expression to select() with .alias(name), and it comes back as an attribute.",
+        lives_in="models.py: Order.with_totals", queries=1)
+def annotations_lesson():
+    stock = Case(None, [(Product.inventory == 0, "out"),
+                        (Product.inventory < 10, "low")], "ok")
+    query = (Product.select(Product.title, Product.inventory, stock.alias("stock"),
+                            (Product.inventory + 10).alias("restocked"))
+             .order_by(Product.id).limit(5))
+    return list(query.namedtuples())
+
+
+@exercise(annotations_lesson, "Each customer's name with a column saying whether they are a "
+                              "Gold member (membership G), by last name.")
+def annotations_answer():
+    gold = Case(None, [(Customer.membership == "G", "yes")], "no")
+    query = (Customer.select(Customer.first_name, Customer.last_name, gold.alias("gold"))
+             .order_by(Customer.last_name, Customer.first_name, Customer.id))
+    return list(query.namedtuples())
+
+
+@lesson("orm-functions", "Database functions", ORM,
+        "The database's own functions join text, change case and measure length.",
+        django="""
+            from django.db.models import Value
+            from django.db.models.functions import (
+                Concat, Length, Upper)
+
+            Customer.objects.annotate(
+                full_name=Concat("first_name", Value(" "),
+                                 "last_name"),
+                shout=Upper("last_name"),
+                email_length=Length("email"))
+        """,
+        differs="Django has a class for each portable function (Concat, Upper, Length); "
+                "Peewee's fn.NAME(...) calls the SQL function of that name, whatever it is.",
+        lives_in="models.py: Customer.clean", queries=1)
+def functions_lesson():
+    full_name = Customer.first_name.concat(" ").concat(Customer.last_name)
+    # coerce(False): a length is a number, not text like the column it measures
+    email_length = fn.LENGTH(Customer.email).coerce(False)
+    query = (Customer.select(full_name.alias("full_name"),
+                             fn.UPPER(Customer.last_name).alias("shout"),
+                             email_length.alias("email_length"))
+             .order_by(Customer.id).limit(5))
+    return list(query.namedtuples())
+
+
+@exercise(functions_lesson, "Every customer's full name in capitals, sorted.")
+def functions_answer():
+    full_name = fn.UPPER(Customer.first_name.concat(" ").concat(Customer.last_name))
+    return [row[0] for row in Customer.select(full_name).order_by(full_name).tuples()]
+
+
+@lesson("orm-grouping", "Grouping", ORM,
+        "GROUP BY sums up each group of rows: here, the orders of each customer.",
+        django="""
+            from django.db.models import Count
+
+            Customer.objects.annotate(
+                orders=Count("order")
+            ).order_by("-orders")[:5]
+        """,
+        differs="Django writes the GROUP BY for you when annotate() meets an aggregate; "
+                "Peewee asks for group_by(), so the SQL you get is the SQL you see.",
+        lives_in="models.py: per_parent", queries=1)
+def grouping_lesson():
+    orders = fn.COUNT(Order.id)
+    query = (Customer.select(Customer.first_name, Customer.last_name,
+                             orders.alias("orders"))
+             .join(Order, JOIN.LEFT_OUTER).group_by(Customer.id)
+             .order_by(orders.desc(), Customer.id).limit(5))
+    return list(query.namedtuples())
+
+
+@exercise(grouping_lesson, "The five customers who spent the most, and how much.")
+def grouping_answer():
+    spent = models.money_sum(OrderItem.unit_price * OrderItem.quantity)
+    query = (Customer.select(Customer.first_name, Customer.last_name, spent.alias("spent"))
+             .join(Order).join(OrderItem).group_by(Customer.id)
+             .order_by(spent.desc(), Customer.id).limit(5))
+    return list(query.namedtuples())
+
+
+@lesson("orm-expressions", "Expressions: the discounted price", ORM,
+        "The database can compute with columns: here, a price 20% off.",
+        django="""
+            from django.db.models import (
+                DecimalField, ExpressionWrapper, F)
+
+            discounted = ExpressionWrapper(
+                F("unit_price") * 0.8,
+                output_field=DecimalField())
+            Product.objects.annotate(
+                discounted_price=discounted)
+        """,
+        differs="Django needs ExpressionWrapper to say what a decimal times a float gives; "
+                "Peewee returns what the database computes (a float in SQLite), which is why "
+                "the shop computes the price paid with price_after() and stores it.",
+        lives_in="models.py: price_after", queries=1)
+def expressions_lesson():
+    discounted = Product.unit_price * Decimal("0.8")
+    query = (Product.select(Product.title, Product.unit_price, Product.price,
+                            discounted.alias("discounted_price"))
+             .order_by(Product.id).limit(5))
+    return [{"title": p.title, "unit price": p.unit_price,
+             "unit_price * 0.8, by the database": p.discounted_price,
+             "price_after(unit_price, 20)": models.price_after(p.unit_price, 20),
+             "price paid today (stored)": p.price} for p in query]
+
+
+@exercise(expressions_lesson, "Products whose price today is at least 20% below their "
+                              "unit price.")
+def expressions_answer():
+    query = (Product.select().where(Product.price <= Product.unit_price * Decimal("0.8"))
+             .order_by(Product.id))
+    return [{"title": p.title, "unit price": p.unit_price, "price": p.price} for p in query]
+
+
+@lesson("orm-generic-relations", "Querying generic relationships", ORM,
+        "One query finds a row's tags, another the rows that carry a tag.",
+        django="""
+            TaggedItem.objects.get_tags_for(Product, 1)
+
+            # the custom manager's method behind it:
+            content_type = ContentType.objects \\
+                .get_for_model(Product)
+            TaggedItem.objects.select_related("tag") \\
+                .filter(content_type=content_type,
+                        object_id=1)
+        """,
+        differs="Django first looks up the ContentType row of Product (then caches it); here "
+                "a link holds the table name, so a product's tags take one query.",
+        lives_in="models.py: tags_for", queries=3)
+def generic_queries_lesson():
+    product = Product.select().order_by(Product.id).first()
+    gift = models.Tag.select(models.Tag.id).where(models.Tag.label == "gift")
+    tagged = models.TaggedItem.targets(Product, models.TaggedItem.tag.in_(gift))
+    gifts = Product.select(Product.title).where(Product.id.in_(tagged))
+    return {f"the tags of {product.title}":
+                [tag.label for tag in models.tags_for(product)],
+            "products tagged gift": [p.title for p in gifts.order_by(Product.id)]}
+
+
+@exercise(generic_queries_lesson, "How many products each tag labels, most first.")
+def generic_queries_answer():
+    count = fn.COUNT(models.TaggedItem.id)
+    query = (models.Tag.select(models.Tag.label, count.alias("products"))
+             .join(models.TaggedItem).where(models.TaggedItem.content_type == "product")
+             .group_by(models.Tag.id).order_by(count.desc(), models.Tag.label))
+    return list(query.namedtuples())
+
+
+@lesson("orm-query-cache", "The query cache", ORM,
+        "A query runs when first read, keeps its rows, and runs again only when changed.",
+        django="""
+            products = Product.objects.filter(
+                inventory__gt=0)[:5]      # no query yet
+            list(products)                # runs it
+            list(products)                # kept: no query
+            products.count()              # kept: no query
+            products.filter(inventory__gt=10)  # runs
+        """,
+        differs="Both keep the rows of a query they have run; but Django's count() on such a "
+                "queryset counts the rows it kept, while Peewee's count() always asks the "
+                "database.",
+        lives_in="app.py: home", queries=3)
+def query_cache_lesson():
+    ran = {}        # step -> the SQL it ran
+    with capture_queries() as ran["building the query"]:
+        query = Product.select().where(Product.inventory > 0).order_by(Product.id)
+        query = query.limit(5)
+    with capture_queries() as ran["the first loop"]:
+        titles = [p.title for p in query]
+    with capture_queries() as ran["a second loop"]:
+        titles = [p.title for p in query]
+    with capture_queries() as ran["len(query) and query[0]"]:
+        len(query), query[0]
+    with capture_queries() as ran["query.count()"]:
+        query.count()
+    with capture_queries() as ran["query.where(...), a new query"]:
+        list(query.where(Product.inventory > 10))
+    return {"SQL queries run by each step":
+                {step: len(sql) for step, sql in ran.items()}}
+
+
+@exercise(query_cache_lesson, "Does exists() ask the database again after a loop over the "
+                              "same query?")
+def query_cache_answer():
+    query = Order.select().order_by(Order.id).limit(3)
+    orders = list(query)
+    with capture_queries() as ran:
+        query.exists()
+    return {"orders read by the loop": len(orders), "SQL queries run by exists()": len(ran)}
+
+
+@lesson("orm-creating", "Creating objects", ORM,
+        "create() and save() insert rows; this lesson rolls them back at the end.",
+        django="""
+            collection = Collection.objects.create(
+                title="Lesson collection")
+            product = Product(
+                title="Lesson tea", unit_price=Decimal("4.50"),
+                inventory=5, collection=collection)
+            product.save()
+            Product(title="", unit_price=0).full_clean()
+            # ValidationError
+        """,
+        differs="Django's save() writes whatever the object holds (full_clean() checks it); "
+                "here save() checks the model's rules first and raises ValidationError.",
+        lives_in="models.py: save_customer_profile", queries=4)
+def creating_lesson():
+    with models.write_transaction() as transaction:
+        collection = Collection.create(title="Lesson collection")
+        product = Product(title="Lesson tea", unit_price=Decimal("4.50"),
+                          inventory=5, collection=collection)
+        product.save()          # the slug and the price are worked out as it saves
+        try:
+            Product(title="", unit_price=0, collection=collection).save()
+        except models.ValidationError as error:
+            refused = error.errors
+        inside = Collection.select().count()
+        transaction.rollback()      # undo it all: a lesson leaves the shop as it was
+    return {"the new product": {"title": product.title, "slug": product.slug,
+                                "price": product.price},
+            "a product that breaks the rules": refused,
+            "collections inside the transaction": inside,
+            "collections after the rollback": Collection.select().count()}
+
+
+@exercise(creating_lesson, "Create a cart with two of the first product in it, then roll "
+                           "it back.")
+def creating_answer():
+    with models.write_transaction() as transaction:
+        cart = models.Cart.create()
+        first = Product.select().order_by(Product.id).first()
+        models.CartItem.create(cart=cart, product=first, quantity=2)
+        inside = models.cart_item_count(cart.id)
+        transaction.rollback()
+    return {"items in the cart inside the transaction": inside,
+            "items after the rollback": models.cart_item_count(cart.id)}
+
+
+@lesson("orm-updating", "Updating objects", ORM,
+        "update() changes many rows at once; save() writes every column of one.",
+        django="""
+            Product.objects.filter(collection_id=1).update(
+                inventory=F("inventory") + 10)
+            product.unit_price += 1
+            product.save()
+        """,
+        differs="Both update() methods run one UPDATE and skip save() and its checks; a "
+                "save() writes every column, even one changed meanwhile, unless told which "
+                "(Django's update_fields, Peewee's only=).",
+        lives_in="app.py: ProductAdmin.clear_inventory", queries=7)
+def updating_lesson():
+    product = Product.select().order_by(Product.id).first()    # its inventory, as read now
+    with models.write_transaction() as transaction:
+        changed = (Product.update(inventory=Product.inventory + 10)
+                   .where(Product.collection == product.collection_id).execute())
+        updated = Product.get_by_id(product.id).inventory
+        product.unit_price += 1
+        product.save()      # every column: the inventory it read before the update too
+        saved = Product.get_by_id(product.id)
+        transaction.rollback()
+    return {"rows update() changed": changed, "the inventory after update()": updated,
+            "after save(), the unit price": saved.unit_price,
+            "after save(), the inventory: the update is lost": saved.inventory,
+            "after the rollback, the unit price":
+                Product.get_by_id(product.id).unit_price}
+
+
+@exercise(updating_lesson, "Mark every pending order complete, then roll it back.")
+def updating_answer():
+    pending = Order.select().where(Order.payment_status == "P")
+    with models.write_transaction() as transaction:
+        changed = Order.update(payment_status="C").where(Order.payment_status == "P").execute()
+        transaction.rollback()
+    return {"orders marked complete": changed, "pending after the rollback": pending.count()}
+
+
+@lesson("orm-deleting", "Deleting objects", ORM,
+        "Deleting a row takes what depends on it along; a row others need is refused.",
+        django="""
+            order.delete()   # its items too: CASCADE
+            Order.objects.filter(
+                payment_status="F").delete()
+            collection.delete()
+            # ProtectedError: its products protect it
+        """,
+        differs="Django's delete() follows each on_delete rule in Python; Peewee's "
+                "delete_instance(recursive=True) deletes the rows that depend on it, and the "
+                "database itself refuses to break a RESTRICT key.",
+        lives_in="models.py: delete_rows", queries=9)
+def deleting_lesson():
+    order = Order.select().order_by(Order.id).first()
+    collection = Collection.select().join(Product).order_by(Collection.id).first()
+    with models.write_transaction() as transaction:
+        items = order.items.count()
+        order.delete_instance(recursive=True)       # its items first, then the order
+        try:
+            with db.atomic():       # a savepoint: if this fails, only this is undone
+                collection.delete_instance()
+            refused = "deleted"
+        except IntegrityError as error:
+            refused = f"refused by the database ({type(error).__name__})"
+        transaction.rollback()
+    still_there = Order.get_or_none(Order.id == order.id) is not None
+    return {f"order {order.id}'s items, deleted with it": items,
+            f"deleting {collection.title}, which has products": refused,
+            "the order is back after the rollback": still_there}
+
+
+@exercise(deleting_lesson, "Delete every failed order (payment status F) with its items, "
+                           "then roll it back.")
+def deleting_answer():
+    failed = Order.select(Order.id).where(Order.payment_status == "F")
+    with models.write_transaction() as transaction:
+        items = OrderItem.delete().where(OrderItem.order.in_(failed)).execute()
+        orders = Order.delete().where(Order.payment_status == "F").execute()
+        transaction.rollback()
+    return {"items deleted": items, "orders deleted": orders,
+            "failed orders after the rollback": failed.count()}
+
+
+@lesson("orm-transactions", "Transactions", ORM,
+        "Writes in a transaction happen together, or not at all.",
+        django="""
+            from django.db import transaction
+
+            with transaction.atomic():
+                order = Order.objects.create(
+                    customer=customer)
+                OrderItem.objects.create(
+                    order=order, product=product,
+                    quantity=1, unit_price=10)
+                transaction.set_rollback(True)
+        """,
+        differs="Both atomic() blocks nest as savepoints and roll back on an exception; the "
+                "shop's write_transaction() also takes SQLite's write lock at the start, so "
+                "racing writers wait their turn.",
+        lives_in="models.py: place_order", queries=7)
 def transactions_lesson():
     before = Order.select().count()
-    with db.atomic() as transaction:
-        order = Order.create(customer=Customer.select().first())
-        OrderItem.create(order=order, product=Product.select().first(), quantity=1,
-                         unit_price=10)
+    customer = Customer.select().order_by(Customer.id).first()
+    with models.write_transaction() as transaction:
+        order = Order.create(customer=customer)
+        product = Product.select().order_by(Product.id).first()
+        OrderItem.create(order=order, product=product, quantity=1, unit_price=10)
         inside = Order.select().count()
-        transaction.rollback()          # undo both inserts: the demo data stays as it was
+        transaction.rollback()          # undo both inserts: the shop stays as it was
     return {"orders before": before, "orders inside the transaction": inside,
             "orders after the rollback": Order.select().count()}
+
+
+@exercise(transactions_lesson, "Show that an exception inside the block undoes the writes "
+                               "before it.")
+def transactions_answer():
+    before = Collection.select().count()
+    try:
+        with models.write_transaction():
+            Collection.create(title="Doomed")
+            raise RuntimeError("something went wrong")      # leaving the block rolls back
+    except RuntimeError:
+        pass
+    return {"collections before": before, "collections after": Collection.select().count()}
+
+
+@lesson("orm-raw-sql", "Raw SQL", ORM,
+        "SQL written by hand works too, always with parameters.",
+        django="""
+            Product.objects.raw(
+                "SELECT id, title, unit_price "
+                "FROM store_product WHERE unit_price > %s "
+                "ORDER BY unit_price DESC, id LIMIT 3",
+                [100])
+
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT ...", [100])
+        """,
+        differs="Django's raw() takes %s placeholders on every database; Peewee hands the "
+                "SQL to the driver as written, so use the database's own (db.param: ? for "
+                "SQLite, %s for PostgreSQL).",
+        lives_in="models.py: migrate", queries=1)
+def raw_sql_lesson():
+    p = db.param        # the placeholder: "?" in SQLite, "%s" in PostgreSQL
+    query = Product.raw("SELECT id, title, unit_price FROM product "
+                        f"WHERE unit_price > {p} "
+                        "ORDER BY unit_price DESC, id LIMIT 3", 100)
+    return [{"id": row.id, "title": row.title, "unit price": row.unit_price}
+            for row in query]
+
+
+@exercise(raw_sql_lesson, "The five customers with the most orders, with db.execute_sql().")
+def raw_sql_answer():
+    cursor = db.execute_sql(
+        'SELECT c.first_name, c.last_name, COUNT(o.id) AS orders FROM customer c '
+        'JOIN "order" o ON o.customer_id = c.id GROUP BY c.id, c.first_name, c.last_name '
+        'ORDER BY orders DESC, c.id LIMIT 5')
+    return [{"first name": first, "last name": last, "orders": orders}
+            for first, last, orders in cursor.fetchall()]
+
+
+# --- The guided tour --------------------------------------------------------------------------
+
+def tour_stop(title, text, code, around=None, most=14):
+    """One stop of the tour: where `code` (a function) is, and a few of its lines, read now
+    from the source of the running program, so the tour never tells an old story. With
+    `around`, the lines around the first line that contains it; else the first `most`."""
+    lines, start = inspect.getsourcelines(code)
+    if code.__module__ in (__name__, models.__name__):
+        where = os.path.basename(inspect.getsourcefile(code))
+    else:       # a library: named by its module, never by where it is installed
+        where = code.__module__.replace(".", "/") + ".py"
+    found = next((n for n, line in enumerate(lines) if around and around in line), None)
+    first = 0 if found is None else max(0, found - 2)
+    shown = lines[first:first + most] if found is None else lines[first:found + 6]
+    while shown and not shown[0].strip():       # start at a line with something on it
+        shown, first = shown[1:], first + 1
+    return {"title": title, "text": text, "found": around is None or found is not None,
+            "where": f"{where}, line {start + first}", "name": code.__qualname__,
+            "code": textwrap.dedent("".join(shown)).rstrip()}
+
+
+def file_stop(title, text, template, most=12):
+    """A stop in a template: its first lines."""
+    code = "\n".join(template_text(template).splitlines()[:most])
+    return {"title": title, "text": text, "found": True, "name": template + ".tpl",
+            "where": f"views/{template}.tpl, line 1", "code": code}
+
+
+def tour_stops():
+    """The stops of one request for a product page, from the server in: (its path, stops)."""
+    import waitress.task        # the server of `python app.py` (imported when it serves)
+    product = Product.select(Product.id).order_by(Product.id).first()
+    path = url("product", product_id=product.id if product else 1)
+    route, args = root.router.match({"PATH_INFO": path, "REQUEST_METHOD": "GET"})
+    hooks = ", ".join(hook.__name__ for hook in root._hooks["before_request"])
+    stops = [
+        tour_stop("The WSGI server", f"waitress reads “GET {path}” from the network into a "
+                  "dict, environ, and calls the application with it. Every Python web app "
+                  "is such a callable: application(environ, start_response).",
+                  waitress.task.WSGITask.execute, "server.application("),
+        tour_stop("The application", "app.application builds the app on the first request "
+                  "(opens the database, wraps the middleware), then passes each request on.",
+                  _Application.__call__),
+        tour_stop("Security headers", "The outermost middleware. It adds its headers to "
+                  "whatever response comes back out. (With --debug, the debug toolbar wraps "
+                  "the stack just inside it.)", with_security_headers),
+        tour_stop("Beaker's middleware", "SessionMiddleware puts a session object in "
+                  "environ['beaker.session']. It is lazy: no file or row is read unless a "
+                  "handler asks, and a visitor who only reads pages never gets one.",
+                  SessionMiddleware.__call__, "session = SessionObject(environ"),
+        tour_stop("Closing the database", "This middleware gives the request's database "
+                  "connection back to the pool once the response has been sent.",
+                  closing_database),
+        tour_stop("The root app", "The root Bottle app is itself a WSGI callable: it handles "
+                  "the request, casts what the handler returned to bytes, and starts the "
+                  "response.", bottle.Bottle.wsgi, "self._cast(self._handle(environ))"),
+        tour_stop("Its hooks", f"Before routing, the root's before_request hooks run: "
+                  f"{hooks}. Hooks and error pages live on the root: the mounted sub-apps' "
+                  "routes were copied into it.", bottle.Bottle._handle,
+                  "self.trigger_hook('before_request')"),
+        tour_stop("The route", f"The router matches {path} to the route {route.rule}, named "
+                  f"{route.name!r}, and calls its handler with {args}.", bottle.Router.match,
+                  "if method in self.static and path in self.static[method]"),
+        tour_stop("The page cache", "The handler is wrapped: a visitor without a session is "
+                  "served the page kept in the cache, and the handler runs only on a miss.",
+                  cached_page),
+        tour_stop("The handler", "product_detail takes the product, its promotions, tags "
+                  "and likes from the cache of shared parts (reading them on a miss), and "
+                  "renders the page.", product_detail.__wrapped__),
+        tour_stop("The model queries", "product_with_details reads the product with its "
+                  "collection through get_or_404 (a 404 page if there is none), then its "
+                  "promotions, tags and likes.", product_with_details),
+        tour_stop("The template", "render() fills a template with the handler's data and "
+                  "what every page needs (the user, url(), the CSRF token).", render),
+        file_stop("The template file", "views/store/product.tpl prints the product; "
+                  "% rebase('layout') puts it inside views/layout.tpl, the frame of every "
+                  "page.", "store/product"),
+        tour_stop("The response", "Back in the root app, the page (a str) is encoded to "
+                  "bytes, and start_response() sends the status and headers out through the "
+                  "middleware, each adding its own, to waitress, which writes them to the "
+                  "network.", bottle.Bottle.wsgi, "start_response(response._wsgi_status_line()"),
+    ]
+    return path, stops
+
+
+@playground.get("/tour", name="tour")
+def tour():
+    """One request for a product page, followed through the code that serves it."""
+    path, stops = tour_stops()
+    return render("playground/tour", stops=stops, path=path, title="A request, step by step")
 
 
 ###############################################################################
 # 11. Debug toolbar
 ###############################################################################
 
-# The toolbar is middleware: with debug on, for a client at an internal address (REMOTE_ADDR,
-# never a header), it records what each request did, and injects a bar before </body> of HTML
-# pages. The panels are pages of their own under /__debug__/, rendered only when opened, and
+# The toolbar is middleware: with debug on, for a client at an internal address (the
+# connection's, or behind a trusted proxy the one it forwards: see client_address), it records
+# what each request did, and injects a bar before </body> of HTML pages. The panels are pages of their own under /__debug__/, rendered only when opened, and
 # kept for the last requests of every kind (JSON and redirects included). With debug off the
 # middleware is not installed at all: it costs nothing.
 
@@ -3295,8 +5372,9 @@ class Record:
         self.query = environ.get("QUERY_STRING", "")
         self.started = time.perf_counter()
         self.when = datetime.datetime.now(datetime.timezone.utc)
-        self.headers_in = {k[5:].replace("_", "-").title(): v for k, v in environ.items()
-                           if k.startswith("HTTP_")}
+        self.headers_in = {name: _masked_header(name, value) for name, value in (
+            (k[5:].replace("_", "-").title(), v) for k, v in environ.items()
+            if k.startswith("HTTP_"))}
         self.queries, self.templates, self.cache, self.logs = [], [], [], []
         self.status, self.headers_out, self.ms, self.request_data = "", [], 0.0, {}
 
@@ -3328,7 +5406,7 @@ def _record_cache_event(region, key, hit):
 
 
 def is_internal(environ):
-    return environ.get("REMOTE_ADDR") in settings.internal_ips
+    return client_address(environ) in settings.internal_ips
 
 
 def debug_toolbar(app):
@@ -3358,7 +5436,9 @@ def debug_toolbar(app):
         finally:
             _capture.record = None
         record.queries, record.ms = queries, (time.perf_counter() - record.started) * 1000
-        record.status, record.headers_out = seen["status"], list(seen["headers"])
+        record.status = seen["status"]
+        record.headers_out = [(k, _masked_header(k, v)) for k, v in seen["headers"]]
+        record.path = _masked_path(environ, record.path)
         record.request_data = _request_data(environ)
         DEBUG_HISTORY[record.id] = record
         while len(DEBUG_HISTORY) > DEBUG_HISTORY_SIZE:
@@ -3375,16 +5455,73 @@ def debug_toolbar(app):
     return wsgi
 
 
+# Everyone at an internal address sees the toolbar's history, so it shows no one's secrets:
+# not the session and CSRF cookies (a session cookie logs its holder in), nor the CSRF token,
+# nor what was typed into a password input (known by the field's type in the app's forms, not
+# by its name), nor a URL's secret part (a route's `secret_args`, such as a reset token).
+MASKED = "********"
+SECRET_COOKIES = (SESSION_COOKIE, CSRF_COOKIE)
+SECRET_SESSION_KEYS = ("csrf", "auth", "reset_token", "cart_id")   # a cart's id is its key
+
+
+def _masked_header(name, value):
+    name = name.lower()
+    if name in ("authorization", "x-csrf-token"):
+        return MASKED
+    if name == "cookie":            # "a=1; b=2": every cookie the browser sends
+        return "; ".join(_masked_cookie(pair) for pair in value.split(";"))
+    if name == "set-cookie":        # "a=1; Path=/; HttpOnly": one cookie, then its flags
+        pair, semicolon, flags = value.partition(";")
+        return _masked_cookie(pair) + semicolon + flags
+    return value
+
+
+def _masked_cookie(pair):
+    name = pair.partition("=")[0].strip()
+    return f"{name}={MASKED}" if name in SECRET_COOKIES else pair.strip()
+
+
+def _masked_path(environ, path):
+    route, args = environ.get("bottle.route"), environ.get("route.url_args") or {}
+    for name in (route.config.get("secret_args") or []) if route else []:
+        if args.get(name):
+            path = path.replace(args[name], MASKED)
+    return path
+
+
+def password_field_names():
+    """The names of the password inputs of every form of the app: the fields whose type is
+    PasswordField, in every subclass of wtforms.Form."""
+    names, forms = set(), [Form]
+    while forms:
+        form = forms.pop()
+        forms.extend(form.__subclasses__())
+        names.update(name for name, field in vars(form).items()
+                     if isinstance(field, wtforms.fields.core.UnboundField)
+                     and issubclass(field.field_class, PasswordField))
+    return names
+
+
 def _request_data(environ):
-    """The request as the handler saw it: query, form, cookies and session contents."""
+    """The request as the handler saw it: query, form, cookies and session, secrets masked.
+    The bytes are shown whatever they are: a request that was refused for not being UTF-8
+    is recorded too."""
     req = bottle.BaseRequest(environ)
+    secret = password_field_names() | {"csrf_token"}
+
+    def shown(forms):
+        pairs = forms.allitems()
+        if forms.recode_unicode:        # URL-encoded: UTF-8 bytes kept as Latin-1 text
+            pairs = [(k.encode("latin1").decode("utf-8", "replace"),
+                      v.encode("latin1").decode("utf-8", "replace")) for k, v in pairs]
+        return {k: MASKED if k in secret else v for k, v in pairs}
     session_obj = environ.get("beaker.session")
     has_session = SESSION_COOKIE in req.cookies and session_obj is not None
-    return {"query": dict(req.query.decode().allitems()),
-            "form": {k: ("********" if "password" in k else v)
-                     for k, v in req.forms.decode().allitems()} if req.method != "GET" else {},
-            "cookies": {k: v[:12] + "…" for k, v in req.cookies.items()},
-            "session": {k: v for k, v in session_obj.items()} if has_session else {}}
+    return {"query": shown(req.query),
+            "form": shown(req.forms) if req.method != "GET" else {},
+            "cookies": {k: MASKED if k in SECRET_COOKIES else v for k, v in req.cookies.items()},
+            "session": {k: MASKED if k in SECRET_SESSION_KEYS else v
+                        for k, v in session_obj.items()} if has_session else {}}
 
 
 def debug_record(ident):
@@ -3453,6 +5590,9 @@ root.mount("/admin/", admin)
 root.mount("/api/", api)
 root.mount("/playground/", playground)
 root.mount("/__debug__/", debug)
+root.add_hook("before_request", believe_trusted_proxies_only)
+root.add_hook("before_request", check_host)
+root.add_hook("before_request", ignore_broken_cookies)
 root.add_hook("before_request", refuse_bad_text)
 root.add_hook("before_request", check_csrf)
 root.add_hook("before_request", models.reprice_if_new_day)   # dated promotions start and end
@@ -3463,6 +5603,14 @@ def forget_changed_data():
     """A request that changed what the shop shows clears the caches once it has committed."""
     if request.environ.get("storefront.changed"):
         invalidate_cache()
+
+
+@root.hook("after_request")
+def no_store_for_one_visitor():
+    """A response made from the visitor's session (their account, cart, orders, the admin) is
+    theirs alone: no browser cache or proxy may keep it for the next person at the computer."""
+    if request.environ.get("storefront.private"):
+        response.set_header("Cache-Control", "no-store")
 
 SECURITY_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
@@ -3475,11 +5623,17 @@ SECURITY_HEADERS = [
 
 
 def with_security_headers(app):
-    """Add the security headers to every response, errors and static files included."""
+    """Add the security headers to every response, errors and static files included, and
+    mark every cookie Secure when the client came over HTTPS (even with
+    STOREFRONT_SECURE_COOKIES off): a cookie set over HTTPS never needs to travel in clear."""
     def wsgi(environ, start_response):
         def start(status, headers, exc_info=None):
             names = {name.lower() for name, _ in headers}
             headers.extend(h for h in SECURITY_HEADERS if h[0].lower() not in names)
+            if client_scheme(environ) == "https":
+                headers = [(name, value + "; Secure") if name.lower() == "set-cookie"
+                           and "; secure" not in value.lower() else (name, value)
+                           for name, value in headers]
             return start_response(status, headers, exc_info)
         return app(environ, start)
     return wsgi
@@ -3519,6 +5673,9 @@ def closing_database(app):
 def build(s=settings):
     """Open the database and wrap the root app in its middleware: the WSGI application."""
     global settings, cache
+    if s.problems:
+        raise ImproperlyConfigured("; ".join(s.problems))
+    s.secret()      # made now, or its problem told now, rather than at the first login
     settings = s
     cache = make_cache(s)
     open_database(s)
@@ -3566,6 +5723,7 @@ def parse_address(address):
 
 def cmd_runserver(args):
     host, port = parse_address(args.address)
+    allow_listening_address(host)
     if args.debug:
         settings.debug = True
     try:
@@ -3589,6 +5747,9 @@ def cmd_runserver(args):
         print(demo_admin_notice())
     print(f"Storefront is running at http://{host if ':' not in host else f'[{host}]'}:{port}/"
           f"  (admin: /admin/, lessons: /playground/; Ctrl+C stops it)", flush=True)
+    if not is_loopback(host):
+        print("Other machines can reach it too: run `python app.py check --deploy` before a "
+              "real deployment.", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
 
@@ -3615,11 +5776,33 @@ def log_requests(app):
         def start(status, headers, exc_info=None):
             query = environ.get("QUERY_STRING")
             requests_log.info('"%s %s%s" %s %.0f ms', environ["REQUEST_METHOD"],
-                              environ.get("PATH_INFO", ""), "?" + query if query else "",
+                              _masked_path(environ, environ.get("PATH_INFO", "")),
+                              "?" + query if query else "",
                               status.split()[0], (time.perf_counter() - started) * 1000)
             return start_response(status, headers, exc_info)
         return app(environ, start)
     return wsgi
+
+
+def is_loopback(host):
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def allow_listening_address(host):
+    """Unless STOREFRONT_ALLOWED_HOSTS says otherwise, the site answers to the address it
+    listens on too; listening on every address (0.0.0.0, ::), to this machine's name and
+    addresses."""
+    if settings.allowed_hosts_given:
+        return
+    names = [host]
+    if host in ("0.0.0.0", "::"):
+        names = [socket.gethostname()]
+        with contextlib.suppress(OSError):
+            names += [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)]
+    settings.allowed_hosts += [f"[{name}]" if ":" in name else name.lower() for name in names]
 
 
 def demo_admin_notice():
@@ -3627,10 +5810,86 @@ def demo_admin_notice():
     password = secrets.token_urlsafe(9)
     if User.select().where(User.username == "admin").exists():
         return ""
-    User.create_user("admin", "admin@example.com", password, is_staff=True, is_superuser=True)
+    models.create_demo_admin(password)
     return (f"Demo admin created: log in at /accounts/login as admin / {password}\n"
             f"(shown once: write it down. Lost it? `python app.py changepassword admin` sets a "
             f"new one; `python app.py createsuperuser` makes your own admin.)")
+
+
+def configuration_problems(s):
+    """The settings that cannot work at all: start-up would stop on them."""
+    problems = list(s.problems)
+    key_file = os.path.join(s.data_dir, "secret_key")
+    if s.secret_key_in_data_dir and os.path.exists(key_file):
+        with open(key_file) as f:
+            if not f.read().strip():
+                problems.append(f"The secret key file {key_file} is empty: delete it (a new "
+                                f"key is made) or set STOREFRONT_SECRET_KEY.")
+    return problems
+
+
+def deployment_problems(s, processes=1, machines=1):
+    """The settings that are unsafe for a real deployment of `processes` server processes on
+    each of `machines` machines (Django's check --deploy). PostgreSQL or Redis in the settings
+    say that several machines may run, whatever `machines` says."""
+    sqlite = s.database_url.startswith("sqlite")
+    several_machines = machines > 1 or not sqlite or "redis://" in s.session_url + s.cache_url
+    several_processes = processes > 1 or several_machines
+    local = all(host in LOCAL_HOSTS + ("localhost",) for host in s.allowed_hosts)
+    checks = [
+        (s.debug, "STOREFRONT_DEBUG is on: pages show internals (the debug toolbar to "
+                  "internal addresses). Turn it off."),
+        (not s.secure_cookies, "STOREFRONT_SECURE_COOKIES is off: a session cookie sent "
+                               "over plain HTTP can be copied on the way. Serve the site "
+                               "over HTTPS and turn it on."),
+        (local, "STOREFRONT_ALLOWED_HOSTS allows localhost names only: set it to the names "
+                "the site is reached by (shop.example.com)."),
+        ("*" in s.allowed_hosts, "STOREFRONT_ALLOWED_HOSTS is *: any Host header is "
+                                 "believed, and it goes into the links of emails."),
+        (not s.secret_key_in_data_dir and len(s.secret_key) < 32,
+         "STOREFRONT_SECRET_KEY is shorter than 32 characters: make a long random one."),
+        (s.secret_key_in_data_dir and several_machines,
+         "The secret key is generated into the data dir, and several machines may run: "
+         "each would make its own, so their sessions and links fail on the others. Set "
+         "STOREFRONT_SECRET_KEY, the same everywhere."),
+        (sqlite and several_processes, "SQLite with several processes: use PostgreSQL "
+                                "(STOREFRONT_DATABASE_URL=postgresql://...)."),
+        (s.session_url == "memory" and several_processes,
+         "Sessions in memory with several processes: each knows only its own logins. Set "
+         "STOREFRONT_SESSION_URL=redis://..."),
+        (s.session_url == "" and several_machines,
+         "Sessions in the data dir's files with several machines: each knows only its own "
+         "logins. Set STOREFRONT_SESSION_URL=redis://..."),
+        (s.cache_url == "memory" and several_processes,
+         "The memory cache with several processes: a change made through one leaves the "
+         "others' pages stale for minutes. Set STOREFRONT_CACHE_URL=redis://..."),
+        (not s.email_url, "STOREFRONT_EMAIL_URL is empty: mail (password reset links) is "
+                          "written to files and printed, not sent. Set smtp://..."),
+        (s.password_iterations < 600_000, "STOREFRONT_PASSWORD_ITERATIONS is below 600000: "
+                                          "stolen password hashes would be cheap to crack."),
+    ]
+    problems = [message for failed, message in checks if failed]
+    try:
+        open_database(s)
+        if models.demo_admin_unchanged():
+            problems.append("The demo admin still has the password printed at the first "
+                            "start: change it (/accounts/password) or delete the account.")
+    except (OperationalError, OSError) as error:
+        problems.append(f"Cannot open the database {s.database_url}: {error}")
+    return problems
+
+
+def cmd_check(args):
+    problems = configuration_problems(settings)
+    if args.deploy:
+        print(f"Checking for {args.processes} server process(es) on {args.machines} "
+              f"machine(s) (--processes N, --machines N).")
+        problems += deployment_problems(settings, args.processes, args.machines)
+    for problem in problems:
+        print("- " + problem)
+    if problems:
+        raise SystemExit(f"{len(problems)} problem(s) found.")
+    print("No problems found.")
 
 
 def cmd_migrate(args):
@@ -3662,7 +5921,8 @@ def cmd_createsuperuser(args):
         password = getpass.getpass("Password: ")
         if getpass.getpass("Password (again): ") != password:
             raise SystemExit("The passwords differ.")
-    problems = [models.username_problem(username)] + models.password_problems(password, username)
+    problems = [models.username_problem(username),
+                *models.password_problems(password, username, email)]
     problems = [problem for problem in problems if problem]
     if problems:
         raise SystemExit(" ".join(problems))
@@ -3681,7 +5941,7 @@ def cmd_changepassword(args):
     password = getpass.getpass(f"New password for {user.username}: ")
     if getpass.getpass("New password (again): ") != password:
         raise SystemExit("The passwords differ.")
-    problems = models.password_problems(password, user.username)
+    problems = models.password_problems(password, user.username, user.email)
     if problems:
         raise SystemExit(" ".join(problems))
     user.set_password(password)
@@ -3739,20 +5999,29 @@ def main(argv=None):
     backup = commands.add_parser("backup", help="copy the SQLite database while it is in use")
     backup.add_argument("path", help="the file to write")
     commands.add_parser("routes", help="list every route")
+    check = commands.add_parser("check", help="list the settings that cannot work")
+    check.add_argument("--deploy", action="store_true",
+                       help="and those unsafe for a real deployment")
+    check.add_argument("--processes", type=int, default=1,
+                       help="server processes on each machine (gunicorn -w N)")
+    check.add_argument("--machines", type=int, default=1, help="machines that run the site")
     commands.add_parser("shell", help="a Python shell with the models loaded")
     args = parser.parse_args(argv)
     if args.command in (None, "runserver"):
         args = run.parse_args(argv[1:] if argv and argv[0] == "runserver" else argv or [])
         return cmd_runserver(args)
-    if args.command != "routes":
+    if args.command not in ("routes", "check"):
         try:
             open_database(settings)
         except (OperationalError, OSError) as error:
             raise SystemExit(f"Cannot open the database {settings.database_url}: {error}")
     return {"migrate": cmd_migrate, "seed": cmd_seed, "createsuperuser": cmd_createsuperuser,
             "changepassword": cmd_changepassword, "backup": cmd_backup, "routes": cmd_routes,
-            "shell": cmd_shell}[args.command](args)
+            "shell": cmd_shell, "check": cmd_check}[args.command](args)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    try:
+        main(sys.argv[1:])
+    except ImproperlyConfigured as error:
+        raise SystemExit(f"Storefront cannot start: {error}")

@@ -14,17 +14,22 @@ Parts, in order:
     8. Shop rules    - cart and checkout operations
     9. Migrations    - numbered schema changes and the schema version
    10. Demo data     - the deterministic `seed`
+   11. Common passwords - the ones a new password may not be
 """
 import base64
 import datetime
+import difflib
 import hashlib
 import hmac
 import importlib
+import ipaddress
+import itertools
 import math
 import random
 import re
 import secrets
 import sys
+import time
 import unicodedata
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
@@ -174,6 +179,11 @@ class BaseModel(Model):
             value = self.__data__.get(field.name)
             if isinstance(field, DecimalField) and isinstance(value, Decimal):
                 limit = Decimal(10) ** (field.max_digits - field.decimal_places)
+                if field.auto_round and value.is_finite() and abs(value) < limit:
+                    # Judge what the column will hold, rounded to its places: 99999999.995
+                    # would be stored as 100000000.00, which is over the limit.
+                    value = self.__data__[field.name] = value.quantize(
+                        Decimal(1).scaleb(-field.decimal_places), rounding=field.rounding)
                 if not value.is_finite() or abs(value) >= limit:
                     errors[field.name] = f"Use a number below {limit:,}."
             elif isinstance(field, IntegerField) and isinstance(value, int) \
@@ -227,16 +237,35 @@ def check_password(raw, encoded):
     return hmac.compare_digest(make_password(raw, iterations, salt), encoded)
 
 
-def password_problems(password, username=""):
-    """The minimum policy: return a list of what is wrong with a new password."""
+def password_problems(password, username="", email=""):
+    """What is wrong with a new password, as a list of messages (empty: nothing). The rules of
+    Django's validators: long enough, not all digits, not one of the most common passwords,
+    not too like the username or email address."""
     problems = []
     if len(password) < 8:
         problems.append("Use at least 8 characters.")
     if password.isdigit():
         problems.append("A password cannot be all digits.")
-    if username and password.casefold() == username.casefold():
-        problems.append("A password cannot be the username.")
+    if password.strip().lower() in COMMON_PASSWORDS:
+        problems.append("This password is one of the most common: it would be guessed first.")
+    for label, value in (("username", username), ("email address", email)):
+        if value and too_similar(password, value):
+            problems.append(f"The password is too like the {label}.")
     return problems
+
+
+def too_similar(password, value, max_similarity=0.7):
+    """True if `password` is too like `value` or a part of it ("alice.smith@example.com" has
+    the parts alice, smith, example and com): Django's UserAttributeSimilarityValidator."""
+    password, value = password.lower(), value.lower()
+    for part in re.split(r"\W+", value) + [value]:
+        # A short part cannot be like a password ten times its length: skip the matcher.
+        if not part or (len(password) >= 10 * len(part)
+                        and len(part) < max_similarity / 2 * len(password)):
+            continue
+        if difflib.SequenceMatcher(a=password, b=part).quick_ratio() >= max_similarity:
+            return True
+    return False
 
 
 PERMISSION_ACTIONS = ("view", "add", "change", "delete")
@@ -318,6 +347,15 @@ class User(BaseModel):
     def check_password(self, raw):
         return check_password(raw, self.password)
 
+    def has_usable_password(self):
+        return not (self.password or "!").startswith("!")
+
+    def session_hash(self, secret):
+        """A fingerprint of the password hash, kept in the session at login and compared on
+        every request: when the password changes, by any means, every session that holds the
+        old fingerprint is logged out (Django's get_session_auth_hash)."""
+        return _mac(secret, "session", self.password)
+
     def password_needs_upgrade(self):
         """True when the stored hash is weaker than what make_password() makes today."""
         parts = (self.password or "").split("$")
@@ -344,53 +382,108 @@ class User(BaseModel):
         return codename in self._perm_cache
 
 
-# Failed logins are counted per username and per client address, in the database so that every
-# process of a deployment sees them: after LOGIN_SLOWDOWN_AFTER failures an attempt is slowed,
-# after LOGIN_MAX_FAILURES it is refused until LOGIN_LOCKOUT has passed since the last one.
-LOGIN_SLOWDOWN_AFTER = 3
-LOGIN_MAX_FAILURES = 5
-LOGIN_LOCKOUT = datetime.timedelta(minutes=15)
+def _mac(secret, purpose, *values):
+    """A keyed hash of `values` for one purpose: without the secret key, no one can make one."""
+    message = "|".join([purpose, *map(str, values)]).encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+# Failed logins are kept in the database (so every process of a deployment sees them) for
+# LOGIN_WINDOW, each under three keys, and judged so that no one can lock anyone else out:
+#   the pair   (this name, from this client): the guesser's own attempts. After
+#              PAIR_FREE_FAILURES its next attempt is accepted only after a wait that doubles
+#              with each failure; one that comes sooner is refused at once, which costs the
+#              server nothing (a wait spent sleeping would hold one of its threads).
+#   the name   (from any client): attempts on one account from many addresses. After
+#              USER_FREE_FAILURES each is slowed a little more, up to LOGIN_MAX_DELAY, but never
+#              refused: whoever guesses at alice's name, alice can still log in.
+#   the client (any name): refused only after CLIENT_MAX_FAILURES, which an office behind one
+#              address reaches only under attack. An IPv6 client is its /64 network, since
+#              anyone with one address has the 2**64 others of their network too.
+# A successful login clears its pair: a user's own typos are forgotten.
+LOGIN_WINDOW = datetime.timedelta(minutes=15)
+PAIR_FREE_FAILURES = 3
+PAIR_MAX_WAIT = 300             # seconds
+USER_FREE_FAILURES = 10
+LOGIN_MAX_DELAY = 2.0           # seconds
+CLIENT_MAX_FAILURES = 100
 
 
 class LoginFailure(BaseModel):
-    key = CharField(max_length=300)          # "user:alice" or "ip:192.0.2.1"
+    key = CharField(max_length=300)          # "pair:192.0.2.1 alice", "user:alice", "client:..."
     failed_at = DateTimeField(default=utcnow)
 
     class Meta:
         indexes = ((("key", "failed_at"), False),)
 
 
-def login_throttle(keys):
-    """How to treat a login attempt for `keys`: (seconds to refuse it for, seconds to slow it).
-
-    Refused for the whole lockout once any key has LOGIN_MAX_FAILURES recent failures; slowed
-    a little more with each failure from LOGIN_SLOWDOWN_AFTER on, so guessing gets expensive.
-    """
-    failures = recent_login_failures(keys)
-    if failures >= LOGIN_MAX_FAILURES:
-        return int(LOGIN_LOCKOUT.total_seconds()), 0
-    if failures >= LOGIN_SLOWDOWN_AFTER:
-        return 0, min(2.0, 0.5 * (failures - LOGIN_SLOWDOWN_AFTER + 1))
-    return 0, 0
+def client_network(address):
+    """The client that failed logins are counted for: an IPv4 address, or an IPv6 /64."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return str(address or "unknown")[:64]
+    if ip.version == 6 and ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
 
 
-def recent_login_failures(keys):
-    """The most failures any of `keys` had within the lockout window."""
-    since = utcnow() - LOGIN_LOCKOUT
-    counts = (LoginFailure.select(fn.COUNT(LoginFailure.id))
-              .where(LoginFailure.key.in_(keys) & (LoginFailure.failed_at > since))
-              .group_by(LoginFailure.key).tuples())
-    return max((n for (n,) in counts), default=0)
+def _throttle_keys(username, client):
+    name, client = normalize_username(username)[:150], client_network(client)
+    return {"pair": f"pair:{client} {name}", "user": f"user:{name}", "client": f"client:{client}"}
 
 
-def record_login_failure(keys):
+class LoginVerdict:
+    """How to treat one login attempt: refuse it for `refuse_for` seconds (0: let it through,
+    saying `reason` otherwise), after slowing it by `delay` seconds."""
+
+    def __init__(self, refuse_for=0, delay=0.0, reason=""):
+        self.refuse_for, self.delay, self.reason = refuse_for, delay, reason
+
+
+def login_throttle(username, client):
+    """The LoginVerdict on an attempt to log in as `username` from the address `client`."""
+    keys = _throttle_keys(username, client)
+    now = utcnow()
+    rows = (LoginFailure.select(LoginFailure.key, fn.COUNT(LoginFailure.id),
+                                fn.MIN(LoginFailure.failed_at), fn.MAX(LoginFailure.failed_at))
+            .where(LoginFailure.key.in_(list(keys.values()))
+                   & (LoginFailure.failed_at > now - LOGIN_WINDOW))
+            .group_by(LoginFailure.key).tuples())
+    found = {key: (count, first, last) for key, count, first, last in rows}
+    count, first, last = found.get(keys["client"], (0, None, None))
+    if count >= CLIENT_MAX_FAILURES:
+        return LoginVerdict(_seconds_until(first + LOGIN_WINDOW, now),
+                            reason="Too many failed logins from your network.")
+    count, first, last = found.get(keys["pair"], (0, None, None))
+    if count >= PAIR_FREE_FAILURES:
+        wait = min(PAIR_MAX_WAIT, 2 ** (count - PAIR_FREE_FAILURES))
+        if last + datetime.timedelta(seconds=wait) > now:
+            return LoginVerdict(_seconds_until(last + datetime.timedelta(seconds=wait), now),
+                                reason="Too many failed logins for this account from your "
+                                       "network.")
+    count = found.get(keys["user"], (0,))[0]
+    if count >= USER_FREE_FAILURES:
+        return LoginVerdict(delay=min(LOGIN_MAX_DELAY,
+                                      0.25 * 2 ** (count - USER_FREE_FAILURES)))
+    return LoginVerdict()
+
+
+def _seconds_until(moment, now):
+    return max(1, math.ceil((moment - now).total_seconds()))
+
+
+def record_login_failure(username, client):
     with write_transaction():
-        LoginFailure.insert_many([{"key": k} for k in keys]).execute()
-        LoginFailure.delete().where(LoginFailure.failed_at < utcnow() - LOGIN_LOCKOUT).execute()
+        LoginFailure.insert_many([{"key": key} for key in
+                                  _throttle_keys(username, client).values()]).execute()
+        LoginFailure.delete().where(LoginFailure.failed_at < utcnow() - LOGIN_WINDOW).execute()
 
 
-def clear_login_failures(keys):
-    LoginFailure.delete().where(LoginFailure.key.in_(keys)).execute()
+def clear_login_failures(username, client):
+    """Forget the failures of this name from this client (after it logged in)."""
+    pair = _throttle_keys(username, client)["pair"]
+    LoginFailure.delete().where(LoginFailure.key == pair).execute()
 
 
 def authenticate(username, password):
@@ -406,6 +499,65 @@ def authenticate(username, password):
         user.set_password(password)
     user.save()
     return user
+
+
+# Password reset by email, as Django's auth does it. The link carries the user's id and a
+# token "<time>-<mac>": the mac covers the time, so the token expires, and the password hash
+# and the last login, which the reset itself (or any login) changes, so the link works once.
+PASSWORD_RESET_TIMEOUT = datetime.timedelta(days=3)    # app.py sets it from the settings
+
+
+def users_for_password_reset(email):
+    """The active users with this email address (in any case) who have a usable password."""
+    return [user for user in User.select().where(
+        (fn.LOWER(User.email) == (email or "").strip().lower()) & User.is_active)
+        if user.has_usable_password()]
+
+
+def make_reset_token(user, secret, now=None):
+    timestamp = int(now if now is not None else time.time())
+    return f"{timestamp:x}-{_reset_mac(user, timestamp, secret)}"
+
+
+def _reset_mac(user, timestamp, secret):
+    last_login = user.last_login.replace(microsecond=0) if user.last_login else ""
+    return _mac(secret, "reset", user.id, user.password, last_login, user.email, timestamp)[:32]
+
+
+def user_for_reset_token(uid, token, secret):
+    """The user a reset link is for, or None if it is wrong, used or out of date."""
+    user_id = parse_id(uid)
+    user = User.get_or_none((User.id == user_id) & User.is_active) if user_id else None
+    stamp, _, mac = (token or "").partition("-")
+    try:
+        timestamp = int(stamp, 16)
+    except ValueError:
+        return None
+    if user is None or not hmac.compare_digest(mac, _reset_mac(user, timestamp, secret)):
+        return None
+    if time.time() - timestamp > PASSWORD_RESET_TIMEOUT.total_seconds():
+        return None
+    return user
+
+
+# The demo shop's admin, made on a first start with a password printed once. Its hash is
+# salted "demo-...": any new password gets a fresh salt, so `python app.py check --deploy` can
+# tell that the printed password is still the one in use.
+DEMO_SALT = "demo-"
+
+
+def create_demo_admin(password):
+    user = User(username="admin", email="admin@example.com", is_staff=True, is_superuser=True)
+    user.password = make_password(password, salt=DEMO_SALT + secrets.token_urlsafe(16))
+    user.save()
+    return user
+
+
+def demo_admin_unchanged():
+    """True if the demo admin exists, active, with the password it was made with."""
+    admin = User.get_or_none((User.username_key == "admin") & User.is_active)
+    parts = admin.password.split("$") if admin else []
+    return len(parts) == 4 and parts[2].startswith(DEMO_SALT)
 
 
 class Group(BaseModel):
@@ -788,12 +940,16 @@ class Customer(BaseModel):
         errors = {}
         if not re.fullmatch(EMAIL_PATTERN, self.email or ""):
             errors["email"] = "Enter a valid email address."
-        elif Customer.select().where((fn.LOWER(Customer.email) == self.email.lower())
-                                     & (Customer.id != (self.id or 0))).exists():
+        elif self.email_taken(self.email):
             errors["email"] = "Another customer has this email address."
         if self.membership not in dict(MEMBERSHIPS):
             errors["membership"] = "Membership is B, S or G."
         return errors
+
+    def email_taken(self, email):
+        """True if another customer has `email` (in any case)."""
+        return Customer.select().where((fn.LOWER(Customer.email) == email.lower())
+                                       & (Customer.id != (self.id or 0))).exists()
 
 
 class Address(BaseModel):
@@ -921,6 +1077,34 @@ class CartItem(BaseModel):
     @property
     def line_total(self):
         return self.product.price * self.quantity
+
+
+# A cart made through the API (POST /api/carts) is empty until its first item, and anyone
+# can make one: so empty carts are kept neither long nor many, and a client making carts in a
+# loop cannot fill the table. A cart with items is never touched here.
+EMPTY_CART_LIFETIME = datetime.timedelta(days=1)
+MAX_EMPTY_CARTS = 1000          # of those younger than EMPTY_CART_LIFETIME
+STALE_CARTS_EVERY = 3600        # seconds between two purges of older empty carts, per process
+_stale_carts_purged_at = None
+
+
+def new_cart():
+    """A new empty cart, once the oldest of the recent empty carts beyond MAX_EMPTY_CARTS are
+    gone (and, now and then, the empty carts older than EMPTY_CART_LIFETIME)."""
+    global _stale_carts_purged_at
+    with write_transaction():
+        empty = Cart.select(Cart.id).where(~fn.EXISTS(
+            CartItem.select(SQL("1")).where(CartItem.cart == Cart.id)))
+        cutoff = utcnow() - EMPTY_CART_LIFETIME
+        # Only today's carts are looked at here: every cart ever made would take longer.
+        surplus = (empty.where(Cart.created_at >= cutoff).order_by(Cart.created_at.desc())
+                   .limit(MAX_INT).offset(MAX_EMPTY_CARTS - 1))
+        Cart.delete().where(Cart.id.in_(surplus)).execute()
+        if _stale_carts_purged_at is None or \
+                time.monotonic() - _stale_carts_purged_at > STALE_CARTS_EVERY:
+            Cart.delete().where(Cart.id.in_(empty.where(Cart.created_at < cutoff))).execute()
+            _stale_carts_purged_at = time.monotonic()
+        return Cart.create()
 
 
 ###############################################################################
@@ -1062,29 +1246,70 @@ def collections_with_counts():
 
 class Page:
     """One page of a query: `items`, `number`, `total` (None past `count_limit`), links.
-    `count` counts a query (the web layer passes one that caches)."""
-    DEFERRED_JOIN_AFTER = 500      # rows skipped before the deferred join pays for itself
 
-    def __init__(self, query, number, per_page, count_limit=None, count=lambda q: q.count()):
+    `remember(key, compute)` may keep what is costly to work out between requests: the count
+    and the boundary marks of deep pages (the web layer passes its cache; `key` is a function
+    that makes the key, called only if it is needed).
+    """
+    DEFERRED_JOIN_AFTER = 500      # rows skipped before the deferred join pays for itself
+    MARK_EVERY = 1000              # rows between two marks of the boundary table
+
+    def __init__(self, query, number, per_page, count_limit=None,
+                 remember=lambda key, compute: compute()):
         self.number, self.per_page, self.count_limit = max(1, number), per_page, count_limit
         # A bounded count stays fast on a million rows, where COUNT(*) of a filtered join
         # would not: past the limit the total is None ("more than 10,000").
         counter = query if count_limit is None else \
             query.select(SQL("1")).order_by().limit(count_limit + 1)
-        n = count(counter)
+        n = remember(lambda: "count " + repr(counter.sql()), counter.count)
         self.total = None if count_limit is not None and n > count_limit else n
         self.pages = max(1, math.ceil(self.total / per_page)) if self.total is not None else None
-        # One row more than the page shows tells whether there is a next page. On a deep page
-        # the page's ids are found first, on their own ("deferred join"): skipping N rows then
-        # walks an index instead of building N full rows only to throw them away.
+        # One row more than the page shows tells whether there is a next page.
         offset = (self.number - 1) * per_page
-        page = query.limit(per_page + 1).offset(offset)
-        if offset >= self.DEFERRED_JOIN_AFTER:
-            pk = query.model._meta.primary_key
-            page = query.where(pk.in_(query.select(pk).limit(per_page + 1).offset(offset)))
-        rows = list(page)
+        if offset + per_page >= MAX_INT or (self.total is not None and offset >= self.total):
+            rows = []       # past the end (page=10**18 would even overflow the OFFSET)
+        elif offset >= self.DEFERRED_JOIN_AFTER:
+            rows = list(self.seek(query, offset, remember) or self.deferred_join(query, offset))
+        else:
+            rows = list(query.limit(per_page + 1).offset(offset))
         self.items, self.has_next = rows[:per_page], len(rows) > per_page
         self.has_previous = self.number > 1
+
+    def seek(self, query, offset, remember):
+        """A deep page found by its sort key, as cheap as page 1: OFFSET would walk every row
+        before it. A table of boundary marks (the sort key of every MARK_EVERY-th row, one
+        pass over the index, remembered) says where to start; the rest is a short OFFSET.
+        None when the order is not plain columns in one direction."""
+        keys = [getattr(node, "node", node) for node in query._order_by or ()]
+        directions = {getattr(node, "direction", "ASC") for node in query._order_by or ()}
+        if not keys or len(directions) != 1 or \
+                not all(isinstance(key, peewee.Field) for key in keys):
+            return None
+        marks = remember(lambda: "marks " + repr(query.sql()),
+                         lambda: self.boundary_marks(query, keys))
+        n = offset // self.MARK_EVERY
+        if n >= len(marks):
+            return None
+        after = (peewee.Tuple(*keys) <= peewee.Tuple(*marks[n]) if directions == {"DESC"}
+                 else peewee.Tuple(*keys) >= peewee.Tuple(*marks[n]))
+        return query.where(after).limit(self.per_page + 1).offset(offset % self.MARK_EVERY)
+
+    def boundary_marks(self, query, keys):
+        numbered = query.select(*keys, fn.ROW_NUMBER().over(order_by=query._order_by)
+                                .alias("position")).order_by().alias("numbered")
+        return list(peewee.Select([numbered], [getattr(numbered.c, key.column_name)
+                                               for key in keys])
+                    # (position - 1) is a multiple of MARK_EVERY, by integer division
+                    # (peewee reads % as LIKE, and SQLite may have no MOD()):
+                    .where((numbered.c.position - 1) / self.MARK_EVERY * self.MARK_EVERY
+                           == numbered.c.position - 1)
+                    .order_by(numbered.c.position).tuples().execute(db))
+
+    def deferred_join(self, query, offset):
+        """The page's ids found first, on their own: skipping N rows then walks an index
+        instead of building N full rows only to throw them away."""
+        pk = query.model._meta.primary_key
+        return query.where(pk.in_(query.select(pk).limit(self.per_page + 1).offset(offset)))
 
     @property
     def out_of_range(self):
@@ -1110,6 +1335,9 @@ def parse_key(model, value):
     return parse_id(value)
 
 
+MAX_QUANTITY = 1_000_000     # more of one thing than any cart line may hold
+
+
 def parse_quantity(value, allow_zero=False):
     """A quantity typed by a shopper: a whole number, at least 1 (or 0 to remove)."""
     try:
@@ -1119,7 +1347,7 @@ def parse_quantity(value, allow_zero=False):
     minimum = 0 if allow_zero else 1
     if quantity < minimum:
         raise ValidationError({"quantity": f"The quantity must be at least {minimum}."})
-    if quantity > 1_000_000:
+    if quantity > MAX_QUANTITY:
         raise ValidationError({"quantity": "That quantity is too large."})
     return quantity
 
@@ -1157,7 +1385,7 @@ def add_to_cart(cart_id, product_id, quantity):
         item = CartItem.get_or_none(cart=cart_id, product=product)
         wanted = quantity + (item.quantity if item else 0)
         if wanted > product.inventory:
-            raise ValidationError({"quantity": _stock_message(product, wanted)})
+            raise OutOfStock({"quantity": _stock_message(product, wanted)})
         if item:
             CartItem.update(quantity=wanted).where(CartItem.id == item.id).execute()
         else:
@@ -1175,7 +1403,7 @@ def set_cart_quantity(cart_id, product_id, quantity):
         if quantity == 0:
             item.delete_instance()
         elif quantity > item.product.inventory:
-            raise ValidationError({"quantity": _stock_message(item.product, quantity)})
+            raise OutOfStock({"quantity": _stock_message(item.product, quantity)})
         else:
             CartItem.update(quantity=quantity).where(CartItem.id == item.id).execute()
     return item.product
@@ -1188,7 +1416,9 @@ def _stock_message(product, wanted):
 
 
 class OutOfStock(ValidationError):
-    """Checkout found lines it cannot serve; `errors` maps product id to a message."""
+    """The stock cannot serve what was asked: a well-formed request that today's inventory
+    refuses (the API answers 409, not 400). `errors` maps the field ("quantity"), or at
+    checkout each product id, to a message."""
 
 
 def place_order(cart_id, customer):
@@ -1230,10 +1460,19 @@ def customer_for(user):
 
 
 def save_customer_profile(user, first_name, last_name, email, street, city, zip):
-    """Create or update the customer profile of an account, with its (single) address."""
+    """Create or update the customer profile of an account, with its (single) address.
+
+    A customer's email address is unique, but answering "another customer has this address"
+    would let anyone test who shops here. So an address that is another customer's is not put
+    on this profile, and nothing says so: the profile keeps the address it had; a new one takes
+    the account's, or if that is taken too, an address that reaches no one.
+    """
     with write_transaction():
         customer = customer_for(user) or Customer(user=user)
-        customer.first_name, customer.last_name, customer.email = first_name, last_name, email
+        customer.first_name, customer.last_name = first_name, last_name
+        customer.email = next((e for e in (email, customer.email, user.email)
+                               if e and not customer.email_taken(e)),
+                              f"user-{user.id}@storefront.invalid")
         customer.save()
         address = customer.addresses.first() or Address(customer=customer)
         address.street, address.city, address.zip = street, city, zip
@@ -1451,19 +1690,7 @@ def _m006_full_text_search(migrator):
     # Search by every word, prefixes and rank, from an index instead of a LIKE scan.
     if is_sqlite():
         ProductSearch.create_table(safe=True)
-        for event, body in [
-                ("INSERT", "INSERT INTO product_search(rowid, title, description) "
-                           "VALUES (new.id, new.title, new.description);"),
-                ("DELETE", "INSERT INTO product_search(product_search, rowid, title, "
-                           "description) VALUES ('delete', old.id, old.title, old.description);"),
-                ("UPDATE OF title, description",
-                 "INSERT INTO product_search(product_search, rowid, title, description) "
-                 "VALUES ('delete', old.id, old.title, old.description); "
-                 "INSERT INTO product_search(rowid, title, description) "
-                 "VALUES (new.id, new.title, new.description);")]:
-            name = "product_search_" + event.split()[0].lower()
-            db.execute_sql(f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON product "
-                           f"BEGIN {body} END")
+        search_index_triggers(True)
         db.execute_sql("INSERT INTO product_search(product_search) VALUES ('rebuild')")
     else:
         db.execute_sql(
@@ -1472,6 +1699,24 @@ def _m006_full_text_search(migrator):
             "setweight(to_tsvector('simple', description), 'B')) STORED")
         db.execute_sql("CREATE INDEX IF NOT EXISTS product_search_vector ON product "
                        "USING gin (search_vector)")
+
+
+def search_index_triggers(on):
+    """SQLite: create (on=True) or drop the triggers that keep product_search in step with
+    product. Loading a million products is quicker without them and one rebuild after."""
+    for event, body in [
+            ("INSERT", "INSERT INTO product_search(rowid, title, description) "
+                       "VALUES (new.id, new.title, new.description);"),
+            ("DELETE", "INSERT INTO product_search(product_search, rowid, title, description) "
+                       "VALUES ('delete', old.id, old.title, old.description);"),
+            ("UPDATE OF title, description",
+             "INSERT INTO product_search(product_search, rowid, title, description) "
+             "VALUES ('delete', old.id, old.title, old.description); "
+             "INSERT INTO product_search(rowid, title, description) "
+             "VALUES (new.id, new.title, new.description);")]:
+        name = "product_search_" + event.split()[0].lower()
+        db.execute_sql(f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON product "
+                       f"BEGIN {body} END" if on else f"DROP TRIGGER IF EXISTS {name}")
 
 
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
@@ -1547,36 +1792,54 @@ def _progress(label, done, total, stream=sys.stderr):
         stream.flush()
 
 
-def _insert_in_batches(model, rows, label, total, batch=500):
-    done = 0
-    chunk = []
-    for row in rows:
-        chunk.append(row)
+def _insert_in_batches(model, rows, label, total, batch=10_000):
+    """Insert `rows` (dicts with the same keys) fast: the INSERT statement is written once and
+    the driver runs it for each row (executemany), rather than Peewee writing SQL for every
+    batch, which costs more than the database's own work at a million rows."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return
+    fields = [model._meta.fields[name] for name in first]
+    sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
+        model._meta.table_name, ", ".join(f'"{f.column_name}"' for f in fields),
+        ", ".join([db.param] * len(fields)))
+    done, chunk = 0, []
+    for row in itertools.chain([first], rows):
+        chunk.append([field.db_value(row[field.name]) for field in fields])
         if len(chunk) == batch:
-            model.insert_many(chunk).execute()
-            done += len(chunk)
-            chunk = []
+            db.cursor().executemany(sql, chunk)
+            done, chunk = done + len(chunk), []
             _progress(label, done, total)
     if chunk:
-        model.insert_many(chunk).execute()
-        done += len(chunk)
-        _progress(label, done, total)
+        db.cursor().executemany(sql, chunk)
+        _progress(label, done + len(chunk), total)
 
 
 def seed(products=1000, customers=None, reset=False, rng_seed=42):
     """Load the deterministic demo shop. Refuses to touch a database that has products."""
     if schema_version() < len(MIGRATIONS):
         migrate()
-    if Product.select().exists():
-        if not reset:
-            raise SeedRefused("The database already holds products; use --reset to replace them.")
-        with write_transaction():
-            for model in SHOP_MODELS:
-                model.delete().execute()
+    if Product.select().exists() and not reset:
+        raise SeedRefused("The database already holds products; use --reset to replace them.")
     rng = random.Random(rng_seed)
     customers = customers or max(50, min(products // 20, 2000))
+    if is_sqlite():     # the indexes of a million rows are built in memory, not on disk
+        db.execute_sql("PRAGMA cache_size = -262144")       # 256 MB, for this load only
+    try:
+        return _seed(products, customers, rng)
+    finally:
+        if is_sqlite():
+            db.execute_sql("PRAGMA cache_size = -2000")     # SQLite's default, 2 MB
+
+
+def _seed(products, customers, rng):
     now = utcnow().replace(microsecond=0)
     with write_transaction():
+        if is_sqlite():         # the search index is rebuilt once, at the end
+            search_index_triggers(False)
+        for model in SHOP_MODELS:
+            model.delete().execute()
         today = now.date()
         promotions = []         # (id, the discount it gives today)
         for description, discount, first, last in PROMOTIONS:
@@ -1606,6 +1869,9 @@ def seed(products=1000, customers=None, reset=False, rng_seed=42):
                     "collection": rng.choice(collection_ids),
                 }
         _insert_in_batches(Product, product_rows(), "products", products)
+        if is_sqlite():
+            db.execute_sql("INSERT INTO product_search(product_search) VALUES ('rebuild')")
+            search_index_triggers(True)
         first_id = Product.select(fn.MIN(Product.id)).scalar()
         product_ids = range(first_id, first_id + products)
 
@@ -1662,3 +1928,120 @@ def seed(products=1000, customers=None, reset=False, rng_seed=42):
     analyze()
     data_changed()
     return {"products": products, "customers": customers, "orders": orders}
+
+
+###############################################################################
+# 11. Common passwords
+###############################################################################
+
+# The 1,000 most common passwords that the other rules of password_problems() would let
+# through (8 characters or more, not all digits), most common first: the head of the list
+# Django's CommonPasswordValidator uses (after Royce Williams' list of breached passwords).
+COMMON_PASSWORDS = frozenset("""
+password password1 iloveyou 1q2w3e4r5t qwertyuiop 1qaz2wsx myspace1 homelesspa 1q2w3e4r
+qwerty123 target123 1g2w3e4r zag12wsx gwerty123 asdfghjkl princess computer football 1234qwer
+sunshine iloveyou1 fuckyou1 princess1 abcd1234 passer2009 superman football1 jordan23 12qwaszx
+baseball 123456789a q1w2e3r4t5y6 fqrg7cs493 michael1 blink182 qwer1234 linkedin babygirl1
+q1w2e3r4 michelle liverpool j38ifubn iloveyou2 jennifer babygirl jessica1 fuckyou2 anthony1
+qazwsxedc trustno1 baseball1 basketball passw0rd samantha chocolate asdf1234 qwerty12 charlie1
+pakistan superman1 asshole1 butterfly fuk19600 sunshine1 internet alexander 1qaz2wsx3edc
+29rsavoy 3rjs1la7qe whatever qweasdzxc 1qazxsw2 hello123 password12 password2 starwars
+q1w2e3r4t5 brandon1 vqsablpzla jonathan 12345qwert cjmasterinf a123456789 christian yuantuo2012
+sojdlg123aljg mercedes victoria matthew1 million2 benjamin diosesfiel dpbk1234 pe#5gz29ptzmse
+elizabeth barcelona zaq12wsx computer1 michelle1 william1 welcome1 jasmine1 slipknot liverpool1
+metallica chicken1 spiderman tinkerbell qwerty12345 pokemon1 butterfly1 nicholas 123qweasd
+danielle asdfasdf juventus chelsea1 chocolate1 a838hfid 1234567a freedom1 america1 qwertyui
+jennifer1 111222tianya 1234abcd cocacola madison1 1password november samantha1 elizabeth1
+mustang1 password123 diamond1 myspace123 qqww1122 whatever1 valentina hellokitty super123
+1q2w3e4r5t6y a1b2c3d4 startfinding n0=acc3ss spongebob1 alexandra december patricia friends1
+123hfjdk147 beautiful carolina 123456789q heather1 sebastian midnight caroline elephant
+yankees1 scorpion bubbles1 fuckoff1 patrick1 lovelove cowboys1 veronica yagjecc826 iw14fi9j
+september melissa1 alexander1 spongebob raiders1 qazwsx123 stephanie zxcvbnm1 iloveyou!
+precious a1234567 poohbear manchester cristina jackson1 aa123456 newyork1 asdfghjkl1 richard1
+monster1 destiny1 blessed1 slipknot1 emmanuel spiderman1 maverick charlotte creative softball
+beautiful1 brittany kristina garfield 3odi15ngxb 421uiopy258 scooter1 1a2b3c4d steelers
+isabella 123456abc myspace2 12345678a kimberly qwert123 snickers forever1 icecream cameron1
+california metallica1 samsung1 1v7upjw3nt brittany1 bismillah babyboy1 qwerty123456 christian1
+letmein1 danielle1 leonardo christine gangsta1 password! arsenal1 swordfish uqa9ebw445
+iloveyou12 fernando qwerty1234 hardcore twilight marlboro sz9kqcctwy dolphin1 rockstar
+abc123456 123qwe123 starwars1 greenday loveyou1 tiffany1 angelina d2xyw89sxj courtney playboy1
+crystal1 darkness alejandro corvette marseille friendster lollipop password3 jonathan1 brooklyn
+motorola nicholas1 angel123 jackass1 portugal rainbow1 poohbear1 snowball justinbieb
+123qweasdzxc iloveme1 3d8cubaj2e shannon1 logitech pa55word remember catherine victoria1
+popcorn1 ihateyou isabelle lakers24 lizottes steelers1 password. p3rat54797 aaaaaaaa blessing
+rockstar1 peaches1 florida1 superstar love4ever goodluck asdfghjk thunder1 changeme santiago
+strawberry happy123 abcdefg1 bigdaddy satan666 qwert12345 iverson3 vanessa1 svetlana chester1
+bullshit yourmom1 christopher loverboy fyfcnfcbz fuckyou! azertyuiop rush2112 angelica
+midnight1 12345qwerty love1234 williams babygurl1 sunflower sweetpea greenday1 charles1
+undertaker precious1 evildick a12345678 brooklyn1 paradise sweetheart abc12345 money123
+stephanie1 shopping lebron23 kawasaki inuyasha fktrcfylh vladimir christina linkinpark facebook
+soccer12 polniypizdec0211 dolphins scarface maryjane qq123456 giovanni zxcvbnm123 career121
+australia soccer10 password11 ig4abox4 realmadrid rebecca1 asdasdasd westside brianna1 qw123321
+southside1 getmoney1 francesco ronaldo7 123456aa savannah sterling warcraft jesus123 monkey123
+chicago1 courtney1 bigdaddy1 mahalkita valentin awesome1 teddybear cjkysirj apple123 alessandro
+gabriel1 gateway1 bestfriend champion nintendo volleyball qwerasdf hollister1 password7
+element1 chouchou passwort francesca natalie1 fishing1 princess12 abcdefgh w5txn36alfw bitch123
+mariposa gabriela cheyenne zachary1 happiness veronika antonio1 blahblah babygirl12 monkey12
+engineer pass1234 virginia estrella simpsons anderson chris123 princesa grandma1 twilight1
+bitches1 scarface1 godisgood giuseppe aleksandr abcdefg123 softball1 pumpkin1 kingkong
+vkontakte loveyou2 benjamin1 ladybug1 hallo123 adgjmptw cookies1 florence margarita children
+skittles fuckyou123 cristian soccer11 123456qwerty serenity hollywood mamapapa password01
+zzzzzzzz 2012comeer panasonic password5 business inuyasha1 colorado rangers1 minecraft
+microsoft sabrina1 amoremio p@ssw0rd harrypotter nirvana1 asdasd123 gangster n8zgt5p0shw=
+internet1 airforce1 sample123 groupd2013 flowers1 icecream1 vrbgqns997 christmas dbrnjhbz
+superstar1 drowssap kathleen bulldog1 cupcake1 christina1 lasvegas westside1 qti7zxh18u
+frankie1 babydoll poiuytrewq megaparol12345 johncena1 redneck1 marshall terminator rammstein
+truelove security jackson5 football12 india123 september1 snickers1 myspace! admin123
+123456789m 1qaz1qaz shithead 123456789z scotland a1s2d3f4 welcome123 motdepasse kimberly1
+alexandre killer123 spencer1 phoenix1 zaq1xsw2 runescape1 francisco chocolat jesus777 asdfjkl:
+casanova carpediem mitchell franklin stonecold iloveyou. alejandra christophe rhbcnbyf
+jesuschrist handsome muhammad aaaaaaaaaa maxwell1 g9l2d1fzpy margaret anastasia babygirl2
+savannah1 sweetie1 platinum 1234567q idontknow passport d1lakiss katherine hotmail1 wolverine
+diwtgm8492 patches1 jamesbond snowball1 cutiepie gangster1 valentine cambiami hercules anhyeuem
+beatrice green123 trouble1 comeon11 myspace12 goldfish james123 maradona winston1 asdfghjkl:
+lawrence amsterdam diamonds mercedes1 bulldogs soccer13 dragonball 1234asdf yahoo.com
+hollywood1 forever21 success1 test1234 trinity1 einstein princess2 omsairam harrison onelove1
+ihateyou1 buttercup cocacola1 johncena nathalie 1qa2ws3ed infinity soccer123 wordpass timothy1
+runescape argentina stargate penelope hahahaha scoobydoo stephen1 redskins georgia1 zxcv1234
+colombia swimming orlando1 jacket025 dinosaur nonmember lacrosse ciaociao qwerty321 digital1
+maryjane1 nothing1 ilovegod thuglife trfnthbyf asdqwe123 summer08 paintball1 pokemon123
+football2 sexybitch1 sureno13 kittycat password4 telechargement cleopatra tequiero shithead1
+gordon24 qweasd123 bullshit1 qazwsx12 sebastian1 ilovejesus david123 monique1 godzilla butthead
+elephant1 cutiepie1 baseball12 katerina password13 sexygirl1 youbye123 porsche1 martinez
+buddy123 pineapple panthers peterpan pa55w0rd allison1 teddybear1 birthday houston1 startrek
+fuckyou69 vincent1 federico napoleon mountain smoke420 qazxswedc friendship golfcourse babygurl
+mohammed charmed1 chopper1 drummer1 iloveme2 music123 michigan packers1 wildcats x4ivyga51f
+skittles1 isabella1 christine1 raymond1 bradley1 naruto123 qwe12345 9-11-1961 asd123456
+catalina iloveyou3 123456789s spitfire something panther1 barcelona1 bluebird 6hbf28w791
+sexygirl vampires pussycat charlotte1 strength moonlight carolina1 cdtnkfyf myspace. 1loveyou
+hardcore1 firebird fordf150 johnson1 tnk0mk16vx medicine password10 h1xp2z2duk drpepper
+baseball2 password0 spartan117 ilovehim1 yfdbufnjh10305070 blackberry mypassword dragon123
+guinness tiger123 darkangel salvador natasha1 ferrari1 lilwayne1 melanie1 jaimatadi thebest1
+qwerty11 abigail1 indonesia pebbles1 predator dearbook aobo2010 genesis1 cassandra lovelife
+penguin1 devil666 personal skateboard alabama1 aquarius sporting ka_djkhjsy6 montana1 cooldude
+remember1 fuku00198 fernanda bearshare newport1 jeremiah 1234567890q fuckme69 alejandro1
+123qwerty budlight1 lorraine asdfasdf1 capricorn blondie1 evony192 cherokee mexican1 vampire1
+blablabla darkness1 aaliyah1 kenneth1 babyblue 12qw23we assassin wrestling1 daniel123 veronica1
+westlife cricket1 summer09 dragons1 dickhead azerty123 sk84life formula1 testtest watermelon
+defender explorer dragon12 babylove federica dumbass1 passer2011 myspace3 monalisa agent007
+dominique sapphire password9 killer12 alexandra1 papillon teacher1 cheyenne1 monkeys1 dolphins1
+miranda1 jeffrey1 tokiohotel kissmyass sebastien england1 wangyut2 ekaterina lucky123 wrestling
+pitbull1 death666 lollipop1 shadow12 getmoney salvatore 123456asd jamaica1 panthers1 idontknow1
+blahblah1 american special1 123456789j loverboy1 1myspace 123456qwe kkkkkkkk abcde12345
+dodgers1 1princess karolina justice1 iloveyou7 kitty123 dragonfly bluefish nightmare
+qazwsxedcrfv bollocks sweetpea1 thailand dalejr88 broncos1 bulldogs1 qweqweqwe buttercup1
+master123 dominic1 password00 babydoll1 lindsey1 hotstuff ronaldinho loser123 password8
+stellina summer07 february candy123 newlife1 redwings justdoit aspirine fireball lilmama1
+valentino geronimo lovebug1 password22 rolltide password69 godislove yousuck1 pakistan1
+qawsedrf viktoria mommy123 charlene shadow123 scorpio1 valencia creative1 sk8ordie josephine
+atlanta1 ohmnamah23 123456789k molly123 vacation jellybean yankees2 ladygaga bella123 sexymama1
+0.00000000 a1b2c3d4e5 pavilion barbara1 liberty1 y6p67ftrqj dickhead1 redskins1 october1
+warcraft1 kristen1 sammy123 drpepper1 schalke04 stratfor lover123 shamrock prettygirl insanity
+naruto12 christmas1 scarlett soccer14 eternity tottenham pantera1 fountain starcraft newcastle
+ragnarok 5hsu75kpot lollypop rosemary qwerqwer illinois chandler magnolia patricia1 zxasqw12
+gabrielle enterprise akopa123 123456789d andromeda warrior1 paramore lionking budlight
+sunflower1 cinderella blueeyes istanbul michael2 hamilton november1 porsche911 passion1
+1234567890a stardust cookie123 education alessandra patriots marines1 antonella ocpoook325
+gregory1 my2girls casablanca michigan1 vikings1 punkrock qazwsxedc1 bettyboop yahoo123
+billabong qwe123qwe marketing swordfish1
+""".split())

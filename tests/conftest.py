@@ -17,6 +17,10 @@ import re
 import sys
 
 import pytest
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 from webtest import TestApp
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -85,7 +89,65 @@ def wsgi(settings):
 
 def new_client(wsgi, address="127.0.0.1"):
     """A browser of its own (its own cookies) on the same application."""
-    return TestApp(wsgi, extra_environ={"REMOTE_ADDR": address, "SERVER_PROTOCOL": "HTTP/1.1"})
+    return DocumentedApp(wsgi, extra_environ={"REMOTE_ADDR": address,
+                                              "SERVER_PROTOCOL": "HTTP/1.1"})
+
+
+class DocumentedApp(TestApp):
+    """A WebTest client that holds every answer under /api/ to the API's OpenAPI document, so
+    whichever test receives it fails on a field added, renamed or retyped without the
+    document, or on a status the document does not list."""
+
+    def do_request(self, req, status=None, expect_errors=None):
+        response = super().do_request(req, status, expect_errors)
+        path = req.environ["PATH_INFO"]         # as sent: a path that is not UTF-8 is fine
+        problem = undocumented(req.method, path, response)
+        if problem:
+            raise AssertionError(f"{req.method} {path} answered {response.status} "
+                                 f"against the OpenAPI document: {problem}")
+        return response
+
+
+DOCUMENT = "urn:storefront:openapi"     # the document's name for the schema validator
+SCHEMAS = Registry().with_resource(DOCUMENT, DRAFT202012.create_resource(storefront.OPENAPI))
+THE_DESCRIPTION_ITSELF = ("/api/openapi.json", "/api/docs")
+
+
+def undocumented(method, path, response):
+    """What the OpenAPI document says is wrong with an answer of the API, or None."""
+    if not path.startswith("/api/") or path in THE_DESCRIPTION_ITSELF or method == "HEAD":
+        return None
+    paths = storefront.OPENAPI["paths"]
+    template = next((t for t in paths if re.fullmatch(re.sub(r"{\w+}", "[^/]+", t), path)), None)
+    operation = paths.get(template, {}).get(method.lower())
+    if operation is None:       # not an operation: only an error (404, 405) may answer
+        if response.status_int < 400:
+            return "the document has no such operation"
+        pointer = ["components", "schemas", "Error"]
+    else:
+        answer = operation["responses"].get(str(response.status_int))
+        if answer is None:
+            return f"{method} {template} lists only {', '.join(operation['responses'])}"
+        pointer = ["paths", template, method.lower(), "responses", str(response.status_int)]
+        if "$ref" in answer:
+            pointer = answer["$ref"][2:].split("/")
+            answer = storefront.resolve(storefront.OPENAPI, answer)
+        missing = [name for name, header in answer.get("headers", {}).items()
+                   if header.get("required") and name not in response.headers]
+        if missing:
+            return f"no {', '.join(missing)} header"
+        if "content" not in answer:
+            return f"a body ({response.body[:80]!r}) where none is documented" \
+                if response.body else None
+        pointer += ["content", "application/json", "schema"]
+    if response.content_type != "application/json":
+        return f"{response.content_type}, not JSON"
+    schema = {"$ref": DOCUMENT + "#/" + "/".join(
+        key.replace("~", "~0").replace("/", "~1") for key in pointer)}
+    error = best_match(Draft202012Validator(
+        schema, registry=SCHEMAS, format_checker=Draft202012Validator.FORMAT_CHECKER,
+    ).iter_errors(response.json))
+    return f"{error.message} (at {error.json_path})" if error else None
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
 """Accounts, sessions, CSRF, flash messages and security headers, including the attacks."""
+import datetime
+import os
 import re
+import time
 import urllib.parse
 
 import pytest
@@ -37,14 +40,19 @@ def test_register_logs_in_and_shows_the_account(client):
     ({"password": "short", "confirm": "short"}, "at least 8 characters"),
     ({"password": "1234567890", "confirm": "1234567890"}, "all digits"),
     ({"password": "alicealice", "confirm": "alicealice", "username": "alicealice"},
-     "cannot be the username"),
+     "too like the username"),
+    ({"password": "alice1987", "confirm": "alice1987"}, "too like the username"),
+    ({"password": "liddell.alice", "confirm": "liddell.alice",
+      "email": "alice.liddell@example.com"}, "too like the email address"),
+    ({"password": "iloveyou2", "confirm": "iloveyou2"}, "one of the most common"),
+    ({"password": "Sunshine1", "confirm": "Sunshine1"}, "one of the most common"),
 ])
 def test_register_rejects_bad_input_and_keeps_it(client, values, message):
     response = register(client, **values)
     assert response.status_int == 400
     assert message in response.text
     if values.get("email"):
-        assert 'value="not-an-email"' in response.text
+        assert f'value="{values["email"]}"' in response.text
     assert User.select().count() == 0
 
 
@@ -216,36 +224,6 @@ def test_csrf_header_is_accepted_and_json_api_is_no_way_around(client, login_as,
     client.post("/accounts/logout", headers={"X-CSRF-Token": csrf()}, status=303)
 
 
-def test_brute_force_is_slowed_then_refused(client, make_user, monkeypatch):
-    monkeypatch.setattr("time.sleep", lambda seconds: slept.append(seconds))
-    slept = []
-    make_user("alice")
-    statuses = []
-    for attempt in range(models.LOGIN_MAX_FAILURES + 2):
-        form = client.get("/accounts/login").forms["login-form"]
-        form["username"], form["password"] = "alice", f"guess {attempt}"
-        statuses.append(form.submit(expect_errors=True).status_int)
-    assert statuses[:models.LOGIN_MAX_FAILURES] == [400] * models.LOGIN_MAX_FAILURES
-    assert statuses[-1] == 429
-    assert slept, "repeated failures should be slowed down"
-    form = client.get("/accounts/login").forms["login-form"]
-    form["username"], form["password"] = "alice", PASSWORD
-    response = form.submit(status=429)    # even the right password waits out the lockout
-    assert "Too many failed logins" in response.text and response.headers["Retry-After"]
-
-
-def test_the_throttle_ignores_forwarded_for_headers(client, make_user, monkeypatch):
-    monkeypatch.setattr("time.sleep", lambda seconds: None)
-    make_user("alice")
-    for attempt in range(models.LOGIN_MAX_FAILURES):
-        form = client.get("/accounts/login").forms["login-form"]
-        form["username"], form["password"] = f"user{attempt}", "nope nope"
-        form.submit(status=400, headers={"X-Forwarded-For": f"10.0.0.{attempt}"})
-    form = client.get("/accounts/login").forms["login-form"]
-    form["username"], form["password"] = "someone", "nope nope"
-    form.submit(status=429)       # the address is REMOTE_ADDR, whatever the header claims
-
-
 def test_password_change(client, login_as):
     login_as("alice")
     form = client.get("/accounts/password").forms["password-form"]
@@ -299,6 +277,336 @@ def test_account_page_lists_the_latest_orders(client, login_as, shop):
         assert f'href="/orders/{order.id}"' in page.text
 
 
+# --- A password change ends every other session ------------------------------------------
+
+def log_in(client, username="alice", password=PASSWORD, **submit):
+    form = client.get("/accounts/login").forms["login-form"]
+    form["username"], form["password"] = username, password
+    return form.submit(expect_errors=True, **submit)
+
+
+def change_password(client, old=PASSWORD, new="a new secret 42"):
+    form = client.get("/accounts/password").forms["password-form"]
+    form["old_password"], form["password"], form["confirm"] = old, new, new
+    return form.submit()
+
+
+@pytest.mark.parametrize("session_url", ["", "memory"])    # files, memory (Redis: CI pass)
+def test_a_password_change_logs_out_every_other_session(settings, make_user, session_url):
+    """Attack: a stolen session cookie kept working after the victim changed the password."""
+    import app as storefront
+    from conftest import new_client
+    settings.session_url = session_url
+    wsgi = storefront.build(settings)
+    make_user("alice")
+    laptop, phone = new_client(wsgi), new_client(wsgi)
+    assert log_in(laptop).status_int == 303 and log_in(phone).status_int == 303
+    stolen = laptop.cookies["storefront_session"]
+    assert "alice" in laptop.get("/accounts/").text
+    page = change_password(laptop).follow()
+    assert "Your password has been changed." in page.text
+    assert "alice" in laptop.get("/accounts/").text             # the session that changed it
+    phone.get("/accounts/", status=303)                         # every other one is out
+    thief = new_client(wsgi)
+    thief.set_cookie("storefront_session", stolen)
+    thief.get("/accounts/", status=303)
+    assert log_in(phone, password="a new secret 42").status_int == 303
+
+
+def test_a_password_set_by_an_admin_logs_the_user_out_everywhere(client, wsgi, make_user):
+    """Attack: after an admin reset a compromised account's password, the intruder's session
+    stayed logged in."""
+    from conftest import new_client
+    alice = make_user("alice")
+    make_user("boss", is_staff=True, is_superuser=True)
+    intruder = new_client(wsgi)
+    assert log_in(intruder).status_int == 303
+    assert log_in(client, "boss").status_int == 303
+    form = client.get(f"/admin/user/{alice.id}/password").forms["set-password-form"]
+    form["password"] = form["confirm"] = "a fresh start 99"
+    assert "was changed" in form.submit().follow().text
+    intruder.get("/accounts/", status=303)
+    assert "boss" in client.get("/accounts/").text               # the admin stays in
+    # An admin who sets their own password there stays logged in too.
+    boss = User.get(User.username == "boss")
+    form = client.get(f"/admin/user/{boss.id}/password").forms["set-password-form"]
+    form["password"] = form["confirm"] = "another start 77"
+    form.submit(status=303)
+    assert "boss" in client.get("/accounts/").text
+
+
+def test_a_password_set_outside_the_web_logs_the_user_out(client, login_as):
+    """The command line (changepassword) or the shell just save a new hash: that is enough."""
+    alice = login_as("alice")
+    alice.set_password("changed in the shell 1")
+    alice.save()
+    client.get("/accounts/", status=303)
+    assert "Log in" in client.get("/cart").text
+
+
+# --- The login throttle: no one can lock anyone else out ----------------------------------
+
+@pytest.fixture
+def no_sleep(monkeypatch):
+    """Slowing down is recorded instead of slept."""
+    slept = []
+    monkeypatch.setattr("time.sleep", slept.append)
+    return slept
+
+
+def age_failures(seconds):
+    """Move every recorded failed login `seconds` into the past."""
+    for failure in models.LoginFailure.select():
+        failure.failed_at -= datetime.timedelta(seconds=seconds)
+        failure.save()
+
+
+def test_an_attacker_cannot_lock_the_owner_out(wsgi, make_user, no_sleep):
+    """Attack: five wrong passwords for alice, from anywhere, locked her out for 15 minutes."""
+    from conftest import new_client
+    make_user("alice")
+    attacker = new_client(wsgi, "203.0.113.5")
+    statuses = [log_in(attacker, password=f"guess {n}").status_int for n in range(10)]
+    assert 429 in statuses                      # one address guessing: its attempts wait
+    for n in range(20):                         # many addresses guessing at alice
+        assert log_in(new_client(wsgi, f"198.51.100.{n}"), password=f"try {n}").status_int \
+            == 400
+    response = log_in(new_client(wsgi, "192.0.2.77"))
+    assert response.status_int == 303 and "Welcome back, alice." in response.follow().text
+    assert 0 < no_sleep[-1] <= models.LOGIN_MAX_DELAY     # slowed, not refused
+
+
+def test_failures_at_many_names_do_not_lock_out_an_office(wsgi, make_user, no_sleep):
+    """Attack: five failures for any names from one address (an office, or every client
+    behind a proxy) locked out every user at that address, the admin included."""
+    from conftest import new_client
+    make_user("boss", is_staff=True)
+    colleague, boss = new_client(wsgi, "192.0.2.10"), new_client(wsgi, "192.0.2.10")
+    for attempt in range(20):
+        assert log_in(colleague, f"user{attempt}", "nope nope").status_int == 400
+    assert log_in(boss, "boss").status_int == 303
+
+
+def test_the_guessers_own_attempts_are_slowed_and_a_success_clears_them(client, make_user,
+                                                                      no_sleep):
+    make_user("alice")
+    for attempt in range(models.PAIR_FREE_FAILURES):
+        assert log_in(client, password=f"typo {attempt}").status_int == 400
+    refused = log_in(client)             # at once: even the right password waits a second
+    assert refused.status_int == 429 and refused.headers["Retry-After"] == "1"
+    assert "Too many failed logins for this account from your network. Try again in 1 second." \
+        in refused.text
+    age_failures(1)
+    assert log_in(client, password="typo again").status_int == 400
+    refused = log_in(client)
+    assert refused.status_int == 429 and refused.headers["Retry-After"] == "2"  # it doubles
+    age_failures(2)
+    assert log_in(client).status_int == 303
+    client.post("/accounts/logout", {"csrf_token": csrf_of(client)})
+    assert log_in(client, password="one more typo").status_int == 400   # the pair was cleared
+    assert log_in(client, password="and another").status_int == 400
+
+
+def test_one_address_is_refused_only_after_many_failures(wsgi, make_user, no_sleep,
+                                                         monkeypatch):
+    from conftest import new_client
+    monkeypatch.setattr(models, "CLIENT_MAX_FAILURES", 8, raising=False)
+    make_user("alice")
+    sprayer, elsewhere = new_client(wsgi, "203.0.113.5"), new_client(wsgi, "198.51.100.7")
+    for attempt in range(8):
+        assert log_in(sprayer, f"name{attempt}", "Password1").status_int == 400
+    refused = log_in(sprayer)
+    assert refused.status_int == 429 and "from your network" in refused.text
+    assert refused.headers["Retry-After"] == str(15 * 60)
+    assert "Try again in 15 minutes." in refused.text
+    assert log_in(elsewhere).status_int == 303
+
+
+def test_an_ipv6_network_counts_as_one_client(wsgi, make_user, no_sleep, monkeypatch):
+    """Whoever has one IPv6 address has its whole /64: a new address per guess gains nothing."""
+    from conftest import new_client
+    monkeypatch.setattr(models, "CLIENT_MAX_FAILURES", 5, raising=False)
+    make_user("alice")
+    for n in range(5):
+        log_in(new_client(wsgi, f"2001:db8:1:2::{n + 1:x}"), f"n{n}", "x x x x")
+    assert log_in(new_client(wsgi, "2001:db8:1:2::ff")).status_int == 429
+    assert log_in(new_client(wsgi, "2001:db8:1:3::1")).status_int == 303
+
+
+def test_forwarded_for_from_an_untrusted_client_is_ignored(wsgi, make_user, no_sleep,
+                                                           monkeypatch):
+    from conftest import new_client
+    monkeypatch.setattr(models, "CLIENT_MAX_FAILURES", 5, raising=False)
+    make_user("alice")
+    client = new_client(wsgi, "203.0.113.5")
+    for attempt in range(5):
+        log_in(client, f"user{attempt}", "nope nope",
+               headers={"X-Forwarded-For": f"10.0.0.{attempt}"})
+    assert log_in(client, headers={"X-Forwarded-For": "10.9.9.9"}).status_int == 429
+
+
+# --- Password reset by email --------------------------------------------------------------
+
+def mails(settings):
+    """The messages the file backend wrote, oldest first."""
+    import email
+    import email.policy
+    folder = settings.data_dir + "/mail"
+    if not os.path.isdir(folder):
+        return []
+    return [email.message_from_bytes(open(os.path.join(folder, name), "rb").read(),
+                                     policy=email.policy.default)
+            for name in sorted(os.listdir(folder))]
+
+
+def ask_for_reset(client, address, **submit):
+    form = client.get("/accounts/password/reset").forms["password-reset-form"]
+    form["email"] = address
+    return form.submit(**submit)
+
+
+def reset_link(message):
+    return re.search(r"http://\S+", message.get_content()).group(0)
+
+
+def test_the_login_page_offers_a_reset(client):
+    page = client.get("/accounts/login")
+    assert page.click("Forgot your password?").forms["password-reset-form"]
+
+
+def test_asking_for_a_reset_answers_the_same_for_any_address(client, settings, make_user):
+    """Attack (enumeration): the answer must not tell whether an account has the address."""
+    make_user("alice")
+    answers = []
+    for address in ["alice@example.com", "nobody@example.com"]:
+        response = ask_for_reset(client, address)
+        assert response.status_int == 303 and response.headers["Location"].endswith(
+            "/accounts/login")
+        answers.append(response.follow().text.replace(address, ""))
+    assert answers[0] == answers[1]
+    assert "If an account has this address, a link" in answers[0]
+    assert [m["To"] for m in mails(settings)] == ["alice@example.com"]
+
+
+def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(wsgi, client, settings,
+                                                                      make_user, capsys):
+    from conftest import new_client
+    make_user("alice")
+    intruder = new_client(wsgi)
+    assert log_in(intruder).status_int == 303
+    ask_for_reset(client, "ALICE@example.com")                 # any case
+    message, = mails(settings)
+    assert message["Subject"] == "Set a new password for Storefront"
+    link = reset_link(message)
+    assert link in capsys.readouterr().out                     # shown on the console too
+    assert re.fullmatch(r"http://localhost:80/accounts/password/reset/\d+/[0-9a-f]+-[0-9a-f]+",
+                        link)
+    moved = client.get(link, status=303)                       # the token leaves the address
+    assert moved.headers["Location"].endswith("/set-password")
+    page = moved.follow()
+    assert "For the account <strong>alice</strong>" in page.text
+    form = page.forms["set-password-form"]
+    form["password"] = form["confirm"] = "password1"
+    assert "one of the most common" in form.submit(status=400).text
+    form = client.get(moved.headers["Location"]).forms["set-password-form"]
+    form["password"] = form["confirm"] = "rabbit hole 1865"
+    done = form.submit(status=303)
+    assert done.headers["Location"].endswith("/accounts/login")
+    assert "Your new password is set" in done.follow().text
+    intruder.get("/accounts/", status=303)                     # every session ended
+    assert models.authenticate("alice", PASSWORD) is None
+    assert models.authenticate("alice", "rabbit hole 1865") is not None
+    again = client.get(link, status=404)                       # the link works once
+    assert "This link does not work" in again.text
+    assert "set-password-form" not in client.get(moved.headers["Location"], status=404).text
+
+
+def test_a_reset_link_dies_when_its_user_logs_in(client, settings, make_user):
+    make_user("alice")
+    ask_for_reset(client, "alice@example.com")
+    assert log_in(client).status_int == 303
+    client.get(reset_link(mails(settings)[0]), status=404)
+
+
+def test_a_reset_link_expires(client, make_user, wsgi):
+    import app as storefront
+    alice = make_user("alice")
+    now = time.time()
+    fresh = models.make_reset_token(alice, storefront.settings.secret(), now - 3 * 86400 + 60)
+    stale = models.make_reset_token(alice, storefront.settings.secret(), now - 3 * 86400 - 60)
+    client.get(f"/accounts/password/reset/{alice.id}/{fresh}", status=303)
+    client.get(f"/accounts/password/reset/{alice.id}/{stale}", status=404)
+
+
+@pytest.mark.parametrize("tamper", ["other user", "other time", "garbage", "no session"])
+def test_a_forged_reset_link_sets_nothing(client, settings, make_user, tamper):
+    alice, bob = make_user("alice"), make_user("bob")
+    ask_for_reset(client, "alice@example.com")
+    link = reset_link(mails(settings)[0])
+    uid, token = link.split("/")[-2:]
+    stamp, mac = token.split("-")
+    path = {"other user": f"/accounts/password/reset/{bob.id}/{token}",
+            "other time": f"/accounts/password/reset/{uid}/{int(stamp, 16) + 1:x}-{mac}",
+            "garbage": f"/accounts/password/reset/{uid}/zz-{mac}",
+            "no session": f"/accounts/password/reset/{uid}/set-password"}[tamper]
+    assert "This link does not work" in client.get(path, status=404).text
+    client.post(f"/accounts/password/reset/{bob.id}/set-password",
+                {"csrf_token": csrf_of(client), "password": "x y z 123 4",
+                 "confirm": "x y z 123 4"}, status=404)
+    assert models.authenticate("bob", PASSWORD) is not None
+
+
+def test_no_link_for_inactive_accounts_or_unusable_passwords(client, settings, make_user):
+    make_user("ghost", email="same@example.com", is_active=False)
+    User.create(username="nopass", email="same@example.com")      # made in the admin, no password
+    make_user("alice", email="same@example.com")
+    ask_for_reset(client, "same@example.com")
+    assert [reset_link(m).split("/")[-2] for m in mails(settings)] == \
+        [str(User.get(User.username == "alice").id)]
+
+
+def test_a_reset_form_with_a_bad_address_is_redisplayed(client, settings):
+    response = ask_for_reset(client, "not an address", status=400)
+    assert "Enter a valid email address." in response.text and 'value="not an address"' in \
+        response.text
+    assert mails(settings) == []
+
+
+def test_mail_goes_through_smtp_with_starttls_when_asked(settings, wsgi, monkeypatch):
+    import threading
+    import app as storefront
+    sent, done = [], threading.Event()
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            sent.append(("connect", host, port))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            done.set()
+
+        def starttls(self, context):
+            sent.append(("starttls", context.verify_mode.name))
+
+        def login(self, user, password):
+            sent.append(("login", user, password))
+
+        def send_message(self, message):
+            sent.append(("send", message["To"], message["From"], message["Subject"]))
+
+    monkeypatch.setattr("smtplib.SMTP", FakeSMTP)
+    settings.email_url = "smtp://shop%40example.com:p%40ss@mail.example.com:587" \
+                         "?starttls=1&from=shop@example.com"
+    storefront.send_mail("alice@example.com", "Hello", "Body")
+    assert done.wait(5)
+    assert sent == [("connect", "mail.example.com", 587), ("starttls", "CERT_REQUIRED"),
+                    ("login", "shop@example.com", "p@ss"),
+                    ("send", "alice@example.com", "shop@example.com", "Hello")]
+    assert mails(settings) == []
+
+
 def test_the_account_page_shows_and_edits_the_delivery_profile(client, login_as):
     user = login_as("ada", first_name="Ada", last_name="Byron")
     form = client.get("/accounts/").forms["profile-form"]
@@ -318,3 +626,30 @@ def test_the_account_page_shows_and_edits_the_delivery_profile(client, login_as)
     assert "This field is required." in response.text
     assert response.forms["profile-form"]["street"].value == "12 St James's Square"   # kept
     assert models.customer_for(user).addresses.get().city == "London"               # unchanged
+
+
+def test_a_session_left_idle_too_long_ends(client, login_as, settings, monkeypatch):
+    import time as clock
+    login_as("alice")
+    assert client.get("/accounts/").status_int == 200
+    now = clock.time()
+    monkeypatch.setattr(clock, "time", lambda: now + settings.session_timeout + 60)
+    response = client.get("/accounts/")
+    assert response.status_int == 303 and "/accounts/login" in response.headers["Location"]
+
+
+def test_a_session_is_not_written_on_every_request(client, login_as, settings):
+    """Beaker would save each session on each request to note the time; a file write per
+    page costs more than the page. The shop notes it at most every few minutes."""
+    import glob
+    import os
+    login_as("alice")
+    client.get("/accounts/")
+    files = glob.glob(os.path.join(settings.data_dir, "sessions", "**", "*.cache"), recursive=True)
+    if not files:
+        pytest.skip("sessions are not kept in files in this run")
+    before = {path: os.stat(path).st_mtime_ns for path in files}
+    for _ in range(3):
+        client.get("/products")
+        client.get("/accounts/")
+    assert {path: os.stat(path).st_mtime_ns for path in files} == before

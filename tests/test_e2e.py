@@ -16,6 +16,8 @@ package (in requirements.txt). Never run `playwright install`: we use the system
 Without either, these tests are skipped with the reason.
 """
 import contextlib
+import email
+import email.policy
 import os
 import pathlib
 import re
@@ -463,6 +465,48 @@ def test_staff_pick_with_the_keyboard_add_rows_and_act_on_a_whole_list(
     assert_no_browser_errors(console_errors, accessibility_problems)
 
 
+def test_a_forgotten_password_is_reset_by_email(new_page, step, console_errors,
+                                                accessibility_problems, settings):
+    """A customer who forgot the password asks for a link, opens it from the email (a file
+    here: no mail server) and sets a new one; a browser still logged in elsewhere is out."""
+    elsewhere, page = new_page(), new_page()
+
+    with step("the customer is still logged in on another computer"):
+        elsewhere.goto("/accounts/login")
+        elsewhere.get_by_label("Username").fill("boss")
+        elsewhere.get_by_label("Password").fill(PASSWORD)
+        elsewhere.get_by_role("button", name="Log in").click()
+        expect(elsewhere.get_by_role("status")).to_have_text("Welcome back, boss.")
+
+    with step("ask for a link from the login page"):
+        page.goto("/accounts/login")
+        page.get_by_role("link", name="Forgot your password?").click()
+        page.get_by_label("Email").fill("boss@example.com")
+        page.get_by_role("button", name="Send me a link").click()
+        expect(page).to_have_url(re.compile(r"/accounts/login$"))
+        expect(page.get_by_role("status")).to_contain_text("If an account has this address")
+
+    with step("open the link of the email and set a new password"):
+        mail, = pathlib.Path(settings.data_dir, "mail").glob("*.eml")
+        body = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+        page.goto(re.search(r"http://\S+", body.get_content()).group(0))
+        expect(page).to_have_url(re.compile(r"/accounts/password/reset/\d+/set-password$"))
+        page.get_by_label("New password", exact=True).fill("a teapot of my own")
+        page.get_by_label("New password again").fill("a teapot of my own")
+        page.get_by_role("button", name="Set password").click()
+        expect(page.get_by_role("status")).to_have_text("Your new password is set: log in with it.")
+
+    with step("log in with it; the other computer is logged out"):
+        page.get_by_label("Username").fill("boss")
+        page.get_by_label("Password").fill("a teapot of my own")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("status")).to_have_text("Welcome back, boss.")
+        elsewhere.reload()
+        expect(elsewhere.get_by_role("link", name="Log in")).to_be_visible()
+
+    assert_no_browser_errors(console_errors, accessibility_problems)
+
+
 def test_the_admin_on_a_phone(new_page, browser, server, step, console_errors,
                               accessibility_problems):
     context = browser.new_context(base_url=server, viewport={"width": 390, "height": 844})
@@ -513,8 +557,9 @@ def test_every_kind_of_page_is_accessible_on_a_phone(browser, server, accessibil
     product = Product.select().where(Product.inventory > 0).first()
     models.db.close()
     pages = {"visitor": ["/", "/products", f"/products/{product.id}", "/collections",
-                         "/accounts/login", "/accounts/register", "/cart", "/playground/",
-                         "/playground/orm-filtering", "/no-such-page"],
+                         "/accounts/login", "/accounts/register", "/accounts/password/reset",
+                         "/accounts/password/reset/1/not-a-token", "/cart", "/playground/",
+                         "/playground/orm-filtering", "/api/docs", "/no-such-page"],
              "boss": ["/accounts/", "/orders", "/admin/", "/admin/product/",
                       f"/admin/product/{product.id}/", "/admin/order/add"]}
     seen = set()

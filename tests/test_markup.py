@@ -41,7 +41,7 @@ def pages_of_the_shop():
             pages.append((who, storefront.url(route.name, **{n: examples[n] for n in names})))
     pages += [("visitor", "/"), ("visitor", "/products/{}".format(product.id)),
               ("visitor", "/accounts/login"), ("visitor", "/no-such-page"),
-              ("visitor", "/products?q=aged&sort=price")]
+              ("visitor", "/products?q=aged&sort=price"), ("visitor", "/api/docs")]
     pages.append(("staff", "/admin/"))
     for spec in storefront.REGISTRY.values():
         row = spec.model.select().first()

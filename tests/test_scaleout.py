@@ -164,3 +164,89 @@ def test_concurrent_checkouts_never_oversell(gunicorn, make_user):
     assert sorted(statuses) == [201] * 4 + [409] * 8, statuses
     assert models.Product.get_by_id(lamp.id).inventory == 0
     assert models.OrderItem.select().where(models.OrderItem.product == lamp.id).count() == 4
+
+
+def staff_form(staff, path):
+    """The admin form at `path` as a dict of its current values (text inputs and selects)."""
+    _, page = staff.request(path)
+    values = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page))
+    values.update(re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)<', page))
+    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page,
+                                    re.S):
+        chosen = [re.search(r'value="([^"]*)"', tag).group(1)
+                  for tag in re.findall(r"<option[^>]*>", options) if " selected" in tag]
+        if chosen:
+            values[name] = chosen[0]
+    values.pop("_selected", None)
+    return values
+
+
+def post_form(staff, path, **changes):
+    data = dict(staff_form(staff, path), **changes)
+    status, page = staff.request(path, data)
+    assert status == 200, re.findall(r'(?:class="errors"|flash-error).*?</', page, re.S)
+
+
+def buy(base, make_user, product, quantity):
+    user = make_user("buyer")
+    models.save_customer_profile(user, "B", "Uyer", "buyer@example.com", "1 Road", "Town", "1")
+    buyer = Browser(base)
+    buyer.login("buyer")
+    headers = {"Content-Type": "application/json", "X-CSRF-Token": buyer.token()}
+    cart = json.loads(buyer.request("/api/carts", b"{}", headers=headers)[1])["id"]
+    buyer.request(f"/api/carts/{cart}/items", json.dumps(
+        {"product_id": product.id, "quantity": quantity}).encode(), headers=headers)
+    assert buyer.request("/api/orders", json.dumps({"cart_id": cart}).encode(),
+                         headers=headers)[0] == 201
+
+
+# Each kind of write the shop knows, and what a page shows once it is done: (the page, what
+# the write does, text that must be on the page afterwards). The product is one with stock,
+# no tags and no promotion.
+WRITES = {
+    "admin change": ("/products/{id}", lambda base, staff, make_user, p: post_form(
+        staff, f"/admin/product/{p.id}/", title="Renamed Everywhere"), "Renamed Everywhere"),
+    "admin list edit": ("/products?sort=-price", lambda base, staff, make_user, p: staff.request(
+        "/admin/product/?q=" + urllib.parse.quote(p.title), {
+            "csrf_token": staff.token(), "_row": str(p.id),
+            f"row-{p.id}-unit_price": "999.99"}), "$999.99"),
+    "admin action": ("/products/{id}", lambda base, staff, make_user, p: staff.request(
+        f"/admin/product/actions", {"csrf_token": staff.token(), "action": "clear_inventory",
+                                    "confirm": "1", "_selected": str(p.id)}), "Out of stock"),
+    "checkout": ("/products/{id}", lambda base, staff, make_user, p: buy(
+        base, make_user, p, p.inventory - 1), "Only 1 left"),
+    "a like": ("/products/{id}", lambda base, staff, make_user, p: staff.request(
+        f"/products/{p.id}/like", {"csrf_token": staff.token()}), "1 person likes this"),
+    "a promotion's new discount": ("/products/{id}", lambda base, staff, make_user, p: post_form(
+        staff, f"/admin/promotion/{models.Promotion.get(models.Promotion.discount > 0).id}/",
+        discount="50"), "{half}"),
+}
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+def test_every_kind_of_write_reaches_every_worker_and_every_visitor(gunicorn, make_user, write):
+    base, log = gunicorn
+    product = (models.Product.select().where(
+        (models.Product.inventory >= 3) & models.Product.id.not_in(
+            models.ProductPromotion.select(models.ProductPromotion.product)))
+        .order_by(models.Product.id).first())
+    models.TaggedItem.delete().where(models.TaggedItem.object_id == product.id).execute()
+    promotion = models.Promotion.get(models.Promotion.discount > 0)
+    models.ProductPromotion.create(product=product, promotion=promotion)
+    product = models.Product.get_by_id(product.id)
+    models.data_changed()
+    path, do, expected = WRITES[write]
+    path = path.format(id=product.id)
+    expected = expected.format(half=f"${models.price_after(product.unit_price, 50):,}")
+    make_user("boss", is_staff=True, is_superuser=True)
+    make_user("shopper")
+    visitor, shopper, staff = Browser(base), Browser(base), Browser(base)
+    shopper.login("shopper")
+    staff.login("boss")
+    for browser in (visitor, shopper):              # every worker caches the page as it is
+        assert all(expected not in page for _, page in fetch_many(browser, path, times=12))
+    do(base, staff, make_user, product)
+    for browser in (visitor, shopper):
+        for status, page in fetch_many(browser, path, times=12):
+            assert status == 200 and expected in page, f"{write}: a stale {path}"
+    assert len(served_by(log, path.split("?")[0])) >= 2

@@ -1,64 +1,59 @@
-"""Load benchmark of the Storefront shop, measured against a bare Bottle app.
+"""Load benchmark of the Storefront shop, beside a bare Bottle "hello" and beside Django.
 
 Run it from anywhere (it finds the project root itself):
 
-    python tests/perf/bench.py --products 10000 --label uncached --env STOREFRONT_CACHE_URL=none
-    python tests/perf/bench.py --products 10000 --label cached        # the default memory cache
-    python tests/perf/bench.py --products 10000 --label toolbar --env STOREFRONT_DEBUG=1
-    python tests/perf/bench.py --products 2000 --duration 3      # quick check
+    python tests/perf/bench.py --products 10000 --django ~/django-venv/bin/python
+    python tests/perf/bench.py --products 10000 --server waitress --threads 4
+    python tests/perf/bench.py --products 2000 --duration 2 --server both      # a quick check
 
-The shop caches whole pages for visitors without a session, and wrk is such a visitor: pass
-STOREFRONT_CACHE_URL=none to measure the pages themselves. The admin pages are measured as a
-logged-in staff user, whom the page cache never serves.
+It seeds a database (`python app.py seed --products N`, timed), starts the shop, a bare Bottle
+"Hello World" (tests/perf/hello.py) and, with --django, the same pages written in Django
+(tests/perf/django_shop.py), all on the same server with the same workers or threads:
+gunicorn with N sync workers (`gunicorn -w N app:application`) or waitress with N threads
+(`python app.py runserver --threads N`). Then it loads each page with wrk (Debian: apt-get
+install wrk) and prints one table per kind of visitor:
 
-It needs wrk (Debian: apt-get install wrk) and uses only the standard library.
+  anonymous  no cookie: the shop serves whole pages from its cache;
+  shopper    logged in (through the login form) with one product in the cart; wrk sends
+             the session cookie. A session skips the page cache: this is the shop's own work;
+  staff      a logged-in staff user in the admin's product list.
 
-What it does:
-  1. seeds a fresh SQLite database in a temporary STOREFRONT_DATA_DIR with
-     `python app.py seed --products N` (and prints how long that took);
-  2. starts the shop (`python app.py runserver ... --no-demo --threads T`)
-     and tests/perf/hello.py, a bare Bottle "Hello World" on waitress with the
-     same thread count;
-  3. runs `wrk --latency -t2 -cC -dDs` against hello, then against the shop's
-     home page, the first and a deep page of the catalog, the catalog sorted by
-     price, a product page and the admin's product changelist (first page, a
-     filter, a search, a deep page), and against hello once more at the end;
-  4. prints a table and the shop's resident memory (RSS) after the load.
+The pages: home, catalog page 1, a product, a collection, the catalog by price, a search;
+"first pages" asks for a random one of the first 10 catalog pages at each request and "deep
+pages" a random one of the last quarter, so that neither is one URL that a cache could
+answer alone. For staff: the list, a filter, a search, first and deep pages (50 rows each).
+Django serves catalog page 1, the product and the collection to both kinds of visitor: its
+usual middleware and views, and no cache of pages or fragments (no {% cache %}).
 
 Reading the figures:
-  req/s      requests per second over the run (higher is better);
-  p50, p99   median and 99th-percentile latency in milliseconds;
-  x hello    the page's req/s divided by hello's req/s (mean of the two hello
-             runs). This ratio is the figure to compare between runs and
-             commits: the machine is shared and noisy, so absolute numbers move
-             from one run to the next, while the load on the machine affects
-             hello and the shop about equally. A ratio of 0.25 means that a
-             page costs about four times what Bottle and waitress alone cost.
-             If the two hello runs differ a lot, the machine was busy: run
-             again before drawing conclusions.
-  errors     non-2xx/3xx responses and socket errors that wrk counted. A row
-             with errors is flagged with "!" and the script exits with status
-             1: a page that fails fast (e.g. 500s) looks fast, so its figures
-             mean nothing.
+  req/s      requests per second (higher is better); p50, p99: latency in milliseconds;
+  x hello    req/s divided by hello's (the mean of a run at the start and one at the end).
+             Compare this ratio between runs and commits: the machine's load moves hello
+             and the shop alike, while absolute numbers move from one run to the next. If
+             the two hello runs differ by more than 20%, the machine was busy: run again;
+  x Django   req/s divided by Django's for the same page, visitor and server;
+  errors     non-2xx/3xx answers and socket errors. A row with errors is flagged "!" and the
+             script exits with status 1: a page that fails fast looks fast.
+Under the tables: what a deep page costs against a first page (first pages' req/s divided
+by deep pages'), the shop's memory (RSS) after the load, each gunicorn worker's, and the
+run's figures beside the project's targets.
 
-Django: with --django PYTHON (a Python that has django and waitress, e.g. a separate virtual
-environment: python -m venv /tmp/dj && /tmp/dj/bin/pip install django waitress), the same
-catalog page written in Django (tests/perf/django_catalog.py) is served from the same database
-and measured in the same run; the script prints our catalog's throughput as a multiple of it.
-
-Options: --threads (server threads), --connections (wrk connections),
---duration (seconds per URL), --env KEY=VALUE (repeatable, passed to the shop
-server, e.g. STOREFRONT_DEBUG=1 or STOREFRONT_CACHE_URL=...), --label (names
-the run in the output), --keep (keeps the temporary data dir, with the
-database and the servers' logs).
+Options for the scaled-out figures (--database-url, --env STOREFRONT_CACHE_URL=redis://...),
+for a database seeded once and used again (--data-dir), and the rest: see --help. Standard
+library only; Django goes in a virtual environment of its own:
+python3 -m venv ~/django-venv && ~/django-venv/bin/pip install "django<6" gunicorn waitress
 """
 import argparse
+import functools
 import http.cookiejar
+import math
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -70,44 +65,70 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]          # the project root, where app.py lives
-PAGE_SIZE = 24                  # products per catalog page in the shop
-STAFF_USER, STAFF_PASSWORD = 'bench', 'bench pass 123'   # made by the benchmark, in its temp dir
+PAGE_SIZE = 24                  # products per catalog page (the shop's STOREFRONT_PAGE_SIZE)
+ADMIN_PAGE_SIZE = 50            # rows per page of the admin's lists
+FIRST_PAGES = 10                # "first pages" are 1..10; "deep pages" the last quarter
+# Users the benchmark makes (in its own database): a staff user and a shopper.
+STAFF_USER, STAFF_PASSWORD = 'bench', 'bench pass 123'
+SHOPPER, SHOPPER_PASSWORD = 'bench-shopper', 'shopper pass 123'
 READY_TIMEOUT = 30              # seconds a server gets to answer its first 200
 WRK_THREADS = 2                 # the machine has two cores; more won't help
+VISITORS = ('anonymous', 'shopper', 'staff')
+
+# The targets of DESIGN.md that this script measures.
+TARGET_X_DJANGO = {'anonymous': 5, 'shopper': 3}   # at least this many times Django's req/s
+TARGET_CACHED_X_HELLO = 0.5     # cached pages against hello ...
+TARGET_CACHED_X_HELLO_SCALED_OUT = 0.45    # ... with PostgreSQL and Redis
+TARGET_DEEP_COST = 2            # a deep page costs at most this many times a first page
+TARGET_RSS_MB = 80              # the shop's memory after the load, per process
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Benchmark the Storefront shop against a bare Bottle app.')
+        description='Benchmark the Storefront shop beside a bare Bottle app and Django.')
     parser.add_argument('--products', type=int, default=10000,
                         help='products to seed (default: %(default)s)')
     parser.add_argument('--duration', type=int, default=10,
                         help='seconds of load per URL (default: %(default)s)')
     parser.add_argument('--connections', type=int, default=16,
                         help='wrk connections (default: %(default)s)')
+    parser.add_argument('--server', choices=('gunicorn', 'waitress', 'both'), default='gunicorn',
+                        help='the server of the shop, hello and Django; both = the whole run '
+                             'on each (default: %(default)s)')
+    parser.add_argument('--workers', type=int, default=2,
+                        help='gunicorn sync workers (default: %(default)s)')
     parser.add_argument('--threads', type=int, default=4,
-                        help='server threads, shop and hello (default: %(default)s)')
+                        help='waitress threads (default: %(default)s)')
     parser.add_argument('--env', action='append', default=[], metavar='KEY=VALUE',
                         help='environment variable for the shop server (repeatable)')
     parser.add_argument('--label', default='',
                         help='name of this run, printed in the output')
     parser.add_argument('--database-url', metavar='URL',
-                        help='seed and serve this database instead of a temporary SQLite file, '
-                             'e.g. postgresql://postgres@127.0.0.1:5432/storefront_bench '
+                        help='seed and serve this database instead of an SQLite file, e.g. '
+                             'postgresql://postgres@127.0.0.1:5432/storefront_bench '
                              '(an existing database; its shop data is replaced)')
+    parser.add_argument('--data-dir', metavar='DIR',
+                        help="the shop's data dir, kept: its database (or --database-url's) "
+                             'is used again without seeding when it holds --products products')
     parser.add_argument('--django', metavar='PYTHON',
-                        help='also serve the catalog in Django (tests/perf/django_catalog.py) '
-                             'with this Python, which has django and waitress installed')
-    parser.add_argument('--no-admin', action='store_true',
-                        help='skip the admin changelist pages (measured as a logged-in user)')
+                        help='also serve the pages in Django (tests/perf/django_shop.py) with '
+                             'this Python, which has django and gunicorn or waitress')
+    parser.add_argument('--visitors', default=','.join(VISITORS),
+                        help='the tables to measure, comma-separated (default: %(default)s)')
     parser.add_argument('--keep', action='store_true',
-                        help='keep the temporary data dir (database and logs)')
+                        help='keep the temporary directory (logs, and the data unless --data-dir)')
     args = parser.parse_args(argv)
     for item in args.env:
         if '=' not in item or item.startswith('='):
             parser.error(f'--env expects KEY=VALUE, got {item!r}')
-    if args.products < 1:
-        parser.error('--products must be at least 1')
+    if args.products < 1 or args.workers < 1 or args.threads < 1:
+        parser.error('--products, --workers and --threads must be at least 1')
+    args.visitors = [v.strip() for v in args.visitors.split(',') if v.strip()]
+    unknown = set(args.visitors) - set(VISITORS)
+    if unknown or not args.visitors:
+        parser.error(f"--visitors takes some of {','.join(VISITORS)}")
+    if args.django and args.database_url:
+        parser.error('--django reads the SQLite file the shop uses: leave out --database-url')
     return args
 
 
@@ -122,11 +143,10 @@ def free_port():
 
 
 class Server:
-    """A server subprocess whose output goes to log files.
+    """A server subprocess listening on a port of its own, its output in log files.
 
-    Not to pipes: nobody reads them during the load, and a server that logs
-    under load (waitress warns about its queue depth) would block once the
-    pipe buffer is full.
+    Not in pipes: nobody reads them during the load, and a server that logs under load
+    (waitress warns about its queue depth) would block once the pipe buffer is full.
     """
 
     def __init__(self, name, cmd, env, log_dir):
@@ -134,22 +154,16 @@ class Server:
         self.stdout_path = Path(log_dir) / f'{name}.stdout.log'
         self.stderr_path = Path(log_dir) / f'{name}.stderr.log'
         with open(self.stdout_path, 'wb') as out, open(self.stderr_path, 'wb') as err:
-            # A session of its own, so stop() can also reach any child the
-            # server starts, without touching anything else.
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out,
-                                         stderr=err, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
-
-    @property
-    def pid(self):
-        return self.proc.pid
+            # A session of its own, so stop() also reaches the workers it starts, and
+            # nothing else.
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
 
     def stderr_tail(self, max_chars=4000):
         try:
-            text = self.stderr_path.read_text(errors='replace')
+            return self.stderr_path.read_text(errors='replace')[-max_chars:]
         except OSError:
             return ''
-        return text[-max_chars:]
 
     def wait_ready(self, url, timeout=READY_TIMEOUT):
         """Poll url until it answers 200; exit if the server dies or never does."""
@@ -159,18 +173,28 @@ class Server:
             if self.proc.poll() is not None:
                 fail(f'{self.name} server exited with status {self.proc.returncode} '
                      f'before answering {url}', self.stderr_tail())
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        return
-                    last_problem = f'HTTP {response.status}'
-            except urllib.error.HTTPError as exc:
-                last_problem = f'HTTP {exc.code}'
-            except (urllib.error.URLError, OSError) as exc:
-                last_problem = str(getattr(exc, 'reason', exc))
+            status = fetch_status(url)
+            if status == 200:
+                return
+            last_problem = status
             time.sleep(0.2)
         fail(f'{self.name} server did not answer 200 on {url} within {timeout} s '
              f'(last: {last_problem})', self.stderr_tail())
+
+    def serving_pids(self):
+        """The processes that answer requests: gunicorn's workers (the children of its
+        master, our process), or waitress's one process."""
+        children = []
+        for entry in os.listdir('/proc'):
+            if entry.isdigit():
+                try:
+                    stat = Path(f'/proc/{entry}/stat').read_text()
+                except OSError:
+                    continue
+                # pid (command) state ppid ...: the command may hold spaces, so split after it
+                if int(stat.rpartition(')')[2].split()[1]) == self.proc.pid:
+                    children.append(int(entry))
+        return children or [self.proc.pid]
 
     def stop(self):
         if self.proc.poll() is not None:
@@ -187,6 +211,62 @@ class Server:
                 continue
 
 
+# The page each server is first asked for (Django serves no home page).
+FRONT_PAGE = {'hello': '/', 'shop': '/', 'django': '/products'}
+
+
+def server_command(kind, args, name, port):
+    """The command that serves `name` (hello, shop or django) on `kind`, gunicorn or waitress,
+    with the run's workers or threads."""
+    python = args.django if name == 'django' else sys.executable
+    if kind == 'gunicorn':
+        module, folder = {'hello': ('hello', HERE), 'shop': ('app', ROOT),
+                          'django': ('django_shop', HERE)}[name]
+        return [python, '-m', 'gunicorn', '--worker-class', 'sync',
+                '--workers', str(args.workers), '--bind', f'127.0.0.1:{port}',
+                '--chdir', str(folder), *no_control_socket(python), f'{module}:application']
+    if name == 'shop':
+        return [python, 'app.py', 'runserver', f'127.0.0.1:{port}', '--no-demo', '--quiet',
+                '--threads', str(args.threads)]
+    script = 'hello.py' if name == 'hello' else 'django_shop.py'
+    return [python, str(HERE / script), str(port), str(args.threads)]
+
+
+@functools.cache
+def no_control_socket(python):
+    """Recent gunicorn listens on a control socket, by default at one path for every server
+    the user runs (three here, and maybe others): the option that turns it off, if any."""
+    help_text = subprocess.run([python, '-m', 'gunicorn', '--help'], capture_output=True,
+                               text=True).stdout
+    return ['--no-control-socket'] if '--no-control-socket' in help_text else []
+
+
+def start_servers(kind, args, env, shop_env, log_dir, django_key):
+    """Start hello, the shop and (with --django) Django on the same kind of server; return
+    {name: (Server, base URL)} once each answers."""
+    envs = {'hello': env, 'shop': shop_env}
+    if args.django:
+        envs['django'] = dict(env, DJANGO_SHOP_LOGIN_KEY=django_key, DJANGO_SHOP_DATABASE=str(
+            Path(env['STOREFRONT_DATA_DIR']) / 'storefront.sqlite3'))
+    servers = {}
+    try:
+        for name, server_env in envs.items():
+            port = free_port()
+            servers[name] = (Server(f'{name}-{kind}', server_command(kind, args, name, port),
+                                    server_env, log_dir), f'http://127.0.0.1:{port}')
+        for name, (server, base) in servers.items():
+            server.wait_ready(base + FRONT_PAGE[name])
+    except BaseException:
+        stop_servers(servers)
+        raise
+    return servers
+
+
+def stop_servers(servers):
+    for server, _ in servers.values():
+        server.stop()
+
+
 def rss_mb(pid):
     """Current and peak resident memory of a process, in MB (from /proc)."""
     values = {}
@@ -199,6 +279,138 @@ def rss_mb(pid):
     except OSError:
         pass
     return values.get('VmRSS'), values.get('VmHWM')
+
+
+# ---------------------------------------------------------------- database ---
+
+def products_in_database(env):
+    """How many products the shop's database holds (it is made if it does not exist)."""
+    code = ('import app, models; app.open_database(app.settings); '
+            'print(models.Product.select().count())')
+    done = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        fail('could not open the database', done.stderr[-4000:])
+    return int(done.stdout.split()[-1])
+
+
+def prepare_database(args, env):
+    """Seed the database (timed), unless --data-dir's already holds --products products;
+    make the staff user."""
+    if args.data_dir and products_in_database(env) == args.products:
+        print(f'Using the {args.products:,} products already in the database (not seeded)')
+    else:
+        started = time.monotonic()
+        seed = subprocess.run([sys.executable, 'app.py', 'seed', '--reset',
+                               '--products', str(args.products)],
+                              cwd=ROOT, env=env, capture_output=True, text=True)
+        if seed.returncode != 0:
+            fail(f'seeding exited with status {seed.returncode}',
+                 (seed.stdout + seed.stderr)[-4000:])
+        print(f'Seeded {args.products:,} products in {time.monotonic() - started:.1f} s')
+        if seed.stdout.strip():
+            print(f'  app.py: {seed.stdout.strip().splitlines()[-1]}')
+    if 'staff' in args.visitors:    # (it fails harmlessly where the user exists already)
+        subprocess.run([sys.executable, 'app.py', 'createsuperuser', '--username', STAFF_USER,
+                        '--email', 'bench@example.com', '--no-input'], cwd=ROOT,
+                       env=dict(env, STOREFRONT_SUPERUSER_PASSWORD=STAFF_PASSWORD),
+                       capture_output=True)
+
+
+# ---------------------------------------------------------------- visitors ---
+
+def fetch_status(url, cookie=None):
+    """The status of one GET (or why there was none). Before the load, it says early if a
+    page does not answer 200, and it warms the page up."""
+    try:
+        request = urllib.request.Request(url, headers={'Cookie': cookie} if cookie else {})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, OSError) as exc:
+        return str(getattr(exc, 'reason', exc))
+
+
+class Browser:
+    """A visitor with cookies, who reads pages and sends forms as a browser would."""
+
+    def __init__(self, base):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path):
+        try:
+            with self.opener.open(self.base + path, timeout=60) as response:
+                return response.read().decode()
+        except urllib.error.HTTPError as exc:
+            fail(f'{self.base}{path} answered {exc.code} before the load')
+
+    def submit(self, path, fields, page=None):
+        """POST a form with the CSRF token of the page that shows it (`path` itself unless
+        `page`); the status of the answer, after redirects."""
+        token = re.search(r'name="csrf_token" value="([^"]+)"', self.get(page or path))
+        data = urllib.parse.urlencode(dict(fields, csrf_token=token.group(1))).encode()
+        try:
+            with self.opener.open(self.base + path, data=data, timeout=60) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    def cookie(self, *names):
+        """The Cookie header that sends these cookies back."""
+        found = {c.name: c.value for c in self.jar if c.name in names}
+        if set(found) != set(names):
+            return None
+        return '; '.join(f'{name}={value}' for name, value in found.items())
+
+
+def logged_in(base, username, password):
+    browser = Browser(base)
+    status = browser.submit('/accounts/login', {'username': username, 'password': password})
+    cookie = browser.cookie('storefront_session')
+    if status != 200 or not cookie:
+        fail(f'could not log in as {username} (HTTP {status})')
+    return browser
+
+
+def shopper_cookie(base, product_id):
+    """Register the shopper (once: afterwards the name is taken), log in through the form and
+    put one product in the cart; the session cookie."""
+    Browser(base).submit('/accounts/register', {
+        'username': SHOPPER, 'email': 'shopper@example.com',
+        'password': SHOPPER_PASSWORD, 'confirm': SHOPPER_PASSWORD})
+    browser = logged_in(base, SHOPPER, SHOPPER_PASSWORD)
+    status = browser.submit('/cart/items', {'product_id': product_id, 'quantity': 1},
+                            page=f'/products/{product_id}')
+    if status != 200:
+        fail(f'could not add product {product_id} to the cart (HTTP {status})')
+    return browser.cookie('storefront_session')
+
+
+def django_shopper_cookie(base, data_dir, product_id, key):
+    """Log the same shopper in to Django, with the same cart (by the comparator's own door:
+    the password hashes are Storefront's); its session and CSRF cookies."""
+    with sqlite3.connect(Path(data_dir) / 'storefront.sqlite3') as db:
+        user_id, = db.execute('SELECT id FROM "user" WHERE username = ?', (SHOPPER,)).fetchone()
+        cart_id, = db.execute('SELECT cart_id FROM cart_item WHERE product_id = ? '
+                              'ORDER BY id DESC LIMIT 1', (product_id,)).fetchone()
+    browser = Browser(base)
+    browser.get(f'/bench-login/{user_id}?' + urllib.parse.urlencode({'cart': cart_id,
+                                                                      'key': key}))
+    browser.get('/products')        # the CSRF cookie that the pages' forms use
+    return browser.cookie('sessionid', 'csrftoken')
+
+
+def check_shopper_page(name, url, cookie):
+    """A shopper's page must show their name and their cart of one: else the load would
+    measure some other page (an anonymous one from the cache, say)."""
+    page = urllib.request.urlopen(urllib.request.Request(url, headers={'Cookie': cookie}),
+                                  timeout=60).read().decode()
+    if f'>{SHOPPER}<' not in page or 'class="badge">1<' not in page:
+        fail(f"{name}'s {url} does not show the shopper's name and a cart of one")
 
 
 # -------------------------------------------------------------------- wrk ---
@@ -253,50 +465,111 @@ def describe_errors(result):
     return ', '.join(parts)
 
 
-def run_wrk(wrk, url, args, cookie=None):
-    cmd = [wrk, '--latency', f'-t{WRK_THREADS}', f'-c{args.connections}',
-           f'-d{args.duration}s', url]
-    if cookie:
-        cmd[1:1] = ['-H', f'Cookie: {cookie}']
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True,
-                              timeout=args.duration + 60)
-    except subprocess.TimeoutExpired:
-        return dict(parse_wrk(''), failed='wrk hung')
-    result = parse_wrk(done.stdout)
-    if done.returncode != 0 or result['rps'] is None:
-        reason = (done.stderr.strip() or done.stdout.strip()).splitlines()
-        result['failed'] = f"wrk failed: {reason[-1] if reason else done.returncode}"
-    return result
+def clean_rps(result):
+    """The run's req/s, or None if it had errors: then the figure means nothing."""
+    return None if describe_errors(result) else result['rps']
 
 
-def staff_cookie(base):
-    """Log in as the benchmark's staff user through the login form; return its cookie header."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(base + '/accounts/login', timeout=30).read().decode()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    form = urllib.parse.urlencode({'username': STAFF_USER, 'password': STAFF_PASSWORD,
-                                   'csrf_token': token}).encode()
-    opener.open(base + '/accounts/login', data=form, timeout=30).read()
-    session = [c for c in jar if c.name == 'storefront_session']
-    if not session:
-        fail('could not log in as the benchmark staff user')
-    return f'storefront_session={session[0].value}'
+RANDOM_PAGES_LUA = """\
+-- Each request asks for {path}N, N a random page from {first} to {last}.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+function init(args)
+  math.randomseed(os.time() * 100 + id)       -- each wrk thread its own sequence
+end
+function request()
+  return wrk.format(nil, "{path}" .. math.random({first}, {last}))
+end
+"""
 
 
-def check_url(url, cookie=None):
-    """One request before the load, to say early if a page does not answer 200
-    (e.g. a product id that does not exist). It also warms up the page."""
-    try:
-        request = urllib.request.Request(url, headers={'Cookie': cookie} if cookie else {})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (urllib.error.URLError, OSError) as exc:
-        return str(getattr(exc, 'reason', exc))
+class Load:
+    """One thing to measure: a page (path), or with `pages` = (first, last) a random page
+    of that range at each request, as seen by the visitor whose cookie it sends. `django`:
+    a page of the Django comparator."""
+
+    def __init__(self, name, base, path, cookie=None, pages=None, django=False):
+        self.name, self.base, self.path, self.cookie = name, base, path, cookie
+        self.pages, self.django = pages, django
+
+    def with_page(self, page):
+        return f"{self.path}{'&' if '?' in self.path else '?'}page={page}"
+
+    def urls(self):
+        """The URLs to try before the load: the page, or the first and last of the range."""
+        return [self.base + self.with_page(n) for n in self.pages] if self.pages \
+            else [self.base + self.path]
+
+    def shown_path(self):
+        return self.with_page('%d..%d' % self.pages) if self.pages else self.path
+
+    def run(self, wrk, args, script_dir):
+        cmd = [wrk, '--latency', f'-t{WRK_THREADS}', f'-c{args.connections}',
+               f'-d{args.duration}s']
+        if self.cookie:
+            cmd += ['-H', f'Cookie: {self.cookie}']
+        if self.pages:
+            script = Path(tempfile.mkstemp(suffix='.lua', dir=script_dir)[1])
+            script.write_text(RANDOM_PAGES_LUA.format(path=self.with_page(''),
+                                                      first=self.pages[0], last=self.pages[1]))
+            cmd += ['-s', str(script)]
+        cmd.append(self.base + self.path)
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True,
+                                  timeout=args.duration + 60)
+        except subprocess.TimeoutExpired:
+            return dict(parse_wrk(''), failed='wrk hung')
+        result = parse_wrk(done.stdout)
+        if done.returncode != 0 or result['rps'] is None:
+            reason = (done.stderr.strip() or done.stdout.strip()).splitlines()
+            result['failed'] = f"wrk failed: {reason[-1] if reason else done.returncode}"
+        return result
+
+
+def page_range(products, per_page):
+    """(first pages, deep pages): 1..10, and the last quarter of the pages."""
+    last = max(1, math.ceil(products / per_page))
+    return (1, min(FIRST_PAGES, last)), (max(1, int(last * 0.75)), last)
+
+
+def tables_of(args, servers, cookies, site, page_size):
+    """{visitor: [(Load of ours, Load of Django's same page or None), ...]} to measure."""
+    shop = servers['shop'][1]
+    django = servers['django'][1] if 'django' in servers else None
+    first, deep = page_range(args.products, page_size)
+    tables = {}
+    for visitor in ('anonymous', 'shopper'):
+        if visitor not in args.visitors:
+            continue
+        ours, theirs = cookies.get(visitor), cookies.get('django ' + visitor)
+
+        def twin(name, path):
+            return Load(name + ' (Django)', django, path, theirs, django=True) \
+                if django else None
+        tables[visitor] = [
+            (Load('home', shop, '/', ours), None),
+            (Load('catalog p1', shop, '/products', ours), twin('catalog p1', '/products')),
+            (Load('product', shop, site['product'], ours), twin('product', site['product'])),
+            (Load('collection', shop, site['collection'], ours),
+             twin('collection', site['collection'])),
+            (Load('catalog by price', shop, '/products?sort=price&page=2', ours), None),
+            (Load('search', shop, f"/products?q={site['word']}", ours), None),
+            (Load('first pages', shop, '/products', ours, first), None),
+            (Load('deep pages', shop, '/products', ours, deep), None),
+        ]
+    if 'staff' in args.visitors:
+        first, deep = page_range(args.products, ADMIN_PAGE_SIZE)
+        staff = cookies['staff']
+        tables['staff'] = [(Load(name, shop, path, staff, pages), None) for name, path, pages in [
+            ('admin products', '/admin/product/', None),
+            ('admin low stock', '/admin/product/?stock=low&sort=-unit_price', None),
+            ('admin search', '/admin/product/?q=coffee', None),
+            ('admin first pages', '/admin/product/', first),
+            ('admin deep pages', '/admin/product/', deep)]]
+    return tables
 
 
 # ------------------------------------------------------------------ output ---
@@ -314,19 +587,22 @@ def fmt(value, spec):
     return '-' if value is None else format(value, spec)
 
 
+def ratio(a, b):
+    return a / b if a and b else None
+
+
 def print_table(rows, hello_rps):
-    header = ('page', 'path', 'req/s', 'p50 ms', 'p99 ms', 'x hello', 'errors')
+    """rows: (Load, result, x Django or None)."""
+    header = ('page', 'path', 'req/s', 'p50 ms', 'p99 ms', 'x hello', 'x Django', 'errors')
     lines = []
-    for name, path, result in rows:
+    for load, result, x_django in rows:
         errors = describe_errors(result)
-        ratio = result['rps'] / hello_rps if result['rps'] and hello_rps else None
-        lines.append((('! ' if errors else '  ') + name, path,
+        lines.append((('! ' if errors else '  ') + load.name, load.shown_path(),
                       fmt(result['rps'], ',.0f'), fmt(result['p50'], '.2f'),
-                      fmt(result['p99'], '.2f'), fmt(ratio, '.2f'), errors or '0'))
-    widths = [max(len(str(line[i])) for line in [header, *lines])
-              for i in range(len(header))]
-    # Text columns to the left, figures to the right.
-    align = ['<', '<', '>', '>', '>', '>', '<']
+                      fmt(result['p99'], '.2f'), fmt(ratio(result['rps'], hello_rps), '.2f'),
+                      fmt(x_django, '.2f'), errors or '0'))
+    widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header))]
+    align = ['<', '<', '>', '>', '>', '>', '>', '<']  # text to the left, figures to the right
     for line in [header, None, *lines]:
         if line is None:
             print('  '.join('-' * width for width in widths))
@@ -335,14 +611,183 @@ def print_table(rows, hello_rps):
               .rstrip())
 
 
+def deep_cost(rows):
+    """What a deep page costs against a first page: first pages' req/s / deep pages'."""
+    rps = {load.name.replace('admin ', ''): clean_rps(result) for load, result, _ in rows}
+    return ratio(rps.get('first pages'), rps.get('deep pages'))
+
+
+def verdict(ok):
+    return 'met' if ok else 'NOT MET'
+
+
+def print_targets(results, hello_rps, rss_max, database_url, scaled_out):
+    """The run's figures beside the targets of DESIGN.md."""
+    print('Against the targets (DESIGN.md; figures with errors left out):')
+    for visitor, target in TARGET_X_DJANGO.items():
+        ratios = [(load.name, x) for load, _, x in results.get(visitor, []) if x is not None]
+        if ratios:
+            print(f'  {visitor} x Django >= {target}: '
+                  + ', '.join(f'{name} {x:.2f}' for name, x in ratios)
+                  + f' — {verdict(all(x >= target for _, x in ratios))}')
+    cached = [ratio(clean_rps(result), hello_rps) for load, result, _ in
+              results.get('anonymous', []) if not load.pages and not load.django]
+    if cached and all(cached):
+        target = TARGET_CACHED_X_HELLO_SCALED_OUT if scaled_out else TARGET_CACHED_X_HELLO
+        print(f'  cached pages (anonymous) x hello >= {target}: lowest {min(cached):.2f} — '
+              f'{verdict(min(cached) >= target)}')
+    for visitor, rows in results.items():
+        cost = deep_cost(rows)
+        if cost:
+            print(f'  {visitor}: a deep page costs {cost:.2f}x a first page (<= '
+                  f'{TARGET_DEEP_COST}) — {verdict(cost <= TARGET_DEEP_COST)}')
+    if rss_max and not database_url:    # the target is for SQLite
+        print(f'  shop RSS after the load < {TARGET_RSS_MB} MB: {rss_max:.1f} MB — '
+              f'{verdict(rss_max < TARGET_RSS_MB)}')
+
+
 # -------------------------------------------------------------------- main ---
+
+def measure_on(kind, args, env, shop_env, run_dir, wrk):
+    """Start the servers on `kind`, measure every table and print them; True if all ran clean."""
+    setup = (f'gunicorn, {args.workers} sync worker{"s" * (args.workers > 1)}'
+             if kind == 'gunicorn' else f'waitress, {args.threads} threads')
+    print(f'\n=== {setup} ===')
+    django_key = secrets.token_urlsafe(16)
+    servers = start_servers(kind, args, env, shop_env, run_dir, django_key)
+    try:
+        # A second of load on each server first: gunicorn's workers each open the database
+        # on their first request, and that is not what the figures are about.
+        warm = argparse.Namespace(**dict(vars(args), duration=1))
+        for name, (_, base) in servers.items():
+            Load('warm-up', base, FRONT_PAGE[name]).run(wrk, warm, run_dir)
+        page_size = int(shop_env.get('STOREFRONT_PAGE_SIZE', PAGE_SIZE))
+        site = read_site(servers['shop'][1], args.products, page_size)
+        cookies = log_in(args, servers, site, env['STOREFRONT_DATA_DIR'], django_key)
+        tables = tables_of(args, servers, cookies, site, page_size)
+        for load in [load for rows in tables.values() for pair in rows for load in pair if load]:
+            for url in load.urls():
+                status = fetch_status(url, load.cookie)
+                if status != 200:
+                    print(f'WARNING: {url} answered {status} before the load')
+        results, rss = run_tables(tables, servers, args, wrk, run_dir)
+    finally:
+        stop_servers(servers)
+    return report(kind, setup, args, results, rss, run_dir)
+
+
+def read_site(shop, products, page_size):
+    """A product in stock (it goes in the cart) from the middle of the price-sorted catalog
+    (ids need not start at 1: a database seeded again keeps counting), its collection, and a
+    word of its title."""
+    middle = Browser(shop).get(f'/products?sort=price&page={max(1, products // page_size // 2)}')
+    product_id = re.search(r'name="product_id" value="(\d+)"', middle).group(1)
+    product_page = Browser(shop).get(f'/products/{product_id}')
+    return {'product_id': product_id, 'product': f'/products/{product_id}',
+            'collection': re.search(r'href="(/collections/\d+)"', product_page).group(1),
+            'word': re.search(r'<h1>(\w+)', product_page).group(1).lower()}
+
+
+def log_in(args, servers, site, data_dir, django_key):
+    """{visitor: the Cookie header wrk sends} for the logged-in visitors."""
+    shop = servers['shop'][1]
+    cookies = {}
+    if 'shopper' in args.visitors:
+        cookies['shopper'] = shopper_cookie(shop, site['product_id'])
+        check_shopper_page('the shop', shop + '/products', cookies['shopper'])
+        if args.django:
+            django = servers['django'][1]
+            cookies['django shopper'] = django_shopper_cookie(django, data_dir,
+                                                              site['product_id'], django_key)
+            check_shopper_page('Django', django + '/products', cookies['django shopper'])
+    if 'staff' in args.visitors:
+        cookies['staff'] = logged_in(shop, STAFF_USER, STAFF_PASSWORD).cookie(
+            'storefront_session')
+    return cookies
+
+
+def run_tables(tables, servers, args, wrk, run_dir):
+    """Load hello, then every page of every table, then hello again. Returns the results,
+    {table: [(Load, wrk result, x Django or None)]}, and the RSS of the shop's processes."""
+    def measure(load):
+        print(f'  {load.name:<24} {load.base}{load.shown_path()}', flush=True)
+        return load.run(wrk, args, run_dir)
+
+    count = 2 + sum(1 for rows in tables.values() for pair in rows for load in pair if load)
+    print(f'Load: {args.duration} s per URL, {count} URLs')
+    hello = Load('hello (start)', servers['hello'][1], '/')
+    results = {'hello': [(hello, measure(hello), None)]}
+    for visitor, rows in tables.items():
+        print(f'  {visitor}:')
+        results[visitor] = []
+        for ours, theirs in rows:    # Django's same page right after ours: under the same load
+            result = measure(ours)
+            if theirs is None:
+                results[visitor].append((ours, result, None))
+                continue
+            their_result = measure(theirs)
+            x_django = ratio(clean_rps(result), clean_rps(their_result))
+            results[visitor] += [(ours, result, x_django), (theirs, their_result, None)]
+    shop = servers['shop'][0]
+    rss = [rss_mb(pid) for pid in shop.serving_pids()]
+    hello = Load('hello (end)', servers['hello'][1], '/')
+    results['hello'].append((hello, measure(hello), None))
+    if shop.proc.poll() is not None:
+        fail(f'the shop exited with status {shop.proc.returncode} during the load',
+             shop.stderr_tail())
+    return results, rss
+
+
+TITLES = {'hello': 'Bare Bottle "hello"',
+          'anonymous': 'Anonymous visitor (no cookie: pages from the page cache)',
+          'shopper': 'Logged-in shopper with a cart (a session: no page cache)',
+          'staff': 'Staff user in the admin'}
+
+
+def report(kind, setup, args, results, rss, run_dir):
+    """Print the tables, the memory and the targets; True if no figure is flagged."""
+    hello_rates = [result['rps'] for _, result, _ in results['hello'] if result['rps']]
+    hello_rps = sum(hello_rates) / len(hello_rates) if hello_rates else None
+    for visitor, rows in results.items():
+        print(f'\n{TITLES[visitor]}, {setup}:')
+        print_table(rows, hello_rps)
+        cost = deep_cost(rows)
+        if cost:
+            print(f'A deep page costs {cost:.2f}x a first page '
+                  '(first pages req/s / deep pages req/s).')
+    print()
+    print(f"hello req/s: {' then '.join(f'{rps:,.0f}' for rps in hello_rates)}, "
+          f"mean {fmt(hello_rps, ',.0f')} (the base of 'x hello')")
+    if len(hello_rates) == 2 and max(hello_rates) > 1.2 * min(hello_rates):
+        print('NOTE: the two hello runs differ by more than 20%: '
+              'the machine was busy, ratios are less reliable.')
+    if args.django:
+        print('Django: tests/perf/django_shop.py, its usual middleware and views, no page or '
+              'fragment cache ({% cache %}), from the same SQLite file.')
+    current = [now for now, _ in rss if now]
+    peak = max((peak or 0 for _, peak in rss), default=0)
+    if kind == 'gunicorn' and current:
+        print(f'shop RSS after the load, {len(current)} gunicorn workers: max '
+              f'{max(current):.1f} MB, mean {sum(current) / len(current):.1f} MB '
+              f'(peak {peak:.1f} MB)')
+    elif current:
+        print(f'shop RSS after the load: {current[0]:.1f} MB (peak {peak:.1f} MB)')
+    print()
+    scaled_out = bool(args.database_url) and any('redis://' in e for e in args.env)
+    print_targets(results, hello_rps, max(current, default=None), args.database_url,
+                  scaled_out)
+
+    flagged = [load.name for rows in results.values() for load, result, _ in rows
+               if describe_errors(result)]
+    if flagged:
+        logs = run_dir if args.keep else 'rerun with --keep to read them'
+        print(f"ERRORS in: {', '.join(flagged)} — their figures are not valid "
+              f'(server logs: {logs})')
+    return not flagged
+
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.django and args.database_url:
-        print('--django reads the SQLite file the benchmark makes: leave out --database-url',
-              file=sys.stderr)
-        return 2
     wrk = shutil.which('wrk')
     if not wrk:
         print('install wrk: apt-get install wrk', file=sys.stderr)
@@ -352,144 +797,31 @@ def main(argv=None):
     # its servers: turn the signal into SystemExit so the finally runs.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
-    deep_page = max(2, int(args.products * 0.75) // PAGE_SIZE)
-    shop_pages = [
-        ('home', '/'),
-        ('catalog p1', '/products'),
-        ('catalog deep', f'/products?page={deep_page}'),
-        ('catalog by price', '/products?sort=price&page=2'),
-        ('product', '/products/{product_id}'),    # an id read off the running shop
-    ]
-    # The admin's product changelist, as a logged-in staff user (so never the page cache).
-    admin_pages = [
-        ('admin products', '/admin/product/'),
-        ('admin low stock', '/admin/product/?stock=low&sort=-unit_price'),
-        ('admin search', '/admin/product/?q=coffee'),
-        ('admin deep page', f'/admin/product/?page={max(2, int(args.products * 0.75) // 50)}'),
-    ] if not args.no_admin else []
-
-    data_dir = tempfile.mkdtemp(prefix='storefront-bench-')
-    env = dict(os.environ, STOREFRONT_DATA_DIR=data_dir)
+    run_dir = tempfile.mkdtemp(prefix='storefront-bench-')     # logs, wrk scripts
+    data_dir = os.path.abspath(args.data_dir) if args.data_dir else run_dir
+    env = dict(os.environ, STOREFRONT_DATA_DIR=data_dir,
+               # One key for every worker, as a deployment sets it (README, Deploying).
+               STOREFRONT_SECRET_KEY=secrets.token_urlsafe(48))
     if args.database_url:
         env['STOREFRONT_DATABASE_URL'] = args.database_url
     shop_env = dict(env, **dict(item.split('=', 1) for item in args.env))
-    servers = []
     try:
         print(f"Storefront benchmark{' — ' + args.label if args.label else ''}")
         print(f'  {time.strftime("%Y-%m-%d %H:%M:%S")}, Python {sys.version.split()[0]}, '
               f'{os.cpu_count()} CPUs, wrk -t{WRK_THREADS} -c{args.connections} '
-              f'-d{args.duration}s, server threads {args.threads}')
-        print(f"  products {args.products}, env: {' '.join(args.env) or '(none)'}")
+              f'-d{args.duration}s')
+        print(f"  products {args.products:,}, database {args.database_url or 'SQLite'}, "
+              f"env: {' '.join(args.env) or '(none)'}")
         print(f'  data dir {data_dir}')
-
-        started = time.monotonic()
-        seed = subprocess.run([sys.executable, 'app.py', 'seed', '--reset',
-                               '--products', str(args.products)],
-                              cwd=ROOT, env=env, capture_output=True, text=True)
-        if seed.returncode != 0:
-            fail(f'seeding exited with status {seed.returncode}',
-                 (seed.stdout + seed.stderr)[-4000:])
-        print(f'Seeded {args.products} products in {time.monotonic() - started:.1f} s')
-        if seed.stdout.strip():
-            print(f'  app.py: {seed.stdout.strip().splitlines()[-1]}')
-        if admin_pages:     # (on a database kept from an earlier run, the user is there)
-            subprocess.run([sys.executable, 'app.py', 'createsuperuser', '--username',
-                            STAFF_USER, '--email', 'bench@example.com', '--no-input'],
-                           cwd=ROOT, env=dict(env, STOREFRONT_SUPERUSER_PASSWORD=STAFF_PASSWORD),
-                           capture_output=True)
-
-        shop_port, hello_port = free_port(), free_port()
-        shop = Server('shop', [sys.executable, 'app.py', 'runserver',
-                               f'127.0.0.1:{shop_port}', '--no-demo',
-                               '--threads', str(args.threads)],
-                      shop_env, data_dir)
-        servers.append(shop)
-        hello = Server('hello', [sys.executable, str(HERE / 'hello.py'),
-                                 str(hello_port), str(args.threads)],
-                       env, data_dir)
-        servers.append(hello)
-        shop_base = f'http://127.0.0.1:{shop_port}'
-        hello_url = f'http://127.0.0.1:{hello_port}/'
-        shop.wait_ready(shop_base + '/')
-        hello.wait_ready(hello_url)
-        if args.django:
-            django_port = free_port()
-            django = Server('django', [args.django, str(HERE / 'django_catalog.py'),
-                                       os.path.join(data_dir, 'storefront.sqlite3'),
-                                       str(django_port), str(args.threads)], env, data_dir)
-            servers.append(django)
-            django.wait_ready(f'http://127.0.0.1:{django_port}/products')
-        rss_idle, _ = rss_mb(shop.pid)
-
-        # A product from the middle of the price-sorted catalog: ids need not start at 1 (a
-        # database seeded again keeps counting).
-        with urllib.request.urlopen(f'{shop_base}/products?sort=price&page='
-                                    f'{max(1, args.products // PAGE_SIZE // 2)}') as page:
-            product_id = re.search(r'href="/products/(\d+)"', page.read().decode()).group(1)
-        shop_pages = [(name, path.format(product_id=product_id)) for name, path in shop_pages]
-        cookie = staff_cookie(shop_base) if admin_pages else None
-        pages = [(name, path, None) for name, path in shop_pages] + \
-                [(name, path, cookie) for name, path in admin_pages]
-        for name, path, page_cookie in pages:
-            status = check_url(shop_base + path, page_cookie)
-            if status != 200:
-                print(f'WARNING: {path} answered {status} before the load')
-
-        def measure(name, url, page_cookie=None):
-            print(f'  {name:<16} {url}', flush=True)
-            return run_wrk(wrk, url, args, page_cookie)
-
-        print(f'Load: {args.duration} s per URL, {len(pages) + 2} URLs')
-        hello_first = measure('hello (start)', hello_url)
-        shop_results = [(name, path, measure(name, shop_base + path, page_cookie))
-                        for name, path, page_cookie in pages]
-        if args.django:
-            django_result = measure('django catalog', f'http://127.0.0.1:{django_port}/products')
-            shop_results.append(('django catalog', '/products (Django)', django_result))
-        # Taken before the second hello run, though the shop is idle then.
-        rss_after, rss_peak = rss_mb(shop.pid)
-        hello_last = measure('hello (end)', hello_url)
-
-        if shop.proc.poll() is not None:
-            fail(f'shop server exited with status {shop.proc.returncode} during '
-                 'the load', shop.stderr_tail())
-
-        hello_rates = [r['rps'] for r in (hello_first, hello_last) if r['rps']]
-        hello_rps = sum(hello_rates) / len(hello_rates) if hello_rates else None
-
-        print()
-        print_table([('hello (start)', '/', hello_first), *shop_results,
-                     ('hello (end)', '/', hello_last)], hello_rps)
-        print()
-        print(f"hello req/s: start {fmt(hello_first['rps'], ',.0f')}, "
-              f"end {fmt(hello_last['rps'], ',.0f')}, "
-              f"mean {fmt(hello_rps, ',.0f')} (the base of 'x hello')")
-        if len(hello_rates) == 2 and max(hello_rates) > 1.2 * min(hello_rates):
-            print('NOTE: the two hello runs differ by more than 20%: '
-                  'the machine was busy, ratios are less reliable.')
-        if args.django and django_result['rps']:
-            ours = next(r['rps'] for name, _, r in shop_results if name == 'catalog p1')
-            print(f"catalog p1: {ours / django_result['rps']:.2f}x the same page in Django")
-        print(f'shop RSS: {fmt(rss_idle, ".1f")} MB before the load, '
-              f'{fmt(rss_after, ".1f")} MB after it (peak {fmt(rss_peak, ".1f")} MB)')
-
-        flagged = [name for name, _, result in
-                   [('hello (start)', '/', hello_first), *shop_results,
-                    ('hello (end)', '/', hello_last)]
-                   if describe_errors(result)]
-        if flagged:
-            logs = data_dir if args.keep else 'rerun with --keep to read them'
-            print(f"ERRORS in: {', '.join(flagged)} — their figures are not valid "
-                  f'(server logs: {logs})')
-            return 1
-        return 0
+        prepare_database(args, env)
+        kinds = ['gunicorn', 'waitress'] if args.server == 'both' else [args.server]
+        clean = [measure_on(kind, args, env, shop_env, run_dir, wrk) for kind in kinds]
+        return 0 if all(clean) else 1
     finally:
-        for server in servers:
-            server.stop()
         if args.keep:
-            print(f'Kept data dir {data_dir}')
+            print(f'Kept {run_dir}')
         else:
-            shutil.rmtree(data_dir, ignore_errors=True)
+            shutil.rmtree(run_dir, ignore_errors=True)
 
 
 if __name__ == '__main__':

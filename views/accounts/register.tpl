@@ -6,7 +6,7 @@
     % include('_csrf')
     % include('_field', field=form.username, attrs={'autocomplete': 'username', 'autofocus': True})
     % include('_field', field=form.email, attrs={'autocomplete': 'email'})
-    % include('_field', field=form.password, hint='At least 8 characters, not all digits, not your username.', attrs={'autocomplete': 'new-password'})
+    % include('_field', field=form.password, hint='At least 8 characters, not a common password, not like your username.', attrs={'autocomplete': 'new-password'})
     % include('_field', field=form.confirm, attrs={'autocomplete': 'new-password'})
     <button type="submit" class="button">Create account</button>
   </form>

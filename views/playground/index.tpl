@@ -1,12 +1,18 @@
-%# The lesson index. Expects: lessons (list of dicts: path, title, summary, name).
+%# The lesson index. Expects: groups (a list of (group title, [Lesson])).
 % rebase('layout')
 <h1>Playground</h1>
-<p class="lead">Small lessons on how a web app works, each running on this shop's own data. Every lesson page shows the code of its handler, the SQL it ran and what came out.</p>
-<ol class="lesson-list">
-  <li><a href="{{url('hello')}}">Hello World</a> — the first view: a function, a URL and a template.</li>
-  <li><a href="{{url('url_demo', name='ada', number=42)}}">URL mapping</a> — parameters in the path, and the routes table.</li>
-  <li><a href="{{url('lesson_sessions')}}">Sessions, login and messages</a> — a counter in your session, a notice after a POST.</li>
-  % for l in lessons:
-  <li><a href="{{url(l['name'])}}">{{l['title']}}</a> — {{l['summary']}}</li>
-  % end
-</ol>
+<p class="lead">Learn how a web app works by reading and running its code. Each lesson is a small handler over this shop's own data; its page shows the Peewee code, the same thing in Django, the SQL it ran and what came out.</p>
+<p class="tour-link"><a class="button" href="{{url('tour')}}">Take the guided tour</a> One request for a product page, followed through the code that serves it.</p>
+<div class="lesson-groups">
+% for group, lessons in groups:
+% group_id = group.lower().replace(' ', '-')
+<section class="lesson-group" id="{{group_id}}" aria-labelledby="{{group_id}}-title">
+  <h2 id="{{group_id}}-title">{{group}}</h2>
+  <ol class="lesson-list">
+    % for l in lessons:
+    <li><a href="{{l.href()}}">{{l.title}}</a> — {{l.summary}}</li>
+    % end
+  </ol>
+</section>
+% end
+</div>

@@ -1,0 +1,128 @@
+%# The API's OpenAPI document as a page. Expects: doc (the document); operations, each a dict
+%# of method, path, path_html, op, who, body, curl and next ([("METHOD path", link)]); origin
+%# (scheme://host:port); resolve(node), which follows a $ref; schema_html(schema) and
+%# prose_html(text), which return HTML built from escaped parts.
+% rebase('layout')
+<div class="api-docs">
+<h1>{{doc['info']['title']}} <span class="muted api-version">version {{doc['info']['version']}}</span></h1>
+{{!prose_html(doc['info']['description'])}}
+<p>For programs: the same description as an <a href="{{url('api_openapi')}}">OpenAPI {{doc['openapi']}} document</a>, which client generators and test tools read.</p>
+
+<nav class="api-toc card" aria-labelledby="toc-title">
+  <h2 id="toc-title">Operations</h2>
+  <div class="api-toc-groups">
+  % for tag in doc['tags']:
+  <div>
+    <h3>{{tag['name']}}</h3>
+    <ul>
+      % for o in operations:
+      % if tag['name'] in o['op'].get('tags', []):
+      <li><a href="#{{o['op']['operationId']}}"><span class="api-method api-method-{{o['method'].lower()}}">{{o['method']}}</span> <code>{{!o['path_html']}}</code></a><span class="muted">{{o['op']['summary']}}</span></li>
+      % end
+      % end
+    </ul>
+  </div>
+  % end
+  </div>
+  <p><a href="#authentication">Logging in</a> · <a href="#schemas">Schemas</a> · <a href="{{url('api_openapi')}}">openapi.json</a></p>
+</nav>
+
+<section aria-labelledby="authentication">
+<h2 id="authentication">Logging in</h2>
+% for name, scheme in doc['components']['securitySchemes'].items():
+<h3>{{'Cookie' if scheme['in'] == 'cookie' else 'Header'}} <code>{{scheme['name']}}</code></h3>
+{{!prose_html(scheme['description'])}}
+% end
+<p>With curl, keep the cookies in a file: fetch the login form's token, log in, then read the session's token from any page with a form.</p>
+<pre class="code" tabindex="0" role="region" aria-label="Logging in with curl"><code>TOKEN=$(curl -s -c cookies.txt {{origin}}{{url('login')}} | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n 1)
+curl -s -o /dev/null -b cookies.txt -c cookies.txt -d "csrf_token=$TOKEN" \
+     -d username=alice --data-urlencode 'password=your password' {{origin}}{{url('login')}}
+TOKEN=$(curl -s -b cookies.txt {{origin}}{{url('account')}} | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n 1)</code></pre>
+</section>
+
+% for tag in doc['tags']:
+<section aria-labelledby="tag-{{tag['name']}}">
+<h2 id="tag-{{tag['name']}}">{{tag['name']}}</h2>
+{{!prose_html(tag['description'])}}
+% for o in operations:
+% if tag['name'] in o['op'].get('tags', []):
+% op = o['op']
+<article class="card api-op" aria-labelledby="{{op['operationId']}}">
+  <h3 id="{{op['operationId']}}"><span class="api-method api-method-{{o['method'].lower()}}">{{o['method']}}</span> <code>{{!o['path_html']}}</code></h3>
+  <p class="api-summary">{{op['summary']}}.</p>
+  % if 'description' in op:
+  {{!prose_html(op['description'])}}
+  % end
+  <p><strong>Who may call it:</strong> {{o['who']}}</p>
+  % if op.get('parameters'):
+  <h4>Parameters</h4>
+  <div class="table-wrap"><table class="table api-table">
+    <thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Meaning</th></tr></thead>
+    <tbody>
+    % for p in op['parameters']:
+    <tr><th scope="row"><code>{{p['name']}}</code> <span class="muted">{{'path' if p['in'] == 'path' else 'query'}}</span></th>
+      <td>{{!schema_html(p['schema'])}}</td><td>{{p.get('description', '')}}</td></tr>
+    % end
+    </tbody>
+  </table></div>
+  % end
+  % if 'requestBody' in op:
+  % body = op['requestBody']['content']['application/json']
+  <h4>Body</h4>
+  <p>A JSON object, {{!schema_html(body['schema'])}}:</p>
+  <pre class="code" tabindex="0" role="region" aria-label="Example body of {{o['method']}} {{o['path']}}"><code>{{o['body']}}</code></pre>
+  % end
+  <h4>Answers</h4>
+  <div class="table-wrap"><table class="table api-table api-answers">
+    <thead><tr><th scope="col">Status</th><th scope="col">Body</th><th scope="col">When</th></tr></thead>
+    <tbody>
+    % for status, answer in op['responses'].items():
+    % content = resolve(answer).get('content')
+    <tr><th scope="row">{{status}}</th>
+      <td>{{!schema_html(content['application/json']['schema']) if content else 'none'}}</td>
+      <td>{{!prose_html(resolve(answer)['description'])}}</td></tr>
+    % end
+    </tbody>
+  </table></div>
+  % if o['next']:
+  <h4>Then</h4>
+  <ul class="api-next">
+    % for name, link in o['next']:
+    <li><a href="#{{link['operationId']}}"><code>{{name}}</code></a>: {{link['description']}}</li>
+    % end
+  </ul>
+  % end
+  <h4>Example</h4>
+  <pre class="code" tabindex="0" role="region" aria-label="curl example of {{o['method']}} {{o['path']}}"><code>{{o['curl']}}</code></pre>
+</article>
+% end
+% end
+</section>
+% end
+
+<section aria-labelledby="schemas">
+<h2 id="schemas">Schemas</h2>
+<p>The shapes of the bodies above. Every field listed is always present; an answer has no others.</p>
+% for name, schema in doc['components']['schemas'].items():
+<article class="card api-op" aria-labelledby="schema-{{name}}">
+  <h3 id="schema-{{name}}">{{name}}</h3>
+  % if 'description' in schema:
+  {{!prose_html(schema['description'])}}
+  % end
+  % if 'properties' in schema:
+  <div class="table-wrap"><table class="table api-table">
+    <thead><tr><th scope="col">Field</th><th scope="col">Type</th><th scope="col">Meaning</th></tr></thead>
+    <tbody>
+    % for field, spec in schema['properties'].items():
+    <tr><th scope="row"><code>{{field}}</code></th><td>{{!schema_html(spec)}}</td>
+      <td>{{spec.get('description', '')}}</td></tr>
+    % end
+    </tbody>
+  </table></div>
+  % else:
+  <p>{{!schema_html(schema)}}</p>
+  % end
+</article>
+% end
+</section>
+</div>
