@@ -2951,6 +2951,11 @@ class ModelAdmin:
             return user.has_perm(f"{self.name}.view") or self.permits(user, "change", obj)
         return getattr(self, "can_" + verb) and user.has_perm(f"{self.name}.{verb}")
 
+    def permitted(self, user, verb, selection):
+        """The rows of `selection` (a query of keys) that `user` may <verb> one by one: an
+        action on many rows keeps to what permits(user, verb, row) allows row by row."""
+        return selection
+
     # -- The list --
 
     def queryset(self):
@@ -3484,7 +3489,8 @@ def run_action(model):
     method, label = getattr(spec, name), spec.action_label(name)
     require(spec, method.permission)
     back, pk = data.get("_back", ""), spec.model._meta.primary_key
-    chosen = pk.in_(selected_rows(spec, data))
+    chosen = pk.in_(spec.permitted(current_user(), method.permission,
+                                   selected_rows(spec, data)))
     count = spec.model.select().where(chosen).count()
     if not count:
         flash("Select at least one row first.", "error")
@@ -3914,6 +3920,11 @@ class UserAdmin(ModelAdmin):
                 and verb in ("change", "delete"):
             return False
         return super().permits(user, verb, obj)
+
+    def permitted(self, user, verb, selection):
+        if user.is_superuser or verb not in ("change", "delete"):
+            return selection
+        return selection.where(~User.is_superuser)
 
     def save_model(self, form, obj, adding):
         if adding:

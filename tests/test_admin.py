@@ -777,7 +777,8 @@ def test_user_add_form_asks_for_the_password_twice(client, staff, shop):
 
 def test_only_a_superuser_grants_staff_superuser_or_permissions(client, login_as, shop, csrf):
     clerk = login_as("clerk", is_staff=True)
-    grant(clerk, "user.view", "user.add", "user.change", "group.view", "group.change")
+    grant(clerk, "user.view", "user.add", "user.change", "user.delete", "group.view",
+          "group.change")
     page = client.get("/admin/user/add")
     for name in ("is_staff", "is_superuser", "permissions", "groups"):
         assert f'name="{name}"' not in page.text
@@ -800,6 +801,9 @@ def test_only_a_superuser_grants_staff_superuser_or_permissions(client, login_as
     assert 'id="admin-form"' not in page.text          # a superuser's account: view only
     client.post(f"/admin/user/{boss.id}/", {"csrf_token": csrf(), "email": "me@evil.example"},
                 status=403)
+    client.post("/admin/user/actions", [("csrf_token", csrf()), ("action", "delete_selected"),
+                                        ("confirm", "1"), ("_selected", str(boss.id))], status=303)
+    assert models.User.get_or_none(models.User.id == boss.id) is not None   # not by an action
     group = models.Group.create(name="Shipping")
     form = client.get(f"/admin/group/{group.id}/").forms["admin-form"]
     client.post(f"/admin/group/{group.id}/", dict(form.submit_fields(), permissions="user.delete"),
