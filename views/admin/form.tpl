@@ -48,6 +48,8 @@
 <form method="post" class="admin-form" id="admin-form" novalidate{{!' action="%s"' % url('admin_add', model=spec.name) if adding and original is not None else ''}}>
   % include('_csrf')
   <input type="hidden" name="_back" value="{{back}}">
+  %# Enter in a field presses a form's first button: let it be Save, not "Add another".
+  <button type="submit" name="_save" hidden tabindex="-1">Save</button>
 % else:
 <div class="admin-form view-only">
 % end
