@@ -1295,10 +1295,13 @@ class Page:
         return query.where(after).limit(self.per_page + 1).offset(offset % self.MARK_EVERY)
 
     def boundary_marks(self, query, keys):
-        numbered = query.select(*keys, fn.ROW_NUMBER().over(order_by=query._order_by)
+        # Each key under a name of its own: keys from two tables may share a column name
+        # (a product list sorted by its collection's title, then the product's id).
+        names = [f"key{n}" for n in range(len(keys))]
+        numbered = query.select(*(key.alias(name) for key, name in zip(keys, names)),
+                                fn.ROW_NUMBER().over(order_by=query._order_by)
                                 .alias("position")).order_by().alias("numbered")
-        return list(peewee.Select([numbered], [getattr(numbered.c, key.column_name)
-                                               for key in keys])
+        return list(peewee.Select([numbered], [getattr(numbered.c, name) for name in names])
                     # (position - 1) is a multiple of MARK_EVERY, by integer division
                     # (peewee reads % as LIKE, and SQLite may have no MOD()):
                     .where((numbered.c.position - 1) / self.MARK_EVERY * self.MARK_EVERY
