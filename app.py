@@ -811,8 +811,9 @@ def paginate(query, per_page=None, count_limit=None):
     """The page of `query` that ?page= asks for (a missing or malformed number is page 1).
     Its count and deep pages' marks are cached: counting a million rows is not free, and
     every write forgets them."""
+    remember = (lambda key, compute: cached("counts", key, compute)) if cache else None
     return models.Page(query, int_param("page", 1, minimum=1), per_page or settings.page_size,
-                       count_limit, remember=lambda key, compute: cached("counts", key, compute))
+                       count_limit, remember)
 
 
 # WTForms' Email() needs another package; the models' pattern is the same sanity check.
@@ -3726,6 +3727,15 @@ class ProductAdmin(ModelAdmin):
 
     def object_tools(self, obj):
         return [("View in shop", url("product", product_id=obj.id))]
+
+    def search(self, query, q):
+        """The shop's full-text index, as the catalog searches (every word, prefixes, phrases,
+        the title and the description); a number alone also finds the product with that id."""
+        matched, _ = Product.search(query, q)
+        ident = models.parse_id(q)
+        if ident is None:
+            return matched
+        return query.where(Product.id.in_(matched.select(Product.id)) | (Product.id == ident))
 
     @action("Clear inventory of the selected products")
     def clear_inventory(self, query):

@@ -1247,21 +1247,22 @@ def collections_with_counts():
 class Page:
     """One page of a query: `items`, `number`, `total` (None past `count_limit`), links.
 
-    `remember(key, compute)` may keep what is costly to work out between requests: the count
+    `remember(key, compute)` keeps what is costly to work out between requests: the count
     and the boundary marks of deep pages (the web layer passes its cache; `key` is a function
-    that makes the key, called only if it is needed).
+    that makes the key, called only if it is needed). Without it the marks are never made:
+    made again for every request, they would cost more than the OFFSET they save.
     """
     DEFERRED_JOIN_AFTER = 500      # rows skipped before the deferred join pays for itself
     MARK_EVERY = 1000              # rows between two marks of the boundary table
 
-    def __init__(self, query, number, per_page, count_limit=None,
-                 remember=lambda key, compute: compute()):
+    def __init__(self, query, number, per_page, count_limit=None, remember=None):
         self.number, self.per_page, self.count_limit = max(1, number), per_page, count_limit
         # A bounded count stays fast on a million rows, where COUNT(*) of a filtered join
         # would not: past the limit the total is None ("more than 10,000").
         counter = query if count_limit is None else \
             query.select(SQL("1")).order_by().limit(count_limit + 1)
-        n = remember(lambda: "count " + repr(counter.sql()), counter.count)
+        n = remember(lambda: "count " + repr(counter.sql()), counter.count) if remember \
+            else counter.count()
         self.total = None if count_limit is not None and n > count_limit else n
         self.pages = max(1, math.ceil(self.total / per_page)) if self.total is not None else None
         # One row more than the page shows tells whether there is a next page.
@@ -1269,7 +1270,8 @@ class Page:
         if offset + per_page >= MAX_INT or (self.total is not None and offset >= self.total):
             rows = []       # past the end (page=10**18 would even overflow the OFFSET)
         elif offset >= self.DEFERRED_JOIN_AFTER:
-            rows = list(self.seek(query, offset, remember) or self.deferred_join(query, offset))
+            rows = list(remember and self.seek(query, offset, remember)
+                        or self.deferred_join(query, offset))
         else:
             rows = list(query.limit(per_page + 1).offset(offset))
         self.items, self.has_next = rows[:per_page], len(rows) > per_page
@@ -1641,18 +1643,20 @@ def _m002_fill_slugs_and_title_search_index(migrator):
     db.execute_sql("CREATE INDEX IF NOT EXISTS product_title_lower ON product (lower(title))")
 
 
-def _add_column(migrator, table, name, field):
-    """Add a column unless the table has it already. (A database made by the first migration
-    today has every column the models have now.)"""
+def _add_column(table, name, definition):
+    """Add a column unless the table has it already (a database made by the first migration
+    today has every column the models have now). Plain ALTER TABLE ADD COLUMN, which both
+    databases do in place: playhouse's migrator adds a NOT NULL column to SQLite by copying
+    the table, which its foreign keys forbid once other rows point at it."""
     if name not in {column.name for column in db.get_columns(table)}:
-        migrator.add_column(table, name, field).run()
+        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {definition}')
 
 
 def _m003_case_insensitive_usernames(migrator):
     # One username per person whatever the case or width: "ALICE" and "ａｌｉｃｅ" are alice.
     # A clash already in the database keeps its older account's name; the newer one's key
     # gets its id, and an admin can rename it.
-    _add_column(migrator, "user", "username_key", CharField(max_length=600, default=""))
+    _add_column("user", "username_key", "VARCHAR(600) NOT NULL DEFAULT ''")
     seen = set()
     for user_id, username in User.select(User.id, User.username).order_by(User.id).tuples():
         key = normalize_username(username)
@@ -1666,10 +1670,10 @@ def _m004_prices_paid_and_dated_promotions(migrator):
     # Promotions get dates; a product stores the price it sells for (its list price less its
     # best current promotion), so the catalog can sort by it with an index; an order item
     # keeps the list price it was discounted from.
-    _add_column(migrator, "promotion", "starts_on", DateField(null=True))
-    _add_column(migrator, "promotion", "ends_on", DateField(null=True))
-    _add_column(migrator, "product", "price", MoneyField(default=0))
-    _add_column(migrator, "order_item", "list_price", MoneyField(null=True))
+    _add_column("promotion", "starts_on", "DATE")
+    _add_column("promotion", "ends_on", "DATE")
+    _add_column("product", "price", "DECIMAL(10, 2) NOT NULL DEFAULT 0")
+    _add_column("order_item", "list_price", "DECIMAL(10, 2)")
     Product.update(price=Product.unit_price).execute()
     reprice(ProductPromotion.select(ProductPromotion.product))
     for columns in (("price",), ("collection_id", "price")):

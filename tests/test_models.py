@@ -161,3 +161,36 @@ def test_usernames_of_an_old_database_get_their_keys(tmp_path):
     with pytest.raises(IntegrityError):
         models.User.insert(username="BOB", username_key="bob", email="", password="!").execute()
     models.db.close()
+
+
+def test_a_version_2_database_with_orders_is_brought_forward(tmp_path):
+    """The columns later migrations add reach a database the old code made, rows and foreign
+    keys in place (SQLite cannot rebuild a table that others point at)."""
+    models.open_database(f"sqlite:///{tmp_path}/v2.sqlite3")
+    models.migrate(target=2)
+    sql = models.db.execute_sql
+    for statement in ['DROP INDEX user_username_key', 'ALTER TABLE "user" DROP COLUMN username_key',
+                      'DROP INDEX product_price', 'DROP INDEX product_collection_id_price',
+                      'ALTER TABLE product DROP COLUMN price',
+                      'ALTER TABLE promotion DROP COLUMN starts_on',
+                      'ALTER TABLE promotion DROP COLUMN ends_on',
+                      'ALTER TABLE order_item DROP COLUMN list_price', 'DROP TABLE pricing_day']:
+        sql(statement)
+    sql("INSERT INTO collection (id, title) VALUES (1, 'Old')")
+    sql("INSERT INTO product (id, title, slug, description, unit_price, inventory, last_update, "
+        "collection_id) VALUES (1, 'Ancient Sourdough', 'a', '', 5, 3, '2026-01-01', 1)")
+    sql("INSERT INTO promotion (id, description, discount) VALUES (1, 'Old sale', 20)")
+    sql("INSERT INTO product_promotion (product_id, promotion_id) VALUES (1, 1)")
+    sql("INSERT INTO customer (id, first_name, last_name, email, phone, membership) "
+        "VALUES (1, 'A', 'B', 'a@example.com', '', 'B')")
+    sql("INSERT INTO \"order\" (id, placed_at, payment_status, customer_id) "
+        "VALUES (1, '2026-01-01', 'C', 1)")
+    sql("INSERT INTO order_item (order_id, product_id, quantity, unit_price) VALUES (1, 1, 2, 5)")
+    sql("INSERT INTO \"user\" (username, email, password, first_name, last_name, is_active, "
+        "is_staff, is_superuser, date_joined) VALUES ('Ada', '', '!', '', '', 1, 0, 0, '2026-01-01')")
+    assert models.migrate() == list(range(3, len(models.MIGRATIONS) + 1))
+    assert Product.get_by_id(1).price == Decimal("4.00")             # 20% off, worked out
+    assert models.OrderItem.get().unit_price == Decimal("5.00")      # the order as it was
+    assert models.User.get().username_key == "ada"
+    assert [p.title for p in Product.search(Product.select(), "sourd")[0]] == ["Ancient Sourdough"]
+    models.db.close()

@@ -98,3 +98,15 @@ def test_an_old_database_gets_its_index(tmp_path):
     query, best = Product.search(Product.select(), "sourd")
     assert [p.title for p in query] == ["Ancient Sourdough"]
     models.db.close()
+
+
+def test_the_admin_searches_products_with_the_same_index(client, teapots, login_as):
+    login_as("boss", is_staff=True, is_superuser=True)
+    page = client.get("/admin/product/", {"q": "stone tea"})      # prefixes, description too
+    assert "Speckled Stoneware Teapot" in page.text and "Blue Mug" in page.text
+    assert "Teapot Warmer" not in page.text and "2 results" in page.text
+    mug = Product.get(Product.title == "Blue Mug")
+    page = client.get("/admin/product/", {"q": str(mug.id)})       # a number: also the id
+    assert "Blue Mug" in page.text
+    picker = client.get("/admin/product/autocomplete", {"q": "warm"}).json["results"]
+    assert [r["text"] for r in picker] == ["Teapot Warmer"]
