@@ -1608,10 +1608,12 @@ def date_counts(query, field, part):
     """How many rows of `query` fall in each "year", "month" or "day" of the date column
     `field`: [(number, count)] in order. (A date drill-down narrows by a range of the column,
     which an index serves; this count is what each link says.)"""
+    formats = {"year": "%Y", "month": "%m", "day": "%d"}     # and the only parts there are
     if is_sqlite():
-        bucket = fn.strftime({"year": "%Y", "month": "%m", "day": "%d"}[part], field)
-    else:
-        bucket = fn.date_part(part, field)
+        bucket = fn.strftime(formats[part], field)
+    else:   # the part as a literal: a parameter in the SELECT and another in the GROUP BY
+        bucket = fn.date_part(SQL(f"'{part}'" if part in formats else ""), field)
+        # would be two expressions to PostgreSQL
     rows = query.select(bucket.alias("bucket"), fn.COUNT(SQL("*"))).order_by().group_by(bucket)
     return sorted((int(value), count) for value, count in rows.tuples() if value is not None)
 

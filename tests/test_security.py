@@ -317,17 +317,25 @@ def run_check(data_dir, *args, **env):
                           capture_output=True, text=True, timeout=60)
 
 
-def test_check_deploy_lists_what_is_unsafe(wsgi, settings):
+def a_laptop_database(data_dir):
+    """The default SQLite database of `data_dir`, migrated: what `check` reads there (the
+    suite's own database may be PostgreSQL, which `check` would judge differently)."""
+    models.open_database(f"sqlite:///{data_dir}/storefront.sqlite3")
+    models.migrate()
+
+
+def test_check_deploy_lists_what_is_unsafe(tmp_path):
+    a_laptop_database(tmp_path)
     models.create_demo_admin("printed once")
     models.db.close()
-    result = run_check(settings.data_dir, "--deploy")
+    result = run_check(tmp_path, "--deploy")
     assert result.returncode == 1 and result.stderr.strip() == "4 problem(s) found."
     for words in ["STOREFRONT_SECURE_COOKIES is off", "STOREFRONT_ALLOWED_HOSTS allows "
                   "localhost names only", "STOREFRONT_EMAIL_URL is empty",
                   "The demo admin still has the password printed"]:
         assert words in result.stdout
     assert "SQLite" not in result.stdout                        # one process: fine
-    scaled = run_check(settings.data_dir, "--deploy", "--processes", "4", "--machines", "2",
+    scaled = run_check(tmp_path, "--deploy", "--processes", "4", "--machines", "2",
                        STOREFRONT_DEBUG="1")
     for words in ["STOREFRONT_DEBUG is on", "SQLite with several processes",
                   "The memory cache with several processes", "Sessions in the data dir's "
@@ -336,10 +344,11 @@ def test_check_deploy_lists_what_is_unsafe(wsgi, settings):
         assert words in scaled.stdout
 
 
-def test_check_deploy_passes_a_good_deployment(wsgi, settings):
+def test_check_deploy_passes_a_good_deployment(tmp_path):
+    a_laptop_database(tmp_path)
     User.create_user("admin", "admin@example.com", "a password of my own")
     models.db.close()
-    result = run_check(settings.data_dir, "--deploy", STOREFRONT_SECURE_COOKIES="1",
+    result = run_check(tmp_path, "--deploy", STOREFRONT_SECURE_COOKIES="1",
                        STOREFRONT_ALLOWED_HOSTS="shop.example.com",
                        STOREFRONT_SECRET_KEY="k" * 50,
                        STOREFRONT_EMAIL_URL="smtp://mail.example.com:587?starttls=1")
