@@ -11,6 +11,10 @@ these are set (.ci/run does both passes):
         suite creates its own database there, empties it before each test, drops it at the end)
     STOREFRONT_TEST_REDIS_URL=redis://127.0.0.1:6379   (sessions in db 15, the cache in db 14,
         both emptied before each test)
+
+Every other STOREFRONT_* variable of the shell (a deployment's STOREFRONT_DATABASE_URL, say) is
+removed before app.py is imported, and servers or commands a test starts get their environment
+from subprocess_env(): the tests only ever touch databases of their own.
 """
 import os
 import re
@@ -18,6 +22,12 @@ import sys
 
 import pytest
 from webtest import TestApp
+
+# app.py reads its settings from the environment when it is imported, and a server a test starts
+# inherits this process's environment: take the deployment's settings out before either happens.
+for name in list(os.environ):
+    if name.startswith("STOREFRONT_") and not name.startswith("STOREFRONT_TEST_"):
+        del os.environ[name]
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -54,6 +64,17 @@ def empty_postgres(url):
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
+
+
+def subprocess_env(data_dir, **settings):
+    """The environment for a server or command a test starts: no STOREFRONT_* variable of this
+    shell, a data dir of the test's own, the cheap password hasher, and `settings` (given
+    without the prefix: subprocess_env(path, DATABASE_URL=...))."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOREFRONT_")}
+    env["STOREFRONT_DATA_DIR"] = str(data_dir)
+    env["STOREFRONT_PASSWORD_ITERATIONS"] = "1000"
+    env.update({"STOREFRONT_" + name: str(value) for name, value in settings.items()})
+    return env
 
 
 @pytest.fixture

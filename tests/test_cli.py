@@ -1,4 +1,5 @@
 """The command line: python app.py migrate | seed | routes | createsuperuser | runserver."""
+import json
 import os
 import socket
 import subprocess
@@ -6,15 +7,15 @@ import sys
 import time
 import urllib.request
 
+from conftest import subprocess_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run(*args, data_dir, env=None, timeout=60):
-    environ = dict(os.environ, STOREFRONT_DATA_DIR=str(data_dir),
-                   STOREFRONT_PASSWORD_ITERATIONS="1000", **(env or {}))
-    environ.pop("STOREFRONT_DATABASE_URL", None) if "STOREFRONT_DATABASE_URL" not in (env or {}) else None
-    return subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, env=environ,
+def run(*args, data_dir, timeout=60, **settings):
+    """`python app.py ARGS` on the data dir, with STOREFRONT_<name> for each keyword."""
+    return subprocess.run([sys.executable, "app.py", *args], cwd=ROOT,
+                          env=subprocess_env(data_dir, **settings),
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -27,9 +28,31 @@ def free_port():
 def test_importing_app_starts_nothing_and_writes_nothing(tmp_path):
     code = "import app; print(app.application is not None)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, env=dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path / "d")))
+                            text=True, env=subprocess_env(tmp_path / "d"))
     assert result.stdout.strip() == "True", result.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_the_suite_takes_out_a_deployments_settings_before_importing_app(tmp_path):
+    """With a deployment's STOREFRONT_* exported in the shell, the tests (conftest.py imported
+    as pytest imports it) and the servers they start see none of it: only STOREFRONT_TEST_*."""
+    deployment = {"STOREFRONT_DATABASE_URL": f"sqlite:///{tmp_path}/deployment.sqlite3",
+                  "STOREFRONT_DATA_DIR": str(tmp_path / "deployment"), "STOREFRONT_DEBUG": "1",
+                  "STOREFRONT_CACHE_URL": "none", "STOREFRONT_TEST_REDIS_URL": "redis://test"}
+    code = ("import json, os, conftest\n"
+            "print(json.dumps([sorted(k for k in os.environ if k.startswith('STOREFRONT_')),\n"
+            "                  conftest.storefront.settings.database_url,\n"
+            "                  sorted(conftest.subprocess_env('data'))]))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=os.path.join(ROOT, "tests"),
+                            env=dict(subprocess_env(tmp_path), **deployment),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    environ, database_url, server_environ = json.loads(result.stdout)
+    assert environ == ["STOREFRONT_TEST_REDIS_URL"]
+    assert "deployment" not in database_url
+    assert [k for k in server_environ if k.startswith("STOREFRONT_")] == [
+        "STOREFRONT_DATA_DIR", "STOREFRONT_PASSWORD_ITERATIONS"]
+    assert not os.listdir(tmp_path)
 
 
 def test_migrate_then_seed_then_refuse(tmp_path):
@@ -54,16 +77,15 @@ def test_routes_lists_method_path_and_handler(tmp_path):
 
 def test_createsuperuser_needs_a_good_password(tmp_path):
     result = run("createsuperuser", "--username", "root", "--email", "r@example.com",
-                 "--no-input", data_dir=tmp_path, env={"STOREFRONT_SUPERUSER_PASSWORD": "123"})
+                 "--no-input", data_dir=tmp_path, SUPERUSER_PASSWORD="123")
     assert result.returncode != 0 and "8 characters" in result.stderr
 
 
 def test_runserver_first_start_seeds_and_serves(tmp_path):
     port = free_port()
-    env = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path), STOREFRONT_PASSWORD_ITERATIONS="1000")
     server = subprocess.Popen([sys.executable, "app.py", "runserver", str(port), "--products", "50"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
+                              cwd=ROOT, env=subprocess_env(tmp_path), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
     try:
         body = None
         for _ in range(100):
@@ -86,16 +108,16 @@ def test_runserver_first_start_seeds_and_serves(tmp_path):
 
 def test_unwritable_database_gets_a_clear_message(tmp_path):
     result = run("runserver", str(free_port()), data_dir=tmp_path,
-                 env={"STOREFRONT_DATABASE_URL": "sqlite:////proc/no/such/dir/db.sqlite3"})
+                 DATABASE_URL="sqlite:////proc/no/such/dir/db.sqlite3")
     assert result.returncode != 0
     assert "Cannot open the database" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_no_demo_keeps_the_database_empty(tmp_path):
     port = free_port()
-    env = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path))
     server = subprocess.Popen([sys.executable, "app.py", "runserver", str(port), "--no-demo"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                              cwd=ROOT, env=subprocess_env(tmp_path), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
     try:
         for _ in range(100):
             try:
@@ -119,8 +141,7 @@ def test_backup_copies_the_live_database(tmp_path):
 
 
 def test_createsuperuser_prompts_for_the_password_twice(tmp_path):
-    environ = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path),
-                   STOREFRONT_PASSWORD_ITERATIONS="1000")
+    environ = subprocess_env(tmp_path)
     answers = "grace\ngrace@example.com\nnavy cobol 1959\nnavy cobol 1959\n"
     result = subprocess.run([sys.executable, "app.py", "createsuperuser"], cwd=ROOT, env=environ,
                             input=answers, capture_output=True, text=True, timeout=60)
