@@ -17,15 +17,17 @@ def test_lesson_index_links_every_lesson(client):
         assert f'href="/playground/{lesson["path"]}"' in page.text
 
 
-def test_url_lesson_converts_parameters(client, shop):
+def test_url_lesson_converts_parameters(client):
     page = client.get("/playground/urls/grace/7")
     assert "name = &#039;grace&#039;" in page.text and "number = 7" in page.text
-    assert "/admin/" in page.text or "/products/&lt;product_id&gt;" in page.text
+    for route in storefront.root.routes:             # the table of every route
+        assert route.rule.replace("<", "&lt;").replace(">", "&gt;") in page.text, route.rule
     client.get("/playground/urls/grace/seven", status=404)
 
 
 @pytest.mark.parametrize("lesson", [l["path"] for l in storefront.LESSONS])
-def test_every_lesson_shows_code_sql_and_result(client, shop, lesson):
+def test_every_lesson_shows_code_sql_and_result(client, shop, lesson, monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda seconds: None)     # the caching lesson's slow part
     page = client.get(f"/playground/{lesson}")
     assert "The code" in page.text and "def " in page.text
     if lesson == "middleware":                         # WSGI wrappers run no SQL
