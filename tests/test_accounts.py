@@ -139,6 +139,14 @@ def test_logout_kills_the_session_server_side(client, login_as, csrf):
     client.get("/accounts/", status=303)
 
 
+def test_a_deactivated_account_is_logged_out_at_once(client, login_as):
+    alice = login_as("alice")
+    User.update(is_active=False).where(User.id == alice.id).execute()
+    client.get("/accounts/", status=303)
+    page = client.get("/")
+    assert "Log in" in page.text and "Log out" not in page.text
+
+
 def test_tampered_session_cookie_is_not_logged_in(client, login_as):
     login_as("alice")
     cookie = client.cookies["storefront_session"]
@@ -285,6 +293,9 @@ def test_account_page_lists_the_latest_orders(client, login_as, shop):
     customer = models.Customer.select().first()
     customer.user = user
     customer.save()
+    for _ in range(6):
+        models.Order.create(customer=customer)
     page = client.get("/accounts/")
-    for order in customer.orders.order_by(models.Order.placed_at.desc()).limit(5):
-        assert f'href="/orders/{order.id}"' in page.text
+    linked = {int(n) for n in re.findall(r'href="/orders/(\d+)"', page.text)}
+    latest = customer.orders.order_by(models.Order.placed_at.desc(), models.Order.id.desc())
+    assert linked == {order.id for order in latest.limit(5)}

@@ -330,6 +330,19 @@ def test_the_orders_list_and_an_order(client, login_as, widget, gizmo):
     assert "Pending" in page.text
 
 
+def test_a_product_title_is_escaped_in_the_cart_the_notices_and_the_order(client, login_as,
+                                                                          widget):
+    Product.update(title='Widget <script>alert("x")</script>').where(
+        Product.id == widget.id).execute()
+    login_as("alice")
+    pages = [add(client, widget, "1").follow()]            # the notice and the cart
+    checkout(client)
+    pages.append(client.get(f"/orders/{Order.get().id}"))
+    for page in pages:
+        assert "Widget &lt;script&gt;" in page.text and "<script>alert(" not in page.text
+    assert "<script>alert(" not in add(client, widget, "99").text    # the error names it too
+
+
 def test_orders_need_a_login(client):
     for path in ("/orders", "/orders/1"):
         response = client.get(path)
