@@ -18,6 +18,7 @@ from subprocess_env(): the tests only ever touch databases of their own.
 """
 import os
 import re
+import shutil
 import sys
 
 import pytest
@@ -77,9 +78,37 @@ def subprocess_env(data_dir, **settings):
     return env
 
 
+def sqlite_template(path, prepare):
+    """An SQLite file made once by prepare(); tests start from copies of it, because creating
+    every table of a new file (and seeding the demo shop) costs more than most tests."""
+    database = models.open_database(f"sqlite:///{path}")
+    prepare()
+    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")     # everything in the file itself
+    database.close_all()
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    return sqlite_template(tmp_path_factory.mktemp("migrated") / "db.sqlite3", models.migrate)
+
+
+@pytest.fixture(scope="session")
+def shop_sqlite(tmp_path_factory, migrated_sqlite):
+    path = tmp_path_factory.mktemp("shop") / "db.sqlite3"
+    shutil.copyfile(migrated_sqlite, path)
+    return sqlite_template(path, seed_shop)
+
+
+def seed_shop():
+    models.seed(products=60, customers=10)
+
+
 @pytest.fixture
-def settings(tmp_path, postgres_url):
-    """Settings for a test: a temporary data dir, a cheap password hasher (same code path)."""
+def settings(request, tmp_path, postgres_url):
+    """Settings for a test: a temporary data dir with a new database in it (or an emptied
+    PostgreSQL database), a cheap password hasher (same code path). On SQLite, a test that
+    asks for `shop` starts from a copy of the seeded shop."""
     environ = {
         "STOREFRONT_DATA_DIR": str(tmp_path),
         "STOREFRONT_SECRET_KEY": "test-secret-key",
@@ -88,6 +117,11 @@ def settings(tmp_path, postgres_url):
     if postgres_url:
         empty_postgres(postgres_url)
         environ["STOREFRONT_DATABASE_URL"] = postgres_url
+    else:
+        database = tmp_path / "storefront.sqlite3"
+        template = "shop_sqlite" if "shop" in request.fixturenames else "migrated_sqlite"
+        shutil.copyfile(request.getfixturevalue(template), database)
+        environ["STOREFRONT_DATABASE_URL"] = f"sqlite:///{database}"
     if REDIS_URL:
         import redis
         for db_number in (14, 15):
@@ -100,6 +134,7 @@ def settings(tmp_path, postgres_url):
 @pytest.fixture
 def wsgi(settings):
     application = storefront.build(settings)
+    models.data_changed()     # the memory cache outlives an app: forget the last test's pages
     yield application
     models.db.close()
 
@@ -133,7 +168,8 @@ def live_server(wsgi):
 @pytest.fixture
 def shop(wsgi):
     """A small deterministic demo shop: 60 products in 10 collections, customers, orders."""
-    models.seed(products=60, customers=10)
+    if not models.Product.select().exists():    # on SQLite, settings copied a seeded database
+        seed_shop()
 
 
 def csrf_of(client):

@@ -7,6 +7,7 @@ import sys
 import time
 import urllib.request
 
+import models
 from conftest import subprocess_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -132,8 +133,11 @@ def test_no_demo_keeps_the_database_empty(tmp_path):
 
 
 def test_backup_copies_the_live_database(tmp_path):
-    assert run("seed", "--products", "40", data_dir=tmp_path).returncode == 0
+    models.open_database(f"sqlite:///{tmp_path}/storefront.sqlite3")   # the shop, running
+    models.migrate()
+    models.seed(products=40, customers=5)
     result = run("backup", str(tmp_path / "copy.sqlite3"), data_dir=tmp_path)
+    models.db.close()
     assert result.returncode == 0, result.stderr
     import sqlite3
     copy = sqlite3.connect(tmp_path / "copy.sqlite3")
