@@ -354,9 +354,12 @@ def test_someone_elses_order_is_a_404(client, login_as, make_user, widget):
     bobs = models.place_order("6f1c2a52-0000-4000-8000-000000000000", models.save_customer_profile(
         make_user("bob"), "Bob", "B", "bob@example.com", "x", "y", ""))
     login_as("alice")
+    add(client, widget, "1")
+    checkout(client)                        # alice has orders too: her list is not just empty
     for ident in (bobs.id, 999999, "abc", "-1"):
         client.get(f"/orders/{ident}", status=404)
-    assert f"#{bobs.id}" not in client.get("/orders").text
+    listed = {int(n) for n in re.findall(r'href="/orders/(\d+)"', client.get("/orders").text)}
+    assert listed == {Order.get(Order.id != bobs.id).id}
 
 
 # Racing checkouts on a real server ##########################################################
