@@ -11,9 +11,14 @@ these are set (.ci/run does both passes):
         suite creates its own database there, empties it before each test, drops it at the end)
     STOREFRONT_TEST_REDIS_URL=redis://127.0.0.1:6379   (sessions in db 15, the cache in db 14,
         both emptied before each test)
+
+Every other STOREFRONT_* variable of the shell (a deployment's STOREFRONT_DATABASE_URL, say) is
+removed before app.py is imported, and servers or commands a test starts get their environment
+from subprocess_env(): the tests only ever touch databases of their own.
 """
 import os
 import re
+import shutil
 import sys
 
 import pytest
@@ -22,6 +27,12 @@ from jsonschema.exceptions import best_match
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from webtest import TestApp
+
+# app.py reads its settings from the environment when it is imported, and a server a test starts
+# inherits this process's environment: take the deployment's settings out before either happens.
+for name in list(os.environ):
+    if name.startswith("STOREFRONT_") and not name.startswith("STOREFRONT_TEST_"):
+        del os.environ[name]
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -60,9 +71,48 @@ def empty_postgres(url):
         conn.execute("CREATE SCHEMA public")
 
 
+def subprocess_env(data_dir, **settings):
+    """The environment for a server or command a test starts: no STOREFRONT_* variable of this
+    shell, a data dir of the test's own, the cheap password hasher, and `settings` (given
+    without the prefix: subprocess_env(path, DATABASE_URL=...))."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOREFRONT_")}
+    env["STOREFRONT_DATA_DIR"] = str(data_dir)
+    env["STOREFRONT_PASSWORD_ITERATIONS"] = "1000"
+    env.update({"STOREFRONT_" + name: str(value) for name, value in settings.items()})
+    return env
+
+
+def sqlite_template(path, prepare):
+    """An SQLite file made once by prepare(); tests start from copies of it, because creating
+    every table of a new file (and seeding the demo shop) costs more than most tests."""
+    database = models.open_database(f"sqlite:///{path}")
+    prepare()
+    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")     # everything in the file itself
+    database.close_all()
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    return sqlite_template(tmp_path_factory.mktemp("migrated") / "db.sqlite3", models.migrate)
+
+
+@pytest.fixture(scope="session")
+def shop_sqlite(tmp_path_factory, migrated_sqlite):
+    path = tmp_path_factory.mktemp("shop") / "db.sqlite3"
+    shutil.copyfile(migrated_sqlite, path)
+    return sqlite_template(path, seed_shop)
+
+
+def seed_shop():
+    models.seed(products=60, customers=10)
+
+
 @pytest.fixture
-def settings(tmp_path, postgres_url):
-    """Settings for a test: a temporary data dir, a cheap password hasher (same code path)."""
+def settings(request, tmp_path, postgres_url):
+    """Settings for a test: a temporary data dir with a new database in it (or an emptied
+    PostgreSQL database), a cheap password hasher (same code path). On SQLite, a test that
+    asks for `shop` starts from a copy of the seeded shop."""
     environ = {
         "STOREFRONT_DATA_DIR": str(tmp_path),
         "STOREFRONT_SECRET_KEY": "test-secret-key",
@@ -71,6 +121,11 @@ def settings(tmp_path, postgres_url):
     if postgres_url:
         empty_postgres(postgres_url)
         environ["STOREFRONT_DATABASE_URL"] = postgres_url
+    else:
+        database = tmp_path / "storefront.sqlite3"
+        template = "shop_sqlite" if "shop" in request.fixturenames else "migrated_sqlite"
+        shutil.copyfile(request.getfixturevalue(template), database)
+        environ["STOREFRONT_DATABASE_URL"] = f"sqlite:///{database}"
     if REDIS_URL:
         import redis
         for db_number in (14, 15):
@@ -83,6 +138,7 @@ def settings(tmp_path, postgres_url):
 @pytest.fixture
 def wsgi(settings):
     application = storefront.build(settings)
+    models.data_changed()     # the memory cache outlives an app: forget the last test's pages
     yield application
     models.db.close()
 
@@ -174,7 +230,8 @@ def live_server(wsgi):
 @pytest.fixture
 def shop(wsgi):
     """A small deterministic demo shop: 60 products in 10 collections, customers, orders."""
-    models.seed(products=60, customers=10)
+    if not models.Product.select().exists():    # on SQLite, settings copied a seeded database
+        seed_shop()
 
 
 def csrf_of(client):

@@ -2,14 +2,18 @@
 import datetime
 import os
 import re
+import subprocess
+import sys
 import time
 import urllib.parse
 
 import pytest
 
 import models
-from conftest import PASSWORD, csrf_of
+from conftest import PASSWORD, csrf_of, subprocess_env
 from models import User
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def register(client, **values):
@@ -171,6 +175,14 @@ def test_logout_kills_the_session_server_side(client, login_as, csrf):
     client.get("/accounts/", status=303)
 
 
+def test_a_deactivated_account_is_logged_out_at_once(client, login_as):
+    alice = login_as("alice")
+    User.update(is_active=False).where(User.id == alice.id).execute()
+    client.get("/accounts/", status=303)
+    page = client.get("/")
+    assert "Log in" in page.text and "Log out" not in page.text
+
+
 def test_tampered_session_cookie_is_not_logged_in(client, login_as):
     login_as("alice")
     cookie = client.cookies["storefront_session"]
@@ -212,16 +224,26 @@ def test_anonymous_forms_carry_a_signed_cookie_token(client, make_user):
     page = client.get("/accounts/login")
     assert "storefront_session" not in client.cookies      # no session just for a form
     cookie = client.cookies["storefront_csrf"]
-    client.set_cookie("storefront_csrf", "forged." + cookie.split(".")[1])
     form = page.forms["login-form"]
     form["username"], form["password"] = "alice", PASSWORD
-    assert form.submit(status=403)
+    client.set_cookie("storefront_csrf", "forged." + cookie.split(".")[1])
+    assert "security token" in form.submit(status=403).text
+    assert "storefront_session" not in client.cookies      # not logged in
+    client.set_cookie("storefront_csrf", cookie)
+    form.submit(status=303)                                # the signed cookie's token works
+    assert "alice" in client.get("/accounts/").text
 
 
 def test_csrf_header_is_accepted_and_json_api_is_no_way_around(client, login_as, csrf):
     login_as("alice")
+    # A JSON body is no way around the token, on a page's URL or on the API.
+    client.post_json("/cart/items", {"product_id": 1, "quantity": 1}, status=403)
+    client.post_json("/api/carts", {}, status=403)
+    assert models.Cart.select().count() == 0
     client.post("/accounts/logout", headers={"X-CSRF-Token": "wrong"}, status=403)
+    assert "alice" in client.get("/accounts/").text
     client.post("/accounts/logout", headers={"X-CSRF-Token": csrf()}, status=303)
+    client.get("/accounts/", status=303)
 
 
 def test_password_change(client, login_as):
@@ -255,15 +277,20 @@ def test_pages_have_no_inline_script_or_style(client, shop, login_as):
         assert " style=" not in text and "<style" not in text, path
 
 
-def test_create_superuser_no_input_is_staff(settings, tmp_path):
-    import subprocess, sys, os
-    env = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path / "cli"),
-               STOREFRONT_SUPERUSER_PASSWORD="a fine password")
+def test_create_superuser_no_input_is_staff(client, settings, tmp_path):
+    env = subprocess_env(tmp_path, DATABASE_URL=settings.database_url,
+                         SUPERUSER_PASSWORD="a fine password")
     result = subprocess.run([sys.executable, "app.py", "createsuperuser", "--username", "root",
                              "--email", "root@example.com", "--no-input"], env=env,
-                            capture_output=True, text=True, cwd=os.path.dirname(__file__) + "/..")
+                            capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "Superuser 'root' created." in result.stdout
+    root = User.get(User.username == "root")
+    assert root.is_staff and root.is_superuser and root.is_active
+    form = client.get("/accounts/login").forms["login-form"]
+    form["username"], form["password"] = "root", "a fine password"
+    form.submit(status=303)
+    assert "Administration" in client.get("/admin/", status=200).text
 
 
 def test_account_page_lists_the_latest_orders(client, login_as, shop):
@@ -272,9 +299,12 @@ def test_account_page_lists_the_latest_orders(client, login_as, shop):
     customer = models.Customer.select().first()
     customer.user = user
     customer.save()
+    for _ in range(6):
+        models.Order.create(customer=customer)
     page = client.get("/accounts/")
-    for order in customer.orders.order_by(models.Order.placed_at.desc()).limit(5):
-        assert f'href="/orders/{order.id}"' in page.text
+    linked = {int(n) for n in re.findall(r'href="/orders/(\d+)"', page.text)}
+    latest = customer.orders.order_by(models.Order.placed_at.desc(), models.Order.id.desc())
+    assert linked == {order.id for order in latest.limit(5)}
 
 
 # --- A password change ends every other session ------------------------------------------

@@ -11,6 +11,7 @@ from playhouse.test_utils import count_queries
 
 import app as storefront
 import models
+from conftest import PASSWORD
 from models import AdminLogEntry, Collection, Customer, Order, Product
 
 
@@ -54,12 +55,60 @@ def test_staff_need_the_model_permission(client, login_as, shop, csrf):
     assert "/admin/product/" in dashboard.text and "/admin/order/" not in dashboard.text
 
 
+def test_each_admin_operation_needs_its_own_permission(client, login_as, shop, csrf):
+    clerk = login_as("clerk", is_staff=True)
+    for codename in ("product.view", "user.view"):
+        models.UserPermission.create(user=clerk, codename=codename)
+    spare = Product.create(title="Never Ordered", unit_price=3, inventory=4,
+                           collection=Collection.select().first())
+    before = [(p.id, p.title, p.unit_price, p.inventory) for p in Product.select()]
+    token = csrf()
+    page = client.get(f"/admin/product/{spare.id}/")                      # may look...
+    assert "Never Ordered" in page.text and "admin-form" not in page.forms  # (as text)
+    client.post(f"/admin/product/{spare.id}/", {"csrf_token": token, "title": "Changed",
+                                                "unit_price": "3", "inventory": "4",
+                                                "collection": str(spare.collection_id)},
+                status=403)                                                # ...not change
+    client.post("/admin/product/", {"csrf_token": token, "_row": str(spare.id),
+                                    f"row-{spare.id}-unit_price": "99"}, status=403)
+    for action in ("clear_inventory", "delete_selected"):
+        client.post("/admin/product/actions", {"csrf_token": token, "action": action,
+                                               "confirm": "1", "_selected": str(spare.id)},
+                    status=403)
+    client.post(f"/admin/product/{spare.id}/delete", {"csrf_token": token}, status=403)
+    client.post("/admin/product/add", {"csrf_token": token, "title": "New", "unit_price": "5",
+                                       "inventory": "1", "collection": str(spare.collection_id)},
+                status=403)
+    client.post(f"/admin/user/{clerk.id}/password",
+                {"csrf_token": token, "password": "new pass 123", "confirm": "new pass 123"},
+                status=403)
+    assert [(p.id, p.title, p.unit_price, p.inventory) for p in Product.select()] == before
+    assert models.authenticate("clerk", PASSWORD) is not None
+    models.UserPermission.create(user=clerk, codename="product.change")
+    client.post("/admin/product/", {"csrf_token": token, "_row": str(spare.id),
+                                    f"row-{spare.id}-unit_price": "99"}, status=303)
+    client.post(f"/admin/product/{spare.id}/delete", {"csrf_token": token}, status=403)
+    assert Product.get_by_id(spare.id).unit_price == Decimal("99.00")
+
+
+def dashboard_count(page, spec):
+    """The row count the dashboard shows beside a model's link."""
+    found = re.search(rf'href="/admin/{spec.name}/">{spec.plural}</a>\D*?([\d,]+)', page.text)
+    return int(found.group(1).replace(",", ""))
+
+
 def test_dashboard_lists_models_recent_actions_and_a_chart(client, staff, shop):
     page = client.get("/admin/")
     for spec in storefront.REGISTRY.values():
-        assert f'href="/admin/{spec.name}/"' in page.text
+        assert dashboard_count(page, spec) == spec.model.select().count(), spec.name
     assert "<svg" in page.text and page.text.count("<rect") == 30
-    assert "60" in page.text    # the product count
+    form = client.get("/admin/product/add").forms["admin-form"]
+    form["title"], form["unit_price"], form["inventory"] = "Sixty-first", "5", "1"
+    form["collection"] = str(Collection.select().first().id)
+    form.submit(status=303)
+    page = client.get("/admin/")
+    assert dashboard_count(page, storefront.REGISTRY["product"]) == 61    # not a cached count
+    assert re.search(r'href="/admin/product/\d+/">Sixty-first</a>', page.text)   # recent actions
 
 
 def test_product_changelist_columns_and_constant_query_count(client, staff, shop):
@@ -78,19 +127,22 @@ def test_product_changelist_columns_and_constant_query_count(client, staff, shop
     assert small.count == tiny.count <= 8
 
 
+def results(page):
+    """The number of rows a changelist says it found."""
+    return int(re.search(r"\b([\d,]+) results?\b", page.text).group(1).replace(",", ""))
+
+
 def test_changelist_search_sort_and_filters(client, staff, shop):
     target = Product.get_by_id(5)
     page = client.get("/admin/product/", {"q": target.title})
-    assert target.title in page.text and "1 result " in page.text
+    assert target.title in page.text and results(page) == 1
     bakery = Collection.get(Collection.title == "Bakery")
     page = client.get("/admin/product/", {"collection": bakery.id})
-    assert f"{bakery.products.count()} result" in page.text
+    assert results(page) == bakery.products.count()
     page = client.get("/admin/product/", {"stock": "low"})
-    low = Product.select().where(Product.inventory.between(1, 9)).count()
-    assert f"{low} result" in page.text
+    assert results(page) == Product.select().where(Product.inventory.between(1, 9)).count()
     page = client.get("/admin/product/", {"unit_price__gte": "100", "unit_price__lte": "150"})
-    n = Product.select().where(Product.unit_price.between(100, 150)).count()
-    assert f"{n} result" in page.text
+    assert results(page) == Product.select().where(Product.unit_price.between(100, 150)).count()
     page = client.get("/admin/product/", {"sort": "-unit_price"})
     dearest = Product.select().order_by(Product.unit_price.desc()).first()
     first_row = re.search(r'<tbody>.*?href="/admin/product/(\d+)/', page.text, re.S).group(1)
@@ -116,7 +168,7 @@ def test_computed_columns_link_to_filtered_lists(client, staff, shop):
     page = client.get("/admin/customer/", {"q": customer.first_name[:3]})
     assert f'href="/admin/order/?customer={customer.id}"' in page.text
     orders = client.get("/admin/order/", {"customer": customer.id})
-    assert f"{customer.orders.count()} result" in orders.text
+    assert results(orders) == customer.orders.count()
     page = client.get("/admin/order/", {"sort": "-total"})
     biggest = models.Order.with_totals().order_by(peewee.SQL("total_amount").desc()).first()
     assert f"${biggest.total_amount:,}" in page.text
@@ -170,6 +222,8 @@ def test_add_product_with_validation_errors_then_success(client, staff, shop):
     assert [t.label for t in models.tags_for(product)] == ["vegan"]
     assert "was added" in page.text
     assert AdminLogEntry.get(AdminLogEntry.object_id == str(product.id)).action == models.ADDITION
+    for page in (client.get("/admin/product/", {"q": "Crème"}), client.get("/admin/")):
+        assert "Café &lt;b&gt;Crème&lt;/b&gt;" in page.text and "<b>Crème" not in page.text
 
 
 def test_change_keeps_filters_and_logs_changed_fields(client, staff, shop):
@@ -216,10 +270,12 @@ def test_order_with_inline_items_and_customer_picker(client, staff, shop):
 
 def test_inline_rejects_a_bad_quantity(client, staff, shop):
     order = Order.select().first()
+    before = [(i.id, i.quantity) for i in order.items.order_by(models.OrderItem.id)]
     form = client.get(f"/admin/order/{order.id}/").forms["admin-form"]
     form["orderitem-0-quantity"] = "0"
     page = form.submit(status=400)
-    assert "at least 1" in page.text or "Number must be" in page.text
+    assert "The quantity must be at least 1." in page.text
+    assert [(i.id, i.quantity) for i in order.items.order_by(models.OrderItem.id)] == before
 
 
 def test_autocomplete_json(client, staff, shop):
@@ -338,9 +394,32 @@ def test_unknown_rows_and_models_are_404(client, staff, shop):
         client.get(path, status=404)
 
 
-def test_log_entries_are_read_only(client, staff, shop, csrf):
-    client.get("/admin/adminlogentry/")
+@pytest.fixture
+def log_entry(staff):
+    return AdminLogEntry.create(user=staff, model="product", object_id="1", object_repr="Thing",
+                                action=models.CHANGE, change_message="Changed title.")
+
+
+def test_log_entries_are_read_only(client, staff, shop, csrf, log_entry):
+    assert "Changed title." in client.get("/admin/adminlogentry/").text
+    assert "Changed title." in client.get(f"/admin/adminlogentry/{log_entry.id}/").text
     client.get("/admin/adminlogentry/add", status=403)
+    client.post("/admin/adminlogentry/add", {"csrf_token": csrf(), "object_repr": "Forged",
+                                             "change_message": "Forged."}, status=403)
+    client.post(f"/admin/adminlogentry/{log_entry.id}/",
+                {"csrf_token": csrf(), "change_message": "Rewritten."}, status=403)
+    client.get(f"/admin/adminlogentry/{log_entry.id}/delete", status=403)
+    client.post(f"/admin/adminlogentry/{log_entry.id}/delete", {"csrf_token": csrf()},
+                status=403)
+    assert [(e.id, e.change_message) for e in AdminLogEntry.select()] == \
+        [(log_entry.id, "Changed title.")]
+
+
+def test_log_entries_cannot_be_deleted_by_an_action(client, staff, shop, csrf, log_entry):
+    client.post("/admin/adminlogentry/actions", {"csrf_token": csrf(), "action": "delete_selected",
+                                                 "confirm": "1", "_selected": str(log_entry.id)},
+                expect_errors=True)
+    assert AdminLogEntry.get_or_none(AdminLogEntry.id == log_entry.id) is not None
 
 
 def test_numbers_the_columns_cannot_hold_are_form_errors(client, staff, shop, csrf):

@@ -1,7 +1,9 @@
 """The command line: python app.py migrate | seed | routes | createsuperuser | runserver."""
+import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -10,15 +12,16 @@ import urllib.request
 
 import pytest
 
+import models
+from conftest import subprocess_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run(*args, data_dir, env=None, timeout=60):
-    environ = dict(os.environ, STOREFRONT_DATA_DIR=str(data_dir),
-                   STOREFRONT_PASSWORD_ITERATIONS="1000", **(env or {}))
-    environ.pop("STOREFRONT_DATABASE_URL", None) if "STOREFRONT_DATABASE_URL" not in (env or {}) else None
-    return subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, env=environ,
+def run(*args, data_dir, timeout=60, **settings):
+    """`python app.py ARGS` on the data dir, with STOREFRONT_<name> for each keyword."""
+    return subprocess.run([sys.executable, "app.py", *args], cwd=ROOT,
+                          env=subprocess_env(data_dir, **settings),
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -31,9 +34,31 @@ def free_port():
 def test_importing_app_starts_nothing_and_writes_nothing(tmp_path):
     code = "import app; print(app.application is not None)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, env=dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path / "d")))
+                            text=True, env=subprocess_env(tmp_path / "d"))
     assert result.stdout.strip() == "True", result.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_the_suite_takes_out_a_deployments_settings_before_importing_app(tmp_path):
+    """With a deployment's STOREFRONT_* exported in the shell, the tests (conftest.py imported
+    as pytest imports it) and the servers they start see none of it: only STOREFRONT_TEST_*."""
+    deployment = {"STOREFRONT_DATABASE_URL": f"sqlite:///{tmp_path}/deployment.sqlite3",
+                  "STOREFRONT_DATA_DIR": str(tmp_path / "deployment"), "STOREFRONT_DEBUG": "1",
+                  "STOREFRONT_CACHE_URL": "none", "STOREFRONT_TEST_REDIS_URL": "redis://test"}
+    code = ("import json, os, conftest\n"
+            "print(json.dumps([sorted(k for k in os.environ if k.startswith('STOREFRONT_')),\n"
+            "                  conftest.storefront.settings.database_url,\n"
+            "                  sorted(conftest.subprocess_env('data'))]))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=os.path.join(ROOT, "tests"),
+                            env=dict(subprocess_env(tmp_path), **deployment),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    environ, database_url, server_environ = json.loads(result.stdout)
+    assert environ == ["STOREFRONT_TEST_REDIS_URL"]
+    assert "deployment" not in database_url
+    assert [k for k in server_environ if k.startswith("STOREFRONT_")] == [
+        "STOREFRONT_DATA_DIR", "STOREFRONT_PASSWORD_ITERATIONS"]
+    assert not os.listdir(tmp_path)
 
 
 def test_migrate_then_seed_then_refuse(tmp_path):
@@ -58,16 +83,15 @@ def test_routes_lists_method_path_and_handler(tmp_path):
 
 def test_createsuperuser_needs_a_good_password(tmp_path):
     result = run("createsuperuser", "--username", "root", "--email", "r@example.com",
-                 "--no-input", data_dir=tmp_path, env={"STOREFRONT_SUPERUSER_PASSWORD": "123"})
+                 "--no-input", data_dir=tmp_path, SUPERUSER_PASSWORD="123")
     assert result.returncode != 0 and "8 characters" in result.stderr
 
 
 def test_runserver_first_start_seeds_and_serves(tmp_path):
     port = free_port()
-    env = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path), STOREFRONT_PASSWORD_ITERATIONS="1000")
     server = subprocess.Popen([sys.executable, "app.py", "runserver", str(port), "--products", "50"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
+                              cwd=ROOT, env=subprocess_env(tmp_path), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
     try:
         body = None
         for _ in range(100):
@@ -90,16 +114,16 @@ def test_runserver_first_start_seeds_and_serves(tmp_path):
 
 def test_unwritable_database_gets_a_clear_message(tmp_path):
     result = run("runserver", str(free_port()), data_dir=tmp_path,
-                 env={"STOREFRONT_DATABASE_URL": "sqlite:////proc/no/such/dir/db.sqlite3"})
+                 DATABASE_URL="sqlite:////proc/no/such/dir/db.sqlite3")
     assert result.returncode != 0
     assert "Cannot open the database" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_no_demo_keeps_the_database_empty(tmp_path):
     port = free_port()
-    env = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path))
     server = subprocess.Popen([sys.executable, "app.py", "runserver", str(port), "--no-demo"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                              cwd=ROOT, env=subprocess_env(tmp_path), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
     try:
         for _ in range(100):
             try:
@@ -111,20 +135,23 @@ def test_no_demo_keeps_the_database_empty(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+    database = sqlite3.connect(tmp_path / "storefront.sqlite3")
+    assert database.execute("SELECT COUNT(*) FROM user").fetchone() == (0,)    # no demo admin
 
 
 def test_backup_copies_the_live_database(tmp_path):
-    assert run("seed", "--products", "40", data_dir=tmp_path).returncode == 0
+    models.open_database(f"sqlite:///{tmp_path}/storefront.sqlite3")   # the shop, running
+    models.migrate()
+    models.seed(products=40, customers=5)
     result = run("backup", str(tmp_path / "copy.sqlite3"), data_dir=tmp_path)
+    models.db.close()
     assert result.returncode == 0, result.stderr
-    import sqlite3
     copy = sqlite3.connect(tmp_path / "copy.sqlite3")
     assert copy.execute("SELECT COUNT(*) FROM product").fetchone() == (40,)
 
 
 def test_createsuperuser_prompts_for_the_password_twice(tmp_path):
-    environ = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path),
-                   STOREFRONT_PASSWORD_ITERATIONS="1000")
+    environ = subprocess_env(tmp_path)
     answers = "grace\ngrace@example.com\nnavy cobol 1959\nnavy cobol 1959\n"
     result = subprocess.run([sys.executable, "app.py", "createsuperuser"], cwd=ROOT, env=environ,
                             input=answers, capture_output=True, text=True, timeout=60)
@@ -139,9 +166,9 @@ def test_createsuperuser_prompts_for_the_password_twice(tmp_path):
 def start_server(tmp_path, *flags):
     """`python app.py runserver PORT FLAGS` on a demo shop of 20 products; (process, base URL)."""
     port = free_port()
-    env = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path), STOREFRONT_PASSWORD_ITERATIONS="1000")
     server = subprocess.Popen([sys.executable, "app.py", "runserver", str(port), "--products",
-                               "20", *flags], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               "20", *flags], cwd=ROOT, env=subprocess_env(tmp_path),
+                              stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     for _ in range(100):
         try:
@@ -186,18 +213,17 @@ def test_a_taken_port_says_only_that(tmp_path):
 def test_changepassword_sets_a_new_password(tmp_path):
     result = run("createsuperuser", "--username", "root", "--email", "r@example.com",
                  "--no-input", data_dir=tmp_path,
-                 env={"STOREFRONT_SUPERUSER_PASSWORD": "first password 1"})
+                 SUPERUSER_PASSWORD="first password 1")
     assert result.returncode == 0, result.stderr
     changed = subprocess.run([sys.executable, "app.py", "changepassword", "ROOT"], cwd=ROOT,
-                             env=dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path),
-                                      STOREFRONT_PASSWORD_ITERATIONS="1000"),
+                             env=subprocess_env(tmp_path),
                              input="second password 2\nsecond password 2\n", capture_output=True,
                              text=True, timeout=60)
     assert changed.returncode == 0 and "Password changed for 'root'" in changed.stdout
     check = ("import app, models; app.open_database(app.settings); "
              "print(models.authenticate('root', 'second password 2') is not None)")
     result = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True,
-                            text=True, env=dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path)))
+                            text=True, env=subprocess_env(tmp_path))
     assert result.stdout.strip() == "True", result.stderr
     missing = run("changepassword", "nobody", data_dir=tmp_path)
     assert missing.returncode != 0 and "There is no user 'nobody'" in missing.stderr
@@ -217,5 +243,5 @@ def test_a_shop_on_sqlite_loads_no_postgresql_or_redis_driver(tmp_path):
     code = ("import sys, app; app.build(app.settings); "
             "print(sorted(name for name in ('psycopg', 'psycopg2', 'redis') if sys.modules.get(name)))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, env=dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path)))
+                            text=True, env=subprocess_env(tmp_path))
     assert result.stdout.strip() == "[]", result.stderr

@@ -19,7 +19,7 @@ import pytest
 
 import app as storefront
 import models
-from conftest import PASSWORD, REDIS_URL, SERVER_URL
+from conftest import PASSWORD, REDIS_URL, SERVER_URL, subprocess_env
 
 pytestmark = pytest.mark.skipif(not (SERVER_URL and REDIS_URL and shutil.which("gunicorn")),
                                 reason="needs STOREFRONT_TEST_DATABASE_URL, "
@@ -64,12 +64,9 @@ def gunicorn(settings, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path),
-               STOREFRONT_DATABASE_URL=settings.database_url,
-               STOREFRONT_SESSION_URL=settings.session_url,
-               STOREFRONT_CACHE_URL=settings.cache_url,
-               STOREFRONT_SECRET_KEY=settings.secret_key,
-               STOREFRONT_PASSWORD_ITERATIONS="1000")
+    env = subprocess_env(tmp_path, DATABASE_URL=settings.database_url,
+                         SESSION_URL=settings.session_url, CACHE_URL=settings.cache_url,
+                         SECRET_KEY=settings.secret_key)
     log = open(tmp_path / "access.log", "w+")
     server = subprocess.Popen(
         [shutil.which("gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",

@@ -18,7 +18,7 @@ import pytest
 
 import app as storefront
 import models
-from conftest import PASSWORD, csrf_of, new_client
+from conftest import PASSWORD, csrf_of, new_client, subprocess_env
 from models import Cart, CartItem, Collection, Product, User
 from test_accounts import log_in
 
@@ -293,7 +293,7 @@ def test_an_empty_secret_key_file_stops_the_start_with_one_line(tmp_path):
     (tmp_path / "secret_key").write_text("")
     for command in (["runserver", "8"], ["check"]):
         result = subprocess.run([sys.executable, "app.py", *command], cwd=ROOT,
-                                env=dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path)),
+                                env=subprocess_env(tmp_path),
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode != 0 and "Traceback" not in result.stderr
         assert f"The secret key file {tmp_path / 'secret_key'} is empty" in result.stdout + \
@@ -311,8 +311,8 @@ def test_processes_starting_together_share_one_secret_key(tmp_path):
 # --- python app.py check [--deploy], and runserver's hint ---------------------------------
 
 def run_check(data_dir, *args, **env):
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("STOREFRONT_")}
-    environ.update({"STOREFRONT_DATA_DIR": str(data_dir), **env})
+    environ = dict(subprocess_env(data_dir), **env)
+    del environ["STOREFRONT_PASSWORD_ITERATIONS"]     # the real work factor: check judges it
     return subprocess.run([sys.executable, "app.py", "check", *args], cwd=ROOT, env=environ,
                           capture_output=True, text=True, timeout=60)
 
@@ -367,7 +367,7 @@ def test_runserver_on_every_address_hints_at_check_deploy(tmp_path):
         port = s.getsockname()[1]
     server = subprocess.Popen(
         [sys.executable, "app.py", "runserver", f"0.0.0.0:{port}", "--no-demo"], cwd=ROOT,
-        env=dict(os.environ, STOREFRONT_DATA_DIR=str(tmp_path)), stdout=subprocess.PIPE,
+        env=subprocess_env(tmp_path), stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True)
     try:
         for _ in range(100):

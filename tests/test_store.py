@@ -96,6 +96,18 @@ def test_a_cookie_header_python_cannot_parse_counts_as_no_cookies(client, shop, 
     assert page.status_int == 200 and "Log in" in page.text
 
 
+def test_a_product_title_is_escaped_on_every_store_page(client, shop):
+    product = Product.select().order_by(Product.id.desc()).first()   # the newest: on the home page
+    product.title = 'Tea <script>alert("title")</script>'
+    product.save()
+    models.data_changed()
+    for path in [f"/products/{product.id}", "/products?sort=newest", "/products?q=tea", "/",
+                 f"/collections/{product.collection_id}"]:
+        text = client.get(path).text
+        assert "&lt;script&gt;alert(" in text, path
+        assert "<script>alert(" not in text, path
+
+
 def test_search_terms_are_escaped_in_the_page(client, shop):
     page = client.get("/products", {"q": "<script>alert(1)</script>"})
     assert "<script>alert(1)</script>" not in page.text
@@ -118,10 +130,10 @@ def test_product_page(client, shop):
     assert product.collection.title in page.text
 
 
-@pytest.mark.parametrize("ident", ["999999", "abc", "-1", "1.5"])
+@pytest.mark.parametrize("ident", ["999999", "abc", "-1", "1.5", "<img src=x onerror=alert(1)>"])
 def test_unknown_product_is_404(client, shop, ident):
     page = client.get(f"/products/{ident}", status=404)
-    assert "Page not found" in page.text
+    assert "Page not found" in page.text and "<img src=x" not in page.text
 
 
 def test_collections_list_counts_products(client, shop):
