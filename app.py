@@ -529,7 +529,7 @@ def current_user():
     if "storefront.user" not in env:
         s = session()
         user_id = s.get("user_id") if s else None
-        user = User.get_or_none((User.id == user_id) & User.is_active) if user_id else None
+        user = models.active_user(user_id) if user_id else None
         if user is not None and not hmac.compare_digest(
                 s.get("auth", ""), user.session_hash(settings.secret())):
             user = None
@@ -1031,12 +1031,15 @@ def product_detail(product_id, error=None, status=200, quantity="1"):
     """One product with its collection, promotions, tags and likes (and a cart error)."""
     product, promotions, tags, likes = cached("fragments", f"product:{product_id}", lambda: (
         product_with_details(product_id)))
+
+    def details():
+        return partial("store/_product_details", product=product, promotions=promotions,
+                       tags=tags, error=error, quantity=quantity)
     user = current_user()
-    liked = user is not None and models.LikedItem.of(product).where(
-        models.LikedItem.user == user).exists()
-    return render("store/product", status=status, product=product, promotions=promotions,
-                  tags=tags, likes=likes, liked=liked, title=product.title, error=error,
-                  quantity=quantity)
+    liked = user is not None and models.likes(user, product)
+    return render("store/product", status=status, product=product, likes=likes, liked=liked,
+                  details=details() if error else shared_html(f"details:{product.id}", details),
+                  title=product.title)
 
 
 def product_with_details(product_id):

@@ -97,6 +97,49 @@ def open_database(url):
     return database
 
 
+def _as_is(value):
+    return value
+
+
+class Prepared:
+    """A query asked on every request, its SQL written once per database.
+
+    Peewee writes a query's SQL anew each time it runs, which takes longer than SQLite takes
+    to answer a question such as "who is logged in?" (about 110 µs against 10). `build` makes
+    the query from one slot per value, `fields` say how each value is stored (their db_value);
+    calling first() or scalar() with the values runs the written SQL with them in the slots,
+    as a database's prepared statement would.
+    """
+
+    def __init__(self, build, *fields):
+        self.build, self.fields, self.written = build, fields, {}
+
+    def _sql(self, values):
+        if db.obj not in self.written:
+            slots = [object() for _ in self.fields]
+            query = self.build(*(peewee.Value(slot, converter=_as_is, unpack=False)
+                                 for slot in slots))
+            sql, params = query.sql()
+            self.written[db.obj] = (query.model, sql, params,
+                                    [params.index(slot) for slot in slots])
+        model, sql, params, positions = self.written[db.obj]
+        params = list(params)
+        for position, field, value in zip(positions, self.fields, values):
+            params[position] = field.db_value(value)
+        return model, sql, params
+
+    def first(self, *values):
+        """The first row, as a model instance, or None."""
+        model, sql, params = self._sql(values)
+        return next(iter(model.raw(sql, *params)), None)
+
+    def scalar(self, *values):
+        """The first column of the first row, or None."""
+        _, sql, params = self._sql(values)
+        row = db.execute_sql(sql, params).fetchone()
+        return row[0] if row else None
+
+
 def is_sqlite():
     return db.obj is not None and "sqlite" in type(db.obj).__name__.lower()
 
@@ -565,6 +608,15 @@ class Group(BaseModel):
 
     def __str__(self):
         return self.name
+
+
+ACTIVE_USER = Prepared(lambda user_id: User.select().where(
+    (User.id == user_id) & User.is_active).limit(1), User.id)
+
+
+def active_user(user_id):
+    """The active user with this id, or None (asked by every request of a logged-in user)."""
+    return ACTIVE_USER.first(user_id)
 
 
 class UserGroup(BaseModel):
@@ -1168,6 +1220,17 @@ class LikedItem(GenericLink):
         return f"{self.user} likes {self.content_type} {self.object_id}"
 
 
+LIKED = Prepared(lambda user, content_type, object_id: LikedItem.select(LikedItem.id).where(
+    (LikedItem.user == user) & (LikedItem.content_type == content_type)
+    & (LikedItem.object_id == object_id)).limit(1),
+    LikedItem.user, LikedItem.content_type, LikedItem.object_id)
+
+
+def likes(user, obj):
+    """True if `user` likes `obj` (asked by the product page of everyone logged in)."""
+    return LIKED.scalar(user.id, obj._meta.table_name, obj.get_id()) is not None
+
+
 def like(user, obj, liked=True):
     """`user` likes `obj` (liking twice changes nothing), or with liked=False no longer does."""
     if liked:
@@ -1374,9 +1437,13 @@ def lines_total(lines):
     return sum((line.line_total for line in lines), Decimal("0.00"))
 
 
+CART_ITEM_COUNT = Prepared(lambda cart: CartItem.select(
+    fn.COALESCE(fn.SUM(CartItem.quantity), 0)).where(CartItem.cart == cart), CartItem.cart)
+
+
 def cart_item_count(cart_id):
-    return CartItem.select(fn.COALESCE(fn.SUM(CartItem.quantity), 0)).where(
-        CartItem.cart == cart_id).scalar()
+    """How many items a cart holds (asked by every page a visitor with a cart sees)."""
+    return CART_ITEM_COUNT.scalar(cart_id)
 
 
 def add_to_cart(cart_id, product_id, quantity):
