@@ -301,11 +301,12 @@ cache = None            # a CacheManager once build() has run; None when caching
 # region -> seconds an entry lives at most. The playground's caching lessons use a region of
 # their own, so a student running them never touches what the shop has cached.
 CACHE_REGIONS = {"pages": 300, "fragments": 300, "counts": 300, "playground": 60}
-# Beaker's memory cache never forgets by itself: a region that holds this many entries is
-# emptied, so a crawler walking every URL cannot fill the memory.
-CACHE_MAX_ENTRIES = 1000
+# Beaker's memory cache never forgets by itself: a region that holds more than about this many
+# bytes is emptied, so a crawler walking every URL cannot fill the memory (6 MB: some 200
+# pages of the catalog).
+CACHE_MAX_BYTES = 6_000_000
 GENERATION_KEY = "storefront:generation"
-_cache_entries = collections.Counter()
+_cache_bytes = collections.Counter()
 _generations = {"here": 0, "seen": 0, "redis": None}   # the local number; the last one read
 
 
@@ -323,7 +324,7 @@ def make_cache(s):
     manager = CacheManager(**parse_cache_config_options(options))
     for region in CACHE_REGIONS:    # Beaker's memory outlives a manager: start empty
         manager.get_cache_region("storefront." + region, region).clear()
-    _cache_entries.clear()
+    _cache_bytes.clear()
     return manager
 
 
@@ -363,11 +364,12 @@ def cached(region, key, compute):
 
     def create():
         missed.append(True)
-        _cache_entries[region] += 1
-        if _cache_entries[region] > CACHE_MAX_ENTRIES:
+        value = compute()
+        _cache_bytes[region] += _size(value)
+        if _cache_bytes[region] > CACHE_MAX_BYTES:
             store.clear()
-            _cache_entries[region] = 1
-        return compute()
+            _cache_bytes[region] = _size(value)
+        return value
     value = store.get(key, createfunc=create)
     for listener in _cache_listeners:
         listener(region, key, hit=not missed)
@@ -377,10 +379,19 @@ def cached(region, key, compute):
 _cache_listeners = []   # the debug toolbar records hits and misses here
 
 
+def _size(value):
+    """About how many bytes a cached value holds: its text, and a little for anything else."""
+    if isinstance(value, (bytes, str)):
+        return sys.getsizeof(value)     # (a text with one "—" in it takes 2 bytes a letter)
+    if isinstance(value, (list, tuple)):
+        return 56 + sum(map(_size, value))
+    return 64
+
+
 def _clear_regions():
     for region in CACHE_REGIONS:
         cache.get_cache_region("storefront." + region, region).clear()
-    _cache_entries.clear()
+    _cache_bytes.clear()
 
 
 def forget(region, key):
@@ -981,14 +992,16 @@ def product_list(query, route, empty, **route_params):
     links, and the status to answer (404 past the last page). Counted, fetched and rendered
     once per cache generation, whoever asks: only the visitor's CSRF token is put in each time.
     """
-    key = f"{route}:{route_params}?{request.query_string}"
-    page = cached("fragments", "page " + key,
-                  lambda: paginate(query, count_limit=CATALOG_COUNT_LIMIT))
     params = dict(route_params, **{k: v for k, v in request.query.decode().items()
                                    if k != "page"})
-    html = shared_html("html " + key, lambda: partial("store/_results", page=page, route=route,
-                                            params=params, empty=empty))
-    return html, 404 if page.out_of_range else 200
+
+    def render_for_everyone():
+        page = paginate(query, count_limit=CATALOG_COUNT_LIMIT)
+        return 404 if page.out_of_range else 200, for_everyone(lambda: partial(
+            "store/_results", page=page, route=route, params=params, empty=empty))
+    status, parts = cached("fragments", f"{route}:{route_params}?{request.query_string}",
+                           render_for_everyone)
+    return csrf_token().join(parts), status
 
 
 def catalog_params():
@@ -3707,9 +3720,8 @@ class ProductAdmin(ModelAdmin):
     list_editable = ("unit_price",)
     search_fields = ("title", "=id")
     list_filter = ("collection", Choice("stock", "Stock", [
-        ("low", f"Low (under {Product.LOW_STOCK})",
-         Product.inventory.between(1, Product.LOW_STOCK - 1)),
-        ("out", "Out of stock", Product.inventory <= 0)]),
+        ("low", f"Low (under {Product.LOW_STOCK})", Product.stock_is("low")),
+        ("out", "Out of stock", Product.stock_is("out"))]),
         Range("unit_price", "Price"), Range("last_update", "Last update"))
     ordering = ("title",)
     picker = True

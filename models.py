@@ -791,6 +791,16 @@ class Product(BaseModel):
                 .where((ProductPromotion.product == self.id) & Promotion.current())
                 .order_by(Promotion.discount.desc(), Promotion.id))
 
+    @classmethod
+    def stock_is(cls, kind):
+        """The condition "the stock is `kind`" ("out" or "low"), for a where(). It is written on
+        inventory + 0, which no index serves: the database then walks the list's own sort
+        index and checks each row's stock, finding a page of low-stock products at once (a
+        quarter of them are), where the inventory index would gather them all to sort them
+        (300 ms at a million products, against 1)."""
+        stock = cls.inventory + 0
+        return stock <= 0 if kind == "out" else stock.between(1, cls.LOW_STOCK - 1)
+
     @property
     def stock(self):
         """How the shop and the admin describe the stock: ("out" | "low" | "ok", words)."""
@@ -1316,7 +1326,7 @@ class Page:
     made again for every request, they would cost more than the OFFSET they save.
     """
     DEFERRED_JOIN_AFTER = 500      # rows skipped before the deferred join pays for itself
-    MARK_EVERY = 1000              # rows between two marks of the boundary table
+    MARK_EVERY = 100               # rows between two marks of the boundary table
 
     def __init__(self, query, number, per_page, count_limit=None, remember=None):
         self.number, self.per_page, self.count_limit = max(1, number), per_page, count_limit

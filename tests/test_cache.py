@@ -154,9 +154,10 @@ def test_caching_lesson_shows_the_difference(client, shop, monkeypatch):
 def test_the_memory_cache_is_bounded(settings, shop, monkeypatch):
     settings.cache_url = "memory"        # (the PostgreSQL + Redis pass caches in Redis)
     client = new_client(storefront.build(settings))
-    monkeypatch.setattr("app.CACHE_MAX_ENTRIES", 5)
+    page_size = len(client.get("/products", {"q": "crawler"}).body)
+    monkeypatch.setattr("app.CACHE_MAX_BYTES", 5 * page_size)     # room for about five
     for n in range(12):                              # a crawler with a new URL each time
         client.get("/products", {"q": f"crawler {n}"})
     pages = storefront.cache.get_cache_region("storefront.pages", "pages")
-    assert len(pages.namespace.dictionary) <= 5
-    assert storefront._cache_entries["pages"] <= 5
+    assert 1 <= len(pages.namespace.dictionary) <= 5
+    assert storefront._cache_bytes["pages"] <= 5 * page_size

@@ -20,8 +20,9 @@ install wrk) and prints one table per kind of visitor:
 
 The pages: home, catalog page 1, a product, a collection, the catalog by price, a search;
 "first pages" asks for a random one of the first 10 catalog pages at each request and "deep
-pages" a random one of the last quarter, so that neither is one URL that a cache could
-answer alone. For staff: the list, a filter, a search, first and deep pages (50 rows each).
+pages" a random one of the last quarter, each time with a query string never asked before
+(&r=random), so that no cached page or part of a page answers either: both pay for their
+rows and their rendering, and the figure compares what a page costs the shop by its depth. For staff: the list, a filter, a search, first and deep pages (50 rows each).
 Django serves catalog page 1, the product and the collection to both kinds of visitor: its
 usual middleware and views, and no cache of pages or fragments (no {% cache %}).
 
@@ -471,7 +472,8 @@ def clean_rps(result):
 
 
 RANDOM_PAGES_LUA = """\
--- Each request asks for {path}N, N a random page from {first} to {last}.
+-- Each request asks for {path}N, N a random page from {first} to {last}, with a random
+-- r= so that no cache has its answer: the page is fetched and rendered each time.
 local threads = 0
 function setup(thread)
   threads = threads + 1
@@ -481,7 +483,8 @@ function init(args)
   math.randomseed(os.time() * 100 + id)       -- each wrk thread its own sequence
 end
 function request()
-  return wrk.format(nil, "{path}" .. math.random({first}, {last}))
+  return wrk.format(nil, "{path}" .. math.random({first}, {last})
+                         .. "&r=" .. math.random(1, 1000000000))
 end
 """
 
