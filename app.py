@@ -3746,7 +3746,7 @@ class ProductAdmin(ModelAdmin):
     def search(self, query, q):
         """The shop's full-text index, as the catalog searches (every word, prefixes, phrases,
         the title and the description); a number alone also finds the product with that id."""
-        matched, _ = Product.search(query, q)
+        matched = Product.search(query, q)
         ident = models.parse_id(q)
         if ident is None:
             return matched

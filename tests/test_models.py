@@ -192,5 +192,5 @@ def test_a_version_2_database_with_orders_is_brought_forward(tmp_path):
     assert Product.get_by_id(1).price == Decimal("4.00")             # 20% off, worked out
     assert models.OrderItem.get().unit_price == Decimal("5.00")      # the order as it was
     assert models.User.get().username_key == "ada"
-    assert [p.title for p in Product.search(Product.select(), "sourd")[0]] == ["Ancient Sourdough"]
+    assert [p.title for p in Product.search(Product.select(), "sourd")] == ["Ancient Sourdough"]
     models.db.close()

@@ -95,7 +95,7 @@ def test_an_old_database_gets_its_index(tmp_path):
     Product.insert(title="Ancient Sourdough", slug="ancient", unit_price=5, price=5,
                    inventory=3, collection=collection).execute()
     models.migrate()
-    query, best = Product.search(Product.select(), "sourd")
+    query = Product.search(Product.select(), "sourd")
     assert [p.title for p in query] == ["Ancient Sourdough"]
     models.db.close()
 
