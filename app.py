@@ -138,8 +138,7 @@ class Settings:
         self.secret_key = env("SECRET_KEY")            # "" = generated once into the data dir
         self.secret_key_in_data_dir = not self.secret_key
         self.debug = _flag(env("DEBUG", "0"))
-        self.internal_ips = [ip.strip() for ip in env("INTERNAL_IPS", "127.0.0.1,::1").split(",")
-                             if ip.strip()]
+        self.internal_ips = _split(env("INTERNAL_IPS", "127.0.0.1,::1"))
         # The Host names the site answers to; any other gets a 400 (see check_host).
         self.allowed_hosts = [h.lower() for h in _split(env("ALLOWED_HOSTS"))]
         self.allowed_hosts_given = bool(self.allowed_hosts)   # else runserver adds its address
@@ -162,10 +161,20 @@ class Settings:
         self.session_url = env("SESSION_URL")          # "" = files in the data dir
         self.cache_url = env("CACHE_URL", "memory")
         self.secure_cookies = _flag(env("SECURE_COOKIES", "0"))
-        self.session_timeout = int(env("SESSION_TIMEOUT", str(14 * 24 * 3600)))  # idle seconds
-        self.password_iterations = int(env("PASSWORD_ITERATIONS", "600000"))
-        self.password_reset_timeout = int(env("PASSWORD_RESET_TIMEOUT", str(3 * 24 * 3600)))
-        self.page_size = int(env("PAGE_SIZE", "24"))
+
+        def count(name, default):
+            """A whole number of at least 1, or the default and a problem."""
+            value = env(name).strip()
+            if value and not (value.isascii() and value.isdigit() and int(value) >= 1):
+                self.problems.append(f"STOREFRONT_{name}: {value!r} is not a whole number of "
+                                     f"at least 1")
+                return default
+            return int(value or default)
+
+        self.session_timeout = count("SESSION_TIMEOUT", 14 * 24 * 3600)     # idle seconds
+        self.password_iterations = count("PASSWORD_ITERATIONS", 600000)
+        self.password_reset_timeout = count("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
+        self.page_size = count("PAGE_SIZE", 24)
 
     def secret(self):
         """The secret key: the setting, or a key generated once and kept in the data dir (0600)."""
@@ -424,14 +433,17 @@ def _on_data_change():
 models.on_data_change(_on_data_change)
 
 
-def url(route_name, **params):
+def url(route_name, /, **params):
     """The path of a named route; leftover keywords become the query string.
 
     This is Bottle's root.get_url() (the root knows every mounted app's routes) without its
-    two urljoin() calls, which cost more than the rest of a product card.
+    two urljoin() calls, which cost more than the rest of a product card. Callers that carry a
+    request's own parameters along put the route's after them (`**dict(query, model=name)`),
+    so a forged ?model= cannot point the link elsewhere; `_name` is the router's own argument,
+    so a query parameter of that name (only a forged URL has one) is left out.
     """
     path = root.router.build(route_name, **{k: v for k, v in params.items()
-                                            if v is not None and v != ""})
+                                            if v is not None and v != "" and k != "_name"})
     try:
         script = request.environ.get("SCRIPT_NAME", "").strip("/")
     except RuntimeError:        # outside a request
@@ -490,7 +502,7 @@ def sign(value):
 def unsign(signed):
     """The value of a string made by sign(), or None if it was tampered with."""
     value, _, mac = (signed or "").rpartition(".")
-    if value and hmac.compare_digest(sign(value), signed):
+    if value and models.same_secret(sign(value), signed):
         return value
     return None
 
@@ -541,7 +553,7 @@ def current_user():
         s = session()
         user_id = s.get("user_id") if s else None
         user = models.active_user(user_id) if user_id else None
-        if user is not None and not hmac.compare_digest(
+        if user is not None and not models.same_secret(
                 s.get("auth", ""), user.session_hash(settings.secret())):
             user = None
             del s["user_id"]
@@ -731,7 +743,7 @@ def check_csrf():
     sent = request.headers.get("X-CSRF-Token") or request.forms.get("csrf_token") or ""
     s = session()
     expected = s["csrf"] if s else unsign(request.get_cookie(CSRF_COOKIE))
-    if not expected or not hmac.compare_digest(sent, expected):
+    if not expected or not models.same_secret(sent, expected):
         abort(403, "The form's security token was missing or out of date. This protects you "
                    "from forms on other sites posting here in your name. Go back, reload the "
                    "page and try again.")
@@ -992,8 +1004,8 @@ def product_list(query, route, empty, **route_params):
     links, and the status to answer (404 past the last page). Counted, fetched and rendered
     once per cache generation, whoever asks: only the visitor's CSRF token is put in each time.
     """
-    params = dict(route_params, **{k: v for k, v in request.query.decode().items()
-                                   if k != "page"})
+    params = dict({k: v for k, v in request.query.decode().items() if k != "page"},
+                  **route_params)
 
     def render_for_everyone():
         page = paginate(query, count_limit=CATALOG_COUNT_LIMIT)
@@ -1162,13 +1174,13 @@ def cart_update(product_id):
     if cart_id is None:
         abort(404, "You have no cart yet.")
     try:
-        product = models.set_cart_quantity(cart_id, product_id, form_data().get("quantity", ""))
+        line = models.set_cart_quantity(cart_id, product_id, form_data().get("quantity", ""))
     except models.ValidationError as error:
         if "product_id" in error.errors:
             abort(404, error.errors["product_id"])
         return render_cart({product_id: error.errors["quantity"]}, status=400)
-    flash(f"Updated {product.title}." if form_data().get("quantity", "").strip() != "0"
-          else f"Removed {product.title} from your cart.")
+    flash(f"Updated {line.product.title}." if line.quantity
+          else f"Removed {line.product.title} from your cart.")
     redirect(url("cart"))
 
 
@@ -2538,7 +2550,7 @@ class DateHierarchy(ListFilter):
             value = models.parse_id(params.get(param, ""))
             try:
                 datetime.date(*(chosen + [value] + [1] * (2 - len(chosen))))
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):      # OverflowError: year 10**11
                 break
             chosen.append(value)
         return tuple(chosen)
@@ -2627,7 +2639,7 @@ class ChangeList:
         but a new page starts again at page 1."""
         params = dict(self.params, **({"page": None} if "page" not in changes else {}))
         params.update(changes)
-        return url("admin_changelist", model=self.spec.name, **params)
+        return url("admin_changelist", **dict(params, model=self.spec.name))
 
     def hidden(self, *leave_out):
         """The parameters a GET form on this page must carry along: [(name, value)]."""
@@ -2678,7 +2690,7 @@ class ChangeList:
 def back_to_list(spec, query_string=""):
     """The changelist URL with the filters the user had (a query string, never another site)."""
     params = dict(urllib.parse.parse_qsl((query_string or "").lstrip("?")))
-    return url("admin_changelist", model=spec.name, **params)
+    return url("admin_changelist", **dict(params, model=spec.name))
 
 
 # --- Inline rows and many-to-many pickers ----------------------------------------------------
@@ -3698,6 +3710,7 @@ def set_password(ident):
     """Set another user's password (the user admin's change permission)."""
     spec = admin_spec("user", "change")
     user = get_or_404(User.select(), ident)
+    require(spec, "change", user)     # the row's own rule: only a superuser sets a superuser's
     form = form_from_request(NewPasswordForm, owner=user)
     if request.method == "POST" and form.validate():
         user.set_password(form.password.data)
@@ -5844,9 +5857,8 @@ def allow_listening_address(host):
 def demo_admin_notice():
     """Create the demo admin (only ever on a fresh demo database) and say how to log in."""
     password = secrets.token_urlsafe(9)
-    if User.select().where(User.username == "admin").exists():
+    if models.create_demo_admin(password) is None:
         return ""
-    models.create_demo_admin(password)
     return (f"Demo admin created: log in at /accounts/login as admin / {password}\n"
             f"(shown once: write it down. Lost it? `python app.py changepassword admin` sets a "
             f"new one; `python app.py createsuperuser` makes your own admin.)")

@@ -268,6 +268,13 @@ def make_password(raw, iterations=None, salt=None):
     return f"{PASSWORD_ALGORITHM}${iterations}${salt}${base64.b64encode(digest).decode()}"
 
 
+def same_secret(sent, expected):
+    """True if two strings are equal, compared in constant time so that the time taken tells an
+    attacker nothing. As bytes: hmac's own comparison raises on a str beyond ASCII, which a
+    forged cookie or form field may hold."""
+    return hmac.compare_digest(sent.encode(), expected.encode())
+
+
 def check_password(raw, encoded):
     """True if `raw` matches the stored hash; compares in constant time."""
     try:
@@ -277,7 +284,7 @@ def check_password(raw, encoded):
         return False
     if algorithm != PASSWORD_ALGORITHM:
         return False
-    return hmac.compare_digest(make_password(raw, iterations, salt), encoded)
+    return same_secret(make_password(raw, iterations, salt), encoded)
 
 
 def password_problems(password, username="", email=""):
@@ -553,7 +560,7 @@ PASSWORD_RESET_TIMEOUT = datetime.timedelta(days=3)    # app.py sets it from the
 def users_for_password_reset(email):
     """The active users with this email address (in any case) who have a usable password."""
     return [user for user in User.select().where(
-        (fn.LOWER(User.email) == (email or "").strip().lower()) & User.is_active)
+        (fn.LOWER(User.email) == fn.LOWER((email or "").strip())) & User.is_active)
         if user.has_usable_password()]
 
 
@@ -572,11 +579,10 @@ def user_for_reset_token(uid, token, secret):
     user_id = parse_id(uid)
     user = User.get_or_none((User.id == user_id) & User.is_active) if user_id else None
     stamp, _, mac = (token or "").partition("-")
-    try:
-        timestamp = int(stamp, 16)
-    except ValueError:
+    if user is None or not re.fullmatch(r"[0-9a-f]{1,16}", stamp):
         return None
-    if user is None or not hmac.compare_digest(mac, _reset_mac(user, timestamp, secret)):
+    timestamp = int(stamp, 16)
+    if not same_secret(mac, _reset_mac(user, timestamp, secret)):
         return None
     if time.time() - timestamp > PASSWORD_RESET_TIMEOUT.total_seconds():
         return None
@@ -590,6 +596,9 @@ DEMO_SALT = "demo-"
 
 
 def create_demo_admin(password):
+    """The demo admin, made with `password`; None if a user called admin (or Admin) exists."""
+    if User.select().where(User.username_key == normalize_username("admin")).exists():
+        return None
     user = User(username="admin", email="admin@example.com", is_staff=True, is_superuser=True)
     user.password = make_password(password, salt=DEMO_SALT + secrets.token_urlsafe(16))
     user.save()
@@ -1058,8 +1067,9 @@ class Customer(BaseModel):
         return errors
 
     def email_taken(self, email):
-        """True if another customer has `email` (in any case)."""
-        return Customer.select().where((fn.LOWER(Customer.email) == email.lower())
+        """True if another customer has `email` (in any case). Both sides are lowered by the
+        database: SQLite's LOWER() knows only ASCII, Python's lower() every letter."""
+        return Customer.select().where((fn.LOWER(Customer.email) == fn.LOWER(email))
                                        & (Customer.id != (self.id or 0))).exists()
 
 
@@ -1553,7 +1563,7 @@ def add_to_cart(cart_id, product_id, quantity):
 
 
 def set_cart_quantity(cart_id, product_id, quantity):
-    """Set a line's quantity; 0 removes it."""
+    """Set a line's quantity; 0 removes it. Returns the line with its new quantity."""
     quantity = parse_quantity(quantity, allow_zero=True)
     with write_transaction():
         item = CartItem.get_or_none(cart=cart_id, product=parse_id(product_id))
@@ -1565,7 +1575,8 @@ def set_cart_quantity(cart_id, product_id, quantity):
             raise OutOfStock({"quantity": _stock_message(item.product, quantity)})
         else:
             CartItem.update(quantity=quantity).where(CartItem.id == item.id).execute()
-    return item.product
+    item.quantity = quantity
+    return item
 
 
 def _stock_message(product, wanted):

@@ -116,7 +116,8 @@ def test_change_the_quantity_and_remove_a_line(client, widget, gizmo):
     page = remove.submit().follow()
     assert "Removed Gizmo from your cart." in page.text
     assert lines() == [(widget.id, 4)] and badge(page) == 4
-    page = set_quantity(client, widget, "0").follow()
+    page = set_quantity(client, widget, "00").follow()      # zero, however it is written
+    assert "Removed Widget from your cart." in page.text
     assert "Your cart is empty." in page.text and badge(page) == 0 and lines() == []
 
 
@@ -274,23 +275,25 @@ def test_a_bad_address_re_renders_the_form_and_writes_nothing(client, login_as, 
     assert lines() == [(widget.id, 1)] and Product.get_by_id(widget.id).inventory == 5
 
 
+@pytest.mark.parametrize("taken,typed", [("bob@example.com", "BOB@example.com"),
+                                         ("Émile@example.com", "Émile@example.com")])
 def test_checkout_does_not_tell_whose_email_an_address_is(client, login_as, make_user,
-                                                         widget):
+                                                         widget, taken, typed):
     """Attack (enumeration): "Another customer has this email" told any shopper who shops
-    here. An address that is another customer's is simply not put on the profile."""
-    bob = models.save_customer_profile(make_user("bob"), "Bob", "B", "bob@example.com", "x",
-                                       "y", "")
+    here. An address that is another customer's is simply not put on the profile. (One with
+    a letter beyond ASCII was missed by the check, on SQLite, and was a 500.)"""
+    bob = models.save_customer_profile(make_user("bob"), "Bob", "B", taken, "x", "y", "")
     login_as("alice")
     answers = []
-    for email in ["BOB@example.com", "new@example.com"]:
+    for email in [typed, "new@example.com"]:
         add(client, widget, "1")
         form, response = checkout(client, email=email)
         assert response.status_int == 303, response.text
         answers.append(response.follow().text.replace(email, ""))
-        if email.startswith("BOB"):
+        if email == typed:
             # The profile took the account's address, not bob's; bob's profile is as it was.
             assert Customer.get(Customer.user != bob.user).email == "alice@example.com"
-            assert Customer.get_by_id(bob.id).email == "bob@example.com"
+            assert Customer.get_by_id(bob.id).email == taken
     first, second = (re.sub(r"\d+", "N", answer) for answer in answers)   # order numbers
     assert first == second
     assert Order.select().count() == 2

@@ -137,6 +137,9 @@ def test_by_default_localhost_names_are_allowed(client, host):
     ("ALLOWED_HOSTS", "https://shop.example.com", "is not a host name"),
     ("TRUSTED_PROXIES", "10.0.0.1, nginx", "'nginx' is not an IP address or network"),
     ("EMAIL_URL", "mailto:me@example.com", "use smtp://"),
+    ("PAGE_SIZE", "abc", "'abc' is not a whole number of at least 1"),
+    ("PAGE_SIZE", "0", "'0' is not a whole number"),
+    ("SESSION_TIMEOUT", "-5", "'-5' is not a whole number"),
 ])
 def test_a_setting_that_cannot_work_stops_the_start(settings, name, value, message):
     bad = storefront.Settings({"STOREFRONT_DATA_DIR": settings.data_dir,
@@ -223,6 +226,16 @@ def test_with_debug_on_bad_bytes_are_still_a_400(settings, shop, path):
         assert response.json["status"] == 400 and "UTF-8" in response.json["message"]
     assert client.get("/__debug__/").status_int == 200     # and it recorded them
     settings.debug = False
+
+
+def test_a_forged_token_or_cookie_beyond_ascii_is_refused_not_a_500(client, make_user, shop):
+    """Attack: a CSRF token or a signed cookie with a character beyond ASCII was a 500 (hmac's
+    comparison raises on such a str)."""
+    log_in(client, make_user("alice"))
+    product = Product.select().first()
+    client.post("/cart/items", {"csrf_token": "\u00e9" * 43, "product_id": product.id}, status=403)
+    client.set_cookie("storefront_flash", "\u00e9.x")
+    assert client.get("/products").status_int == 200
 
 
 # --- Smaller holes -------------------------------------------------------------------------

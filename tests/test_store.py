@@ -67,6 +67,18 @@ def test_page_links_keep_the_other_parameters(client, shop):
     assert "Page 2" in second.text
 
 
+def test_page_links_cannot_be_pointed_elsewhere_by_the_query(client, shop, settings):
+    """Attack: ?route_name= or ?_name= on a list of several pages was a 500, and
+    /collections/3?collection_id=7 linked its next page to collection 7."""
+    settings.page_size = 2
+    page = client.get("/products", {"route_name": "x", "_name": "y"})
+    assert re.search(r'rel="next" href="/products\?[^"]*page=2', page.text)
+    bakery, other = Collection.select().order_by(Collection.id).limit(2)
+    page = client.get(f"/collections/{bakery.id}", {"collection_id": other.id})
+    next_link = re.search(r'rel="next" href="([^"]+)"', page.text).group(1)
+    assert next_link.startswith(f"/collections/{bakery.id}?")
+
+
 def test_a_page_past_the_end_is_a_friendly_404(client, shop):
     page = client.get("/products", {"page": 99}, status=404)
     assert "There is no page 99" in page.text

@@ -9,7 +9,7 @@
 <div class="admin-head">
   <h1>{{spec.plural}}</h1>
   <div class="admin-tools">
-    <a class="button button-secondary" href="{{url('admin_export', model=spec.name, **cl.params)}}">Export CSV</a>
+    <a class="button button-secondary" href="{{url('admin_export', **dict(cl.params, model=spec.name))}}">Export CSV</a>
     % if spec.permits(user, 'add'):
     <a class="button" href="{{url('admin_add', model=spec.name, _back=back)}}">Add {{spec.label.lower()}}</a>
     % end
