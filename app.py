@@ -11,7 +11,7 @@ the tools that help run it and learn from it follow:
      5. Cart and checkout
      6. Accounts         - mail, register, login, logout, password change and reset
      7. JSON API
-     8. Errors           - one renderer for 400/403/404/405/413/429/500, HTML or JSON
+     8. Errors           - one renderer for every error status, HTML or JSON
      9. Admin site       - the engine, its views, then the specs of the shop's models
     10. Playground       - lessons (code, the Django way, SQL, result) and a guided tour
     11. Debug toolbar
@@ -72,7 +72,8 @@ from peewee import JOIN, SQL, Case, IntegrityError, OperationalError, fn, prefet
 import wtforms
 from wtforms import EmailField, Form, PasswordField, SelectMultipleField, StringField, validators
 from wtforms.fields.choices import SelectChoice
-from wtfpeewee.orm import ModelConverter, ValueRequired, model_form
+from wtfpeewee.fields import ModelSelectField, wtf_choice
+from wtfpeewee.orm import FieldInfo, ModelConverter, ValueRequired, model_form
 
 import models
 from models import (
@@ -592,13 +593,18 @@ def logout():
     request.environ["storefront.user"] = None
 
 
+def stored_csrf_token():
+    """The visitor's token: kept in the session, or before there is one, in a signed cookie
+    (None if there is neither yet)."""
+    s = session()
+    return s["csrf"] if s else unsign(request.get_cookie(CSRF_COOKIE))
+
+
 def csrf_token():
-    """The token every form sends back: kept in the session, or before there is one, in a
-    signed cookie."""
+    """The token every form sends back (a new one, in the cookie, for a new visitor)."""
     env = request.environ
     if "storefront.csrf" not in env:
-        s = session()
-        token = s["csrf"] if s else unsign(request.get_cookie(CSRF_COOKIE))
+        token = stored_csrf_token()
         if not token:
             token = secrets.token_urlsafe(32)
             set_cookie(CSRF_COOKIE, sign(token))
@@ -741,8 +747,7 @@ def check_csrf():
     if request.path.startswith("/api/") and not request.cookies:
         return
     sent = request.headers.get("X-CSRF-Token") or request.forms.get("csrf_token") or ""
-    s = session()
-    expected = s["csrf"] if s else unsign(request.get_cookie(CSRF_COOKIE))
+    expected = stored_csrf_token()
     if not expected or not models.same_secret(sent, expected):
         abort(403, "The form's security token was missing or out of date. This protects you "
                    "from forms on other sites posting here in your name. Go back, reload the "
@@ -2370,6 +2375,11 @@ def in_sentence(label):
     return label[:1].lower() + label[1:]
 
 
+def a_noun(label):
+    """A label as a noun with its article: "Order" -> "an order"."""
+    return ("an " if label[:1].lower() in "aeiou" else "a ") + label.lower()
+
+
 def join_words(words):
     """["a", "b", "c"] -> "a, b and c"."""
     words = list(words)
@@ -2415,7 +2425,9 @@ class FieldFilter(ListFilter):
         if isinstance(self.field, peewee.ForeignKeyField):
             self.kind = "related"
             self.search_param = self.name + "__search"
-        return super().bind(model)
+        super().bind(model)
+        self.search_label = "Find " + a_noun(self.label)
+        return self
 
     @property
     def related(self):
@@ -2720,7 +2732,6 @@ class Inline:
         self.fk = None if self.generic else next(
             f for f in self.model._meta.sorted_fields
             if isinstance(f, peewee.ForeignKeyField) and f.rel_model is parent_model)
-        self.parent_noun = models.nouns(parent_model)[0]
         return self
 
     def permits(self, user, verb):
@@ -3064,8 +3075,8 @@ class ModelAdmin:
         return query.order_by(*order, pk.desc() if keys[-1][1] else pk)
 
     def value(self, row, name):
-        """What a column holds for `row`: a related row, a choice's label, a computed value,
-        the names chosen in a many-to-many field."""
+        """What a column or a read-only field holds for `row`: a related row, a choice's
+        label, a computed value, the names chosen in a many-to-many field."""
         if name == "__str__":
             return str(row)
         if name in self.relations:
@@ -3160,7 +3171,7 @@ class ModelAdmin:
             for name in self.relations:
                 if name in names:
                     setattr(form, name, SelectMultipleField(
-                        name.replace("_", " ").capitalize(), widget=CheckboxList(),
+                        label_of(None, name), widget=CheckboxList(),
                         coerce=self._coerce(name), validate_choice=False))
             self._form_classes[key] = form
         return self._form_classes[key]
@@ -3232,6 +3243,25 @@ class AdminConverter(ModelConverter):
             if issubclass(info.field.field_class, wtforms.fields.SelectFieldBase):
                 info.field.kwargs["widget"] = RequiredSelect()
         return info
+
+    def handle_foreign_key(self, model, field, **kwargs):
+        if field.null:
+            kwargs["allow_blank"] = True
+        return FieldInfo(field.name, RelatedSelect(model=field.rel_model, **kwargs))
+
+
+class RelatedSelect(ModelSelectField):
+    """wtf-peewee's select of a related row, with its options read once per request however
+    many forms show one (each inline row of a product's tags has a select of every tag)."""
+
+    def iter_choices(self):
+        if self.allow_blank:
+            yield wtf_choice("__None", self.blank_text, self.data is None)
+        key = "storefront.options." + self.model.__name__
+        if key not in request.environ:
+            request.environ[key] = list(self.query.clone())
+        for row in request.environ[key]:
+            yield wtf_choice(row.get_id(), self.get_label(row), row == self.data)
 
 
 class RequiredSelect(wtforms.widgets.Select):
@@ -3586,7 +3616,7 @@ def change_form(model, ident=None):
 def validate_all(spec, form, obj, inlines):
     """Validate the form and every inline, all in one round: every error shows at once."""
     valid = validate_form(form, obj)
-    label = ("An " if spec.label[:1].lower() in "aeiou" else "A ") + spec.label.lower()
+    label = a_noun(spec.label).capitalize()
     for rows in inlines:
         valid = rows.validate(label) and valid
     return valid
@@ -5867,12 +5897,11 @@ def demo_admin_notice():
 def configuration_problems(s):
     """The settings that cannot work at all: start-up would stop on them."""
     problems = list(s.problems)
-    key_file = os.path.join(s.data_dir, "secret_key")
-    if s.secret_key_in_data_dir and os.path.exists(key_file):
-        with open(key_file) as f:
-            if not f.read().strip():
-                problems.append(f"The secret key file {key_file} is empty: delete it (a new "
-                                f"key is made) or set STOREFRONT_SECRET_KEY.")
+    if s.secret_key_in_data_dir and os.path.exists(os.path.join(s.data_dir, "secret_key")):
+        try:                # (a key that is not there yet is no problem: the start makes one)
+            s.secret()
+        except ImproperlyConfigured as error:
+            problems.append(str(error))
     return problems
 
 

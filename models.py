@@ -41,7 +41,6 @@ from peewee import (
     UUIDField, fn,
 )
 from playhouse.db_url import connect as connect_url
-from playhouse.migrate import SchemaMigrator
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 
@@ -145,7 +144,9 @@ def is_sqlite():
 
 
 def write_transaction():
-    """A transaction that takes the write lock when it starts (see open_database)."""
+    """A transaction that takes the write lock when it starts. On SQLite a transaction that
+    reads first and writes later could find the lock taken by another writer mid-way and
+    fail at once (SQLITE_BUSY) instead of waiting its turn: IMMEDIATE waits at the start."""
     return db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()
 
 
@@ -178,6 +179,9 @@ class ValidationError(Exception):
         self.errors = errors
 
 
+CENT = Decimal("0.01")
+
+
 class MoneyField(DecimalField):
     """A Decimal with two places, whatever the database hands back (SQLite may say 12.3)."""
 
@@ -187,7 +191,7 @@ class MoneyField(DecimalField):
 
     def python_value(self, value):
         value = super().python_value(value)
-        return None if value is None else value.quantize(Decimal("0.01"))
+        return None if value is None else value.quantize(CENT)
 
 
 def nouns(model):
@@ -674,9 +678,6 @@ def slugify(text):
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:255]
 
 
-CENT = Decimal("0.01")
-
-
 def price_after(unit_price, discount):
     """The price paid: the unit price less a discount (a percentage), rounded to the cent,
     half up. The one place the shop computes a price; Product.price stores its result."""
@@ -784,11 +785,7 @@ class Product(BaseModel):
 
     def best_discount(self):
         """The biggest discount among the product's current promotions (0 without one)."""
-        if self.id is None:
-            return Decimal(0)
-        best = (Promotion.select(fn.MAX(Promotion.discount)).join(ProductPromotion)
-                .where((ProductPromotion.product == self.id) & Promotion.current()).scalar())
-        return Decimal(str(best or 0))
+        return best_discounts([self.id]).get(self.id, Decimal(0)) if self.id else Decimal(0)
 
     @property
     def discounted(self):
@@ -827,7 +824,7 @@ class Product(BaseModel):
         columns = (cls.id, cls.title, cls.unit_price, cls.price, cls.inventory, cls.collection,
                    Collection.id, Collection.title) if cards else (cls, Collection)
         # A LEFT join on the collection's key: SQLite can then leave it out of queries that
-        # use no column of it, such as the id scan of a deep page (see app.Page).
+        # use no column of it, such as the id scan of a deep page (see Page).
         query = cls.select(*columns).join(
             Collection, JOIN.LEFT_OUTER, on=(cls.collection == Collection.id))
         if collection_id:
@@ -976,14 +973,20 @@ class ProductPromotion(BaseModel):
         return lambda: reprice(products)
 
 
+def best_discounts(products):
+    """{product id: the biggest discount among its current promotions} for these products
+    (ids, or a query of ids); a product without one is left out."""
+    return {product: Decimal(str(discount)) for product, discount in (
+        ProductPromotion.select(ProductPromotion.product, fn.MAX(Promotion.discount))
+        .join(Promotion).where(ProductPromotion.product.in_(products) & Promotion.current())
+        .group_by(ProductPromotion.product).tuples())}
+
+
 def reprice(products):
     """Store the price of these products (ids, or a query of ids) as their promotions make it
     today. Called wherever a unit price, a promotion or a link between them changes, and on
     the first request of a new day, when dated promotions start and end."""
-    best = {product: Decimal(str(discount)) for product, discount in (
-        ProductPromotion.select(ProductPromotion.product, fn.MAX(Promotion.discount))
-        .join(Promotion).where(ProductPromotion.product.in_(products) & Promotion.current())
-        .group_by(ProductPromotion.product).tuples())}
+    best = best_discounts(products)
     changed = 0
     for product, unit_price, price in Product.select(
             Product.id, Product.unit_price, Product.price).where(Product.id.in_(products)).tuples():
@@ -1085,7 +1088,7 @@ class Address(BaseModel):
 
 def to_money(value):
     """SQLite sums decimals as floats: bring an aggregate back to two-place Decimal."""
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+    return Decimal(str(value or 0)).quantize(CENT)
 
 
 def money_sum(expression):
@@ -1794,15 +1797,15 @@ def analyze():
 # 9. Migrations
 ###############################################################################
 
-# Each migration is a function of the migrator, numbered by its place in this list. They run
+# Each migration is a function, numbered by its place in this list. They run
 # once each, in order, and the number of the last one applied is kept in schema_version.
 # Never edit a migration that has shipped: add a new one.
 
-def _m001_initial(migrator):
+def _m001_initial():
     db.create_tables(MODELS, safe=True)
 
 
-def _m002_fill_slugs_and_title_search_index(migrator):
+def _m002_fill_slugs_and_title_search_index():
     # Products imported before slugs existed get one; lower(title) serves case-insensitive search.
     for product in Product.select(Product.id, Product.title).where(
             (Product.slug == "") | Product.slug.is_null()):
@@ -1819,7 +1822,7 @@ def _add_column(table, name, definition):
         db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {definition}')
 
 
-def _m003_case_insensitive_usernames(migrator):
+def _m003_case_insensitive_usernames():
     # One username per person whatever the case or width: "ALICE" and "ａｌｉｃｅ" are alice.
     # A clash already in the database keeps its older account's name; the newer one's key
     # gets its id, and an admin can rename it.
@@ -1833,7 +1836,7 @@ def _m003_case_insensitive_usernames(migrator):
     db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS user_username_key ON "user" (username_key)')
 
 
-def _m004_prices_paid_and_dated_promotions(migrator):
+def _m004_prices_paid_and_dated_promotions():
     # Promotions get dates; a product stores the price it sells for (its list price less its
     # best current promotion), so the catalog can sort by it with an index; an order item
     # keeps the list price it was discounted from.
@@ -1851,7 +1854,7 @@ def _m004_prices_paid_and_dated_promotions(migrator):
     PricingDay.create(day=utcnow().date())
 
 
-def _m005_one_like_per_user_and_object(migrator):
+def _m005_one_like_per_user_and_object():
     # Keep the first of any repeated like, then let the database refuse repeats.
     first = (LikedItem.select(fn.MIN(LikedItem.id))
              .group_by(LikedItem.user, LikedItem.content_type, LikedItem.object_id))
@@ -1860,7 +1863,7 @@ def _m005_one_like_per_user_and_object(migrator):
                    "ON liked_item (user_id, content_type, object_id)")
 
 
-def _m006_full_text_search(migrator):
+def _m006_full_text_search():
     # Search by every word, prefixes and rank, from an index instead of a LIKE scan.
     if is_sqlite():
         ProductSearch.create_table(safe=True)
@@ -1908,7 +1911,6 @@ def schema_version():
 def migrate(target=None):
     """Apply the migrations not yet applied (up to `target`); return the versions applied."""
     target = len(MIGRATIONS) if target is None else target
-    migrator = SchemaMigrator.from_database(db.obj)
     applied = []
     with write_transaction():
         if not is_sqlite():
@@ -1917,7 +1919,7 @@ def migrate(target=None):
             db.execute_sql("SELECT pg_advisory_xact_lock(7531)")
         current = schema_version()
         for number, step in enumerate(MIGRATIONS[current:target], start=current + 1):
-            step(migrator)
+            step()
             SchemaVersion.delete().execute()
             SchemaVersion.create(version=number)
             applied.append(number)

@@ -164,13 +164,6 @@ def test_changelist_survives_bad_parameters(client, staff, shop, query):
         assert '/admin/product/export.csv' in response.text
 
 
-@pytest.mark.parametrize("query", [{"placed_at__year": "99999999999"},
-                                   {"placed_at__year": "2026", "placed_at__month": "10" * 30}])
-def test_the_date_drill_down_survives_impossible_dates(client, staff, shop, query):
-    page = client.get("/admin/order/", query)
-    assert "results" in page.text and "Server error" not in page.text
-
-
 def test_computed_columns_link_to_filtered_lists(client, staff, shop):
     page = client.get("/admin/collection/")
     bakery = Collection.get(Collection.title == "Bakery")
@@ -776,7 +769,8 @@ def test_date_drill_down_years_months_days(client, staff, dated_orders):
     {"placed_at__year": "abc"}, {"placed_at__year": "2024", "placed_at__month": "13"},
     {"placed_at__year": "2024", "placed_at__month": "2", "placed_at__day": "30"},
     {"placed_at__year": "99999"}, {"placed_at__year": "9999", "placed_at__month": "12"},
-    {"placed_at__year": "0"}, {"placed_at__month": "3"},
+    {"placed_at__year": "0"}, {"placed_at__month": "3"}, {"placed_at__year": "99999999999"},
+    {"placed_at__year": "2024", "placed_at__month": "10" * 30},
 ])
 def test_date_drill_down_ignores_dates_that_are_not(client, staff, dated_orders, query):
     page = client.get("/admin/order/", query)
@@ -997,3 +991,22 @@ def test_deep_pages_of_a_list_sorted_by_a_related_name(client, staff, shop, smal
         shown = client.get("/admin/product/", {"sort": sort, "page": page}).text
         ids = [int(i) for i in re.findall(r'name="_selected" value="(\d+)"', shown)]
         assert ids == [p.id for p in query.limit(5).offset((page - 1) * 5)], (sort, page)
+
+
+def test_a_change_form_costs_the_same_queries_however_many_inline_rows(client, staff, shop):
+    """Each inline row's select of tags ran its own query for its options."""
+    product = Product.select().order_by(Product.id).first()
+    tags = [models.Tag.create(label=f"tag {n}") for n in range(6)]
+    counts, selects = [], []
+    for n in (1, 6):
+        models.TaggedItem.delete().where(models.TaggedItem.pointing_at(product)).execute()
+        for tag in tags[:n]:
+            item = models.TaggedItem(tag=tag)
+            item.point_at(product)
+            item.save()
+        client.get(f"/admin/product/{product.id}/")
+        with count_queries() as counted:
+            page = client.get(f"/admin/product/{product.id}/")
+        selects.append(page.text.count(">tag 5</option>"))     # a select in every row
+        counts.append(counted.count)
+    assert selects[1] - selects[0] == 5 and counts[0] == counts[1]

@@ -23,7 +23,7 @@
   % for name, value in cl.hidden(f.search_param):
   <input type="hidden" name="{{name}}" value="{{value}}">
   % end
-  <label class="visually-hidden" for="{{f.search_param}}">Find {{"an" if f.label[:1].lower() in "aeiou" else "a"}} {{f.label.lower()}}</label>
+  <label class="visually-hidden" for="{{f.search_param}}">{{f.search_label}}</label>
   <input id="{{f.search_param}}" type="search" name="{{f.search_param}}" value="{{searched}}" placeholder="Search…">
   <button type="submit" class="button button-small button-secondary">Find</button>
 </form>
