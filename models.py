@@ -1138,6 +1138,19 @@ class Order(BaseModel):
                 .join(items, JOIN.LEFT_OUTER, on=on))
 
 
+MAX_QUANTITY = 1_000_000     # more of one thing than any cart or order line may hold
+
+
+def quantity_problem(quantity, minimum=1):
+    """What is wrong with a line's quantity, or None. The ceiling keeps every sum of lines
+    (a cart's count, an order's total) far from what a 64-bit integer holds."""
+    if quantity is None or int(quantity) < minimum:
+        return f"The quantity must be at least {minimum}."
+    if int(quantity) > MAX_QUANTITY:
+        return f"The quantity can be at most {MAX_QUANTITY:,}."
+    return None
+
+
 class OrderItem(BaseModel):
     order = ForeignKeyField(Order, backref="items", on_delete="CASCADE")
     product = ForeignKeyField(Product, backref="order_items", on_delete="RESTRICT")
@@ -1158,10 +1171,13 @@ class OrderItem(BaseModel):
 
     def clean(self):
         errors = {}
-        if self.quantity is None or int(self.quantity) < 1:
-            errors["quantity"] = "The quantity must be at least 1."
+        problem = quantity_problem(self.quantity)
+        if problem:
+            errors["quantity"] = problem
         if self.unit_price is None or Decimal(self.unit_price) < 0:
             errors["unit_price"] = "The price cannot be negative."
+        if self.list_price is not None and Decimal(self.list_price) < 0:
+            errors["list_price"] = "The price cannot be negative."
         return errors
 
     @property
@@ -1194,9 +1210,8 @@ class CartItem(BaseModel):
         return f"{self.quantity} × {self.product} in {self.cart}"
 
     def clean(self):
-        if self.quantity is None or int(self.quantity) < 1:
-            return {"quantity": "The quantity must be at least 1."}
-        return {}
+        problem = quantity_problem(self.quantity)
+        return {"quantity": problem} if problem else {}
 
     @property
     def line_total(self):
@@ -1503,20 +1518,15 @@ def parse_key(model, value):
     return parse_id(value)
 
 
-MAX_QUANTITY = 1_000_000     # more of one thing than any cart line may hold
-
-
 def parse_quantity(value, allow_zero=False):
     """A quantity typed by a shopper: a whole number, at least 1 (or 0 to remove)."""
     try:
         quantity = int(str(value).strip())
     except (TypeError, ValueError):
         raise ValidationError({"quantity": "The quantity must be a whole number."})
-    minimum = 0 if allow_zero else 1
-    if quantity < minimum:
-        raise ValidationError({"quantity": f"The quantity must be at least {minimum}."})
-    if quantity > MAX_QUANTITY:
-        raise ValidationError({"quantity": "That quantity is too large."})
+    problem = quantity_problem(quantity, minimum=0 if allow_zero else 1)
+    if problem:
+        raise ValidationError({"quantity": problem})
     return quantity
 
 
@@ -1556,6 +1566,9 @@ def add_to_cart(cart_id, product_id, quantity):
         Cart.insert(id=cart_id).on_conflict_ignore().execute()
         item = CartItem.get_or_none(cart=cart_id, product=product)
         wanted = quantity + (item.quantity if item else 0)
+        problem = quantity_problem(wanted)
+        if problem:
+            raise ValidationError({"quantity": problem})
         if wanted > product.inventory:
             raise OutOfStock({"quantity": _stock_message(product, wanted)})
         if item:

@@ -272,13 +272,19 @@ def test_order_with_inline_items_and_customer_picker(client, staff, shop):
     assert order.items.count() == 1
 
 
-def test_inline_rejects_a_bad_quantity(client, staff, shop):
+@pytest.mark.parametrize("quantity,message", [
+    ("0", "The quantity must be at least 1."),
+    # Attack: 2**63 - 1 was stored, and the sum of two such lines broke the order list, the
+    # shopper's orders and every page of a shopper with such a cart line (integer overflow).
+    ("9223372036854775807", "The quantity can be at most 1,000,000."),
+])
+def test_inline_rejects_a_bad_quantity(client, staff, shop, quantity, message):
     order = Order.select().first()
     before = [(i.id, i.quantity) for i in order.items.order_by(models.OrderItem.id)]
     form = client.get(f"/admin/order/{order.id}/").forms["admin-form"]
-    form["orderitem-0-quantity"] = "0"
+    form["orderitem-0-quantity"] = quantity
     page = form.submit(status=400)
-    assert "The quantity must be at least 1." in page.text
+    assert message in page.text
     assert [(i.id, i.quantity) for i in order.items.order_by(models.OrderItem.id)] == before
 
 

@@ -128,7 +128,7 @@ def test_change_the_quantity_and_remove_a_line(client, widget, gizmo):
     ("0", "The quantity must be at least 1."),
     ("-2", "The quantity must be at least 1."),
     ("6", "Only 5 of Widget in stock; you asked for 6."),
-    ("99999999999999999999", "That quantity is too large."),
+    ("99999999999999999999", "The quantity can be at most 1,000,000."),
     ('"><b>bold</b>', "The quantity must be a whole number."),
 ])
 def test_adding_a_bad_quantity_shows_the_product_page_and_changes_nothing(client, widget,
@@ -148,11 +148,21 @@ def test_the_stock_limit_counts_what_is_already_in_the_cart(client, widget):
     assert lines() == [(widget.id, 3)]
 
 
+def test_adding_again_cannot_pass_the_most_a_line_may_hold(client, widget):
+    """Attack: three adds of 1,000,000 (the most one add may ask) made a line of 3,000,000."""
+    Product.update(inventory=5_000_000).where(Product.id == widget.id).execute()
+    add(client, widget, "1000000")
+    response = add(client, widget, "1")
+    assert response.status_int == 400
+    assert "The quantity can be at most 1,000,000." in response.text
+    assert lines() == [(widget.id, 1_000_000)]
+
+
 @pytest.mark.parametrize("quantity,message", [
     ("abc", "The quantity must be a whole number."),
     ("-1", "The quantity must be at least 0."),
     ("6", "Only 5 of Widget in stock; you asked for 6."),
-    ("99999999999999999999", "That quantity is too large."),
+    ("99999999999999999999", "The quantity can be at most 1,000,000."),
 ])
 def test_changing_to_a_bad_quantity_shows_the_cart_and_changes_nothing(client, widget,
                                                                       quantity, message):
