@@ -746,7 +746,8 @@ def check_csrf():
         return
     if request.path.startswith("/api/") and not request.cookies:
         return
-    sent = request.headers.get("X-CSRF-Token") or request.forms.get("csrf_token") or ""
+    # The header as sent (raw: Bottle's decoded view raises on bytes that are not UTF-8).
+    sent = request.headers.raw("X-CSRF-Token") or request.forms.get("csrf_token") or ""
     expected = stored_csrf_token()
     if not expected or not models.same_secret(sent, expected):
         abort(403, "The form's security token was missing or out of date. This protects you "
@@ -754,9 +755,14 @@ def check_csrf():
                    "page and try again.")
 
 
+FLASHES_KEPT = 5
+
+
 def flash(message, category="success"):
-    """Queue a one-time notice for the next page. Kept in a signed cookie: no session needed."""
-    messages = _read_flashes() + [[category, message]]
+    """Queue a one-time notice for the next page. Kept in a signed cookie: no session needed.
+    Only the last few are kept: a browser drops a cookie over 4 KB, and with it every notice
+    (a script that never follows its redirects would pile them up)."""
+    messages = (_read_flashes() + [[category, message]])[-FLASHES_KEPT:]
     data = base64.urlsafe_b64encode(json.dumps(messages).encode()).decode()
     set_cookie(FLASH_COOKIE, sign(data))
     request.environ["storefront.flashes"] = messages
@@ -845,7 +851,8 @@ def paginate(query, per_page=None, count_limit=None):
 
 
 # WTForms' Email() needs another package; the models' pattern is the same sanity check.
-EMAIL = validators.Regexp(f"^{models.EMAIL_PATTERN}$", message="Enter a valid email address.")
+# \Z, not $: "$" also matches before a final newline, and "a@b.c\n" would be stored.
+EMAIL = validators.Regexp(fr"{models.EMAIL_PATTERN}\Z", message="Enter a valid email address.")
 
 
 def form_data():
@@ -1369,10 +1376,14 @@ def register_view():
     """Create an account and log it in."""
     form = form_from_request(RegisterForm)
     if request.method == "POST" and form.validate():
-        user = User.create_user(form.username.data, form.email.data, form.password.data)
-        login(user)
-        flash(f"Welcome, {user.username}! Your account is ready.")
-        redirect(url("account"))
+        try:
+            user = User.create_user(form.username.data, form.email.data, form.password.data)
+        except models.ValidationError as error:     # taken since the form checked (a double
+            show_errors(form, error.errors)         # click: hashing takes a moment)
+        else:
+            login(user)
+            flash(f"Welcome, {user.username}! Your account is ready.")
+            redirect(url("account"))
     return render("accounts/register", status=400 if form.errors else 200, form=form,
                   title="Create an account")
 
@@ -3254,6 +3265,11 @@ class RelatedSelect(ModelSelectField):
     """wtf-peewee's select of a related row, with its options read once per request however
     many forms show one (each inline row of a product's tags has a select of every tag)."""
 
+    def get_model(self, pk):
+        """The chosen row, or None: also for an id no database could hold (it would raise)."""
+        pk = models.parse_key(self.model, pk)
+        return super().get_model(pk) if pk is not None else None
+
     def iter_choices(self):
         if self.allow_blank:
             yield wtf_choice("__None", self.blank_text, self.data is None)
@@ -4269,11 +4285,12 @@ def templates_lesson():
         lives_in="app.py: static", queries=0)
 def static_files_lesson():
     found = static("css/site.css")      # the shop's own handler of /static/<path>
-    found.body.close()                  # (its body is the open file, for the server)
+    if hasattr(found.body, "close"):    # the open file, for the server (not after a HEAD,
+        found.body.close()              # or a request that says it has the file: a 304)
     headers = ("Content-Type", "Content-Length", "Last-Modified", "ETag")
     return {"the address of a file": Link(url("static", path="css/site.css")),
             "its status": found.status,
-            "its headers": {name: found.headers[name] for name in headers},
+            "its headers": {name: found.headers.get(name) for name in headers},
             "a path that climbs out of static/": static("../app.py").status}
 
 

@@ -1490,8 +1490,12 @@ class Page:
 
     def deferred_join(self, query, offset):
         """The page's ids found first, on their own: skipping N rows then walks an index
-        instead of building N full rows only to throw them away."""
+        instead of building N full rows only to throw them away. (Not when the order names a
+        column of the page's own selection, such as a count under an alias: selecting only
+        the ids would leave it out, and a plain OFFSET it is.)"""
         pk = query.model._meta.primary_key
+        if any(isinstance(getattr(node, "node", node), SQL) for node in query._order_by or ()):
+            return query.limit(self.per_page + 1).offset(offset)
         return query.where(pk.in_(query.select(pk).limit(self.per_page + 1).offset(offset)))
 
     @property

@@ -41,6 +41,7 @@ def test_register_logs_in_and_shows_the_account(client):
     ({"username": ""}, "This field is required."),
     ({"username": "bad name!"}, "Use letters, digits"),
     ({"email": "not-an-email"}, "Enter a valid email address."),
+    ({"email": "alice@example.com\n"}, "Enter a valid email address."),   # was stored
     ({"confirm": "something else"}, "The passwords differ."),
     ({"password": "short", "confirm": "short"}, "at least 8 characters"),
     ({"password": "1234567890", "confirm": "1234567890"}, "all digits"),
@@ -57,7 +58,7 @@ def test_register_rejects_bad_input_and_keeps_it(client, values, message):
     assert response.status_int == 400
     assert message in response.text
     if values.get("email"):
-        assert f'value="{values["email"]}"' in response.text
+        assert f'value="{values["email"].strip()}' in response.text
     assert User.select().count() == 0
 
 
@@ -65,6 +66,22 @@ def test_register_refuses_a_taken_username(client, make_user):
     make_user("alice")
     response = register(client, username="ALICE")
     assert response.status_int == 400 and "This username is taken." in response.text
+
+
+def test_a_name_taken_while_registering_is_a_form_error(client, make_user, monkeypatch):
+    """Attack (a double click): the second of two registrations for one name passed the
+    form's check before the first was saved, and its save was a 500."""
+    original = models.username_problem
+
+    def taken_meanwhile(username, *args, **kwargs):
+        problem = original(username, *args, **kwargs)
+        monkeypatch.undo()
+        make_user("bob")                # the other request saves first
+        return problem
+    monkeypatch.setattr(models, "username_problem", taken_meanwhile)
+    response = register(client, username="bob")
+    assert response.status_int == 400 and "This username is taken." in response.text
+    assert User.select().where(User.username == "bob").count() == 1
 
 
 @pytest.mark.parametrize("lookalike", ["ＡＤＭＩＮ", "Admin", "аdmin", "ａdmin"])

@@ -230,6 +230,18 @@ def test_add_product_with_validation_errors_then_success(client, staff, shop):
         assert "Café &lt;b&gt;Crème&lt;/b&gt;" in page.text and "<b>Crème" not in page.text
 
 
+@pytest.mark.parametrize("ident", ["99999999999999999999", "-99999999999999999999", "0", "x"])
+def test_a_select_sent_an_id_no_row_can_have_is_a_form_error(client, staff, shop, ident):
+    """Attack: a collection or an inline row's tag above 2**63 - 1 was a 500."""
+    form = client.get("/admin/product/add").forms["admin-form"]
+    form["title"], form["unit_price"], form["inventory"] = "Odd", "5", "1"
+    form["collection"].force_value(ident)
+    form["taggeditem-0-tag"].force_value(ident)
+    page = form.submit(status=400)
+    assert page.text.count("Not a valid choice") == 2
+    assert not Product.select().where(Product.title == "Odd").exists()
+
+
 def test_change_keeps_filters_and_logs_changed_fields(client, staff, shop):
     page = client.get("/admin/product/", {"stock": "low", "q": "o"})
     link = re.search(r'href="(/admin/product/\d+/\?_back=[^"]+)"', page.text).group(1)
@@ -997,6 +1009,21 @@ def test_deep_pages_of_a_list_sorted_by_a_related_name(client, staff, shop, smal
         shown = client.get("/admin/product/", {"sort": sort, "page": page}).text
         ids = [int(i) for i in re.findall(r'name="_selected" value="(\d+)"', shown)]
         assert ids == [p.id for p in query.limit(5).offset((page - 1) * 5)], (sort, page)
+
+
+@pytest.mark.parametrize("model,sort", [("collection", "-product_count"),
+                                        ("customer", "order_count"), ("order", "-total")])
+def test_deep_pages_of_a_list_sorted_by_a_computed_column(client, staff, shop, monkeypatch,
+                                                          model, sort):
+    """Attack: page 11 of customers by their number of orders was a 500 (the deferred join
+    left out the count its order names)."""
+    monkeypatch.setattr(models.Page, "DEFERRED_JOIN_AFTER", 2)
+    monkeypatch.setattr(storefront.REGISTRY[model], "list_per_page", 2)
+    query = storefront.ChangeList(storefront.REGISTRY[model], {"sort": sort}).query
+    for page in (2, 4):
+        shown = client.get(f"/admin/{model}/", {"sort": sort, "page": page}).text
+        ids = [int(i) for i in re.findall(r'name="_selected" value="(\d+)"', shown)]
+        assert ids == [row.id for row in query.limit(2).offset((page - 1) * 2)], (sort, page)
 
 
 def test_a_change_form_costs_the_same_queries_however_many_inline_rows(client, staff, shop):

@@ -10,8 +10,9 @@ from decimal import Decimal
 
 import pytest
 
+import app as storefront
 import models
-from conftest import PASSWORD
+from conftest import PASSWORD, csrf_of
 from models import Address, CartItem, Collection, Customer, Order, OrderItem, Product
 
 HUGE = str(10 ** 30)
@@ -146,6 +147,20 @@ def test_the_stock_limit_counts_what_is_already_in_the_cart(client, widget):
     assert response.status_int == 400
     assert "Only 5 of Widget in stock; you asked for 6." in response.text
     assert lines() == [(widget.id, 3)]
+
+
+def test_notices_never_unread_pile_up_past_what_a_cookie_holds(client, widget):
+    """Attack: a script that never followed its redirects grew the notices' cookie to 260 KB
+    (a browser drops any cookie over 4 KB, and with it every notice)."""
+    Product.update(inventory=1000).where(Product.id == widget.id).execute()
+    token = csrf_of(client)
+    for _ in range(40):
+        response = client.post("/cart/items", {"csrf_token": token, "product_id": widget.id,
+                                                "quantity": "1"}, status=303)
+    assert len(response.headers["Set-Cookie"]) < 4096
+    page = response.follow()
+    assert page.text.count("Added Widget to your cart.") == storefront.FLASHES_KEPT
+    assert lines() == [(widget.id, 40)]
 
 
 def test_adding_again_cannot_pass_the_most_a_line_may_hold(client, widget):

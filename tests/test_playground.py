@@ -841,6 +841,11 @@ def test_static_lesson_reports_the_real_file(client):
     headers = page.result["its headers"]
     assert headers["ETag"] == served.headers["ETag"]
     assert headers["Last-Modified"] == served.headers["Last-Modified"]
+    # Attack: a HEAD, or a request that says it has the file already, was a 500 here.
+    assert client.head("/playground/static-files").status_int == 200
+    again = client.get("/playground/static-files", headers={
+        "If-None-Match": served.headers["ETag"], "Range": "bytes=999999-"})
+    assert again.status_int == 200 and "its status" in again.text
 
 
 def test_page_cache_lesson_keeps_the_page_a_visitor_gets(client, shop):

@@ -234,6 +234,8 @@ def test_a_forged_token_or_cookie_beyond_ascii_is_refused_not_a_500(client, make
     log_in(client, make_user("alice"))
     product = Product.select().first()
     client.post("/cart/items", {"csrf_token": "\u00e9" * 43, "product_id": product.id}, status=403)
+    client.post("/cart/items", {"product_id": product.id}, headers={"X-CSRF-Token": "\xff"},
+                status=403)                                     # a byte that is not UTF-8
     client.set_cookie("storefront_flash", "\u00e9.x")
     assert client.get("/products").status_int == 200
 
