@@ -2461,16 +2461,27 @@ class FieldFilter(ListFilter):
             return []
         if not q and spec.picker:
             return []
-        query = spec.search(model.select(), q) if q else model.select()
+        query = self.visible(spec.search(model.select(), q) if q else model.select())
         rows = spec.sorted(query, ()).limit(self.SHOWN + 1)
         # In a big table two rows may share a name (two Ada Allens): the id tells them apart.
         return [(str(row.get_id()), f"{row} (#{row.get_id()})" if spec.picker else str(row))
                 for row in rows]
 
+    def visible(self, query):
+        """The related rows a user may see named here: all of them for one who may view
+        their table; for another, only those this list refers to (Django's
+        RelatedOnlyFieldListFilter), so that the search box is no way into a table they may
+        not see (a clerk of orders looking up any customer by email)."""
+        if self.related is not None and self.related.permits(current_user(), "view"):
+            return query
+        return query.where(self.field.rel_model._meta.primary_key.in_(
+            self.field.model.select(self.field)))
+
     def chosen(self, params):
         """The related row the list is filtered by, for its name (None if none is)."""
-        key = models.parse_key(self.field.rel_model, params.get(self.name, ""))
-        return self.field.rel_model.get_or_none(self.field.rel_model._meta.primary_key == key) \
+        model = self.field.rel_model
+        key = models.parse_key(model, params.get(self.name, ""))
+        return self.visible(model.select()).where(model._meta.primary_key == key).first() \
             if key is not None else None
 
     def apply(self, query, params):

@@ -585,6 +585,24 @@ def test_foreign_key_filters_reach_every_row(client, staff, shop):
     assert "No customer matches" in client.get("/admin/order/", {"customer__search": "zzzz"}).text
 
 
+def test_a_filter_names_no_row_of_a_table_the_user_may_not_view(client, login_as, shop):
+    """Attack: a clerk who may view only orders looked up any customer by email through the
+    order list's customer filter."""
+    clerk = login_as("clerk", is_staff=True)
+    models.UserPermission.create(user=clerk, codename="order.view")
+    client.get("/admin/customer/", status=403)
+    loner = Customer.create(first_name="Lone", last_name="Shopper", email="lone@example.com")
+    buyer = Order.select().first().customer
+    page = client.get("/admin/order/", {"customer__search": "lone@example.com"})
+    assert "Lone Shopper" not in page.text and "No customer matches" in page.text
+    assert "Lone Shopper" not in client.get("/admin/order/", {"customer": loner.id}).text
+    page = client.get("/admin/order/", {"customer__search": buyer.email})
+    assert f"customer={buyer.id}" in page.text                  # a customer of these orders
+    models.UserPermission.create(user=clerk, codename="customer.view")
+    page = client.get("/admin/order/", {"customer__search": "lone@example.com"})
+    assert "Lone Shopper" in page.text                          # may view customers: all
+
+
 def test_all_of_a_forms_errors_show_at_once_with_the_input_kept(client, staff, shop):
     form = client.get("/admin/product/add").forms["admin-form"]
     form["title"], form["unit_price"], form["inventory"] = "Half price", "0.5", "-3"
