@@ -434,6 +434,12 @@ def _on_data_change():
 models.on_data_change(_on_data_change)
 
 
+@functools.cache
+def _wildcards(route_name):
+    """The names of a route's wildcards: ("label",) for /tags/<label>."""
+    return tuple(name for name, _ in root.router.builder.get(route_name, ()) if name)
+
+
 def url(route_name, /, **params):
     """The path of a named route; leftover keywords become the query string.
 
@@ -443,8 +449,11 @@ def url(route_name, /, **params):
     so a forged ?model= cannot point the link elsewhere; `_name` is the router's own argument,
     so a query parameter of that name (only a forged URL has one) is left out.
     """
-    path = root.router.build(route_name, **{k: v for k, v in params.items()
-                                            if v is not None and v != "" and k != "_name"})
+    params = {k: v for k, v in params.items() if v is not None and v != "" and k != "_name"}
+    for name in _wildcards(route_name):         # Bottle puts a text into the path as it is:
+        if isinstance(params.get(name), str):   # a tag "why?" or "c#" would break it
+            params[name] = urllib.parse.quote(params[name])
+    path = root.router.build(route_name, **params)
     try:
         script = request.environ.get("SCRIPT_NAME", "").strip("/")
     except RuntimeError:        # outside a request
@@ -1107,7 +1116,7 @@ def collection_detail(collection_id):
                   title=collection.title)
 
 
-@store.get("/tags/<label>", name="tag")
+@store.get("/tags/<label:path>", name="tag")     # (:path: a label may hold a "/")
 @cached_page
 def tag_detail(label):
     """The products with one tag, paginated."""

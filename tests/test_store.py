@@ -234,6 +234,19 @@ def test_a_tag_lists_its_products_and_the_product_page_links_to_it(client, shop)
     client.get(f"/tags/{tag.label}", {"page": 99}, status=404)
 
 
+@pytest.mark.parametrize("label", ["a/b", "why?", "c#", "gift idea", "x%2Fy", "café"])
+def test_a_tag_of_any_label_is_reached_from_its_link(client, shop, label):
+    """Attack: a tag "a/b" or "why?" was linked as it was, to a page that is not there."""
+    product = Product.select().first()
+    item = models.TaggedItem(tag=models.Tag.create(label=label))
+    item.point_at(product)
+    item.save()
+    page = client.get(f"/products/{product.id}")
+    link = re.search(r'class="tag" href="([^"]+)">' + re.escape(label) + "<", page.text).group(1)
+    listing = client.get(link)
+    assert product.id in product_links(listing) and "Tagged" in listing.text
+
+
 def test_the_tag_page_is_cached_and_forgotten_when_staff_tag_a_product(client, wsgi, shop,
                                                                        login_as):
     tag = models.Tag.get(models.Tag.label == "gift")
