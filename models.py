@@ -236,6 +236,8 @@ class BaseModel(Model):
             elif isinstance(field, IntegerField) and isinstance(value, int) \
                     and not isinstance(field, ForeignKeyField) and abs(value) > MAX_INT:
                 errors[field.name] = "That number is too large."
+            elif isinstance(value, str) and value and not value.strip():
+                errors[field.name] = "Write something here, not only spaces."
         return errors or self.clean()    # the model's own rules assume numbers that fit
 
     def validate(self):
@@ -385,8 +387,13 @@ class User(BaseModel):
         return user
 
     def clean(self):
+        errors = {}
         problem = username_problem(self.username, self.id)
-        return {"username": problem} if problem else {}
+        if problem:
+            errors["username"] = problem
+        if self.email and not re.fullmatch(EMAIL_PATTERN, self.email):
+            errors["email"] = "Enter a valid email address."
+        return errors
 
     def save(self, *args, **kwargs):
         if not self.password:   # made in the admin without one: no password can match it

@@ -891,6 +891,12 @@ def test_user_add_form_asks_for_the_password_twice(client, staff, shop):
     form["password"], form["confirm"] = "newbie", "newbie"
     assert "Use at least 8 characters." in form.submit(status=400).text
     form["password"], form["confirm"] = "a good password", "a good password"
+    for bad, message in (("<script>", "Enter a valid email address."),   # all were stored
+                         ("a@b.c\r\nBcc: x@y.z", "Enter a valid email address."),
+                         (" ", "not only spaces")):
+        form["email"] = bad
+        assert message in form.submit(status=400).text
+    form["email"] = "newbie@example.com"
     form.submit(status=303)
     assert models.authenticate("newbie", "a good password") is not None
 

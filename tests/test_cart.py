@@ -288,6 +288,7 @@ def test_the_order_keeps_the_prices_paid_and_takes_the_stock(client, login_as, w
     ({"city": ""}, "This field is required."),
     ({"email": "not-an-email"}, "Enter a valid email address."),
     ({"first_name": "x" * 300}, "Field cannot be longer than 255 characters."),
+    ({"first_name": " ", "city": "\t"}, "Write something here, not only spaces."),  # placed
 ])
 def test_a_bad_address_re_renders_the_form_and_writes_nothing(client, login_as, widget, changes,
                                                               message):
