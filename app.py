@@ -3150,7 +3150,7 @@ class ModelAdmin:
                     if models.parse_id(term) is not None:
                         matches.append(field == models.parse_id(term))
                 else:
-                    matches.append(field ** (term + "%" if spec.startswith("^") else f"%{term}%"))
+                    matches.append(models.text_like(field, term, starts=spec.startswith("^")))
             # A term no field can match (a word in an id-only search) matches nothing.
             query = query.where(functools.reduce(operator.or_, matches) if matches
                                 else SQL("0 = 1"))

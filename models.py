@@ -936,6 +936,16 @@ def search_phrases(q):
     return [text for text in typed if text.strip()][:10]
 
 
+def text_like(field, text, starts=False):
+    """The condition "`field` holds `text`" (or starts with it), in any case, the text taken
+    as it is: its own % and _ are letters here, not LIKE's wildcards ("100%" is no search
+    for everything)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = escaped + "%" if starts else f"%{escaped}%"
+    return peewee.NodeList((field, SQL("LIKE" if is_sqlite() else "ILIKE"), pattern,
+                            SQL("ESCAPE '\\'")))
+
+
 class ProductSearch(FTS5Model):
     """SQLite's full-text index of products: an FTS5 table over product's title and
     description ("external content": it stores only the index), kept in step by triggers

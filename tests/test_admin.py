@@ -585,6 +585,17 @@ def test_foreign_key_filters_reach_every_row(client, staff, shop):
     assert "No customer matches" in client.get("/admin/order/", {"customer__search": "zzzz"}).text
 
 
+def test_a_search_takes_percent_and_underscore_as_they_are(client, staff, shop):
+    """Attack: ?q=% listed every customer, and _ matched any letter (LIKE's wildcards)."""
+    everyone = Customer.select().count()
+    assert f"{everyone} result" in client.get("/admin/customer/").text
+    for q in ("%", "_", "a_c", "\\"):
+        assert "0 results" in client.get("/admin/customer/", {"q": q}).text, q
+    Customer.create(first_name="Cent", last_name="Per_cent", email="100%@example.com")
+    assert "1 result" in client.get("/admin/customer/", {"q": "100%"}).text
+    assert "1 result" in client.get("/admin/customer/", {"q": "per_"}).text
+
+
 def test_a_filter_names_no_row_of_a_table_the_user_may_not_view(client, login_as, shop):
     """Attack: a clerk who may view only orders looked up any customer by email through the
     order list's customer filter."""
