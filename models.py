@@ -682,7 +682,7 @@ class UserPermission(BaseModel):
 def slugify(text):
     """'Café Crème, 250 g' -> 'cafe-creme-250-g'."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:255]
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:255].rstrip("-")
 
 
 def price_after(unit_price, discount):
@@ -780,6 +780,9 @@ class Product(BaseModel):
             errors["unit_price"] = "The price must be a number."
         if self.inventory is None or int(self.inventory) < 0:
             errors["inventory"] = "Inventory cannot be negative."
+        if self.slug and slugify(self.slug) != self.slug:     # it is a part of a URL
+            errors["slug"] = (f"Use lowercase letters, digits and hyphens: "
+                              f"{slugify(self.slug) or 'or leave it empty'}.")
         return errors
 
     def save(self, *args, **kwargs):
@@ -1298,12 +1301,39 @@ class GenericLink(BaseModel):
     def point_at(self, obj):
         self.content_type, self.object_id = obj._meta.table_name, obj.get_id()
 
+    def clean(self):
+        """A link points at a row that is there: the database cannot check it, as it checks a
+        foreign key. (A link not yet pointed anywhere, an inline row of a product being added,
+        is judged when it is: the columns are NOT NULL.)"""
+        if self.object_id is None:
+            return {}
+        model = linkable_models().get(self.content_type)
+        if model is None:
+            return {"content_type": f"There is no kind of row called {self.content_type!r}: "
+                                    f"name one by its table, such as product."}
+        if not model.select().where(model._meta.primary_key == self.object_id).exists():
+            return {"object_id": f"There is no {nouns(model)[0]} {self.object_id}."}
+        return {}
+
     @classmethod
     def targets(cls, model, where):
         """The ids of `model`'s rows that the links matching `where` point at (the generic
         relation read backwards: the products with a tag, the products a user likes)."""
         return cls.select(cls.object_id).where(
             (cls.content_type == model._meta.table_name) & where)
+
+
+def linkable_models():
+    """{table name: model} of the rows a generic link may point at: those with an integer
+    key, other than links themselves."""
+    found, todo = {}, [BaseModel]
+    while todo:
+        for model in todo.pop().__subclasses__():
+            todo.append(model)
+            if not issubclass(model, GenericLink) and not getattr(model._meta, "abstract", False) \
+                    and isinstance(model._meta.primary_key, IntegerField):
+                found[model._meta.table_name] = model
+    return found
 
 
 class TaggedItem(GenericLink):

@@ -242,6 +242,39 @@ def test_a_select_sent_an_id_no_row_can_have_is_a_form_error(client, staff, shop
     assert not Product.select().where(Product.title == "Odd").exists()
 
 
+@pytest.mark.parametrize("slug,message", [
+    ("<script>alert(1)</script>", "Use lowercase letters, digits and hyphens: script-alert-1-script."),
+    ("ａｄｍｉｎ", "Use lowercase letters, digits and hyphens: admin."),
+    ("a\r\nb", "Use lowercase letters, digits and hyphens: a-b."),
+])
+def test_a_slug_is_refused_unless_it_can_be_part_of_a_url(client, staff, shop, slug, message):
+    """Attack: any text was stored as a product's slug."""
+    product = Product.select().first()
+    form = client.get(f"/admin/product/{product.id}/").forms["admin-form"]
+    form["slug"] = slug
+    assert message in form.submit(status=400).text
+    assert Product.get_by_id(product.id).slug == product.slug
+
+
+@pytest.mark.parametrize("content_type,object_id,message", [
+    ("<script>", "1", "There is no kind of row called &#039;&lt;script&gt;&#039;"),
+    ("product", "-1", "There is no product -1."),
+    ("product", "424242", "There is no product 424242."),
+])
+def test_a_tag_must_point_at_a_row_that_is_there(client, staff, shop, content_type, object_id,
+                                                 message):
+    """Attack: a tag or a like could point at any table name and any id."""
+    before = models.TaggedItem.select().count()
+    form = client.get("/admin/taggeditem/add").forms["admin-form"]
+    form["tag"] = str(models.Tag.select().first().id)
+    form["content_type"], form["object_id"] = content_type, object_id
+    assert message in form.submit(status=400).text
+    assert models.TaggedItem.select().count() == before
+    form["content_type"], form["object_id"] = "product", str(Product.select().first().id)
+    form.submit(status=303)
+    assert models.TaggedItem.select().count() == before + 1
+
+
 def test_change_keeps_filters_and_logs_changed_fields(client, staff, shop):
     page = client.get("/admin/product/", {"stock": "low", "q": "o"})
     link = re.search(r'href="(/admin/product/\d+/\?_back=[^"]+)"', page.text).group(1)
