@@ -256,6 +256,13 @@ class BaseModel(Model):
         in step with its rows (a product's price with its promotions) says so here."""
         return None
 
+    @classmethod
+    def deletion_blockers(cls, where):
+        """What forbids deleting the rows matching `where` beyond the foreign keys that
+        protect them (a rule of the model's own): [(model, condition, role)], where `role`
+        says what the deleted rows are to the blocking ones ("last order item")."""
+        return []
+
 
 ###############################################################################
 # 2. Accounts
@@ -1204,6 +1211,15 @@ class OrderItem(BaseModel):
     def line_total(self):
         return self.unit_price * self.quantity
 
+    @classmethod
+    def deletion_blockers(cls, where):
+        """An order keeps at least one item: the orders whose every item would go."""
+        every = OrderItem.alias()
+        emptied = (cls.select(cls.order).where(where).group_by(cls.order)
+                   .having(fn.COUNT(cls.id) == every.select(fn.COUNT(every.id))
+                           .where(every.order == cls.order)))
+        return [(Order, Order.id.in_(emptied), "last order item")]
+
 
 ###############################################################################
 # 5. Carts
@@ -1805,14 +1821,17 @@ def deletion_plan(model, where, sample=100):
     Rows in "protected" forbid the deletion; "cleared" rows stay, without their link to it.
     """
     plan = {"deleted": [], "cleared": [], "protected": []}
-    for fate, fk, child, condition in _dependents(model, where):
+    found = [(fate, child, condition, field_label(fk).lower() if fk is not None else None)
+             for fate, fk, child, condition in _dependents(model, where)]
+    found += [("protected", blocker, condition, role)
+              for blocker, condition, role in model.deletion_blockers(where)]
+    for fate, child, condition, role in found:
         rows = list(with_parents(child).where(condition).order_by(child._meta.primary_key)
                     .limit(sample))
         if rows:
             count = len(rows) if len(rows) < sample else child.select().where(condition).count()
             plan[fate].append({"model": child, "count": count, "rows": rows,
-                               "noun": nouns(child)[count != 1],
-                               "role": field_label(fk).lower() if fk is not None else None})
+                               "noun": nouns(child)[count != 1], "role": role})
     return plan
 
 

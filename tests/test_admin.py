@@ -341,6 +341,25 @@ def test_autocomplete_json(client, staff, shop):
     client.get("/admin/nosuchmodel/autocomplete", status=404)
 
 
+def test_an_orders_last_item_cannot_be_deleted_on_its_own(client, staff, shop, csrf):
+    """Attack: deleting an order's only item in the order item list left an order of
+    nothing, which its own form then refused to save."""
+    order = Order.create(customer=models.Customer.select().first(), payment_status="P")
+    first, second = (models.OrderItem.create(order=order, product=p, quantity=1, unit_price=2)
+                     for p in Product.select().limit(2))
+    both = [("csrf_token", csrf()), ("action", "delete_selected"), ("confirm", "1"),
+            ("_selected", str(first.id)), ("_selected", str(second.id))]
+    page = client.post("/admin/orderitem/actions", both, status=409)
+    assert "1 order has them as its last order item" in page.text
+    client.post(f"/admin/orderitem/{first.id}/delete", {"csrf_token": csrf()}, status=303)
+    page = client.get(f"/admin/orderitem/{second.id}/delete")
+    assert "cannot be deleted" in page.text and f'href="/admin/order/{order.id}/"' in page.text
+    client.post(f"/admin/orderitem/{second.id}/delete", {"csrf_token": csrf()}, status=409)
+    assert [i.id for i in order.items] == [second.id]
+    client.post(f"/admin/order/{order.id}/delete", {"csrf_token": csrf()}, status=303)
+    assert not models.OrderItem.select().where(models.OrderItem.order == order.id).exists()
+
+
 def test_delete_confirmation_shows_related_rows_and_protects(client, staff, shop):
     ordered = models.OrderItem.select().first().product
     sold = models.OrderItem.select().where(models.OrderItem.product == ordered)
