@@ -2820,12 +2820,16 @@ class InlineRows:
         by_id = {str(row.get_id()): row for row in existing}
         sent = models.parse_id(data.get(self.prefix + "-TOTAL", "")) or 0
         total = min(sent + (data.get("_addrow") == self.prefix), len(existing) + room)
-        self.rows = []
+        self.rows, seen = [], set()
         for i in range(total):
             sent_id = data.get(f"{self.prefix}-{i}-id", "")
             row = by_id.get(sent_id)
             if sent_id and row is None:
                 continue        # deleted meanwhile, or not a row of this parent
+            if row is not None and sent_id in seen:     # two edits of one row: neither wins
+                self.errors.append(f"One {inline.noun} was sent twice: reload the page.")
+                continue
+            seen.add(sent_id)
             if row is None and not self.can_add and not as_new:
                 continue
             self.rows.append((None if as_new else row, self._form(i, row, data)))

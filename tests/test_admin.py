@@ -333,6 +333,21 @@ def test_inline_rejects_a_bad_quantity(client, staff, shop, quantity, message):
     assert [(i.id, i.quantity) for i in order.items.order_by(models.OrderItem.id)] == before
 
 
+def test_one_inline_row_sent_twice_changes_nothing(client, staff, shop):
+    """Attack: two forms carrying one row's id were both applied (the last one won, and with
+    DELETE on one the other's edit was lost without a word)."""
+    order = (Order.select().join(models.OrderItem).group_by(Order.id)
+             .having(peewee.fn.COUNT(models.OrderItem.id) >= 2).first())
+    before = [(i.id, i.quantity) for i in order.items.order_by(models.OrderItem.id)]
+    form = client.get(f"/admin/order/{order.id}/").forms["admin-form"]
+    fields = dict(form.submit_fields())
+    fields["orderitem-1-id"] = fields["orderitem-0-id"]
+    fields["orderitem-0-quantity"], fields["orderitem-1-quantity"] = "3", "4"
+    page = client.post(f"/admin/order/{order.id}/", fields, status=400)
+    assert "One order item was sent twice: reload the page." in page.text
+    assert [(i.id, i.quantity) for i in order.items.order_by(models.OrderItem.id)] == before
+
+
 def test_autocomplete_json(client, staff, shop):
     target = Product.get_by_id(9)
     data = client.get("/admin/product/autocomplete", {"q": target.title}).json
