@@ -1,65 +1,39 @@
 """Storefront: a small shop with an admin site, in one Bottle module.
 
-Read it top to bottom; each part opens with a banner. Parts 1-8 are a complete small shop;
-the tools that help run it and learn from it follow:
+Read it top to bottom; each part opens with a banner. Parts 1-9 are the whole shop, and a
+student can stop there; the machinery that makes it safe and fast, and the tools that help
+run it and learn from it, follow:
 
-     1. Settings         - one object built from STOREFRONT_* environment variables
-     2. Wiring           - database, connection per request, sessions, cache, url()
-     3. Request helpers  - current user, guards, client address and host, CSRF, flash
-                           messages, render(), paginate()
-     4. Store            - home, catalog, collections, product pages
-     5. Cart and checkout
-     6. Accounts         - mail, register, login, logout, password change and reset
-     7. JSON API
-     8. Errors           - one renderer for every error status, HTML or JSON
-     9. Admin site       - the engine, its views, then the specs of the shop's models
-    10. Playground       - lessons (code, the Django way, SQL, result) and a guided tour
-    11. Debug toolbar
-    12. Assembly         - the root app, the middleware around it: `application`
-    13. CLI              - `python app.py runserver|migrate|seed|createsuperuser|backup|...`
+     1. Settings          - one object built from STOREFRONT_* environment variables
+     2. Wiring            - the apps, the database, the session and cache handles, url()
+     3. How a request flows - the layers around a handler, in the order they run
+     4. Request helpers   - current user, guards, flash, render(), get_or_404(), paginate(),
+                            forms: only what handlers call
+     5. Store             - home, catalog, collections, product pages, tags, likes
+     6. Cart and checkout
+     7. Accounts          - mail, register, login, logout, password change and reset
+     8. JSON API
+     9. Errors            - one renderer for every error status, HTML or JSON
+    10. Security          - CSRF, trusted proxies, allowed hosts, bad text, broken cookies, headers
+    11. Speed             - the page and fragment cache, and how it learns of writes
+    12. Admin site        - the engine, its views, then the specs of the shop's models
+    13. Playground        - lessons (their text lives in views/playground/) and a guided tour
+    14. Debug toolbar
+    15. Assembly          - the root app mounts the parts, installs hooks and plugins: `application`
+    16. CLI               - `python app.py runserver|migrate|makemigrations|seed|shell|...`
 
 The rules of the shop (prices, stock, orders, permissions) live in models.py; a handler here
 reads input, calls a function there and renders a template from views/.
 """
-import argparse
-import ast
-import base64
-import collections
-import contextlib
-import csv
-import datetime
-import email.message
-import email.utils
-import functools
-import getpass
-import hashlib
-import hmac
-import http.cookies
-import inspect
-import io
-import ipaddress
-import json
-import logging
-import operator
-import os
-import re
-import secrets
-import smtplib
-import socket
-import ssl
-import sys
-import textwrap
-import threading
-import time
-import traceback
-import urllib.parse
-import uuid
+import argparse, ast, base64, collections, contextlib, csv, datetime, email.message, email.utils
+import functools, getpass, hashlib, hmac, http.cookies, inspect, io, ipaddress, json, logging
+import operator, os, re, secrets, smtplib, socket, ssl, sys, textwrap, threading, time
+import traceback, urllib.parse, uuid
 from decimal import Decimal
 
-# Peewee and Beaker import every database and cache driver they find as they are imported
-# (psycopg, redis), whether this configuration uses them or not: 18 MB in each process of a
-# shop on SQLite. So they are imported without them; models.load_driver() loads one when a
-# setting names a PostgreSQL or Redis URL.
+# Peewee and Beaker import every database and cache driver they find (psycopg, redis), used or
+# not: 18 MB in each process of a shop on SQLite. So they are imported without them, and
+# models.load_driver() loads one when a setting names a PostgreSQL or Redis URL.
 _hidden = [name for name in ("psycopg", "psycopg2", "redis") if name not in sys.modules]
 sys.modules.update(dict.fromkeys(_hidden, None))     # `import redis` fails while these stand
 import bottle
@@ -76,9 +50,7 @@ from wtfpeewee.fields import ModelSelectField, wtf_choice
 from wtfpeewee.orm import FieldInfo, ModelConverter, ValueRequired, model_form
 
 import models
-from models import (
-    Collection, Customer, Order, OrderItem, Product, Promotion, User, db,
-)
+from models import Collection, Customer, Order, OrderItem, Product, Promotion, User, db
 
 for _name in _hidden:
     del sys.modules[_name]
@@ -90,36 +62,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # 1. Settings
 ###############################################################################
 
-def _flag(value):
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _split(value):
-    """'a, b,,c' -> ['a', 'b', 'c']"""
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
 class ImproperlyConfigured(Exception):
     """A setting that cannot work. Start-up stops with its message, one line."""
 
 
-# The names a laptop reaches the site by. ".localhost" is localhost and every name under it.
-LOCAL_HOSTS = (".localhost", "127.0.0.1", "[::1]")
-HOST_PATTERN = re.compile(r"(\*|\.?[a-z0-9-]+(\.[a-z0-9-]+)*\.?|\[[0-9a-f:.]+\])")
-EMAIL_SCHEMES = ("", "file", "smtp", "smtps")
-
-
-def parse_networks(text):
-    """'10.0.0.1, 192.168.0.0/16' -> [IPv4Network('10.0.0.1/32'), ...]; ValueError names a
-    bad entry."""
-    networks = []
-    for item in _split(text):
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            raise ValueError(f"{item!r} is not an IP address or network") from None
-    return networks
-
+# The one `settings` object is made at the end of part 10, once the checks it runs (a host
+# name, a network, a mail URL) are defined.
 
 class Settings:
     """Every setting, read from STOREFRONT_* environment variables, with laptop defaults.
@@ -131,8 +79,8 @@ class Settings:
     """
 
     def __init__(self, environ=os.environ):
-        env = lambda name, default="": environ.get("STOREFRONT_" + name, default)
-        self.problems = []
+        self._environ, self.problems = environ, []
+        env = self.env
         self.data_dir = os.path.abspath(env("DATA_DIR") or os.path.join(HERE, "instance"))
         self.database_url = env("DATABASE_URL") or \
             "sqlite:///" + os.path.join(self.data_dir, "storefront.sqlite3")
@@ -140,42 +88,31 @@ class Settings:
         self.secret_key_in_data_dir = not self.secret_key
         self.debug = _flag(env("DEBUG", "0"))
         self.internal_ips = _split(env("INTERNAL_IPS", "127.0.0.1,::1"))
-        # The Host names the site answers to; any other gets a 400 (see check_host).
-        self.allowed_hosts = [h.lower() for h in _split(env("ALLOWED_HOSTS"))]
-        self.allowed_hosts_given = bool(self.allowed_hosts)   # else runserver adds its address
-        self.allowed_hosts = self.allowed_hosts or list(LOCAL_HOSTS)
-        for host in self.allowed_hosts:
-            if not HOST_PATTERN.fullmatch(host):
-                self.problems.append(f"STOREFRONT_ALLOWED_HOSTS: {host!r} is not a host name "
-                                     f"(write shop.example.com, .example.com or *; no scheme, "
-                                     f"no port)")
-        # Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (none by default).
-        try:
-            self.trusted_proxies = parse_networks(env("TRUSTED_PROXIES"))
-        except ValueError as error:
-            self.trusted_proxies = []
-            self.problems.append(f"STOREFRONT_TRUSTED_PROXIES: {error}")
-        self.email_url = env("EMAIL_URL")              # "" = .eml files in <data dir>/mail
-        if urllib.parse.urlsplit(self.email_url).scheme not in EMAIL_SCHEMES:
-            self.problems.append("STOREFRONT_EMAIL_URL: use smtp://user:password@host:587"
-                                 "?starttls=1, smtps://..., or leave it empty for files")
+        # The Host names the site answers to, and the proxies whose X-Forwarded-For and
+        # X-Forwarded-Proto are believed (none by default): see part 10, Security.
+        self.allowed_hosts = allowed_hosts(self, env("ALLOWED_HOSTS"))
+        self.allowed_hosts_given = bool(_split(env("ALLOWED_HOSTS")))   # else runserver adds its own
+        self.trusted_proxies = trusted_proxies(self, env("TRUSTED_PROXIES"))
+        self.email_url = email_url(self, env("EMAIL_URL"))     # "" = .eml files in <data dir>/mail
         self.session_url = env("SESSION_URL")          # "" = files in the data dir
         self.cache_url = env("CACHE_URL", "memory")
         self.secure_cookies = _flag(env("SECURE_COOKIES", "0"))
+        self.session_timeout = self.count("SESSION_TIMEOUT", 14 * 24 * 3600)     # idle seconds
+        self.password_iterations = self.count("PASSWORD_ITERATIONS", 600000)
+        self.password_reset_timeout = self.count("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
+        self.page_size = self.count("PAGE_SIZE", 24)
 
-        def count(name, default):
-            """A whole number of at least 1, or the default and a problem."""
-            value = env(name).strip()
-            if value and not (value.isascii() and value.isdigit() and int(value) >= 1):
-                self.problems.append(f"STOREFRONT_{name}: {value!r} is not a whole number of "
-                                     f"at least 1")
-                return default
-            return int(value or default)
+    def env(self, name, default=""):
+        return self._environ.get("STOREFRONT_" + name, default)
 
-        self.session_timeout = count("SESSION_TIMEOUT", 14 * 24 * 3600)     # idle seconds
-        self.password_iterations = count("PASSWORD_ITERATIONS", 600000)
-        self.password_reset_timeout = count("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
-        self.page_size = count("PAGE_SIZE", 24)
+    def count(self, name, default):
+        """A whole number of at least 1, or the default and a problem."""
+        value = self.env(name).strip()
+        if value and not (value.isascii() and value.isdigit() and int(value) >= 1):
+            self.problems.append(f"STOREFRONT_{name}: {value!r} is not a whole number of at "
+                                 f"least 1")
+            return default
+        return int(value or default)
 
     def secret(self):
         """The secret key: the setting, or a key generated once and kept in the data dir (0600)."""
@@ -199,28 +136,18 @@ class Settings:
                 value = ", ".join(map(str, value))
             if name == "secret_key" or (isinstance(value, str) and "@" in value and ":" in value):
                 value = "********" if value else ""
-            shown[name] = value
+            if not name.startswith("_"):
+                shown[name] = value
         return shown
 
 
-def _write_new_secret(path):
-    """Write a new random key to `path` unless the file exists. Processes that start together
-    must all read one complete key, never a file another is still writing: the key is written
-    to a file of its own, then linked into place, which fails if another process was first."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    draft = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_urlsafe(48))
-    try:
-        os.link(draft, path)
-    except FileExistsError:
-        pass                    # another process made the key first: theirs is the key
-    finally:
-        os.remove(draft)
+def _flag(value):
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
-settings = Settings()
+def _split(value):
+    """'a, b,,c' -> ['a', 'b', 'c']"""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 ###############################################################################
@@ -232,11 +159,7 @@ VIEWS = os.path.join(HERE, "views")
 STATIC = os.path.join(HERE, "static")
 bottle.TEMPLATE_PATH.insert(0, VIEWS)
 
-SESSION_COOKIE = "storefront_session"
-CSRF_COOKIE = "storefront_csrf"
-FLASH_COOKIE = "storefront_flash"
-
-# Each part of the site is its own Bottle app, assembled on `root` in part 12. The store and
+# Each part of the site is its own Bottle app, assembled on `root` in part 15. The store and
 # the cart live at the top of the URL space; the others are mounted under a prefix.
 root = bottle.Bottle()
 store = bottle.Bottle()
@@ -247,22 +170,33 @@ api = bottle.Bottle()
 playground = bottle.Bottle()
 debug = bottle.Bottle()
 
+log = logging.getLogger("storefront")
+cache = None        # the page and fragment cache (part 11) once build() has run; None when off
+
 
 def open_database(s):
-    """Create the data dir, bind the models to the configured database and bring it up to date."""
+    """Create the data dir, bind the models to the configured database and bring it up to
+    date. A request takes a connection from the pool when it first queries, and
+    closing_database() (part 15) gives it back when the request ends."""
     os.makedirs(s.data_dir, exist_ok=True)
     models.open_database(s.database_url).query_hooks.append(_on_query)
     models.PASSWORD_ITERATIONS = s.password_iterations
     models.PASSWORD_RESET_TIMEOUT = datetime.timedelta(seconds=s.password_reset_timeout)
-    models.migrate()
+    applied = models.migrate()
     models.reprice_if_new_day()
+    return applied
+
+
+SESSION_COOKIE = "storefront_session"
+CSRF_COOKIE = "storefront_csrf"
+FLASH_COOKIE = "storefront_flash"
 
 
 def session_options(s):
     """Beaker's session settings: server-side storage, a signed cookie, no write per request.
 
     Beaker's own idle timeout would save every session on every request to note the time; a
-    session notes it itself, at most every few minutes (session() in part 3). Only Redis gets
+    session notes it itself, at most every few minutes (session() in part 4). Only Redis gets
     Beaker's timeout too, so that its keys expire there.
     """
     options = {
@@ -286,152 +220,6 @@ def session_options(s):
         options.update({"session.type": "file",
                         "session.data_dir": os.path.join(s.data_dir, "sessions")})
     return options
-
-
-def purge_old_sessions(s):
-    """Beaker never deletes expired session files; do it at start-up."""
-    folder = os.path.join(s.data_dir, "sessions")
-    cutoff = time.time() - s.session_timeout
-    for dirpath, _, files in os.walk(folder):
-        for name in files:
-            path = os.path.join(dirpath, name)
-            with contextlib.suppress(OSError):
-                if os.path.getmtime(path) < cutoff:
-                    os.remove(path)
-
-
-log = logging.getLogger("storefront")
-
-# Caching: pages, parts of pages and counts are kept in this process's memory, in Beaker
-# cache regions. When the shop's data changes, all of it is out of date at once: a generation
-# number goes up, and every cache key carries the generation its request started with, so an
-# old entry is never read again. The number lives in this process, or in Redis where several
-# processes must see each other's writes (one small read per request, not a page's worth).
-cache = None            # a CacheManager once build() has run; None when caching is off
-# region -> seconds an entry lives at most. The playground's caching lessons use a region of
-# their own, so a student running them never touches what the shop has cached.
-CACHE_REGIONS = {"pages": 300, "fragments": 300, "counts": 300, "playground": 60}
-# Beaker's memory cache never forgets by itself: a region that holds more than about this many
-# bytes is emptied, so a crawler walking every URL cannot fill the memory (6 MB: some 200
-# pages of the catalog).
-CACHE_MAX_BYTES = 6_000_000
-GENERATION_KEY = "storefront:generation"
-_cache_bytes = collections.Counter()
-_generations = {"here": 0, "seen": 0, "redis": None}   # the local number; the last one read
-
-
-def make_cache(s):
-    _generations["redis"] = None
-    if s.cache_url in ("", "none", "off"):
-        return None
-    if s.cache_url.startswith("redis://"):
-        redis = models.load_driver("redis")
-        _generations["redis"] = redis.Redis.from_url(s.cache_url, socket_timeout=2)
-    options = {"cache.regions": ", ".join(CACHE_REGIONS)}
-    for region, expire in CACHE_REGIONS.items():
-        # A region does not inherit cache.type: each names its own.
-        options.update({f"cache.{region}.type": "memory", f"cache.{region}.expire": expire})
-    manager = CacheManager(**parse_cache_config_options(options))
-    for region in CACHE_REGIONS:    # Beaker's memory outlives a manager: start empty
-        manager.get_cache_region("storefront." + region, region).clear()
-    _cache_bytes.clear()
-    return manager
-
-
-def generation():
-    """The cache generation this request started with: read once per request (from Redis
-    where it lives there). A process that sees a new one lets go of its old entries."""
-    try:
-        env = request.environ
-    except RuntimeError:            # outside a request (the CLI, a test): read it now
-        env = {}
-    if "storefront.generation" not in env:
-        number = _read_redis_generation() if _generations["redis"] else _generations["here"]
-        if number != _generations["seen"]:
-            _generations["seen"] = number
-            _clear_regions()
-        env["storefront.generation"] = number
-    return env["storefront.generation"]
-
-
-def _read_redis_generation():
-    client = _generations["redis"]
-    number = client.get(GENERATION_KEY)
-    if number is None:      # a new or restarted Redis: start anywhere but at a number a
-        client.set(GENERATION_KEY, secrets.randbelow(2 ** 62), nx=True)    # process has seen
-        number = client.get(GENERATION_KEY)
-    return int(number)
-
-
-def cached(region, key, compute):
-    """The value cached under `key` in `region`, computed and stored on a miss. `key` may be
-    a function that makes the key, called only when caching is on."""
-    if cache is None:
-        return compute()
-    key = f"{generation()}:{key() if callable(key) else key}"
-    store = cache.get_cache_region("storefront." + region, region)
-    missed = []
-
-    def create():
-        missed.append(True)
-        value = compute()
-        _cache_bytes[region] += _size(value)
-        if _cache_bytes[region] > CACHE_MAX_BYTES:
-            store.clear()
-            _cache_bytes[region] = _size(value)
-        return value
-    value = store.get(key, createfunc=create)
-    for listener in _cache_listeners:
-        listener(region, key, hit=not missed)
-    return value
-
-
-_cache_listeners = []   # the debug toolbar records hits and misses here
-
-
-def _size(value):
-    """About how many bytes a cached value holds: its text, and a little for anything else."""
-    if isinstance(value, (bytes, str)):
-        return sys.getsizeof(value)     # (a text with one "—" in it takes 2 bytes a letter)
-    if isinstance(value, (list, tuple)):
-        return 56 + sum(map(_size, value))
-    return 64
-
-
-def _clear_regions():
-    for region in CACHE_REGIONS:
-        cache.get_cache_region("storefront." + region, region).clear()
-    _cache_bytes.clear()
-
-
-def forget(region, key):
-    """Drop the value cached under `key` in `region`, if there is one."""
-    if cache is not None:
-        store = cache.get_cache_region("storefront." + region, region)
-        store.remove_value(f"{generation()}:{key}")
-
-
-def invalidate_cache():
-    """Make everything cached out of date, in every process that shares the generation."""
-    if cache is not None:
-        client = _generations["redis"]
-        if client:
-            client.incr(GENERATION_KEY)
-        else:
-            _generations["here"] += 1
-
-
-def _on_data_change():
-    invalidate_cache()
-    with contextlib.suppress(RuntimeError):     # this request reads the new generation
-        request.environ.pop("storefront.generation", None)
-    # Inside a request the change may not be committed yet, and another request could cache
-    # the old data meanwhile: start a new generation once more when this request ends.
-    with contextlib.suppress(RuntimeError):
-        request.environ["storefront.changed"] = True
-
-
-models.on_data_change(_on_data_change)
 
 
 @functools.cache
@@ -461,68 +249,45 @@ def url(route_name, /, **params):
     return ("/" + script if script else "") + path
 
 
-# Queries are collected per thread while something asks for them (a playground lesson, the
-# debug toolbar). The hook costs one attribute lookup when nobody is listening.
-_capture = threading.local()
+###############################################################################
+# 3. How a request flows
+###############################################################################
+
+# What happens between the server and a handler, outermost first. `python app.py` serves
+# log_requests(application); gunicorn and waitress-serve serve `application`, logging with
+# their own access logs. build() in part 15 makes `application` by calling these two.
+
+def middleware(app, s):
+    """Wrap the root Bottle app in the WSGI layers every request passes, outermost last here:
+      closing_database   gives the request's database connection back (part 15)
+      SessionMiddleware  Beaker: a session is loaded only when session() asks (part 4)
+      debug_toolbar      with --debug only, for internal addresses (part 14)
+      with_security_headers  security headers on every answer, errors too (part 10)"""
+    app = SessionMiddleware(closing_database(app), session_options(s))
+    if s.debug:
+        app = debug_toolbar(app)
+    return with_security_headers(app)
 
 
-def _on_query(event):
-    queries = getattr(_capture, "queries", None)
-    if queries is not None:
-        queries.append({"sql": event.sql, "params": list(event.params or ()),
-                        "ms": event.duration * 1000,
-                        "where": _caller() if getattr(_capture, "record", None) else ""})
-
-
-def _caller():
-    """'models.py:123 place_order': the line of our own code that ran a query."""
-    for frame in reversed(traceback.extract_stack()[:-3]):
-        name = os.path.basename(frame.filename)
-        if name in ("app.py", "models.py") and frame.name not in ("_on_query", "_caller"):
-            return f"{name}:{frame.lineno} {frame.name}"
-    return ""
-
-
-@contextlib.contextmanager
-def capture_queries():
-    """Collect the SQL run in this thread inside the `with` block."""
-    previous = getattr(_capture, "queries", None)
-    _capture.queries = queries = []
-    try:
-        yield queries
-    finally:
-        _capture.queries = previous
-        if previous is not None:
-            previous.extend(queries)
+def install_hooks(app):
+    """Inside the root app, before routing, each request meets these hooks in turn (part 10
+    unless said): then the route's plugins (the page cache of part 11, for routes declared
+    with cache=True) and the handler; after it, the after_request hook below."""
+    for hook in (believe_trusted_proxies_only,      # who and where the client really is
+                 check_host,                        # a Host header that is not this site: 400
+                 ignore_broken_cookies,
+                 refuse_bad_text,                   # not UTF-8, or a NUL: 400
+                 check_csrf,                        # every POST carries its form's token
+                 models.reprice_if_new_day):        # dated promotions start and end
+        app.add_hook("before_request", hook)
+    app.add_hook("after_request", no_store_for_one_visitor)
 
 
 ###############################################################################
-# 3. Request helpers
+# 4. Request helpers
 ###############################################################################
 
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 SESSION_TOUCH_EVERY = 300      # seconds: how often a session in use is saved to say so
-
-
-def sign(value):
-    mac = hmac.new(settings.secret().encode(), value.encode(), hashlib.sha256).hexdigest()
-    return f"{value}.{mac}"
-
-
-def unsign(signed):
-    """The value of a string made by sign(), or None if it was tampered with."""
-    value, _, mac = (signed or "").rpartition(".")
-    if value and models.same_secret(sign(value), signed):
-        return value
-    return None
-
-
-def set_cookie(name, value):
-    """A cookie for this site only, out of reach of scripts and of cross-site posts. (Written
-    by hand: our values are URL-safe already, and Bottle's SimpleCookie costs more than a
-    cached page.)"""
-    response.add_header("Set-Cookie", f"{name}={value}; Path=/; HttpOnly; SameSite=Lax"
-                                      + ("; Secure" if settings.secure_cookies else ""))
 
 
 def session(create=False):
@@ -573,195 +338,26 @@ def current_user():
     return env["storefront.user"]
 
 
-def login(user):
-    """Start an authenticated session under a new id, so a planted id is worth nothing."""
-    s = session(create=True)
-    if not s.is_new:
-        s.regenerate_id()
-    s["user_id"] = user.id
-    s["auth"] = user.session_hash(settings.secret())
-    s["csrf"] = secrets.token_urlsafe(32)
-    s.save()
-    request.environ["storefront.user"] = user
-    request.environ.pop("storefront.csrf", None)
+def login_required(handler):
+    """Send a visitor who is not logged in to the login page, and back here afterwards."""
+    @functools.wraps(handler)
+    def wrapper(*args, **kwargs):
+        if current_user() is None:
+            redirect(url("login", next=request.fullpath + (
+                "?" + request.query_string if request.query_string else "")))
+        return handler(*args, **kwargs)
+    return wrapper
 
 
-def password_changed(user):
-    """Call after setting `user`'s password. Their other sessions are logged out on their next
-    request (current_user() sees an old fingerprint); if this session is theirs, it stays
-    logged in, under a new id (Django's update_session_auth_hash)."""
-    me = current_user()
-    if me is not None and me.id == user.id:
-        login(user)
-
-
-def logout():
-    s = session()
-    if s is not None:
-        s.delete()
-    request.environ["storefront.user"] = None
-
-
-def stored_csrf_token():
-    """The visitor's token: kept in the session, or before there is one, in a signed cookie
-    (None if there is neither yet)."""
-    s = session()
-    return s["csrf"] if s else unsign(request.get_cookie(CSRF_COOKIE))
-
-
-def csrf_token():
-    """The token every form sends back (a new one, in the cookie, for a new visitor)."""
-    env = request.environ
-    if "storefront.csrf" not in env:
-        token = stored_csrf_token()
-        if not token:
-            token = secrets.token_urlsafe(32)
-            set_cookie(CSRF_COOKIE, sign(token))
-        env["storefront.csrf"] = token
-    return env["storefront.csrf"]
-
-
-def refuse_bad_text():
-    """Text that is not UTF-8, or holds a NUL (which PostgreSQL refuses to store), is a 400
-    here, before any handler sees it: in the path, the query string or the form."""
-    # The server hands over the raw bytes as Latin-1 text (Bottle's request.path has already
-    # dropped what is not UTF-8; its raw form is kept in bottle.raw_path). Plain ASCII, the
-    # usual case, is UTF-8 already.
-    path, query = request.environ["bottle.raw_path"], request.query_string
-    if not (path.isascii() and query.isascii() and "%" not in query):
-        try:
-            path.encode("latin1").decode("utf-8")
-            urllib.parse.unquote_to_bytes(query.encode("latin1")).decode("utf-8")
-        except UnicodeError:
-            abort(400, "The address is not valid UTF-8 text.")
-    if "%00" in request.query_string or "\x00" in request.path:
-        abort(400, "The request contains a NUL character, which no text field may hold.")
-    if request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
-        form_data()
-
-
-def ignore_broken_cookies():
-    """A Cookie header that Python cannot parse ("a=1; $x=2") counts as no cookies at all, as
-    Beaker, which finds the session in it, already counts it. Otherwise every page that reads
-    a cookie would fail with a 500."""
-    try:
-        request.cookies
-    except http.cookies.CookieError:
-        request.environ["HTTP_COOKIE"] = ""
-
-
-def _is_trusted_proxy(address):
-    return bool(settings.trusted_proxies) and \
-        _in_networks(address, tuple(settings.trusted_proxies))
-
-
-@functools.lru_cache(maxsize=1024)      # a request asks twice, and parsing is not free
-def _in_networks(address, networks):
-    try:
-        ip = ipaddress.ip_address(address or "")
-    except ValueError:
-        return False
-    if ip.version == 6 and ip.ipv4_mapped:      # ::ffff:10.0.0.1 is 10.0.0.1
-        ip = ip.ipv4_mapped
-    return any(ip.version == net.version and ip in net for net in networks)
-
-
-def client_address(environ):
-    """The client's IP address: the connection's (REMOTE_ADDR), unless that is a trusted proxy
-    (STOREFRONT_TRUSTED_PROXIES). Then it is the right-most address of X-Forwarded-For that is
-    not a trusted proxy: each proxy adds the address it was reached from at the right, so what
-    lies left of the first untrusted one was written by the client and proves nothing."""
-    address = environ.get("REMOTE_ADDR") or ""
-    if not _is_trusted_proxy(address):
-        return address
-    for hop in reversed(environ.get("HTTP_X_FORWARDED_FOR", "").split(",")):
-        hop = hop.strip()
-        try:
-            ipaddress.ip_address(hop)
-        except ValueError:
-            break           # no proxy writes that: the last address we trust is the client
-        address = hop
-        if not _is_trusted_proxy(hop):
-            break
-    return address
-
-
-def client_scheme(environ):
-    """"https" or "http", as the client reached us: X-Forwarded-Proto from a trusted proxy."""
-    scheme = environ.get("wsgi.url_scheme", "http")
-    if _is_trusted_proxy(environ.get("REMOTE_ADDR")):
-        forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")[0].strip().lower()
-        scheme = forwarded if forwarded in ("http", "https") else scheme
-    return scheme
-
-
-def believe_trusted_proxies_only():
-    """Installed first of all (part 12). Afterwards REMOTE_ADDR is the client's address and
-    wsgi.url_scheme its scheme, and the X-Forwarded-* headers are gone: Bottle's own
-    request.remote_addr and request.url believe those headers from anyone, and redirects
-    build their Location from request.url."""
-    env = request.environ
-    if settings.trusted_proxies:
-        env["REMOTE_ADDR"], env["wsgi.url_scheme"] = client_address(env), client_scheme(env)
-    for header in ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST"):
-        env.pop(header, None)
-
-
-def host_allowed(host):
-    """True if the Host header `host` ("shop.example.com:8443") names this site: it matches
-    an entry of STOREFRONT_ALLOWED_HOSTS, where ".example.com" is that domain and those under
-    it, and "*" is any host (Django's ALLOWED_HOSTS)."""
-    return _host_matches(host, tuple(settings.allowed_hosts))
-
-
-@functools.lru_cache(maxsize=1024)      # every request asks, mostly about the same name
-def _host_matches(host, allowed_hosts):
-    host = host.lower()
-    match = re.fullmatch(r"([a-z0-9.-]+|\[[a-f0-9:.]+\])(:[0-9]+)?", host)
-    if not match:
-        return False
-    name = match.group(1).rstrip(".")
-    for pattern in (p.rstrip(".") for p in allowed_hosts):
-        if pattern == "*" or name == pattern or \
-                (pattern.startswith(".") and (name == pattern[1:] or name.endswith(pattern))):
-            return True
-    return False
-
-
-def check_host():
-    """A request for a host name that is not this site's is a 400: a forged Host header would
-    otherwise reach redirects and the links in emails."""
-    host = request.environ.get("HTTP_HOST")
-    if host is not None and not host_allowed(host):
-        log.warning("Refused a request for the host %r: if that is this site, add it to "
-                    "STOREFRONT_ALLOWED_HOSTS.", host[:100])
-        abort(400, "This site does not answer to the host name in your request.")
-
-
-def absolute_url(path):
-    """`path` as a full address, for an email: the scheme and host of this request, which
-    believe_trusted_proxies_only() and check_host() have vouched for."""
-    parts = request.urlparts
-    return f"{parts.scheme}://{parts.netloc}{path}"
-
-
-def check_csrf():
-    """One check for every unsafe request to any part of the site (installed in part 12).
-
-    The token comes from the form field `csrf_token` or the `X-CSRF-Token` header. A JSON API
-    call that carries no cookie at all speaks for nobody's browser session, so it needs none.
-    """
-    if request.method in SAFE_METHODS:
-        return
-    if request.path.startswith("/api/") and not request.cookies:
-        return
-    # The header as sent (raw: Bottle's decoded view raises on bytes that are not UTF-8).
-    sent = request.headers.raw("X-CSRF-Token") or request.forms.get("csrf_token") or ""
-    expected = stored_csrf_token()
-    if not expected or not models.same_secret(sent, expected):
-        abort(403, "The form's security token was missing or out of date. This protects you "
-                   "from forms on other sites posting here in your name. Go back, reload the "
-                   "page and try again.")
+def staff_required(handler):
+    """Only active staff; others get the login page or a 403."""
+    @login_required
+    @functools.wraps(handler)
+    def wrapper(*args, **kwargs):
+        if not current_user().is_staff:
+            abort(403, "This part of the site is for staff only.")
+        return handler(*args, **kwargs)
+    return wrapper
 
 
 FLASHES_KEPT = 5
@@ -797,36 +393,36 @@ def pop_flashes():
     return messages
 
 
-def safe_next(target, default="/"):
-    """Follow ?next= only to a path on this site: never to another host."""
-    target = (target or "").strip()
-    parts = urllib.parse.urlsplit(target)
-    if not target.startswith("/") or target.startswith(("//", "/\\")) or parts.scheme \
-            or parts.netloc or any(c in target for c in "\r\n\\"):
-        return default
-    return target
+def render(template_name, status=200, **context):
+    """Render views/<template_name>.tpl inside the layout, with what every page needs."""
+    response.status = status
+    context.setdefault("title", "")
+    return partial(template_name, user=current_user(), flashes=pop_flashes,
+                   cart_count=cart_count, **context)
 
 
-def login_required(handler):
-    """Send a visitor who is not logged in to the login page, and back here afterwards."""
-    @functools.wraps(handler)
-    def wrapper(*args, **kwargs):
-        if current_user() is None:
-            redirect(url("login", next=request.fullpath + (
-                "?" + request.query_string if request.query_string else "")))
-        return handler(*args, **kwargs)
-    return wrapper
+def partial(template_name, **context):
+    """Render a template with the helpers every template may use. Nothing here is about the
+    visitor (render() adds that): a part of a page rendered this way can be shared, and a
+    template asks for such a part with fragment() (part 11)."""
+    record = getattr(_capture, "record", None)
+    if record is not None:          # the debug toolbar is watching this request
+        record.templates.append((template_name, sorted(context)))
+    return bottle.template(template_name, url=url, csrf_token=csrf_token, request=request,
+                           settings=settings, money=format_money, date=format_date,
+                           fragment=fragment, this_list=this_list, **context)
 
 
-def staff_required(handler):
-    """Only active staff; others get the login page or a 403."""
-    @login_required
-    @functools.wraps(handler)
-    def wrapper(*args, **kwargs):
-        if not current_user().is_staff:
-            abort(403, "This part of the site is for staff only.")
-        return handler(*args, **kwargs)
-    return wrapper
+def format_money(value):
+    """How every page writes an amount: $1,070.45."""
+    return f"${models.to_money(value):,}"
+
+
+def format_date(value):
+    """How every page writes a date (25 Nov 2026) or a moment (25 Nov 2026, 14:03 UTC)."""
+    if isinstance(value, datetime.datetime):
+        return f"{value.day} {value:%b %Y, %H:%M} UTC"
+    return f"{value.day} {value:%b %Y}"
 
 
 def get_or_404(query, ident):
@@ -852,11 +448,18 @@ def int_param(name, default=None, minimum=None):
 
 def paginate(query, per_page=None, count_limit=None):
     """The page of `query` that ?page= asks for (a missing or malformed number is page 1).
-    Its count and deep pages' marks are cached: counting a million rows is not free, and
-    every write forgets them."""
+    Its rows are fetched when a template first loops over them; its count and deep pages'
+    marks are cached (part 11): counting a million rows is not free."""
     remember = (lambda key, compute: cached("counts", key, compute)) if cache else None
     return models.Page(query, int_param("page", 1, minimum=1), per_page or settings.page_size,
                        count_limit, remember)
+
+
+def this_list():
+    """(route name, parameters) of the list on this page, for its page links: the query's
+    parameters but ?page=, then the route's own, so a forged one cannot point elsewhere."""
+    params = {k: v for k, v in request.query.decode().items() if k != "page"}
+    return request.route.name, dict(params, **request.url_args)
 
 
 # WTForms' Email() needs another package; the models' pattern is the same sanity check.
@@ -901,140 +504,36 @@ def show_errors(form, errors):
             form.form_errors.append(message)
 
 
-def format_money(value):
-    """How every page writes an amount: $1,070.45."""
-    return f"${models.to_money(value):,}"
-
-
-def format_date(value):
-    """How every page writes a date (25 Nov 2026) or a moment (25 Nov 2026, 14:03 UTC)."""
-    if isinstance(value, datetime.datetime):
-        return f"{value.day} {value:%b %Y, %H:%M} UTC"
-    return f"{value.day} {value:%b %Y}"
-
-
-def json_response(data, status=200):
-    """Answer `data` (a dict or a list) as JSON, with Decimals, times and UUIDs as strings.
-    Bottle would turn a dict into JSON by itself, but not a list, nor a Decimal."""
-    def convert(value):
-        if isinstance(value, datetime.datetime):
-            return value.replace(tzinfo=datetime.timezone.utc).isoformat()
-        if isinstance(value, (Decimal, uuid.UUID)):
-            return str(value)
-        raise TypeError(f"{type(value).__name__} is not JSON serializable")
-    response.status = status
-    response.content_type = "application/json"
-    return json.dumps(data, default=convert)
-
-
-def render(template_name, status=200, **context):
-    """Render views/<template_name>.tpl inside the layout, with what every page needs."""
-    response.status = status
-    context.setdefault("title", "")
-    return partial(template_name, user=current_user(), flashes=pop_flashes,
-                   cart_count=cart_count, **context)
-
-
-def partial(template_name, **context):
-    """Render a template with the helpers every template may use. Nothing here is about the
-    visitor (render() adds that): a part of a page rendered this way can be shared."""
-    record = getattr(_capture, "record", None)
-    if record is not None:          # the debug toolbar is watching this request
-        record.templates.append((template_name, sorted(context)))
-    return bottle.template(template_name, url=url, csrf_token=csrf_token, request=request,
-                           settings=settings, money=format_money, date=format_date, **context)
-
-
-CSRF_PLACEHOLDER = "__storefront_csrf_placeholder__"
-
-
-def for_everyone(render):
-    """HTML that is the same for every visitor but for the CSRF token of its forms, rendered
-    once with a placeholder for the token: the pieces between placeholders, to be joined with
-    each visitor's own token."""
-    env = request.environ
-    token = env.get("storefront.csrf")
-    env["storefront.csrf"] = CSRF_PLACEHOLDER
-    try:
-        html = render()
-    finally:
-        if token is None:
-            del env["storefront.csrf"]
-        else:
-            env["storefront.csrf"] = token
-    return html.split(CSRF_PLACEHOLDER)
-
-
-def shared_html(key, render):
-    """A part of a page that is the same for everyone (a product grid, its count and page
-    links), rendered once per cache generation and served with this visitor's CSRF token, the
-    way Django's {% cache %} tag keeps a fragment: the rest of the page stays theirs."""
-    return csrf_token().join(cached("fragments", key, lambda: for_everyone(render)))
-
-
-def cached_page(handler):
-    """Serve a page from the cache to visitors who have no session (nor a notice to show).
-
-    Their page is the same for everyone except the CSRF token of its forms, so it is rendered
-    once for everyone. Anything per user (a name, a cart) needs a session, and a session skips
-    this cache (though not the shared parts of a page).
-    """
-    @functools.wraps(handler)
-    def wrapper(*args, **kwargs):
-        if cache is None or request.method != "GET" or request.get_cookie(SESSION_COOKIE) \
-                or request.get_cookie(FLASH_COOKIE):
-            return handler(*args, **kwargs)
-
-        def render_for_everyone():
-            request.environ["storefront.user"] = None
-            parts = for_everyone(lambda: handler(*args, **kwargs))
-            # Kept encoded: serving it is one join.
-            return response.status_code, [part.encode() for part in parts]
-        status, parts = cached("pages", request.path + "?" + request.query_string,
-                               render_for_everyone)
-        response.status = status
-        return csrf_token().encode().join(parts)
-    return wrapper
-
-
-def cart_count():
-    """How many items the visitor's cart holds; no session means no cart and no query."""
-    cart_id = cart_id_of_visitor()
-    return models.cart_item_count(cart_id) if cart_id else 0
+def safe_next(target, default="/"):
+    """Follow ?next= only to a path on this site: never to another host."""
+    target = (target or "").strip()
+    parts = urllib.parse.urlsplit(target)
+    if not target.startswith("/") or target.startswith(("//", "/\\")) or parts.scheme \
+            or parts.netloc or any(c in target for c in "\r\n\\"):
+        return default
+    return target
 
 
 ###############################################################################
-# 4. Store
+# 5. Store
 ###############################################################################
+
+# Every page here reads its input, asks models.py, and renders. A Peewee query runs when it
+# is first looped over, usually by the template: the queries a page runs are those its
+# handler names (a cached page runs none, and a cached fragment none of those it shows: see
+# part 11). A route declared with cache=True may be served whole from the page cache to
+# visitors without a session.
 
 CATALOG_COUNT_LIMIT = 10_000
+SORT_LABELS = {"relevance": "Best match", "title": "Name A-Z", "-title": "Name Z-A",
+               "price": "Price: low to high", "-price": "Price: high to low", "newest": "Newest"}
 
 
-@store.get("/", name="home")
-@cached_page
+@store.get("/", name="home", cache=True)
 def home():
     """Featured collections and the newest products."""
-    collections, products = cached("fragments", "home", lambda: (
-        list(models.featured_collections()),
-        list(Product.catalog(sort="newest", cards=True).limit(8))))
-    return render("store/home", collections=collections, products=products)
-
-
-def product_list(query, route, empty, **route_params):
-    """The page of `query` that ?page= asks for, as the shared HTML of its grid, count and page
-    links, and the status to answer (404 past the last page). Counted, fetched and rendered
-    once per cache generation, whoever asks: only the visitor's CSRF token is put in each time.
-    """
-    params = dict({k: v for k, v in request.query.decode().items() if k != "page"},
-                  **route_params)
-
-    def render_for_everyone():
-        page = paginate(query, count_limit=CATALOG_COUNT_LIMIT)
-        return 404 if page.out_of_range else 200, for_everyone(lambda: partial(
-            "store/_results", page=page, route=route, params=params, empty=empty))
-    status, parts = cached("fragments", f"{route}:{route_params}?{request.query_string}",
-                           render_for_everyone)
-    return csrf_token().join(parts), status
+    return render("store/home", collections=models.featured_collections(),
+                  products=Product.catalog(sort="newest", cards=True).limit(8))
 
 
 def catalog_params():
@@ -1051,81 +550,60 @@ def default_sort(q):
     return "relevance" if q else "title"
 
 
-@store.get("/products", name="catalog")
-@cached_page
+def render_products(template_name, query, **context):
+    """A page of a list of products, with a 404 past its last page."""
+    page = paginate(query, count_limit=CATALOG_COUNT_LIMIT)
+    return render(template_name, status=404 if page.out_of_range else 200, page=page, **context)
+
+
+@store.get("/products", name="catalog", cache=True)
 def catalog():
     """The catalog: search, filter by collection, a whitelisted sort, pagination."""
     q, collection_id, sort = catalog_params()
-    results, status = product_list(Product.catalog(q, collection_id, sort, cards=True),
-                                   "catalog", "No products match. Try another search or collection.")
-    collections = cached("fragments", "collections", lambda: list(
-        Collection.select().order_by(Collection.title)))
-    return render("store/catalog", status=status, results=results, sorts=SORT_LABELS, q=q,
-                  sort=sort, collections=collections, collection_id=collection_id,
-                  search_keeps={"collection": collection_id,
-                                "sort": sort if sort != default_sort(q) else None},
-                  title="Search: " + q if q else "All products")
+    return render_products("store/catalog", Product.catalog(q, collection_id, sort, cards=True),
+                           collections=Collection.select().order_by(Collection.title),
+                           q=q, sort=sort, sorts=SORT_LABELS, collection_id=collection_id,
+                           search_keeps={"collection": collection_id,
+                                         "sort": sort if sort != default_sort(q) else None},
+                           title="Search: " + q if q else "All products")
 
 
-SORT_LABELS = {"relevance": "Best match", "title": "Name A-Z", "-title": "Name Z-A", "price": "Price: low to high",
-               "-price": "Price: high to low", "newest": "Newest"}
-
-
-@store.get("/products/<product_id>", name="product")
-@cached_page
+@store.get("/products/<product_id>", name="product", cache=True)
 def product_detail(product_id, error=None, status=200, quantity="1"):
     """One product with its collection, promotions, tags and likes (and a cart error)."""
-    product, promotions, tags, likes = cached("fragments", f"product:{product_id}", lambda: (
-        product_with_details(product_id)))
-
-    def details():
-        return partial("store/_product_details", product=product, promotions=promotions,
-                       tags=tags, error=error, quantity=quantity)
+    product = get_or_404(Product.select(Product, Collection).join(
+        Collection, on=(Product.collection == Collection.id)), product_id)
     user = current_user()
-    liked = user is not None and models.likes(user, product)
-    return render("store/product", status=status, product=product, likes=likes, liked=liked,
-                  details=details() if error else shared_html(f"details:{product.id}", details),
-                  title=product.title)
+    return render("store/product", status=status, product=product,
+                  promotions=product.current_promotions(), tags=models.tags_for(product),
+                  likes=models.LikedItem.of(product).count(),
+                  liked=user is not None and models.likes(user, product),
+                  error=error, quantity=quantity, title=product.title)
 
 
-def product_with_details(product_id):
-    """A product and what its page shows of it: (product, promotions, tags, like count)."""
-    product = get_or_404(Product.select(Product, Collection)
-                         .join(Collection, on=(Product.collection == Collection.id)), product_id)
-    return (product, list(product.current_promotions()), list(models.tags_for(product)),
-            models.LikedItem.of(product).count())
-
-
-@store.get("/collections", name="collections")
-@cached_page
+@store.get("/collections", name="collections", cache=True)
 def collection_list():
     """Every collection with the number of products in it."""
-    return render("store/collections", collections=list(models.collections_with_counts()),
+    return render("store/collections", collections=models.collections_with_counts(),
                   title="Collections")
 
 
-@store.get("/collections/<collection_id>", name="collection")
-@cached_page
+@store.get("/collections/<collection_id>", name="collection", cache=True)
 def collection_detail(collection_id):
     """One collection's products, paginated."""
     collection = get_or_404(Collection.select(), collection_id)
-    results, status = product_list(Product.catalog(collection_id=collection.id, cards=True),
-                                   "collection", "This collection has no products yet.",
-                                   collection_id=collection.id)
-    return render("store/collection", status=status, collection=collection, results=results,
-                  title=collection.title)
+    return render_products("store/collection", Product.catalog(collection_id=collection.id,
+                                                               cards=True),
+                           collection=collection, title=collection.title)
 
 
-@store.get("/tags/<label:path>", name="tag")     # (:path: a label may hold a "/")
-@cached_page
+@store.get("/tags/<label:path>", name="tag", cache=True)     # (:path: a label may hold a "/")
 def tag_detail(label):
     """The products with one tag, paginated."""
     tag = models.Tag.get_or_none(models.Tag.label == label) or abort(404, f"No tag {label!r}.")
     tagged = models.TaggedItem.targets(Product, models.TaggedItem.tag == tag)
-    results, status = product_list(Product.catalog(cards=True).where(Product.id.in_(tagged)),
-                                   "tag", "No products carry this tag yet.", label=tag.label)
-    return render("store/tag", status=status, tag=tag, results=results,
-                  title=f"Tagged “{tag.label}”")
+    return render_products("store/tag", Product.catalog(cards=True).where(Product.id.in_(tagged)),
+                           tag=tag, title=f"Tagged “{tag.label}”")
 
 
 @store.post("/products/<product_id>/like", name="product_like")
@@ -1145,7 +623,7 @@ def static(path):
 
 
 ###############################################################################
-# 5. Cart and checkout
+# 6. Cart and checkout
 ###############################################################################
 
 def cart_id_of_visitor(create=False):
@@ -1156,6 +634,12 @@ def cart_id_of_visitor(create=False):
         cart_id = s["cart_id"] = str(uuid.uuid4())
         s.save()
     return cart_id
+
+
+def cart_count():
+    """How many items the visitor's cart holds; no session means no cart and no query."""
+    cart_id = cart_id_of_visitor()
+    return models.cart_item_count(cart_id) if cart_id else 0
 
 
 def render_cart(errors=None, status=200):
@@ -1281,7 +765,7 @@ def order_detail(order_id):
 
 
 ###############################################################################
-# 6. Accounts
+# 7. Accounts
 ###############################################################################
 
 # Every email goes through send_mail(). STOREFRONT_EMAIL_URL says how: by default each message
@@ -1334,6 +818,42 @@ def _write_mail_file(message):
         f.write(bytes(message))
     print(f"Mail to {message['To']}, saved as {path}:\n"
           + textwrap.indent(message.get_content(), "    "), flush=True)
+
+
+def absolute_url(path):
+    """`path` as a full address, for an email: the scheme and host of this request, which
+    believe_trusted_proxies_only() and check_host() have vouched for."""
+    parts = request.urlparts
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def login(user):
+    """Start an authenticated session under a new id, so a planted id is worth nothing."""
+    s = session(create=True)
+    if not s.is_new:
+        s.regenerate_id()
+    s["user_id"] = user.id
+    s["auth"] = user.session_hash(settings.secret())
+    s["csrf"] = secrets.token_urlsafe(32)
+    s.save()
+    request.environ["storefront.user"] = user
+    request.environ.pop("storefront.csrf", None)
+
+
+def password_changed(user):
+    """Call after setting `user`'s password. Their other sessions are logged out on their next
+    request (current_user() sees an old fingerprint); if this session is theirs, it stays
+    logged in, under a new id (Django's update_session_auth_hash)."""
+    me = current_user()
+    if me is not None and me.id == user.id:
+        login(user)
+
+
+def logout():
+    s = session()
+    if s is not None:
+        s.delete()
+    request.environ["storefront.user"] = None
 
 
 class NewPasswordForm(Form):
@@ -1531,11 +1051,8 @@ def password_reset_confirm(uid, token):
 def liked_products():
     """The products the logged-in user likes."""
     liked = models.LikedItem.targets(Product, models.LikedItem.user == current_user())
-    page = paginate(Product.catalog(cards=True).where(Product.id.in_(liked)))
-    results = partial("store/_results", page=page, route="likes", params={},
-                      empty="You like no product yet: press “Like” on one you would buy again.")
-    return render("accounts/likes", status=404 if page.out_of_range else 200, results=results,
-                  title="Products you like")
+    return render_products("accounts/likes", Product.catalog(cards=True).where(
+        Product.id.in_(liked)), title="Products you like")
 
 
 @accounts.route("/", ["GET", "POST"], name="account")
@@ -1559,7 +1076,7 @@ def account():
 
 
 ###############################################################################
-# 7. JSON API
+# 8. JSON API
 ###############################################################################
 
 # The shop for programs: the same functions of models.py as the pages, answered as JSON.
@@ -1579,6 +1096,20 @@ def account():
 def money(value):
     """A Decimal as the API writes money: a string with two decimals, "12.50"."""
     return str(models.to_money(value))
+
+
+def json_response(data, status=200):
+    """Answer `data` (a dict or a list) as JSON, with Decimals, times and UUIDs as strings.
+    Bottle would turn a dict into JSON by itself, but not a list, nor a Decimal."""
+    def convert(value):
+        if isinstance(value, datetime.datetime):
+            return value.replace(tzinfo=datetime.timezone.utc).isoformat()
+        if isinstance(value, (Decimal, uuid.UUID)):
+            return str(value)
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    response.status = status
+    response.content_type = "application/json"
+    return json.dumps(data, default=convert)
 
 
 def api_error(status, message, errors=None):
@@ -2304,7 +1835,7 @@ def api_docs():
 
 
 ###############################################################################
-# 8. Errors
+# 9. Errors
 ###############################################################################
 
 ERROR_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden",
@@ -2337,7 +1868,505 @@ for _code in ERROR_TITLES:
 
 
 ###############################################################################
-# 9. Admin site
+# 10. Security
+###############################################################################
+
+# What keeps one visitor's requests from harming others: the checks of the settings, signed
+# values, the CSRF check of every POST, the client's true address behind a proxy, the host
+# names this site answers to, text that is not text, and the headers of every answer. The hooks
+# here are installed in the order install_hooks() (part 3) lists.
+
+# The names a laptop reaches the site by. ".localhost" is localhost and every name under it.
+LOCAL_HOSTS = (".localhost", "127.0.0.1", "[::1]")
+HOST_PATTERN = re.compile(r"(\*|\.?[a-z0-9-]+(\.[a-z0-9-]+)*\.?|\[[0-9a-f:.]+\])")
+EMAIL_SCHEMES = ("", "file", "smtp", "smtps")
+
+
+def allowed_hosts(s, text):
+    hosts = [h.lower() for h in _split(text)] or list(LOCAL_HOSTS)
+    s.problems += [f"STOREFRONT_ALLOWED_HOSTS: {host!r} is not a host name (write "
+                   f"shop.example.com, .example.com or *; no scheme, no port)"
+                   for host in hosts if not HOST_PATTERN.fullmatch(host)]
+    return hosts
+
+
+def trusted_proxies(s, text):
+    try:
+        return parse_networks(text)
+    except ValueError as error:
+        s.problems.append(f"STOREFRONT_TRUSTED_PROXIES: {error}")
+        return []
+
+
+def parse_networks(text):
+    """'10.0.0.1, 192.168.0.0/16' -> [IPv4Network('10.0.0.1/32'), ...]; ValueError names a
+    bad entry."""
+    networks = []
+    for item in _split(text):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or network") from None
+    return networks
+
+
+def email_url(s, url):
+    if urllib.parse.urlsplit(url).scheme not in EMAIL_SCHEMES:
+        s.problems.append("STOREFRONT_EMAIL_URL: use smtp://user:password@host:587?starttls=1, "
+                          "smtps://..., or leave it empty for files")
+    return url
+
+
+def _write_new_secret(path):
+    """Write a new random key to `path` unless the file exists. Processes that start together
+    must all read one complete key, never a file another is still writing: the key is written
+    to a file of its own, then linked into place, which fails if another process was first."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    draft = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(48))
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass                    # another process made the key first: theirs is the key
+    finally:
+        os.remove(draft)
+
+
+
+
+
+settings = Settings()     # (see part 1)
+
+
+def sign(value):
+    mac = hmac.new(settings.secret().encode(), value.encode(), hashlib.sha256).hexdigest()
+    return f"{value}.{mac}"
+
+
+def unsign(signed):
+    """The value of a string made by sign(), or None if it was tampered with."""
+    value, _, mac = (signed or "").rpartition(".")
+    if value and models.same_secret(sign(value), signed):
+        return value
+    return None
+
+
+def set_cookie(name, value):
+    """A cookie for this site only, out of reach of scripts and of cross-site posts. (Written
+    by hand: our values are URL-safe already, and Bottle's SimpleCookie costs more than a
+    cached page.)"""
+    response.add_header("Set-Cookie", f"{name}={value}; Path=/; HttpOnly; SameSite=Lax"
+                                      + ("; Secure" if settings.secure_cookies else ""))
+
+
+def stored_csrf_token():
+    """The visitor's token: kept in the session, or before there is one, in a signed cookie
+    (None if there is neither yet)."""
+    s = session()
+    return s["csrf"] if s else unsign(request.get_cookie(CSRF_COOKIE))
+
+
+def csrf_token():
+    """The token every form sends back (a new one, in the cookie, for a new visitor)."""
+    env = request.environ
+    if "storefront.csrf" not in env:
+        token = stored_csrf_token()
+        if not token:
+            token = secrets.token_urlsafe(32)
+            set_cookie(CSRF_COOKIE, sign(token))
+        env["storefront.csrf"] = token
+    return env["storefront.csrf"]
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def check_csrf():
+    """One check for every unsafe request to any part of the site (installed in part 12).
+
+    The token comes from the form field `csrf_token` or the `X-CSRF-Token` header. A JSON API
+    call that carries no cookie at all speaks for nobody's browser session, so it needs none.
+    """
+    if request.method in SAFE_METHODS:
+        return
+    if request.path.startswith("/api/") and not request.cookies:
+        return
+    # The header as sent (raw: Bottle's decoded view raises on bytes that are not UTF-8).
+    sent = request.headers.raw("X-CSRF-Token") or request.forms.get("csrf_token") or ""
+    expected = stored_csrf_token()
+    if not expected or not models.same_secret(sent, expected):
+        abort(403, "The form's security token was missing or out of date. This protects you "
+                   "from forms on other sites posting here in your name. Go back, reload the "
+                   "page and try again.")
+
+
+def refuse_bad_text():
+    """Text that is not UTF-8, or holds a NUL (which PostgreSQL refuses to store), is a 400
+    here, before any handler sees it: in the path, the query string or the form."""
+    # The server hands over the raw bytes as Latin-1 text (Bottle's request.path has already
+    # dropped what is not UTF-8; its raw form is kept in bottle.raw_path). Plain ASCII, the
+    # usual case, is UTF-8 already.
+    path, query = request.environ["bottle.raw_path"], request.query_string
+    if not (path.isascii() and query.isascii() and "%" not in query):
+        try:
+            path.encode("latin1").decode("utf-8")
+            urllib.parse.unquote_to_bytes(query.encode("latin1")).decode("utf-8")
+        except UnicodeError:
+            abort(400, "The address is not valid UTF-8 text.")
+    if "%00" in request.query_string or "\x00" in request.path:
+        abort(400, "The request contains a NUL character, which no text field may hold.")
+    if request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
+        form_data()
+
+
+def ignore_broken_cookies():
+    """A Cookie header that Python cannot parse ("a=1; $x=2") counts as no cookies at all, as
+    Beaker, which finds the session in it, already counts it. Otherwise every page that reads
+    a cookie would fail with a 500."""
+    try:
+        request.cookies
+    except http.cookies.CookieError:
+        request.environ["HTTP_COOKIE"] = ""
+
+
+def _is_trusted_proxy(address):
+    return bool(settings.trusted_proxies) and \
+        _in_networks(address, tuple(settings.trusted_proxies))
+
+
+@functools.lru_cache(maxsize=1024)      # a request asks twice, and parsing is not free
+def _in_networks(address, networks):
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped:      # ::ffff:10.0.0.1 is 10.0.0.1
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in networks)
+
+
+def client_address(environ):
+    """The client's IP address: the connection's (REMOTE_ADDR), unless that is a trusted proxy
+    (STOREFRONT_TRUSTED_PROXIES). Then it is the right-most address of X-Forwarded-For that is
+    not a trusted proxy: each proxy adds the address it was reached from at the right, so what
+    lies left of the first untrusted one was written by the client and proves nothing."""
+    address = environ.get("REMOTE_ADDR") or ""
+    if not _is_trusted_proxy(address):
+        return address
+    for hop in reversed(environ.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = hop.strip()
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break           # no proxy writes that: the last address we trust is the client
+        address = hop
+        if not _is_trusted_proxy(hop):
+            break
+    return address
+
+
+def client_scheme(environ):
+    """"https" or "http", as the client reached us: X-Forwarded-Proto from a trusted proxy."""
+    scheme = environ.get("wsgi.url_scheme", "http")
+    if _is_trusted_proxy(environ.get("REMOTE_ADDR")):
+        forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")[0].strip().lower()
+        scheme = forwarded if forwarded in ("http", "https") else scheme
+    return scheme
+
+
+def believe_trusted_proxies_only():
+    """Installed first of all (part 12). Afterwards REMOTE_ADDR is the client's address and
+    wsgi.url_scheme its scheme, and the X-Forwarded-* headers are gone: Bottle's own
+    request.remote_addr and request.url believe those headers from anyone, and redirects
+    build their Location from request.url."""
+    env = request.environ
+    if settings.trusted_proxies:
+        env["REMOTE_ADDR"], env["wsgi.url_scheme"] = client_address(env), client_scheme(env)
+    for header in ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST"):
+        env.pop(header, None)
+
+
+def host_allowed(host):
+    """True if the Host header `host` ("shop.example.com:8443") names this site: it matches
+    an entry of STOREFRONT_ALLOWED_HOSTS, where ".example.com" is that domain and those under
+    it, and "*" is any host (Django's ALLOWED_HOSTS)."""
+    return _host_matches(host, tuple(settings.allowed_hosts))
+
+
+@functools.lru_cache(maxsize=1024)      # every request asks, mostly about the same name
+def _host_matches(host, allowed_hosts):
+    host = host.lower()
+    match = re.fullmatch(r"([a-z0-9.-]+|\[[a-f0-9:.]+\])(:[0-9]+)?", host)
+    if not match:
+        return False
+    name = match.group(1).rstrip(".")
+    for pattern in (p.rstrip(".") for p in allowed_hosts):
+        if pattern == "*" or name == pattern or \
+                (pattern.startswith(".") and (name == pattern[1:] or name.endswith(pattern))):
+            return True
+    return False
+
+
+def check_host():
+    """A request for a host name that is not this site's is a 400: a forged Host header would
+    otherwise reach redirects and the links in emails."""
+    host = request.environ.get("HTTP_HOST")
+    if host is not None and not host_allowed(host):
+        log.warning("Refused a request for the host %r: if that is this site, add it to "
+                    "STOREFRONT_ALLOWED_HOSTS.", host[:100])
+        abort(400, "This site does not answer to the host name in your request.")
+
+
+@root.hook("after_request")
+def no_store_for_one_visitor():
+    """A response made from the visitor's session (their account, cart, orders, the admin) is
+    theirs alone: no browser cache or proxy may keep it for the next person at the computer."""
+    if request.environ.get("storefront.private"):
+        response.set_header("Cache-Control", "no-store")
+
+
+SECURITY_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                "script-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+                                "base-uri 'self'; object-src 'none'"),
+]
+
+
+def with_security_headers(app):
+    """Add the security headers to every response, errors and static files included, and
+    mark every cookie Secure when the client came over HTTPS (even with
+    STOREFRONT_SECURE_COOKIES off): a cookie set over HTTPS never needs to travel in clear."""
+    def wsgi(environ, start_response):
+        def start(status, headers, exc_info=None):
+            names = {name.lower() for name, _ in headers}
+            headers.extend(h for h in SECURITY_HEADERS if h[0].lower() not in names)
+            if client_scheme(environ) == "https":
+                headers = [(name, value + "; Secure") if name.lower() == "set-cookie"
+                           and "; secure" not in value.lower() else (name, value)
+                           for name, value in headers]
+            return start_response(status, headers, exc_info)
+        return app(environ, start)
+    return wsgi
+
+
+###############################################################################
+# 11. Speed
+###############################################################################
+
+# Caching: whole pages, parts of pages and counts are kept in this process's memory, in Beaker
+# cache regions. A shop handler knows nothing of it: a route declared with cache=True may be
+# served from the page cache (the PageCache plugin, installed in part 15), a template asks for
+# a part that is the same for everyone with fragment(), and paginate() keeps its counts here.
+#
+# When the shop's data changes, all of it is out of date at once: models.py tells us of every
+# write the database commits (models.watch_writes), a generation number goes up, and every cache
+# key carries the generation its request started with, so an old entry is never read again.
+# The number lives in this process, or in Redis where several processes must see each other's
+# writes (one small read per request, not a page's worth).
+# region -> seconds an entry lives at most. The playground's caching lessons use a region of
+# their own, so a student running them never touches what the shop has cached.
+CACHE_REGIONS = {"pages": 300, "fragments": 300, "counts": 300, "playground": 60}
+
+
+# Beaker's memory cache never forgets by itself: a region that holds more than about this many
+# bytes is emptied, so a crawler walking every URL cannot fill the memory (6 MB: some 200
+# pages of the catalog).
+CACHE_MAX_BYTES = 6_000_000
+
+
+GENERATION_KEY = "storefront:generation"
+
+
+_cache_bytes = collections.Counter()
+
+
+_generations = {"here": 0, "seen": 0, "redis": None}   # the local number; the last one read
+
+
+def make_cache(s):
+    _generations["redis"] = None
+    if s.cache_url in ("", "none", "off"):
+        return None
+    if s.cache_url.startswith("redis://"):
+        redis = models.load_driver("redis")
+        _generations["redis"] = redis.Redis.from_url(s.cache_url, socket_timeout=2)
+    options = {"cache.regions": ", ".join(CACHE_REGIONS)}
+    for region, expire in CACHE_REGIONS.items():
+        # A region does not inherit cache.type: each names its own.
+        options.update({f"cache.{region}.type": "memory", f"cache.{region}.expire": expire})
+    manager = CacheManager(**parse_cache_config_options(options))
+    for region in CACHE_REGIONS:    # Beaker's memory outlives a manager: start empty
+        manager.get_cache_region("storefront." + region, region).clear()
+    _cache_bytes.clear()
+    return manager
+
+
+def generation():
+    """The cache generation this request started with: read once per request (from Redis
+    where it lives there). A process that sees a new one lets go of its old entries."""
+    try:
+        env = request.environ
+    except RuntimeError:            # outside a request (the CLI, a test): read it now
+        env = {}
+    if "storefront.generation" not in env:
+        number = _read_redis_generation() if _generations["redis"] else _generations["here"]
+        if number != _generations["seen"]:
+            _generations["seen"] = number
+            _clear_regions()
+        env["storefront.generation"] = number
+    return env["storefront.generation"]
+
+
+def _read_redis_generation():
+    client = _generations["redis"]
+    number = client.get(GENERATION_KEY)
+    if number is None:      # a new or restarted Redis: start anywhere but at a number a
+        client.set(GENERATION_KEY, secrets.randbelow(2 ** 62), nx=True)    # process has seen
+        number = client.get(GENERATION_KEY)
+    return int(number)
+
+
+def cached(region, key, compute):
+    """The value cached under `key` in `region`, computed and stored on a miss. `key` may be
+    a function that makes the key, called only when caching is on."""
+    if cache is None:
+        return compute()
+    key = f"{generation()}:{key() if callable(key) else key}"
+    store = cache.get_cache_region("storefront." + region, region)
+    missed = []
+
+    def create():
+        missed.append(True)
+        value = compute()
+        _cache_bytes[region] += _size(value)
+        if _cache_bytes[region] > CACHE_MAX_BYTES:
+            store.clear()
+            _cache_bytes[region] = _size(value)
+        return value
+    value = store.get(key, createfunc=create)
+    for listener in _cache_listeners:
+        listener(region, key, hit=not missed)
+    return value
+
+
+_cache_listeners = []   # the debug toolbar records hits and misses here
+
+
+def _size(value):
+    """About how many bytes a cached value holds: its text, and a little for anything else."""
+    if isinstance(value, (bytes, str)):
+        return sys.getsizeof(value)     # (a text with one "—" in it takes 2 bytes a letter)
+    if isinstance(value, (list, tuple)):
+        return 56 + sum(map(_size, value))
+    return 64
+
+
+def _clear_regions():
+    for region in CACHE_REGIONS:
+        cache.get_cache_region("storefront." + region, region).clear()
+    _cache_bytes.clear()
+
+
+def forget(region, key):
+    """Drop the value cached under `key` in `region`, if there is one."""
+    if cache is not None:
+        store = cache.get_cache_region("storefront." + region, region)
+        store.remove_value(f"{generation()}:{key}")
+
+
+def invalidate_cache():
+    """Make everything cached out of date, in every process that shares the generation."""
+    if cache is not None:
+        client = _generations["redis"]
+        if client:
+            client.incr(GENERATION_KEY)
+        else:
+            _generations["here"] += 1
+
+
+def _on_data_change():
+    """Told by models.py of every write, once it is committed: start a new generation, and
+    have this request read the new one too."""
+    invalidate_cache()
+    with contextlib.suppress(RuntimeError):     # (outside a request there is nothing to read)
+        request.environ.pop("storefront.generation", None)
+
+
+models.on_data_change(_on_data_change)
+
+
+CSRF_PLACEHOLDER = "__storefront_csrf_placeholder__"
+
+
+def for_everyone(render):
+    """HTML that is the same for every visitor but for the CSRF token of its forms, rendered
+    once with a placeholder for the token: the pieces between placeholders, to be joined with
+    each visitor's own token."""
+    env = request.environ
+    token = env.get("storefront.csrf")
+    env["storefront.csrf"] = CSRF_PLACEHOLDER
+    try:
+        html = render()
+    finally:
+        if token is None:
+            del env["storefront.csrf"]
+        else:
+            env["storefront.csrf"] = token
+    return html.split(CSRF_PLACEHOLDER)
+
+
+def fragment(template_name, **context):
+    """A part of a page that is the same for everyone who asks for this address (a product
+    grid with its count and page links), rendered once per cache generation and served with
+    this visitor's CSRF token, the way Django's {% cache %} tag keeps a fragment: the rest of
+    the page stays theirs. Peewee's queries, like Django's querysets, run when a template
+    first loops over them: the queries a handler passes to a cached fragment never run."""
+    if cache is None or request.method != "GET":
+        return partial(template_name, **context)
+    key = f"{template_name} {request.path}?{request.query_string}"
+    return csrf_token().join(cached("fragments", key, lambda: for_everyone(
+        lambda: partial(template_name, **context))))
+
+
+class PageCache:
+    """A Bottle plugin: a route declared with cache=True serves visitors who have no session
+    (nor a notice to show) a page kept in the cache.
+
+    Their page is the same for everyone except the CSRF token of its forms, so it is rendered
+    once for everyone. Anything per user (a name, a cart) needs a session, and a session skips
+    this cache (though not the fragments of a page).
+    """
+    name, api = "page_cache", 2
+
+    def apply(self, handler, route):
+        if not route.config.get("cache"):
+            return handler
+
+        @functools.wraps(handler)
+        def wrapper(*args, **kwargs):
+            if cache is None or request.method != "GET" or request.get_cookie(SESSION_COOKIE) \
+                    or request.get_cookie(FLASH_COOKIE):
+                return handler(*args, **kwargs)
+
+            def render_for_everyone():
+                request.environ["storefront.user"] = None
+                parts = for_everyone(lambda: handler(*args, **kwargs))
+                # Kept encoded: serving it is one join.
+                return response.status_code, [part.encode() for part in parts]
+            status, parts = cached("pages", request.path + "?" + request.query_string,
+                                   render_for_everyone)
+            response.status = status
+            return csrf_token().encode().join(parts)
+        return wrapper
+
+
+###############################################################################
+# 12. Admin site
 ###############################################################################
 
 # The admin is one engine driven by a spec per model, like Django's ModelAdmin: a class that
@@ -4067,7 +4096,7 @@ class AdminLogEntryAdmin(ModelAdmin):
 
 
 ###############################################################################
-# 10. Playground
+# 13. Playground
 ###############################################################################
 
 # The playground teaches the fundamentals of a web app, each lesson a small handler over the
@@ -4488,11 +4517,11 @@ def caching_lesson():
             def collection_list(request): ...
         """,
         differs="Django's cache_page keys a response by its URL and the headers it varies "
-                "on (Vary: Cookie makes a copy per visitor); the shop's cached_page keeps one "
+                "on (Vary: Cookie makes a copy per visitor); the shop's PageCache keeps one "
                 "copy for all visitors without a session, and puts in each one's CSRF token.",
-        lives_in="app.py: cached_page", queries=1)
+        lives_in="app.py: PageCache", queries=1)
 def page_cache_lesson():
-    render_page = collection_list.__wrapped__      # /collections, without its cache
+    render_page = collection_list      # /collections: the handler (the page cache is a plugin)
     forget("playground", "/collections")
     runs = {}
     for attempt in ("first request", "second request"):
@@ -5440,15 +5469,16 @@ def tour_stops():
         tour_stop("The route", f"The router matches {path} to the route {route.rule}, named "
                   f"{route.name!r}, and calls its handler with {args}.", bottle.Router.match,
                   "if method in self.static and path in self.static[method]"),
-        tour_stop("The page cache", "The handler is wrapped: a visitor without a session is "
-                  "served the page kept in the cache, and the handler runs only on a miss.",
-                  cached_page),
-        tour_stop("The handler", "product_detail takes the product, its promotions, tags "
-                  "and likes from the cache of shared parts (reading them on a miss), and "
-                  "renders the page.", product_detail.__wrapped__),
-        tour_stop("The model queries", "product_with_details reads the product with its "
-                  "collection through get_or_404 (a 404 page if there is none), then its "
-                  "promotions, tags and likes.", product_with_details),
+        tour_stop("The page cache", "The route was declared with cache=True, so the "
+                  "PageCache plugin wrapped its handler: a visitor without a session is served "
+                  "the page kept in the cache, and the handler runs only on a miss.",
+                  PageCache.apply),
+        tour_stop("The handler", "product_detail reads the product with its collection "
+                  "(a 404 page if there is none) and hands the template its promotions and "
+                  "tags as queries not yet run, with its likes.", product_detail),
+        tour_stop("The model queries", "get_or_404 runs the query for the row with that id; "
+                  "the template's fragment() runs the others, unless the part of the page "
+                  "they show is cached.", get_or_404),
         tour_stop("The template", "render() fills a template with the handler's data and "
                   "what every page needs (the user, url(), the CSRF token).", render),
         file_stop("The template file", "views/store/product.tpl prints the product; "
@@ -5470,8 +5500,43 @@ def tour():
 
 
 ###############################################################################
-# 11. Debug toolbar
+# 14. Debug toolbar
 ###############################################################################
+
+# Queries are collected per thread while something asks for them (a playground lesson, the
+# debug toolbar). The hook costs one attribute lookup when nobody is listening.
+_capture = threading.local()
+
+
+def _on_query(event):
+    queries = getattr(_capture, "queries", None)
+    if queries is not None:
+        queries.append({"sql": event.sql, "params": list(event.params or ()),
+                        "ms": event.duration * 1000,
+                        "where": _caller() if getattr(_capture, "record", None) else ""})
+
+
+def _caller():
+    """'models.py:123 place_order': the line of our own code that ran a query."""
+    for frame in reversed(traceback.extract_stack()[:-3]):
+        name = os.path.basename(frame.filename)
+        if name in ("app.py", "models.py") and frame.name not in ("_on_query", "_caller"):
+            return f"{name}:{frame.lineno} {frame.name}"
+    return ""
+
+
+@contextlib.contextmanager
+def capture_queries():
+    """Collect the SQL run in this thread inside the `with` block."""
+    previous = getattr(_capture, "queries", None)
+    _capture.queries = queries = []
+    try:
+        yield queries
+    finally:
+        _capture.queries = previous
+        if previous is not None:
+            previous.extend(queries)
+
 
 # The toolbar is middleware: with debug on, for a client at an internal address (the
 # connection's, or behind a trusted proxy the one it forwards: see client_address), it records
@@ -5698,11 +5763,13 @@ def debug_explain(ident, n):
 
 
 ###############################################################################
-# 12. Assembly
+# 15. Assembly
 ###############################################################################
 
 # Bottle 0.13 copies a mounted app's routes into the root: request hooks and error pages live
-# on the root, where they run for every part of the site.
+# on the root, where they run for every part of the site. A plugin belongs to the app whose
+# routes it wraps: the page cache serves the store's pages (those declared with cache=True).
+store.install(PageCache())
 root.merge(store)
 root.merge(shop)
 root.mount("/accounts/", accounts)
@@ -5710,53 +5777,7 @@ root.mount("/admin/", admin)
 root.mount("/api/", api)
 root.mount("/playground/", playground)
 root.mount("/__debug__/", debug)
-root.add_hook("before_request", believe_trusted_proxies_only)
-root.add_hook("before_request", check_host)
-root.add_hook("before_request", ignore_broken_cookies)
-root.add_hook("before_request", refuse_bad_text)
-root.add_hook("before_request", check_csrf)
-root.add_hook("before_request", models.reprice_if_new_day)   # dated promotions start and end
-
-
-@root.hook("after_request")
-def forget_changed_data():
-    """A request that changed what the shop shows clears the caches once it has committed."""
-    if request.environ.get("storefront.changed"):
-        invalidate_cache()
-
-
-@root.hook("after_request")
-def no_store_for_one_visitor():
-    """A response made from the visitor's session (their account, cart, orders, the admin) is
-    theirs alone: no browser cache or proxy may keep it for the next person at the computer."""
-    if request.environ.get("storefront.private"):
-        response.set_header("Cache-Control", "no-store")
-
-SECURITY_HEADERS = [
-    ("X-Content-Type-Options", "nosniff"),
-    ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "same-origin"),
-    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                "script-src 'self'; frame-ancestors 'none'; form-action 'self'; "
-                                "base-uri 'self'; object-src 'none'"),
-]
-
-
-def with_security_headers(app):
-    """Add the security headers to every response, errors and static files included, and
-    mark every cookie Secure when the client came over HTTPS (even with
-    STOREFRONT_SECURE_COOKIES off): a cookie set over HTTPS never needs to travel in clear."""
-    def wsgi(environ, start_response):
-        def start(status, headers, exc_info=None):
-            names = {name.lower() for name, _ in headers}
-            headers.extend(h for h in SECURITY_HEADERS if h[0].lower() not in names)
-            if client_scheme(environ) == "https":
-                headers = [(name, value + "; Secure") if name.lower() == "set-cookie"
-                           and "; secure" not in value.lower() else (name, value)
-                           for name, value in headers]
-            return start_response(status, headers, exc_info)
-        return app(environ, start)
-    return wsgi
+install_hooks(root)
 
 
 class _ClosingIterable:
@@ -5799,10 +5820,7 @@ def build(s=settings):
     settings = s
     cache = make_cache(s)
     open_database(s)
-    wsgi = SessionMiddleware(closing_database(root), session_options(s))
-    if s.debug:
-        wsgi = debug_toolbar(wsgi)
-    return with_security_headers(wsgi)
+    return middleware(root, s)
 
 
 class _Application:
@@ -5824,7 +5842,7 @@ application = _Application()
 
 
 ###############################################################################
-# 13. CLI
+# 16. CLI
 ###############################################################################
 
 def list_routes():
@@ -5839,6 +5857,18 @@ def parse_address(address):
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise SystemExit(f"Not a port or HOST:PORT: {address!r}")
     return (host.strip("[]") or "127.0.0.1"), int(port)
+
+
+def purge_old_sessions(s):
+    """Beaker never deletes expired session files; do it at start-up."""
+    folder = os.path.join(s.data_dir, "sessions")
+    cutoff = time.time() - s.session_timeout
+    for dirpath, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            with contextlib.suppress(OSError):
+                if os.path.getmtime(path) < cutoff:
+                    os.remove(path)
 
 
 def cmd_runserver(args):

@@ -19,6 +19,7 @@ Parts, in order:
 import base64
 import datetime
 import difflib
+import functools
 import hashlib
 import hmac
 import importlib
@@ -29,6 +30,7 @@ import random
 import re
 import secrets
 import sys
+import threading
 import time
 import unicodedata
 import uuid
@@ -92,6 +94,8 @@ def open_database(url):
         load_driver("psycopg")
         database = connect_url(f"{pooled}:{rest}", unquote_password=True, max_connections=32,
                                stale_timeout=300)
+    database.query_hooks.append(watch_writes)
+    watch_transactions(database)
     db.initialize(database)
     return database
 
@@ -158,8 +162,14 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
-# Listeners told after any write that changes what the shop shows (app.py clears its caches).
+# Listeners told after any write that changes what the shop shows (app.py's cache forgets its
+# pages). Nobody who writes has to remember to tell them: every statement the database runs
+# passes watch_writes(), which tells them of each INSERT, UPDATE, DELETE or schema change, from
+# a save(), a bulk query or raw SQL alike. A model whose rows no cached page shows (a cart, a
+# failed login) says so with `private = True` in its Meta, and writing it costs no cache.
 _change_listeners = []
+_WRITE = re.compile(r"\s*(?:(INSERT|REPLACE|UPDATE|DELETE)\b(?:\s+OR\s+\w+)?(?:\s+INTO|\s+FROM)?"
+                    r"\s+[\"`]?(\w+)|(CREATE|ALTER|DROP|WITH)\b)", re.IGNORECASE)
 
 
 def on_data_change(listener):
@@ -169,6 +179,55 @@ def on_data_change(listener):
 def data_changed():
     for listener in _change_listeners:
         listener()
+
+
+def watch_writes(event):
+    """A query hook (Database.query_hooks): tell the listeners when a statement wrote. A write
+    inside a transaction is told when the transaction commits, and never if it rolls back:
+    until then nobody else could read it (watch_transactions)."""
+    if event.exception is not None or event.sql[:6].upper() in ("SELECT", "PRAGMA", "SAVEPO"):
+        return
+    match = _WRITE.match(event.sql)
+    if match and match.group(2) not in _private_tables():
+        if db.in_transaction():
+            _uncommitted.wrote = True
+        else:
+            data_changed()
+
+
+_uncommitted = threading.local()     # per thread, as Peewee keeps each thread's connection
+
+
+def watch_transactions(database):
+    """Have `database` tell the listeners of a transaction's writes when it commits."""
+    commit, rollback = database.commit, database.rollback
+
+    def commit_and_tell():
+        commit()
+        if getattr(_uncommitted, "wrote", False):
+            _uncommitted.wrote = False
+            data_changed()
+
+    def rollback_and_forget():
+        _uncommitted.wrote = False
+        rollback()
+    database.commit, database.rollback = commit_and_tell, rollback_and_forget
+
+
+@functools.cache
+def _private_tables():
+    return {model._meta.table_name for model in _all_models()
+            if getattr(model._meta, "private", False)}
+
+
+def _all_models():
+    """Every model of the shop, subclasses of subclasses included."""
+    found, todo = [], [BaseModel]
+    while todo:
+        children = todo.pop().__subclasses__()
+        found += children
+        todo += children
+    return found
 
 
 class ValidationError(Exception):
@@ -383,6 +442,11 @@ class User(BaseModel):
     date_joined = DateTimeField(default=utcnow)
     last_login = DateTimeField(null=True)
 
+    class Meta:
+        # No cached page shows a user, and a login (which writes last_login) should not cost
+        # the shop its caches. The admin's edits of users write their log entry, which does.
+        private = True
+
     def __str__(self):
         return self.username
 
@@ -483,6 +547,7 @@ class LoginFailure(BaseModel):
 
     class Meta:
         indexes = ((("key", "failed_at"), False),)
+        private = True          # no page shows it: a failed login leaves the caches alone
 
 
 def client_network(address):
@@ -1027,6 +1092,9 @@ class PricingDay(BaseModel):
     """The day the stored prices were last worked out for (one row)."""
     day = DateField()
 
+    class Meta:
+        private = True          # (the prices it changes are not)
+
 
 _priced_for = None      # the same day, remembered in this process: checking costs nothing
 
@@ -1044,11 +1112,9 @@ def reprice_if_new_day():
         if row is None or row.day != today:
             dated = (ProductPromotion.select(ProductPromotion.product).join(Promotion)
                      .where(Promotion.starts_on.is_null(False) | Promotion.ends_on.is_null(False)))
-            changed = reprice(dated)
+            reprice(dated)
             PricingDay.delete().execute()
             PricingDay.create(day=today)
-            if changed:
-                data_changed()
     _priced_for = today
 
 
@@ -1229,6 +1295,9 @@ class Cart(BaseModel):
     id = UUIDField(primary_key=True, default=uuid.uuid4)
     created_at = DateTimeField(default=utcnow, index=True)
 
+    class Meta:
+        private = True          # a cart is its shopper's alone, and shoppers skip the page cache
+
     def __str__(self):
         return f"Cart {str(self.id)[:8]}"
 
@@ -1241,6 +1310,7 @@ class CartItem(BaseModel):
     class Meta:
         indexes = ((("cart", "product"), True),)
         constraints = [Check("quantity >= 1")]
+        private = True
 
     def __str__(self):
         return f"{self.quantity} × {self.product} in {self.cart}"
@@ -1342,14 +1412,9 @@ class GenericLink(BaseModel):
 def linkable_models():
     """{table name: model} of the rows a generic link may point at: those with an integer
     key, other than links themselves."""
-    found, todo = {}, [BaseModel]
-    while todo:
-        for model in todo.pop().__subclasses__():
-            todo.append(model)
-            if not issubclass(model, GenericLink) and not getattr(model._meta, "abstract", False) \
-                    and isinstance(model._meta.primary_key, IntegerField):
-                found[model._meta.table_name] = model
-    return found
+    return {model._meta.table_name: model for model in _all_models()
+            if not issubclass(model, GenericLink) and not getattr(model._meta, "abstract", False)
+            and isinstance(model._meta.primary_key, IntegerField)}
 
 
 class TaggedItem(GenericLink):
@@ -1388,7 +1453,6 @@ def like(user, obj, liked=True):
                          object_id=obj.get_id()).on_conflict_ignore().execute()
     else:
         LikedItem.delete().where(LikedItem.pointing_at(obj) & (LikedItem.user == user)).execute()
-    data_changed()          # pages show how many people like it
 
 
 def tags_for(obj):
@@ -1471,7 +1535,8 @@ class Page:
 
     def __init__(self, query, number, per_page, count_limit=None, remember=None):
         self.number, self.per_page, self.count_limit = max(1, number), per_page, count_limit
-        self.remember = remember
+        self.remember, self._rows = remember, None
+        self.offset = offset = (self.number - 1) * per_page
         if isinstance(query, Ranking):
             return self.of_ranking(query)
         # A bounded count stays fast on a million rows, where COUNT(*) of a filtered join
@@ -1479,15 +1544,15 @@ class Page:
         counter = query if count_limit is None else \
             query.select(SQL("1")).order_by().limit(count_limit + 1)
         self.count(self.kept(lambda: "count " + repr(counter.sql()), counter.count))
-        # One row more than the page shows tells whether there is a next page.
-        offset = (self.number - 1) * per_page
+        # The rows are fetched when a template first asks for them, like a Peewee query: a
+        # page whose HTML is cached never fetches them. One row more than the page shows
+        # tells whether there is a next page.
         if self.past_the_end(offset):
-            rows = []
+            self.fetch = list
         elif offset >= self.DEFERRED_JOIN_AFTER:
-            rows = list(self.seek(query, offset) or self.deferred_join(query, offset))
+            self.fetch = lambda: list(self.seek(query, offset) or self.deferred_join(query, offset))
         else:
-            rows = list(query.limit(per_page + 1).offset(offset))
-        self.show(rows)
+            self.fetch = lambda: list(query.limit(per_page + 1).offset(offset))
 
     def kept(self, key, compute):
         return self.remember(key, compute) if self.remember else compute()
@@ -1502,19 +1567,32 @@ class Page:
         return offset + self.per_page >= MAX_INT or \
             (self.total is not None and offset >= self.total)
 
-    def show(self, rows):
-        self.items, self.has_next = rows[:self.per_page], len(rows) > self.per_page
-        self.has_previous = self.number > 1
+    @property
+    def items(self):
+        if self._rows is None:
+            self._rows = self.fetch()
+        return self._rows[:self.per_page]
+
+    @property
+    def has_next(self):
+        return len(self.items) < len(self._rows)
+
+    @property
+    def has_previous(self):
+        return self.number > 1
 
     def of_ranking(self, ranking):
         """A page of a search's best matches: their ids, ranked once and remembered, are
         counted and cut into pages here; the database only fetches the page's rows."""
         ids = self.kept(lambda: "ranking " + ranking.key, ranking.ids)
         self.count(len(ids))
-        offset = (self.number - 1) * self.per_page
-        chosen = [] if self.past_the_end(offset) else ids[offset:offset + self.per_page + 1]
-        rows = {row.id: row for row in ranking.rows(chosen)} if chosen else {}
-        self.show([rows[i] for i in chosen if i in rows])
+        chosen = [] if self.past_the_end(self.offset) else \
+            ids[self.offset:self.offset + self.per_page + 1]
+
+        def fetch():
+            rows = {row.id: row for row in ranking.rows(chosen)} if chosen else {}
+            return [rows[i] for i in chosen if i in rows]
+        self.fetch = fetch
 
     def seek(self, query, offset):
         """A deep page found by its sort key, as cheap as page 1: OFFSET would walk every row
@@ -1563,7 +1641,10 @@ class Page:
 
     @property
     def out_of_range(self):
-        return not self.items and self.number > 1
+        """Past the last page (known without fetching the rows, unless the count stopped)."""
+        if self.total is not None:
+            return self.number > 1 and self.offset >= self.total
+        return self.number > 1 and not self.items
 
 
 def parse_id(value):
@@ -1704,7 +1785,6 @@ def place_order(cart_id, customer):
                                 "list_price": line.product.unit_price if line.product.discounted
                                 else None} for line in lines]).execute()
         CartItem.delete().where(CartItem.cart == cart_id).execute()
-    data_changed()      # stock went down: pages showing it are out of date
     return order
 
 
@@ -2185,7 +2265,6 @@ def _seed(products, customers, rng):
                  for pid in rng.sample(price_ids, min(len(price_ids), rng.randint(1, 4)))]
         _insert_in_batches(OrderItem, items, "order items", len(items))
     analyze()
-    data_changed()
     return {"products": products, "customers": customers, "orders": orders}
 
 

@@ -961,9 +961,9 @@ TOUR = [("The WSGI server", "WSGITask.execute", "waitress/task.py",
         ("The root app", "Bottle.wsgi", "bottle.py", "out = self._cast(self._handle(environ))"),
         ("Its hooks", "Bottle._handle", "bottle.py", "self.trigger_hook('before_request')"),
         ("The route", "Router.match", "bottle.py", None),
-        ("The page cache", "cached_page", "app.py", None),
+        ("The page cache", "PageCache.apply", "app.py", None),
         ("The handler", "product_detail", "app.py", None),
-        ("The model queries", "product_with_details", "app.py", None),
+        ("The model queries", "get_or_404", "app.py", None),
         ("The template", "render", "app.py", None),
         ("The template file", "store/product.tpl", "views/store/product.tpl", "% rebase("),
         ("The response", "Bottle.wsgi", "bottle.py",
@@ -987,7 +987,7 @@ def test_tour_follows_a_product_page_through_the_running_code(client, shop):
 
 
 def test_tour_reads_its_code_from_the_source_as_it_is_now(client, shop):
-    source, start = inspect.getsourcelines(storefront.product_detail.__wrapped__)
+    source, start = inspect.getsourcelines(storefront.product_detail)
     tree = Tree(client.get("/playground/tour").text).root
     handler = elements(by_class(tree, "tour"))[9]
     assert text(elements(handler)[2]).endswith(f"app.py, line {start}")

@@ -1,5 +1,5 @@
-%# What the product page says of a product, the same for everyone (rendered by partial(), so it
-%# is cached and shared). Expects: product, promotions (current ones), tags, error (a cart
+%# What the product page says of a product, the same for everyone (a fragment: cached and
+%# shared, but for a POST that failed). Expects: product, promotions (current ones), tags, error (a cart
 %# message or None), quantity (what the quantity box shows).
 <h1>{{product.title}}</h1>
 <p class="product-price product-price-large">

@@ -1,6 +1,7 @@
 %# A page of products with its count and page links: the part of a listing that is the same
-%# for everyone (rendered by partial(), so it cannot use the visitor). Expects: page, route,
-%# params (the route's and the query's), empty (what to say when nothing matches).
+%# for everyone (a fragment, so it cannot use the visitor). Expects: page, empty (what to say
+%# when nothing matches). Its links keep the list's parameters (this_list()).
+% route, params = this_list()
 % if page.out_of_range:
 <div class="empty">
   <p>There is no page {{page.number}} here.</p>

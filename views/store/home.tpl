@@ -1,4 +1,5 @@
-%# The home page. Expects: collections (with featured product joined), products.
+%# The home page. Expects: collections (with featured product joined), products (queries,
+%# run by the fragment when it is not cached).
 % rebase('layout')
 <section class="hero">
   <h1>Good things, small shop.</h1>
@@ -6,17 +7,4 @@
   <a class="button" href="{{url('catalog')}}">Browse all products</a>
 </section>
 
-<h2>Featured collections</h2>
-<ul class="collection-grid">
-% for c in collections:
-  <li class="card collection-card accent-{{c.id % 10}}">
-    <a class="card-link" href="{{url('collection', collection_id=c.id)}}"><span class="collection-title">{{c.title}}</span></a>
-    % if c.featured_product_id:
-    <span class="product-meta">Featured: <a href="{{url('product', product_id=c.featured_product_id)}}">{{c.featured_product.title}}</a></span>
-    % end
-  </li>
-% end
-</ul>
-
-<h2>New in the shop</h2>
-% include('store/_product_grid', products=products)
+{{!fragment('store/_featured', collections=collections, products=products)}}

@@ -1,5 +1,6 @@
-%# One product. Expects: product (with .collection), details (the HTML of
-%# store/_product_details), likes (how many), liked (by this user).
+%# One product. Expects: product (with .collection), promotions and tags (queries, run by the
+%# fragment when it is not cached), likes (how many), liked (by this user), error (a cart
+%# message or None) and quantity (for the quantity box).
 % rebase('layout')
 <nav class="breadcrumbs" aria-label="Breadcrumbs">
   <a href="{{url('catalog')}}">Shop</a> ›
@@ -9,7 +10,7 @@
 <article class="product-detail">
   <div class="product-thumb product-thumb-large thumb-{{product.collection_id % 10}}" aria-hidden="true">{{product.title[:1]}}</div>
   <div class="product-info">
-    {{!details}}
+    {{!fragment('store/_product_details', product=product, promotions=promotions, tags=tags, error=error, quantity=quantity)}}
     <div class="likes">
       <span class="like-count">{{'Nobody likes this yet' if not likes else ('1 person likes this' if likes == 1 else '%s people like this' % format(likes, ','))}}</span>
       % if user:
