@@ -2873,6 +2873,11 @@ class InlineRows:
         """The forms' count for <prefix>-TOTAL: one more than the highest form number."""
         return max((int(form._prefix.split("-")[-2]) + 1 for _, form in self.rows), default=0)
 
+    @property
+    def has_errors(self):
+        """Whether the inline, or any of its rows, has something to correct."""
+        return bool(self.errors) or any(form.errors for _, form in self.rows)
+
     def blank_form(self):
         """The form admin.js copies for "Add another" (its prefix holds __prefix__)."""
         return self.inline.form_class()(None, prefix=f"{self.prefix}-__prefix__-")
@@ -3247,7 +3252,50 @@ class ModelAdmin:
         """The fields this user sees as text on a form they may edit."""
         return tuple(self.readonly_fields) + (() if user.is_superuser else self.superuser_fields)
 
-    def make_form(self, obj, data, user, adding=False):
+    # -- The change form, step by step --
+    #
+    # changeform_view() adds or changes one row in small steps, each a method a spec may
+    # override, as in Django's ModelAdmin: a spec that stamps a field on every save overrides
+    # save_model(), one that sends the user elsewhere after a change overrides
+    # response_change(). A step that answers the request either returns the page or raises
+    # Bottle's redirect().
+
+    def changeform_view(self, ident=None):
+        """Add a row (ident None) or change one: show its form; on a POST, check it, save and
+        log it in one transaction, then redirect; or show the form again with every error.
+        A row the user may only view is shown as text; "Save as new" adds a copy."""
+        user, data = current_user(), form_data() if request.method == "POST" else None
+        original = None if ident is None else self.get_object(ident)
+        as_new = original is not None and data is not None and "_saveasnew" in data
+        adding = original is None or as_new
+        if data is not None:
+            self.require_save(original, adding, as_new)
+        obj = self.model() if adding else original
+        form = self.get_form(obj, data, user, adding)
+        inlines = self.get_inline_rows(original, data, user, as_new)
+        back = (data or request.query).get("_back", "")
+        # "Add another" row, pressed without JavaScript, asks only for the form again.
+        if data is not None and "_addrow" not in data and self.validate_all(form, obj, inlines) \
+                and self.save_and_log(form, obj, inlines, adding):
+            respond = self.response_add if adding else self.response_change
+            return respond(obj, data, back)
+        return self.render_change_form(form, inlines, obj=obj, original=original,
+                                       adding=adding, back=back, user=user)
+
+    def get_object(self, ident):
+        """The row to change, or the 404 page."""
+        return get_or_404(self.model.select(), ident)
+
+    def require_save(self, original, adding, as_new):
+        """403 unless the user may save this form: add a row, or change `original`, or add a
+        copy of it where the spec offers "Save as new"."""
+        require(self, "add" if adding else "change", original)
+        if as_new and not self.save_as:
+            abort(403, f"{self.plural} cannot be saved as new rows.")
+
+    def get_form(self, obj, data, user, adding=False):
+        """The form of `obj`, filled in from `data` (what was sent) or else from the row;
+        without the fields `user` may not set, with the many-to-many choices."""
         # A new row has no related rows yet: reading its foreign keys would raise.
         existing = obj.get_id() is not None
         form = self.form_class(adding)(data, obj=obj if existing else None)
@@ -3261,6 +3309,42 @@ class ModelAdmin:
                     form[name].data = relation.chosen(obj)
         return form
 
+    def get_inline_rows(self, original, data, user, as_new=False):
+        """Each inline's rows on the form (Django's formsets): those of `original`, as sent."""
+        return [InlineRows(inline, original, data, user, as_new) for inline in self.inlines]
+
+    def validate_all(self, form, obj, inlines):
+        """Validate the form and every inline, all in one round: every error shows at once."""
+        valid = validate_form(form, obj)
+        label = a_noun(self.label).capitalize()
+        for rows in inlines:
+            valid = rows.validate(label) and valid
+        return valid
+
+    def save_and_log(self, form, obj, inlines, adding):
+        """Save the form and write the row's history in one transaction, all or nothing.
+        True if saved; False if the database refused, with its reason shown on the form."""
+        try:
+            with models.write_transaction():
+                message = self.save_change(form, obj, inlines, adding)
+                self.log_change(obj, message, adding)
+        except models.ValidationError as error:
+            show_errors(form, error.errors)
+        except IntegrityError as error:
+            form.form_errors.append(f"The database refused this change: {error}.")
+        else:
+            return True
+        return False
+
+    def save_change(self, form, obj, inlines, adding):
+        """Save the row, its many-to-many fields and inline rows; return the change message."""
+        # What changed is read before the form's values are copied onto the row.
+        changed = [] if adding else changed_fields(form, obj)
+        populate(form, obj)
+        self.save_model(form, obj, adding)
+        changed += [in_sentence(label) for label in self.save_many_to_many(form, obj)]
+        return self.change_message(changed, self.save_inlines(obj, inlines), adding)
+
     def save_model(self, form, obj, adding):
         """Save the row the form filled in (Django's save_model): a spec may add to it."""
         obj.save(force_insert=adding)
@@ -3269,6 +3353,52 @@ class ModelAdmin:
         """Store the many-to-many fields; return the labels of those that changed."""
         return [form[name].label.text for name, relation in self.relations.items()
                 if name in form and relation.save(obj, form[name].data)]
+
+    def save_inlines(self, obj, inlines):
+        """Save, add or delete each inline's rows; return what happened to them, in words."""
+        return [message for rows in inlines for message in rows.save(obj)]
+
+    def change_message(self, changed, details, adding):
+        """The history's words for one save (Django's construct_change_message): "Added.",
+        or "Changed unit price and promotions.", then what happened to the inline rows."""
+        if adding:
+            return " ".join(["Added."] + details)
+        if not changed and not details:
+            return "No fields changed."
+        return " ".join(([f"Changed {join_words(changed)}."] if changed else []) + details)
+
+    def log_change(self, obj, message, adding=False):
+        """Write the row's history: an addition or a change, in `message`'s words."""
+        log_action(obj, models.ADDITION if adding else models.CHANGE, message)
+
+    def response_add(self, obj, data, back):
+        """Answer the POST that added `obj` (or a copy, "Save as new"): say so, redirect."""
+        flash(f"{self.label} “{obj}” was added.")
+        redirect(self.after_save(obj, data, back))
+
+    def response_change(self, obj, data, back):
+        """Answer the POST that saved changes to `obj`: say so, redirect."""
+        flash(f"{self.label} “{obj}” was saved.")
+        redirect(self.after_save(obj, data, back))
+
+    def after_save(self, obj, data, back):
+        """Where a saved form goes, by the button pressed: another add form, the row again
+        ("Save and continue editing", "Save as new"), or the list the user came from."""
+        if "_addanother" in data:
+            return url("admin_add", model=self.name, _back=back)
+        if "_continue" in data or "_saveasnew" in data:
+            return url("admin_change", model=self.name, ident=obj.get_id(), _back=back)
+        return back_to_list(self, back)
+
+    def render_change_form(self, form, inlines, *, obj, original, adding, back, user):
+        """The form page, 400 if it shows errors; the row as text if `user` may only view it."""
+        editable = self.permits(user, "add" if adding else "change", original)
+        errors = form.errors or form.form_errors or any(rows.has_errors for rows in inlines)
+        return render("admin/form", status=400 if errors else 200, spec=self, obj=obj,
+                      original=original, form=form, inlines=inlines, adding=adding,
+                      editable=editable, back=back, body_class="admin",
+                      readonly=self.readonly(user) if editable else None,
+                      title=f"Add {self.label.lower()}" if adding else str(obj))
 
 
 Column = collections.namedtuple("Column", "name label sort numeric")
@@ -3643,75 +3773,9 @@ def run_action(model):
 @admin.route("/<model>/<ident>/", ["GET", "POST"], name="admin_change")
 @staff_required
 def change_form(model, ident=None):
-    """Add or change one row, with its many-to-many choices and inline child rows. A row the
-    user may only view is shown as text; "Save as new" adds a copy."""
-    user, posting = current_user(), request.method == "POST"
-    data = form_data() if posting else None
+    """Add or change one row: the model's spec does it, step by step (changeform_view)."""
     spec = admin_spec(model, "add" if ident is None else "view")
-    original = None if ident is None else get_or_404(spec.model.select(), ident)
-    as_new = original is not None and posting and "_saveasnew" in data
-    adding = original is None or as_new
-    verb = "add" if adding else "change"
-    editable = spec.permits(user, verb, original)
-    if posting:
-        require(spec, verb, original)
-        if as_new and not spec.save_as:
-            abort(403, f"{spec.plural} cannot be saved as new rows.")
-    obj = spec.model() if adding else original
-    form = spec.make_form(obj, data, user, adding=adding)
-    inlines = [InlineRows(inline, original, data, user, as_new) for inline in spec.inlines]
-    back = (data or request.query).get("_back", "")
-    if posting and "_addrow" not in data and validate_all(spec, form, obj, inlines):
-        try:
-            with models.write_transaction():
-                message = save_change(spec, form, obj, inlines, adding)
-                log_action(obj, models.ADDITION if adding else models.CHANGE, message)
-        except models.ValidationError as error:
-            show_errors(form, error.errors)
-        except IntegrityError as error:
-            form.form_errors.append(f"The database refused this change: {error}.")
-        else:
-            flash(f"{spec.label} “{obj}” was {'added' if adding else 'saved'}.")
-            redirect(after_save(spec, obj, data, back))
-    errors = form.errors or form.form_errors or any(i.errors for i in inlines) or any(
-        f.errors for i in inlines for _, f in i.rows)
-    return render("admin/form", status=400 if errors else 200, spec=spec, obj=obj,
-                  original=original, form=form, inlines=inlines, adding=adding,
-                  editable=editable, back=back, body_class="admin",
-                  readonly=spec.readonly(user) if editable else None,
-                  title=f"Add {spec.label.lower()}" if adding else str(obj))
-
-
-def validate_all(spec, form, obj, inlines):
-    """Validate the form and every inline, all in one round: every error shows at once."""
-    valid = validate_form(form, obj)
-    label = a_noun(spec.label).capitalize()
-    for rows in inlines:
-        valid = rows.validate(label) and valid
-    return valid
-
-
-def save_change(spec, form, obj, inlines, adding):
-    """Save the row, its many-to-many fields and inline rows; return the change message."""
-    changed = [] if adding else changed_fields(form, obj)
-    populate(form, obj)
-    spec.save_model(form, obj, adding)
-    changed += [in_sentence(label) for label in spec.save_many_to_many(form, obj)]
-    details = [message for rows in inlines for message in rows.save(obj)]
-    if adding:
-        return " ".join(["Added."] + details)
-    if not changed and not details:
-        return "No fields changed."
-    return " ".join(([f"Changed {join_words(changed)}."] if changed else []) + details)
-
-
-def after_save(spec, obj, data, back):
-    """Where a saved form goes: another add form, the row again, or the list."""
-    if "_addanother" in data:
-        return url("admin_add", model=spec.name, _back=back)
-    if "_continue" in data or "_saveasnew" in data:
-        return url("admin_change", model=spec.name, ident=obj.get_id(), _back=back)
-    return back_to_list(spec, back)
+    return spec.changeform_view(ident)
 
 
 @admin.route("/<model>/<ident>/delete", ["GET", "POST"], name="admin_delete")
