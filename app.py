@@ -128,17 +128,6 @@ class Settings:
                     f"(everyone is logged out), or set STOREFRONT_SECRET_KEY.")
         return self.secret_key
 
-    def masked(self):
-        """The settings as a dict for display, with secrets hidden."""
-        shown = {}
-        for name, value in sorted(vars(self).items()):
-            if isinstance(value, list):
-                value = ", ".join(map(str, value))
-            if name == "secret_key" or (isinstance(value, str) and "@" in value and ":" in value):
-                value = "********" if value else ""
-            if not name.startswith("_"):
-                shown[name] = value
-        return shown
 
 
 def _flag(value):
@@ -192,36 +181,6 @@ CSRF_COOKIE = "storefront_csrf"
 FLASH_COOKIE = "storefront_flash"
 
 
-def session_options(s):
-    """Beaker's session settings: server-side storage, a signed cookie, no write per request.
-
-    Beaker's own idle timeout would save every session on every request to note the time; a
-    session notes it itself, at most every few minutes (session() in part 4). Only Redis gets
-    Beaker's timeout too, so that its keys expire there.
-    """
-    options = {
-        "session.key": SESSION_COOKIE,
-        "session.secret": s.secret(),
-        "session.httponly": True,
-        "session.samesite": "Lax",
-        "session.secure": s.secure_cookies,
-        "session.save_accessed_time": False,
-        "session.data_serializer": "json",   # never unpickle what a store hands back
-        "session.auto": False,
-    }
-    if s.session_url.startswith("redis://"):
-        models.load_driver("redis")
-        options.update({"session.type": "ext:redis", "session.url": s.session_url,
-                        "session.timeout": s.session_timeout,
-                        "session.save_accessed_time": True})
-    elif s.session_url == "memory":
-        options["session.type"] = "memory"
-    else:
-        options.update({"session.type": "file",
-                        "session.data_dir": os.path.join(s.data_dir, "sessions")})
-    return options
-
-
 @functools.cache
 def _wildcards(route_name):
     """The names of a route's wildcards: ("label",) for /tags/<label>."""
@@ -229,14 +188,9 @@ def _wildcards(route_name):
 
 
 def url(route_name, /, **params):
-    """The path of a named route; leftover keywords become the query string.
-
-    This is Bottle's root.get_url() (the root knows every mounted app's routes) without its
-    two urljoin() calls, which cost more than the rest of a product card. Callers that carry a
-    request's own parameters along put the route's after them (`**dict(query, model=name)`),
-    so a forged ?model= cannot point the link elsewhere; `_name` is the router's own argument,
-    so a query parameter of that name (only a forged URL has one) is left out.
-    """
+    """The path of a named route; leftover keywords become the query string. (Bottle's
+    root.get_url() without its two urljoin() calls, which cost more than a product card.
+    `_name` is the router's own argument: a query parameter of that name is left out.)"""
     params = {k: v for k, v in params.items() if v is not None and v != "" and k != "_name"}
     for name in _wildcards(route_name):         # Bottle puts a text into the path as it is:
         if isinstance(params.get(name), str):   # a tag "why?" or "c#" would break it
@@ -253,34 +207,24 @@ def url(route_name, /, **params):
 # 3. How a request flows
 ###############################################################################
 
-# What happens between the server and a handler, outermost first. `python app.py` serves
-# log_requests(application); gunicorn and waitress-serve serve `application`, logging with
-# their own access logs. build() in part 15 makes `application` by calling these two.
-
-def middleware(app, s):
-    """Wrap the root Bottle app in the WSGI layers every request passes, outermost last here:
-      closing_database   gives the request's database connection back (part 15)
-      SessionMiddleware  Beaker: a session is loaded only when session() asks (part 4)
-      debug_toolbar      with --debug only, for internal addresses (part 14)
-      with_security_headers  security headers on every answer, errors too (part 10)"""
-    app = SessionMiddleware(closing_database(app), session_options(s))
-    if s.debug:
-        app = debug_toolbar(app)
-    return with_security_headers(app)
-
-
-def install_hooks(app):
-    """Inside the root app, before routing, each request meets these hooks in turn (part 10
-    unless said): then the route's plugins (the page cache of part 11, for routes declared
-    with cache=True) and the handler; after it, the after_request hook below."""
-    for hook in (believe_trusted_proxies_only,      # who and where the client really is
-                 check_host,                        # a Host header that is not this site: 400
-                 ignore_broken_cookies,
-                 refuse_bad_text,                   # not UTF-8, or a NUL: 400
-                 check_csrf,                        # every POST carries its form's token
-                 models.reprice_if_new_day):        # dated promotions start and end
-        app.add_hook("before_request", hook)
-    app.add_hook("after_request", no_store_for_one_visitor)
+# Between the server and a handler, a request passes these layers, outermost first. Part 15
+# builds them (middleware() and the hooks); a test holds this table to what it builds.
+#
+#   log_requests            one console line a request (`python app.py` only: gunicorn and
+#                           waitress-serve log with their own access logs)     part 16
+#   with_security_headers   security headers on every answer, errors too       part 10
+#   debug_toolbar           with --debug only, for internal addresses           part 14
+#   SessionMiddleware       Beaker: a session is loaded only if session() asks  part 4
+#   closing_database        gives the request's database connection back       part 15
+#   root                    the Bottle app: its before_request hooks, in order:
+#     believe_trusted_proxies_only  who and where the client really is          part 10
+#     check_host                    a Host that is not this site's: 400          part 10
+#     ignore_broken_cookies                                                      part 10
+#     refuse_bad_text               not UTF-8, a NUL, a file: 400                part 10
+#     check_csrf                    every POST carries its form's token          part 10
+#     reprice_if_new_day            dated promotions start and end               models.py
+#   the route's plugins     PageCache, for routes declared with cache=True      part 11
+#   the handler             then the after_request hook no_store_for_one_visitor (part 10)
 
 
 ###############################################################################
@@ -462,29 +406,10 @@ def this_list():
     return request.route.name, dict(params, **request.url_args)
 
 
-# WTForms' Email() needs another package; the models' pattern is the same sanity check.
-# \Z, not $: "$" also matches before a final newline, and "a@b.c\n" would be stored.
-EMAIL = validators.Regexp(fr"{models.EMAIL_PATTERN}\Z", message="Enter a valid email address.")
-
-
 def form_data():
-    """The submitted form, decoded as UTF-8 (Bottle decodes Latin-1 unless asked)."""
-    if "storefront.form" not in request.environ:
-        try:
-            data = request.forms.decode()
-        except UnicodeError:
-            abort(400, "The form was not sent as UTF-8 text.")
-        for name, upload in request.files.allitems():
-            # No form here takes files, but Bottle files a text field over MEMFILE_MAX as
-            # one, which would leave the field looking empty: refuse it instead.
-            if upload.raw_filename:
-                abort(400, "This form does not take files.")
-            abort(413, f"The field {name!r} holds more than {request.MEMFILE_MAX // 1024} "
-                       f"KiB of text, more than any field here may.")
-        if any("\x00" in value for value in data.values()):
-            abort(400, "The form contains a NUL character, which no text field may hold.")
-        request.environ["storefront.form"] = data
-    return request.environ["storefront.form"]
+    """The submitted form, decoded as UTF-8 (Bottle decodes Latin-1 unless asked), as
+    refuse_bad_text() (part 10) read and checked it before the handler ran."""
+    return request.environ.get("storefront.form") or bottle.FormsDict()
 
 
 def form_from_request(form_class, initial=None, **options):
@@ -494,24 +419,8 @@ def form_from_request(form_class, initial=None, **options):
     return form_class(data=initial, **options)
 
 
-def show_errors(form, errors):
-    """Put the rules models.py found broken ({field: message}) on the form's fields."""
-    for name, message in errors.items():
-        field = form[name] if name in form else None
-        if field is not None:
-            field.errors = list(field.errors) + [message]
-        else:
-            form.form_errors.append(message)
 
 
-def safe_next(target, default="/"):
-    """Follow ?next= only to a path on this site: never to another host."""
-    target = (target or "").strip()
-    parts = urllib.parse.urlsplit(target)
-    if not target.startswith("/") or target.startswith(("//", "/\\")) or parts.scheme \
-            or parts.netloc or any(c in target for c in "\r\n\\"):
-        return default
-    return target
 
 
 ###############################################################################
@@ -687,6 +596,21 @@ def cart_update(product_id):
     flash(f"Updated {line.product.title}." if line.quantity
           else f"Removed {line.product.title} from your cart.")
     redirect(url("cart"))
+
+
+def show_errors(form, errors):
+    """Put the rules models.py found broken ({field: message}) on the form's fields."""
+    for name, message in errors.items():
+        field = form[name] if name in form else None
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+        else:
+            form.form_errors.append(message)
+
+
+# WTForms' Email() needs another package; the models' pattern is the same sanity check.
+# \Z, not $: "$" also matches before a final newline, and "a@b.c\n" would be stored.
+EMAIL = validators.Regexp(fr"{models.EMAIL_PATTERN}\Z", message="Enter a valid email address.")
 
 
 class ProfileForm(Form):
@@ -1935,8 +1859,6 @@ def _write_new_secret(path):
 
 
 
-
-
 settings = Settings()     # (see part 1)
 
 
@@ -1959,6 +1881,46 @@ def set_cookie(name, value):
     cached page.)"""
     response.add_header("Set-Cookie", f"{name}={value}; Path=/; HttpOnly; SameSite=Lax"
                                       + ("; Secure" if settings.secure_cookies else ""))
+
+
+def session_options(s):
+    """Beaker's session settings: server-side storage, a signed cookie, no write per request.
+
+    Beaker's own idle timeout would save every session on every request to note the time; a
+    session notes it itself, at most every few minutes (session() in part 4). Only Redis gets
+    Beaker's timeout too, so that its keys expire there.
+    """
+    options = {
+        "session.key": SESSION_COOKIE,
+        "session.secret": s.secret(),
+        "session.httponly": True,
+        "session.samesite": "Lax",
+        "session.secure": s.secure_cookies,
+        "session.save_accessed_time": False,
+        "session.data_serializer": "json",   # never unpickle what a store hands back
+        "session.auto": False,
+    }
+    if s.session_url.startswith("redis://"):
+        models.load_driver("redis")
+        options.update({"session.type": "ext:redis", "session.url": s.session_url,
+                        "session.timeout": s.session_timeout,
+                        "session.save_accessed_time": True})
+    elif s.session_url == "memory":
+        options["session.type"] = "memory"
+    else:
+        options.update({"session.type": "file",
+                        "session.data_dir": os.path.join(s.data_dir, "sessions")})
+    return options
+
+
+def safe_next(target, default="/"):
+    """Follow ?next= only to a path on this site: never to another host."""
+    target = (target or "").strip()
+    parts = urllib.parse.urlsplit(target)
+    if not target.startswith("/") or target.startswith(("//", "/\\")) or parts.scheme \
+            or parts.netloc or any(c in target for c in "\r\n\\"):
+        return default
+    return target
 
 
 def stored_csrf_token():
@@ -2018,7 +1980,25 @@ def refuse_bad_text():
     if "%00" in request.query_string or "\x00" in request.path:
         abort(400, "The request contains a NUL character, which no text field may hold.")
     if request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
-        form_data()
+        request.environ["storefront.form"] = _checked_form()
+
+
+def _checked_form():
+    """The form decoded as UTF-8 text, or a 400 or 413: not UTF-8, a file, a NUL."""
+    try:
+        data = request.forms.decode()
+    except UnicodeError:
+        abort(400, "The form was not sent as UTF-8 text.")
+    for name, upload in request.files.allitems():
+        # No form here takes files, but Bottle files a text field over MEMFILE_MAX as
+        # one, which would leave the field looking empty: refuse it instead.
+        if upload.raw_filename:
+            abort(400, "This form does not take files.")
+        abort(413, f"The field {name!r} holds more than {request.MEMFILE_MAX // 1024} "
+                   f"KiB of text, more than any field here may.")
+    if any("\x00" in value for value in data.values()):
+        abort(400, "The form contains a NUL character, which no text field may hold.")
+    return data
 
 
 def ignore_broken_cookies():
@@ -3600,13 +3580,12 @@ def row_link(row):
 
 
 def log_action(obj, action_flag, message=""):
-    """Write the admin log (each object's history) and tell the caches the data changed."""
+    """Write the admin log (each object's history)."""
     log.info("admin: %s %s %s: %s", current_user().username, obj.__class__.__name__,
              obj.get_id(), message)
     models.AdminLogEntry.create(user=current_user(), model=obj.__class__.__name__.lower(),
                                 object_id=str(obj.get_id()), object_repr=str(obj)[:255],
                                 action=action_flag, change_message=message)
-    models.data_changed()
 
 
 def log_actions(rows, action_flag, message):
@@ -3623,7 +3602,6 @@ def log_actions(rows, action_flag, message):
             batch = []
     if batch:
         models.AdminLogEntry.insert_many(batch).execute()
-    models.data_changed()
 
 
 @admin.get("/", name="admin_index")
@@ -5654,6 +5632,19 @@ def _record_cache_event(region, key, hit):
         record.cache.append((region, key, hit))
 
 
+def masked_settings(s):
+    """The settings as a dict for display, with secrets hidden."""
+    shown = {}
+    for name, value in sorted(vars(s).items()):
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        if name == "secret_key" or (isinstance(value, str) and "@" in value and ":" in value):
+            value = "********" if value else ""
+        if not name.startswith("_"):
+            shown[name] = value
+    return shown
+
+
 def is_internal(environ):
     return client_address(environ) in settings.internal_ips
 
@@ -5808,7 +5799,7 @@ def debug_panel(ident, panel="timer"):
                     **{name: version(name) for name in ("bottle", "peewee", "Beaker", "WTForms",
                                                         "waitress")})
     return bottle.template("debug/panel", record=record, panel=panel, panels=DEBUG_PANELS,
-                           versions=versions, settings=settings.masked(), routes=list_routes(),
+                           versions=versions, settings=masked_settings(settings), routes=list_routes(),
                            url=url)
 
 
@@ -5830,6 +5821,16 @@ def debug_explain(ident, n):
 # 15. Assembly
 ###############################################################################
 
+def middleware(app, s):
+    """Wrap the root Bottle app in the WSGI layers every request passes, innermost first
+    (part 3's table lists them outermost first)."""
+    app = closing_database(app)
+    app = SessionMiddleware(app, session_options(s))
+    if s.debug:
+        app = debug_toolbar(app)
+    return with_security_headers(app)
+
+
 # Bottle 0.13 copies a mounted app's routes into the root: request hooks and error pages live
 # on the root, where they run for every part of the site. A plugin belongs to the app whose
 # routes it wraps: the page cache serves the store's pages (those declared with cache=True).
@@ -5841,7 +5842,11 @@ root.mount("/admin/", admin)
 root.mount("/api/", api)
 root.mount("/playground/", playground)
 root.mount("/__debug__/", debug)
-install_hooks(root)
+# The root's hooks, in the order part 3's table lists them.
+for _hook in (believe_trusted_proxies_only, check_host, ignore_broken_cookies, refuse_bad_text,
+              check_csrf, models.reprice_if_new_day):
+    root.add_hook("before_request", _hook)
+root.add_hook("after_request", no_store_for_one_visitor)
 
 
 class _ClosingIterable:

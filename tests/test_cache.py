@@ -2,6 +2,8 @@
 import re
 import threading
 
+import pytest
+
 from playhouse.test_utils import count_queries
 
 from conftest import new_client
@@ -53,8 +55,8 @@ def test_no_per_user_data_leaks_through_the_cache(client, wsgi, shop, login_as, 
 
 def test_a_write_forgets_pages_cached_while_it_was_being_committed(client, wsgi, shop,
                                                                   login_as, monkeypatch):
-    """A visitor who reads a page while an admin's save is not yet committed caches the old
-    page again; the end of the saving request must forget it once more."""
+    """A visitor who reads a page just as an admin's save commits gets the new page: the
+    caches are told of a transaction's writes once it has committed, not before."""
     visitor = new_client(wsgi)
     login_as("boss", is_staff=True, is_superuser=True)
     form = client.get("/admin/product/4/").forms["admin-form"]
@@ -95,7 +97,6 @@ def test_admin_action_and_delete_invalidate(client, wsgi, shop, login_as, csrf):
     assert "Out of stock" in visitor.get(f"/products/{product.id}").text
     extra = Product.create(title="Short Lived Thing", unit_price=3, inventory=5,
                            collection=product.collection)
-    models.data_changed()
     assert "Short Lived Thing" in visitor.get("/products", {"q": "Short Lived"}).text
     client.post(f"/admin/product/{extra.id}/delete", {"csrf_token": csrf()}, status=303)
     assert "No products match" in visitor.get("/products", {"q": "Short Lived"}).text
@@ -105,7 +106,6 @@ def test_checkout_invalidates_stock(client, wsgi, shop, login_as, csrf):
     visitor = new_client(wsgi)
     product = Product.create(title="Last Few Lamps", unit_price=20, inventory=3,
                              collection=models.Collection.select().first())
-    models.data_changed()
     assert "Only 3 left" in visitor.get(f"/products/{product.id}").text
     login_as("alice")
     client.post("/cart/items", {"product_id": product.id, "quantity": 1, "csrf_token": csrf()})
@@ -161,3 +161,82 @@ def test_the_memory_cache_is_bounded(settings, shop, monkeypatch):
     pages = storefront.cache.get_cache_region("storefront.pages", "pages")
     assert 1 <= len(pages.namespace.dictionary) <= 5
     assert storefront._cache_bytes["pages"] <= 5 * page_size
+
+
+# Every way of writing, none of which calls anything about caches: (what it does, the title the
+# product page shows afterwards).
+WRITES = {
+    "save()": lambda p: (setattr(p, "title", "Saved Title"), p.save(), "Saved Title")[-1],
+    "update query": lambda p: (Product.update(title="Bulk Title").where(Product.id == p.id)
+                               .execute(), "Bulk Title")[-1],
+    "bulk_update": lambda p: (setattr(p, "title", "Bulk Updated"),
+                              Product.bulk_update([p], [Product.title]), "Bulk Updated")[-1],
+    "raw SQL": lambda p: (models.db.execute_sql(
+        "update product set title = 'Raw Title' where id = %s" % int(p.id)), "Raw Title")[-1],
+    "in a transaction": lambda p: _in_transaction(p),
+    "insert then delete": lambda p: _insert_then_delete(p),
+}
+
+
+def _in_transaction(product):
+    with models.db.atomic():
+        Product.update(title="Committed Title").where(Product.id == product.id).execute()
+    return "Committed Title"
+
+
+def _insert_then_delete(product):
+    Product.insert(title="Newcomer", slug="newcomer", unit_price=2, price=2, inventory=1,
+                   collection=product.collection).execute()
+    Product.delete().where(Product.title == "Newcomer").execute()
+    return product.title
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_any_write_through_the_models_makes_cached_pages_stale(client, shop, write):
+    product = Product.select().order_by(Product.id).first()
+    client.get(f"/products/{product.id}")           # cached for visitors
+    generation = storefront.generation()
+    title = WRITES[write](product)
+    assert storefront.generation() != generation, f"{write} left the cache as it was"
+    assert title in client.get(f"/products/{product.id}").text
+
+
+def test_a_rolled_back_write_leaves_the_cache_alone(client, shop):
+    client.get("/products")
+    generation = storefront.generation()
+    with models.db.atomic() as transaction:
+        Product.update(title="Never Seen").execute()
+        transaction.rollback()
+    assert storefront.generation() == generation
+    assert "Never Seen" not in client.get("/products").text
+
+
+def test_writes_no_cached_page_shows_leave_the_cache_alone(client, wsgi, shop, login_as, csrf):
+    """A cart, a login, a failed login: models that say `private = True` in their Meta."""
+    private = [m for m in models._all_models() if getattr(m._meta, "private", False)]
+    assert {models.Cart, models.CartItem, models.User} <= set(private)
+    visitor = new_client(wsgi)
+    visitor.get("/products")
+    generation = storefront.generation()
+    login_as("alice")                                   # writes the user's last_login
+    product = Product.select().where(Product.inventory > 0).first()
+    client.post("/cart/items", {"product_id": product.id, "csrf_token": csrf()}, status=303)
+    assert storefront.generation() == generation
+    with count_queries() as counter:
+        visitor.get("/products")
+    assert counter.count == 0
+
+
+def test_a_shopper_gets_the_shared_parts_of_a_page_from_the_cache(client, shop, login_as):
+    """The queries a handler passes to a fragment run only when it is not cached."""
+    login_as("alice")
+    product = Product.select().first()
+    for path in ["/products", "/", f"/products/{product.id}", "/collections/1"]:
+        client.get(path)
+        with storefront.capture_queries() as queries:
+            page = client.get(path)
+        assert "alice" in page.text
+        shared = [q["sql"] for q in queries if ('FROM "product"' in q["sql"] and "ORDER BY"
+                                                 in q["sql"]) or '"promotion"' in q["sql"]
+                  or '"tag"' in q["sql"]]
+        assert not shared, f"{path} ran the queries of its shared parts again: {shared}"

@@ -3,6 +3,7 @@ toolbar shows, bytes that are not UTF-8, pages a browser must not keep, carts an
 make, start-up checks. Each "Attack" test failed before the fix it guards."""
 import csv
 import datetime
+import inspect
 import io
 import ipaddress
 import os
@@ -397,3 +398,22 @@ def test_runserver_on_every_address_hints_at_check_deploy(tmp_path):
         server.terminate()
         output = server.communicate(timeout=10)[0]
     assert "Other machines can reach it too: run `python app.py check --deploy`" in output
+
+
+def test_how_a_request_flows_tells_the_layers_as_they_are_built():
+    """Part 3 of app.py is a table of the layers around a handler: it must say what part 15
+    builds, in the order a request meets them."""
+    source = open(storefront.__file__, encoding="utf-8").read()
+    table = source.split("# 3. How a request flows\n", 1)[1].split("\n", 1)[1].split("\n#####")[0]
+    named = re.findall(r"^#(?:   |     )(\w+)", table, re.M)    # (not a wrapped line)
+    hooks = [hook.__name__ for hook in storefront.root._hooks["before_request"]]
+    listed_hooks = named[named.index("root") + 1:named.index("root") + 1 + len(hooks)]
+    assert listed_hooks == hooks, f"part 3 lists the hooks {listed_hooks}, the root runs {hooks}"
+    layers = named[:named.index("root")]
+    assert layers[0] == "log_requests" and "log_requests(" in inspect.getsource(
+        storefront.cmd_runserver)
+    built = inspect.getsource(storefront.middleware)      # innermost first in its code
+    positions = [built.index(name) for name in reversed(layers[1:])]
+    assert positions == sorted(positions), f"middleware() does not nest {layers[1:]} in order"
+    plugins = [p.name for p in storefront.store.plugins if hasattr(p, "apply")]
+    assert "page_cache" in plugins and "PageCache" in table
