@@ -736,33 +736,42 @@ def test_lesson_shows_code_django_sql_and_the_result_it_should(client, data, les
     assert page.result == expected
 
 
-ORM_LESSONS = [l for l in LESSONS if l.group == storefront.ORM]
+EXERCISES = [l for l in LESSONS if l.answer]
 
 
-@pytest.mark.parametrize("lesson", ORM_LESSONS, ids=[l.path for l in ORM_LESSONS])
-def test_orm_exercise_answers_behind_a_disclosure(client, data, lesson):
+@pytest.mark.parametrize("lesson", EXERCISES, ids=[l.path for l in EXERCISES])
+def test_exercise_answers_behind_a_disclosure(client, data, lesson):
     page = visit(client, lesson)
     exercise = page.sections["exercise"]
-    question, answer_function = lesson.exercise
-    assert question in text(exercise)
+    assert lesson.question in text(exercise)
     details = find(exercise, lambda n: n[0] == "details")
     assert text(elements(details)[0]) == "Show the answer" and "open" not in details[1]
-    source = textwrap.dedent(inspect.getsource(answer_function))
+    source = textwrap.dedent(inspect.getsource(lesson.answer))
     assert text(by_class(details, "code")) == from_def(source)
     assert elements(page.queries("exercise"))       # it ran, and shows its SQL
     assert page.answer == shown(ANSWERS[lesson.path](data))
 
 
-def test_every_lesson_is_checked_and_every_orm_lesson_has_an_exercise():
-    assert set(EXPECTED) == {l.path for l in LESSONS}
-    assert set(ANSWERS) == {l.path for l in ORM_LESSONS}
-    assert all(l.exercise is None for l in LESSONS if l.group != storefront.ORM)
+def test_every_lesson_is_checked_and_a_group_has_exercises_for_all_or_none():
+    assert set(EXPECTED) == {l.path for l in LESSONS}, "a lesson without its expected result"
+    assert set(ANSWERS) == {l.path for l in EXERCISES}, "an exercise without its answer"
+    for group in storefront.LESSON_GROUPS:
+        has = {l.path: bool(l.answer) for l in LESSONS if l.group == group["title"]}
+        assert len(set(has.values())) == 1, f"{group['title']}: exercises for some only: {has}"
+    for l in LESSONS:
+        assert bool(l.question) == bool(l.answer), f"{l.path}: a question needs its answer"
 
 
-def test_lessons_cover_the_course():
-    assert len([l for l in LESSONS if l.group == storefront.WEB]) == 11
-    assert len([l for l in LESSONS if l.group == storefront.DATA_MODEL]) == 5
-    assert len(ORM_LESSONS) == 21
+def test_every_text_has_its_handler_in_the_order_of_the_index():
+    for group in storefront.LESSON_GROUPS:
+        written = [t["path"] for t in group["lessons"]]
+        coded = [l.path for l in LESSONS if l.group == group["title"]]
+        assert coded == written, f"{group['title']}: the text lists {written}, app.py {coded}"
+    in_groups = [l.group for l in LESSONS]
+    assert in_groups == sorted(in_groups, key=[g["title"] for g in storefront.LESSON_GROUPS].index)
+
+
+def test_lesson_texts_read_as_the_index_needs():
     for l in LESSONS:
         # one sentence each, plainly ended; the summary short enough for one line of the index
         assert l.differs.endswith(".") and ". " not in l.differs, l.path
@@ -774,7 +783,7 @@ def test_lessons_cover_the_course():
 def test_index_groups_the_lessons_with_one_line_each(client):
     index = client.get("/playground/").text
     tree = Tree(index).root
-    for group in storefront.LESSON_GROUPS:
+    for group in (g["title"] for g in storefront.LESSON_GROUPS):
         section = by_id(tree, group.lower().replace(" ", "-"))
         assert text(find(section, lambda n: n[0] == "h2")) == group
         links = [(a[1]["href"], text(a)) for a in elements(by_class(section, "lesson-list"))
