@@ -4888,10 +4888,26 @@ def raw_sql_answer():
 
 # --- The guided tour --------------------------------------------------------------------------
 
-def tour_stop(title, text, code, around=None, most=14):
+def tour_stops():
+    """The stops of one request for a product page, as `python app.py` serves it, from the
+    server in (their text is views/playground/tour.toml): (its path, stops)."""
+    product = Product.select(Product.id).order_by(Product.id).first()
+    path = url("product", product_id=product.id if product else 1)
+    route, args = root.router.match({"PATH_INFO": path, "REQUEST_METHOD": "GET"})
+    facts = {"path": path, "rule": route.rule, "name": repr(route.name), "args": args,
+             "hooks": ", ".join(hook.__name__ for hook in root._hooks["before_request"])}
+    stops = []
+    for stop in read_text("tour")["stops"]:
+        text = stop["text"].format_map(facts)
+        stops.append(file_stop(stop["title"], text, stop["file"]) if "file" in stop else
+                     code_stop(stop["title"], text, named(stop["code"])[1], stop.get("around")))
+    return path, stops
+
+
+def code_stop(title, text, code, around=None, most=14):
     """One stop of the tour: where `code` (a function) is, and a few of its lines, read now
-    from the source of the running program, so the tour never tells an old story. With
-    `around`, the lines around the first line that contains it; else the first `most`."""
+    from the source of the running program. With `around`, the lines around the first line
+    that contains it; else the first `most`."""
     lines, start = inspect.getsourcelines(code)
     if code.__module__ in (__name__, models.__name__):
         where = os.path.basename(inspect.getsourcefile(code))
@@ -4912,63 +4928,6 @@ def file_stop(title, text, template, most=12):
     code = "\n".join(template_text(template).splitlines()[:most])
     return {"title": title, "text": text, "found": True, "name": template + ".tpl",
             "where": f"views/{template}.tpl, line 1", "code": code}
-
-
-def tour_stops():
-    """The stops of one request for a product page, from the server in: (its path, stops)."""
-    import waitress.task        # the server of `python app.py` (imported when it serves)
-    product = Product.select(Product.id).order_by(Product.id).first()
-    path = url("product", product_id=product.id if product else 1)
-    route, args = root.router.match({"PATH_INFO": path, "REQUEST_METHOD": "GET"})
-    hooks = ", ".join(hook.__name__ for hook in root._hooks["before_request"])
-    stops = [
-        tour_stop("The WSGI server", f"waitress reads “GET {path}” from the network into a "
-                  "dict, environ, and calls the application with it. Every Python web app "
-                  "is such a callable: application(environ, start_response).",
-                  waitress.task.WSGITask.execute, "server.application("),
-        tour_stop("The application", "app.application builds the app on the first request "
-                  "(opens the database, wraps the middleware), then passes each request on.",
-                  _Application.__call__),
-        tour_stop("Security headers", "The outermost middleware. It adds its headers to "
-                  "whatever response comes back out. (With --debug, the debug toolbar wraps "
-                  "the stack just inside it.)", with_security_headers),
-        tour_stop("Beaker's middleware", "SessionMiddleware puts a session object in "
-                  "environ['beaker.session']. It is lazy: no file or row is read unless a "
-                  "handler asks, and a visitor who only reads pages never gets one.",
-                  SessionMiddleware.__call__, "session = SessionObject(environ"),
-        tour_stop("Closing the database", "This middleware gives the request's database "
-                  "connection back to the pool once the response has been sent.",
-                  closing_database),
-        tour_stop("The root app", "The root Bottle app is itself a WSGI callable: it handles "
-                  "the request, casts what the handler returned to bytes, and starts the "
-                  "response.", bottle.Bottle.wsgi, "self._cast(self._handle(environ))"),
-        tour_stop("Its hooks", f"Before routing, the root's before_request hooks run: "
-                  f"{hooks}. Hooks and error pages live on the root: the mounted sub-apps' "
-                  "routes were copied into it.", bottle.Bottle._handle,
-                  "self.trigger_hook('before_request')"),
-        tour_stop("The route", f"The router matches {path} to the route {route.rule}, named "
-                  f"{route.name!r}, and calls its handler with {args}.", bottle.Router.match,
-                  "if method in self.static and path in self.static[method]"),
-        tour_stop("The page cache", "The handler is wrapped: a visitor without a session is "
-                  "served the page kept in the cache, and the handler runs only on a miss.",
-                  cached_page),
-        tour_stop("The handler", "product_detail takes the product, its promotions, tags "
-                  "and likes from the cache of shared parts (reading them on a miss), and "
-                  "renders the page.", product_detail.__wrapped__),
-        tour_stop("The model queries", "product_with_details reads the product with its "
-                  "collection through get_or_404 (a 404 page if there is none), then its "
-                  "promotions, tags and likes.", product_with_details),
-        tour_stop("The template", "render() fills a template with the handler's data and "
-                  "what every page needs (the user, url(), the CSRF token).", render),
-        file_stop("The template file", "views/store/product.tpl prints the product; "
-                  "% rebase('layout') puts it inside views/layout.tpl, the frame of every "
-                  "page.", "store/product"),
-        tour_stop("The response", "Back in the root app, the page (a str) is encoded to "
-                  "bytes, and start_response() sends the status and headers out through the "
-                  "middleware, each adding its own, to waitress, which writes them to the "
-                  "network.", bottle.Bottle.wsgi, "start_response(response._wsgi_status_line()"),
-    ]
-    return path, stops
 
 
 @playground.get("/tour", name="tour")

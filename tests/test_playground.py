@@ -960,45 +960,112 @@ def test_the_snapshot_sees_a_write_that_a_lesson_would_forget_to_undo(client, sh
 
 # --- The tour ------------------------------------------------------------------------------------
 
-TOUR = [("The WSGI server", "WSGITask.execute", "waitress/task.py",
-         "self.channel.server.application(environ, start_response)"),
-        ("The application", "_Application.__call__", "app.py", None),
-        ("Security headers", "with_security_headers", "app.py", None),
-        ("Beaker's middleware", "SessionMiddleware.__call__", "beaker/middleware.py",
-         "environ[self.environ_key] = session"),
-        ("Closing the database", "closing_database", "app.py", None),
-        ("The root app", "Bottle.wsgi", "bottle.py", "out = self._cast(self._handle(environ))"),
-        ("Its hooks", "Bottle._handle", "bottle.py", "self.trigger_hook('before_request')"),
-        ("The route", "Router.match", "bottle.py", None),
-        ("The page cache", "cached_page", "app.py", None),
-        ("The handler", "product_detail", "app.py", None),
-        ("The model queries", "product_with_details", "app.py", None),
-        ("The template", "render", "app.py", None),
-        ("The template file", "store/product.tpl", "views/store/product.tpl", "% rebase("),
-        ("The response", "Bottle.wsgi", "bottle.py",
-         "start_response(response._wsgi_status_line(), response.headerlist, exc_info)")]
+TOUR_TEXT = storefront.read_text("tour")["stops"]
 
 
-def test_tour_follows_a_product_page_through_the_running_code(client, shop):
+def test_tour_shows_each_stop_of_its_text_with_the_code_it_names(client, shop):
     tree = Tree(client.get("/playground/tour").text).root
     stops = elements(by_class(tree, "tour"))
-    assert len(stops) == len(TOUR)
-    for stop, (title, name, where, line) in zip(stops, TOUR):
+    assert [text(elements(stop)[0]) for stop in stops] == [s["title"] for s in TOUR_TEXT]
+    for stop, written in zip(stops, TOUR_TEXT):
         heading, _, place, code = elements(stop)
-        assert text(heading) == title
-        assert text(place).startswith(f"{name} · {where}, line ")
-        if line:
-            assert line in text(code), title
-    assert "/products/1 to the route /products/&lt;product_id&gt;" in str(
-        client.get("/playground/tour").text)
-    hooks = text(stops[6])
-    assert "refuse_bad_text, check_csrf" in hooks
+        if "file" in written:
+            name, where = written["file"] + ".tpl", f"views/{written['file']}.tpl"
+        else:
+            function = storefront.named(written["code"])[1]
+            name, where = function.__qualname__, written["code"].partition(": ")[0]
+        assert text(place).startswith(f"{name} · {where}, line "), written["title"]
+        if written.get("around"):
+            assert written["around"] in text(code), f"{written['title']}: no {written['around']}"
+    page = client.get("/playground/tour").text
+    assert "/products/1 to the route /products/&lt;product_id&gt;" in page
+    hooks = ", ".join(h.__name__ for h in storefront.root._hooks["before_request"])
+    assert f"before_request hooks run: {hooks}." in page
+
+
+def served_by_runserver(monkeypatch):
+    """The WSGI application `python app.py` hands to waitress (the server is not started)."""
+    import waitress
+
+    class Served(Exception):
+        pass
+
+    def create_server(app, **options):
+        served.append(app)
+        raise Served
+    served = []
+    monkeypatch.setattr(waitress, "create_server", create_server)
+    monkeypatch.setattr(storefront, "console_logging", lambda quiet=False: None)
+    with pytest.raises(Served):
+        storefront.main(["runserver", "--no-demo", "127.0.0.1:8123"])
+    return served[0]
+
+
+def calls_in_order(application, path):
+    """The qualified names of the functions a GET of `path` calls, first calls only, in order."""
+    import sys
+    from webtest import TestApp
+    called = {}
+
+    def profile(frame, event, arg):
+        if event == "call":
+            called.setdefault(frame.f_code.co_qualname, len(called))
+    sys.setprofile(profile)
+    try:
+        TestApp(application, extra_environ={"REMOTE_ADDR": "127.0.0.1"}).get(path)
+    finally:
+        sys.setprofile(None)
+    return called
+
+
+def first_call(called, function):
+    """When `function`, or a function it defines (a middleware's inner wsgi), first ran."""
+    name = function.__qualname__
+    return min((n for qualname, n in called.items()
+                if qualname == name or qualname.startswith(name + ".<locals>.")), default=None)
+
+
+# What the tour shows but a request through WebTest does not run: the real server, and the
+# start-up that made the application.
+NOT_IN_A_WEBTEST_REQUEST = {"WSGITask.execute", "cmd_runserver"}
+
+
+def test_tour_follows_python_app_py_in_the_order_its_code_runs(shop, monkeypatch):
+    called = calls_in_order(served_by_runserver(monkeypatch), "/products/1")
+    _, stops = storefront.tour_stops()
+    order, skipped, shown = [], set(), set()
+    for stop, written in zip(stops, TOUR_TEXT):
+        if "file" in written or written["code"] in shown:   # the way back out: the response
+            continue
+        shown.add(written["code"])
+        n = first_call(called, storefront.named(written["code"])[1])
+        if n is None:
+            skipped.add(stop["name"])
+        else:
+            order.append((n, stop["title"]))
+    assert skipped == NOT_IN_A_WEBTEST_REQUEST, f"stops that never ran: {skipped}"
+    assert order == sorted(order), f"the tour's order is not the order the code runs: {order}"
+    assert order[0][1] == "The request logger", "python app.py's outermost layer"
+
+
+def test_under_gunicorn_the_stack_starts_inside_the_request_logger(shop):
+    application = storefront._Application()
+    calls_in_order(application, "/products/2")     # the first request builds the stack
+    called = calls_in_order(application, "/products/1")
+    assert first_call(called, storefront.log_requests) is None
+    outermost = first_call(called, storefront.with_security_headers)
+    assert first_call(called, storefront._Application.__call__) < outermost
+    assert all(n > outermost for n in (first_call(called, storefront.closing_database),
+                                       first_call(called, storefront.render)))
+    stop = next(s for s in TOUR_TEXT if s["code"] == "app.py: cmd_runserver")
+    assert "gunicorn" in stop["text"] and "_Application" in stop["text"]
 
 
 def test_tour_reads_its_code_from_the_source_as_it_is_now(client, shop):
     source, start = inspect.getsourcelines(storefront.product_detail.__wrapped__)
     tree = Tree(client.get("/playground/tour").text).root
-    handler = elements(by_class(tree, "tour"))[9]
+    n = next(n for n, s in enumerate(TOUR_TEXT) if s.get("code") == "app.py: product_detail.__wrapped__")
+    handler = elements(by_class(tree, "tour"))[n]
     assert text(elements(handler)[2]).endswith(f"app.py, line {start}")
     assert text(elements(handler)[3]) == textwrap.dedent("".join(source[:14])).rstrip()
 
@@ -1006,5 +1073,6 @@ def test_tour_reads_its_code_from_the_source_as_it_is_now(client, shop):
 def test_tour_stops_find_their_lines_in_the_libraries_installed(shop):
     path, stops = storefront.tour_stops()
     assert path == "/products/1"
-    assert all(stop["found"] for stop in stops)       # a library changed under the tour?
-    assert not storefront.tour_stop("", "", storefront.render, "no such line")["found"]
+    lost = [stop["title"] for stop in stops if not stop["found"]]
+    assert not lost, f"a library changed under the tour: {lost}"
+    assert not storefront.code_stop("", "", storefront.render, "no such line")["found"]
