@@ -5552,12 +5552,22 @@ def cmd_routes(args):
         print(f"{r['method']:7} {r['path']:45} {r['handler']}")
 
 
+def shell_namespace():
+    """What `python app.py shell` starts with (Django's shell imports the models too): this
+    module as `app`, the models, the database and the ORM's helpers, so that the answer of every
+    exercise of the playground runs there as its lesson page shows it."""
+    namespace = {"app": sys.modules[__name__], "models": models, "db": db, "settings": settings,
+                 "fn": fn, "JOIN": JOIN, "SQL": SQL, "Case": Case, "prefetch": prefetch,
+                 "Decimal": Decimal, "capture_queries": capture_queries}
+    namespace.update({model.__name__: model for model in models.MODELS})
+    return namespace
+
+
 def cmd_shell(args):
     import code
-    namespace = {"models": models, "db": db, "settings": settings, "app": root}
-    namespace.update({m.__name__: m for m in models.MODELS})
-    code.interact("Storefront shell: the models are imported; db is the database.",
-                  local=namespace)
+    code.interact("Storefront shell: app is app.py, the models are imported, and so are fn, JOIN, "
+                  "SQL, Case, prefetch, Decimal and capture_queries; db is the database.",
+                  local=shell_namespace())
 
 
 def main(argv=None):

@@ -752,6 +752,34 @@ def test_exercise_answers_behind_a_disclosure(client, data, lesson):
     assert page.answer == shown(ANSWERS[lesson.path](data))
 
 
+def test_every_exercise_answer_runs_in_the_shell_as_its_page_shows_it(shop):
+    failed = {}
+    for lesson in EXERCISES:
+        namespace = storefront.shell_namespace()
+        try:
+            exec(storefront.code_of(lesson.answer), namespace)
+            namespace[lesson.answer.__name__]()
+        except Exception as error:
+            failed[lesson.path] = repr(error)
+    assert not failed, f"answers that fail in `python app.py shell`: {failed}"
+
+
+def test_python_app_py_shell_runs_the_answers_pasted_into_it(shop, settings, tmp_path):
+    import subprocess
+    import sys
+    from conftest import subprocess_env
+    pasted = "".join(f"{storefront.code_of(l.answer)}\n\nprint('ran', {l.path!r}, "
+                     f"type({l.answer.__name__}()).__name__)\n" for l in EXERCISES)
+    models.db.close()
+    done = subprocess.run([sys.executable, "app.py", "shell"], input=pasted, text=True,
+                          capture_output=True, timeout=120,
+                          cwd=os.path.dirname(os.path.abspath(storefront.__file__)),
+                          env=subprocess_env(tmp_path, DATABASE_URL=settings.database_url))
+    ran = re.findall(r"^(?:>>> |\.\.\. )*ran (\S+)", done.stdout, re.M)
+    assert ran == [l.path for l in EXERCISES], done.stderr[-2000:]
+    assert "Error" not in done.stderr, done.stderr[-2000:]
+
+
 def test_every_lesson_is_checked_and_a_group_has_exercises_for_all_or_none():
     assert set(EXPECTED) == {l.path for l in LESSONS}, "a lesson without its expected result"
     assert set(ANSWERS) == {l.path for l in EXERCISES}, "an exercise without its answer"
