@@ -4103,6 +4103,8 @@ def fold(value, key=""):
 
 LESSON_GROUPS = [read_text(name.removesuffix(".toml")) for name in sorted(
     os.listdir(os.path.join(VIEWS, "playground"))) if name.startswith("lessons-")]
+LESSON_TEXT = {text["path"]: dict(text, group=group["title"], library=group["library"])
+               for group in LESSON_GROUPS for text in group["lessons"]}     # path -> its text
 LESSONS = []    # in the order of the index
 
 
@@ -4110,12 +4112,11 @@ class Lesson:
     """One lesson, made by @lesson: its handler, and its text from its group's file."""
 
     def __init__(self, handler, path, lives_in, queries, link=None, post=False):
-        group, text = next(((g, t) for g in LESSON_GROUPS for t in g["lessons"]
-                            if t["path"] == path), (None, None))
-        if text is None:
+        if path not in LESSON_TEXT:
             raise LookupError(f"No text for the lesson {path!r} in views/playground/")
+        text = LESSON_TEXT[path]
         self.handler, self.path, self.group, self.library = (
-            handler, path, group["title"], group["library"])
+            handler, path, text["group"], text["library"])
         self.title, self.summary, self.differs = text["title"], text["summary"], text["differs"]
         self.django = text["django"].strip()
         self.question = text.get("exercise")    # its answer: set by @exercise
@@ -4374,6 +4375,24 @@ def page_cache_lesson():
     return dict(runs, **{"the page in the cache": f"{len(html):,} characters"})
 
 
+@lesson("debug-toolbar", lives_in="app.py: Record.sql_report", queries=6)
+def debug_toolbar_lesson():
+    panels = LESSON_TEXT["debug-toolbar"]["panels"]      # what each one shows, by its name
+    record = Record(request.environ)        # what the toolbar keeps of one request
+    with capture_queries() as record.queries:
+        orders = Order.select().order_by(Order.id).limit(5)
+        names = [order.customer.first_name for order in orders]     # 1 + 5 queries: an N+1
+    return {"the toolbar is on for you": settings.debug and is_internal(request.environ),
+            "its panels (DEBUG_PANELS), and what each shows":
+                {panel: panels[panel] for panel in DEBUG_PANELS},
+            "a loop over 5 orders, reading each one's customer": names,
+            "its SQL panel: the loop's queries, flagged": [
+                {"SQL": q["sql"], "parameters": q["params"],
+                 "flag": "duplicate" if q["duplicate"] else
+                         "likely N+1" if q["repeated"] else "none"}
+                for q in record.sql_report()]}
+
+
 # --- The data model ---------------------------------------------------------------------------
 
 @lesson("models", lives_in="models.py: Product", queries=0)
@@ -4395,16 +4414,17 @@ def one_to_many_lesson():
             "a product's collection, through the foreign key": first.collection.title}
 
 
-@lesson("many-to-many", lives_in="models.py: ProductPromotion", queries=3)
+@lesson("many-to-many", lives_in="models.py: ProductPromotion", queries=4)
 def many_to_many_lesson():
-    promoted = (Product.select(Product.title, Promotion.description,
-                               Promotion.discount)
-                .join(models.ProductPromotion).join(Promotion)
-                .order_by(Product.id, Promotion.id).limit(3))
+    product = (Product.select().join(models.ProductPromotion)
+               .order_by(Product.id).first())       # the first product with a promotion
+    promotions = (Promotion.select(Promotion.description, Promotion.discount)
+                  .join(models.ProductPromotion)
+                  .where(models.ProductPromotion.product == product).order_by(Promotion.id))
     order = Order.select().order_by(Order.id).first()
     items = (OrderItem.select(Product.title, OrderItem.quantity, OrderItem.unit_price)
              .join(Product).where(OrderItem.order == order).order_by(OrderItem.id))
-    return {"products and their promotions": list(promoted.namedtuples()),
+    return {f"{product.title}: its promotions": list(promotions.namedtuples()),
             f"order {order.id}: its products": list(items.namedtuples())}
 
 
@@ -4496,15 +4516,18 @@ def complex_lookups_answer():
             for o in query]
 
 
-@lesson("orm-field-references", lives_in="models.py: place_order", queries=1)
+@lesson("orm-field-references", lives_in="models.py: place_order", queries=2)
 def field_references_lesson():
     query = (Product.select().where(Product.inventory > Product.unit_price)
              .order_by(Product.id).limit(5))
-    restock = Product.update(inventory=Product.inventory + 1)      # built, never run
+    restock = Product.update(inventory=Product.inventory + 1)      # built: no SQL yet
+    with models.write_transaction() as transaction:
+        changed = restock.execute()         # runs it
+        transaction.rollback()      # a lesson leaves the shop as it was
     return {"more in stock than their price":
                 [{"title": p.title, "inventory": p.inventory,
                   "unit price": p.unit_price} for p in query],
-            "an update adding 1 to every inventory, as SQL": restock.sql()[0]}
+            "rows the update of every inventory changed, then rolled back": changed}
 
 
 @exercise(field_references_lesson)
@@ -4540,7 +4563,7 @@ def limiting_lesson():
             "limit(3).offset(3)": [p.title for p in by_title.limit(3).offset(3)],
             "paginate(3, 3): page 3, 3 a page":
                 [p.title for p in by_title.paginate(3, 3)],
-            "[9:12]: all rows fetched, then sliced":
+            "[9:12]: no LIMIT in its SQL, rows read up to the 12th, then sliced":
                 [p.title for p in by_title[9:12]]}
 
 
