@@ -816,6 +816,18 @@ def test_every_text_has_its_handler_in_the_order_of_the_index():
     assert in_groups == sorted(in_groups, key=[g["title"] for g in storefront.LESSON_GROUPS].index)
 
 
+def test_the_toolbar_lesson_tells_what_every_panel_of_the_code_shows():
+    panels = storefront.LESSON_TEXT["debug-toolbar"]["panels"]
+    assert list(panels) == storefront.DEBUG_PANELS, \
+        f"the panels of DEBUG_PANELS, each with its line in the lesson's text: {list(panels)}"
+
+
+def test_the_orm_lessons_say_what_plays_the_part_of_django_managers():
+    said = [l.path for l in LESSONS if "manager" in l.differs and "Product.catalog" in l.differs]
+    assert said, "no lesson says that Peewee has no managers and what does their work"
+    assert callable(storefront.named("models.py: Product.catalog")[1])
+
+
 def test_lesson_texts_read_as_the_index_needs():
     for l in LESSONS:
         # one sentence each, plainly ended; the summary short enough for one line of the index
