@@ -735,7 +735,8 @@ def _(d):
 def test_lesson_shows_code_django_sql_and_the_result_it_should(client, data, lesson):
     page = visit(client, lesson)
     code, django, sql, result = (page.sections[s] for s in ("code", "django", "sql", "result"))
-    assert all(section is not None for section in (code, django, sql, result))
+    assert all(section is not None for section in (code, django, sql, result)), \
+        "a lesson page has the sections code, django, sql and result"
     # the Peewee code is the handler's own, read from app.py
     source = textwrap.dedent(inspect.getsource(lesson.handler))
     assert text(by_class(code, "code")) == from_def(source)
@@ -744,7 +745,9 @@ def test_lesson_shows_code_django_sql_and_the_result_it_should(client, data, les
     assert lesson.differs in text(by_class(django, "differs"))
     # as many statements as the lesson says it runs, each with its parameters and time
     statements = elements(page.queries())
-    assert len(statements) == lesson.queries
+    assert len(statements) == lesson.queries, \
+        f"{lesson.path}: app.py says it runs {lesson.queries} SQL statements, it ran " \
+        f"{len(statements)}"
     claim = "no SQL" if lesson.queries == 0 else f"{lesson.queries} SQL quer"
     assert f"This lesson runs {claim}" in text(sql) and "This time it ran" not in text(sql)
     assert all(re.search(r"parameters .* · \d+\.\d\d ms", text(s)) for s in statements)
