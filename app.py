@@ -1798,7 +1798,7 @@ for _code in ERROR_TITLES:
 # What keeps one visitor's requests from harming others: the checks of the settings, signed
 # values, the CSRF check of every POST, the client's true address behind a proxy, the host
 # names this site answers to, text that is not text, and the headers of every answer. The hooks
-# here are installed in the order install_hooks() (part 3) lists.
+# here are installed in the order part 3's table lists.
 
 # The names a laptop reaches the site by. ".localhost" is localhost and every name under it.
 LOCAL_HOSTS = (".localhost", "127.0.0.1", "[::1]")
@@ -4148,39 +4148,64 @@ class AdminLogEntryAdmin(ModelAdmin):
 # about writing do it in a transaction they roll back, and the caching lessons have a cache
 # region of their own. At the end of this part, the guided tour follows one request through
 # the code that serves it.
+#
+# What a page says around the code is data, beside the templates: the lessons' titles, Django
+# code and comparisons in views/playground/lessons-*.toml (a file per group of lessons, in the
+# order of the index), the tour's stops in views/playground/tour.toml. Here is only what runs.
 
-WEB, DATA_MODEL, ORM = "The web", "The data model", "The ORM"
-LESSON_GROUPS = (WEB, DATA_MODEL, ORM)
+def read_text(name):
+    """views/playground/<name>.toml, read. Prose may wrap there: a line break is a space."""
+    import tomllib      # (only the playground reads TOML)
+    with open(os.path.join(VIEWS, "playground", name + ".toml"), "rb") as f:
+        data = tomllib.load(f)
+    return fold(data)
+
+
+def fold(value, key=""):
+    """Prose with its lines joined into one; code (a key named django) kept as it is."""
+    if isinstance(value, dict):
+        return {k: fold(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fold(v, key) for v in value]
+    if isinstance(value, str) and key != "django":
+        return " ".join(value.split())
+    return value
+
+
+LESSON_GROUPS = [read_text(name.removesuffix(".toml")) for name in sorted(
+    os.listdir(os.path.join(VIEWS, "playground"))) if name.startswith("lessons-")]
+LESSON_TEXT = {text["path"]: dict(text, group=group["title"], library=group["library"])
+               for group in LESSON_GROUPS for text in group["lessons"]}     # path -> its text
 LESSONS = []    # in the order of the index
 
 
 class Lesson:
-    """One lesson, made by @lesson: its handler and what the page says around it."""
+    """One lesson, made by @lesson: its handler, and its text from its group's file."""
 
-    def __init__(self, handler, path, title, group, summary, django, differs, lives_in,
-                 queries, link=None, button=None):
-        self.handler, self.path, self.title, self.group = handler, path, title, group
-        self.summary, self.differs, self.lives_in = summary, differs, lives_in
-        self.django = textwrap.dedent(django).strip()
+    def __init__(self, handler, path, lives_in, queries, link=None, post=False):
+        if path not in LESSON_TEXT:
+            raise LookupError(f"No text for the lesson {path!r} in views/playground/")
+        text = LESSON_TEXT[path]
+        self.handler, self.path, self.group, self.library = (
+            handler, path, text["group"], text["library"])
+        self.title, self.summary, self.differs = text["title"], text["summary"], text["differs"]
+        self.django = text["django"].strip()
+        self.question = text.get("exercise")    # its answer: set by @exercise
+        self.button = text["button"] if post else None     # a POST to itself
+        self.lives_in = lives_in    # the place in the shop that does the same
         self.queries = queries      # how many SQL statements a GET runs: the page says so
         self.link = link or {}      # the arguments of a path with parameters, for the index
-        self.button = button        # a lesson with a button: a POST to itself
         self.name = "lesson_" + handler.__name__.removesuffix("_lesson")
-        self.exercise = None        # (question, answer function), set by @exercise
+        self.answer = None
 
     def href(self):
         return url(self.name, **self.link)
-
-    @property
-    def library(self):
-        """Whose code the lesson shows beside Django's."""
-        return "Bottle" if self.group == WEB else "Peewee"
 
     def page(self, **args):
         """Run the lesson (and its exercise's answer), and show the four parts."""
         current_user()      # who you are is the page's business: not counted in the lesson's SQL
         run = run_lesson_code(self.handler, **args)
-        answer = run_lesson_code(self.exercise[1]) if self.exercise else None
+        answer = run_lesson_code(self.answer) if self.answer else None
         n = LESSONS.index(self)
         return render("playground/lesson", lesson=self, run=run, answer=answer,
                       lives_in=code_reference(self.lives_in), title=self.title,
@@ -4189,31 +4214,30 @@ class Lesson:
                       route=request.route, Html=Html, Link=Link)
 
 
-def lesson(path, title, group, summary, *, django, differs, lives_in, queries, link=None,
-           button=None):
-    """Register the handler below as the lesson at /playground/<path>.
+def lesson(path, *, lives_in, queries, link=None, post=False):
+    """Register the handler below as the lesson at /playground/<path>, whose text is the entry
+    of that path in views/playground/lessons-*.toml.
 
-    `django` is the same thing written with Django, `differs` one sentence on where the two
-    part ways, `lives_in` the place in the shop that does the same ("models.py: place_order"),
-    `queries` the number of SQL statements it runs. A lesson with a `button` shows a form
-    that POSTs to it (the handler tells the two methods apart)."""
+    `lives_in` is the place in the shop that does the same ("models.py: place_order"),
+    `queries` the number of SQL statements it runs. A lesson that `post`s shows a button (its
+    text says what it reads) whose form POSTs to it: the handler tells the two methods apart."""
     def register(handler):
-        entry = Lesson(handler, path, title, group, summary, django, differs, lives_in,
-                       queries, link, button)
+        entry = Lesson(handler, path, lives_in, queries, link, post)
         LESSONS.append(entry)
 
         def page(**args):       # named after the handler, in the table of routes
             return entry.page(**args)
-        playground.route("/" + path, ["GET", "POST"] if button else "GET",
+        playground.route("/" + path, ["GET", "POST"] if post else "GET",
                          functools.update_wrapper(page, handler), name=entry.name)
         return handler
     return register
 
 
-def exercise(lesson_handler, question):
-    """Give a lesson an exercise: the function below is its answer, run behind a disclosure."""
+def exercise(lesson_handler):
+    """The function below answers the exercise of that lesson: the page runs it behind a
+    disclosure, under the question its text asks."""
     def register(answer):
-        next(l for l in LESSONS if l.handler is lesson_handler).exercise = (question, answer)
+        next(l for l in LESSONS if l.handler is lesson_handler).answer = answer
         return answer
     return register
 
@@ -4245,12 +4269,22 @@ def source_of(function):
     return textwrap.dedent(inspect.getsource(function))
 
 
+def named(reference):
+    """What "models.py: place_order" names: (the module, the thing). A file is this module,
+    models.py or a library's module ("bottle.py", "waitress/task.py"); a name may be dotted
+    (Product.catalog, PageCache.apply) or a module-level value."""
+    import importlib
+    filename, _, name = reference.partition(": ")
+    module = {"app.py": sys.modules[__name__], "models.py": models}.get(filename) or \
+        importlib.import_module(filename.removesuffix(".py").replace("/", "."))
+    return module, functools.reduce(getattr, name.split("."), module)
+
+
 def code_reference(reference, most=14):
     """Where "models.py: place_order" is, read now: {file, name, line, code} with the first
-    `most` lines of it. A name may be dotted (Product.catalog) or a module-level value."""
+    `most` lines of it."""
     filename, _, name = reference.partition(": ")
-    module = {"app.py": sys.modules[__name__], "models.py": models}[filename]
-    target = functools.reduce(getattr, name.split("."), module)
+    module, target = named(reference)
     if inspect.isfunction(target) or inspect.isclass(target) or inspect.ismethod(target):
         lines, start = inspect.getsourcelines(target)
     else:       # a value such as a dict: the line that assigns it, and those after it
@@ -4265,25 +4299,14 @@ def code_reference(reference, most=14):
 @playground.get("/", name="playground")
 def lesson_index():
     """The lessons by group, and the tour."""
-    groups = [(group, [l for l in LESSONS if l.group == group]) for group in LESSON_GROUPS]
+    groups = [(group["title"], [l for l in LESSONS if l.group == group["title"]])
+              for group in LESSON_GROUPS]
     return render("playground/index", groups=groups, title="Playground")
 
 
 # --- The web ----------------------------------------------------------------------------------
 
-@lesson("hello", "Views", WEB, "A view is a function that answers a request with a page.",
-        django="""
-            # views.py
-            def say_hello(request):
-                return render(request, "hello.html",
-                              {"name": "World"})
-
-            # urls.py
-            urlpatterns = [path("hello/", views.say_hello)]
-        """,
-        differs="A Django view gets the request as its argument and returns an HttpResponse; "
-                "a Bottle handler reads the global request object and returns the body itself.",
-        lives_in="app.py: product_detail", queries=0)
+@lesson("hello", lives_in="app.py: product_detail", queries=0)
 def say_hello():
     template = template_text("playground/hello")
     page = bottle.template("playground/hello", name="World")
@@ -4297,26 +4320,8 @@ def template_text(name):
         return f.read()
 
 
-@lesson("urls/<name>/<number:int>", "URL mapping and sub-apps", WEB,
-        "A route maps a path to a function; a sub-app is mounted under a prefix.",
-        django="""
-            # playground/urls.py
-            urlpatterns = [
-                path("urls/<str:name>/<int:number>",
-                     views.url_mapping, name="url_mapping"),
-            ]
-            # storefront/urls.py
-            urlpatterns = [
-                path("playground/", include("playground.urls")),
-            ]
-
-            reverse("url_mapping",
-                    kwargs={"name": "ada", "number": 42})
-        """,
-        differs="Django's include() keeps the sub-app's URL list apart and consults it for "
-                "each request; Bottle's mount() copies the sub-app's routes into the root app "
-                "once, prefix and all.",
-        lives_in="app.py: url", queries=0, link={"name": "ada", "number": 42})
+@lesson("urls/<name>/<number:int>", lives_in="app.py: url", queries=0,
+        link={"name": "ada", "number": 42})
 def url_mapping_lesson(name, number):
     here = url("lesson_url_mapping", name=name, number=number)     # the route's name
     other = url("lesson_url_mapping", name="grace", number=7)
@@ -4330,22 +4335,7 @@ def url_mapping_lesson(name, number):
             "the sub-apps, by the prefix they are mounted at": mounted}
 
 
-@lesson("templates", "Templates", WEB,
-        "A template fills a page with data, escaping what users typed.",
-        django="""
-            {% extends "frame.html" %}
-            {% block content %}
-              {% for product in products %}
-                <li>{{ product.title }}</li>
-              {% endfor %}
-            {% endblock %}
-
-            {% if n > 2 %}many{% else %}few{% endif %}
-            {{ comment }}   {# escaped #}
-        """,
-        differs="Django's templates are a small language of their own ({% for %}, filters); "
-                "a SimpleTemplate line that starts with % is plain Python.",
-        lives_in="app.py: render", queries=1)
+@lesson("templates", lives_in="app.py: render", queries=1)
 def templates_lesson():
     products = list(Product.select().order_by(Product.id).limit(3))
     page = ("% rebase('playground/frame', title='Three products')\n"
@@ -4359,25 +4349,7 @@ def templates_lesson():
                 "{{comment}}", comment='<script>alert("hi")</script>')}
 
 
-@lesson("static-files", "Static files", WEB,
-        "CSS, scripts and images are served as files, as they are.",
-        django="""
-            # settings.py
-            STATIC_URL = "static/"
-            STATIC_ROOT = BASE_DIR / "static"
-
-            # a template
-            {% load static %}
-            <link rel="stylesheet"
-                  href="{% static 'css/site.css' %}">
-
-            # before deploying
-            python manage.py collectstatic
-        """,
-        differs="Django serves static files itself only under runserver, and leaves them to "
-                "the web server in production; Bottle's static_file() serves them from the "
-                "app, with ETags, and refuses paths that climb out of the folder.",
-        lives_in="app.py: static", queries=0)
+@lesson("static-files", lives_in="app.py: static", queries=0)
 def static_files_lesson():
     found = static("css/site.css")      # the shop's own handler of /static/<path>
     if hasattr(found.body, "close"):    # the open file, for the server (not after a HEAD,
@@ -4389,46 +4361,15 @@ def static_files_lesson():
             "a path that climbs out of static/": static("../app.py").status}
 
 
-@lesson("middleware", "Middleware", WEB,
-        "Middleware wraps the app: it sees every request and every response.",
-        django="""
-            # settings.py
-            MIDDLEWARE = [
-                "debug_toolbar.middleware"
-                ".DebugToolbarMiddleware",
-                "django.middleware.security"
-                ".SecurityMiddleware",
-                "django.contrib.sessions.middleware"
-                ".SessionMiddleware",
-                # ...
-            ]
-            INTERNAL_IPS = ["127.0.0.1"]
-        """,
-        differs="Django builds the stack from class names in settings.MIDDLEWARE, the first "
-                "one outermost; here a middleware is a function that wraps a WSGI app, and "
-                "build() nests them by hand, the last wrapper outermost.",
-        lives_in="app.py: debug_toolbar", queries=0)
+@lesson("middleware", lives_in="app.py: debug_toolbar", queries=0)
 def middleware_lesson():
     toolbar = settings.debug and is_internal(request.environ)
-    return {"build() wraps the app": source_of(build),
+    return {"middleware() wraps the app": source_of(middleware),
             "one middleware, whole": source_of(with_security_headers),
             "the debug toolbar is on for you": toolbar}
 
 
-@lesson("sessions", "Sessions", WEB, "A session keeps data for one visitor between requests.",
-        django="""
-            def count_visit(request):
-                if request.method == "POST":
-                    visits = request.session.get("visits", 0)
-                    request.session["visits"] = visits + 1
-                    return redirect("sessions")
-                return render(request, "sessions.html", {
-                    "visits": request.session.get("visits", 0)})
-        """,
-        differs="Django saves a changed session by itself when the request ends; Beaker runs "
-                "here with auto=False, so the handler calls save(), and the shop creates a "
-                "session only when something needs one.",
-        lives_in="app.py: session", queries=0, button="Count a visit in my session")
+@lesson("sessions", lives_in="app.py: session", queries=0, post=True)
 def sessions_lesson():
     if request.method == "POST":
         s = session(create=True)        # reading pages creates none: this button does
@@ -4441,22 +4382,7 @@ def sessions_lesson():
             "the counter": s.get("lesson_visits", 0) if s else 0}
 
 
-@lesson("messages", "Messages", WEB,
-        "A message queued by a POST is shown once, on the next page.",
-        django="""
-            from django.contrib import messages
-
-            def send_message(request):
-                messages.success(request, "Shown once.")
-                return redirect("messages")
-
-            {% for message in messages %}
-              <div>{{ message }}</div>
-            {% endfor %}
-        """,
-        differs="Django keeps messages in the session or in a cookie, as a setting says; "
-                "flash() here always writes a signed cookie, so a message needs no session.",
-        lives_in="app.py: flash", queries=0, button="Queue a message")
+@lesson("messages", lives_in="app.py: flash", queries=0, post=True)
 def messages_lesson():
     if request.method == "POST":
         flash("Queued by the POST, shown once, after the redirect.")
@@ -4465,24 +4391,7 @@ def messages_lesson():
             "the messages it holds": [text for _, text in _read_flashes()]}
 
 
-@lesson("authentication", "Authentication", WEB,
-        "A password is stored as a slow hash; a guard sends strangers to the login page.",
-        django="""
-            from django.contrib.auth.decorators import (
-                login_required)
-            from django.contrib.auth.hashers import (
-                check_password, make_password)
-
-            encoded = make_password("correct horse")
-            check_password("correct horse", encoded)  # True
-
-            @login_required
-            def account(request): ...
-        """,
-        differs="Django stores hashes in the same algorithm$iterations$salt$hash form "
-                "(pbkdf2_sha256), so these hashes read the same there; its login_required is "
-                "the same kind of decorator.",
-        lives_in="models.py: authenticate", queries=0)
+@lesson("authentication", lives_in="models.py: authenticate", queries=0)
 def authentication_lesson():
     started = time.perf_counter()
     encoded = models.make_password("correct horse")     # the shop's rounds: slow on purpose
@@ -4500,20 +4409,7 @@ def authentication_lesson():
             "a guarded page gives you": outcome}
 
 
-@lesson("admin-registry", "The admin registry", WEB,
-        "The admin is one engine, and a spec per model saying what to show.",
-        django="""
-            @admin.register(Product)
-            class ProductAdmin(admin.ModelAdmin):
-                list_display = ["title", "unit_price",
-                                "inventory", "collection"]
-                list_editable = ["unit_price"]
-                search_fields = ["title"]
-                list_filter = ["collection", "last_update"]
-        """,
-        differs="Django's admin is an app you configure; here the same idea, a registry of "
-                "specs read by generic views, is written out in part 9 of app.py to read.",
-        lives_in="app.py: register", queries=1)
+@lesson("admin-registry", lives_in="app.py: register", queries=1)
 def admin_registry_lesson():
     first_rows = ChangeList(REGISTRY["product"], {}).query.limit(3)
     return {"the spec of products": source_of(ProductAdmin),
@@ -4522,20 +4418,7 @@ def admin_registry_lesson():
                 [p.title for p in first_rows]}
 
 
-@lesson("caching", "Caching a slow call", WEB,
-        "A cache keeps the answer of a slow call, so the next call is instant.",
-        django="""
-            from django.core.cache import cache
-
-            report = cache.get("slow_report")
-            if report is None:
-                report = slow_report()
-                cache.set("slow_report", report, 60)
-        """,
-        differs="Django's low-level cache is one cache with get(), set() and get_or_set(); "
-                "Beaker's regions give each kind of data a cache of its own, with its own "
-                "lifetime.",
-        lives_in="app.py: cached", queries=1)
+@lesson("caching", lives_in="app.py: cached", queries=1)
 def caching_lesson():
     def slow_report():
         time.sleep(0.1)     # stands in for a heavy query or a call to another service
@@ -4549,19 +4432,7 @@ def caching_lesson():
     return dict(timings, **{"the answer (products)": count})
 
 
-@lesson("page-cache", "Caching whole pages", WEB,
-        "A cached page is served without running its handler again.",
-        django="""
-            from django.views.decorators.cache import (
-                cache_page)
-
-            @cache_page(5 * 60)
-            def collection_list(request): ...
-        """,
-        differs="Django's cache_page keys a response by its URL and the headers it varies "
-                "on (Vary: Cookie makes a copy per visitor); the shop's PageCache keeps one "
-                "copy for all visitors without a session, and puts in each one's CSRF token.",
-        lives_in="app.py: PageCache", queries=1)
+@lesson("page-cache", lives_in="app.py: PageCache", queries=1)
 def page_cache_lesson():
     render_page = collection_list      # /collections: the handler (the page cache is a plugin)
     forget("playground", "/collections")
@@ -4575,27 +4446,27 @@ def page_cache_lesson():
     return dict(runs, **{"the page in the cache": f"{len(html):,} characters"})
 
 
+@lesson("debug-toolbar", lives_in="app.py: Record.sql_report", queries=6)
+def debug_toolbar_lesson():
+    panels = LESSON_TEXT["debug-toolbar"]["panels"]      # what each one shows, by its name
+    record = Record(request.environ)        # what the toolbar keeps of one request
+    with capture_queries() as record.queries:
+        orders = Order.select().order_by(Order.id).limit(5)
+        names = [order.customer.first_name for order in orders]     # 1 + 5 queries: an N+1
+    return {"the toolbar is on for you": settings.debug and is_internal(request.environ),
+            "its panels (DEBUG_PANELS), and what each shows":
+                {panel: panels[panel] for panel in DEBUG_PANELS},
+            "a loop over 5 orders, reading each one's customer": names,
+            "its SQL panel: the loop's queries, flagged": [
+                {"SQL": q["sql"], "parameters": q["params"],
+                 "flag": "duplicate" if q["duplicate"] else
+                         "likely N+1" if q["repeated"] else "none"}
+                for q in record.sql_report()]}
+
+
 # --- The data model ---------------------------------------------------------------------------
 
-@lesson("models", "Models and fields", DATA_MODEL,
-        "A model is a class; each field is a column of its table.",
-        django="""
-            class Product(models.Model):
-                title = models.CharField(max_length=255)
-                slug = models.SlugField()
-                description = models.TextField()
-                unit_price = models.DecimalField(
-                    max_digits=10, decimal_places=2)
-                inventory = models.IntegerField(default=0)
-                last_update = models.DateTimeField(
-                    auto_now=True)
-                collection = models.ForeignKey(
-                    Collection, on_delete=models.PROTECT)
-        """,
-        differs="Django names the table after the app and the model (store_product) and its "
-                "save() skips validation; Peewee names it after the class (product), and "
-                "BaseModel.save() here checks the rules first.",
-        lives_in="models.py: Product", queries=0)
+@lesson("models", lives_in="models.py: Product", queries=0)
 def models_lesson():
     return [{"field": field.name, "type": type(field).__name__,
              "column": field.column_name, "null allowed": field.null,
@@ -4603,22 +4474,7 @@ def models_lesson():
             for field in Product._meta.sorted_fields]
 
 
-@lesson("one-to-many", "One-to-many", DATA_MODEL,
-        "A foreign key links many rows to one; the backref walks it the other way.",
-        django="""
-            class Product(models.Model):
-                collection = models.ForeignKey(
-                    Collection, on_delete=models.PROTECT,
-                    related_name="products")
-
-            collection.products.order_by("title")[:3]
-            collection.products.count()
-            product.collection.title
-        """,
-        differs="Without related_name Django calls the reverse side product_set; Peewee's "
-                "backref= names it, and on_delete becomes a rule of the table (RESTRICT) "
-                "rather than Python code (PROTECT).",
-        lives_in="models.py: Collection", queries=4)
+@lesson("one-to-many", lives_in="models.py: Collection", queries=4)
 def one_to_many_lesson():
     collection = Collection.select().order_by(Collection.id).first()
     products = collection.products.order_by(Product.title).limit(3)     # the backref
@@ -4629,52 +4485,21 @@ def one_to_many_lesson():
             "a product's collection, through the foreign key": first.collection.title}
 
 
-@lesson("many-to-many", "Many-to-many, through an association class", DATA_MODEL,
-        "An association class links two models, and can hold data of its own.",
-        django="""
-            class Product(models.Model):
-                promotions = models.ManyToManyField(
-                    Promotion, through="ProductPromotion")
-
-            class OrderItem(models.Model):
-                order = models.ForeignKey(
-                    Order, on_delete=models.PROTECT)
-                product = models.ForeignKey(
-                    Product, on_delete=models.PROTECT)
-                quantity = models.PositiveSmallIntegerField()
-
-            product.promotions.all()
-            order.orderitem_set.select_related("product")
-        """,
-        differs="Django hides the association class behind product.promotions.all(); in "
-                "Peewee you join through it yourself, and can read its own columns as you go.",
-        lives_in="models.py: ProductPromotion", queries=3)
+@lesson("many-to-many", lives_in="models.py: ProductPromotion", queries=4)
 def many_to_many_lesson():
-    promoted = (Product.select(Product.title, Promotion.description,
-                               Promotion.discount)
-                .join(models.ProductPromotion).join(Promotion)
-                .order_by(Product.id, Promotion.id).limit(3))
+    product = (Product.select().join(models.ProductPromotion)
+               .order_by(Product.id).first())       # the first product with a promotion
+    promotions = (Promotion.select(Promotion.description, Promotion.discount)
+                  .join(models.ProductPromotion)
+                  .where(models.ProductPromotion.product == product).order_by(Promotion.id))
     order = Order.select().order_by(Order.id).first()
     items = (OrderItem.select(Product.title, OrderItem.quantity, OrderItem.unit_price)
              .join(Product).where(OrderItem.order == order).order_by(OrderItem.id))
-    return {"products and their promotions": list(promoted.namedtuples()),
+    return {f"{product.title}: its promotions": list(promotions.namedtuples()),
             f"order {order.id}: its products": list(items.namedtuples())}
 
 
-@lesson("generic-relations", "Generic relations", DATA_MODEL,
-        "A generic link points at a row of any model: its table and its id.",
-        django="""
-            class TaggedItem(models.Model):
-                tag = models.ForeignKey(
-                    Tag, on_delete=models.CASCADE)
-                content_type = models.ForeignKey(
-                    ContentType, on_delete=models.CASCADE)
-                object_id = models.PositiveIntegerField()
-                content_object = GenericForeignKey()
-        """,
-        differs="Django's content_type is a foreign key to its ContentType table; here it "
-                "holds the target's table name, so there is no extra table to look up.",
-        lives_in="models.py: GenericLink", queries=2)
+@lesson("generic-relations", lives_in="models.py: GenericLink", queries=2)
 def generic_relations_lesson():
     product = Product.select().order_by(Product.id).first()
     link = models.TaggedItem()
@@ -4688,21 +4513,7 @@ def generic_relations_lesson():
             "the first tag links": list(first_links.namedtuples())}
 
 
-@lesson("migrations", "Migrations", DATA_MODEL,
-        "Migrations change the schema step by step; the database knows its step.",
-        django="""
-            python manage.py makemigrations store
-            python manage.py migrate
-
-            class Migration(migrations.Migration):
-                dependencies = [("store", "0003_add_slug")]
-                operations = [migrations.AddField(
-                    "promotion", "starts_on",
-                    models.DateField(null=True))]
-        """,
-        differs="Django writes a migration file for you by comparing the models with the last "
-                "one; here each migration is a function written by hand in models.py.",
-        lives_in="models.py: migrate", queries=2)
+@lesson("migrations", lives_in="models.py: migrate", queries=2)
 def migrations_lesson():
     applied = models.schema_version()
     return [{"number": n, "migration": step.__name__, "applied": n <= applied}
@@ -4711,20 +4522,7 @@ def migrations_lesson():
 
 # --- The ORM ----------------------------------------------------------------------------------
 
-@lesson("orm-retrieving", "Retrieving objects", ORM,
-        "A query fetches all rows, one row, the first row, or whether any row exists.",
-        django="""
-            Product.objects.all()
-            Product.objects.count()
-            Product.objects.order_by("id").first()
-            Product.objects.get(pk=1)
-            Product.objects.filter(inventory=0).exists()
-            Product.objects.filter(pk=10**9).first()  # None
-            get_object_or_404(Product, pk=10**9)
-        """,
-        differs="Both get() methods raise Product.DoesNotExist when nothing matches; Peewee "
-                "adds get_or_none(), which Django spells filter(...).first().",
-        lives_in="app.py: get_or_404", queries=6)
+@lesson("orm-retrieving", lives_in="app.py: get_or_404", queries=6)
 def retrieving_lesson():
     everything = Product.select()       # no SQL yet: a query runs when it is read
     first = Product.select().order_by(Product.id).first()
@@ -4740,26 +4538,14 @@ def retrieving_lesson():
             "get_or_404(), a missing id": missing}
 
 
-@exercise(retrieving_lesson, "The first customer by last name, and whether any order is "
-                             "still pending (payment status P).")
+@exercise(retrieving_lesson)
 def retrieving_answer():
     first = Customer.select().order_by(Customer.last_name, Customer.first_name).first()
     return {"first customer": f"{first.first_name} {first.last_name}",
             "any order pending": Order.select().where(Order.payment_status == "P").exists()}
 
 
-@lesson("orm-filtering", "Filtering", ORM,
-        "Field lookups narrow a query: ranges, text, missing values, dates.",
-        django="""
-            Product.objects.filter(unit_price__range=(20, 30))
-            Product.objects.filter(title__icontains="tea")
-            Collection.objects.filter(
-                featured_product__isnull=True)
-            Order.objects.filter(placed_at__gte=week_ago)
-        """,
-        differs="Django writes the lookup into a keyword (unit_price__range); Peewee writes "
-                "an expression on the field (Product.unit_price.between(20, 30)).",
-        lives_in="models.py: Product.catalog", queries=4)
+@lesson("orm-filtering", lives_in="models.py: Product.catalog", queries=4)
 def filtering_lesson():
     week_ago = models.utcnow() - datetime.timedelta(days=7)
     between = Product.select().where(Product.unit_price.between(20, 30))
@@ -4775,27 +4561,14 @@ def filtering_lesson():
             "orders placed in the last 7 days": recent.count()}
 
 
-@exercise(filtering_lesson, "Products in collection 3 under $10.")
+@exercise(filtering_lesson)
 def filtering_answer():
     query = (Product.select().where((Product.collection == 3) & (Product.unit_price < 10))
              .order_by(Product.unit_price, Product.id))
     return [{"title": p.title, "unit price": p.unit_price} for p in query]
 
 
-@lesson("orm-complex-lookups", "Complex lookups", ORM,
-        "Conditions combine with OR, AND and NOT.",
-        django="""
-            from django.db.models import Q
-
-            Product.objects.filter(
-                Q(inventory__lt=10) | Q(unit_price__gt=150),
-                ~Q(title__icontains="coffee"),
-                collection_id__in=[1, 2, 3])
-        """,
-        differs="Django needs Q objects to combine conditions; in Peewee a condition is "
-                "already an expression for |, & and ~ (put each comparison in parentheses: "
-                "Python's & and | bind tighter than <).",
-        lives_in="models.py: Promotion.current", queries=1)
+@lesson("orm-complex-lookups", lives_in="models.py: Promotion.current", queries=1)
 def complex_lookups_lesson():
     query = (Product.select()
              .where(((Product.inventory < 10) | (Product.unit_price > 150))
@@ -4806,8 +4579,7 @@ def complex_lookups_lesson():
             for p in query]
 
 
-@exercise(complex_lookups_lesson, "Orders that are not complete (payment status other than "
-                                  "C) or belong to customer 1, newest first, at most five.")
+@exercise(complex_lookups_lesson)
 def complex_lookups_answer():
     query = (Order.select().where(~(Order.payment_status == "C") | (Order.customer == 1))
              .order_by(Order.placed_at.desc(), Order.id.desc()).limit(5))
@@ -4815,31 +4587,21 @@ def complex_lookups_answer():
             for o in query]
 
 
-@lesson("orm-field-references", "Field references", ORM,
-        "A condition can compare a column with another column of the same row.",
-        django="""
-            from django.db.models import F
-
-            Product.objects.filter(
-                inventory__gt=F("unit_price"))
-            Product.objects.update(
-                inventory=F("inventory") + 1)
-        """,
-        differs="Django needs F(\"inventory\") to mean a column rather than a value; in "
-                "Peewee the field itself, Product.inventory, already stands for the column.",
-        lives_in="models.py: place_order", queries=1)
+@lesson("orm-field-references", lives_in="models.py: place_order", queries=2)
 def field_references_lesson():
     query = (Product.select().where(Product.inventory > Product.unit_price)
              .order_by(Product.id).limit(5))
-    restock = Product.update(inventory=Product.inventory + 1)      # built, never run
+    restock = Product.update(inventory=Product.inventory + 1)      # built: no SQL yet
+    with models.write_transaction() as transaction:
+        changed = restock.execute()         # runs it
+        transaction.rollback()      # a lesson leaves the shop as it was
     return {"more in stock than their price":
                 [{"title": p.title, "inventory": p.inventory,
                   "unit price": p.unit_price} for p in query],
-            "an update adding 1 to every inventory, as SQL": restock.sql()[0]}
+            "rows the update of every inventory changed, then rolled back": changed}
 
 
-@exercise(field_references_lesson, "Order items sold for less than their product's unit "
-                                    "price today: the first ten.")
+@exercise(field_references_lesson)
 def field_references_answer():
     query = (OrderItem.select(OrderItem, Product).join(Product)
              .where(OrderItem.unit_price < Product.unit_price).order_by(OrderItem.id).limit(10))
@@ -4847,19 +4609,7 @@ def field_references_answer():
              "unit price": i.product.unit_price} for i in query]
 
 
-@lesson("orm-sorting", "Sorting", ORM,
-        "order_by() sorts by one column or several, up or down.",
-        django="""
-            by_price = Product.objects.order_by(
-                "unit_price", "-title")
-            by_price.reverse()
-            Product.objects.earliest("last_update")
-            Product.objects.latest("last_update")
-        """,
-        differs="Django marks a descending column with a minus (\"-title\") and has reverse(), "
-                "earliest() and latest(); Peewee writes Product.title.desc() and takes the "
-                "first row with first().",
-        lives_in="models.py: CATALOG_SORTS", queries=4)
+@lesson("orm-sorting", lives_in="models.py: CATALOG_SORTS", queries=4)
 def sorting_lesson():
     by_price = Product.select().order_by(Product.unit_price, Product.title.desc())
     reverse = Product.select().order_by(Product.unit_price.desc(), Product.title)
@@ -4871,52 +4621,30 @@ def sorting_lesson():
             "updated last": latest.first().title}
 
 
-@exercise(sorting_lesson, "The five most recent orders, newest first.")
+@exercise(sorting_lesson)
 def sorting_answer():
     query = Order.select().order_by(Order.placed_at.desc(), Order.id.desc()).limit(5)
     return [{"order": o.id, "placed at": o.placed_at} for o in query]
 
 
-@lesson("orm-limiting", "Limiting results", ORM,
-        "LIMIT and OFFSET fetch one slice of the rows.",
-        django="""
-            products = Product.objects.order_by("title", "id")
-            products[:3]        # LIMIT 3
-            products[3:6]       # LIMIT 3 OFFSET 3
-            Paginator(products, 3).page(3)
-        """,
-        differs="Slicing a Django queryset adds LIMIT and OFFSET to its SQL; slicing a Peewee "
-                "query runs it with no limit and slices the rows in Python: use limit(), "
-                "offset() or paginate().",
-        lives_in="models.py: Page", queries=4)
+@lesson("orm-limiting", lives_in="models.py: Page", queries=4)
 def limiting_lesson():
     by_title = Product.select(Product.title).order_by(Product.title, Product.id)
     return {"limit(3)": [p.title for p in by_title.limit(3)],
             "limit(3).offset(3)": [p.title for p in by_title.limit(3).offset(3)],
             "paginate(3, 3): page 3, 3 a page":
                 [p.title for p in by_title.paginate(3, 3)],
-            "[9:12]: all rows fetched, then sliced":
+            "[9:12]: no LIMIT in its SQL, rows read up to the 12th, then sliced":
                 [p.title for p in by_title[9:12]]}
 
 
-@exercise(limiting_lesson, "The second page of products by title, ten to a page.")
+@exercise(limiting_lesson)
 def limiting_answer():
     query = Product.select(Product.title).order_by(Product.title, Product.id).paginate(2, 10)
     return [p.title for p in query]
 
 
-@lesson("orm-selecting-fields", "Selecting fields", ORM,
-        "A query can ask for only the columns it needs, as dicts or tuples.",
-        django="""
-            Product.objects.values("id", "title")
-            Product.objects.values_list("id", "title")
-            Collection.objects.filter(
-                products__isnull=False
-            ).values("title").distinct()
-        """,
-        differs="Django has values() and values_list(); in Peewee you name the columns in "
-                "select() and choose the rows' shape with dicts(), tuples() or namedtuples().",
-        lives_in="models.py: reprice", queries=3)
+@lesson("orm-selecting-fields", lives_in="models.py: reprice", queries=3)
 def selecting_fields_lesson():
     cheapest = (Product.select(Product.id, Product.title)
                 .order_by(Product.unit_price, Product.id).limit(3))
@@ -4926,25 +4654,14 @@ def selecting_fields_lesson():
             "collections with products, distinct()": [c.title for c in with_products]}
 
 
-@exercise(selecting_fields_lesson, "The products that have been ordered, sorted by title.")
+@exercise(selecting_fields_lesson)
 def selecting_fields_answer():
     ordered = OrderItem.select(OrderItem.product).distinct()
     query = Product.select(Product.title).where(Product.id.in_(ordered))
     return [p.title for p in query.order_by(Product.title, Product.id)]
 
 
-@lesson("orm-deferring", "Deferring fields", ORM,
-        "Leaving heavy columns out saves work, unless they are then read row by row.",
-        django="""
-            products = Product.objects.only("id", "title")[:3]
-            for product in products:
-                product.description  # a query each: N+1
-            Product.objects.defer("description")
-        """,
-        differs="A deferred field in Django loads itself when read, with one query per object; "
-                "in Peewee a column you did not select is None, and the extra queries happen "
-                "only if you write them, as below.",
-        lives_in="models.py: Product.catalog", queries=4)
+@lesson("orm-deferring", lives_in="models.py: Product.catalog", queries=4)
 def deferring_lesson():
     query = Product.select(Product.id, Product.title).order_by(Product.id).limit(3)
     products = list(query)
@@ -4954,26 +4671,14 @@ def deferring_lesson():
                 [Product.get_by_id(p.id).description for p in products]}
 
 
-@exercise(deferring_lesson, "Only the titles and unit prices of the five cheapest products.")
+@exercise(deferring_lesson)
 def deferring_answer():
     query = (Product.select(Product.title, Product.unit_price)
              .order_by(Product.unit_price, Product.id).limit(5))
     return list(query.namedtuples())
 
 
-@lesson("orm-joins-vs-prefetch", "Selecting related objects", ORM,
-        "A join or one more query loads related rows; a query per row does not scale.",
-        django="""
-            # a join
-            Order.objects.select_related("customer")[:5]
-            # one more query
-            Order.objects.prefetch_related(
-                "orderitem_set")[:5]
-        """,
-        differs="Django's select_related() joins and prefetch_related() runs one more query, "
-                "as Peewee's join() and prefetch() do; a Peewee join also names the models "
-                "it reads: select(Order, Customer).",
-        lives_in="models.py: cart_lines", queries=9)
+@lesson("orm-joins-vs-prefetch", lives_in="models.py: cart_lines", queries=9)
 def joins_lesson():
     orders = Order.select().order_by(Order.id).limit(5)
     with capture_queries() as naive:
@@ -4989,7 +4694,7 @@ def joins_lesson():
             "queries, prefetch": len(prefetched)}
 
 
-@exercise(joins_lesson, "The last five orders with their customer and their items.")
+@exercise(joins_lesson)
 def joins_answer():
     orders = (Order.select(Order, Customer).join(Customer)
               .order_by(Order.placed_at.desc(), Order.id.desc()).limit(5))
@@ -4999,21 +4704,7 @@ def joins_answer():
             for o in prefetch(orders, items)]
 
 
-@lesson("orm-aggregates", "Aggregating", ORM,
-        "The database computes COUNT, MIN, MAX and AVG over the rows.",
-        django="""
-            from django.db.models import (
-                Avg, Count, Max, Min)
-
-            Product.objects.aggregate(
-                count=Count("id"),
-                cheapest=Min("unit_price"),
-                dearest=Max("unit_price"),
-                average=Avg("unit_price"))
-        """,
-        differs="Django's aggregate() returns a dict in one call; in Peewee you select the "
-                "functions (fn.COUNT, fn.MIN, ...) and fetch the one row they make.",
-        lives_in="models.py: cart_item_count", queries=1)
+@lesson("orm-aggregates", lives_in="models.py: cart_item_count", queries=1)
 def aggregates_lesson():
     query = Product.select(fn.COUNT(Product.id).alias("count"),
                            fn.MIN(Product.unit_price).alias("cheapest"),
@@ -5022,8 +4713,7 @@ def aggregates_lesson():
     return query.namedtuples().get()
 
 
-@exercise(aggregates_lesson, "The lowest, highest and average unit price of the products "
-                             "in collection 3.")
+@exercise(aggregates_lesson)
 def aggregates_answer():
     return (Product.select(fn.MIN(Product.unit_price).alias("lowest"),
                            fn.MAX(Product.unit_price).alias("highest"),
@@ -5031,23 +4721,7 @@ def aggregates_answer():
             .where(Product.collection == 3).namedtuples().get())
 
 
-@lesson("orm-annotations", "Annotating", ORM,
-        "An annotation adds a computed column to every row.",
-        django="""
-            from django.db.models import (
-                Case, F, Value, When)
-
-            Product.objects.annotate(
-                stock=Case(
-                    When(inventory=0, then=Value("out")),
-                    When(inventory__lt=10,
-                         then=Value("low")),
-                    default=Value("ok")),
-                restocked=F("inventory") + 10)
-        """,
-        differs="Django adds a column with annotate(name=...); in Peewee you add the "
-                "expression to select() with .alias(name), and it comes back as an attribute.",
-        lives_in="models.py: Order.with_totals", queries=1)
+@lesson("orm-annotations", lives_in="models.py: Order.with_totals", queries=1)
 def annotations_lesson():
     stock = Case(None, [(Product.inventory == 0, "out"),
                         (Product.inventory < 10, "low")], "ok")
@@ -5057,8 +4731,7 @@ def annotations_lesson():
     return list(query.namedtuples())
 
 
-@exercise(annotations_lesson, "Each customer's name with a column saying whether they are a "
-                              "Gold member (membership G), by last name.")
+@exercise(annotations_lesson)
 def annotations_answer():
     gold = Case(None, [(Customer.membership == "G", "yes")], "no")
     query = (Customer.select(Customer.first_name, Customer.last_name, gold.alias("gold"))
@@ -5066,22 +4739,7 @@ def annotations_answer():
     return list(query.namedtuples())
 
 
-@lesson("orm-functions", "Database functions", ORM,
-        "The database's own functions join text, change case and measure length.",
-        django="""
-            from django.db.models import Value
-            from django.db.models.functions import (
-                Concat, Length, Upper)
-
-            Customer.objects.annotate(
-                full_name=Concat("first_name", Value(" "),
-                                 "last_name"),
-                shout=Upper("last_name"),
-                email_length=Length("email"))
-        """,
-        differs="Django has a class for each portable function (Concat, Upper, Length); "
-                "Peewee's fn.NAME(...) calls the SQL function of that name, whatever it is.",
-        lives_in="models.py: Customer.clean", queries=1)
+@lesson("orm-functions", lives_in="models.py: Customer.clean", queries=1)
 def functions_lesson():
     full_name = Customer.first_name.concat(" ").concat(Customer.last_name)
     # coerce(False): a length is a number, not text like the column it measures
@@ -5093,24 +4751,13 @@ def functions_lesson():
     return list(query.namedtuples())
 
 
-@exercise(functions_lesson, "Every customer's full name in capitals, sorted.")
+@exercise(functions_lesson)
 def functions_answer():
     full_name = fn.UPPER(Customer.first_name.concat(" ").concat(Customer.last_name))
     return [row[0] for row in Customer.select(full_name).order_by(full_name).tuples()]
 
 
-@lesson("orm-grouping", "Grouping", ORM,
-        "GROUP BY sums up each group of rows: here, the orders of each customer.",
-        django="""
-            from django.db.models import Count
-
-            Customer.objects.annotate(
-                orders=Count("order")
-            ).order_by("-orders")[:5]
-        """,
-        differs="Django writes the GROUP BY for you when annotate() meets an aggregate; "
-                "Peewee asks for group_by(), so the SQL you get is the SQL you see.",
-        lives_in="models.py: per_parent", queries=1)
+@lesson("orm-grouping", lives_in="models.py: per_parent", queries=1)
 def grouping_lesson():
     orders = fn.COUNT(Order.id)
     query = (Customer.select(Customer.first_name, Customer.last_name,
@@ -5120,7 +4767,7 @@ def grouping_lesson():
     return list(query.namedtuples())
 
 
-@exercise(grouping_lesson, "The five customers who spent the most, and how much.")
+@exercise(grouping_lesson)
 def grouping_answer():
     spent = models.money_sum(OrderItem.unit_price * OrderItem.quantity)
     query = (Customer.select(Customer.first_name, Customer.last_name, spent.alias("spent"))
@@ -5129,22 +4776,7 @@ def grouping_answer():
     return list(query.namedtuples())
 
 
-@lesson("orm-expressions", "Expressions: the discounted price", ORM,
-        "The database can compute with columns: here, a price 20% off.",
-        django="""
-            from django.db.models import (
-                DecimalField, ExpressionWrapper, F)
-
-            discounted = ExpressionWrapper(
-                F("unit_price") * 0.8,
-                output_field=DecimalField())
-            Product.objects.annotate(
-                discounted_price=discounted)
-        """,
-        differs="Django needs ExpressionWrapper to say what a decimal times a float gives; "
-                "Peewee returns what the database computes (a float in SQLite), which is why "
-                "the shop computes the price paid with price_after() and stores it.",
-        lives_in="models.py: price_after", queries=1)
+@lesson("orm-expressions", lives_in="models.py: price_after", queries=1)
 def expressions_lesson():
     discounted = Product.unit_price * Decimal("0.8")
     query = (Product.select(Product.title, Product.unit_price, Product.price,
@@ -5156,29 +4788,14 @@ def expressions_lesson():
              "price paid today (stored)": p.price} for p in query]
 
 
-@exercise(expressions_lesson, "Products whose price today is at least 20% below their "
-                              "unit price.")
+@exercise(expressions_lesson)
 def expressions_answer():
     query = (Product.select().where(Product.price <= Product.unit_price * Decimal("0.8"))
              .order_by(Product.id))
     return [{"title": p.title, "unit price": p.unit_price, "price": p.price} for p in query]
 
 
-@lesson("orm-generic-relations", "Querying generic relationships", ORM,
-        "One query finds a row's tags, another the rows that carry a tag.",
-        django="""
-            TaggedItem.objects.get_tags_for(Product, 1)
-
-            # the custom manager's method behind it:
-            content_type = ContentType.objects \\
-                .get_for_model(Product)
-            TaggedItem.objects.select_related("tag") \\
-                .filter(content_type=content_type,
-                        object_id=1)
-        """,
-        differs="Django first looks up the ContentType row of Product (then caches it); here "
-                "a link holds the table name, so a product's tags take one query.",
-        lives_in="models.py: tags_for", queries=3)
+@lesson("orm-generic-relations", lives_in="models.py: tags_for", queries=3)
 def generic_queries_lesson():
     product = Product.select().order_by(Product.id).first()
     gift = models.Tag.select(models.Tag.id).where(models.Tag.label == "gift")
@@ -5189,7 +4806,7 @@ def generic_queries_lesson():
             "products tagged gift": [p.title for p in gifts.order_by(Product.id)]}
 
 
-@exercise(generic_queries_lesson, "How many products each tag labels, most first.")
+@exercise(generic_queries_lesson)
 def generic_queries_answer():
     count = fn.COUNT(models.TaggedItem.id)
     query = (models.Tag.select(models.Tag.label, count.alias("products"))
@@ -5198,20 +4815,7 @@ def generic_queries_answer():
     return list(query.namedtuples())
 
 
-@lesson("orm-query-cache", "The query cache", ORM,
-        "A query runs when first read, keeps its rows, and runs again only when changed.",
-        django="""
-            products = Product.objects.filter(
-                inventory__gt=0)[:5]      # no query yet
-            list(products)                # runs it
-            list(products)                # kept: no query
-            products.count()              # kept: no query
-            products.filter(inventory__gt=10)  # runs
-        """,
-        differs="Both keep the rows of a query they have run; but Django's count() on such a "
-                "queryset counts the rows it kept, while Peewee's count() always asks the "
-                "database.",
-        lives_in="app.py: home", queries=3)
+@lesson("orm-query-cache", lives_in="app.py: home", queries=3)
 def query_cache_lesson():
     ran = {}        # step -> the SQL it ran
     with capture_queries() as ran["building the query"]:
@@ -5231,8 +4835,7 @@ def query_cache_lesson():
                 {step: len(sql) for step, sql in ran.items()}}
 
 
-@exercise(query_cache_lesson, "Does exists() ask the database again after a loop over the "
-                              "same query?")
+@exercise(query_cache_lesson)
 def query_cache_answer():
     query = Order.select().order_by(Order.id).limit(3)
     orders = list(query)
@@ -5241,21 +4844,7 @@ def query_cache_answer():
     return {"orders read by the loop": len(orders), "SQL queries run by exists()": len(ran)}
 
 
-@lesson("orm-creating", "Creating objects", ORM,
-        "create() and save() insert rows; this lesson rolls them back at the end.",
-        django="""
-            collection = Collection.objects.create(
-                title="Lesson collection")
-            product = Product(
-                title="Lesson tea", unit_price=Decimal("4.50"),
-                inventory=5, collection=collection)
-            product.save()
-            Product(title="", unit_price=0).full_clean()
-            # ValidationError
-        """,
-        differs="Django's save() writes whatever the object holds (full_clean() checks it); "
-                "here save() checks the model's rules first and raises ValidationError.",
-        lives_in="models.py: save_customer_profile", queries=4)
+@lesson("orm-creating", lives_in="models.py: save_customer_profile", queries=4)
 def creating_lesson():
     with models.write_transaction() as transaction:
         collection = Collection.create(title="Lesson collection")
@@ -5275,8 +4864,7 @@ def creating_lesson():
             "collections after the rollback": Collection.select().count()}
 
 
-@exercise(creating_lesson, "Create a cart with two of the first product in it, then roll "
-                           "it back.")
+@exercise(creating_lesson)
 def creating_answer():
     with models.write_transaction() as transaction:
         cart = models.Cart.create()
@@ -5288,18 +4876,7 @@ def creating_answer():
             "items after the rollback": models.cart_item_count(cart.id)}
 
 
-@lesson("orm-updating", "Updating objects", ORM,
-        "update() changes many rows at once; save() writes every column of one.",
-        django="""
-            Product.objects.filter(collection_id=1).update(
-                inventory=F("inventory") + 10)
-            product.unit_price += 1
-            product.save()
-        """,
-        differs="Both update() methods run one UPDATE and skip save() and its checks; a "
-                "save() writes every column, even one changed meanwhile, unless told which "
-                "(Django's update_fields, Peewee's only=).",
-        lives_in="app.py: ProductAdmin.clear_inventory", queries=7)
+@lesson("orm-updating", lives_in="app.py: ProductAdmin.clear_inventory", queries=7)
 def updating_lesson():
     product = Product.select().order_by(Product.id).first()    # its inventory, as read now
     with models.write_transaction() as transaction:
@@ -5317,7 +4894,7 @@ def updating_lesson():
                 Product.get_by_id(product.id).unit_price}
 
 
-@exercise(updating_lesson, "Mark every pending order complete, then roll it back.")
+@exercise(updating_lesson)
 def updating_answer():
     pending = Order.select().where(Order.payment_status == "P")
     with models.write_transaction() as transaction:
@@ -5326,19 +4903,7 @@ def updating_answer():
     return {"orders marked complete": changed, "pending after the rollback": pending.count()}
 
 
-@lesson("orm-deleting", "Deleting objects", ORM,
-        "Deleting a row takes what depends on it along; a row others need is refused.",
-        django="""
-            order.delete()   # its items too: CASCADE
-            Order.objects.filter(
-                payment_status="F").delete()
-            collection.delete()
-            # ProtectedError: its products protect it
-        """,
-        differs="Django's delete() follows each on_delete rule in Python; Peewee's "
-                "delete_instance(recursive=True) deletes the rows that depend on it, and the "
-                "database itself refuses to break a RESTRICT key.",
-        lives_in="models.py: delete_rows", queries=9)
+@lesson("orm-deleting", lives_in="models.py: delete_rows", queries=9)
 def deleting_lesson():
     order = Order.select().order_by(Order.id).first()
     collection = Collection.select().join(Product).order_by(Collection.id).first()
@@ -5358,8 +4923,7 @@ def deleting_lesson():
             "the order is back after the rollback": still_there}
 
 
-@exercise(deleting_lesson, "Delete every failed order (payment status F) with its items, "
-                           "then roll it back.")
+@exercise(deleting_lesson)
 def deleting_answer():
     failed = Order.select(Order.id).where(Order.payment_status == "F")
     with models.write_transaction() as transaction:
@@ -5370,23 +4934,7 @@ def deleting_answer():
             "failed orders after the rollback": failed.count()}
 
 
-@lesson("orm-transactions", "Transactions", ORM,
-        "Writes in a transaction happen together, or not at all.",
-        django="""
-            from django.db import transaction
-
-            with transaction.atomic():
-                order = Order.objects.create(
-                    customer=customer)
-                OrderItem.objects.create(
-                    order=order, product=product,
-                    quantity=1, unit_price=10)
-                transaction.set_rollback(True)
-        """,
-        differs="Both atomic() blocks nest as savepoints and roll back on an exception; the "
-                "shop's write_transaction() also takes SQLite's write lock at the start, so "
-                "racing writers wait their turn.",
-        lives_in="models.py: place_order", queries=7)
+@lesson("orm-transactions", lives_in="models.py: place_order", queries=7)
 def transactions_lesson():
     before = Order.select().count()
     customer = Customer.select().order_by(Customer.id).first()
@@ -5400,8 +4948,7 @@ def transactions_lesson():
             "orders after the rollback": Order.select().count()}
 
 
-@exercise(transactions_lesson, "Show that an exception inside the block undoes the writes "
-                               "before it.")
+@exercise(transactions_lesson)
 def transactions_answer():
     before = Collection.select().count()
     try:
@@ -5413,22 +4960,7 @@ def transactions_answer():
     return {"collections before": before, "collections after": Collection.select().count()}
 
 
-@lesson("orm-raw-sql", "Raw SQL", ORM,
-        "SQL written by hand works too, always with parameters.",
-        django="""
-            Product.objects.raw(
-                "SELECT id, title, unit_price "
-                "FROM store_product WHERE unit_price > %s "
-                "ORDER BY unit_price DESC, id LIMIT 3",
-                [100])
-
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT ...", [100])
-        """,
-        differs="Django's raw() takes %s placeholders on every database; Peewee hands the "
-                "SQL to the driver as written, so use the database's own (db.param: ? for "
-                "SQLite, %s for PostgreSQL).",
-        lives_in="models.py: migrate", queries=1)
+@lesson("orm-raw-sql", lives_in="models.py: migrate", queries=1)
 def raw_sql_lesson():
     p = db.param        # the placeholder: "?" in SQLite, "%s" in PostgreSQL
     query = Product.raw("SELECT id, title, unit_price FROM product "
@@ -5438,7 +4970,7 @@ def raw_sql_lesson():
             for row in query]
 
 
-@exercise(raw_sql_lesson, "The five customers with the most orders, with db.execute_sql().")
+@exercise(raw_sql_lesson)
 def raw_sql_answer():
     cursor = db.execute_sql(
         'SELECT c.first_name, c.last_name, COUNT(o.id) AS orders FROM customer c '
@@ -5450,10 +4982,26 @@ def raw_sql_answer():
 
 # --- The guided tour --------------------------------------------------------------------------
 
-def tour_stop(title, text, code, around=None, most=14):
+def tour_stops():
+    """The stops of one request for a product page, as `python app.py` serves it, from the
+    server in (their text is views/playground/tour.toml): (its path, stops)."""
+    product = Product.select(Product.id).order_by(Product.id).first()
+    path = url("product", product_id=product.id if product else 1)
+    route, args = root.router.match({"PATH_INFO": path, "REQUEST_METHOD": "GET"})
+    facts = {"path": path, "rule": route.rule, "name": repr(route.name), "args": args,
+             "hooks": ", ".join(hook.__name__ for hook in root._hooks["before_request"])}
+    stops = []
+    for stop in read_text("tour")["stops"]:
+        text = stop["text"].format_map(facts)
+        stops.append(file_stop(stop["title"], text, stop["file"]) if "file" in stop else
+                     code_stop(stop["title"], text, named(stop["code"])[1], stop.get("around")))
+    return path, stops
+
+
+def code_stop(title, text, code, around=None, most=14):
     """One stop of the tour: where `code` (a function) is, and a few of its lines, read now
-    from the source of the running program, so the tour never tells an old story. With
-    `around`, the lines around the first line that contains it; else the first `most`."""
+    from the source of the running program. With `around`, the lines around the first line
+    that contains it; else the first `most`."""
     lines, start = inspect.getsourcelines(code)
     if code.__module__ in (__name__, models.__name__):
         where = os.path.basename(inspect.getsourcefile(code))
@@ -5474,64 +5022,6 @@ def file_stop(title, text, template, most=12):
     code = "\n".join(template_text(template).splitlines()[:most])
     return {"title": title, "text": text, "found": True, "name": template + ".tpl",
             "where": f"views/{template}.tpl, line 1", "code": code}
-
-
-def tour_stops():
-    """The stops of one request for a product page, from the server in: (its path, stops)."""
-    import waitress.task        # the server of `python app.py` (imported when it serves)
-    product = Product.select(Product.id).order_by(Product.id).first()
-    path = url("product", product_id=product.id if product else 1)
-    route, args = root.router.match({"PATH_INFO": path, "REQUEST_METHOD": "GET"})
-    hooks = ", ".join(hook.__name__ for hook in root._hooks["before_request"])
-    stops = [
-        tour_stop("The WSGI server", f"waitress reads “GET {path}” from the network into a "
-                  "dict, environ, and calls the application with it. Every Python web app "
-                  "is such a callable: application(environ, start_response).",
-                  waitress.task.WSGITask.execute, "server.application("),
-        tour_stop("The application", "app.application builds the app on the first request "
-                  "(opens the database, wraps the middleware), then passes each request on.",
-                  _Application.__call__),
-        tour_stop("Security headers", "The outermost middleware. It adds its headers to "
-                  "whatever response comes back out. (With --debug, the debug toolbar wraps "
-                  "the stack just inside it.)", with_security_headers),
-        tour_stop("Beaker's middleware", "SessionMiddleware puts a session object in "
-                  "environ['beaker.session']. It is lazy: no file or row is read unless a "
-                  "handler asks, and a visitor who only reads pages never gets one.",
-                  SessionMiddleware.__call__, "session = SessionObject(environ"),
-        tour_stop("Closing the database", "This middleware gives the request's database "
-                  "connection back to the pool once the response has been sent.",
-                  closing_database),
-        tour_stop("The root app", "The root Bottle app is itself a WSGI callable: it handles "
-                  "the request, casts what the handler returned to bytes, and starts the "
-                  "response.", bottle.Bottle.wsgi, "self._cast(self._handle(environ))"),
-        tour_stop("Its hooks", f"Before routing, the root's before_request hooks run: "
-                  f"{hooks}. Hooks and error pages live on the root: the mounted sub-apps' "
-                  "routes were copied into it.", bottle.Bottle._handle,
-                  "self.trigger_hook('before_request')"),
-        tour_stop("The route", f"The router matches {path} to the route {route.rule}, named "
-                  f"{route.name!r}, and calls its handler with {args}.", bottle.Router.match,
-                  "if method in self.static and path in self.static[method]"),
-        tour_stop("The page cache", "The route was declared with cache=True, so the "
-                  "PageCache plugin wrapped its handler: a visitor without a session is served "
-                  "the page kept in the cache, and the handler runs only on a miss.",
-                  PageCache.apply),
-        tour_stop("The handler", "product_detail reads the product with its collection "
-                  "(a 404 page if there is none) and hands the template its promotions and "
-                  "tags as queries not yet run, with its likes.", product_detail),
-        tour_stop("The model queries", "get_or_404 runs the query for the row with that id; "
-                  "the template's fragment() runs the others, unless the part of the page "
-                  "they show is cached.", get_or_404),
-        tour_stop("The template", "render() fills a template with the handler's data and "
-                  "what every page needs (the user, url(), the CSRF token).", render),
-        file_stop("The template file", "views/store/product.tpl prints the product; "
-                  "% rebase('layout') puts it inside views/layout.tpl, the frame of every "
-                  "page.", "store/product"),
-        tour_stop("The response", "Back in the root app, the page (a str) is encoded to "
-                  "bytes, and start_response() sends the status and headers out through the "
-                  "middleware, each adding its own, to waitress, which writes them to the "
-                  "network.", bottle.Bottle.wsgi, "start_response(response._wsgi_status_line()"),
-    ]
-    return path, stops
 
 
 @playground.get("/tour", name="tour")
@@ -6183,12 +5673,22 @@ def cmd_routes(args):
         print(f"{r['method']:7} {r['path']:45} {r['handler']}")
 
 
+def shell_namespace():
+    """What `python app.py shell` starts with (Django's shell imports the models too): this
+    module as `app`, the models, the database and the ORM's helpers, so that the answer of every
+    exercise of the playground runs there as its lesson page shows it."""
+    namespace = {"app": sys.modules[__name__], "models": models, "db": db, "settings": settings,
+                 "fn": fn, "JOIN": JOIN, "SQL": SQL, "Case": Case, "prefetch": prefetch,
+                 "Decimal": Decimal, "capture_queries": capture_queries}
+    namespace.update({model.__name__: model for model in models.MODELS})
+    return namespace
+
+
 def cmd_shell(args):
     import code
-    namespace = {"models": models, "db": db, "settings": settings, "app": root}
-    namespace.update({m.__name__: m for m in models.MODELS})
-    code.interact("Storefront shell: the models are imported; db is the database.",
-                  local=namespace)
+    code.interact("Storefront shell: app is app.py, the models are imported, and so are fn, JOIN, "
+                  "SQL, Case, prefetch, Decimal and capture_queries; db is the database.",
+                  local=shell_namespace())
 
 
 def main(argv=None):

@@ -255,7 +255,7 @@ def _(d):
 
 @expect("middleware")
 def _(d):
-    return {"build() wraps the app": textwrap.dedent(inspect.getsource(storefront.build)),
+    return {"middleware() wraps the app": textwrap.dedent(inspect.getsource(storefront.middleware)),
             "one middleware, whole":
                 textwrap.dedent(inspect.getsource(storefront.with_security_headers)),
             "the debug toolbar is on for you": "False"}
@@ -304,6 +304,25 @@ def _(d):
             "the page in the cache": Match(r"[\d,]+ characters")}
 
 
+@expect("debug-toolbar")
+def _(d):
+    panels = storefront.LESSON_TEXT["debug-toolbar"]["panels"]
+    orders = d.orders[:5]
+    customers = [o["customer"] for o in orders]
+    return {"the toolbar is on for you": "False",
+            "its panels (DEBUG_PANELS), and what each shows":
+                {panel: panels[panel] for panel in storefront.DEBUG_PANELS},
+            "a loop over 5 orders, reading each one's customer":
+                [d.customer[c]["first_name"] for c in customers],
+            "its SQL panel: the loop's queries, flagged": [
+                {"SQL": Match(r'SELECT .* FROM "order" .*LIMIT \S+'), "parameters": ["5"],
+                 "flag": "none"}] + [
+                {"SQL": Match(r'SELECT .* FROM "customer" .*WHERE .*"id" = .*'),
+                 "parameters": [str(c), "1", "0"],
+                 "flag": "duplicate" if customers.count(c) > 1 else "likely N+1"}
+                for c in customers]}
+
+
 @expect("models")
 def _(d):
     kinds = {"id": "AutoField", "title": "CharField", "slug": "CharField",
@@ -333,13 +352,12 @@ def _(d):
 
 @expect("many-to-many")
 def _(d):
-    links = sorted(d.links, key=lambda link: (link["product"], link["promotion"]))[:3]
+    product = d.product[min(link["product"] for link in d.links)]
+    promotions = sorted(link["promotion"] for link in d.links if link["product"] == product["id"])
     order = d.orders[0]
-    return {"products and their promotions": [
-                {"title": d.product[link["product"]]["title"],
-                 "description": d.promotion[link["promotion"]]["description"],
-                 "discount": str(d.promotion[link["promotion"]]["discount"])}
-                for link in links],
+    return {f"{product['title']}: its promotions": [
+                {"description": d.promotion[n]["description"],
+                 "discount": str(d.promotion[n]["discount"])} for n in promotions],
             f"order {order['id']}: its products": [
                 {"title": d.product[i["product"]]["title"], "quantity": str(i["quantity"]),
                  "unit_price": str(i["unit_price"])} for i in items_of(d, order["id"])]}
@@ -422,8 +440,7 @@ def _(d):
     return {"more in stock than their price": [
                 {"title": p["title"], "inventory": str(p["inventory"]),
                  "unit price": str(p["unit_price"])} for p in found],
-            "an update adding 1 to every inventory, as SQL":
-                Match(r'UPDATE "product" SET "inventory" = \("product"\."inventory" \+ \S+\)')}
+            "rows the update of every inventory changed, then rolled back": str(len(d.products))}
 
 
 @answer("orm-field-references")
@@ -462,7 +479,7 @@ def _(d):
     titles = titles_in_order(d)
     return {"limit(3)": titles[0:3], "limit(3).offset(3)": titles[3:6],
             "paginate(3, 3): page 3, 3 a page": titles[6:9],
-            "[9:12]: all rows fetched, then sliced": titles[9:12]}
+            "[9:12]: no LIMIT in its SQL, rows read up to the 12th, then sliced": titles[9:12]}
 
 
 @answer("orm-limiting")
@@ -718,7 +735,8 @@ def _(d):
 def test_lesson_shows_code_django_sql_and_the_result_it_should(client, data, lesson):
     page = visit(client, lesson)
     code, django, sql, result = (page.sections[s] for s in ("code", "django", "sql", "result"))
-    assert all(section is not None for section in (code, django, sql, result))
+    assert all(section is not None for section in (code, django, sql, result)), \
+        "a lesson page has the sections code, django, sql and result"
     # the Peewee code is the handler's own, read from app.py
     source = textwrap.dedent(inspect.getsource(lesson.handler))
     assert text(by_class(code, "code")) == from_def(source)
@@ -727,7 +745,9 @@ def test_lesson_shows_code_django_sql_and_the_result_it_should(client, data, les
     assert lesson.differs in text(by_class(django, "differs"))
     # as many statements as the lesson says it runs, each with its parameters and time
     statements = elements(page.queries())
-    assert len(statements) == lesson.queries
+    assert len(statements) == lesson.queries, \
+        f"{lesson.path}: app.py says it runs {lesson.queries} SQL statements, it ran " \
+        f"{len(statements)}"
     claim = "no SQL" if lesson.queries == 0 else f"{lesson.queries} SQL quer"
     assert f"This lesson runs {claim}" in text(sql) and "This time it ran" not in text(sql)
     assert all(re.search(r"parameters .* · \d+\.\d\d ms", text(s)) for s in statements)
@@ -736,33 +756,82 @@ def test_lesson_shows_code_django_sql_and_the_result_it_should(client, data, les
     assert page.result == expected
 
 
-ORM_LESSONS = [l for l in LESSONS if l.group == storefront.ORM]
+EXERCISES = [l for l in LESSONS if l.answer]
 
 
-@pytest.mark.parametrize("lesson", ORM_LESSONS, ids=[l.path for l in ORM_LESSONS])
-def test_orm_exercise_answers_behind_a_disclosure(client, data, lesson):
+@pytest.mark.parametrize("lesson", EXERCISES, ids=[l.path for l in EXERCISES])
+def test_exercise_answers_behind_a_disclosure(client, data, lesson):
     page = visit(client, lesson)
     exercise = page.sections["exercise"]
-    question, answer_function = lesson.exercise
-    assert question in text(exercise)
+    assert lesson.question in text(exercise)
     details = find(exercise, lambda n: n[0] == "details")
     assert text(elements(details)[0]) == "Show the answer" and "open" not in details[1]
-    source = textwrap.dedent(inspect.getsource(answer_function))
+    source = textwrap.dedent(inspect.getsource(lesson.answer))
     assert text(by_class(details, "code")) == from_def(source)
     assert elements(page.queries("exercise"))       # it ran, and shows its SQL
     assert page.answer == shown(ANSWERS[lesson.path](data))
 
 
-def test_every_lesson_is_checked_and_every_orm_lesson_has_an_exercise():
-    assert set(EXPECTED) == {l.path for l in LESSONS}
-    assert set(ANSWERS) == {l.path for l in ORM_LESSONS}
-    assert all(l.exercise is None for l in LESSONS if l.group != storefront.ORM)
+def test_every_exercise_answer_runs_in_the_shell_as_its_page_shows_it(shop):
+    failed = {}
+    for lesson in EXERCISES:
+        namespace = storefront.shell_namespace()
+        try:
+            exec(storefront.code_of(lesson.answer), namespace)
+            namespace[lesson.answer.__name__]()
+        except Exception as error:
+            failed[lesson.path] = repr(error)
+    assert not failed, f"answers that fail in `python app.py shell`: {failed}"
 
 
-def test_lessons_cover_the_course():
-    assert len([l for l in LESSONS if l.group == storefront.WEB]) == 11
-    assert len([l for l in LESSONS if l.group == storefront.DATA_MODEL]) == 5
-    assert len(ORM_LESSONS) == 21
+def test_python_app_py_shell_runs_the_answers_pasted_into_it(shop, settings, tmp_path):
+    import subprocess
+    import sys
+    from conftest import subprocess_env
+    pasted = "".join(f"{storefront.code_of(l.answer)}\n\nprint('ran', {l.path!r}, "
+                     f"type({l.answer.__name__}()).__name__)\n" for l in EXERCISES)
+    models.db.close()
+    done = subprocess.run([sys.executable, "app.py", "shell"], input=pasted, text=True,
+                          capture_output=True, timeout=120,
+                          cwd=os.path.dirname(os.path.abspath(storefront.__file__)),
+                          env=subprocess_env(tmp_path, DATABASE_URL=settings.database_url))
+    ran = re.findall(r"^(?:>>> |\.\.\. )*ran (\S+)", done.stdout, re.M)
+    assert ran == [l.path for l in EXERCISES], done.stderr[-2000:]
+    assert "Error" not in done.stderr, done.stderr[-2000:]
+
+
+def test_every_lesson_is_checked_and_a_group_has_exercises_for_all_or_none():
+    assert set(EXPECTED) == {l.path for l in LESSONS}, "a lesson without its expected result"
+    assert set(ANSWERS) == {l.path for l in EXERCISES}, "an exercise without its answer"
+    for group in storefront.LESSON_GROUPS:
+        has = {l.path: bool(l.answer) for l in LESSONS if l.group == group["title"]}
+        assert len(set(has.values())) == 1, f"{group['title']}: exercises for some only: {has}"
+    for l in LESSONS:
+        assert bool(l.question) == bool(l.answer), f"{l.path}: a question needs its answer"
+
+
+def test_every_text_has_its_handler_in_the_order_of_the_index():
+    for group in storefront.LESSON_GROUPS:
+        written = [t["path"] for t in group["lessons"]]
+        coded = [l.path for l in LESSONS if l.group == group["title"]]
+        assert coded == written, f"{group['title']}: the text lists {written}, app.py {coded}"
+    in_groups = [l.group for l in LESSONS]
+    assert in_groups == sorted(in_groups, key=[g["title"] for g in storefront.LESSON_GROUPS].index)
+
+
+def test_the_toolbar_lesson_tells_what_every_panel_of_the_code_shows():
+    panels = storefront.LESSON_TEXT["debug-toolbar"]["panels"]
+    assert list(panels) == storefront.DEBUG_PANELS, \
+        f"the panels of DEBUG_PANELS, each with its line in the lesson's text: {list(panels)}"
+
+
+def test_the_orm_lessons_say_what_plays_the_part_of_django_managers():
+    said = [l.path for l in LESSONS if "manager" in l.differs and "Product.catalog" in l.differs]
+    assert said, "no lesson says that Peewee has no managers and what does their work"
+    assert callable(storefront.named("models.py: Product.catalog")[1])
+
+
+def test_lesson_texts_read_as_the_index_needs():
     for l in LESSONS:
         # one sentence each, plainly ended; the summary short enough for one line of the index
         assert l.differs.endswith(".") and ". " not in l.differs, l.path
@@ -774,7 +843,7 @@ def test_lessons_cover_the_course():
 def test_index_groups_the_lessons_with_one_line_each(client):
     index = client.get("/playground/").text
     tree = Tree(index).root
-    for group in storefront.LESSON_GROUPS:
+    for group in (g["title"] for g in storefront.LESSON_GROUPS):
         section = by_id(tree, group.lower().replace(" ", "-"))
         assert text(find(section, lambda n: n[0] == "h2")) == group
         links = [(a[1]["href"], text(a)) for a in elements(by_class(section, "lesson-list"))
@@ -951,45 +1020,112 @@ def test_the_snapshot_sees_a_write_that_a_lesson_would_forget_to_undo(client, sh
 
 # --- The tour ------------------------------------------------------------------------------------
 
-TOUR = [("The WSGI server", "WSGITask.execute", "waitress/task.py",
-         "self.channel.server.application(environ, start_response)"),
-        ("The application", "_Application.__call__", "app.py", None),
-        ("Security headers", "with_security_headers", "app.py", None),
-        ("Beaker's middleware", "SessionMiddleware.__call__", "beaker/middleware.py",
-         "environ[self.environ_key] = session"),
-        ("Closing the database", "closing_database", "app.py", None),
-        ("The root app", "Bottle.wsgi", "bottle.py", "out = self._cast(self._handle(environ))"),
-        ("Its hooks", "Bottle._handle", "bottle.py", "self.trigger_hook('before_request')"),
-        ("The route", "Router.match", "bottle.py", None),
-        ("The page cache", "PageCache.apply", "app.py", None),
-        ("The handler", "product_detail", "app.py", None),
-        ("The model queries", "get_or_404", "app.py", None),
-        ("The template", "render", "app.py", None),
-        ("The template file", "store/product.tpl", "views/store/product.tpl", "% rebase("),
-        ("The response", "Bottle.wsgi", "bottle.py",
-         "start_response(response._wsgi_status_line(), response.headerlist, exc_info)")]
+TOUR_TEXT = storefront.read_text("tour")["stops"]
 
 
-def test_tour_follows_a_product_page_through_the_running_code(client, shop):
+def test_tour_shows_each_stop_of_its_text_with_the_code_it_names(client, shop):
     tree = Tree(client.get("/playground/tour").text).root
     stops = elements(by_class(tree, "tour"))
-    assert len(stops) == len(TOUR)
-    for stop, (title, name, where, line) in zip(stops, TOUR):
+    assert [text(elements(stop)[0]) for stop in stops] == [s["title"] for s in TOUR_TEXT]
+    for stop, written in zip(stops, TOUR_TEXT):
         heading, _, place, code = elements(stop)
-        assert text(heading) == title
-        assert text(place).startswith(f"{name} · {where}, line ")
-        if line:
-            assert line in text(code), title
-    assert "/products/1 to the route /products/&lt;product_id&gt;" in str(
-        client.get("/playground/tour").text)
-    hooks = text(stops[6])
-    assert "refuse_bad_text, check_csrf" in hooks
+        if "file" in written:
+            name, where = written["file"] + ".tpl", f"views/{written['file']}.tpl"
+        else:
+            function = storefront.named(written["code"])[1]
+            name, where = function.__qualname__, written["code"].partition(": ")[0]
+        assert text(place).startswith(f"{name} · {where}, line "), written["title"]
+        if written.get("around"):
+            assert written["around"] in text(code), f"{written['title']}: no {written['around']}"
+    page = client.get("/playground/tour").text
+    assert "/products/1 to the route /products/&lt;product_id&gt;" in page
+    hooks = ", ".join(h.__name__ for h in storefront.root._hooks["before_request"])
+    assert f"before_request hooks run: {hooks}." in page
+
+
+def served_by_runserver(monkeypatch):
+    """The WSGI application `python app.py` hands to waitress (the server is not started)."""
+    import waitress
+
+    class Served(Exception):
+        pass
+
+    def create_server(app, **options):
+        served.append(app)
+        raise Served
+    served = []
+    monkeypatch.setattr(waitress, "create_server", create_server)
+    monkeypatch.setattr(storefront, "console_logging", lambda quiet=False: None)
+    with pytest.raises(Served):
+        storefront.main(["runserver", "--no-demo", "127.0.0.1:8123"])
+    return served[0]
+
+
+def calls_in_order(application, path):
+    """The qualified names of the functions a GET of `path` calls, first calls only, in order."""
+    import sys
+    from webtest import TestApp
+    called = {}
+
+    def profile(frame, event, arg):
+        if event == "call":
+            called.setdefault(frame.f_code.co_qualname, len(called))
+    sys.setprofile(profile)
+    try:
+        TestApp(application, extra_environ={"REMOTE_ADDR": "127.0.0.1"}).get(path)
+    finally:
+        sys.setprofile(None)
+    return called
+
+
+def first_call(called, function):
+    """When `function`, or a function it defines (a middleware's inner wsgi), first ran."""
+    name = function.__qualname__
+    return min((n for qualname, n in called.items()
+                if qualname == name or qualname.startswith(name + ".<locals>.")), default=None)
+
+
+# What the tour shows but a request through WebTest does not run: the real server, and the
+# start-up that made the application.
+NOT_IN_A_WEBTEST_REQUEST = {"WSGITask.execute", "cmd_runserver"}
+
+
+def test_tour_follows_python_app_py_in_the_order_its_code_runs(shop, monkeypatch):
+    called = calls_in_order(served_by_runserver(monkeypatch), "/products/1")
+    _, stops = storefront.tour_stops()
+    order, skipped, shown = [], set(), set()
+    for stop, written in zip(stops, TOUR_TEXT):
+        if "file" in written or written["code"] in shown:   # the way back out: the response
+            continue
+        shown.add(written["code"])
+        n = first_call(called, storefront.named(written["code"])[1])
+        if n is None:
+            skipped.add(stop["name"])
+        else:
+            order.append((n, stop["title"]))
+    assert skipped == NOT_IN_A_WEBTEST_REQUEST, f"stops that never ran: {skipped}"
+    assert order == sorted(order), f"the tour's order is not the order the code runs: {order}"
+    assert order[0][1] == "The request logger", "python app.py's outermost layer"
+
+
+def test_under_gunicorn_the_stack_starts_inside_the_request_logger(shop):
+    application = storefront._Application()
+    calls_in_order(application, "/products/2")     # the first request builds the stack
+    called = calls_in_order(application, "/products/1")
+    assert first_call(called, storefront.log_requests) is None
+    outermost = first_call(called, storefront.with_security_headers)
+    assert first_call(called, storefront._Application.__call__) < outermost
+    assert all(n > outermost for n in (first_call(called, storefront.closing_database),
+                                       first_call(called, storefront.render)))
+    stop = next(s for s in TOUR_TEXT if s["code"] == "app.py: cmd_runserver")
+    assert "gunicorn" in stop["text"] and "_Application" in stop["text"]
 
 
 def test_tour_reads_its_code_from_the_source_as_it_is_now(client, shop):
     source, start = inspect.getsourcelines(storefront.product_detail)
     tree = Tree(client.get("/playground/tour").text).root
-    handler = elements(by_class(tree, "tour"))[9]
+    n = next(n for n, s in enumerate(TOUR_TEXT) if s.get("code") == "app.py: product_detail")
+    handler = elements(by_class(tree, "tour"))[n]
     assert text(elements(handler)[2]).endswith(f"app.py, line {start}")
     assert text(elements(handler)[3]) == textwrap.dedent("".join(source[:14])).rstrip()
 
@@ -997,5 +1133,6 @@ def test_tour_reads_its_code_from_the_source_as_it_is_now(client, shop):
 def test_tour_stops_find_their_lines_in_the_libraries_installed(shop):
     path, stops = storefront.tour_stops()
     assert path == "/products/1"
-    assert all(stop["found"] for stop in stops)       # a library changed under the tour?
-    assert not storefront.tour_stop("", "", storefront.render, "no such line")["found"]
+    lost = [stop["title"] for stop in stops if not stop["found"]]
+    assert not lost, f"a library changed under the tour: {lost}"
+    assert not storefront.code_stop("", "", storefront.render, "no such line")["found"]

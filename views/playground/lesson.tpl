@@ -45,7 +45,7 @@
 % if answer:
 <section id="exercise" aria-labelledby="exercise-title">
   <h2 id="exercise-title">Exercise</h2>
-  <p>{{lesson.exercise[0]}} Write it yourself in <code>python app.py shell</code>, then compare.</p>
+  <p>{{lesson.question}} Write it yourself in <code>python app.py shell</code>, then compare.</p>
   <details class="answer">
     <summary>Show the answer</summary>
     <pre class="code" tabindex="0" role="group" aria-label="The answer's code"><code>{{answer['code']}}</code></pre>
