@@ -1008,6 +1008,7 @@ def cart_count():
 ###############################################################################
 
 CATALOG_COUNT_LIMIT = 10_000
+SEARCH_LENGTH = 100         # the characters of a search that count
 
 
 @store.get("/", name="home")
@@ -1040,7 +1041,7 @@ def product_list(query, route, empty, **route_params):
 def catalog_params():
     """The catalog's query parameters, read and checked: (q, collection id, sort).
     The HTML catalog and the JSON API both read them here, so they agree."""
-    q = request.query.getunicode("q", "").strip()[:100]
+    q = request.query.getunicode("q", "").strip()[:SEARCH_LENGTH]
     collection_id = int_param("collection", minimum=1)
     sort = request.query.get("sort") or default_sort(q)
     return q, collection_id, sort if sort in models.CATALOG_SORTS else default_sort(q)
