@@ -434,6 +434,7 @@ def form_from_request(form_class, initial=None, **options):
 # visitors without a session.
 
 CATALOG_COUNT_LIMIT = 10_000
+SEARCH_LENGTH = 100         # the characters of a search that count
 SORT_LABELS = {"relevance": "Best match", "title": "Name A-Z", "-title": "Name Z-A",
                "price": "Price: low to high", "-price": "Price: high to low", "newest": "Newest"}
 
@@ -448,7 +449,7 @@ def home():
 def catalog_params():
     """The catalog's query parameters, read and checked: (q, collection id, sort).
     The HTML catalog and the JSON API both read them here, so they agree."""
-    q = request.query.getunicode("q", "").strip()[:100]
+    q = request.query.getunicode("q", "").strip()[:SEARCH_LENGTH]
     collection_id = int_param("collection", minimum=1)
     sort = request.query.get("sort") or default_sort(q)
     return q, collection_id, sort if sort in models.CATALOG_SORTS else default_sort(q)
@@ -1003,19 +1004,33 @@ def account():
 # 8. JSON API
 ###############################################################################
 
-# The shop for programs: the same functions of models.py as the pages, answered as JSON.
-# Money travels as a string ("12.50"), never a float; times are ISO 8601 in UTC. Every error
-# is JSON too: {"error", "message", "errors": {field: message}, "status"}, and its status
-# follows one rule: 400 = the request is malformed (OPENAPI below says what is well formed),
-# 404 = the URL names something that is not there, 409 = the request is well formed but the
-# shop cannot do it as things stand (too few in stock, a product or cart the body names that
-# is not there, an empty cart, no delivery address yet).
-# CSRF (part 3): a call that carries no cookie speaks for no browser and needs no token; a call
-# that sends the session cookie, to act as the logged-in user, sends the X-CSRF-Token header.
-#
-# After the operations comes OPENAPI, their description for programs; /api/openapi.json serves
-# it and /api/docs shows it to people. The tests hold every answer to it, and fuzz the API
-# against it, so the API and its description cannot drift apart.
+# The shop for programs, calling the same functions of models.py as the pages. What it
+# promises its clients is said once, in INFO, which opens its OpenAPI document. Each operation
+# is declared once, on its route: `openapi=Operation(...)` says what it takes (parameters and
+# their limits, the body's fields) and what it answers. The handler's checks read that
+# declaration, and so does the builder at the end of this part, which makes the document
+# (/api/openapi.json, and /api/docs for people). The tests hold every answer to the document
+# and fuzz the API against it.
+
+BODY_KIB = bottle.BaseRequest.MEMFILE_MAX // 1024       # Bottle reads no larger body
+INDEX = ("products", "collections", "carts", "orders", "openapi", "docs")
+
+INFO = {
+    "title": "Storefront API",
+    "version": "1.0",
+    "description": (
+        "The shop for programs: products, collections, carts and orders, in JSON. It calls "
+        "the same rules as the web pages, so stock, prices and checkout agree.\n\n"
+        "Money is a string with two decimals (`\"12.50\"`), never a float; times are ISO "
+        "8601 in UTC. Numbers in a body must be JSON numbers (`\"2\"` is refused). Fields a "
+        "body carries beyond those listed are ignored.\n\n"
+        "Errors are JSON too, `{\"error\", \"message\", \"errors\", \"status\"}`, where "
+        "`errors` names each bad field. Their status follows one rule: 400 when the request "
+        "is malformed, 404 when the URL names something that is not there, 409 when the "
+        "request is well formed but the shop cannot do it as things stand (too few in stock, "
+        "a product or cart the body names that is not there, an empty cart); 401 for orders "
+        f"without a login, 403 for a missing CSRF token, 413 for a body over {BODY_KIB} KiB.")}
+
 
 def money(value):
     """A Decimal as the API writes money: a string with two decimals, "12.50"."""
@@ -1050,11 +1065,10 @@ def invalid(errors):
 
 def json_body():
     """The request body as a JSON object (a dict), or a 413 or 400 JSON error."""
-    if request.content_length > request.MEMFILE_MAX:
-        api_error(413, "The body is larger than 100 KiB.")
-    raw = request.body.read(request.MEMFILE_MAX + 1)
-    if len(raw) > request.MEMFILE_MAX:     # a chunked body announces no length
-        api_error(413, "The body is larger than 100 KiB.")
+    too_large = request.content_length > request.MEMFILE_MAX      # then it is not read
+    raw = b"" if too_large else request.body.read(request.MEMFILE_MAX + 1)
+    if too_large or len(raw) > request.MEMFILE_MAX:     # a chunked body announces no length
+        api_error(413, f"The body is larger than {BODY_KIB} KiB.")
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):   # not UTF-8, not JSON, or nested too deep
@@ -1064,43 +1078,161 @@ def json_body():
     return data
 
 
-def json_fields(data, **kinds):
-    """The values of the fields named in `kinds` (name=int or name=str), in that order.
+# --- Declaring an operation --------------------------------------------------------------------
+# Bottle keeps any extra keyword of a route in `route.config`, where plugins find their
+# settings. It would flatten a dict there into dotted keys ("openapi.summary"); a named tuple
+# it keeps as it is. Schemas are JSON Schema (2020-12), as OpenAPI 3.1 writes them:
+# {"type": "integer", "minimum": 1}. A shape used more than once has a name in SCHEMAS below
+# and is pointed at with {"$ref": ...}: ref("Product").
 
-    JSON says what type a value is, so the API takes a number only as a number: "3" and true
-    are refused. Every bad field is reported at once.
-    """
-    errors, values = {}, []
-    for name, kind in kinds.items():
-        value = data.get(name)
-        if kind is int and type(value) is float and value.is_integer():
-            value = int(value)      # 3.0 is the whole number 3, as JSON Schema counts it
-        if value is None:
-            errors[name] = "This field is required."
-        elif type(value) is not kind:       # type(), not isinstance(): True is an int too
-            errors[name] = "Send a whole number." if kind is int else "Send a string."
-        elif kind is int and abs(value) > models.MAX_INT:   # what a database column holds
-            errors[name] = "That number is out of range."
+class Operation(collections.namedtuple("Operation", "tag summary description query body "
+                                       "answers login", defaults=(None, (), None, {}, False))):
+    """One operation, as its route declares it: `openapi=Operation("Carts", "One cart", ...)`.
+
+    query: its Query parameters (those of the path come from the route's wildcards); body:
+    the Body it reads; answers: status to an answer(...), or to the description of an error
+    (the builder adds those every operation of its kind gives); login: whether only the
+    logged-in user may call it."""
+    __slots__ = ()
+
+
+class Query(collections.namedtuple("Query", "name schema description example refusal",
+                                   defaults=(None, None))):
+    """A query parameter. Its schema says which values are well formed; check_query() refuses
+    the others with `refusal`. A description may be a function, to follow the settings."""
+    __slots__ = ()
+
+    def accepts(self, text):
+        schema = schema_of(self.schema)
+        if "enum" in schema:
+            return text in schema["enum"]
+        if schema["type"] == "integer":     # digits only: not "-3", " 2", "1e9" or "١"
+            return bool(re.fullmatch(r"[0-9]{1,19}", text)) and \
+                schema["minimum"] <= int(text) <= schema["maximum"]
+        return True
+
+    def spec(self):
+        """The parameter as the document writes it."""
+        spec = dict(self._asdict(), refusal=None, **{"in": "query"})
+        if callable(self.description):
+            spec["description"] = self.description()
+        return {key: value for key, value in spec.items() if value is not None}
+
+
+# The JSON body an operation reads: its schema's name in the document, an example, and each
+# field's schema, {name: schema}; body_fields() reads the fields in this order.
+Body = collections.namedtuple("Body", "name example fields")
+
+
+def answer(description, schema=None, created=None, **links):
+    """A response: its JSON body's schema (a name, or a schema); for a 201, the Location header
+    that says where the `created` thing lives; links to the operations a client may call next
+    with what it holds."""
+    spec = {"description": description}
+    if schema:
+        schema = ref(schema) if isinstance(schema, str) else schema
+        spec["content"] = {"application/json": {"schema": schema}}
+    if created:
+        spec["headers"] = {"Location": {"description": f"The path of the new {created}.",
+                                        "required": True, "schema": {"type": "string"}}}
+    return dict(spec, links=links) if links else spec
+
+
+def link(operation_id, description, body=None, **parameters):
+    """A link to an operation, filling its parameters (or body) from this call: in
+    "$response.body#/id" and "$request.path.cart_id", $ is the call just made."""
+    return {"operationId": operation_id, "description": description,
+            **({"parameters": parameters} if parameters else {}),
+            **({"requestBody": body} if body else {})}
+
+
+def ref(name, kind="schemas"):
+    """A pointer to a shared piece of the document: ref("Product")."""
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def schema_of(node):
+    """A schema, or the one in SCHEMAS that its $ref names."""
+    return SCHEMAS[node["$ref"].rsplit("/", 1)[1]] if "$ref" in node else node
+
+
+def integer(minimum, maximum=None, description=None):
+    schema = {"type": "integer", "minimum": minimum, "maximum": maximum,
+              "description": description}
+    return {key: value for key, value in schema.items() if value is not None}
+
+
+def json_object(properties, answer=True):
+    """An object schema with these properties, all of them required. An answer has no others,
+    so a field added to the API but not here fails the tests; a request body may carry more
+    (they are ignored)."""
+    schema = {"type": "object", "properties": properties, "required": list(properties)}
+    if answer:
+        schema["additionalProperties"] = False
+    return schema
+
+
+# --- Checking input by the declaration ---------------------------------------------------------
+
+def check_query():
+    """A 400 naming each query parameter the operation declares whose value, when sent, its
+    schema refuses. The HTML pages forgive ?page=abc, which a person may have typed; a program
+    is better told of its mistake."""
+    errors = {}
+    for parameter in request.route.config["openapi"].query:     # the route Bottle matched
+        value = request.query.get(parameter.name)
+        if value is not None and not parameter.accepts(value):
+            errors[parameter.name] = parameter.refusal or \
+                f"Send a whole number, {schema_of(parameter.schema)['minimum']} or more."
+    if errors:
+        api_error(400, "Some query parameters are not valid: see errors.", errors)
+
+
+def body_fields():
+    """The values of the fields the operation's body declares, in that order, each checked
+    against its schema; every bad field is reported at once, in one 400. JSON says what type
+    a value is, so a number is taken only as a number: "3" and true are refused."""
+    data, values, errors = json_body(), [], {}
+    for name, schema in request.route.config["openapi"].body.fields.items():
+        read = read_text if schema_of(schema)["type"] == "string" else read_number
+        value, problem = (None, "This field is required.") if data.get(name) is None \
+            else read(name, schema, data[name])
         values.append(value)
+        if problem:
+            errors[name] = problem
     if errors:
         invalid(errors)
     return values
 
 
-def check_query(*numbers, sorts=None):
-    """A 400 unless each query parameter named in `numbers` (when sent) is a whole number from
-    1 up, and ?sort= (when sent) is one of `sorts`. The HTML pages forgive ?page=abc, which a
-    person may have typed; a program is better told of its mistake."""
-    errors = {}
-    for name in numbers:
-        value = request.query.get(name)
-        if value is not None and not (re.fullmatch(r"[0-9]{1,19}", value)
-                                      and 1 <= int(value) <= models.MAX_INT):
-            errors[name] = "Send a whole number, 1 or more."
-    if sorts and request.query.get("sort", "title") not in sorts:
-        errors["sort"] = "Sort by one of: " + ", ".join(sorts) + "."
-    if errors:
-        api_error(400, "Some query parameters are not valid: see errors.", errors)
+def read_text(name, schema, value):
+    """(value, None) when `value` is what the field's schema asks for, else (None, what is
+    wrong); read_number() likewise."""
+    if type(value) is not str:
+        return None, "Send a string."
+    if schema.get("format") == "uuid":
+        try:
+            return uuid.UUID(value), None
+        except ValueError:
+            return None, f"Send the id of a {name.removesuffix('_id')}, a UUID."
+    return value, None
+
+
+def read_number(name, schema, value):
+    if type(value) is float and value.is_integer():
+        value = int(value)          # 3.0 is the whole number 3, as JSON Schema counts it
+    limits, problem = schema_of(schema), None
+    if type(value) is not int:      # type(), not isinstance(): True is an int too
+        problem = "Send a whole number."
+    elif abs(value) > models.MAX_INT:       # what a database column holds
+        problem = "That number is out of range."
+    elif value < limits["minimum"] and schema == ref("Id"):     # no id is that small
+        problem = f"Send a {name[:-3]}'s id, a whole number from {limits['minimum']} up."
+    elif value < limits["minimum"]:
+        problem = f"The {name} must be at least {limits['minimum']}."
+    elif value > limits.get("maximum", models.MAX_INT):
+        problem = f"The {name} can be at most {limits['maximum']:,}."
+    return (None, problem) if problem else (value, None)
 
 
 @contextlib.contextmanager
@@ -1118,6 +1250,8 @@ def cart_refusals(missing_product=409):
                       {"product_id": error.errors["product_id"]})
         invalid(error.errors)
 
+
+# --- What the operations answer ----------------------------------------------------------------
 
 def page_json(page, to_json):
     if page.out_of_range:
@@ -1158,6 +1292,63 @@ def order_json(order):
             "item_count": int(order.item_count), "total": money(order.total_amount)}
 
 
+# The shapes of those answers, by name (and a request body's, from its declaration).
+TEXT, WHEN = {"type": "string"}, {"type": "string", "format": "date-time"}
+UUID = {"type": "string", "format": "uuid"}
+ORDER_FIELDS = {
+    "id": ref("Id"), "placed_at": WHEN,
+    "payment_status": {"type": "string",
+                       "enum": [label.lower() for _, label in models.PAYMENT_STATUSES]},
+    "item_count": integer(0, description="Units ordered, all lines together."),
+    "total": ref("Money")}
+SCHEMAS = {
+    "Id": dict(integer(1, models.MAX_INT, "A whole number, 1 or more."), format="int64"),
+    "Money": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "example": "12.50",
+              "description": "An amount with two decimals, as a string."},
+    "Error": json_object({
+        "error": dict(TEXT, description="The status in words."),
+        "message": dict(TEXT, description="What went wrong."),
+        "errors": {"type": "object", "additionalProperties": TEXT,
+                   "description": "Field (or product id) to what is wrong with it."},
+        "status": {"type": "integer", "description": "The HTTP status again."}}),
+    "Index": json_object(dict.fromkeys(INDEX, TEXT)),
+    "Product": json_object({
+        "id": ref("Id"), "title": TEXT, "slug": dict(TEXT, description="The title for URLs."),
+        "description": TEXT, "unit_price": dict(ref("Money"), description="The list price."),
+        "price": dict(ref("Money"), description="The price paid today: the list price less "
+                                                "the best current promotion."),
+        "inventory": integer(0, description="In stock."),
+        "collection": ref("CollectionRef"), "last_update": WHEN}),
+    "CollectionRef": dict(json_object({"id": ref("Id"), "title": TEXT}),
+                          description="The collection a product is in."),
+    "ProductPage": json_object({
+        "count": {"type": ["integer", "null"], "minimum": 0,
+                  "description": f"How many match; null past {CATALOG_COUNT_LIMIT:,}."},
+        "page": integer(1), "has_next": {"type": "boolean"},
+        "results": {"type": "array", "items": ref("Product")}}),
+    "Collection": json_object({
+        "id": ref("Id"), "title": TEXT, "product_count": integer(0),
+        "featured_product_id": {"anyOf": [ref("Id"), {"type": "null"}],
+                                "description": "The product it shows first, if any."}}),
+    "Line": json_object({
+        "product_id": ref("Id"), "title": TEXT,
+        "unit_price": dict(ref("Money"), description="The price paid for one: today's price "
+                                                     "in a cart, the price charged in an order."),
+        "quantity": integer(1), "line_total": dict(ref("Money"),
+                                                   description="unit_price × quantity.")}),
+    "Cart": json_object({"id": UUID, "items": {"type": "array", "items": ref("Line")},
+                         "total": ref("Money")}),
+    "Order": json_object(ORDER_FIELDS),
+    "OrderDetail": json_object(dict(ORDER_FIELDS, items={"type": "array",
+                                                         "items": ref("Line")})),
+    "OrderPage": json_object({
+        "count": integer(0), "page": integer(1), "has_next": {"type": "boolean"},
+        "results": {"type": "array", "items": ref("Order")}}),
+}
+
+
+# --- The operations ----------------------------------------------------------------------------
+
 def api_cart_id(cart_id):
     """The UUID of an existing cart, or a 404 (a malformed UUID finds nothing either)."""
     return get_or_404(models.Cart.select(), cart_id).id
@@ -1172,76 +1363,127 @@ def api_customer():
     return models.customer_for(user)
 
 
-@api.get("/", name="api_index")
+# The query parameters; a path's are read from the route ("<cart_id>" is a cart's UUID, any
+# other "<thing_id>" a thing's id). PAGE's description is a function, because the page size
+# is a setting, read when the document is made.
+SEARCH = Query("q", {"type": "string", "pattern": r"^[^\u0000]*$"},
+               "Words to find in the title or description, each a word or the start of one; "
+               f"words in double quotes as a phrase (the first {SEARCH_LENGTH} characters "
+               "count).", example="tea")
+COLLECTION = Query("collection", ref("Id"), "Only the products of this collection.")
+SORT = Query("sort", {"type": "string", "enum": list(models.CATALOG_SORTS)},
+             "The order of the list: by default the best matches first when searching "
+             "(relevance), else by title.", example="-price",
+             refusal="Sort by one of: " + ", ".join(models.CATALOG_SORTS) + ".")
+PAGE = Query("page", {"type": "integer", "minimum": 1, "maximum": models.MAX_INT, "default": 1},
+             lambda: f"Which page ({settings.page_size} to a page).")
+EXAMPLE_CART = "6f1c2a52-9b7e-4d0c-8a31-52c1f0e4b9d7"
+NO_SUCH_PAGE = "There is no such page (past the last one)."
+NOT_IN_CART = "There is no such cart, or the product is not in it."
+LINE = {"cart_id": "$request.path.cart_id", "product_id": "$request.body#/product_id"}
+
+
+@api.get("/", name="api_index", openapi=Operation(
+    "Index", "Where things are",
+    "The paths of the collections of things, and of this description.",
+    answers={200: answer("Name to path.", "Index")}))
 def api_index():
-    """Where the API's collections of things are, and its description."""
-    return json_response({name: url("api_" + name) for name in
-                          ("products", "collections", "carts", "orders", "openapi", "docs")})
+    return json_response({name: url("api_" + name) for name in INDEX})
 
 
-@api.get("/products", name="api_products")
+@api.get("/products", name="api_products", openapi=Operation(
+    "Products", "List products", "The catalog with the search, filter and sort of /products.",
+    query=(SEARCH, COLLECTION, SORT, PAGE),
+    answers={200: answer("A page of products.", "ProductPage"), 404: NO_SUCH_PAGE}))
 def api_products():
-    """The catalog, with the same ?q=, ?collection=, ?sort= and ?page= as /products."""
-    check_query("page", "collection", sorts=list(models.CATALOG_SORTS))
-    q, collection_id, sort = catalog_params()
+    check_query()
+    q, collection_id, sort = catalog_params()       # read as the HTML catalog reads them
     return page_json(paginate(Product.catalog(q, collection_id, sort),
                               count_limit=CATALOG_COUNT_LIMIT), product_json)
 
 
-@api.get("/products/<product_id>", name="api_product")
+@api.get("/products/<product_id>", name="api_product", openapi=Operation(
+    "Products", "One product",
+    answers={200: answer("The product.", "Product"), 404: "There is no such product."}))
 def api_product(product_id):
     return json_response(product_json(get_or_404(
         Product.select(Product, Collection)
         .join(Collection, on=(Product.collection == Collection.id)), product_id)))
 
 
-@api.get("/collections", name="api_collections")
+@api.get("/collections", name="api_collections", openapi=Operation(
+    "Collections", "List collections", "Every collection, by title.",
+    answers={200: answer("The collections.", {"type": "array", "items": ref("Collection")})}))
 def api_collections():
     return json_response([collection_json(c) for c in models.collections_with_counts()])
 
 
-@api.get("/collections/<collection_id>", name="api_collection")
+@api.get("/collections/<collection_id>", name="api_collection", openapi=Operation(
+    "Collections", "One collection",
+    answers={200: answer("The collection.", "Collection"),
+             404: "There is no such collection."}))
 def api_collection(collection_id):
     return json_response(collection_json(get_or_404(models.collections_with_counts(),
                                                     collection_id)))
 
 
-@api.post("/carts", name="api_carts")
+@api.post("/carts", name="api_carts", openapi=Operation(
+    "Carts", "Make a cart", "A new, empty cart. Its id is the key to it: keep it.",
+    answers={201: answer(
+        "The new cart.", "Cart", created="cart",
+        GetCart=link("api_cart", "See the cart.", cart_id="$response.body#/id"),
+        AddToCart=link("api_cart_add", "Put a product in it.", cart_id="$response.body#/id"),
+        OrderCart=link("api_orders_create", "Order what it holds.",
+                       body={"cart_id": "$response.body#/id"}))}))
 def api_cart_create():
-    """A new, empty cart. Its id is the key to it: keep it."""
     cart = models.new_cart()
     response.set_header("Location", url("api_cart", cart_id=cart.id))
     return json_response(cart_json(cart.id), 201)
 
 
-@api.get("/carts/<cart_id>", name="api_cart")
+@api.get("/carts/<cart_id>", name="api_cart", openapi=Operation(
+    "Carts", "One cart", "The cart's lines at today's prices, and its total.",
+    answers={200: answer("The cart.", "Cart"),
+             404: "There is no such cart (or the id is not a UUID)."}))
 def api_cart(cart_id):
     return json_response(cart_json(api_cart_id(cart_id)))
 
 
-@api.post("/carts/<cart_id>/items", name="api_cart_add")
+@api.post("/carts/<cart_id>/items", name="api_cart_add", openapi=Operation(
+    "Carts", "Add to a cart", "Adds the quantity to the product's line, or starts a line.",
+    body=Body("NewLine", {"product_id": 1, "quantity": 2},
+              {"product_id": ref("Id"), "quantity": integer(1, models.MAX_QUANTITY)}),
+    answers={
+        201: answer("The cart, with the product in it.", "Cart",
+                    ChangeLine=link("api_cart_update", "Change the line's quantity.", **LINE),
+                    RemoveLine=link("api_cart_remove", "Remove the line.", **LINE)),
+        404: "There is no such cart.",
+        409: "There is no such product, or too few in stock for the line's new quantity; "
+             "nothing changed."}))
 def api_cart_add(cart_id):
-    """Add {"product_id", "quantity"} (more of it if it is already in the cart)."""
     cart_id = api_cart_id(cart_id)
-    product_id, quantity = json_fields(json_body(), product_id=int, quantity=int)
-    if product_id < 1:      # no id is: a malformed request, not a missing product
-        invalid({"product_id": "Send a product's id, a whole number from 1 up."})
+    product_id, quantity = body_fields()
     with cart_refusals():
         models.add_to_cart(cart_id, product_id, quantity)
     return json_response(cart_json(cart_id), 201)
 
 
-@api.route("/carts/<cart_id>/items/<product_id>", "PATCH", name="api_cart_update")
+@api.patch("/carts/<cart_id>/items/<product_id>", name="api_cart_update", openapi=Operation(
+    "Carts", "Change a line's quantity", "0 removes the line.",
+    body=Body("QuantityChange", {"quantity": 3}, {"quantity": integer(
+        0, models.MAX_QUANTITY, "The line's new quantity; 0 removes it.")}),
+    answers={200: answer("The cart.", "Cart"), 404: NOT_IN_CART,
+             409: "Not enough in stock; nothing changed."}))
 def api_cart_update(cart_id, product_id):
-    """Set a line's {"quantity"}; 0 removes it."""
     cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
-    quantity, = json_fields(json_body(), quantity=int)
+    quantity, = body_fields()
     with cart_refusals(missing_product=404):
         models.set_cart_quantity(cart_id, product.id, quantity)
     return json_response(cart_json(cart_id))
 
 
-@api.delete("/carts/<cart_id>/items/<product_id>", name="api_cart_remove")
+@api.delete("/carts/<cart_id>/items/<product_id>", name="api_cart_remove", openapi=Operation(
+    "Carts", "Remove a line", answers={204: answer("The line is gone."), 404: NOT_IN_CART}))
 def api_cart_remove(cart_id, product_id):
     cart_id, product = api_cart_id(cart_id), get_or_404(Product.select(), product_id)
     with cart_refusals(missing_product=404):
@@ -1250,15 +1492,19 @@ def api_cart_remove(cart_id, product_id):
     return ""
 
 
-@api.get("/orders", name="api_orders")
+@api.get("/orders", name="api_orders", openapi=Operation(
+    "Orders", "List my orders", "The logged-in user's orders, newest first.", query=(PAGE,),
+    login=True, answers={200: answer("A page of orders.", "OrderPage"), 404: NO_SUCH_PAGE}))
 def api_orders():
-    """The logged-in user's orders, newest first."""
     customer = api_customer()
-    check_query("page")
+    check_query()
     return page_json(paginate(models.orders_of(customer)), order_json)
 
 
-@api.get("/orders/<order_id>", name="api_order")
+@api.get("/orders/<order_id>", name="api_order", openapi=Operation(
+    "Orders", "One of my orders", "With its items at the prices charged.", login=True,
+    answers={200: answer("The order.", "OrderDetail"),
+             404: "There is no such order among the user's own."}))
 def api_order(order_id, status=200):
     """One of the user's orders with its items; someone else's is a 404."""
     order = get_or_404(Order.with_totals().where(Order.customer == api_customer()), order_id)
@@ -1266,19 +1512,25 @@ def api_order(order_id, status=200):
         line_json(i, i.unit_price) for i in models.order_lines(order.id)]), status)
 
 
-@api.post("/orders", name="api_orders_create")
+@api.post("/orders", name="api_orders_create", openapi=Operation(
+    "Orders", "Order a cart",
+    "Orders what the cart holds, at today's prices, for the logged-in user, and empties the "
+    "cart. It ships to the address of the user's customer profile, which the site's checkout "
+    "form saves.",
+    body=Body("NewOrder", {"cart_id": EXAMPLE_CART},
+              {"cart_id": dict(UUID, description="The cart to order.")}), login=True,
+    answers={
+        201: answer("The order.", "OrderDetail", created="order", GetOrder=link(
+            "api_order", "See the order again.", order_id="$response.body#/id")),
+        409: "Nothing was ordered: a line is not in stock (`errors` maps each such product "
+             "id to what is wrong), there is no such cart or it is empty, or the user has no "
+             "delivery address yet."}))
 def api_order_create():
-    """Order what the cart {"cart_id"} holds, for the logged-in user; the cart is emptied.
-
-    The order ships to the customer profile's address, which the site's checkout form saves:
-    a user who never checked out on the site has no address yet, so they are asked to.
-    """
+    """The order ships to the address the site's checkout form saved: a user who never
+    checked out there has none yet, and is asked to."""
     customer = api_customer()
-    cart_id, = json_fields(json_body(), cart_id=str)
-    key = models.parse_key(models.Cart, cart_id)
-    if key is None:
-        invalid({"cart_id": "Send the id of a cart, a UUID."})
-    cart = models.Cart.get_or_none(models.Cart.id == key)
+    cart_id, = body_fields()
+    cart = models.Cart.get_or_none(models.Cart.id == cart_id)
     if cart is None:
         api_error(409, "There is no such cart.", {"cart_id": "There is no such cart."})
     if customer is None:
@@ -1297,345 +1549,104 @@ def api_order_create():
     return api_order(order.id, status=201)
 
 
-# --- The description: OpenAPI 3.1 -------------------------------------------------------------
-# Every operation above, as data: its parameters and their limits, its request body, each
-# status it can answer and the shape of that answer. Shapes used more than once are written
-# once under "components" and pointed at with {"$ref": ...}; the helpers below only save
-# typing. Schemas are JSON Schema (2020-12): {"type": "integer", "minimum": 1} and so on.
+# --- The description: OpenAPI 3.1, built from the declarations --------------------------------
 
-def ref(name, kind="schemas"):
-    """A pointer to a shared piece of the document: ref("Product")."""
-    return {"$ref": f"#/components/{kind}/{name}"}
-
-
-def json_object(properties, answer=True):
-    """An object schema with these properties, all of them required. An answer has no others,
-    so a field added to the API but not here fails the tests; a request body may carry more
-    (they are ignored)."""
-    schema = {"type": "object", "properties": properties, "required": list(properties)}
-    if answer:
-        schema["additionalProperties"] = False
-    return schema
-
-
-def json_answer(description, schema, **more):
-    """A response with a JSON body."""
-    return {"description": description, "content": {"application/json": {"schema": schema}},
-            **more}
-
-
-def json_request(schema, example):
-    return {"required": True, "content": {"application/json": {"schema": schema,
-                                                               "example": example}}}
-
-
-def created(description, schema, what, links):
-    """A 201 answer, with the Location header that says where the new thing lives, and links:
-    the operations a client may call next with what the answer holds."""
-    return json_answer(description, schema, links=links, headers={"Location": {
-        "description": f"The path of the new {what}.", "required": True,
-        "schema": {"type": "string"}}})
-
-
-def link(operation_id, description, body=None, **parameters):
-    """A link to an operation, filling its parameters (or body) from this call: in
-    "$response.body#/id" and "$request.path.cart_id", $ is the call just made."""
-    return {"operationId": operation_id, "description": description,
-            **({"parameters": parameters} if parameters else {}),
-            **({"requestBody": body} if body else {})}
-
-
-def path_id(name, what, example=1):
-    return {"name": name, "in": "path", "required": True, "description": f"The {what}'s id.",
-            "schema": ref("Id"), "example": example}
-
-
-BAD_REQUEST = ref("BadRequest", "responses")
-LOGIN_REQUIRED = ref("LoginRequired", "responses")
-CSRF_REFUSED = ref("CsrfRefused", "responses")
-TOO_LARGE = ref("TooLarge", "responses")
-EXAMPLE_CART = "6f1c2a52-9b7e-4d0c-8a31-52c1f0e4b9d7"
-CART_ID = {"name": "cart_id", "in": "path", "required": True,
-           "description": "The cart's id, from POST /api/carts.",
-           "schema": {"type": "string", "format": "uuid"}, "example": EXAMPLE_CART}
-PAGE = {"name": "page", "in": "query", "description": "Which page (24 to a page).",
-        "schema": {"type": "integer", "minimum": 1, "maximum": models.MAX_INT, "default": 1}}
-# A call that sends no cookie needs nothing; one that sends the session cookie needs the token.
-NO_COOKIE_OR_TOKEN = [{}, {"session": [], "csrfToken": []}]
-
-
-def _error(description):
-    return json_answer(description, ref("Error"))
-
-
-# An order in a list; one order alone adds its items.
-ORDER_FIELDS = {
-    "id": ref("Id"),
-    "placed_at": {"type": "string", "format": "date-time"},
-    "payment_status": {"type": "string",
-                       "enum": [label.lower() for _, label in models.PAYMENT_STATUSES]},
-    "item_count": {"type": "integer", "minimum": 0,
-                   "description": "Units ordered, all lines together."},
-    "total": ref("Money"),
+TAGS = [
+    {"name": "Index", "description": "Where to start."},
+    {"name": "Products", "description": "The catalog, read-only."},
+    {"name": "Collections", "description": "Groups of products, read-only."},
+    {"name": "Carts", "description": "A cart is made by anyone and found by its id, a UUID: "
+                                     "whoever holds the id holds the cart."},
+    {"name": "Orders", "description": "The logged-in user's orders; checkout."},
+]
+SECURITY_SCHEMES = {
+    "session": {
+        "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+        "description": "The session cookie that logging in (POST /accounts/login, the site's "
+                       "login form) sets. Orders need it."},
+    "csrfToken": {
+        "type": "apiKey", "in": "header", "name": "X-CSRF-Token",
+        "description": "Any call that changes something and sends cookies must send the "
+                       "session's CSRF token in this header: the `csrf_token` field of any "
+                       "form on the site while logged in. A call that sends no cookie at all "
+                       "needs no token."}}
+SHARED_ANSWERS = {
+    "BadRequest": answer("The request is malformed: `message` says how, `errors` names each "
+                         "bad field or parameter. A URL that is not UTF-8 text or holds a NUL "
+                         "character is one too.", "Error"),
+    "LoginRequired": answer("Not logged in: send the session cookie.", "Error"),
+    "CsrfRefused": answer("Cookies were sent without the session's X-CSRF-Token.", "Error"),
+    "TooLarge": answer(f"The body is larger than {BODY_KIB} KiB.", "Error"),
 }
 
 
-OPENAPI = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "Storefront API",
-        "version": "1.0",
-        "description": (
-            "The shop for programs: products, collections, carts and orders, in JSON. It "
-            "calls the same rules as the web pages, so stock, prices and checkout agree.\n\n"
-            "Money is a string with two decimals (`\"12.50\"`), never a float; times are ISO "
-            "8601 in UTC. Numbers in a body must be JSON numbers (`\"2\"` is refused). Fields "
-            "a body carries beyond those listed are ignored.\n\n"
-            "Errors are JSON too, `{\"error\", \"message\", \"errors\", \"status\"}`, where "
-            "`errors` names each bad field. Their status follows one rule: 400 when the "
-            "request is malformed, 404 when the URL names something that is not there, 409 "
-            "when the request is well formed but the shop cannot do it as things stand (too "
-            "few in stock, a product or cart the body names that is not there, an empty "
-            "cart); 401 for orders without a login, 403 for a missing CSRF token, 413 for a "
-            "body over 100 KiB.")},
-    "tags": [
-        {"name": "Index", "description": "Where to start."},
-        {"name": "Products", "description": "The catalog, read-only."},
-        {"name": "Collections", "description": "Groups of products, read-only."},
-        {"name": "Carts", "description": "A cart is made by anyone and found by its id, a "
-                                         "UUID: whoever holds the id holds the cart."},
-        {"name": "Orders", "description": "The logged-in user's orders; checkout."},
-    ],
-    "paths": {
-        "/api/": {"get": {
-            "operationId": "api_index", "tags": ["Index"], "summary": "Where things are",
-            "description": "The paths of the collections of things, and of this description.",
-            "responses": {"200": json_answer("Name to path.", ref("Index")),
-                          "400": BAD_REQUEST}}},
-        "/api/products": {"get": {
-            "operationId": "api_products", "tags": ["Products"], "summary": "List products",
-            "description": "The catalog with the search, filter and sort of /products.",
-            "parameters": [
-                {"name": "q", "in": "query", "example": "tea",
-                 "schema": {"type": "string", "pattern": r"^[^\u0000]*$"},
-                 "description": "Words to find in the title or description, each a word or "
-                                "the start of one; words in double quotes as a phrase (the "
-                                "first 100 characters count)."},
-                {"name": "collection", "in": "query", "schema": ref("Id"),
-                 "description": "Only the products of this collection."},
-                {"name": "sort", "in": "query",
-                 "description": "The order of the list: by default the best matches first "
-                                "when searching (relevance), else by title.",
-                 "schema": {"type": "string", "enum": list(models.CATALOG_SORTS)},
-                 "example": "-price"},
-                PAGE],
-            "responses": {
-                "200": json_answer("A page of products.", ref("ProductPage")),
-                "400": BAD_REQUEST,
-                "404": _error("There is no such page (past the last one).")}}},
-        "/api/products/{product_id}": {"get": {
-            "operationId": "api_product", "tags": ["Products"], "summary": "One product",
-            "parameters": [path_id("product_id", "product")],
-            "responses": {"200": json_answer("The product.", ref("Product")),
-                          "400": BAD_REQUEST, "404": _error("There is no such product.")}}},
-        "/api/collections": {"get": {
-            "operationId": "api_collections", "tags": ["Collections"],
-            "summary": "List collections", "description": "Every collection, by title.",
-            "responses": {"200": json_answer("The collections.", {
-                "type": "array", "items": ref("Collection")}), "400": BAD_REQUEST}}},
-        "/api/collections/{collection_id}": {"get": {
-            "operationId": "api_collection", "tags": ["Collections"],
-            "summary": "One collection", "parameters": [path_id("collection_id", "collection")],
-            "responses": {"200": json_answer("The collection.", ref("Collection")),
-                          "400": BAD_REQUEST, "404": _error("There is no such collection.")}}},
-        "/api/carts": {"post": {
-            "operationId": "api_carts", "tags": ["Carts"], "summary": "Make a cart",
-            "description": "A new, empty cart. Its id is the key to it: keep it.",
-            "security": NO_COOKIE_OR_TOKEN,
-            "responses": {"201": created("The new cart.", ref("Cart"), "cart", links={
-                "GetCart": link("api_cart", "See the cart.", cart_id="$response.body#/id"),
-                "AddToCart": link("api_cart_add", "Put a product in it.",
-                                  cart_id="$response.body#/id"),
-                "OrderCart": link("api_orders_create", "Order what it holds.",
-                                  body={"cart_id": "$response.body#/id"})}),
-                          "400": BAD_REQUEST, "403": CSRF_REFUSED}}},
-        "/api/carts/{cart_id}": {"get": {
-            "operationId": "api_cart", "tags": ["Carts"], "summary": "One cart",
-            "description": "The cart's lines at today's prices, and its total.",
-            "parameters": [CART_ID],
-            "responses": {"200": json_answer("The cart.", ref("Cart")), "400": BAD_REQUEST,
-                          "404": _error("There is no such cart (or the id is not a UUID).")}}},
-        "/api/carts/{cart_id}/items": {"post": {
-            "operationId": "api_cart_add", "tags": ["Carts"], "summary": "Add to a cart",
-            "description": "Adds the quantity to the product's line, or starts a line.",
-            "parameters": [CART_ID], "security": NO_COOKIE_OR_TOKEN,
-            "requestBody": json_request(ref("NewLine"), {"product_id": 1, "quantity": 2}),
-            "responses": {
-                "201": json_answer("The cart, with the product in it.", ref("Cart"), links={
-                    "ChangeLine": link("api_cart_update", "Change the line's quantity.",
-                                       cart_id="$request.path.cart_id",
-                                       product_id="$request.body#/product_id"),
-                    "RemoveLine": link("api_cart_remove", "Remove the line.",
-                                       cart_id="$request.path.cart_id",
-                                       product_id="$request.body#/product_id")}),
-                "400": BAD_REQUEST, "403": CSRF_REFUSED,
-                "404": _error("There is no such cart."),
-                "409": _error("There is no such product, or too few in stock for the line's "
-                              "new quantity; nothing changed."),
-                "413": TOO_LARGE}}},
-        "/api/carts/{cart_id}/items/{product_id}": {
-            "patch": {
-                "operationId": "api_cart_update", "tags": ["Carts"],
-                "summary": "Change a line's quantity", "description": "0 removes the line.",
-                "parameters": [CART_ID, path_id("product_id", "product")],
-                "security": NO_COOKIE_OR_TOKEN,
-                "requestBody": json_request(ref("QuantityChange"), {"quantity": 3}),
-                "responses": {
-                    "200": json_answer("The cart.", ref("Cart")),
-                    "400": BAD_REQUEST, "403": CSRF_REFUSED,
-                    "404": _error("There is no such cart, or the product is not in it."),
-                    "409": _error("Not enough in stock; nothing changed."),
-                    "413": TOO_LARGE}},
-            "delete": {
-                "operationId": "api_cart_remove", "tags": ["Carts"],
-                "summary": "Remove a line",
-                "parameters": [CART_ID, path_id("product_id", "product")],
-                "security": NO_COOKIE_OR_TOKEN,
-                "responses": {
-                    "204": {"description": "The line is gone."},
-                    "400": BAD_REQUEST, "403": CSRF_REFUSED,
-                    "404": _error("There is no such cart, or the product is not in it.")}}},
-        "/api/orders": {
-            "get": {
-                "operationId": "api_orders", "tags": ["Orders"], "summary": "List my orders",
-                "description": "The logged-in user's orders, newest first.",
-                "parameters": [PAGE], "security": [{"session": []}],
-                "responses": {
-                    "200": json_answer("A page of orders.", ref("OrderPage")),
-                    "400": BAD_REQUEST, "401": LOGIN_REQUIRED,
-                    "404": _error("There is no such page (past the last one).")}},
-            "post": {
-                "operationId": "api_orders_create", "tags": ["Orders"],
-                "summary": "Order a cart",
-                "description": "Orders what the cart holds, at today's prices, for the "
-                               "logged-in user, and empties the cart. It ships to the address "
-                               "of the user's customer profile, which the site's checkout form "
-                               "saves.",
-                "security": [{"session": [], "csrfToken": []}],
-                "requestBody": json_request(ref("NewOrder"), {"cart_id": EXAMPLE_CART}),
-                "responses": {
-                    "201": created("The order.", ref("OrderDetail"), "order", links={
-                        "GetOrder": link("api_order", "See the order again.",
-                                         order_id="$response.body#/id")}),
-                    "400": BAD_REQUEST, "401": LOGIN_REQUIRED, "403": CSRF_REFUSED,
-                    "409": _error("Nothing was ordered: a line is not in stock (`errors` maps "
-                                  "each such product id to what is wrong), there is no such "
-                                  "cart or it is empty, or the user has no delivery address "
-                                  "yet."),
-                    "413": TOO_LARGE}}},
-        "/api/orders/{order_id}": {"get": {
-            "operationId": "api_order", "tags": ["Orders"], "summary": "One of my orders",
-            "description": "With its items at the prices charged.",
-            "parameters": [path_id("order_id", "order")], "security": [{"session": []}],
-            "responses": {
-                "200": json_answer("The order.", ref("OrderDetail")),
-                "400": BAD_REQUEST, "401": LOGIN_REQUIRED,
-                "404": _error("There is no such order among the user's own.")}}},
-    },
-    "components": {
-        "securitySchemes": {
-            "session": {
-                "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
-                "description": "The session cookie that logging in (POST /accounts/login, "
-                               "the site's login form) sets. Orders need it."},
-            "csrfToken": {
-                "type": "apiKey", "in": "header", "name": "X-CSRF-Token",
-                "description": "Any call that changes something and sends cookies must send "
-                               "the session's CSRF token in this header: the `csrf_token` "
-                               "field of any form on the site while logged in. A call that "
-                               "sends no cookie at all needs no token."}},
-        "responses": {
-            "BadRequest": _error("The request is malformed: `message` says how, `errors` "
-                                 "names each bad field or parameter. A URL that is not "
-                                 "UTF-8 text or holds a NUL character is one too."),
-            "LoginRequired": _error("Not logged in: send the session cookie."),
-            "CsrfRefused": _error("Cookies were sent without the session's X-CSRF-Token."),
-            "TooLarge": _error("The body is larger than 100 KiB."),
-        },
-        "schemas": {
-            "Id": {"type": "integer", "minimum": 1, "maximum": models.MAX_INT,
-                   "format": "int64", "description": "A whole number, 1 or more."},
-            "Money": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "example": "12.50",
-                      "description": "An amount with two decimals, as a string."},
-            "Error": json_object({
-                "error": {"type": "string", "description": "The status in words."},
-                "message": {"type": "string", "description": "What went wrong."},
-                "errors": {"type": "object", "additionalProperties": {"type": "string"},
-                           "description": "Field (or product id) to what is wrong with it."},
-                "status": {"type": "integer", "description": "The HTTP status again."}}),
-            "Index": json_object({name: {"type": "string"} for name in
-                                  ("products", "collections", "carts", "orders", "openapi",
-                                   "docs")}),
-            "Product": json_object({
-                "id": ref("Id"),
-                "title": {"type": "string"},
-                "slug": {"type": "string", "description": "The title for URLs."},
-                "description": {"type": "string"},
-                "unit_price": dict(ref("Money"), description="The list price."),
-                "price": dict(ref("Money"), description="The price paid today: the list "
-                          "price less the best current promotion."),
-                "inventory": {"type": "integer", "minimum": 0, "description": "In stock."},
-                "collection": ref("CollectionRef"),
-                "last_update": {"type": "string", "format": "date-time"}}),
-            "CollectionRef": dict(json_object({"id": ref("Id"), "title": {"type": "string"}}),
-                                  description="The collection a product is in."),
-            "ProductPage": json_object({
-                "count": {"type": ["integer", "null"], "minimum": 0,
-                          "description": "How many match; null past 10,000."},
-                "page": {"type": "integer", "minimum": 1},
-                "has_next": {"type": "boolean"},
-                "results": {"type": "array", "items": ref("Product")}}),
-            "Collection": json_object({
-                "id": ref("Id"),
-                "title": {"type": "string"},
-                "product_count": {"type": "integer", "minimum": 0},
-                "featured_product_id": {"anyOf": [ref("Id"), {"type": "null"}],
-                                        "description": "The product it shows first, if any."}}),
-            "Line": json_object({
-                "product_id": ref("Id"),
-                "title": {"type": "string"},
-                "unit_price": dict(ref("Money"), description="The price paid for one: "
-                               "today's price in a cart, the price charged in an order."),
-                "quantity": {"type": "integer", "minimum": 1},
-                "line_total": dict(ref("Money"), description="unit_price × quantity.")}),
-            "Cart": json_object({
-                "id": {"type": "string", "format": "uuid"},
-                "items": {"type": "array", "items": ref("Line")},
-                "total": ref("Money")}),
-            "Order": json_object(ORDER_FIELDS),
-            "OrderDetail": json_object(dict(ORDER_FIELDS, items={
-                "type": "array", "items": ref("Line")})),
-            "OrderPage": json_object({
-                "count": {"type": "integer", "minimum": 0},
-                "page": {"type": "integer", "minimum": 1},
-                "has_next": {"type": "boolean"},
-                "results": {"type": "array", "items": ref("Order")}}),
-            "NewLine": json_object({
-                "product_id": ref("Id"),
-                "quantity": {"type": "integer", "minimum": 1,
-                             "maximum": models.MAX_QUANTITY}},
-                answer=False),
-            "QuantityChange": json_object({
-                "quantity": {"type": "integer", "minimum": 0,
-                             "maximum": models.MAX_QUANTITY,
-                             "description": "The line's new quantity; 0 removes it."}},
-                answer=False),
-            "NewOrder": json_object({
-                "cart_id": {"type": "string", "format": "uuid",
-                            "description": "The cart to order."}}, answer=False),
-        },
-    },
+def path_parameter(name):
+    """A parameter of the path, from its wildcard's name in the route."""
+    if name == "cart_id":
+        return {"name": name, "in": "path", "required": True, "schema": UUID,
+                "description": "The cart's id, from POST /api/carts.", "example": EXAMPLE_CART}
+    return {"name": name, "in": "path", "required": True, "schema": ref("Id"), "example": 1,
+            "description": f"The {name.removesuffix('_id')}'s id."}
+
+
+# Who may call an operation, by (it is the logged-in user's, it changes something): as OpenAPI
+# writes it (requirements, any one of which will do), in words, and as curl's options. CSRF
+# (part 3): a call that carries no cookie speaks for no browser and needs no token; a change
+# sent with the session cookie, to act as the logged-in user, needs the X-CSRF-Token header.
+TOKEN = {"session": [], "csrfToken": []}
+CALLERS = {
+    (False, False): ([], "Anyone.", None),
+    (False, True): ([{}, TOKEN], "Anyone. A call that sends cookies must send X-CSRF-Token too.",
+                    None),
+    (True, False): ([{"session": []}], "The logged-in user: send the session cookie.",
+                    "-b cookies.txt"),
+    (True, True): ([TOKEN], "The logged-in user: send the session cookie and X-CSRF-Token.",
+                   '-b cookies.txt -H "X-CSRF-Token: $TOKEN"'),
 }
+
+
+def responses(operation, changes):
+    """The operation's answers by status: those it declares, and those that one place gives for
+    every operation of its kind (part 3: 400, and 403 for a change; api_customer(): 401;
+    json_body(): 413)."""
+    shared = {400: "BadRequest", 401: operation.login and "LoginRequired",
+              403: changes and "CsrfRefused", 413: operation.body and "TooLarge"}
+    answers = {status: ref(name, "responses") for status, name in shared.items() if name}
+    answers.update(operation.answers)
+    return {str(status): answer(given, "Error") if isinstance(given, str) else given
+            for status, given in sorted(answers.items())}
+
+
+def operation_spec(route, operation):
+    """One operation of the document, from its route and its declaration."""
+    changes = route.method != "GET"
+    spec = {"operationId": route.name, "tags": [operation.tag], "summary": operation.summary,
+            "description": operation.description,
+            "parameters": [path_parameter(name) for name in re.findall(r"<(\w+)", route.rule)]
+            + [parameter.spec() for parameter in operation.query],
+            "security": CALLERS[operation.login, changes][0],
+            "requestBody": operation.body and {"required": True, "content": {
+                "application/json": {"schema": ref(operation.body.name),
+                                     "example": operation.body.example}}},
+            "responses": responses(operation, changes)}
+    return {key: value for key, value in spec.items() if value}
+
+
+def openapi_document(server="/"):
+    """The OpenAPI document of the routes that declare an operation, in their order, for the
+    API served under `server` (the site may live under a prefix)."""
+    paths, bodies = {}, {}
+    for route in api.routes:
+        operation = route.config.get("openapi")
+        if operation:
+            path = re.sub(r"<(\w+)[^>]*>", r"{\1}", route.rule)
+            paths.setdefault(path, {})[route.method.lower()] = operation_spec(route, operation)
+            if operation.body:
+                bodies[operation.body.name] = json_object(operation.body.fields, answer=False)
+    return {"openapi": "3.1.0", "info": INFO, "tags": TAGS, "paths": paths,
+            "components": {"securitySchemes": SECURITY_SCHEMES, "responses": SHARED_ANSWERS,
+                           "schemas": dict(SCHEMAS, **bodies)},
+            "servers": [{"url": server}]}
 
 
 # --- The description as a page ----------------------------------------------------------------
@@ -1697,29 +1708,22 @@ def api_operations(document, origin):
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
             body = operation.get("requestBody", {}).get("content", {}).get("application/json")
-            yield {"method": method.upper(), "path": path, "op": operation,
+            example = body and body["example"]
+            _, who, options = next(caller for caller in CALLERS.values()
+                                   if caller[0] == operation.get("security", []))
+            yield {"method": method.upper(), "path": path, "op": operation, "who": who,
                    # a long path may break after a slash, never inside a name
                    "path_html": "/<wbr>".join(map(bottle.html_escape, path.split("/"))),
-                   "who": who_may_call(operation.get("security", [])),
-                   "body": json.dumps(body["example"], indent=2) if body else None,
-                   "curl": curl_example(base, method, path, operation),
+                   "body": json.dumps(example, indent=2) if body else None,
+                   "curl": curl_example(base, method, path, operation, options, example),
                    "next": [(names[link["operationId"]], link) for answer in
                             operation["responses"].values()
                             for link in answer.get("links", {}).values()]}
 
 
-def who_may_call(security):
-    """An operation's security requirements (any one of them will do) in words."""
-    if not security:
-        return "Anyone."
-    if {} in security:
-        return "Anyone. A call that sends cookies must send X-CSRF-Token too."
-    return "The logged-in user: send the session cookie" + (
-        " and X-CSRF-Token." if "csrfToken" in security[0] else ".")
-
-
-def curl_example(base, method, path, operation):
-    """A curl command that calls the operation with the document's example values."""
+def curl_example(base, method, path, operation, options, body):
+    """A curl command that calls the operation with the document's example values (`body`, if
+    it takes one), and the `options` that send what it needs of the login."""
     parameters = operation.get("parameters", [])
     examples = {p["name"]: p.get("example") for p in parameters}
     target = base + re.sub(r"{(\w+)}", lambda m: str(examples[m.group(1)]), path)
@@ -1727,35 +1731,27 @@ def curl_example(base, method, path, operation):
     if query:
         target += "?" + urllib.parse.urlencode(query)
     lines = [f"curl -s{'' if method == 'get' else ' -X ' + method.upper()} '{target}'"]
-    security = operation.get("security", [])
-    if security and {} not in security:
-        lines.append("-b cookies.txt" + (' -H "X-CSRF-Token: $TOKEN"'
-                                         if "csrfToken" in security[0] else ""))
-    if "requestBody" in operation:
-        body = operation["requestBody"]["content"]["application/json"]["example"]
+    lines += [options] if options else []
+    if body:
         lines.append(f"-H 'Content-Type: application/json' -d '{json.dumps(body)}'")
     return " \\\n     ".join(lines)
-
-
-def openapi_document():
-    """OPENAPI, with the address it is served under (the site may live under a prefix)."""
-    return dict(OPENAPI, servers=[{"url": request.script_name.rstrip("/") or "/"}])
 
 
 @api.get("/openapi.json", name="api_openapi")
 def api_openapi():
     """The description of the API, for programs."""
-    return json_response(openapi_document())
+    return json_response(openapi_document(request.script_name.rstrip("/") or "/"))
 
 
 @api.get("/docs", name="api_docs")
 def api_docs():
     """The description of the API, for people: each operation, its schemas, curl examples."""
-    document = openapi_document()
+    document = openapi_document(request.script_name.rstrip("/") or "/")
     origin = request.urlparts.scheme + "://" + request.urlparts.netloc
     return render("api/docs", doc=document, operations=list(api_operations(document, origin)),
                   origin=origin, resolve=functools.partial(resolve, document),
                   schema_html=schema_html, prose_html=prose_html, title="API documentation")
+
 
 
 ###############################################################################
@@ -4153,7 +4149,7 @@ class AdminLogEntryAdmin(ModelAdmin):
 # code and comparisons in views/playground/lessons-*.toml (a file per group of lessons, in the
 # order of the index), the tour's stops in views/playground/tour.toml. Here is only what runs.
 
-def read_text(name):
+def playground_text(name):
     """views/playground/<name>.toml, read. Prose may wrap there: a line break is a space."""
     import tomllib      # (only the playground reads TOML)
     with open(os.path.join(VIEWS, "playground", name + ".toml"), "rb") as f:
@@ -4172,7 +4168,7 @@ def fold(value, key=""):
     return value
 
 
-LESSON_GROUPS = [read_text(name.removesuffix(".toml")) for name in sorted(
+LESSON_GROUPS = [playground_text(name.removesuffix(".toml")) for name in sorted(
     os.listdir(os.path.join(VIEWS, "playground"))) if name.startswith("lessons-")]
 LESSON_TEXT = {text["path"]: dict(text, group=group["title"], library=group["library"])
                for group in LESSON_GROUPS for text in group["lessons"]}     # path -> its text
@@ -4991,7 +4987,7 @@ def tour_stops():
     facts = {"path": path, "rule": route.rule, "name": repr(route.name), "args": args,
              "hooks": ", ".join(hook.__name__ for hook in root._hooks["before_request"])}
     stops = []
-    for stop in read_text("tour")["stops"]:
+    for stop in playground_text("tour")["stops"]:
         text = stop["text"].format_map(facts)
         stops.append(file_stop(stop["title"], text, stop["file"]) if "file" in stop else
                      code_stop(stop["title"], text, named(stop["code"])[1], stop.get("around")))

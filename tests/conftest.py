@@ -164,8 +164,9 @@ class DocumentedApp(TestApp):
         return response
 
 
+OPENAPI = storefront.openapi_document()
 DOCUMENT = "urn:storefront:openapi"     # the document's name for the schema validator
-SCHEMAS = Registry().with_resource(DOCUMENT, DRAFT202012.create_resource(storefront.OPENAPI))
+SCHEMAS = Registry().with_resource(DOCUMENT, DRAFT202012.create_resource(OPENAPI))
 THE_DESCRIPTION_ITSELF = ("/api/openapi.json", "/api/docs")
 
 
@@ -173,7 +174,7 @@ def undocumented(method, path, response):
     """What the OpenAPI document says is wrong with an answer of the API, or None."""
     if not path.startswith("/api/") or path in THE_DESCRIPTION_ITSELF or method == "HEAD":
         return None
-    paths = storefront.OPENAPI["paths"]
+    paths = OPENAPI["paths"]
     template = next((t for t in paths if re.fullmatch(re.sub(r"{\w+}", "[^/]+", t), path)), None)
     operation = paths.get(template, {}).get(method.lower())
     if operation is None:       # not an operation: only an error (404, 405) may answer
@@ -187,7 +188,7 @@ def undocumented(method, path, response):
         pointer = ["paths", template, method.lower(), "responses", str(response.status_int)]
         if "$ref" in answer:
             pointer = answer["$ref"][2:].split("/")
-            answer = storefront.resolve(storefront.OPENAPI, answer)
+            answer = storefront.resolve(OPENAPI, answer)
         missing = [name for name, header in answer.get("headers", {}).items()
                    if header.get("required") and name not in response.headers]
         if missing:

@@ -6,6 +6,7 @@ client of conftest.py (DocumentedApp)."""
 import datetime
 import html
 import http.cookiejar
+import json
 import re
 import subprocess
 import sys
@@ -581,12 +582,23 @@ def test_text_with_a_nul_character_is_a_json_400(client, shop):
 
 
 # The description: OpenAPI ##################################################################
+# The document is built from the operations' declarations (part 7); these tests hold it to
+# the routes, to the settings and models it takes its limits from, and the API to those limits.
+
+DOCUMENT = storefront.openapi_document()
+
+
+def operations(document=DOCUMENT):
+    """(METHOD, path, operation) of every operation of the document."""
+    return [(method.upper(), path, operation) for path, methods in document["paths"].items()
+            for method, operation in methods.items()]
+
 
 def test_the_document_is_valid_openapi_3_1(client):
     document = client.get("/api/openapi.json").json
     validate_openapi(document)
     assert document["openapi"].startswith("3.1")
-    assert document == dict(storefront.OPENAPI, servers=[{"url": "/"}])
+    assert document == storefront.openapi_document()
 
 
 def test_the_document_follows_a_prefix_the_site_is_mounted_under(client):
@@ -600,28 +612,129 @@ def api_routes():
             for r in storefront.root.routes if r.rule.startswith("/api/")}
 
 
-def test_every_operation_is_documented_and_every_documented_one_exists():
-    documented = {(method.upper(), path, operation["operationId"])
-                  for path, methods in storefront.OPENAPI["paths"].items()
-                  for method, operation in methods.items()}
-    the_description = {("GET", "/api/openapi.json", "api_openapi"),
-                       ("GET", "/api/docs", "api_docs")}
-    assert documented == api_routes() - the_description
+THE_DESCRIPTION_ITSELF = {("GET", "/api/openapi.json", "api_openapi"),
+                          ("GET", "/api/docs", "api_docs")}
+
+
+def test_every_route_declares_an_operation_and_every_operation_is_routed():
+    documented = {(method, path, operation["operationId"])
+                  for method, path, operation in operations()}
+    assert documented == api_routes() - THE_DESCRIPTION_ITSELF
+    for route in storefront.root.routes:
+        if route.rule.startswith("/api/") and route.name not in ("api_openapi", "api_docs"):
+            assert isinstance(route.config.get("openapi"), storefront.Operation), route.name
+    for _, path, operation in operations():
+        assert [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"] == \
+            re.findall(r"{(\w+)}", path)
+        for answer in operation["responses"].values():
+            for link in answer.get("links", {}).values():
+                assert link["operationId"] in {name for _, _, name in documented}
+
+
+def test_every_pointer_of_the_document_leads_somewhere():
+    def pointers(node):
+        if isinstance(node, dict):
+            yield from ([node["$ref"]] if "$ref" in node else [])
+            for value in node.values():
+                yield from pointers(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from pointers(value)
+    found = set(pointers(DOCUMENT))
+    assert found and all(storefront.resolve(DOCUMENT, {"$ref": r}) for r in found)
+
+
+def parameter(path, name, method="get", document=DOCUMENT):
+    return next(p for p in document["paths"][path][method]["parameters"] if p["name"] == name)
 
 
 def test_the_documented_limits_are_those_of_the_code():
-    parameters = {p["name"]: p["schema"] for p in
-                  storefront.OPENAPI["paths"]["/api/products"]["get"]["parameters"]}
-    assert parameters["sort"]["enum"] == list(models.CATALOG_SORTS)
-    assert parameters["page"]["minimum"] == 1
-    schemas = storefront.OPENAPI["components"]["schemas"]
-    most = schemas["NewLine"]["properties"]["quantity"]["maximum"]
-    assert models.parse_quantity(most) == most
+    schemas = DOCUMENT["components"]["schemas"]
+    assert parameter("/api/products", "sort")["schema"]["enum"] == list(models.CATALOG_SORTS)
+    assert schemas["Id"]["maximum"] == models.MAX_INT
+    for body, least in (("NewLine", 1), ("QuantityChange", 0)):
+        quantity = schemas[body]["properties"]["quantity"]
+        assert (quantity["minimum"], quantity["maximum"]) == (least, models.MAX_QUANTITY)
+        assert models.parse_quantity(least, allow_zero=least == 0) == least
+        with pytest.raises(models.ValidationError):
+            models.parse_quantity(least - 1, allow_zero=least == 0)
     with pytest.raises(models.ValidationError):
-        models.parse_quantity(most + 1)
-    assert schemas["QuantityChange"]["properties"]["quantity"]["minimum"] == 0
+        models.parse_quantity(models.MAX_QUANTITY + 1)
     assert schemas["Order"]["properties"]["payment_status"]["enum"] == \
         ["pending", "complete", "failed"]
+    assert f"{storefront.CATALOG_COUNT_LIMIT:,}" in \
+        schemas["ProductPage"]["properties"]["count"]["description"]
+    assert f"{storefront.bottle.BaseRequest.MEMFILE_MAX // 1024} KiB" in \
+        DOCUMENT["components"]["responses"]["TooLarge"]["description"]
+
+
+def test_the_search_is_cut_where_the_document_says(client):
+    length = storefront.SEARCH_LENGTH
+    assert f"the first {length} characters" in parameter("/api/products", "q")["description"]
+    storefront.bottle.request.bind({"QUERY_STRING": "q=" + "a" * (length + 50)})
+    assert storefront.catalog_params()[0] == "a" * length
+
+
+def test_the_document_and_the_answers_follow_the_page_size(client, shop, login_as, settings):
+    settings.page_size = 7
+    document = client.get("/api/openapi.json").json
+    for path in ("/api/products", "/api/orders"):
+        assert "(7 to a page)" in parameter(path, "page", document=document)["description"]
+    assert len(client.get("/api/products").json["results"]) == 7
+    assert client.get("/api/products", {"page": 9}).json["has_next"] is False   # 60 = 8×7 + 4
+    assert storefront.openapi_document() != DOCUMENT      # made when asked, not at import
+
+
+def limits(kind):
+    """(path, METHOD, name, minimum, maximum) of each whole number the document bounds: the
+    query parameters (kind "query") or the fields of request bodies (kind "body")."""
+    for method, path, operation in operations():
+        if kind == "query":
+            fields = {p["name"]: p["schema"] for p in operation.get("parameters", [])
+                      if p["in"] == "query"}
+        else:
+            body = operation.get("requestBody", {"content": {"application/json": {
+                "schema": {"properties": {}}}}})["content"]["application/json"]["schema"]
+            fields = storefront.resolve(DOCUMENT, body)["properties"]
+        for name, schema in fields.items():
+            schema = storefront.resolve(DOCUMENT, schema)
+            if schema.get("type") == "integer":
+                yield path, method, name, schema["minimum"], schema["maximum"]
+
+
+@pytest.mark.parametrize("path,method,name,least,most", list(limits("query")))
+def test_a_query_is_refused_exactly_past_its_documented_limits(client, shop, login_as, path,
+                                                               method, name, least, most):
+    login_as("alice")
+
+    def refused(value):
+        response = client.get(path, {name: value}, expect_errors=True)
+        return response.status_int == 400 and name in response.json["errors"]
+    assert refused(least - 1) and refused(most + 1)
+    assert not refused(least) and not refused(most)
+
+
+def test_a_sort_is_refused_exactly_outside_the_documented_ones(client, shop):
+    for sort in parameter("/api/products", "sort")["schema"]["enum"]:
+        client.get("/api/products", {"sort": sort}, status=200)
+    is_json_error(client.get("/api/products", {"sort": "colour"}, status=400), 400)
+
+
+@pytest.mark.parametrize("path,method,name,least,most", list(limits("body")))
+def test_a_body_is_refused_exactly_past_its_documented_limits(client, cart, widget, path, method,
+                                                              name, least, most):
+    if method == "PATCH":       # a line to change (adding to one would count what it holds)
+        client.post_json(f"/api/carts/{cart}/items", {"product_id": widget.id, "quantity": 1})
+    url = path.format(cart_id=cart, product_id=widget.id)
+
+    def refused(value):
+        body = dict({"product_id": widget.id, "quantity": 1}, **{name: value})
+        response = client.request(url, method=method, body=json.dumps(body).encode(),
+                                  content_type="application/json", expect_errors=True)
+        return response.status_int == 400 and name in response.json["errors"]
+    assert refused(least - 1) and refused(most + 1)
+    assert not refused(most)        # first: it is more than the stock, so it changes nothing
+    assert not refused(least)
 
 
 def planted(monkeypatch, change):
@@ -672,17 +785,16 @@ def test_an_error_body_is_held_to_the_document_too(client, monkeypatch):
 def test_the_docs_page_shows_every_operation_with_a_curl_example(client):
     page = client.get("/api/docs")
     assert page.content_type == "text/html"
-    for path, methods in storefront.OPENAPI["paths"].items():
-        for method, operation in methods.items():
-            article = re.search(rf'<article[^>]*>\s*<h3 id="{operation["operationId"]}">'
-                                rf'(.*?)</article>', page.text, re.S).group(1)
-            assert f"{method.upper()}</span> <code>{path.replace('/', '/<wbr>')}</code>" in article
-            for status in operation["responses"]:
-                assert f'<th scope="row">{status}</th>' in article
-            curl = re.search(r'aria-label="curl example of [^"]+"><code>(.*?)</code>', article,
-                             re.S).group(1)
-            assert curl.startswith("curl -s") and "http://localhost:80/api/" in curl
-    for name in storefront.OPENAPI["components"]["schemas"]:
+    for method, path, operation in operations():
+        article = re.search(rf'<article[^>]*>\s*<h3 id="{operation["operationId"]}">'
+                            rf'(.*?)</article>', page.text, re.S).group(1)
+        assert f"{method}</span> <code>{path.replace('/', '/<wbr>')}</code>" in article
+        for status in operation["responses"]:
+            assert f'<th scope="row">{status}</th>' in article
+        curl = re.search(r'aria-label="curl example of [^"]+"><code>(.*?)</code>', article,
+                         re.S).group(1)
+        assert curl.startswith("curl -s") and "http://localhost:80/api/" in curl
+    for name in DOCUMENT["components"]["schemas"]:
         assert f'<h3 id="schema-{name}">{name}</h3>' in page.text
 
 
@@ -770,5 +882,8 @@ api_key = "{token}"
     except subprocess.TimeoutExpired as timeout:
         pytest.fail(f"schemathesis took over 120 s:\n{timeout.stdout}")
     assert run.returncode == 0, run.stdout[-20_000:] + run.stderr[-5_000:]
-    assert re.search(r"13 selected / 13 total", run.stdout)
+    count = len(api_routes() - THE_DESCRIPTION_ITSELF)      # the API's operations
+    assert f"{count} selected / {count} total" in run.stdout, \
+        f"schemathesis should have called the {count} operations of the API's routes:\n" \
+        + run.stdout[-5_000:]
     assert re.search(r"\d+ generated, \d+ passed", run.stdout), run.stdout[-5_000:]

@@ -1020,7 +1020,7 @@ def test_the_snapshot_sees_a_write_that_a_lesson_would_forget_to_undo(client, sh
 
 # --- The tour ------------------------------------------------------------------------------------
 
-TOUR_TEXT = storefront.read_text("tour")["stops"]
+TOUR_TEXT = storefront.playground_text("tour")["stops"]
 
 
 def test_tour_shows_each_stop_of_its_text_with_the_code_it_names(client, shop):
