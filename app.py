@@ -1,8 +1,7 @@
 """Storefront: a small shop with an admin site, in one Bottle module.
 
-Read it top to bottom; each part opens with a banner. Parts 1-9 are the whole shop, and a
-student can stop there; the machinery that makes it safe and fast, and the tools that help
-run it and learn from it, follow:
+Read it top to bottom; each part opens with a banner. Parts 1-9 are the whole shop; then
+come the machinery that makes it safe and fast, and the tools to run it and learn from it:
 
      1. Settings          - one object built from STOREFRONT_* environment variables
      2. Wiring            - the apps, the database, the session and cache handles, url()
@@ -70,13 +69,9 @@ class ImproperlyConfigured(Exception):
 # name, a network, a mail URL) are defined.
 
 class Settings:
-    """Every setting, read from STOREFRONT_* environment variables, with laptop defaults.
-
-    The README's settings table lists the same names. Command-line flags of `python app.py`
-    and the tests change the attributes of one Settings object before the app is built.
-    A value that cannot work is kept in `problems`: build() refuses to start with it, and
-    `python app.py check` lists it.
-    """
+    """Every setting, read from STOREFRONT_* environment variables (the README's table),
+    with laptop defaults; flags of `python app.py` and the tests change its attributes. A
+    value that cannot work is kept in `problems`: build() and `python app.py check` say it."""
 
     def __init__(self, environ=os.environ):
         self._environ, self.problems = environ, []
@@ -129,16 +124,6 @@ class Settings:
         return self.secret_key
 
 
-
-def _flag(value):
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _split(value):
-    """'a, b,,c' -> ['a', 'b', 'c']"""
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
 ###############################################################################
 # 2. Wiring
 ###############################################################################
@@ -148,8 +133,8 @@ VIEWS = os.path.join(HERE, "views")
 STATIC = os.path.join(HERE, "static")
 bottle.TEMPLATE_PATH.insert(0, VIEWS)
 
-# Each part of the site is its own Bottle app, assembled on `root` in part 15. The store and
-# the cart live at the top of the URL space; the others are mounted under a prefix.
+# Each part of the site is its own Bottle app, assembled on `root` in part 15 (the store and
+# the cart at the top of the URL space, the others under a prefix).
 root = bottle.Bottle()
 store = bottle.Bottle()
 shop = bottle.Bottle()
@@ -164,9 +149,8 @@ cache = None        # the page and fragment cache (part 11) once build() has run
 
 
 def open_database(s):
-    """Create the data dir, bind the models to the configured database and bring it up to
-    date. A request takes a connection from the pool when it first queries, and
-    closing_database() (part 15) gives it back when the request ends."""
+    """Create the data dir, bind the models to the database and bring it up to date. (A request
+    takes a pooled connection at its first query; closing_database() gives it back.)"""
     os.makedirs(s.data_dir, exist_ok=True)
     models.open_database(s.database_url).query_hooks.append(_on_query)
     models.PASSWORD_ITERATIONS = s.password_iterations
@@ -177,8 +161,8 @@ def open_database(s):
 
 
 SESSION_COOKIE = "storefront_session"
-CSRF_COOKIE = "storefront_csrf"
 FLASH_COOKIE = "storefront_flash"
+FLASHES_KEPT = 5            # notices that cookie holds at most
 
 
 @functools.cache
@@ -210,8 +194,7 @@ def url(route_name, /, **params):
 # Between the server and a handler, a request passes these layers, outermost first. Part 15
 # builds them (middleware() and the hooks); a test holds this table to what it builds.
 #
-#   log_requests            one console line a request (`python app.py` only: gunicorn and
-#                           waitress-serve log with their own access logs)     part 16
+#   log_requests            a console line a request (python app.py only)      part 16
 #   with_security_headers   security headers on every answer, errors too       part 10
 #   debug_toolbar           with --debug only, for internal addresses           part 14
 #   SessionMiddleware       Beaker: a session is loaded only if session() asks  part 4
@@ -231,42 +214,24 @@ def url(route_name, /, **params):
 # 4. Request helpers
 ###############################################################################
 
-SESSION_TOUCH_EVERY = 300      # seconds: how often a session in use is saved to say so
-
-
 def session(create=False):
     """The visitor's server-side session, or None if they have none and `create` is False.
-
     Reading the shop must cost no session: one is created only by what needs it (a cart,
-    a login). A new session takes over the CSRF token the visitor's forms already carry.
-    """
+    a login), and takes over the CSRF token the visitor's forms already carry."""
     if not create and not request.get_cookie(SESSION_COOKIE):
         return None
     s = request.environ["beaker.session"]
     if s.is_new and not create:        # an expired or tampered cookie: no session
         return None
-    # Beaker notes when a session was last saved; saving it every few minutes keeps that
-    # close enough to "last used" to end sessions left idle too long.
-    idle = time.time() - (s.last_accessed or time.time())
-    if idle > settings.session_timeout:
-        if not create:
-            s.delete()
-            return None
-        s.invalidate()                  # a new, empty session under a new id
-    if "csrf" not in s or idle > SESSION_TOUCH_EVERY:
-        s.setdefault("csrf", unsign(request.get_cookie(CSRF_COOKIE)) or secrets.token_urlsafe(32))
-        s.save()
+    if not session_in_use(s, create):  # left idle too long (part 10)
+        return None
     request.environ["storefront.private"] = True     # this response is for one visitor only
     return s
 
 
 def current_user():
-    """The logged-in User, or None. Looked up once per request.
-
-    The session keeps a fingerprint of the password hash from when it logged in: once the
-    password has changed (here, in the admin, by a reset, from the command line), every
-    session with the old fingerprint is logged out, wherever the sessions are stored.
-    """
+    """The logged-in User, or None. Looked up once per request. A session keeps a
+    fingerprint of the password hash it logged in with: a changed password logs it out."""
     env = request.environ
     if "storefront.user" not in env:
         s = session()
@@ -304,13 +269,10 @@ def staff_required(handler):
     return wrapper
 
 
-FLASHES_KEPT = 5
-
-
 def flash(message, category="success"):
-    """Queue a one-time notice for the next page. Kept in a signed cookie: no session needed.
-    Only the last few are kept: a browser drops a cookie over 4 KB, and with it every notice
-    (a script that never follows its redirects would pile them up)."""
+    """Queue a one-time notice for the next page, in a signed cookie: no session needed. The
+    last few are kept: a browser drops a cookie over 4 KB, and with it every notice (a
+    script that never follows its redirects would pile them up)."""
     messages = (_read_flashes() + [[category, message]])[-FLASHES_KEPT:]
     data = base64.urlsafe_b64encode(json.dumps(messages).encode()).decode()
     set_cookie(FLASH_COOKIE, sign(data))
@@ -347,8 +309,7 @@ def render(template_name, status=200, **context):
 
 def partial(template_name, **context):
     """Render a template with the helpers every template may use. Nothing here is about the
-    visitor (render() adds that): a part of a page rendered this way can be shared, and a
-    template asks for such a part with fragment() (part 11)."""
+    visitor (render() adds that): a part of a page rendered so can be shared (fragment())."""
     record = getattr(_capture, "record", None)
     if record is not None:          # the debug toolbar is watching this request
         record.templates.append((template_name, sorted(context)))
@@ -391,9 +352,8 @@ def int_param(name, default=None, minimum=None):
 
 
 def paginate(query, per_page=None, count_limit=None):
-    """The page of `query` that ?page= asks for (a missing or malformed number is page 1).
-    Its rows are fetched when a template first loops over them; its count and deep pages'
-    marks are cached (part 11): counting a million rows is not free."""
+    """The page of `query` that ?page= asks for (a bad number is page 1). Its rows are fetched
+    when a template loops over them; its count is cached (part 11): a million is not free."""
     remember = (lambda key, compute: cached("counts", key, compute)) if cache else None
     return models.Page(query, int_param("page", 1, minimum=1), per_page or settings.page_size,
                        count_limit, remember)
@@ -427,16 +387,9 @@ def form_from_request(form_class, initial=None, **options):
 # 5. Store
 ###############################################################################
 
-# Every page here reads its input, asks models.py, and renders. A Peewee query runs when it
-# is first looped over, usually by the template: the queries a page runs are those its
-# handler names (a cached page runs none, and a cached fragment none of those it shows: see
-# part 11). A route declared with cache=True may be served whole from the page cache to
-# visitors without a session.
-
-CATALOG_COUNT_LIMIT = 10_000
-SEARCH_LENGTH = 100         # the characters of a search that count
-SORT_LABELS = {"relevance": "Best match", "title": "Name A-Z", "-title": "Name Z-A",
-               "price": "Price: low to high", "-price": "Price: high to low", "newest": "Newest"}
+# Each page reads its input, asks models.py and renders. A Peewee query runs when first looped
+# over, mostly in the template: a page runs the queries its handler names (but those of a cached
+# fragment, and a page served from the cache, declared with cache=True, runs none: part 11).
 
 
 @store.get("/", name="home", cache=True)
@@ -444,6 +397,12 @@ def home():
     """Featured collections and the newest products."""
     return render("store/home", collections=models.featured_collections(),
                   products=Product.catalog(sort="newest", cards=True).limit(8))
+
+
+CATALOG_COUNT_LIMIT = 10_000
+SEARCH_LENGTH = 100         # the characters of a search that count
+SORT_LABELS = {"relevance": "Best match", "title": "Name A-Z", "-title": "Name Z-A",
+               "price": "Price: low to high", "-price": "Price: high to low", "newest": "Newest"}
 
 
 def catalog_params():
@@ -1796,6 +1755,15 @@ for _code in ERROR_TITLES:
 # names this site answers to, text that is not text, and the headers of every answer. The hooks
 # here are installed in the order part 3's table lists.
 
+def _flag(value):
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _split(value):
+    """'a, b,,c' -> ['a', 'b', 'c']"""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 # The names a laptop reaches the site by. ".localhost" is localhost and every name under it.
 LOCAL_HOSTS = (".localhost", "127.0.0.1", "[::1]")
 HOST_PATTERN = re.compile(r"(\*|\.?[a-z0-9-]+(\.[a-z0-9-]+)*\.?|\[[0-9a-f:.]+\])")
@@ -1917,6 +1885,26 @@ def safe_next(target, default="/"):
             or parts.netloc or any(c in target for c in "\r\n\\"):
         return default
     return target
+
+
+CSRF_COOKIE = "storefront_csrf"
+SESSION_TOUCH_EVERY = 300      # seconds: how often a session in use is saved to say so
+
+
+def session_in_use(s, create):
+    """False if session `s` was left idle too long: it is deleted, or when one is being
+    created, emptied under a new id. Beaker notes when a session was last saved; saving it
+    every few minutes keeps that close enough to "last used" to end sessions left idle."""
+    idle = time.time() - (s.last_accessed or time.time())
+    if idle > settings.session_timeout:
+        if not create:
+            s.delete()
+            return False
+        s.invalidate()                  # a new, empty session under a new id
+    if "csrf" not in s or idle > SESSION_TOUCH_EVERY:
+        s.setdefault("csrf", unsign(request.get_cookie(CSRF_COOKIE)) or secrets.token_urlsafe(32))
+        s.save()
+    return True
 
 
 def stored_csrf_token():
