@@ -5157,16 +5157,21 @@ def debug_toolbar(app):
         DEBUG_HISTORY[record.id] = record
         while len(DEBUG_HISTORY) > DEBUG_HISTORY_SIZE:
             DEBUG_HISTORY.popitem(last=False)
-        headers = seen["headers"]
-        content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
-        if content_type.startswith("text/html") and b"</body>" in content:
-            bar = bottle.template("debug/toolbar", record=record, url=url).encode()
-            content = content.replace(b"</body>", bar + b"</body>", 1)
-            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-            headers.append(("Content-Length", str(len(content))))
+        content, headers = with_toolbar(record, content, seen["headers"])
         start_response(seen["status"], headers, seen.get("exc_info"))
         return [content]
     return wsgi
+
+
+def with_toolbar(record, content, headers):
+    """An HTML page's body and headers with the toolbar put in before </body>."""
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+    if content_type.startswith("text/html") and b"</body>" in content:
+        bar = bottle.template("debug/toolbar", record=record, url=url).encode()
+        content = content.replace(b"</body>", bar + b"</body>", 1)
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(content))))
+    return content, headers
 
 
 # Everyone at an internal address sees the toolbar's history, so it shows no one's secrets:
