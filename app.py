@@ -249,13 +249,17 @@ debug = bottle.Bottle()
 
 
 def open_database(s):
-    """Create the data dir, bind the models to the configured database and bring it up to date."""
+    """Create the data dir, bind the models to the configured database and bring it up to date.
+    Return the numbers of the migrations that this applied (and log them)."""
     os.makedirs(s.data_dir, exist_ok=True)
     models.open_database(s.database_url).query_hooks.append(_on_query)
     models.PASSWORD_ITERATIONS = s.password_iterations
     models.PASSWORD_RESET_TIMEOUT = datetime.timedelta(seconds=s.password_reset_timeout)
-    models.migrate()
+    applied = models.migrate()
+    if applied:
+        log.info(models.describe_applied(applied))
     models.reprice_if_new_day()
+    return applied
 
 
 def session_options(s):
@@ -5846,13 +5850,13 @@ def cmd_runserver(args):
     allow_listening_address(host)
     if args.debug:
         settings.debug = True
+    console_logging(quiet=args.quiet)     # first: opening the database logs what it migrated
     try:
         app = build(settings)
     except (OperationalError, OSError) as error:
         raise SystemExit(f"Cannot open the database {settings.database_url}: {error}. "
                          f"Is the data dir ({settings.data_dir}) writable?")
     purge_old_sessions(settings)
-    console_logging(quiet=args.quiet)
     server = listen(app if args.quiet else log_requests(app), host, port, args.threads)
     if not args.no_demo and not Product.select().exists():
         print("First start: loading the demo shop ...", flush=True)
@@ -6028,9 +6032,7 @@ def cmd_check(args):
 
 
 def cmd_migrate(args):
-    applied = models.migrate()
-    print(f"Applied migrations {applied}." if applied else "The database is up to date.",
-          f"Schema version {models.schema_version()}.")
+    print(models.describe_applied(args.applied))    # opening the database applied them
 
 
 def cmd_seed(args):
@@ -6114,7 +6116,7 @@ def make_parser():
     parser = argparse.ArgumentParser(prog="python app.py", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command")
     run = _runserver_parser(commands)
-    commands.add_parser("migrate", help="apply schema migrations")
+    commands.add_parser("migrate", help="apply the schema migrations not applied yet")
     seed = commands.add_parser("seed", help="load the demo shop")
     seed.add_argument("--products", type=int, default=1000)
     seed.add_argument("--reset", action="store_true", help="replace the shop's existing data")
@@ -6157,8 +6159,8 @@ def main(argv=None):
         args = run.parse_args(argv[1:] if argv and argv[0] == "runserver" else argv or [])
         return cmd_runserver(args)
     if args.command not in ("routes", "check"):
-        try:
-            open_database(settings)
+        try:        # which migrations this applies, `migrate` says
+            args.applied = open_database(settings)
         except (OperationalError, OSError) as error:
             raise SystemExit(f"Cannot open the database {settings.database_url}: {error}")
     return {"migrate": cmd_migrate, "seed": cmd_seed, "createsuperuser": cmd_createsuperuser,

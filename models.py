@@ -2296,6 +2296,19 @@ def migrate(target=None):
     return applied
 
 
+def migration_name(number):
+    """"7 add_product_weight" for _m007_add_product_weight, the 7th migration."""
+    return f"{number} {MIGRATIONS[number - 1].__name__.split('_', 2)[2]}"
+
+
+def describe_applied(numbers):
+    """What migrate() did, in a sentence: "Applied 2 migrations: 7 add_product_weight, ..."."""
+    if not numbers:
+        return "No migrations to apply."
+    return (f"Applied {len(numbers)} migration{'s' if len(numbers) > 1 else ''}: "
+            f"{', '.join(map(migration_name, numbers))}.")
+
+
 # --- Do the migrations make what the models declare? -------------------------------------
 #
 # The models say what the schema should be; the migrations make it. To compare the two, peewee
