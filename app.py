@@ -6035,6 +6035,34 @@ def cmd_migrate(args):
     print(models.describe_applied(args.applied))    # opening the database applied them
 
 
+def cmd_makemigrations(args):
+    """Print the migration that makes the database what the models declare (Django's
+    makemigrations). The database is migrated first: what differs then, no migration does."""
+    if args.applied:
+        print("# " + models.describe_applied(args.applied))
+    changes = models.schema_changes()
+    if not changes:
+        print("No changes detected: the database is what the models declare.")
+        return
+    answer = (lambda question: False) if args.no_input else ask_yes_no
+    changes = models.pair_renames(changes, answer)
+    try:
+        name, source = models.migration_code(changes)
+    except models.ValidationError as error:
+        raise SystemExit(str(error))
+    print("# The models and the database differ:")
+    print(*(f"#   {change.about}" for change in changes), sep="\n")
+    print(f"# Add this migration to models.py (part 9, Migrations) and {name} to the end of\n"
+          f"# MIGRATIONS; `python app.py migrate` applies it (and so does the next start).\n")
+    print(source, end="")
+
+
+def ask_yes_no(question):
+    """Ask a yes/no question on the console (on stderr: what goes to stdout may be kept)."""
+    print(question + " [y/N] ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
 def cmd_seed(args):
     started = time.perf_counter()
     try:
@@ -6117,6 +6145,10 @@ def make_parser():
     commands = parser.add_subparsers(dest="command")
     run = _runserver_parser(commands)
     commands.add_parser("migrate", help="apply the schema migrations not applied yet")
+    make = commands.add_parser("makemigrations",
+                               help="print the migration that brings the database to the models")
+    make.add_argument("--no-input", action="store_true",
+                      help="ask nothing: a column that went and one that came are no rename")
     seed = commands.add_parser("seed", help="load the demo shop")
     seed.add_argument("--products", type=int, default=1000)
     seed.add_argument("--reset", action="store_true", help="replace the shop's existing data")
@@ -6163,9 +6195,10 @@ def main(argv=None):
             args.applied = open_database(settings)
         except (OperationalError, OSError) as error:
             raise SystemExit(f"Cannot open the database {settings.database_url}: {error}")
-    return {"migrate": cmd_migrate, "seed": cmd_seed, "createsuperuser": cmd_createsuperuser,
-            "changepassword": cmd_changepassword, "backup": cmd_backup, "routes": cmd_routes,
-            "shell": cmd_shell, "check": cmd_check}[args.command](args)
+    return {"migrate": cmd_migrate, "makemigrations": cmd_makemigrations, "seed": cmd_seed,
+            "createsuperuser": cmd_createsuperuser, "changepassword": cmd_changepassword,
+            "backup": cmd_backup, "routes": cmd_routes, "shell": cmd_shell,
+            "check": cmd_check}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ def test_migrate_then_seed_then_refuse(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"Applied {len(models.MIGRATIONS)} migrations: 1 initial, 2 ")
     assert run("migrate", data_dir=tmp_path).stdout == "No migrations to apply.\n"
+    assert "No changes detected" in run("makemigrations", data_dir=tmp_path).stdout
     result = run("seed", "--products", "300", data_dir=tmp_path)
     assert result.returncode == 0 and "Seeded 300 products" in result.stdout, result.stderr
     result = run("seed", data_dir=tmp_path)
