@@ -149,13 +149,15 @@ cache = None        # the page and fragment cache (part 11) once build() has run
 
 
 def open_database(s):
-    """Create the data dir, bind the models to the database and bring it up to date. (A request
-    takes a pooled connection at its first query; closing_database() gives it back.)"""
+    """Create the data dir, bind the models to the database, bring it up to date and return
+    the migrations applied. (A request takes a pooled connection at its first query.)"""
     os.makedirs(s.data_dir, exist_ok=True)
     models.open_database(s.database_url).query_hooks.append(_on_query)
     models.PASSWORD_ITERATIONS = s.password_iterations
     models.PASSWORD_RESET_TIMEOUT = datetime.timedelta(seconds=s.password_reset_timeout)
     applied = models.migrate()
+    if applied:
+        log.info(models.describe_applied(applied))
     models.reprice_if_new_day()
     return applied
 
@@ -5424,21 +5426,14 @@ def cmd_runserver(args):
     allow_listening_address(host)
     if args.debug:
         settings.debug = True
+    console_logging(quiet=args.quiet)     # first: opening the database logs what it migrated
     try:
         app = build(settings)
     except (OperationalError, OSError) as error:
         raise SystemExit(f"Cannot open the database {settings.database_url}: {error}. "
                          f"Is the data dir ({settings.data_dir}) writable?")
     purge_old_sessions(settings)
-    import waitress
-    console_logging(quiet=args.quiet)
-    try:        # take the port first: if it is taken, say only that
-        server = waitress.create_server(app if args.quiet else log_requests(app), host=host,
-                                        port=port, threads=args.threads, ident="storefront")
-    except OSError as error:
-        raise SystemExit(f"Cannot listen on {host}:{port}: {error.strerror or error}. "
-                         f"Is another server running there? Try: python app.py runserver "
-                         f"{port + 1}")
+    server = listen(app if args.quiet else log_requests(app), host, port, args.threads)
     if not args.no_demo and not Product.select().exists():
         print("First start: loading the demo shop ...", flush=True)
         models.seed(products=args.products)
@@ -5450,6 +5445,18 @@ def cmd_runserver(args):
               "real deployment.", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
+
+
+def listen(app, host, port, threads):
+    """A waitress server of `app` that has taken its port: if the port is taken, say only that."""
+    import waitress
+    try:
+        return waitress.create_server(app, host=host, port=port, threads=threads,
+                                      ident="storefront")
+    except OSError as error:
+        raise SystemExit(f"Cannot listen on {host}:{port}: {error.strerror or error}. "
+                         f"Is another server running there? Try: python app.py runserver "
+                         f"{port + 1}")
 
 
 def console_logging(quiet=False):
@@ -5526,13 +5533,23 @@ def configuration_problems(s):
 
 def deployment_problems(s, processes=1, machines=1):
     """The settings that are unsafe for a real deployment of `processes` server processes on
-    each of `machines` machines (Django's check --deploy). PostgreSQL or Redis in the settings
-    say that several machines may run, whatever `machines` says."""
-    sqlite = s.database_url.startswith("sqlite")
-    several_machines = machines > 1 or not sqlite or "redis://" in s.session_url + s.cache_url
-    several_processes = processes > 1 or several_machines
+    each of `machines` machines (Django's check --deploy)."""
+    checks = _unsafe_anywhere(s) + _unsafe_at_scale(s, processes, machines)
+    problems = [message for failed, message in checks if failed]
+    try:
+        open_database(s)
+        if models.demo_admin_unchanged():
+            problems.append("The demo admin still has the password printed at the first "
+                            "start: change it (/accounts/password) or delete the account.")
+    except (OperationalError, OSError) as error:
+        problems.append(f"Cannot open the database {s.database_url}: {error}")
+    return problems
+
+
+def _unsafe_anywhere(s):
+    """(whether it fails, what to do) for each setting unsafe in any real deployment."""
     local = all(host in LOCAL_HOSTS + ("localhost",) for host in s.allowed_hosts)
-    checks = [
+    return [
         (s.debug, "STOREFRONT_DEBUG is on: pages show internals (the debug toolbar to "
                   "internal addresses). Turn it off."),
         (not s.secure_cookies, "STOREFRONT_SECURE_COOKIES is off: a session cookie sent "
@@ -5544,6 +5561,21 @@ def deployment_problems(s, processes=1, machines=1):
                                  "believed, and it goes into the links of emails."),
         (not s.secret_key_in_data_dir and len(s.secret_key) < 32,
          "STOREFRONT_SECRET_KEY is shorter than 32 characters: make a long random one."),
+        (not s.email_url, "STOREFRONT_EMAIL_URL is empty: mail (password reset links) is "
+                          "written to files and printed, not sent. Set smtp://..."),
+        (s.password_iterations < 600_000, "STOREFRONT_PASSWORD_ITERATIONS is below 600000: "
+                                          "stolen password hashes would be cheap to crack."),
+    ]
+
+
+def _unsafe_at_scale(s, processes, machines):
+    """(whether it fails, what to do) for each setting unsafe with several processes or
+    machines. PostgreSQL or Redis in the settings say that several machines may run, whatever
+    `machines` says."""
+    sqlite = s.database_url.startswith("sqlite")
+    several_machines = machines > 1 or not sqlite or "redis://" in s.session_url + s.cache_url
+    several_processes = processes > 1 or several_machines
+    return [
         (s.secret_key_in_data_dir and several_machines,
          "The secret key is generated into the data dir, and several machines may run: "
          "each would make its own, so their sessions and links fail on the others. Set "
@@ -5559,20 +5591,7 @@ def deployment_problems(s, processes=1, machines=1):
         (s.cache_url == "memory" and several_processes,
          "The memory cache with several processes: a change made through one leaves the "
          "others' pages stale for minutes. Set STOREFRONT_CACHE_URL=redis://..."),
-        (not s.email_url, "STOREFRONT_EMAIL_URL is empty: mail (password reset links) is "
-                          "written to files and printed, not sent. Set smtp://..."),
-        (s.password_iterations < 600_000, "STOREFRONT_PASSWORD_ITERATIONS is below 600000: "
-                                          "stolen password hashes would be cheap to crack."),
     ]
-    problems = [message for failed, message in checks if failed]
-    try:
-        open_database(s)
-        if models.demo_admin_unchanged():
-            problems.append("The demo admin still has the password printed at the first "
-                            "start: change it (/accounts/password) or delete the account.")
-    except (OperationalError, OSError) as error:
-        problems.append(f"Cannot open the database {s.database_url}: {error}")
-    return problems
 
 
 def cmd_check(args):
@@ -5589,9 +5608,35 @@ def cmd_check(args):
 
 
 def cmd_migrate(args):
-    applied = models.migrate()
-    print(f"Applied migrations {applied}." if applied else "The database is up to date.",
-          f"Schema version {models.schema_version()}.")
+    print(models.describe_applied(args.applied))    # opening the database applied them
+
+
+def cmd_makemigrations(args):
+    """Print the migration that makes the database what the models declare (Django's
+    makemigrations). The database is migrated first: what differs then, no migration does."""
+    if args.applied:
+        print("# " + models.describe_applied(args.applied))
+    changes = models.schema_changes()
+    if not changes:
+        print("No changes detected: the database is what the models declare.")
+        return
+    answer = (lambda question: False) if args.no_input else ask_yes_no
+    changes = models.pair_renames(changes, answer)
+    try:
+        name, source = models.migration_code(changes)
+    except models.ValidationError as error:
+        raise SystemExit(str(error))
+    print("# The models and the database differ:")
+    print(*(f"#   {change.about}" for change in changes), sep="\n")
+    print(f"# Add this migration to models.py (part 9, Migrations) and {name} to the end of\n"
+          f"# MIGRATIONS; `python app.py migrate` applies it (and so does the next start).\n")
+    print(source, end="")
+
+
+def ask_yes_no(question):
+    """Ask a yes/no question on the console (on stderr: what goes to stdout may be kept)."""
+    print(question + " [y/N] ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def cmd_seed(args):
@@ -5680,18 +5725,16 @@ def cmd_shell(args):
                   local=shell_namespace())
 
 
-def main(argv=None):
+def make_parser():
+    """The commands and their flags: (the parser, the runserver command's parser)."""
     parser = argparse.ArgumentParser(prog="python app.py", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command")
-    run = commands.add_parser("runserver", help="serve the shop (the default command)")
-    run.add_argument("address", nargs="?", default="127.0.0.1:8000", help="PORT or HOST:PORT")
-    run.add_argument("--debug", action="store_true", help="debug mode and the toolbar")
-    run.add_argument("--no-demo", action="store_true", help="do not load demo data on first start")
-    run.add_argument("--threads", type=int, default=4,
-                     help="worker threads (waitress's default; more only help with slow I/O)")
-    run.add_argument("--products", type=int, default=1000, help="demo products on first start")
-    run.add_argument("--quiet", action="store_true", help="do not log each request")
-    commands.add_parser("migrate", help="apply schema migrations")
+    run = _runserver_parser(commands)
+    commands.add_parser("migrate", help="apply the schema migrations not applied yet")
+    make = commands.add_parser("makemigrations",
+                               help="print the migration that brings the database to the models")
+    make.add_argument("--no-input", action="store_true",
+                      help="ask nothing: a column that went and one that came are no rename")
     seed = commands.add_parser("seed", help="load the demo shop")
     seed.add_argument("--products", type=int, default=1000)
     seed.add_argument("--reset", action="store_true", help="replace the shop's existing data")
@@ -5712,18 +5755,36 @@ def main(argv=None):
                        help="server processes on each machine (gunicorn -w N)")
     check.add_argument("--machines", type=int, default=1, help="machines that run the site")
     commands.add_parser("shell", help="a Python shell with the models loaded")
+    return parser, run
+
+
+def _runserver_parser(commands):
+    run = commands.add_parser("runserver", help="serve the shop (the default command)")
+    run.add_argument("address", nargs="?", default="127.0.0.1:8000", help="PORT or HOST:PORT")
+    run.add_argument("--debug", action="store_true", help="debug mode and the toolbar")
+    run.add_argument("--no-demo", action="store_true", help="do not load demo data on first start")
+    run.add_argument("--threads", type=int, default=4,
+                     help="worker threads (waitress's default; more only help with slow I/O)")
+    run.add_argument("--products", type=int, default=1000, help="demo products on first start")
+    run.add_argument("--quiet", action="store_true", help="do not log each request")
+    return run
+
+
+def main(argv=None):
+    parser, run = make_parser()
     args = parser.parse_args(argv)
     if args.command in (None, "runserver"):
         args = run.parse_args(argv[1:] if argv and argv[0] == "runserver" else argv or [])
         return cmd_runserver(args)
     if args.command not in ("routes", "check"):
-        try:
-            open_database(settings)
+        try:        # which migrations this applies, `migrate` says
+            args.applied = open_database(settings)
         except (OperationalError, OSError) as error:
             raise SystemExit(f"Cannot open the database {settings.database_url}: {error}")
-    return {"migrate": cmd_migrate, "seed": cmd_seed, "createsuperuser": cmd_createsuperuser,
-            "changepassword": cmd_changepassword, "backup": cmd_backup, "routes": cmd_routes,
-            "shell": cmd_shell, "check": cmd_check}[args.command](args)
+    return {"migrate": cmd_migrate, "makemigrations": cmd_makemigrations, "seed": cmd_seed,
+            "createsuperuser": cmd_createsuperuser, "changepassword": cmd_changepassword,
+            "backup": cmd_backup, "routes": cmd_routes, "shell": cmd_shell,
+            "check": cmd_check}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ Parts, in order:
    11. Common passwords - the ones a new password may not be
 """
 import base64
+import collections
 import datetime
 import difflib
+import fnmatch
 import functools
 import hashlib
 import hmac
@@ -1960,12 +1962,295 @@ def analyze():
 # 9. Migrations
 ###############################################################################
 
-# Each migration is a function, numbered by its place in this list. They run
-# once each, in order, and the number of the last one applied is kept in schema_version.
-# Never edit a migration that has shipped: add a new one.
+# Each migration is a function, numbered by its place in MIGRATIONS. They run once each, in
+# order, and the number of the last one applied is kept in schema_version. Never edit a
+# migration that has shipped: add a new one. `python app.py makemigrations` writes it for you:
+# it compares the models with the database and prints the function to add.
+#
+# A migration's SQL runs on SQLite and on PostgreSQL. The types the two spell differently are
+# written as a word in braces, {TIMESTAMP}, which _sql() spells for the database at hand.
+# SQLite has few types of its own: it keeps booleans as 0 and 1, times and UUIDs as text.
+# (DECIMAL needs no braces: PostgreSQL reads it as its NUMERIC.)
+DIALECT_WORDS = {
+    #             SQLite      PostgreSQL
+    "SERIAL":    ("INTEGER",  "SERIAL"),        # an id the database counts up: 1, 2, 3...
+    "BIGSERIAL": ("INTEGER",  "BIGSERIAL"),
+    "BIGINT":    ("INTEGER",  "BIGINT"),
+    "SMALLINT":  ("INTEGER",  "SMALLINT"),
+    "BOOLEAN":   ("INTEGER",  "BOOLEAN"),
+    "TRUE":      ("1",        "TRUE"),
+    "FALSE":     ("0",        "FALSE"),
+    "TIMESTAMP": ("DATETIME", "TIMESTAMP"),
+    "DOUBLE":    ("REAL",     "DOUBLE PRECISION"),
+    "UUID":      ("TEXT",     "UUID"),
+    "BLOB":      ("BLOB",     "BYTEA"),
+    "JSON":      ("TEXT",     "JSONB"),
+}
+
+
+def _spelt(sql):
+    """`sql` with its {WORDS} spelt as this database spells them."""
+    spelling = 0 if is_sqlite() else 1
+    return re.sub(r"\{([A-Z]+)\}",
+                  lambda word: DIALECT_WORDS.get(word[1], (word[0],) * 2)[spelling], sql)
+
+
+def _sql(statement):
+    """Run a statement of a migration, its {WORDS} spelt for this database."""
+    db.execute_sql(_spelt(statement))
+
+
+# Migration 1 is the schema of the day migrations were first counted from, written out rather
+# than made from the models, so that it stays what it was: a field added to a model later
+# changes only the migration added with it, and a database made today goes through the same
+# steps as one made a year ago. create_table_sql() wrote it once, from the models of that day
+# (which had every column that migrations 3 and 4 add to older databases).
+INITIAL_SCHEMA = """
+CREATE TABLE "user" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "username" VARCHAR(150) NOT NULL,
+    "username_key" VARCHAR(600) NOT NULL,
+    "email" VARCHAR(254) NOT NULL,
+    "password" VARCHAR(255) NOT NULL,
+    "first_name" VARCHAR(150) NOT NULL,
+    "last_name" VARCHAR(150) NOT NULL,
+    "is_active" {BOOLEAN} NOT NULL,
+    "is_staff" {BOOLEAN} NOT NULL,
+    "is_superuser" {BOOLEAN} NOT NULL,
+    "date_joined" {TIMESTAMP} NOT NULL,
+    "last_login" {TIMESTAMP}
+);
+CREATE UNIQUE INDEX "user_username" ON "user" ("username");
+CREATE UNIQUE INDEX "user_username_key" ON "user" ("username_key");
+CREATE INDEX "user_email" ON "user" ("email");
+
+CREATE TABLE "customer" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "first_name" VARCHAR(255) NOT NULL,
+    "last_name" VARCHAR(255) NOT NULL,
+    "email" VARCHAR(254) NOT NULL,
+    "phone" VARCHAR(255) NOT NULL,
+    "birth_date" DATE,
+    "membership" VARCHAR(1) NOT NULL,
+    "user_id" INTEGER,
+    FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE SET NULL
+);
+CREATE UNIQUE INDEX "customer_email" ON "customer" ("email");
+CREATE INDEX "customer_membership" ON "customer" ("membership");
+CREATE UNIQUE INDEX "customer_user_id" ON "customer" ("user_id");
+CREATE INDEX "customer_first_name_last_name" ON "customer" ("first_name", "last_name");
+CREATE INDEX "customer_last_name_first_name" ON "customer" ("last_name", "first_name");
+
+CREATE TABLE "address" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "street" VARCHAR(255) NOT NULL,
+    "city" VARCHAR(255) NOT NULL,
+    "zip" VARCHAR(20) NOT NULL,
+    "customer_id" INTEGER NOT NULL,
+    FOREIGN KEY ("customer_id") REFERENCES "customer" ("id") ON DELETE CASCADE
+);
+CREATE INDEX "address_customer_id" ON "address" ("customer_id");
+
+CREATE TABLE "admin_log_entry" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "user_id" INTEGER,
+    "action_time" {TIMESTAMP} NOT NULL,
+    "model" VARCHAR(100) NOT NULL,
+    "object_id" VARCHAR(100) NOT NULL,
+    "object_repr" VARCHAR(255) NOT NULL,
+    "action" {SMALLINT} NOT NULL,
+    "change_message" TEXT NOT NULL,
+    FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE SET NULL
+);
+CREATE INDEX "admin_log_entry_user_id" ON "admin_log_entry" ("user_id");
+CREATE INDEX "admin_log_entry_action_time" ON "admin_log_entry" ("action_time");
+CREATE INDEX "admin_log_entry_model_object_id" ON "admin_log_entry" ("model", "object_id");
+
+CREATE TABLE "cart" (
+    "id" {UUID} NOT NULL PRIMARY KEY,
+    "created_at" {TIMESTAMP} NOT NULL
+);
+CREATE INDEX "cart_created_at" ON "cart" ("created_at");
+
+CREATE TABLE "collection" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "title" VARCHAR(255) NOT NULL,
+    "featured_product_id" INTEGER
+);
+CREATE INDEX "collection_title" ON "collection" ("title");
+CREATE INDEX "collection_featured_product_id" ON "collection" ("featured_product_id");
+
+CREATE TABLE "product" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "title" VARCHAR(255) NOT NULL,
+    "slug" VARCHAR(255) NOT NULL,
+    "description" TEXT NOT NULL,
+    "unit_price" DECIMAL(10, 2) NOT NULL,
+    "price" DECIMAL(10, 2) NOT NULL,
+    "inventory" INTEGER NOT NULL,
+    "last_update" {TIMESTAMP} NOT NULL,
+    "collection_id" INTEGER NOT NULL,
+    FOREIGN KEY ("collection_id") REFERENCES "collection" ("id") ON DELETE RESTRICT,
+    CHECK (unit_price >= 1),
+    CHECK (inventory >= 0)
+);
+CREATE INDEX "product_title" ON "product" ("title");
+CREATE INDEX "product_slug" ON "product" ("slug");
+CREATE INDEX "product_unit_price" ON "product" ("unit_price");
+CREATE INDEX "product_price" ON "product" ("price");
+CREATE INDEX "product_inventory" ON "product" ("inventory");
+CREATE INDEX "product_last_update" ON "product" ("last_update");
+CREATE INDEX "product_collection_id" ON "product" ("collection_id");
+CREATE INDEX "product_collection_id_title" ON "product" ("collection_id", "title");
+CREATE INDEX "product_collection_id_unit_price" ON "product" ("collection_id", "unit_price");
+CREATE INDEX "product_collection_id_price" ON "product" ("collection_id", "price");
+
+CREATE TABLE "cart_item" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "cart_id" {UUID} NOT NULL,
+    "product_id" INTEGER NOT NULL,
+    "quantity" INTEGER NOT NULL,
+    FOREIGN KEY ("cart_id") REFERENCES "cart" ("id") ON DELETE CASCADE,
+    FOREIGN KEY ("product_id") REFERENCES "product" ("id") ON DELETE CASCADE,
+    CHECK (quantity >= 1)
+);
+CREATE INDEX "cart_item_cart_id" ON "cart_item" ("cart_id");
+CREATE INDEX "cart_item_product_id" ON "cart_item" ("product_id");
+CREATE UNIQUE INDEX "cart_item_cart_id_product_id" ON "cart_item" ("cart_id", "product_id");
+
+CREATE TABLE "group" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "name" VARCHAR(150) NOT NULL
+);
+CREATE UNIQUE INDEX "group_name" ON "group" ("name");
+
+CREATE TABLE "group_permission" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "group_id" INTEGER NOT NULL,
+    "codename" VARCHAR(100) NOT NULL,
+    FOREIGN KEY ("group_id") REFERENCES "group" ("id") ON DELETE CASCADE
+);
+CREATE INDEX "group_permission_group_id" ON "group_permission" ("group_id");
+CREATE UNIQUE INDEX "group_permission_group_id_codename"
+    ON "group_permission" ("group_id", "codename");
+
+CREATE TABLE "liked_item" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "content_type" VARCHAR(100) NOT NULL,
+    "object_id" INTEGER NOT NULL,
+    "user_id" INTEGER NOT NULL,
+    FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE
+);
+CREATE INDEX "liked_item_user_id" ON "liked_item" ("user_id");
+CREATE INDEX "liked_item_content_type_object_id" ON "liked_item" ("content_type", "object_id");
+CREATE UNIQUE INDEX "liked_item_user_id_content_type_object_id"
+    ON "liked_item" ("user_id", "content_type", "object_id");
+
+CREATE TABLE "login_failure" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "key" VARCHAR(300) NOT NULL,
+    "failed_at" {TIMESTAMP} NOT NULL
+);
+CREATE INDEX "login_failure_key_failed_at" ON "login_failure" ("key", "failed_at");
+
+CREATE TABLE "order" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "placed_at" {TIMESTAMP} NOT NULL,
+    "payment_status" VARCHAR(1) NOT NULL,
+    "customer_id" INTEGER NOT NULL,
+    FOREIGN KEY ("customer_id") REFERENCES "customer" ("id") ON DELETE RESTRICT
+);
+CREATE INDEX "order_placed_at" ON "order" ("placed_at");
+CREATE INDEX "order_payment_status" ON "order" ("payment_status");
+CREATE INDEX "order_customer_id" ON "order" ("customer_id");
+
+CREATE TABLE "order_item" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "order_id" INTEGER NOT NULL,
+    "product_id" INTEGER NOT NULL,
+    "quantity" INTEGER NOT NULL,
+    "unit_price" DECIMAL(10, 2) NOT NULL,
+    "list_price" DECIMAL(10, 2),
+    FOREIGN KEY ("order_id") REFERENCES "order" ("id") ON DELETE CASCADE,
+    FOREIGN KEY ("product_id") REFERENCES "product" ("id") ON DELETE RESTRICT,
+    CHECK (quantity >= 1)
+);
+CREATE INDEX "order_item_order_id" ON "order_item" ("order_id");
+CREATE INDEX "order_item_product_id" ON "order_item" ("product_id");
+
+CREATE TABLE "pricing_day" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "day" DATE NOT NULL
+);
+
+CREATE TABLE "promotion" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "description" VARCHAR(255) NOT NULL,
+    "discount" DECIMAL(5, 2) NOT NULL,
+    "starts_on" DATE,
+    "ends_on" DATE
+);
+
+CREATE TABLE "product_promotion" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "product_id" INTEGER NOT NULL,
+    "promotion_id" INTEGER NOT NULL,
+    FOREIGN KEY ("product_id") REFERENCES "product" ("id") ON DELETE CASCADE,
+    FOREIGN KEY ("promotion_id") REFERENCES "promotion" ("id") ON DELETE CASCADE
+);
+CREATE INDEX "product_promotion_product_id" ON "product_promotion" ("product_id");
+CREATE INDEX "product_promotion_promotion_id" ON "product_promotion" ("promotion_id");
+CREATE UNIQUE INDEX "product_promotion_product_id_promotion_id"
+    ON "product_promotion" ("product_id", "promotion_id");
+
+CREATE TABLE "schema_version" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "version" INTEGER NOT NULL
+);
+
+CREATE TABLE "tag" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "label" VARCHAR(255) NOT NULL
+);
+CREATE UNIQUE INDEX "tag_label" ON "tag" ("label");
+
+CREATE TABLE "tagged_item" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "content_type" VARCHAR(100) NOT NULL,
+    "object_id" INTEGER NOT NULL,
+    "tag_id" INTEGER NOT NULL,
+    FOREIGN KEY ("tag_id") REFERENCES "tag" ("id") ON DELETE CASCADE
+);
+CREATE INDEX "tagged_item_tag_id" ON "tagged_item" ("tag_id");
+CREATE INDEX "tagged_item_content_type_object_id" ON "tagged_item" ("content_type", "object_id");
+
+CREATE TABLE "user_group" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "user_id" INTEGER NOT NULL,
+    "group_id" INTEGER NOT NULL,
+    FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE,
+    FOREIGN KEY ("group_id") REFERENCES "group" ("id") ON DELETE CASCADE
+);
+CREATE INDEX "user_group_user_id" ON "user_group" ("user_id");
+CREATE INDEX "user_group_group_id" ON "user_group" ("group_id");
+CREATE UNIQUE INDEX "user_group_user_id_group_id" ON "user_group" ("user_id", "group_id");
+
+CREATE TABLE "user_permission" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "user_id" INTEGER NOT NULL,
+    "codename" VARCHAR(100) NOT NULL,
+    FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE
+);
+CREATE INDEX "user_permission_user_id" ON "user_permission" ("user_id");
+CREATE UNIQUE INDEX "user_permission_user_id_codename"
+    ON "user_permission" ("user_id", "codename");
+"""
+
 
 def _m001_initial():
-    db.create_tables(MODELS, safe=True)
+    for statement in INITIAL_SCHEMA.split(";\n"):
+        if statement.strip():
+            _sql(statement)
 
 
 def _m002_fill_slugs_and_title_search_index():
@@ -1977,12 +2262,12 @@ def _m002_fill_slugs_and_title_search_index():
 
 
 def _add_column(table, name, definition):
-    """Add a column unless the table has it already (a database made by the first migration
-    today has every column the models have now). Plain ALTER TABLE ADD COLUMN, which both
-    databases do in place: playhouse's migrator adds a NOT NULL column to SQLite by copying
-    the table, which its foreign keys forbid once other rows point at it."""
+    """Add a column unless the table has it already (migration 1 makes every column that
+    migrations 3 and 4 add). Plain ALTER TABLE ADD COLUMN, which both databases do in place:
+    playhouse's migrator adds a NOT NULL column to SQLite by copying the table, which its
+    foreign keys forbid once other rows point at it."""
     if name not in {column.name for column in db.get_columns(table)}:
-        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {definition}')
+        _sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {definition}')
 
 
 def _m003_case_insensitive_usernames():
@@ -2089,6 +2374,369 @@ def migrate(target=None):
     if applied:
         data_changed()
     return applied
+
+
+def migration_name(number):
+    """"7 add_product_weight" for _m007_add_product_weight, the 7th migration."""
+    return f"{number} {MIGRATIONS[number - 1].__name__.split('_', 2)[2]}"
+
+
+def describe_applied(numbers):
+    """What migrate() did, in a sentence: "Applied 2 migrations: 7 add_product_weight, ..."."""
+    if not numbers:
+        return "No migrations to apply."
+    return (f"Applied {len(numbers)} migration{'s' if len(numbers) > 1 else ''}: "
+            f"{', '.join(map(migration_name, numbers))}.")
+
+
+# --- Do the migrations make what the models declare? -------------------------------------
+#
+# The models say what the schema should be; the migrations make it. To compare the two, peewee
+# creates the models' tables in an empty place and both schemas are read back by the same
+# introspection (get_columns, get_indexes, get_foreign_keys), so that each side is written in
+# the database's own words. tests/test_migrations.py compares a database that every migration
+# made from nothing; `python app.py makemigrations` compares yours and prints the migration
+# that would remove the differences.
+
+# What the migrations make that no model declares, left out of the comparison: SQLite's own
+# tables, the full-text index of products (migration 6: SQLite's FTS5 table and the tables it
+# keeps, or PostgreSQL's column and index) and the index of lower(title) (migration 2).
+NOT_IN_THE_MODELS = ("sqlite_*", "product_search*", "product.search_vector",
+                     "product_title_lower")
+
+Column = collections.namedtuple("Column", "type null default")
+Table = collections.namedtuple("Table", "columns indexes foreign_keys")
+
+
+def _in_the_models(name):
+    return not any(fnmatch.fnmatchcase(name, pattern) for pattern in NOT_IN_THE_MODELS)
+
+
+def read_schema(database, schema=None):
+    """{table name: Table(columns, indexes, foreign keys)} as `database` holds them."""
+    tables = {}
+    for table in filter(_in_the_models, database.get_tables(schema=schema)):
+        columns = {c.name: Column(c.full_type, c.null,
+                                  None if c.primary_key else _plain(c.default))
+                   for c in database.get_columns(table, schema)
+                   if _in_the_models(f"{table}.{c.name}")}
+        indexes = {i.name: (tuple(i.columns), i.unique)
+                   for i in database.get_indexes(table, schema) if _in_the_models(i.name)}
+        keys = {k.column: (k.dest_table, k.dest_column, k.on_delete)
+                for k in database.get_foreign_keys(table, schema)}
+        tables[table] = Table(columns, indexes, keys)
+    return tables
+
+
+def _plain(default):
+    """A column's default as SQL writes it, without PostgreSQL's casts and parentheses:
+    ''::character varying is '', '-1'::integer is -1, true is TRUE."""
+    if default is None:
+        return None
+    default = re.sub(r"(::[a-z ]+(\([\d, ]*\))?)+$", "", default)
+    if re.fullmatch(r"\(.*\)|'-?[\d.]+'", default):
+        default = default[1:-1]
+    return default if default.startswith("'") else default.upper()
+
+
+def declared_schema():
+    """The schema the models declare, as this database would hold it: peewee makes their
+    tables in an empty place (an SQLite database in memory; on PostgreSQL, a schema of its own
+    in a transaction rolled back at once) and reads them back. A column's default is the
+    model's when it is a constant: peewee writes no DEFAULT in a table, it fills values in
+    itself, so a database default only matters when it disagrees."""
+    if is_sqlite():
+        scratch = peewee.SqliteDatabase(":memory:")
+        _create_tables(scratch)
+        tables = read_schema(scratch)
+    else:
+        with db.atomic() as transaction:
+            db.execute_sql("CREATE SCHEMA storefront_declared")
+            db.execute_sql("SET LOCAL search_path TO storefront_declared")
+            _create_tables(db)
+            tables = read_schema(db, "storefront_declared")
+            transaction.rollback()
+    for (table, column), field in _fields_by_column().items():
+        default = field.default
+        constant = None if default is None or callable(default) else _spelt(_literal(default))
+        tables[table].columns[column] = tables[table].columns[column]._replace(
+            default=_plain(constant))
+    return tables
+
+
+def _create_tables(database):
+    for model in peewee.sort_models(MODELS):
+        peewee.SchemaManager(model, database).create_all(safe=False)
+
+
+def _fields_by_column():
+    return {(model._meta.table_name, field.column_name): field
+            for model in MODELS for field in model._meta.sorted_fields}
+
+
+def _model_of(table):
+    return next((model for model in MODELS if model._meta.table_name == table), None)
+
+
+class Change:
+    """One way the database differs from the models: in words (`about`), and as the lines of
+    the migration that removes it (`code`), which takes its name from `title`. `kind` puts the
+    lines in an order that works: indexes go before the columns they cover, and come back
+    after. A column added or dropped keeps its Column, to tell a rename by."""
+    KINDS = ("drop index", "drop column", "rename column", "drop table", "create table",
+             "add column", "change column", "add index")
+
+    def __init__(self, kind, table, name, about, code, title, column=None):
+        self.kind, self.table, self.name, self.about = kind, table, name, about
+        self.code, self.title, self.column = code, title, column
+
+    def __repr__(self):
+        return f"<Change: {self.kind} {self.table} {self.name}>"
+
+    def order(self):
+        return Change.KINDS.index(self.kind), self.table, self.name
+
+
+def schema_changes():
+    """What a migration must do to the database to make it what the models declare: a list of
+    Change in the order a migration does them, empty when the two agree."""
+    have, want = read_schema(db), declared_schema()
+    changes = [_table_added(table) for table in want.keys() - have.keys()]
+    changes += [_table_dropped(table) for table in have.keys() - want.keys()]
+    for table in want.keys() & have.keys():
+        changes += _column_changes(table, have[table], want[table])
+        changes += _index_changes(table, have[table], want[table])
+    return sorted(changes, key=Change.order)
+
+
+def _table_added(table):
+    model = _model_of(table)
+    create, indexes = create_table_sql(model)
+    code = [f'_sql("""{create}""")'] + [f"db.execute_sql({_python(sql)})" for sql in indexes]
+    return Change("create table", table, "", f"{model.__name__} has no table {table}",
+                  "\n".join(code).splitlines(), f"create_{table}")
+
+
+def _table_dropped(table):
+    sql = f'DROP TABLE "{table}"'
+    return Change("drop table", table, "", f"the table {table} has no model",
+                  [f"db.execute_sql({_python(sql)})"], f"delete_{table}")
+
+
+def _column_changes(table, have, want):
+    model, changes = _model_of(table), []
+    for column in sorted(want.columns.keys() - have.columns.keys()):
+        field = _fields_by_column()[table, column]
+        definition, comments = column_definition(field)
+        changes.append(Change(
+            "add column", table, column,
+            f"{model.__name__}.{field.name}: no migration adds its column {table}.{column}",
+            comments + [f"_add_column({_python(table)}, {_python(column)}, "
+                        f"{_python(definition)})"],
+            f"add_{table}_{column}", want.columns[column]))
+    for column in sorted(have.columns.keys() - want.columns.keys()):
+        sql = f'ALTER TABLE "{table}" DROP COLUMN "{column}"'
+        changes.append(Change(
+            "drop column", table, column,
+            f"{table}.{column} is in the database, but {model.__name__} has no field for it",
+            [f"db.execute_sql({_python(sql)})"],
+            f"remove_{table}_{column}", have.columns[column]))
+    for column in sorted(want.columns.keys() & have.columns.keys()):
+        problem = _column_problem(have, want, column)
+        if problem:
+            field = _fields_by_column()[table, column]
+            about = f"{model.__name__}.{field.name}: {problem}"
+            changes.append(Change("change column", table, column, about, [
+                f"# {about}.",
+                "# Write this change by hand: PostgreSQL alters a column in place (ALTER TABLE",
+                "# ... ALTER COLUMN); SQLite makes the table anew and copies the rows over."],
+                f"alter_{table}_{column}"))
+    return changes
+
+
+def _column_problem(have, want, column):
+    """How a column differs from the model's field, in words, or ''."""
+    old, new = have.columns[column], want.columns[column]
+    # A default matters only where both say one: the model's may be worked out when a row is
+    # made, and the database's may only have filled the rows there when its column was added.
+    default = old.default if None in (old.default, new.default) else new.default
+    problems = [f"{what} is {then} in the database, {now} in the model" for what, then, now in [
+        ("its type", old.type, new.type),
+        ("NULL", "allowed" if old.null else "refused", "allowed" if new.null else "refused"),
+        ("its default", old.default, default),
+        ("what it refers to", have.foreign_keys.get(column), want.foreign_keys.get(column)),
+    ] if then != now]
+    return "; ".join(problems)
+
+
+def _index_changes(table, have, want):
+    model, changes = _model_of(table), []
+    statements = _index_statements(model)
+    for name in sorted(have.indexes):
+        if have.indexes[name] != want.indexes.get(name):
+            sql = f'DROP INDEX IF EXISTS "{name}"'
+            changes.append(Change(
+                "drop index", table, name,
+                f"the index {name} on {table} {_columns(have.indexes[name])} is not one "
+                f"{model.__name__} declares", [f"db.execute_sql({_python(sql)})"],
+                f"drop_index_{name}"))
+    for name in sorted(want.indexes):
+        if want.indexes[name] != have.indexes.get(name):
+            create = statements.get(name)
+            changes.append(Change(
+                "add index", table, name,
+                f"{model.__name__} declares the index {name} {_columns(want.indexes[name])}, "
+                f"which no migration makes",
+                [f"db.execute_sql({_python(create)})" if create else
+                 f"# create the index {name} by hand"], f"add_index_{name}"))
+    return changes
+
+
+def _columns(index):
+    columns, unique = index
+    return ("unique " if unique else "") + "(" + ", ".join(map(str, columns)) + ")"
+
+
+def pair_renames(changes, ask):
+    """The changes with each dropped column that ask(question) says was renamed to an added one
+    (of the same table, type and NULL) made one rename instead."""
+    added = [change for change in changes if change.kind == "add column"]
+    for dropped in [change for change in changes if change.kind == "drop column"]:
+        for new in added:
+            if (new.table, new.column[:2]) == (dropped.table, dropped.column[:2]) and ask(
+                    f"Did you rename {dropped.table}.{dropped.name} to "
+                    f"{new.table}.{new.name}?"):
+                added.remove(new)
+                changes = [c for c in changes if c not in (dropped, new)] + [_rename(dropped, new)]
+                break
+    return sorted(changes, key=Change.order)
+
+
+def _rename(old, new):
+    sql = f'ALTER TABLE "{old.table}" RENAME COLUMN "{old.name}" TO "{new.name}"'
+    return Change("rename column", old.table, new.name,
+                  f"{old.table}.{old.name} was renamed to {new.table}.{new.name}",
+                  [f"db.execute_sql({_python(sql)})"],
+                  f"rename_{old.table}_{old.name}_to_{new.name}", new.column)
+
+
+def migration_code(changes, number=None):
+    """The migration that makes `changes`, as Python: (its name, its source)."""
+    number = number or len(MIGRATIONS) + 1
+    # Named after its first change of a table or column (an index comes with its column).
+    chief = [change for change in changes if "index" not in change.kind] or changes
+    name = f"_m{number:03d}_{chief[0].title}" + ("_and_more" if len(chief) > 1 else "")
+    body = [line for change in changes for line in change.code]
+    if all(line.startswith("#") for line in body):
+        body.append("pass")
+    return name, "\n".join([f"def {name}():"] + ["    " + line for line in body]) + "\n"
+
+
+def describe_changes(changes):
+    """The differences in words, and the migration that would remove them."""
+    if not changes:
+        return "The schema that the migrations make is what the models declare."
+    lines = ["The schema that the migrations make is not what the models declare:"]
+    lines += [f"  - {change.about}" for change in changes]
+    try:
+        name, source = migration_code(changes)
+    except ValidationError as error:
+        return "\n".join(lines + [str(error)])
+    return "\n".join(lines + [
+        f"Add a migration to models.py (part 9) and {name} to MIGRATIONS;",
+        "`python app.py makemigrations` prints it:", "", source])
+
+
+# --- How a migration writes what a model declares ------------------------------------------
+
+# peewee's name of each column type (a field's field_type) as a migration writes it: the same
+# word in both databases, or one of DIALECT_WORDS in braces.
+_TYPE_WORDS = {"AUTO": "{SERIAL}", "BIGAUTO": "{BIGSERIAL}", "BIGINT": "{BIGINT}",
+               "SMALLINT": "{SMALLINT}", "BOOL": "{BOOLEAN}", "DATETIME": "{TIMESTAMP}",
+               "DOUBLE": "{DOUBLE}", "UUID": "{UUID}", "BLOB": "{BLOB}", "UUIDB": "{BLOB}",
+               "JSON": "{JSON}", "DECIMAL": "DECIMAL"}
+
+
+def _written_as_a_migration(model):
+    """peewee's schema manager of `model`, writing SQL as a migration writes it."""
+    sqlite = peewee.SqliteDatabase(None)        # only its way of writing SQL: it never opens
+    types = {**sqlite.get_context_options()["field_types"], **_TYPE_WORDS}
+    return peewee.SchemaManager(model, sqlite, field_types=types)
+
+
+def create_table_sql(model, safe=True):
+    """The CREATE TABLE statement of `model`, a column a line, and its CREATE INDEX statements,
+    as a migration writes them. (It wrote migration 1, from the models of that day.)"""
+    create = _written_as_a_migration(model)._create_table(safe=False).query()[0]
+    head, _, body = create.partition(" (")
+    columns, depth, start = [], 0, 0
+    for at, char in enumerate(body):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0 or (char == "," and depth == 0):
+            columns.append(body[start:at].strip())
+            start = at + 1
+    return (head + " (\n    " + ",\n    ".join(columns) + "\n)",
+            list(_index_statements(model, safe).values()))
+
+
+def _index_statements(model, safe=True):
+    """{name: CREATE INDEX statement} of the indexes `model` declares."""
+    schema = _written_as_a_migration(model)
+    return {index._name: schema._create_index(index, safe).query()[0]
+            for index in model._meta.fields_to_index() if hasattr(index, "_name")}
+
+
+def column_definition(field):
+    """What _add_column() adds for `field`: its type, NOT NULL with a value for the rows already
+    there, and the row it refers to; and the comment lines to print above it."""
+    schema = _written_as_a_migration(field.model)
+    context = schema.database.get_sql_context(**schema.context_options)
+    definition, comments = context.sql(field.ddl_datatype(context)).query()[0], []
+    if not field.null:
+        value = _value_for_rows_already_there(field)
+        if callable(field.default):
+            comments.append(f"# the rows already there get {value} "
+                            f"({field.default.__name__}() when this was written)")
+        definition += " NOT NULL DEFAULT " + _literal(value)
+    if isinstance(field, ForeignKeyField):
+        definition += (f' REFERENCES "{field.rel_model._meta.table_name}" '
+                       f'("{field.rel_field.column_name}")')
+        if field.on_delete:
+            definition += f" ON DELETE {field.on_delete}"
+    return definition, comments
+
+
+_ZEROS = ((peewee.CharField, ""), (TextField, ""), (BooleanField, False),
+          (IntegerField, 0), (peewee.FloatField, 0), (DecimalField, 0))
+
+
+def _value_for_rows_already_there(field):
+    if callable(field.default):
+        return field.default()
+    if field.default is not None:
+        return field.default
+    for kind, zero in _ZEROS:
+        if isinstance(field, kind):
+            return zero
+    raise ValidationError({f"{field.model.__name__}.{field.name}": (
+        "NOT NULL without a default: give it a default= (or null=True), so that the rows "
+        "already in the table get a value")})
+
+
+def _literal(value):
+    """`value` as SQL writes it after DEFAULT ({TRUE} and {FALSE} for booleans)."""
+    if isinstance(value, bool):
+        return "{TRUE}" if value else "{FALSE}"
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        value = value.isoformat(" ")
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _python(text):
+    """A Python string literal of `text`, in double quotes unless it has some."""
+    return f'"{text}"' if '"' not in text and "\\" not in text else repr(text)
 
 
 ###############################################################################

@@ -63,8 +63,10 @@ def test_the_suite_takes_out_a_deployments_settings_before_importing_app(tmp_pat
 
 def test_migrate_then_seed_then_refuse(tmp_path):
     result = run("migrate", data_dir=tmp_path)
-    assert result.returncode == 0 and "Schema version" in result.stdout
-    assert "up to date" in run("migrate", data_dir=tmp_path).stdout
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Applied {len(models.MIGRATIONS)} migrations: 1 initial, 2 ")
+    assert run("migrate", data_dir=tmp_path).stdout == "No migrations to apply.\n"
+    assert "No changes detected" in run("makemigrations", data_dir=tmp_path).stdout
     result = run("seed", "--products", "300", data_dir=tmp_path)
     assert result.returncode == 0 and "Seeded 300 products" in result.stdout, result.stderr
     result = run("seed", data_dir=tmp_path)
@@ -193,6 +195,7 @@ def test_runserver_logs_each_request_like_django(tmp_path):
     out, err = stop(server)
     assert re.search(r'^\[\d\d/\w{3}/\d{4} \d\d:\d\d:\d\d\] "GET /products\?sort=price" 200 \d+ ms$',
                      err, re.M), err
+    assert f"] Applied {len(models.MIGRATIONS)} migrations: 1 initial, 2 " in err   # at start
     assert '"GET /no-such-page" 404' in err
     quiet, base = start_server(tmp_path / "quiet", "--quiet")
     urllib.request.urlopen(base + "/products").read()
@@ -245,3 +248,4 @@ def test_a_shop_on_sqlite_loads_no_postgresql_or_redis_driver(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, env=subprocess_env(tmp_path))
     assert result.stdout.strip() == "[]", result.stderr
+

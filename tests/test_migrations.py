@@ -1,0 +1,138 @@
+"""Migrations against the models: every migration from nothing makes the schema the models
+declare, and `python app.py makemigrations` writes the migration when they differ."""
+import contextlib
+import io
+import sys
+
+import pytest
+from peewee import CharField, IntegerField
+
+import app as storefront
+import models
+from conftest import empty_postgres
+from models import Product
+
+
+@pytest.fixture
+def empty_database(tmp_path, postgres_url):
+    """A database without tables: a new SQLite file, or the suite's PostgreSQL database emptied."""
+    if postgres_url:
+        empty_postgres(postgres_url)
+        models.open_database(postgres_url)
+    else:
+        models.open_database(f"sqlite:///{tmp_path}/empty.sqlite3")
+    yield
+    models.db.close()
+
+
+@pytest.fixture
+def cli(settings, monkeypatch, capsys):
+    """Run `python app.py ARGS` in this process, on the test's database: (stdout, stderr)."""
+    monkeypatch.setattr(storefront, "settings", settings)
+
+    def run(*args, answers=""):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(answers))
+        storefront.main(list(args))
+        return capsys.readouterr()
+    yield run
+    models.db.close()
+
+
+@contextlib.contextmanager
+def field_added(model, name, field):
+    """`model` with one more field, as if a student had added it, for the `with` block."""
+    model._meta.add_field(name, field)
+    try:
+        yield field
+    finally:
+        model._meta.remove_field(name)
+
+
+@contextlib.contextmanager
+def field_renamed(model, old, new):
+    field = model._meta.fields[old]
+    model._meta.remove_field(old)
+    try:
+        with field_added(model, new, CharField(max_length=field.max_length, index=field.index,
+                                               default=field.default)):
+            yield
+    finally:
+        model._meta.add_field(old, field)
+
+
+def next_migration(title):
+    return f"_m{len(models.MIGRATIONS) + 1:03d}_{title}"
+
+
+def run_printed_migration(printed, name):
+    """Define the migration function makemigrations printed, as models.py would, and run it."""
+    namespace = dict(vars(models))
+    exec(printed, namespace)
+    with models.write_transaction():
+        namespace[name]()
+
+
+def test_every_migration_from_nothing_makes_what_the_models_declare(empty_database):
+    assert models.migrate() == list(range(1, len(models.MIGRATIONS) + 1))
+    changes = models.schema_changes()
+    assert not changes, models.describe_changes(changes)
+
+
+def test_a_field_without_its_migration_is_named_with_the_migration_to_write(empty_database):
+    """Migration 1 is a fixed schema: a field added to a model today is in no migration."""
+    with field_added(Product, "weight", IntegerField(default=0, index=True)):
+        models.migrate()
+        message = models.describe_changes(models.schema_changes())
+    assert "Product.weight: no migration adds its column product.weight" in message
+    assert "Product declares the index product_weight (weight)" in message
+    assert f"def {next_migration('add_product_weight')}():" in message
+    assert '    _add_column("product", "weight", "INTEGER NOT NULL DEFAULT 0")\n' in message
+
+
+@pytest.mark.parametrize("definition,problem", [
+    ("INTEGER NOT NULL DEFAULT 0", None),
+    ("INTEGER NOT NULL DEFAULT 1", "its default is 1 in the database, 0 in the model"),
+    ("INTEGER", "NULL is allowed in the database, refused in the model"),
+    ("VARCHAR(10) NOT NULL DEFAULT '0'", "its type is {} in the database, {} in the model"),
+])
+def test_a_column_unlike_its_field_is_told(empty_database, definition, problem):
+    models.migrate()
+    with field_added(Product, "weight", IntegerField(default=0)):
+        models._add_column("product", "weight", definition)
+        told = [change.about for change in models.schema_changes()]
+    types = ("VARCHAR(10)", "INTEGER") if models.is_sqlite() else ("character varying(10)",
+                                                                    "integer")
+    assert told == ([f"Product.weight: {problem.format(*types)}"] if problem else [])
+
+
+def test_makemigrations_prints_the_migration_of_a_new_field(cli):
+    assert "No changes detected" in cli("makemigrations").out
+    with field_added(Product, "weight", IntegerField(default=0, index=True)):
+        printed = cli("makemigrations", "--no-input").out
+        assert "#   Product.weight: no migration adds its column product.weight" in printed
+        run_printed_migration(printed, next_migration("add_product_weight"))
+        changes = models.schema_changes()
+        assert not changes, models.describe_changes(changes)
+        assert "No changes detected" in cli("makemigrations").out
+
+
+def test_makemigrations_asks_whether_a_column_was_renamed(cli):
+    cli("migrate")
+    Product.create(title="Green Tea", unit_price=3, inventory=1,
+                   collection=models.Collection.create(title="Tea"))
+    with field_renamed(Product, "slug", "handle"):
+        printed, asked = cli("makemigrations", answers="y\n")
+        assert asked == "Did you rename product.slug to product.handle? [y/N] "
+        assert "DROP COLUMN" not in printed
+        run_printed_migration(printed, next_migration("rename_product_slug_to_handle"))
+        changes = models.schema_changes()
+        assert not changes, models.describe_changes(changes)
+        assert Product.select(Product.handle).scalar() == "green-tea"      # the data kept
+
+
+def test_makemigrations_no_input_takes_no_rename(cli):
+    with field_renamed(Product, "slug", "handle"):
+        printed, asked = cli("makemigrations", "--no-input")
+    assert asked == "" and "RENAME" not in printed
+    assert 'db.execute_sql(\'ALTER TABLE "product" DROP COLUMN "slug"\')' in printed
+    assert '_add_column("product", "handle", "VARCHAR(255) NOT NULL DEFAULT \'\'")' in printed
