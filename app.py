@@ -5422,6 +5422,9 @@ def purge_old_sessions(s):
 
 
 def cmd_runserver(args):
+    """Serve the shop; with --reload, this process only restarts the one that serves."""
+    if args.reload and not os.environ.get("BOTTLE_CHILD"):
+        return restart_on_changes()
     host, port = parse_address(args.address)
     allow_listening_address(host)
     if args.debug:
@@ -5433,6 +5436,8 @@ def cmd_runserver(args):
         raise SystemExit(f"Cannot open the database {settings.database_url}: {error}. "
                          f"Is the data dir ({settings.data_dir}) writable?")
     purge_old_sessions(settings)
+    if settings.debug:
+        app = templates_read_afresh(app)
     server = listen(app if args.quiet else log_requests(app), host, port, args.threads)
     if not args.no_demo and not Product.select().exists():
         print("First start: loading the demo shop ...", flush=True)
@@ -5443,8 +5448,7 @@ def cmd_runserver(args):
     if not is_loopback(host):
         print("Other machines can reach it too: run `python app.py check --deploy` before a "
               "real deployment.", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+    serve(server, app, reload=args.reload)
 
 
 def listen(app, host, port, threads):
@@ -5457,6 +5461,66 @@ def listen(app, host, port, threads):
         raise SystemExit(f"Cannot listen on {host}:{port}: {error.strerror or error}. "
                          f"Is another server running there? Try: python app.py runserver "
                          f"{port + 1}")
+
+
+class _Waitress(bottle.ServerAdapter):
+    """Bottle's adapter for a waitress server made already, so that bottle.run() runs it."""
+
+    def run(self, handler):
+        self.options["server"].run()
+
+
+def serve(server, app, reload=False):
+    """Run the server until Ctrl+C; with reload, also until a module of the code changes, when
+    Bottle's reloader ends this process with status 3 and its parent starts a new one."""
+    if reload:
+        # The reloader stops the server with a Ctrl+C of its own (interrupt_main), which does
+        # nothing where Ctrl+C is ignored, as in a server that a script started in the background.
+        import signal
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        bottle.run(app, server=_Waitress(server=server), reloader=reload, quiet=True)
+    except SystemExit as leaving:
+        if leaving.code == 3:
+            print("The code changed: restarting ...", flush=True)
+        raise
+
+
+def restart_on_changes():
+    """runserver --reload (Bottle's reloader): run `python app.py runserver ...` again in a
+    child process, and again whenever a module it loaded changes. This process opens no
+    database and takes no port. Each child opens the database, applying the migrations added
+    since, and takes the port; the demo shop goes only into a database without products, so
+    the first child loads it, once."""
+    import signal
+
+    def stop(signum, frame):        # as Ctrl+C does: Bottle removes the lock file that the
+        raise KeyboardInterrupt     # child watches, and the child stops too
+    signal.signal(signal.SIGTERM, stop)
+    print("Watching the code for changes (--reload): a change restarts the server.", flush=True)
+    bottle.run(reloader=True)
+
+
+def templates_read_afresh(app):
+    """Middleware for runserver --debug: Bottle reads each template afresh for every request
+    (in debug mode; otherwise it compiles a template once), and an edit of a template makes the
+    cached pages out of date, so that the edit shows at the next reload."""
+    bottle.debug(True)
+    last_edit = _templates_edited_at()
+
+    def wsgi(environ, start_response):
+        nonlocal last_edit
+        edited = _templates_edited_at()
+        if edited != last_edit:
+            last_edit = edited
+            invalidate_cache()
+        return app(environ, start_response)
+    return wsgi
+
+
+def _templates_edited_at():
+    return max(os.stat(os.path.join(folder, name)).st_mtime_ns
+               for folder, _, names in os.walk(VIEWS) for name in names)
 
 
 def console_logging(quiet=False):
@@ -5761,7 +5825,9 @@ def make_parser():
 def _runserver_parser(commands):
     run = commands.add_parser("runserver", help="serve the shop (the default command)")
     run.add_argument("address", nargs="?", default="127.0.0.1:8000", help="PORT or HOST:PORT")
-    run.add_argument("--debug", action="store_true", help="debug mode and the toolbar")
+    run.add_argument("--debug", action="store_true",
+                     help="debug mode: the toolbar, and templates read afresh on each request")
+    run.add_argument("--reload", action="store_true", help="restart when the code changes")
     run.add_argument("--no-demo", action="store_true", help="do not load demo data on first start")
     run.add_argument("--threads", type=int, default=4,
                      help="worker threads (waitress's default; more only help with slow I/O)")

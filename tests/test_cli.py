@@ -1,7 +1,10 @@
 """The command line: python app.py migrate | seed | routes | createsuperuser | runserver."""
+import contextlib
 import json
 import os
 import re
+import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -165,26 +168,33 @@ def test_createsuperuser_prompts_for_the_password_twice(tmp_path):
     assert result.returncode != 0 and "The passwords differ." in result.stderr
 
 
-def start_server(tmp_path, *flags):
-    """`python app.py runserver PORT FLAGS` on a demo shop of 20 products; (process, base URL)."""
+def start_server(tmp_path, *flags, project=ROOT, ctrl_c_ignored=False):
+    """`python app.py runserver PORT FLAGS` on a demo shop of 20 products; (process, base URL).
+    ctrl_c_ignored: as a script started it in the background (`python app.py &`)."""
     port = free_port()
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ctrl_c_ignored else None
     server = subprocess.Popen([sys.executable, "app.py", "runserver", str(port), "--products",
-                               "20", *flags], cwd=ROOT, env=subprocess_env(tmp_path),
-                              stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+                               "20", *flags], cwd=project, env=subprocess_env(tmp_path),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True, preexec_fn=ignore)
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/site.css").read()
             return server, f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.2)
-    server.kill()
+    stop(server, signal.SIGKILL)
     raise AssertionError(server.communicate()[1])
 
 
-def stop(server):
-    server.terminate()
-    return server.communicate(timeout=10)
+def stop(server, signum=signal.SIGTERM):
+    """Stop the server (the process it started, and any it starts: --reload's child too)."""
+    server.send_signal(signum)
+    try:
+        return server.communicate(timeout=15)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)       # whatever outlived it
 
 
 def test_runserver_logs_each_request_like_django(tmp_path):
@@ -249,3 +259,59 @@ def test_a_shop_on_sqlite_loads_no_postgresql_or_redis_driver(tmp_path):
                             text=True, env=subprocess_env(tmp_path))
     assert result.stdout.strip() == "[]", result.stderr
 
+
+def project_copy(tmp_path):
+    """A copy of the project, to change while a server of it runs."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("app.py", "models.py", "views", "static"):
+        source = os.path.join(ROOT, name)
+        (shutil.copytree if os.path.isdir(source) else shutil.copy)(source, copy / name)
+    return copy
+
+
+def fetch(url, timeout=30):
+    """The body of `url` once it answers 200, waiting up to `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return urllib.request.urlopen(url).read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)
+
+
+def test_reload_restarts_the_server_when_the_code_changes(tmp_path):
+    project = project_copy(tmp_path)
+    server, base = start_server(tmp_path / "data", "--reload", project=project,
+                                ctrl_c_ignored=True)
+    try:
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(base + "/reloaded")
+        app_py = project / "app.py"
+        app_py.write_text(app_py.read_text().replace(
+            'if __name__ == "__main__":',
+            '@root.get("/reloaded")\ndef reloaded():\n    return "new code"\n\n\n'
+            'if __name__ == "__main__":'))
+        assert fetch(base + "/reloaded") == "new code"
+    finally:
+        out, err = stop(server)         # the reloader only: it takes its child along
+    assert out.count("Storefront is running at") == 2 and "restarting" in out, out + err
+    assert out.count("First start: loading the demo shop") == 1     # once, by the first child
+    assert out.count("Demo admin created") == 1
+
+
+def test_debug_shows_an_edited_template_without_a_restart(tmp_path):
+    project = project_copy(tmp_path)
+    server, base = start_server(tmp_path / "data", "--debug", project=project)
+    try:
+        before = fetch(base + "/products")      # (kept in the page cache for anonymous visitors)
+        template = project / "views" / "store" / "catalog.tpl"
+        template.write_text(template.read_text().replace("<h1>{{title}}</h1>",
+                                                         "<h1>{{title}}, edited</h1>"))
+        after = fetch(base + "/products")
+    finally:
+        out, err = stop(server)
+    assert "All products, edited</h1>" not in before and "All products, edited</h1>" in after
+    assert out.count("Storefront is running at") == 1
