@@ -4808,9 +4808,9 @@ def query_cache_lesson():
         query = Product.select().where(Product.inventory > 0).order_by(Product.id)
         query = query.limit(5)
     with capture_queries() as ran["the first loop"]:
-        titles = [p.title for p in query]
+        [p.title for p in query]
     with capture_queries() as ran["a second loop"]:
-        titles = [p.title for p in query]
+        [p.title for p in query]
     with capture_queries() as ran["len(query) and query[0]"]:
         len(query), query[0]
     with capture_queries() as ran["query.count()"]:
