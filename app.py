@@ -18,7 +18,7 @@ come the machinery that makes it safe and fast, and the tools to run it and lear
     12. Admin site        - the engine, its views, then the specs of the shop's models
     13. Playground        - lessons (their text lives in views/playground/) and a guided tour
     14. Debug toolbar
-    15. Assembly          - the root app mounts the parts, installs hooks and plugins: `application`
+    15. Assembly          - the root mounts the parts, installs hooks and plugins: `application`
     16. CLI               - `python app.py runserver|migrate|makemigrations|seed|shell|...`
 
 The rules of the shop (prices, stock, orders, permissions) live in models.py; a handler here
@@ -86,7 +86,7 @@ class Settings:
         # The Host names the site answers to, and the proxies whose X-Forwarded-For and
         # X-Forwarded-Proto are believed (none by default): see part 10, Security.
         self.allowed_hosts = allowed_hosts(self, env("ALLOWED_HOSTS"))
-        self.allowed_hosts_given = bool(_split(env("ALLOWED_HOSTS")))   # else runserver adds its own
+        self.allowed_hosts_given = bool(_split(env("ALLOWED_HOSTS")))  # else runserver adds one
         self.trusted_proxies = trusted_proxies(self, env("TRUSTED_PROXIES"))
         self.email_url = email_url(self, env("EMAIL_URL"))     # "" = .eml files in <data dir>/mail
         self.session_url = env("SESSION_URL")          # "" = files in the data dir
@@ -1757,6 +1757,8 @@ for _code in ERROR_TITLES:
 # names this site answers to, text that is not text, and the headers of every answer. The hooks
 # here are installed in the order part 3's table lists.
 
+# --- The settings' checks --------------------------------------------------------------------
+
 def _flag(value):
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
@@ -1773,6 +1775,7 @@ EMAIL_SCHEMES = ("", "file", "smtp", "smtps")
 
 
 def allowed_hosts(s, text):
+    """STOREFRONT_ALLOWED_HOSTS as a list (the localhost names if empty), each checked."""
     hosts = [h.lower() for h in _split(text)] or list(LOCAL_HOSTS)
     s.problems += [f"STOREFRONT_ALLOWED_HOSTS: {host!r} is not a host name (write "
                    f"shop.example.com, .example.com or *; no scheme, no port)"
@@ -1781,6 +1784,7 @@ def allowed_hosts(s, text):
 
 
 def trusted_proxies(s, text):
+    """STOREFRONT_TRUSTED_PROXIES as a list of networks (none if empty or wrong)."""
     try:
         return parse_networks(text)
     except ValueError as error:
@@ -1801,6 +1805,7 @@ def parse_networks(text):
 
 
 def email_url(s, url):
+    """STOREFRONT_EMAIL_URL, its scheme checked."""
     if urllib.parse.urlsplit(url).scheme not in EMAIL_SCHEMES:
         s.problems.append("STOREFRONT_EMAIL_URL: use smtp://user:password@host:587?starttls=1, "
                           "smtps://..., or leave it empty for files")
@@ -1827,6 +1832,8 @@ def _write_new_secret(path):
 
 settings = Settings()     # (see part 1)
 
+
+# --- Signed values, the session and CSRF ----------------------------------------------------
 
 def sign(value):
     mac = hmac.new(settings.secret().encode(), value.encode(), hashlib.sha256).hexdigest()
@@ -1950,6 +1957,8 @@ def check_csrf():
                    "page and try again.")
 
 
+# --- Input that is not text, and broken cookies ---------------------------------------------
+
 def refuse_bad_text():
     """Text that is not UTF-8, or holds a NUL (which PostgreSQL refuses to store), is a 400
     here, before any handler sees it: in the path, the query string or the form."""
@@ -1996,6 +2005,8 @@ def ignore_broken_cookies():
     except http.cookies.CookieError:
         request.environ["HTTP_COOKIE"] = ""
 
+
+# --- Who the client is, and which host they asked for -----------------------------------------
 
 def _is_trusted_proxy(address):
     return bool(settings.trusted_proxies) and \
@@ -2086,6 +2097,8 @@ def check_host():
 
 
 @root.hook("after_request")
+# --- What every answer carries --------------------------------------------------------------
+
 def no_store_for_one_visitor():
     """A response made from the visitor's session (their account, cart, orders, the admin) is
     theirs alone: no browser cache or proxy may keep it for the next person at the computer."""
@@ -2134,23 +2147,16 @@ def with_security_headers(app):
 # key carries the generation its request started with, so an old entry is never read again.
 # The number lives in this process, or in Redis where several processes must see each other's
 # writes (one small read per request, not a page's worth).
+
 # region -> seconds an entry lives at most. The playground's caching lessons use a region of
 # their own, so a student running them never touches what the shop has cached.
 CACHE_REGIONS = {"pages": 300, "fragments": 300, "counts": 300, "playground": 60}
-
-
 # Beaker's memory cache never forgets by itself: a region that holds more than about this many
 # bytes is emptied, so a crawler walking every URL cannot fill the memory (6 MB: some 200
 # pages of the catalog).
 CACHE_MAX_BYTES = 6_000_000
-
-
 GENERATION_KEY = "storefront:generation"
-
-
 _cache_bytes = collections.Counter()
-
-
 _generations = {"here": 0, "seen": 0, "redis": None}   # the local number; the last one read
 
 
