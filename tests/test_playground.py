@@ -325,18 +325,17 @@ def _(d):
 
 @expect("models")
 def _(d):
-    kinds = {"id": "AutoField", "title": "CharField", "slug": "CharField",
-             "description": "TextField", "unit_price": "MoneyField", "price": "MoneyField",
-             "inventory": "IntegerField", "last_update": "DateTimeField",
-             "collection": "ForeignKeyField"}
+    # The fields come from the model (a field a student adds is listed too); whether each
+    # column may be null and is indexed, from the database itself.
     columns = {c.name: c for c in models.db.get_columns("product")}
     indexed = {i.columns[0] for i in models.db.get_indexes("product")} | {"id"}    # + the key
-    return [{"field": name, "type": kind,
-             "column": "collection_id" if name == "collection" else name,
-             "null allowed": str(columns["collection_id" if name == "collection" else name]
-                                 .null),
-             "indexed": str(("collection_id" if name == "collection" else name) in indexed)}
-            for name, kind in kinds.items()]
+
+    def column(name):
+        return name if name in columns else name + "_id"      # (a foreign key's column)
+    return [{"field": f.name, "type": type(f).__name__, "column": column(f.name),
+             "null allowed": str(columns[column(f.name)].null),
+             "indexed": str(column(f.name) in indexed)}
+            for f in models.Product._meta.sorted_fields]
 
 
 @expect("one-to-many")
