@@ -5698,8 +5698,9 @@ def cmd_makemigrations(args):
         raise SystemExit(str(error))
     print("# The models and the database differ:")
     print(*(f"#   {change.about}" for change in changes), sep="\n")
-    print(f"# Add this migration to models.py (part 9, Migrations) and {name} to the end of\n"
-          f"# MIGRATIONS; `python app.py migrate` applies it (and so does the next start).\n")
+    print(f"# Paste this function into models.py (part 9, Migrations) above `MIGRATIONS = [`,\n"
+          f"# and add {name} to the end of that list; `python app.py migrate` applies it\n"
+          f"# (and so does the next start).\n")
     print(source, end="")
 
 

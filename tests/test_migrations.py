@@ -41,6 +41,7 @@ def cli(settings, monkeypatch, capsys):
 @contextlib.contextmanager
 def field_added(model, name, field):
     """`model` with one more field, as if a student had added it, for the `with` block."""
+    assert name not in model._meta.fields, f"{model.__name__}.{name} exists: pick another example"
     model._meta.add_field(name, field)
     try:
         yield field
@@ -80,13 +81,13 @@ def test_every_migration_from_nothing_makes_what_the_models_declare(empty_databa
 
 def test_a_field_without_its_migration_is_named_with_the_migration_to_write(empty_database):
     """Migration 1 is a fixed schema: a field added to a model today is in no migration."""
-    with field_added(Product, "weight", IntegerField(default=0, index=True)):
+    with field_added(Product, "example_count", IntegerField(default=0, index=True)):
         models.migrate()
         message = models.describe_changes(models.schema_changes())
-    assert "Product.weight: no migration adds its column product.weight" in message
-    assert "Product declares the index product_weight (weight)" in message
-    assert f"def {next_migration('add_product_weight')}():" in message
-    assert '    _add_column("product", "weight", "INTEGER NOT NULL DEFAULT 0")\n' in message
+    assert "Product.example_count: no migration adds its column product.example_count" in message
+    assert "Product declares the index product_example_count (example_count)" in message
+    assert f"def {next_migration('add_product_example_count')}():" in message
+    assert '    _add_column("product", "example_count", "INTEGER NOT NULL DEFAULT 0")\n' in message
 
 
 @pytest.mark.parametrize("definition,problem", [
@@ -97,20 +98,20 @@ def test_a_field_without_its_migration_is_named_with_the_migration_to_write(empt
 ])
 def test_a_column_unlike_its_field_is_told(empty_database, definition, problem):
     models.migrate()
-    with field_added(Product, "weight", IntegerField(default=0)):
-        models._add_column("product", "weight", definition)
+    with field_added(Product, "example_count", IntegerField(default=0)):
+        models._add_column("product", "example_count", definition)
         told = [change.about for change in models.schema_changes()]
     types = ("VARCHAR(10)", "INTEGER") if models.is_sqlite() else ("character varying(10)",
                                                                     "integer")
-    assert told == ([f"Product.weight: {problem.format(*types)}"] if problem else [])
+    assert told == ([f"Product.example_count: {problem.format(*types)}"] if problem else [])
 
 
 def test_makemigrations_prints_the_migration_of_a_new_field(cli):
     assert "No changes detected" in cli("makemigrations").out
-    with field_added(Product, "weight", IntegerField(default=0, index=True)):
+    with field_added(Product, "example_count", IntegerField(default=0, index=True)):
         printed = cli("makemigrations", "--no-input").out
-        assert "#   Product.weight: no migration adds its column product.weight" in printed
-        run_printed_migration(printed, next_migration("add_product_weight"))
+        assert "#   Product.example_count: no migration adds its column product.example_count" in printed
+        run_printed_migration(printed, next_migration("add_product_example_count"))
         changes = models.schema_changes()
         assert not changes, models.describe_changes(changes)
         assert "No changes detected" in cli("makemigrations").out
@@ -136,3 +137,11 @@ def test_makemigrations_no_input_takes_no_rename(cli):
     assert asked == "" and "RENAME" not in printed
     assert 'db.execute_sql(\'ALTER TABLE "product" DROP COLUMN "slug"\')' in printed
     assert '_add_column("product", "handle", "VARCHAR(255) NOT NULL DEFAULT \'\'")' in printed
+
+
+def test_every_model_is_listed_in_models():
+    """makemigrations and the schema test see the models of models.MODELS: a model a student
+    writes and forgets to list there would be left out without a word."""
+    missing = [model.__name__ for model in models._all_models() if model not in models.MODELS
+               and not any(issubclass(listed, model) for listed in models.MODELS)]
+    assert not missing, f"add {', '.join(missing)} to MODELS in models.py"
