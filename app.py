@@ -1611,91 +1611,13 @@ def openapi_document(server="/"):
 
 
 # --- The description as a page ----------------------------------------------------------------
-# views/api/docs.tpl walks the document; these turn its pieces into what a reader wants to see.
+# views/api/docs.tpl walks the document, and turns its pieces into what a reader wants to see.
 
 def resolve(document, node):
     """`node`, or the shared piece its {"$ref": "#/components/..."} points at."""
     while "$ref" in node:
         node = functools.reduce(operator.getitem, node["$ref"][2:].split("/"), document)
     return node
-
-
-def schema_html(schema):
-    """A schema in a few words, as HTML built from escaped parts: "integer, 1 to 1,000,000",
-    "array of <a href=#schema-Line>Line</a>"."""
-    esc = bottle.html_escape
-    if "$ref" in schema:
-        name = esc(schema["$ref"].rsplit("/", 1)[1])
-        return f'<a href="#schema-{name}">{name}</a>'
-    if "anyOf" in schema:
-        return " or ".join(schema_html(choice) for choice in schema["anyOf"])
-    kind = schema.get("type", "any value")
-    if kind == "array":
-        return "array of " + schema_html(schema["items"])
-    if isinstance(schema.get("additionalProperties"), dict):    # a map: name to value
-        return "object, each value " + schema_html(schema["additionalProperties"])
-    words = [" or ".join(kind) if isinstance(kind, list) else kind]
-    if "format" in schema and schema["format"] != "int64":
-        words[0] += f" ({schema['format']})"
-    if "enum" in schema:
-        words.append("one of " + ", ".join(f"<code>{esc(str(v))}</code>" for v in schema["enum"]))
-    if schema.get("maximum", models.MAX_INT) < models.MAX_INT:
-        words.append(f"{schema.get('minimum', 0):,} to {schema['maximum']:,}")
-    elif "minimum" in schema:
-        words.append(f"{schema['minimum']:,} or more")
-    if "pattern" in schema:
-        words.append(f"matching <code>{esc(schema['pattern'])}</code>")
-    if "default" in schema:
-        words.append(f"default <code>{esc(str(schema['default']))}</code>")
-    return esc(words[0]) + "".join(", " + word for word in words[1:])
-
-
-def prose_html(text):
-    """A description as HTML: its paragraphs, and `code` in backticks (the bit of Markdown,
-    which OpenAPI descriptions are written in, that ours use)."""
-    esc = bottle.html_escape
-    return "".join("<p>" + "".join(f"<code>{esc(part)}</code>" if i % 2 else esc(part)
-                                   for i, part in enumerate(paragraph.split("`"))) + "</p>"
-                   for paragraph in text.split("\n\n"))
-
-
-def api_operations(document, origin):
-    """Each operation of the document, in its order, with what the page shows beside it: who
-    may call it, its example body, and a curl command that calls it."""
-    base = origin + document["servers"][0]["url"].rstrip("/")
-    names = {operation["operationId"]: f"{method.upper()} {path}"
-             for path, methods in document["paths"].items()
-             for method, operation in methods.items()}
-    for path, methods in document["paths"].items():
-        for method, operation in methods.items():
-            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
-            example = body and body["example"]
-            _, who, options = next(caller for caller in CALLERS.values()
-                                   if caller[0] == operation.get("security", []))
-            yield {"method": method.upper(), "path": path, "op": operation, "who": who,
-                   # a long path may break after a slash, never inside a name
-                   "path_html": "/<wbr>".join(map(bottle.html_escape, path.split("/"))),
-                   "body": json.dumps(example, indent=2) if body else None,
-                   "curl": curl_example(base, method, path, operation, options, example),
-                   "next": [(names[link["operationId"]], link) for answer in
-                            operation["responses"].values()
-                            for link in answer.get("links", {}).values()]}
-
-
-def curl_example(base, method, path, operation, options, body):
-    """A curl command that calls the operation with the document's example values (`body`, if
-    it takes one), and the `options` that send what it needs of the login."""
-    parameters = operation.get("parameters", [])
-    examples = {p["name"]: p.get("example") for p in parameters}
-    target = base + re.sub(r"{(\w+)}", lambda m: str(examples[m.group(1)]), path)
-    query = {p["name"]: p["example"] for p in parameters if p["in"] == "query" and "example" in p}
-    if query:
-        target += "?" + urllib.parse.urlencode(query)
-    lines = [f"curl -s{'' if method == 'get' else ' -X ' + method.upper()} '{target}'"]
-    lines += [options] if options else []
-    if body:
-        lines.append(f"-H 'Content-Type: application/json' -d '{json.dumps(body)}'")
-    return " \\\n     ".join(lines)
 
 
 @api.get("/openapi.json", name="api_openapi")
@@ -1708,10 +1630,9 @@ def api_openapi():
 def api_docs():
     """The description of the API, for people: each operation, its schemas, curl examples."""
     document = openapi_document(request.script_name.rstrip("/") or "/")
-    origin = request.urlparts.scheme + "://" + request.urlparts.netloc
-    return render("api/docs", doc=document, operations=list(api_operations(document, origin)),
-                  origin=origin, resolve=functools.partial(resolve, document),
-                  schema_html=schema_html, prose_html=prose_html, title="API documentation")
+    return render("api/docs", doc=document, callers=CALLERS,
+                  origin=request.urlparts.scheme + "://" + request.urlparts.netloc,
+                  resolve=functools.partial(resolve, document), title="API documentation")
 
 
 
