@@ -965,17 +965,16 @@ def account():
 # 8. JSON API
 ###############################################################################
 
-# The shop for programs, calling the same functions of models.py as the pages. What it
-# promises its clients is said once, in INFO, which opens its OpenAPI document. Each operation
-# is declared once, on its route: `openapi=Operation(...)` says what it takes (parameters and
-# their limits, the body's fields) and what it answers. The handler's checks read that
-# declaration, and so does the builder at the end of this part, which makes the document
-# (/api/openapi.json, and /api/docs for people). The tests hold every answer to the document
-# and fuzz the API against it.
+# The shop for programs, calling the same functions of models.py as the pages. Each operation
+# is declared once, on its route: `openapi=Operation(...)` says what it takes and what it
+# answers. The handlers' checks read that declaration, and so does the builder at the end of
+# this part, which makes the OpenAPI document (/api/openapi.json, and /api/docs for people).
+# The tests hold every answer to the document and fuzz the API against it.
 
 BODY_KIB = bottle.BaseRequest.MEMFILE_MAX // 1024       # Bottle reads no larger body
 INDEX = ("products", "collections", "carts", "orders", "openapi", "docs")
 
+# What the API promises its clients, said once: it opens the document.
 INFO = {
     "title": "Storefront API",
     "version": "1.0",
@@ -998,30 +997,25 @@ def money(value):
     return str(models.to_money(value))
 
 
+def utc(moment):
+    """A time as the API writes it: ISO 8601, in UTC."""
+    return moment.replace(tzinfo=datetime.timezone.utc).isoformat()
+
+
 def json_response(data, status=200):
-    """Answer `data` (a dict or a list) as JSON, with Decimals, times and UUIDs as strings.
-    Bottle would turn a dict into JSON by itself, but not a list, nor a Decimal."""
-    def convert(value):
-        if isinstance(value, datetime.datetime):
-            return value.replace(tzinfo=datetime.timezone.utc).isoformat()
-        if isinstance(value, (Decimal, uuid.UUID)):
-            return str(value)
-        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    """Answer `data` (a dict or a list) as JSON: Bottle would turn a dict into JSON by itself,
+    but not a list."""
     response.status = status
     response.content_type = "application/json"
-    return json.dumps(data, default=convert)
+    return json.dumps(data)
 
 
 def api_error(status, message, errors=None):
-    """Stop the handler with an error; part 8 answers it as JSON, with the `errors` of each
+    """Stop the handler with an error, which part 9 answers as JSON, with the `errors` of each
     field."""
     error = HTTPError(status, message)
     error.errors = errors or {}
     raise error
-
-
-def invalid(errors):
-    api_error(400, "Some fields are not valid: see errors.", errors)
 
 
 def json_body():
@@ -1041,70 +1035,43 @@ def json_body():
 
 # --- Declaring an operation --------------------------------------------------------------------
 # Bottle keeps any extra keyword of a route in `route.config`, where plugins find their
-# settings. It would flatten a dict there into dotted keys ("openapi.summary"); a named tuple
-# it keeps as it is. Schemas are JSON Schema (2020-12), as OpenAPI 3.1 writes them:
-# {"type": "integer", "minimum": 1}. A shape used more than once has a name in SCHEMAS below
-# and is pointed at with {"$ref": ...}: ref("Product").
+# settings. It would flatten a dict there into dotted keys; a named tuple it keeps as it is.
+# Schemas are JSON Schema, as OpenAPI 3.1 writes them: {"type": "integer", "minimum": 1}. A
+# shape used more than once has a name in SCHEMAS below and is pointed at: ref("Product").
 
-class Operation(collections.namedtuple("Operation", "tag summary description query body "
-                                       "answers login", defaults=(None, (), None, {}, False))):
-    """One operation, as its route declares it: `openapi=Operation("Carts", "One cart", ...)`.
-
-    query: its Query parameters (those of the path come from the route's wildcards); body:
-    the Body it reads; answers: status to an answer(...), or to the description of an error
-    (the builder adds those every operation of its kind gives); login: whether only the
-    logged-in user may call it."""
-    __slots__ = ()
-
-
-class Query(collections.namedtuple("Query", "name schema description example refusal",
-                                   defaults=(None, None))):
-    """A query parameter. Its schema says which values are well formed; check_query() refuses
-    the others with `refusal`. A description may be a function, to follow the settings."""
-    __slots__ = ()
-
-    def accepts(self, text):
-        schema = schema_of(self.schema)
-        if "enum" in schema:
-            return text in schema["enum"]
-        if schema["type"] == "integer":     # digits only: not "-3", " 2", "1e9" or "١"
-            return bool(re.fullmatch(r"[0-9]{1,19}", text)) and \
-                schema["minimum"] <= int(text) <= schema["maximum"]
-        return True
-
-    def spec(self):
-        """The parameter as the document writes it."""
-        spec = dict(self._asdict(), refusal=None, **{"in": "query"})
-        if callable(self.description):
-            spec["description"] = self.description()
-        return {key: value for key, value in spec.items() if value is not None}
-
-
-# The JSON body an operation reads: its schema's name in the document, an example, and each
-# field's schema, {name: schema}; body_fields() reads the fields in this order.
+# An operation: `openapi=Operation("Carts", "One cart", ...)`. query: its Query parameters (the
+# path's come from the route's wildcards); body: the Body it reads; answers: status to an
+# answer(...), or to the description of an error (the builder adds those that every operation
+# of its kind gives); login: whether only the logged-in user may call it.
+Operation = collections.namedtuple("Operation", "tag summary description query body answers "
+                                   "login", defaults=(None, (), None, {}, False))
+# A query parameter. check_query() refuses a value its schema does not take (with `refusal`,
+# if it says more than the schema). A description may be a function, to follow the settings.
+Query = collections.namedtuple("Query", "name schema description example refusal",
+                               defaults=(None, None))
+# The JSON body an operation reads: its schema's name, an example, and {field: schema}.
 Body = collections.namedtuple("Body", "name example fields")
 
 
 def answer(description, schema=None, created=None, **links):
     """A response: its JSON body's schema (a name, or a schema); for a 201, the Location header
-    that says where the `created` thing lives; links to the operations a client may call next
-    with what it holds."""
-    spec = {"description": description}
+    of the `created` thing; links to the operations a client may call next with what it holds."""
+    spec = {"description": description, "links": links}
     if schema:
         schema = ref(schema) if isinstance(schema, str) else schema
         spec["content"] = {"application/json": {"schema": schema}}
     if created:
         spec["headers"] = {"Location": {"description": f"The path of the new {created}.",
                                         "required": True, "schema": {"type": "string"}}}
-    return dict(spec, links=links) if links else spec
+    return {key: value for key, value in spec.items() if value}
 
 
 def link(operation_id, description, body=None, **parameters):
     """A link to an operation, filling its parameters (or body) from this call: in
     "$response.body#/id" and "$request.path.cart_id", $ is the call just made."""
-    return {"operationId": operation_id, "description": description,
-            **({"parameters": parameters} if parameters else {}),
-            **({"requestBody": body} if body else {})}
+    spec = {"operationId": operation_id, "description": description,
+            "parameters": parameters, "requestBody": body}
+    return {key: value for key, value in spec.items() if value}
 
 
 def ref(name, kind="schemas"):
@@ -1128,9 +1095,7 @@ def json_object(properties, answer=True):
     so a field added to the API but not here fails the tests; a request body may carry more
     (they are ignored)."""
     schema = {"type": "object", "properties": properties, "required": list(properties)}
-    if answer:
-        schema["additionalProperties"] = False
-    return schema
+    return dict(schema, additionalProperties=False) if answer else schema
 
 
 # --- Checking input by the declaration ---------------------------------------------------------
@@ -1141,10 +1106,15 @@ def check_query():
     is better told of its mistake."""
     errors = {}
     for parameter in request.route.config["openapi"].query:     # the route Bottle matched
-        value = request.query.get(parameter.name)
-        if value is not None and not parameter.accepts(value):
-            errors[parameter.name] = parameter.refusal or \
-                f"Send a whole number, {schema_of(parameter.schema)['minimum']} or more."
+        value, schema = request.query.get(parameter.name), schema_of(parameter.schema)
+        if value is None:
+            continue
+        if "enum" in schema and value not in schema["enum"]:
+            errors[parameter.name] = parameter.refusal
+        elif schema["type"] == "integer" and not (   # digits only: not "-3", " 2", "1e9", "١"
+                re.fullmatch(r"[0-9]{1,19}", value)
+                and schema["minimum"] <= int(value) <= schema["maximum"]):
+            errors[parameter.name] = f"Send a whole number, {schema['minimum']} or more."
     if errors:
         api_error(400, "Some query parameters are not valid: see errors.", errors)
 
@@ -1162,7 +1132,7 @@ def body_fields():
         if problem:
             errors[name] = problem
     if errors:
-        invalid(errors)
+        api_error(400, "Some fields are not valid: see errors.", errors)
     return values
 
 
@@ -1171,12 +1141,10 @@ def read_text(name, schema, value):
     wrong); read_number() likewise."""
     if type(value) is not str:
         return None, "Send a string."
-    if schema.get("format") == "uuid":
-        try:
-            return uuid.UUID(value), None
-        except ValueError:
-            return None, f"Send the id of a {name.removesuffix('_id')}, a UUID."
-    return value, None
+    try:
+        return (uuid.UUID(value) if schema.get("format") == "uuid" else value), None
+    except ValueError:
+        return None, f"Send the id of a {name.removesuffix('_id')}, a UUID."
 
 
 def read_number(name, schema, value):
@@ -1209,7 +1177,7 @@ def cart_refusals(missing_product=409):
         if "product_id" in error.errors:
             api_error(missing_product, error.errors["product_id"],
                       {"product_id": error.errors["product_id"]})
-        invalid(error.errors)
+        api_error(400, "Some fields are not valid: see errors.", error.errors)
 
 
 # --- What the operations answer ----------------------------------------------------------------
@@ -1226,7 +1194,7 @@ def product_json(p):
             "unit_price": money(p.unit_price), "price": money(p.price),
             "inventory": p.inventory,
             "collection": {"id": p.collection.id, "title": p.collection.title},
-            "last_update": p.last_update}
+            "last_update": utc(p.last_update)}
 
 
 def collection_json(c):
@@ -1248,7 +1216,7 @@ def cart_json(cart_id):
 
 
 def order_json(order):
-    return {"id": order.id, "placed_at": order.placed_at,
+    return {"id": order.id, "placed_at": utc(order.placed_at),
             "payment_status": order.payment_status_label.lower(),
             "item_count": int(order.item_count), "total": money(order.total_amount)}
 
@@ -1256,6 +1224,17 @@ def order_json(order):
 # The shapes of those answers, by name (and a request body's, from its declaration).
 TEXT, WHEN = {"type": "string"}, {"type": "string", "format": "date-time"}
 UUID = {"type": "string", "format": "uuid"}
+
+
+def array_of(name):
+    return {"type": "array", "items": ref(name)}
+
+
+def page_of(name, count):
+    return json_object({"count": count, "page": integer(1), "has_next": {"type": "boolean"},
+                        "results": array_of(name)})
+
+
 ORDER_FIELDS = {
     "id": ref("Id"), "placed_at": WHEN,
     "payment_status": {"type": "string",
@@ -1282,11 +1261,9 @@ SCHEMAS = {
         "collection": ref("CollectionRef"), "last_update": WHEN}),
     "CollectionRef": dict(json_object({"id": ref("Id"), "title": TEXT}),
                           description="The collection a product is in."),
-    "ProductPage": json_object({
-        "count": {"type": ["integer", "null"], "minimum": 0,
-                  "description": f"How many match; null past {CATALOG_COUNT_LIMIT:,}."},
-        "page": integer(1), "has_next": {"type": "boolean"},
-        "results": {"type": "array", "items": ref("Product")}}),
+    "ProductPage": page_of("Product", {
+        "type": ["integer", "null"], "minimum": 0,
+        "description": f"How many match; null past {CATALOG_COUNT_LIMIT:,}."}),
     "Collection": json_object({
         "id": ref("Id"), "title": TEXT, "product_count": integer(0),
         "featured_product_id": {"anyOf": [ref("Id"), {"type": "null"}],
@@ -1295,16 +1272,12 @@ SCHEMAS = {
         "product_id": ref("Id"), "title": TEXT,
         "unit_price": dict(ref("Money"), description="The price paid for one: today's price "
                                                      "in a cart, the price charged in an order."),
-        "quantity": integer(1), "line_total": dict(ref("Money"),
-                                                   description="unit_price × quantity.")}),
-    "Cart": json_object({"id": UUID, "items": {"type": "array", "items": ref("Line")},
-                         "total": ref("Money")}),
+        "quantity": integer(1),
+        "line_total": dict(ref("Money"), description="unit_price × quantity.")}),
+    "Cart": json_object({"id": UUID, "items": array_of("Line"), "total": ref("Money")}),
     "Order": json_object(ORDER_FIELDS),
-    "OrderDetail": json_object(dict(ORDER_FIELDS, items={"type": "array",
-                                                         "items": ref("Line")})),
-    "OrderPage": json_object({
-        "count": integer(0), "page": integer(1), "has_next": {"type": "boolean"},
-        "results": {"type": "array", "items": ref("Order")}}),
+    "OrderDetail": json_object(dict(ORDER_FIELDS, items=array_of("Line"))),
+    "OrderPage": page_of("Order", integer(0)),
 }
 
 
@@ -1374,7 +1347,7 @@ def api_product(product_id):
 
 @api.get("/collections", name="api_collections", openapi=Operation(
     "Collections", "List collections", "Every collection, by title.",
-    answers={200: answer("The collections.", {"type": "array", "items": ref("Collection")})}))
+    answers={200: answer("The collections.", array_of("Collection"))}))
 def api_collections():
     return json_response([collection_json(c) for c in models.collections_with_counts()])
 
@@ -1512,14 +1485,14 @@ def api_order_create():
 
 # --- The description: OpenAPI 3.1, built from the declarations --------------------------------
 
-TAGS = [
-    {"name": "Index", "description": "Where to start."},
-    {"name": "Products", "description": "The catalog, read-only."},
-    {"name": "Collections", "description": "Groups of products, read-only."},
-    {"name": "Carts", "description": "A cart is made by anyone and found by its id, a UUID: "
-                                     "whoever holds the id holds the cart."},
-    {"name": "Orders", "description": "The logged-in user's orders; checkout."},
-]
+TAGS = {
+    "Index": "Where to start.",
+    "Products": "The catalog, read-only.",
+    "Collections": "Groups of products, read-only.",
+    "Carts": "A cart is made by anyone and found by its id, a UUID: whoever holds the id holds "
+             "the cart.",
+    "Orders": "The logged-in user's orders; checkout.",
+}
 SECURITY_SCHEMES = {
     "session": {
         "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
@@ -1540,6 +1513,14 @@ SHARED_ANSWERS = {
     "TooLarge": answer(f"The body is larger than {BODY_KIB} KiB.", "Error"),
 }
 
+# Who may call an operation, by (it is the logged-in user's, it changes something), as OpenAPI
+# writes it: requirements, any one of which will do. CSRF (part 10): a call that carries no
+# cookie speaks for no browser and needs no token; a change sent with the session cookie, to
+# act as the logged-in user, needs the X-CSRF-Token header.
+TOKEN = {"session": [], "csrfToken": []}
+CALLERS = {(False, False): [], (False, True): [{}, TOKEN],
+           (True, False): [{"session": []}], (True, True): [TOKEN]}
+
 
 def path_parameter(name):
     """A parameter of the path, from its wildcard's name in the route."""
@@ -1550,46 +1531,32 @@ def path_parameter(name):
             "description": f"The {name.removesuffix('_id')}'s id."}
 
 
-# Who may call an operation, by (it is the logged-in user's, it changes something): as OpenAPI
-# writes it (requirements, any one of which will do), in words, and as curl's options. CSRF
-# (part 3): a call that carries no cookie speaks for no browser and needs no token; a change
-# sent with the session cookie, to act as the logged-in user, needs the X-CSRF-Token header.
-TOKEN = {"session": [], "csrfToken": []}
-CALLERS = {
-    (False, False): ([], "Anyone.", None),
-    (False, True): ([{}, TOKEN], "Anyone. A call that sends cookies must send X-CSRF-Token too.",
-                    None),
-    (True, False): ([{"session": []}], "The logged-in user: send the session cookie.",
-                    "-b cookies.txt"),
-    (True, True): ([TOKEN], "The logged-in user: send the session cookie and X-CSRF-Token.",
-                   '-b cookies.txt -H "X-CSRF-Token: $TOKEN"'),
-}
+def query_parameter(query):
+    spec = dict(query._asdict(), refusal=None, **{"in": "query"})
+    if callable(query.description):
+        spec["description"] = query.description()
+    return {key: value for key, value in spec.items() if value is not None}
 
 
-def responses(operation, changes):
-    """The operation's answers by status: those it declares, and those that one place gives for
-    every operation of its kind (part 3: 400, and 403 for a change; api_customer(): 401;
-    json_body(): 413)."""
+def operation_spec(route, operation):
+    """One operation of the document, from its route and its declaration, with the answers
+    that one place gives every operation of its kind (part 10: 400, and 403 for a change;
+    api_customer(): 401; json_body(): 413)."""
+    changes = route.method != "GET"
     shared = {400: "BadRequest", 401: operation.login and "LoginRequired",
               403: changes and "CsrfRefused", 413: operation.body and "TooLarge"}
     answers = {status: ref(name, "responses") for status, name in shared.items() if name}
     answers.update(operation.answers)
-    return {str(status): answer(given, "Error") if isinstance(given, str) else given
-            for status, given in sorted(answers.items())}
-
-
-def operation_spec(route, operation):
-    """One operation of the document, from its route and its declaration."""
-    changes = route.method != "GET"
     spec = {"operationId": route.name, "tags": [operation.tag], "summary": operation.summary,
             "description": operation.description,
             "parameters": [path_parameter(name) for name in re.findall(r"<(\w+)", route.rule)]
-            + [parameter.spec() for parameter in operation.query],
-            "security": CALLERS[operation.login, changes][0],
+            + [query_parameter(query) for query in operation.query],
+            "security": CALLERS[operation.login, changes],
             "requestBody": operation.body and {"required": True, "content": {
                 "application/json": {"schema": ref(operation.body.name),
                                      "example": operation.body.example}}},
-            "responses": responses(operation, changes)}
+            "responses": {str(status): answer(given, "Error") if isinstance(given, str)
+                          else given for status, given in sorted(answers.items())}}
     return {key: value for key, value in spec.items() if value}
 
 
@@ -1604,7 +1571,9 @@ def openapi_document(server="/"):
             paths.setdefault(path, {})[route.method.lower()] = operation_spec(route, operation)
             if operation.body:
                 bodies[operation.body.name] = json_object(operation.body.fields, answer=False)
-    return {"openapi": "3.1.0", "info": INFO, "tags": TAGS, "paths": paths,
+    return {"openapi": "3.1.0", "info": INFO,
+            "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
+            "paths": paths,
             "components": {"securitySchemes": SECURITY_SCHEMES, "responses": SHARED_ANSWERS,
                            "schemas": dict(SCHEMAS, **bodies)},
             "servers": [{"url": server}]}
@@ -1630,10 +1599,9 @@ def api_openapi():
 def api_docs():
     """The description of the API, for people: each operation, its schemas, curl examples."""
     document = openapi_document(request.script_name.rstrip("/") or "/")
-    return render("api/docs", doc=document, callers=CALLERS,
-                  origin=request.urlparts.scheme + "://" + request.urlparts.netloc,
-                  resolve=functools.partial(resolve, document), title="API documentation")
-
+    return render("api/docs", doc=document, origin=request.urlparts.scheme + "://"
+                  + request.urlparts.netloc, resolve=functools.partial(resolve, document),
+                  title="API documentation")
 
 
 ###############################################################################

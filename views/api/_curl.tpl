@@ -1,12 +1,12 @@
 %# A curl command that calls an operation with the document's example values, one option to a
-%# line. Expects: method, path, op, doc, origin; options (what it sends of the login, or None);
-%# body (the operation's requestBody, or None).
+%# line. Expects: method, path, op, doc, origin; login and token (whether it must send the
+%# session cookie, and the CSRF token with it); body (the operation's requestBody, or None).
 % import json, urllib.parse
 % parameters = op.get('parameters', [])
 % target = origin + doc['servers'][0]['url'].rstrip('/') + path.format(**{p['name']: p.get('example') for p in parameters})
 % query = {p['name']: p['example'] for p in parameters if p['in'] == 'query' and 'example' in p}
 % lines = [f"curl -s{'' if method == 'GET' else ' -X ' + method} '{target}{'?' if query else ''}{urllib.parse.urlencode(query)}'"]
-% lines += [options] if options else []
+% lines += ['-b cookies.txt' + (' -H "X-CSRF-Token: $TOKEN"' if token else '')] if login else []
 % if body:
 % lines.append(f"-H 'Content-Type: application/json' -d '{json.dumps(body['content']['application/json']['example'])}'")
 % end

@@ -1,6 +1,5 @@
 %# The API's OpenAPI document as a page. Expects: doc (the document); origin (scheme://host:port);
-%# resolve(node), which follows a $ref; callers (app.py's CALLERS: who may call an operation, by
-%# its security requirements, in words and as curl's options).
+%# resolve(node), which follows a $ref.
 % import json
 % from bottle import html_escape
 % operations = [(method.upper(), path, op) for path, methods in doc['paths'].items() for method, op in methods.items()]
@@ -49,14 +48,20 @@ TOKEN=$(curl -s -b cookies.txt {{origin}}{{url('account')}} | sed -n 's/.*name="
 % include('api/_prose', text=tag['description'])
 % for method, path, op in operations:
 % if tag['name'] in op['tags']:
-% _, who, options = next(caller for caller in callers.values() if caller[0] == op.get('security', []))
+% needs = op.get('security', [])
+% login = bool(needs) and {} not in needs         # no empty requirement: a visitor will not do
+% token = any('csrfToken' in need for need in needs)
 <article class="card api-op" aria-labelledby="{{op['operationId']}}">
   <h3 id="{{op['operationId']}}"><span class="api-method api-method-{{method.lower()}}">{{method}}</span> <code>{{!'/<wbr>'.join(map(html_escape, path.split('/')))}}</code></h3>
   <p class="api-summary">{{op['summary']}}.</p>
   % if 'description' in op:
   % include('api/_prose', text=op['description'])
   % end
-  <p><strong>Who may call it:</strong> {{who}}</p>
+  % if login:
+  <p><strong>Who may call it:</strong> The logged-in user: send the session cookie{{' and X-CSRF-Token' if token else ''}}.</p>
+  % else:
+  <p><strong>Who may call it:</strong> Anyone.{{' A call that sends cookies must send X-CSRF-Token too.' if token else ''}}</p>
+  % end
   % if op.get('parameters'):
   <h4>Parameters</h4>
   <div class="table-wrap"><table class="table api-table">
@@ -110,7 +115,7 @@ none\\
   % end
   <h4>Example</h4>
   <pre class="code" tabindex="0" role="region" aria-label="curl example of {{method}} {{path}}"><code>\\
-  % include('api/_curl', options=options, body=op.get('requestBody'))
+  % include('api/_curl', body=op.get('requestBody'))
 </code></pre>
 </article>
 % end
