@@ -966,10 +966,9 @@ def account():
 ###############################################################################
 
 # The shop for programs, calling the same functions of models.py as the pages. Each operation
-# is declared once, on its route: `openapi=Operation(...)` says what it takes and what it
-# answers. The handlers' checks read that declaration, and so does the builder at the end of
-# this part, which makes the OpenAPI document (/api/openapi.json, and /api/docs for people).
-# The tests hold every answer to the document and fuzz the API against it.
+# is declared once, on its route (`openapi=Operation(...)`: what it takes, what it answers); the
+# handlers' checks read that declaration, and so does the builder of the OpenAPI document
+# (/api/openapi.json, and /api/docs for people). The tests hold every answer to the document.
 
 BODY_KIB = bottle.BaseRequest.MEMFILE_MAX // 1024       # Bottle reads no larger body
 INDEX = ("products", "collections", "carts", "orders", "openapi", "docs")
@@ -997,22 +996,17 @@ def money(value):
     return str(models.to_money(value))
 
 
-def utc(moment):
-    """A time as the API writes it: ISO 8601, in UTC."""
-    return moment.replace(tzinfo=datetime.timezone.utc).isoformat()
-
-
 def json_response(data, status=200):
-    """Answer `data` (a dict or a list) as JSON: Bottle would turn a dict into JSON by itself,
-    but not a list."""
+    """Answer `data` as JSON, with times (kept in UTC) in ISO 8601. Bottle would turn a dict
+    into JSON by itself, but not a list, nor a time."""
     response.status = status
     response.content_type = "application/json"
-    return json.dumps(data)
+    utc = datetime.timezone.utc
+    return json.dumps(data, default=lambda moment: moment.replace(tzinfo=utc).isoformat())
 
 
 def api_error(status, message, errors=None):
-    """Stop the handler with an error, which part 9 answers as JSON, with the `errors` of each
-    field."""
+    """Stop the handler with an error, answered as JSON (part 9), `errors` naming each field."""
     error = HTTPError(status, message)
     error.errors = errors or {}
     raise error
@@ -1033,16 +1027,16 @@ def json_body():
     return data
 
 
-# --- Declaring an operation --------------------------------------------------------------------
+# --- Declaring an operation, and checking input by the declaration -----------------------------
 # Bottle keeps any extra keyword of a route in `route.config`, where plugins find their
-# settings. It would flatten a dict there into dotted keys; a named tuple it keeps as it is.
-# Schemas are JSON Schema, as OpenAPI 3.1 writes them: {"type": "integer", "minimum": 1}. A
-# shape used more than once has a name in SCHEMAS below and is pointed at: ref("Product").
+# settings; it would flatten a dict into dotted keys, but keeps a named tuple as it is. Schemas
+# are JSON Schema, as OpenAPI 3.1 writes them: {"type": "integer", "minimum": 1}; a shape used
+# more than once has a name in SCHEMAS and is pointed at: ref("Product").
 
-# An operation: `openapi=Operation("Carts", "One cart", ...)`. query: its Query parameters (the
-# path's come from the route's wildcards); body: the Body it reads; answers: status to an
-# answer(...), or to the description of an error (the builder adds those that every operation
-# of its kind gives); login: whether only the logged-in user may call it.
+# Operation("Carts", "One cart", ...): query, its Query parameters (the path's come from the
+# route's wildcards); body, the Body it reads; answers, status to an answer(...) or to the
+# description of an error (the builder adds those every operation of its kind gives); login,
+# whether only the logged-in user may call it.
 Operation = collections.namedtuple("Operation", "tag summary description query body answers "
                                    "login", defaults=(None, (), None, {}, False))
 # A query parameter. check_query() refuses a value its schema does not take (with `refusal`,
@@ -1054,8 +1048,8 @@ Body = collections.namedtuple("Body", "name example fields")
 
 
 def answer(description, schema=None, created=None, **links):
-    """A response: its JSON body's schema (a name, or a schema); for a 201, the Location header
-    of the `created` thing; links to the operations a client may call next with what it holds."""
+    """A response: its JSON body's schema (a name, or a schema); for a 201, the Location of the
+    `created` thing; links to the operations a client may call next with what it holds."""
     spec = {"description": description, "links": links}
     if schema:
         schema = ref(schema) if isinstance(schema, str) else schema
@@ -1091,19 +1085,15 @@ def integer(minimum, maximum=None, description=None):
 
 
 def json_object(properties, answer=True):
-    """An object schema with these properties, all of them required. An answer has no others,
-    so a field added to the API but not here fails the tests; a request body may carry more
-    (they are ignored)."""
+    """An object with these properties, all required. An answer has no others (so a field added
+    to it but not here fails the tests); a request body may carry more, which are ignored."""
     schema = {"type": "object", "properties": properties, "required": list(properties)}
     return dict(schema, additionalProperties=False) if answer else schema
 
 
-# --- Checking input by the declaration ---------------------------------------------------------
-
 def check_query():
-    """A 400 naming each query parameter the operation declares whose value, when sent, its
-    schema refuses. The HTML pages forgive ?page=abc, which a person may have typed; a program
-    is better told of its mistake."""
+    """A 400 naming each declared query parameter that its schema refuses. The HTML pages
+    forgive ?page=abc, which a person may have typed; a program is better told of its mistake."""
     errors = {}
     for parameter in request.route.config["openapi"].query:     # the route Bottle matched
         value, schema = request.query.get(parameter.name), schema_of(parameter.schema)
@@ -1120,9 +1110,8 @@ def check_query():
 
 
 def body_fields():
-    """The values of the fields the operation's body declares, in that order, each checked
-    against its schema; every bad field is reported at once, in one 400. JSON says what type
-    a value is, so a number is taken only as a number: "3" and true are refused."""
+    """The values of the body's declared fields, in order, each checked against its schema;
+    every bad one is reported at once. JSON says what type a value is: "3" is not a number."""
     data, values, errors = json_body(), [], {}
     for name, schema in request.route.config["openapi"].body.fields.items():
         read = read_text if schema_of(schema)["type"] == "string" else read_number
@@ -1137,8 +1126,7 @@ def body_fields():
 
 
 def read_text(name, schema, value):
-    """(value, None) when `value` is what the field's schema asks for, else (None, what is
-    wrong); read_number() likewise."""
+    """(value, None) if `value` is what the schema asks for, else (None, what is wrong)."""
     if type(value) is not str:
         return None, "Send a string."
     try:
@@ -1148,6 +1136,7 @@ def read_text(name, schema, value):
 
 
 def read_number(name, schema, value):
+    """As read_text(), for a whole number."""
     if type(value) is float and value.is_integer():
         value = int(value)          # 3.0 is the whole number 3, as JSON Schema counts it
     limits, problem = schema_of(schema), None
@@ -1166,9 +1155,8 @@ def read_number(name, schema, value):
 
 @contextlib.contextmanager
 def cart_refusals(missing_product=409):
-    """Answer a cart change that models.py refuses by the API's rule: too few in stock is a
-    409, a bad field a 400, and a product that is not there (in the shop, or in the cart) a
-    409 when the body names it, a 404 when the URL does (`missing_product`)."""
+    """Answer a cart change that models.py refuses by the API's rule: too few in stock is a 409,
+    a bad field a 400, a product that is not there a 409 if the body names it, else a 404."""
     try:
         yield
     except models.OutOfStock as error:
@@ -1194,7 +1182,7 @@ def product_json(p):
             "unit_price": money(p.unit_price), "price": money(p.price),
             "inventory": p.inventory,
             "collection": {"id": p.collection.id, "title": p.collection.title},
-            "last_update": utc(p.last_update)}
+            "last_update": p.last_update}
 
 
 def collection_json(c):
@@ -1216,7 +1204,7 @@ def cart_json(cart_id):
 
 
 def order_json(order):
-    return {"id": order.id, "placed_at": utc(order.placed_at),
+    return {"id": order.id, "placed_at": order.placed_at,
             "payment_status": order.payment_status_label.lower(),
             "item_count": int(order.item_count), "total": money(order.total_amount)}
 
@@ -1224,16 +1212,6 @@ def order_json(order):
 # The shapes of those answers, by name (and a request body's, from its declaration).
 TEXT, WHEN = {"type": "string"}, {"type": "string", "format": "date-time"}
 UUID = {"type": "string", "format": "uuid"}
-
-
-def array_of(name):
-    return {"type": "array", "items": ref(name)}
-
-
-def page_of(name, count):
-    return json_object({"count": count, "page": integer(1), "has_next": {"type": "boolean"},
-                        "results": array_of(name)})
-
 
 ORDER_FIELDS = {
     "id": ref("Id"), "placed_at": WHEN,
@@ -1261,9 +1239,11 @@ SCHEMAS = {
         "collection": ref("CollectionRef"), "last_update": WHEN}),
     "CollectionRef": dict(json_object({"id": ref("Id"), "title": TEXT}),
                           description="The collection a product is in."),
-    "ProductPage": page_of("Product", {
-        "type": ["integer", "null"], "minimum": 0,
-        "description": f"How many match; null past {CATALOG_COUNT_LIMIT:,}."}),
+    "ProductPage": json_object({
+        "count": {"type": ["integer", "null"], "minimum": 0,
+                  "description": f"How many match; null past {CATALOG_COUNT_LIMIT:,}."},
+        "page": integer(1), "has_next": {"type": "boolean"},
+        "results": {"type": "array", "items": ref("Product")}}),
     "Collection": json_object({
         "id": ref("Id"), "title": TEXT, "product_count": integer(0),
         "featured_product_id": {"anyOf": [ref("Id"), {"type": "null"}],
@@ -1274,10 +1254,13 @@ SCHEMAS = {
                                                      "in a cart, the price charged in an order."),
         "quantity": integer(1),
         "line_total": dict(ref("Money"), description="unit_price × quantity.")}),
-    "Cart": json_object({"id": UUID, "items": array_of("Line"), "total": ref("Money")}),
+    "Cart": json_object({"id": UUID, "items": {"type": "array", "items": ref("Line")},
+                         "total": ref("Money")}),
     "Order": json_object(ORDER_FIELDS),
-    "OrderDetail": json_object(dict(ORDER_FIELDS, items=array_of("Line"))),
-    "OrderPage": page_of("Order", integer(0)),
+    "OrderDetail": json_object(dict(ORDER_FIELDS, items={"type": "array", "items": ref("Line")})),
+    "OrderPage": json_object({
+        "count": integer(0), "page": integer(1), "has_next": {"type": "boolean"},
+        "results": {"type": "array", "items": ref("Order")}}),
 }
 
 
@@ -1297,9 +1280,8 @@ def api_customer():
     return models.customer_for(user)
 
 
-# The query parameters; a path's are read from the route ("<cart_id>" is a cart's UUID, any
-# other "<thing_id>" a thing's id). PAGE's description is a function, because the page size
-# is a setting, read when the document is made.
+# The query parameters (a path's come from the route). PAGE's description is a function: the
+# page size is a setting, read when the document is made.
 SEARCH = Query("q", {"type": "string", "pattern": r"^[^\u0000]*$"},
                "Words to find in the title or description, each a word or the start of one; "
                f"words in double quotes as a phrase (the first {SEARCH_LENGTH} characters "
@@ -1347,7 +1329,7 @@ def api_product(product_id):
 
 @api.get("/collections", name="api_collections", openapi=Operation(
     "Collections", "List collections", "Every collection, by title.",
-    answers={200: answer("The collections.", array_of("Collection"))}))
+    answers={200: answer("The collections.", {"type": "array", "items": ref("Collection")})}))
 def api_collections():
     return json_response([collection_json(c) for c in models.collections_with_counts()])
 
@@ -1460,8 +1442,7 @@ def api_order(order_id, status=200):
              "id to what is wrong), there is no such cart or it is empty, or the user has no "
              "delivery address yet."}))
 def api_order_create():
-    """The order ships to the address the site's checkout form saved: a user who never
-    checked out there has none yet, and is asked to."""
+    """The order ships to the address the site's checkout form saved (a user may have none)."""
     customer = api_customer()
     cart_id, = body_fields()
     cart = models.Cart.get_or_none(models.Cart.id == cart_id)
@@ -1513,10 +1494,9 @@ SHARED_ANSWERS = {
     "TooLarge": answer(f"The body is larger than {BODY_KIB} KiB.", "Error"),
 }
 
-# Who may call an operation, by (it is the logged-in user's, it changes something), as OpenAPI
-# writes it: requirements, any one of which will do. CSRF (part 10): a call that carries no
-# cookie speaks for no browser and needs no token; a change sent with the session cookie, to
-# act as the logged-in user, needs the X-CSRF-Token header.
+# Who may call an operation, by (it is the user's, it changes something), as requirements any
+# one of which will do. CSRF (part 10): a call without cookies speaks for no browser and needs
+# no token; a change sent with the session cookie needs the X-CSRF-Token header too.
 TOKEN = {"session": [], "csrfToken": []}
 CALLERS = {(False, False): [], (False, True): [{}, TOKEN],
            (True, False): [{"session": []}], (True, True): [TOKEN]}
