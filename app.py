@@ -1039,8 +1039,8 @@ def json_body():
 # whether only the logged-in user may call it.
 Operation = collections.namedtuple("Operation", "tag summary description query body answers "
                                    "login", defaults=(None, (), None, {}, False))
-# A query parameter. check_query() refuses a value its schema does not take (with `refusal`,
-# if it says more than the schema). A description may be a function, to follow the settings.
+# A query parameter. check_query() refuses a number out of its schema's range, or a word not in
+# its `enum` (saying `refusal`). A description may be a function, to follow the settings.
 Query = collections.namedtuple("Query", "name schema description example refusal",
                                defaults=(None, None))
 # The JSON body an operation reads: its schema's name, an example, and {field: schema}.

@@ -3,11 +3,14 @@
 %# session cookie, and the CSRF token with it); body (the operation's requestBody, or None).
 % import json, urllib.parse
 % parameters = op.get('parameters', [])
-% target = origin + doc['servers'][0]['url'].rstrip('/') + path.format(**{p['name']: p.get('example') for p in parameters})
-% query = {p['name']: p['example'] for p in parameters if p['in'] == 'query' and 'example' in p}
-% lines = [f"curl -s{'' if method == 'GET' else ' -X ' + method} '{target}{'?' if query else ''}{urllib.parse.urlencode(query)}'"]
-% lines += ['-b cookies.txt' + (' -H "X-CSRF-Token: $TOKEN"' if token else '')] if login else []
-% if body:
-% lines.append(f"-H 'Content-Type: application/json' -d '{json.dumps(body['content']['application/json']['example'])}'")
+% examples = {p['name']: p.get('example') for p in parameters}
+% query = urllib.parse.urlencode({p['name']: p['example'] for p in parameters if p['in'] == 'query' and 'example' in p})
+curl -s{{'' if method == 'GET' else ' -X ' + method}} '{{origin + doc['servers'][0]['url'].rstrip('/') + path.format(**examples)}}{{'?' + query if query else ''}}'\\
+% if login:
+{{' \\'}}
+     -b cookies.txt{{' -H "X-CSRF-Token: $TOKEN"' if token else ''}}\\
 % end
-{{' \\\n     '.join(lines)}}\\
+% if body:
+{{' \\'}}
+     -H 'Content-Type: application/json' -d '{{json.dumps(body['content']['application/json']['example'])}}'\\
+% end
