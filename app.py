@@ -1464,7 +1464,7 @@ def api_order_create():
     return api_order(order.id, status=201)
 
 
-# --- The description: OpenAPI 3.1, built from the declarations --------------------------------
+# --- The description: OpenAPI 3.1, built from the declarations, for programs and people -------
 
 TAGS = {
     "Index": "Where to start.",
@@ -1559,9 +1559,6 @@ def openapi_document(server="/"):
             "servers": [{"url": server}]}
 
 
-# --- The description as a page ----------------------------------------------------------------
-# views/api/docs.tpl walks the document, and turns its pieces into what a reader wants to see.
-
 def resolve(document, node):
     """`node`, or the shared piece its {"$ref": "#/components/..."} points at."""
     while "$ref" in node:
@@ -1577,11 +1574,11 @@ def api_openapi():
 
 @api.get("/docs", name="api_docs")
 def api_docs():
-    """The description of the API, for people: each operation, its schemas, curl examples."""
+    """The description of the API, for people: views/api/docs.tpl walks the document."""
     document = openapi_document(request.script_name.rstrip("/") or "/")
-    return render("api/docs", doc=document, origin=request.urlparts.scheme + "://"
-                  + request.urlparts.netloc, resolve=functools.partial(resolve, document),
-                  title="API documentation")
+    origin = request.urlparts.scheme + "://" + request.urlparts.netloc
+    return render("api/docs", doc=document, origin=origin, title="API documentation",
+                  resolve=functools.partial(resolve, document))
 
 
 ###############################################################################
