@@ -965,17 +965,15 @@ def account():
 # 8. JSON API
 ###############################################################################
 
-# The shop for programs, calling the same functions of models.py as the pages. What it
-# promises its clients is said once, in INFO, which opens its OpenAPI document. Each operation
-# is declared once, on its route: `openapi=Operation(...)` says what it takes (parameters and
-# their limits, the body's fields) and what it answers. The handler's checks read that
-# declaration, and so does the builder at the end of this part, which makes the document
-# (/api/openapi.json, and /api/docs for people). The tests hold every answer to the document
-# and fuzz the API against it.
+# The shop for programs, calling the same functions of models.py as the pages. Each operation
+# is declared once, on its route (`openapi=Operation(...)`: what it takes, what it answers); the
+# handlers' checks read that declaration, and so does the builder of the OpenAPI document
+# (/api/openapi.json, and /api/docs for people). The tests hold every answer to the document.
 
 BODY_KIB = bottle.BaseRequest.MEMFILE_MAX // 1024       # Bottle reads no larger body
 INDEX = ("products", "collections", "carts", "orders", "openapi", "docs")
 
+# What the API promises its clients, said once: it opens the document.
 INFO = {
     "title": "Storefront API",
     "version": "1.0",
@@ -999,29 +997,19 @@ def money(value):
 
 
 def json_response(data, status=200):
-    """Answer `data` (a dict or a list) as JSON, with Decimals, times and UUIDs as strings.
-    Bottle would turn a dict into JSON by itself, but not a list, nor a Decimal."""
-    def convert(value):
-        if isinstance(value, datetime.datetime):
-            return value.replace(tzinfo=datetime.timezone.utc).isoformat()
-        if isinstance(value, (Decimal, uuid.UUID)):
-            return str(value)
-        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    """Answer `data` as JSON, with times (kept in UTC) in ISO 8601. Bottle would turn a dict
+    into JSON by itself, but not a list, nor a time."""
     response.status = status
     response.content_type = "application/json"
-    return json.dumps(data, default=convert)
+    utc = datetime.timezone.utc
+    return json.dumps(data, default=lambda moment: moment.replace(tzinfo=utc).isoformat())
 
 
 def api_error(status, message, errors=None):
-    """Stop the handler with an error; part 8 answers it as JSON, with the `errors` of each
-    field."""
+    """Stop the handler with an error, answered as JSON (part 9), `errors` naming each field."""
     error = HTTPError(status, message)
     error.errors = errors or {}
     raise error
-
-
-def invalid(errors):
-    api_error(400, "Some fields are not valid: see errors.", errors)
 
 
 def json_body():
@@ -1039,72 +1027,45 @@ def json_body():
     return data
 
 
-# --- Declaring an operation --------------------------------------------------------------------
+# --- Declaring an operation, and checking input by the declaration -----------------------------
 # Bottle keeps any extra keyword of a route in `route.config`, where plugins find their
-# settings. It would flatten a dict there into dotted keys ("openapi.summary"); a named tuple
-# it keeps as it is. Schemas are JSON Schema (2020-12), as OpenAPI 3.1 writes them:
-# {"type": "integer", "minimum": 1}. A shape used more than once has a name in SCHEMAS below
-# and is pointed at with {"$ref": ...}: ref("Product").
+# settings; it would flatten a dict into dotted keys, but keeps a named tuple as it is. Schemas
+# are JSON Schema, as OpenAPI 3.1 writes them: {"type": "integer", "minimum": 1}; a shape used
+# more than once has a name in SCHEMAS and is pointed at: ref("Product").
 
-class Operation(collections.namedtuple("Operation", "tag summary description query body "
-                                       "answers login", defaults=(None, (), None, {}, False))):
-    """One operation, as its route declares it: `openapi=Operation("Carts", "One cart", ...)`.
-
-    query: its Query parameters (those of the path come from the route's wildcards); body:
-    the Body it reads; answers: status to an answer(...), or to the description of an error
-    (the builder adds those every operation of its kind gives); login: whether only the
-    logged-in user may call it."""
-    __slots__ = ()
-
-
-class Query(collections.namedtuple("Query", "name schema description example refusal",
-                                   defaults=(None, None))):
-    """A query parameter. Its schema says which values are well formed; check_query() refuses
-    the others with `refusal`. A description may be a function, to follow the settings."""
-    __slots__ = ()
-
-    def accepts(self, text):
-        schema = schema_of(self.schema)
-        if "enum" in schema:
-            return text in schema["enum"]
-        if schema["type"] == "integer":     # digits only: not "-3", " 2", "1e9" or "١"
-            return bool(re.fullmatch(r"[0-9]{1,19}", text)) and \
-                schema["minimum"] <= int(text) <= schema["maximum"]
-        return True
-
-    def spec(self):
-        """The parameter as the document writes it."""
-        spec = dict(self._asdict(), refusal=None, **{"in": "query"})
-        if callable(self.description):
-            spec["description"] = self.description()
-        return {key: value for key, value in spec.items() if value is not None}
-
-
-# The JSON body an operation reads: its schema's name in the document, an example, and each
-# field's schema, {name: schema}; body_fields() reads the fields in this order.
+# Operation("Carts", "One cart", ...): query, its Query parameters (the path's come from the
+# route's wildcards); body, the Body it reads; answers, status to an answer(...) or to the
+# description of an error (the builder adds those every operation of its kind gives); login,
+# whether only the logged-in user may call it.
+Operation = collections.namedtuple("Operation", "tag summary description query body answers "
+                                   "login", defaults=(None, (), None, {}, False))
+# A query parameter. check_query() refuses a number out of its schema's range, or a word not in
+# its `enum` (saying `refusal`). A description may be a function, to follow the settings.
+Query = collections.namedtuple("Query", "name schema description example refusal",
+                               defaults=(None, None))
+# The JSON body an operation reads: its schema's name, an example, and {field: schema}.
 Body = collections.namedtuple("Body", "name example fields")
 
 
 def answer(description, schema=None, created=None, **links):
-    """A response: its JSON body's schema (a name, or a schema); for a 201, the Location header
-    that says where the `created` thing lives; links to the operations a client may call next
-    with what it holds."""
-    spec = {"description": description}
+    """A response: its JSON body's schema (a name, or a schema); for a 201, the Location of the
+    `created` thing; links to the operations a client may call next with what it holds."""
+    spec = {"description": description, "links": links}
     if schema:
         schema = ref(schema) if isinstance(schema, str) else schema
         spec["content"] = {"application/json": {"schema": schema}}
     if created:
         spec["headers"] = {"Location": {"description": f"The path of the new {created}.",
                                         "required": True, "schema": {"type": "string"}}}
-    return dict(spec, links=links) if links else spec
+    return {key: value for key, value in spec.items() if value}
 
 
 def link(operation_id, description, body=None, **parameters):
     """A link to an operation, filling its parameters (or body) from this call: in
     "$response.body#/id" and "$request.path.cart_id", $ is the call just made."""
-    return {"operationId": operation_id, "description": description,
-            **({"parameters": parameters} if parameters else {}),
-            **({"requestBody": body} if body else {})}
+    spec = {"operationId": operation_id, "description": description,
+            "parameters": parameters, "requestBody": body}
+    return {key: value for key, value in spec.items() if value}
 
 
 def ref(name, kind="schemas"):
@@ -1124,35 +1085,33 @@ def integer(minimum, maximum=None, description=None):
 
 
 def json_object(properties, answer=True):
-    """An object schema with these properties, all of them required. An answer has no others,
-    so a field added to the API but not here fails the tests; a request body may carry more
-    (they are ignored)."""
+    """An object with these properties, all required. An answer has no others (so a field added
+    to it but not here fails the tests); a request body may carry more, which are ignored."""
     schema = {"type": "object", "properties": properties, "required": list(properties)}
-    if answer:
-        schema["additionalProperties"] = False
-    return schema
+    return dict(schema, additionalProperties=False) if answer else schema
 
-
-# --- Checking input by the declaration ---------------------------------------------------------
 
 def check_query():
-    """A 400 naming each query parameter the operation declares whose value, when sent, its
-    schema refuses. The HTML pages forgive ?page=abc, which a person may have typed; a program
-    is better told of its mistake."""
+    """A 400 naming each declared query parameter that its schema refuses. The HTML pages
+    forgive ?page=abc, which a person may have typed; a program is better told of its mistake."""
     errors = {}
     for parameter in request.route.config["openapi"].query:     # the route Bottle matched
-        value = request.query.get(parameter.name)
-        if value is not None and not parameter.accepts(value):
-            errors[parameter.name] = parameter.refusal or \
-                f"Send a whole number, {schema_of(parameter.schema)['minimum']} or more."
+        value, schema = request.query.get(parameter.name), schema_of(parameter.schema)
+        if value is None:
+            continue
+        if "enum" in schema and value not in schema["enum"]:
+            errors[parameter.name] = parameter.refusal
+        elif schema["type"] == "integer" and not (   # digits only: not "-3", " 2", "1e9", "١"
+                re.fullmatch(r"[0-9]{1,19}", value)
+                and schema["minimum"] <= int(value) <= schema["maximum"]):
+            errors[parameter.name] = f"Send a whole number, {schema['minimum']} or more."
     if errors:
         api_error(400, "Some query parameters are not valid: see errors.", errors)
 
 
 def body_fields():
-    """The values of the fields the operation's body declares, in that order, each checked
-    against its schema; every bad field is reported at once, in one 400. JSON says what type
-    a value is, so a number is taken only as a number: "3" and true are refused."""
+    """The values of the body's declared fields, in order, each checked against its schema;
+    every bad one is reported at once. JSON says what type a value is: "3" is not a number."""
     data, values, errors = json_body(), [], {}
     for name, schema in request.route.config["openapi"].body.fields.items():
         read = read_text if schema_of(schema)["type"] == "string" else read_number
@@ -1162,24 +1121,22 @@ def body_fields():
         if problem:
             errors[name] = problem
     if errors:
-        invalid(errors)
+        api_error(400, "Some fields are not valid: see errors.", errors)
     return values
 
 
 def read_text(name, schema, value):
-    """(value, None) when `value` is what the field's schema asks for, else (None, what is
-    wrong); read_number() likewise."""
+    """(value, None) if `value` is what the schema asks for, else (None, what is wrong)."""
     if type(value) is not str:
         return None, "Send a string."
-    if schema.get("format") == "uuid":
-        try:
-            return uuid.UUID(value), None
-        except ValueError:
-            return None, f"Send the id of a {name.removesuffix('_id')}, a UUID."
-    return value, None
+    try:
+        return (uuid.UUID(value) if schema.get("format") == "uuid" else value), None
+    except ValueError:
+        return None, f"Send the id of a {name.removesuffix('_id')}, a UUID."
 
 
 def read_number(name, schema, value):
+    """As read_text(), for a whole number."""
     if type(value) is float and value.is_integer():
         value = int(value)          # 3.0 is the whole number 3, as JSON Schema counts it
     limits, problem = schema_of(schema), None
@@ -1198,9 +1155,8 @@ def read_number(name, schema, value):
 
 @contextlib.contextmanager
 def cart_refusals(missing_product=409):
-    """Answer a cart change that models.py refuses by the API's rule: too few in stock is a
-    409, a bad field a 400, and a product that is not there (in the shop, or in the cart) a
-    409 when the body names it, a 404 when the URL does (`missing_product`)."""
+    """Answer a cart change that models.py refuses by the API's rule: too few in stock is a 409,
+    a bad field a 400, a product that is not there a 409 if the body names it, else a 404."""
     try:
         yield
     except models.OutOfStock as error:
@@ -1209,7 +1165,7 @@ def cart_refusals(missing_product=409):
         if "product_id" in error.errors:
             api_error(missing_product, error.errors["product_id"],
                       {"product_id": error.errors["product_id"]})
-        invalid(error.errors)
+        api_error(400, "Some fields are not valid: see errors.", error.errors)
 
 
 # --- What the operations answer ----------------------------------------------------------------
@@ -1256,6 +1212,7 @@ def order_json(order):
 # The shapes of those answers, by name (and a request body's, from its declaration).
 TEXT, WHEN = {"type": "string"}, {"type": "string", "format": "date-time"}
 UUID = {"type": "string", "format": "uuid"}
+
 ORDER_FIELDS = {
     "id": ref("Id"), "placed_at": WHEN,
     "payment_status": {"type": "string",
@@ -1295,13 +1252,12 @@ SCHEMAS = {
         "product_id": ref("Id"), "title": TEXT,
         "unit_price": dict(ref("Money"), description="The price paid for one: today's price "
                                                      "in a cart, the price charged in an order."),
-        "quantity": integer(1), "line_total": dict(ref("Money"),
-                                                   description="unit_price × quantity.")}),
+        "quantity": integer(1),
+        "line_total": dict(ref("Money"), description="unit_price × quantity.")}),
     "Cart": json_object({"id": UUID, "items": {"type": "array", "items": ref("Line")},
                          "total": ref("Money")}),
     "Order": json_object(ORDER_FIELDS),
-    "OrderDetail": json_object(dict(ORDER_FIELDS, items={"type": "array",
-                                                         "items": ref("Line")})),
+    "OrderDetail": json_object(dict(ORDER_FIELDS, items={"type": "array", "items": ref("Line")})),
     "OrderPage": json_object({
         "count": integer(0), "page": integer(1), "has_next": {"type": "boolean"},
         "results": {"type": "array", "items": ref("Order")}}),
@@ -1324,9 +1280,8 @@ def api_customer():
     return models.customer_for(user)
 
 
-# The query parameters; a path's are read from the route ("<cart_id>" is a cart's UUID, any
-# other "<thing_id>" a thing's id). PAGE's description is a function, because the page size
-# is a setting, read when the document is made.
+# The query parameters (a path's come from the route). PAGE's description is a function: the
+# page size is a setting, read when the document is made.
 SEARCH = Query("q", {"type": "string", "pattern": r"^[^\u0000]*$"},
                "Words to find in the title or description, each a word or the start of one; "
                f"words in double quotes as a phrase (the first {SEARCH_LENGTH} characters "
@@ -1487,8 +1442,7 @@ def api_order(order_id, status=200):
              "id to what is wrong), there is no such cart or it is empty, or the user has no "
              "delivery address yet."}))
 def api_order_create():
-    """The order ships to the address the site's checkout form saved: a user who never
-    checked out there has none yet, and is asked to."""
+    """The order ships to the address the site's checkout form saved (a user may have none)."""
     customer = api_customer()
     cart_id, = body_fields()
     cart = models.Cart.get_or_none(models.Cart.id == cart_id)
@@ -1510,16 +1464,16 @@ def api_order_create():
     return api_order(order.id, status=201)
 
 
-# --- The description: OpenAPI 3.1, built from the declarations --------------------------------
+# --- The description: OpenAPI 3.1, built from the declarations, for programs and people -------
 
-TAGS = [
-    {"name": "Index", "description": "Where to start."},
-    {"name": "Products", "description": "The catalog, read-only."},
-    {"name": "Collections", "description": "Groups of products, read-only."},
-    {"name": "Carts", "description": "A cart is made by anyone and found by its id, a UUID: "
-                                     "whoever holds the id holds the cart."},
-    {"name": "Orders", "description": "The logged-in user's orders; checkout."},
-]
+TAGS = {
+    "Index": "Where to start.",
+    "Products": "The catalog, read-only.",
+    "Collections": "Groups of products, read-only.",
+    "Carts": "A cart is made by anyone and found by its id, a UUID: whoever holds the id holds "
+             "the cart.",
+    "Orders": "The logged-in user's orders; checkout.",
+}
 SECURITY_SCHEMES = {
     "session": {
         "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
@@ -1540,6 +1494,13 @@ SHARED_ANSWERS = {
     "TooLarge": answer(f"The body is larger than {BODY_KIB} KiB.", "Error"),
 }
 
+# Who may call an operation, by (it is the user's, it changes something), as requirements any
+# one of which will do. CSRF (part 10): a call without cookies speaks for no browser and needs
+# no token; a change sent with the session cookie needs the X-CSRF-Token header too.
+TOKEN = {"session": [], "csrfToken": []}
+CALLERS = {(False, False): [], (False, True): [{}, TOKEN],
+           (True, False): [{"session": []}], (True, True): [TOKEN]}
+
 
 def path_parameter(name):
     """A parameter of the path, from its wildcard's name in the route."""
@@ -1550,46 +1511,32 @@ def path_parameter(name):
             "description": f"The {name.removesuffix('_id')}'s id."}
 
 
-# Who may call an operation, by (it is the logged-in user's, it changes something): as OpenAPI
-# writes it (requirements, any one of which will do), in words, and as curl's options. CSRF
-# (part 3): a call that carries no cookie speaks for no browser and needs no token; a change
-# sent with the session cookie, to act as the logged-in user, needs the X-CSRF-Token header.
-TOKEN = {"session": [], "csrfToken": []}
-CALLERS = {
-    (False, False): ([], "Anyone.", None),
-    (False, True): ([{}, TOKEN], "Anyone. A call that sends cookies must send X-CSRF-Token too.",
-                    None),
-    (True, False): ([{"session": []}], "The logged-in user: send the session cookie.",
-                    "-b cookies.txt"),
-    (True, True): ([TOKEN], "The logged-in user: send the session cookie and X-CSRF-Token.",
-                   '-b cookies.txt -H "X-CSRF-Token: $TOKEN"'),
-}
+def query_parameter(query):
+    spec = dict(query._asdict(), refusal=None, **{"in": "query"})
+    if callable(query.description):
+        spec["description"] = query.description()
+    return {key: value for key, value in spec.items() if value is not None}
 
 
-def responses(operation, changes):
-    """The operation's answers by status: those it declares, and those that one place gives for
-    every operation of its kind (part 3: 400, and 403 for a change; api_customer(): 401;
-    json_body(): 413)."""
+def operation_spec(route, operation):
+    """One operation of the document, from its route and its declaration, with the answers
+    that one place gives every operation of its kind (part 10: 400, and 403 for a change;
+    api_customer(): 401; json_body(): 413)."""
+    changes = route.method != "GET"
     shared = {400: "BadRequest", 401: operation.login and "LoginRequired",
               403: changes and "CsrfRefused", 413: operation.body and "TooLarge"}
     answers = {status: ref(name, "responses") for status, name in shared.items() if name}
     answers.update(operation.answers)
-    return {str(status): answer(given, "Error") if isinstance(given, str) else given
-            for status, given in sorted(answers.items())}
-
-
-def operation_spec(route, operation):
-    """One operation of the document, from its route and its declaration."""
-    changes = route.method != "GET"
     spec = {"operationId": route.name, "tags": [operation.tag], "summary": operation.summary,
             "description": operation.description,
             "parameters": [path_parameter(name) for name in re.findall(r"<(\w+)", route.rule)]
-            + [parameter.spec() for parameter in operation.query],
-            "security": CALLERS[operation.login, changes][0],
+            + [query_parameter(query) for query in operation.query],
+            "security": CALLERS[operation.login, changes],
             "requestBody": operation.body and {"required": True, "content": {
                 "application/json": {"schema": ref(operation.body.name),
                                      "example": operation.body.example}}},
-            "responses": responses(operation, changes)}
+            "responses": {str(status): answer(given, "Error") if isinstance(given, str)
+                          else given for status, given in sorted(answers.items())}}
     return {key: value for key, value in spec.items() if value}
 
 
@@ -1604,98 +1551,19 @@ def openapi_document(server="/"):
             paths.setdefault(path, {})[route.method.lower()] = operation_spec(route, operation)
             if operation.body:
                 bodies[operation.body.name] = json_object(operation.body.fields, answer=False)
-    return {"openapi": "3.1.0", "info": INFO, "tags": TAGS, "paths": paths,
+    return {"openapi": "3.1.0", "info": INFO,
+            "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
+            "paths": paths,
             "components": {"securitySchemes": SECURITY_SCHEMES, "responses": SHARED_ANSWERS,
                            "schemas": dict(SCHEMAS, **bodies)},
             "servers": [{"url": server}]}
 
-
-# --- The description as a page ----------------------------------------------------------------
-# views/api/docs.tpl walks the document; these turn its pieces into what a reader wants to see.
 
 def resolve(document, node):
     """`node`, or the shared piece its {"$ref": "#/components/..."} points at."""
     while "$ref" in node:
         node = functools.reduce(operator.getitem, node["$ref"][2:].split("/"), document)
     return node
-
-
-def schema_html(schema):
-    """A schema in a few words, as HTML built from escaped parts: "integer, 1 to 1,000,000",
-    "array of <a href=#schema-Line>Line</a>"."""
-    esc = bottle.html_escape
-    if "$ref" in schema:
-        name = esc(schema["$ref"].rsplit("/", 1)[1])
-        return f'<a href="#schema-{name}">{name}</a>'
-    if "anyOf" in schema:
-        return " or ".join(schema_html(choice) for choice in schema["anyOf"])
-    kind = schema.get("type", "any value")
-    if kind == "array":
-        return "array of " + schema_html(schema["items"])
-    if isinstance(schema.get("additionalProperties"), dict):    # a map: name to value
-        return "object, each value " + schema_html(schema["additionalProperties"])
-    words = [" or ".join(kind) if isinstance(kind, list) else kind]
-    if "format" in schema and schema["format"] != "int64":
-        words[0] += f" ({schema['format']})"
-    if "enum" in schema:
-        words.append("one of " + ", ".join(f"<code>{esc(str(v))}</code>" for v in schema["enum"]))
-    if schema.get("maximum", models.MAX_INT) < models.MAX_INT:
-        words.append(f"{schema.get('minimum', 0):,} to {schema['maximum']:,}")
-    elif "minimum" in schema:
-        words.append(f"{schema['minimum']:,} or more")
-    if "pattern" in schema:
-        words.append(f"matching <code>{esc(schema['pattern'])}</code>")
-    if "default" in schema:
-        words.append(f"default <code>{esc(str(schema['default']))}</code>")
-    return esc(words[0]) + "".join(", " + word for word in words[1:])
-
-
-def prose_html(text):
-    """A description as HTML: its paragraphs, and `code` in backticks (the bit of Markdown,
-    which OpenAPI descriptions are written in, that ours use)."""
-    esc = bottle.html_escape
-    return "".join("<p>" + "".join(f"<code>{esc(part)}</code>" if i % 2 else esc(part)
-                                   for i, part in enumerate(paragraph.split("`"))) + "</p>"
-                   for paragraph in text.split("\n\n"))
-
-
-def api_operations(document, origin):
-    """Each operation of the document, in its order, with what the page shows beside it: who
-    may call it, its example body, and a curl command that calls it."""
-    base = origin + document["servers"][0]["url"].rstrip("/")
-    names = {operation["operationId"]: f"{method.upper()} {path}"
-             for path, methods in document["paths"].items()
-             for method, operation in methods.items()}
-    for path, methods in document["paths"].items():
-        for method, operation in methods.items():
-            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
-            example = body and body["example"]
-            _, who, options = next(caller for caller in CALLERS.values()
-                                   if caller[0] == operation.get("security", []))
-            yield {"method": method.upper(), "path": path, "op": operation, "who": who,
-                   # a long path may break after a slash, never inside a name
-                   "path_html": "/<wbr>".join(map(bottle.html_escape, path.split("/"))),
-                   "body": json.dumps(example, indent=2) if body else None,
-                   "curl": curl_example(base, method, path, operation, options, example),
-                   "next": [(names[link["operationId"]], link) for answer in
-                            operation["responses"].values()
-                            for link in answer.get("links", {}).values()]}
-
-
-def curl_example(base, method, path, operation, options, body):
-    """A curl command that calls the operation with the document's example values (`body`, if
-    it takes one), and the `options` that send what it needs of the login."""
-    parameters = operation.get("parameters", [])
-    examples = {p["name"]: p.get("example") for p in parameters}
-    target = base + re.sub(r"{(\w+)}", lambda m: str(examples[m.group(1)]), path)
-    query = {p["name"]: p["example"] for p in parameters if p["in"] == "query" and "example" in p}
-    if query:
-        target += "?" + urllib.parse.urlencode(query)
-    lines = [f"curl -s{'' if method == 'get' else ' -X ' + method.upper()} '{target}'"]
-    lines += [options] if options else []
-    if body:
-        lines.append(f"-H 'Content-Type: application/json' -d '{json.dumps(body)}'")
-    return " \\\n     ".join(lines)
 
 
 @api.get("/openapi.json", name="api_openapi")
@@ -1706,13 +1574,11 @@ def api_openapi():
 
 @api.get("/docs", name="api_docs")
 def api_docs():
-    """The description of the API, for people: each operation, its schemas, curl examples."""
+    """The description of the API, for people: views/api/docs.tpl walks the document."""
     document = openapi_document(request.script_name.rstrip("/") or "/")
     origin = request.urlparts.scheme + "://" + request.urlparts.netloc
-    return render("api/docs", doc=document, operations=list(api_operations(document, origin)),
-                  origin=origin, resolve=functools.partial(resolve, document),
-                  schema_html=schema_html, prose_html=prose_html, title="API documentation")
-
+    return render("api/docs", doc=document, origin=origin, title="API documentation",
+                  resolve=functools.partial(resolve, document))
 
 
 ###############################################################################

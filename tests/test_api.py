@@ -1,4 +1,4 @@
-"""The JSON API (part 7 of app.py): products, collections, carts and orders, and bad input;
+"""The JSON API (part 8 of app.py): products, collections, carts and orders, and bad input;
 its OpenAPI document and docs page; and a fuzzer run against that document.
 
 Every answer these tests receive under /api/ is also checked against the document, by the
@@ -582,7 +582,7 @@ def test_text_with_a_nul_character_is_a_json_400(client, shop):
 
 
 # The description: OpenAPI ##################################################################
-# The document is built from the operations' declarations (part 7); these tests hold it to
+# The document is built from the operations' declarations (part 8); these tests hold it to
 # the routes, to the settings and models it takes its limits from, and the API to those limits.
 
 DOCUMENT = storefront.openapi_document()

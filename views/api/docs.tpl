@@ -1,11 +1,13 @@
-%# The API's OpenAPI document as a page. Expects: doc (the document); operations, each a dict
-%# of method, path, path_html, op, who, body, curl and next ([("METHOD path", link)]); origin
-%# (scheme://host:port); resolve(node), which follows a $ref; schema_html(schema) and
-%# prose_html(text), which return HTML built from escaped parts.
+%# The API's OpenAPI document as a page. Expects: doc (the document); origin (scheme://host:port);
+%# resolve(node), which follows a $ref.
+% import json
+% from bottle import html_escape
+% operations = [(method.upper(), path, op) for path, methods in doc['paths'].items() for method, op in methods.items()]
+% names = {op['operationId']: f'{method} {path}' for method, path, op in operations}
 % rebase('layout')
 <div class="api-docs">
 <h1>{{doc['info']['title']}} <span class="muted api-version">version {{doc['info']['version']}}</span></h1>
-{{!prose_html(doc['info']['description'])}}
+% include('api/_prose', text=doc['info']['description'])
 <p>For programs: the same description as an <a href="{{url('api_openapi')}}">OpenAPI {{doc['openapi']}} document</a>, which client generators and test tools read.</p>
 
 <nav class="api-toc card" aria-labelledby="toc-title">
@@ -15,9 +17,9 @@
   <div>
     <h3>{{tag['name']}}</h3>
     <ul>
-      % for o in operations:
-      % if tag['name'] in o['op'].get('tags', []):
-      <li><a href="#{{o['op']['operationId']}}"><span class="api-method api-method-{{o['method'].lower()}}">{{o['method']}}</span> <code>{{!o['path_html']}}</code></a><span class="muted">{{o['op']['summary']}}</span></li>
+      % for method, path, op in operations:
+      % if tag['name'] in op['tags']:
+      <li><a href="#{{op['operationId']}}"><span class="api-method api-method-{{method.lower()}}">{{method}}</span> <code>{{!'/<wbr>'.join(map(html_escape, path.split('/')))}}</code></a><span class="muted">{{op['summary']}}</span></li>
       % end
       % end
     </ul>
@@ -31,7 +33,7 @@
 <h2 id="authentication">Logging in</h2>
 % for name, scheme in doc['components']['securitySchemes'].items():
 <h3>{{'Cookie' if scheme['in'] == 'cookie' else 'Header'}} <code>{{scheme['name']}}</code></h3>
-{{!prose_html(scheme['description'])}}
+% include('api/_prose', text=scheme['description'])
 % end
 <p>With curl, keep the cookies in a file: fetch the login form's token, log in, then read the session's token from any page with a form.</p>
 <pre class="code" tabindex="0" role="region" aria-label="Logging in with curl"><code>TOKEN=$(curl -s -c cookies.txt {{origin}}{{url('login')}} | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n 1)
@@ -43,17 +45,23 @@ TOKEN=$(curl -s -b cookies.txt {{origin}}{{url('account')}} | sed -n 's/.*name="
 % for tag in doc['tags']:
 <section aria-labelledby="tag-{{tag['name']}}">
 <h2 id="tag-{{tag['name']}}">{{tag['name']}}</h2>
-{{!prose_html(tag['description'])}}
-% for o in operations:
-% if tag['name'] in o['op'].get('tags', []):
-% op = o['op']
+% include('api/_prose', text=tag['description'])
+% for method, path, op in operations:
+% if tag['name'] in op['tags']:
+% needs = op.get('security', [])
+% login = bool(needs) and {} not in needs         # no empty requirement: a visitor will not do
+% token = any('csrfToken' in need for need in needs)
 <article class="card api-op" aria-labelledby="{{op['operationId']}}">
-  <h3 id="{{op['operationId']}}"><span class="api-method api-method-{{o['method'].lower()}}">{{o['method']}}</span> <code>{{!o['path_html']}}</code></h3>
+  <h3 id="{{op['operationId']}}"><span class="api-method api-method-{{method.lower()}}">{{method}}</span> <code>{{!'/<wbr>'.join(map(html_escape, path.split('/')))}}</code></h3>
   <p class="api-summary">{{op['summary']}}.</p>
   % if 'description' in op:
-  {{!prose_html(op['description'])}}
+  % include('api/_prose', text=op['description'])
   % end
-  <p><strong>Who may call it:</strong> {{o['who']}}</p>
+  % if login:
+  <p><strong>Who may call it:</strong> The logged-in user: send the session cookie{{' and X-CSRF-Token' if token else ''}}.</p>
+  % else:
+  <p><strong>Who may call it:</strong> Anyone.{{' A call that sends cookies must send X-CSRF-Token too.' if token else ''}}</p>
+  % end
   % if op.get('parameters'):
   <h4>Parameters</h4>
   <div class="table-wrap"><table class="table api-table">
@@ -61,7 +69,9 @@ TOKEN=$(curl -s -b cookies.txt {{origin}}{{url('account')}} | sed -n 's/.*name="
     <tbody>
     % for p in op['parameters']:
     <tr><th scope="row"><code>{{p['name']}}</code> <span class="muted">{{'path' if p['in'] == 'path' else 'query'}}</span></th>
-      <td>{{!schema_html(p['schema'])}}</td><td>{{p.get('description', '')}}</td></tr>
+      <td>\\
+    % include('api/_schema', schema=p['schema'])
+</td><td>{{p.get('description', '')}}</td></tr>
     % end
     </tbody>
   </table></div>
@@ -69,8 +79,10 @@ TOKEN=$(curl -s -b cookies.txt {{origin}}{{url('account')}} | sed -n 's/.*name="
   % if 'requestBody' in op:
   % body = op['requestBody']['content']['application/json']
   <h4>Body</h4>
-  <p>A JSON object, {{!schema_html(body['schema'])}}:</p>
-  <pre class="code" tabindex="0" role="region" aria-label="Example body of {{o['method']}} {{o['path']}}"><code>{{o['body']}}</code></pre>
+  <p>A JSON object, \\
+  % include('api/_schema', schema=body['schema'])
+:</p>
+  <pre class="code" tabindex="0" role="region" aria-label="Example body of {{method}} {{path}}"><code>{{json.dumps(body['example'], indent=2)}}</code></pre>
   % end
   <h4>Answers</h4>
   <div class="table-wrap"><table class="table api-table api-answers">
@@ -79,21 +91,32 @@ TOKEN=$(curl -s -b cookies.txt {{origin}}{{url('account')}} | sed -n 's/.*name="
     % for status, answer in op['responses'].items():
     % content = resolve(answer).get('content')
     <tr><th scope="row">{{status}}</th>
-      <td>{{!schema_html(content['application/json']['schema']) if content else 'none'}}</td>
-      <td>{{!prose_html(resolve(answer)['description'])}}</td></tr>
+      <td>\\
+    % if content:
+    % include('api/_schema', schema=content['application/json']['schema'])
+    % else:
+none\\
+    % end
+</td>
+      <td>\\
+    % include('api/_prose', text=resolve(answer)['description'])
+</td></tr>
     % end
     </tbody>
   </table></div>
-  % if o['next']:
+  % links = [link for answer in op['responses'].values() for link in answer.get('links', {}).values()]
+  % if links:
   <h4>Then</h4>
   <ul class="api-next">
-    % for name, link in o['next']:
-    <li><a href="#{{link['operationId']}}"><code>{{name}}</code></a>: {{link['description']}}</li>
+    % for link in links:
+    <li><a href="#{{link['operationId']}}"><code>{{names[link['operationId']]}}</code></a>: {{link['description']}}</li>
     % end
   </ul>
   % end
   <h4>Example</h4>
-  <pre class="code" tabindex="0" role="region" aria-label="curl example of {{o['method']}} {{o['path']}}"><code>{{o['curl']}}</code></pre>
+  <pre class="code" tabindex="0" role="region" aria-label="curl example of {{method}} {{path}}"><code>\\
+  % include('api/_curl', body=op.get('requestBody'))
+</code></pre>
 </article>
 % end
 % end
@@ -107,20 +130,24 @@ TOKEN=$(curl -s -b cookies.txt {{origin}}{{url('account')}} | sed -n 's/.*name="
 <article class="card api-op" aria-labelledby="schema-{{name}}">
   <h3 id="schema-{{name}}">{{name}}</h3>
   % if 'description' in schema:
-  {{!prose_html(schema['description'])}}
+  % include('api/_prose', text=schema['description'])
   % end
   % if 'properties' in schema:
   <div class="table-wrap"><table class="table api-table">
     <thead><tr><th scope="col">Field</th><th scope="col">Type</th><th scope="col">Meaning</th></tr></thead>
     <tbody>
     % for field, spec in schema['properties'].items():
-    <tr><th scope="row"><code>{{field}}</code></th><td>{{!schema_html(spec)}}</td>
+    <tr><th scope="row"><code>{{field}}</code></th><td>\\
+    % include('api/_schema', schema=spec)
+</td>
       <td>{{spec.get('description', '')}}</td></tr>
     % end
     </tbody>
   </table></div>
   % else:
-  <p>{{!schema_html(schema)}}</p>
+  <p>\\
+  % include('api/_schema', schema=schema)
+</p>
   % end
 </article>
 % end
