@@ -997,12 +997,17 @@ def money(value):
 
 
 def json_response(data, status=200):
-    """Answer `data` as JSON, with times (kept in UTC) in ISO 8601. Bottle would turn a dict
-    into JSON by itself, but not a list, nor a time."""
+    """Answer `data` as JSON: times (kept in UTC) in ISO 8601, Decimals and UUIDs as strings.
+    Bottle would turn a dict into JSON by itself, but not a list, nor these."""
+    def convert(value):
+        if isinstance(value, datetime.datetime):
+            return value.replace(tzinfo=datetime.timezone.utc).isoformat()
+        if isinstance(value, (Decimal, uuid.UUID)):
+            return str(value)
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
     response.status = status
     response.content_type = "application/json"
-    utc = datetime.timezone.utc
-    return json.dumps(data, default=lambda moment: moment.replace(tzinfo=utc).isoformat())
+    return json.dumps(data, default=convert)
 
 
 def api_error(status, message, errors=None):
