@@ -2419,8 +2419,9 @@ class ListFilter:
         self.name, self.label, self.params = name, label, (name,)
 
     def bind(self, model):
-        """Called once by the spec that lists this filter."""
-        self.label = self.label or label_of(model._meta.fields.get(self.name), self.name)
+        """Called once by the spec that lists this filter (`field`: None for a Choice)."""
+        self.field = model._meta.fields.get(self.name)
+        self.label = self.label or label_of(self.field, self.name)
         return self
 
     def choices(self, cl):
@@ -2442,11 +2443,10 @@ class FieldFilter(ListFilter):
     SHOWN = 20
 
     def bind(self, model):
-        self.field = model._meta.fields[self.name]
+        super().bind(model)
         if isinstance(self.field, peewee.ForeignKeyField):
             self.kind = "related"
             self.search_param = self.name + "__search"
-        super().bind(model)
         self.search_label = "Find " + a_noun(self.label)
         return self
 
@@ -2466,13 +2466,10 @@ class FieldFilter(ListFilter):
     def related_choices(self, q):
         """Up to SHOWN + 1 related rows: those the sidebar's search finds, or the first ones
         of a small table (one more than shown tells that there are more)."""
-        spec, model = self.related, self.field.rel_model
-        if spec is None:
+        spec = self.related
+        if spec is None or (spec.picker and not q):
             return []
-        if not q and spec.picker:
-            return []
-        query = self.visible(spec.search(model.select(), q) if q else model.select())
-        rows = spec.sorted(query, ()).limit(self.SHOWN + 1)
+        rows = self.visible(spec.lookup(q, self.SHOWN + 1))
         # In a big table two rows may share a name (two Ada Allens): the id tells them apart.
         return [(str(row.get_id()), f"{row} (#{row.get_id()})" if spec.picker else str(row))
                 for row in rows]
@@ -2534,9 +2531,9 @@ class Range(ListFilter):
         self.params = (name + "__gte", name + "__lte")
 
     def bind(self, model):
-        self.field = model._meta.fields[self.name]
+        super().bind(model)
         self.is_date = isinstance(self.field, (peewee.DateTimeField, peewee.DateField))
-        return super().bind(model)
+        return self
 
     def quick_choices(self):
         """[(text, "from" date as text)] for a date column; [] for a number."""
@@ -2583,10 +2580,6 @@ class DateHierarchy(ListFilter):
         super().__init__(name)
         self.params = tuple(f"{name}__{part}" for part in self.PARTS)
 
-    def bind(self, model):
-        self.field = model._meta.fields[self.name]
-        return super().bind(model)
-
     def chosen(self, params):
         """The (year, month, day) chosen, as far as they are given and make a date: (2026, 11)."""
         chosen = []
@@ -2625,13 +2618,15 @@ class DateHierarchy(ListFilter):
         each choice's count: [("Nov 2026", link, 31)]."""
         chosen = self.chosen(cl.params)
         clear = {param: None for param in self.params}
+
+        def level(parts, year=True):
+            """(text, link) of a year, a month or a day: ("Nov 2026", link)."""
+            day = datetime.date(*parts, *(1,) * (3 - len(parts)))
+            text = [str(day.year), f"{day:%b}", f"{day.day} {day:%b}"][len(parts) - 1]
+            text += f" {day.year}" if year and len(parts) > 1 else ""
+            return text, cl.link(**dict(clear, **dict(zip(self.params, parts))))
         crumbs = [("All dates", cl.link(**clear))] if chosen else []
-        names = ("{}", "{:%b %Y}", "{d.day} {d:%b %Y}")
-        for depth in range(1, len(chosen) + 1):
-            moment = datetime.date(*(chosen[:depth] + (1,) * (3 - depth)))
-            params = dict(clear, **dict(zip(self.params, chosen[:depth])))
-            text = names[depth - 1].format(moment.year if depth == 1 else moment, d=moment)
-            crumbs.append((text, cl.link(**params)))
+        crumbs += [level(chosen[:depth]) for depth in range(1, len(chosen) + 1)]
         if len(chosen) == 3:
             return crumbs, []
         known = chosen
@@ -2640,16 +2635,9 @@ class DateHierarchy(ListFilter):
             # A single year (or month) to choose from: show what is in it (as Django does).
             known += (counts[0][0],)
             counts = models.date_counts(cl.rows, self.field, self.PARTS[len(known)])
-        choices = []
-        for value, count in counts:
-            picked = known + (value,)
-            moment = datetime.date(*(picked + (1,) * (3 - len(picked))))
-            text = [str(value), f"{moment:%b}", f"{moment.day} {moment:%b}"][len(known)]
-            if known and not chosen:
-                text += f" {moment.year}"      # no crumb says the year
-            choices.append((text, cl.link(**dict(clear, **dict(zip(self.params, picked)))),
-                            count))
-        return crumbs, choices
+        # Skipped to one year's months or days: no crumb says the year, so each choice does.
+        return crumbs, [level(known + (value,), year=bool(known) and not chosen) + (count,)
+                        for value, count in counts]
 
 
 # --- One request's list ----------------------------------------------------------------------
@@ -2673,7 +2661,7 @@ class ChangeList:
         self.query = spec.sorted(self.narrow(spec.queryset()), self.sorts)
 
     def narrow(self, query):
-        query = self.spec.search(query, self.q) if self.q else query
+        query = self.spec.search(query, self.q)
         for list_filter in self.spec.filters:
             query = list_filter.apply(query, self.params)
         return query
@@ -3151,7 +3139,8 @@ class ModelAdmin:
     def search(self, query, q):
         """`query` narrowed to the rows that match every term of `q` in some search field
         (Django's rule): "aged almonds" finds "Aged Almonds No. 358", and a "quoted phrase"
-        stays together. A spec may override it (a full-text index, say)."""
+        stays together; an empty `q` keeps every row. A spec may override it (a full-text
+        index, say)."""
         for term in models.search_phrases(q):
             matches = []
             for spec in self.search_fields:
@@ -3165,6 +3154,11 @@ class ModelAdmin:
             query = query.where(functools.reduce(operator.or_, matches) if matches
                                 else SQL("0 = 1"))
         return query
+
+    def lookup(self, q, limit):
+        """The first `limit` rows that a search for `q` finds (any rows, for none), in the
+        spec's order: what a picker and a filter's search box offer."""
+        return self.sorted(self.search(self.model.select(), q), ()).limit(limit)
 
     # -- Actions --
 
@@ -3822,9 +3816,7 @@ def export_csv(model):
 def autocomplete(model):
     """JSON for the foreign-key pickers: [{"id": ..., "text": ...}], 20 at most."""
     spec = admin_spec(model, "view")
-    q = request.query.getunicode("q", "").strip()[:100]
-    query = spec.search(spec.model.select(), q) if q else spec.model.select()
-    rows = spec.sorted(query, ()).limit(20)
+    rows = spec.lookup(request.query.getunicode("q", "").strip()[:100], 20)
     return json_response({"results": [{"id": str(r.get_id()), "text": str(r)} for r in rows]})
 
 
