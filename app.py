@@ -2922,17 +2922,13 @@ class ManyToMany:
         class's own save and delete, which keep what depends on it (a product's price).
         Return True if anything changed (for the history)."""
         values = set(values or ()) & {value for value, _ in self.choices()}
-        changed = False
-        for row in self.through.select().where(self.own == obj):
-            if row.__data__[self.other.name] in values:
-                values.discard(row.__data__[self.other.name])
-            else:
-                row.delete_instance()
-                changed = True
-        for value in sorted(values):
+        rows = {row.__data__[self.other.name]: row
+                for row in self.through.select().where(self.own == obj)}
+        for value in sorted(rows.keys() - values):
+            rows[value].delete_instance()
+        for value in sorted(values - rows.keys()):
             self.through.create(**{self.own.name: obj.get_id(), self.other.name: value})
-            changed = True
-        return changed
+        return rows.keys() != values
 
 class CheckboxList:
     """A many-to-many field as a list of checkboxes, the chosen ones first, in a box that
@@ -3205,14 +3201,12 @@ class ModelAdmin:
             form = model_form_for(self.model, fields, base_class=base)
             for name in self.relations:
                 if name in names:
+                    related = isinstance(self.relations[name].other, peewee.ForeignKeyField)
                     setattr(form, name, SelectMultipleField(
                         label_of(None, name), widget=CheckboxList(),
-                        coerce=self._coerce(name), validate_choice=False))
+                        coerce=int if related else str, validate_choice=False))
             self._form_classes[key] = form
         return self._form_classes[key]
-
-    def _coerce(self, name):
-        return int if isinstance(self.relations[name].other, peewee.ForeignKeyField) else str
 
     def readonly(self, user):
         """The fields this user sees as text on a form they may edit."""
@@ -3482,7 +3476,6 @@ def validate_form(form, obj):
     trial = type(obj)(**obj.__data__)
     populate(form, trial)
     problems = trial.problems()
-    # A field that failed its own check (not a number, say) keeps that message only.
     show_errors(form, {name: message for name, message in problems.items()
                        if name not in form or not form[name].errors})
     return valid and not problems
@@ -3569,25 +3562,22 @@ def log_action(obj, action_flag, message=""):
     """Write the admin log (each object's history)."""
     log.info("admin: %s %s %s: %s", current_user().username, obj.__class__.__name__,
              obj.get_id(), message)
-    models.AdminLogEntry.create(user=current_user(), model=obj.__class__.__name__.lower(),
-                                object_id=str(obj.get_id()), object_repr=str(obj)[:255],
-                                action=action_flag, change_message=message)
+    models.AdminLogEntry.create(**log_entry(obj, action_flag, message))
 
 
 def log_actions(rows, action_flag, message):
     """log_action() for every row of a query (an action on a whole list), 500 rows an insert."""
-    user = current_user()
-    log.info("admin: %s %s: %s", user.username, rows.model.__name__, message)
-    batch = []
-    for obj in rows.iterator():
-        batch.append({"user": user.id, "model": obj.__class__.__name__.lower(),
-                      "object_id": str(obj.get_id()), "object_repr": str(obj)[:255],
-                      "action": action_flag, "change_message": message})
-        if len(batch) == 500:
-            models.AdminLogEntry.insert_many(batch).execute()
-            batch = []
-    if batch:
-        models.AdminLogEntry.insert_many(batch).execute()
+    log.info("admin: %s %s: %s", current_user().username, rows.model.__name__, message)
+    for batch in peewee.chunked(rows.iterator(), 500):
+        models.AdminLogEntry.insert_many(
+            [log_entry(obj, action_flag, message) for obj in batch]).execute()
+
+
+def log_entry(obj, action_flag, message):
+    """The admin log's row for what the user did to `obj`."""
+    return {"user": current_user().id, "model": obj.__class__.__name__.lower(),
+            "object_id": str(obj.get_id()), "object_repr": str(obj)[:255],
+            "action": action_flag, "change_message": message}
 
 
 @admin.get("/", name="admin_index")
@@ -3660,27 +3650,24 @@ def list_edit_form(spec, row, data=None):
 
 def save_list_edits(spec):
     """Save the changelist's editable columns, all or nothing; return {id: form} with errors."""
-    data, errors, saved = form_data(), {}, []
-    ids = data.getall("_row")
-    rows = list(spec.model.select().where(spec.model._meta.primary_key.in_(
-        [models.parse_id(i) for i in ids if models.parse_id(i)][:spec.list_max_show_all])))
+    data, errors, changes = form_data(), {}, []
+    ids = [models.parse_id(i) for i in data.getall("_row")]
+    rows = spec.model.select().where(spec.model._meta.primary_key.in_(
+        [i for i in ids if i][:spec.list_max_show_all]))
     for row in rows:
         form = list_edit_form(spec, row, data)
-        if validate_form(form, row):
-            changed = changed_fields(form, row)
+        if not validate_form(form, row):
+            errors[row.get_id()] = form
+        elif changed := changed_fields(form, row):
             populate(form, row)
-            saved.append((row, changed))
-            continue
-        errors[row.get_id()] = form
+            changes.append((row, changed))
     if not errors:
         with models.write_transaction():
-            for row, changed in saved:
-                if changed:
-                    row.save()
-                    log_action(row, models.CHANGE, f"Changed {join_words(changed)}.")
-        changed_rows = sum(1 for _, changed in saved if changed)
-        noun = spec.label if changed_rows == 1 else spec.plural
-        flash(f"Saved {changed_rows} {noun.lower()}.")
+            for row, changed in changes:
+                row.save()
+                log_action(row, models.CHANGE, f"Changed {join_words(changed)}.")
+        noun = spec.label if len(changes) == 1 else spec.plural
+        flash(f"Saved {len(changes)} {noun.lower()}.")
     return errors
 
 
