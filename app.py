@@ -2703,20 +2703,19 @@ class ChangeList:
         first (reversed if it was sorted already), keeping the others after it; a shift-click
         (`add`) adds it last or reverses it in place; `remove` drops it; `priority` is its
         place (1 = first) and `descending` its direction, for a sorted column."""
-        sorts = [(name, desc) for name, desc in self.sorts]
-        place = next((i for i, (name, _) in enumerate(sorts) if name == key), None)
-        others = [s for s in sorts if s[0] != key]
-        desc = sorts[place][1] if place is not None else False
+        sorts = dict(self.sorts)        # {column: descending}, first column first
+        sorted_by, desc = key in sorts, sorts.get(key, False)
+        others = {name: d for name, d in sorts.items() if name != key}
 
         def text(keys):
-            return ",".join(("-" if d else "") + n for n, d in keys[:self.MAX_SORT]) or None
-        toggled = (key, not desc) if place is not None else (key, False)
-        added = [toggled if n == key else (n, d) for n, d in sorts] if place is not None \
-            else sorts + [toggled]
-        return {"href": self.link(sort=text([toggled] + others)),
-                "add": self.link(sort=text(added)),
-                "remove": self.link(sort=text(others)) if place is not None else None,
-                "priority": place + 1 if place is not None else None, "descending": desc}
+            pairs = list(keys.items())[:self.MAX_SORT]
+            return ",".join(("-" if d else "") + n for n, d in pairs) or None
+        toggled = sorted_by and not desc
+        return {"href": self.link(sort=text({key: toggled, **others})),
+                "add": self.link(sort=text({**sorts, key: toggled})),
+                "remove": self.link(sort=text(others)) if sorted_by else None,
+                "priority": list(sorts).index(key) + 1 if sorted_by else None,
+                "descending": desc}
 
 
 def back_to_list(spec, query_string=""):
@@ -2745,7 +2744,6 @@ class Inline:
         # What one row is called ("order item"; a tagged item is "tag" on a product's form).
         self.noun, self.nouns = (noun, noun + "s") if noun else models.nouns(model)
         self.label = label or self.nouns.capitalize()
-        self._form_class = None
 
     def bind(self, parent_model):
         self.generic = issubclass(self.model, models.GenericLink)
@@ -2761,13 +2759,12 @@ class Inline:
     def labels(self):
         return [label_of(self.model._meta.fields.get(name), name) for name in self.fields]
 
+    @functools.cached_property
     def form_class(self):
-        if self._form_class is None:
-            # Every select of a child row may be left blank: a blank row is "no new row".
-            blank = {f.name: {"allow_blank": True} for f in self.model._meta.sorted_fields
-                     if isinstance(f, peewee.ForeignKeyField) and f.name in self.fields}
-            self._form_class = model_form_for(self.model, self.fields, field_args=blank)
-        return self._form_class
+        # Every select of a child row may be left blank: a blank row is "no new row".
+        blank = {f.name: {"allow_blank": True} for f in self.model._meta.sorted_fields
+                 if isinstance(f, peewee.ForeignKeyField) and f.name in self.fields}
+        return model_form_for(self.model, self.fields, field_args=blank)
 
     def rows(self, parent):
         if parent is None or parent.get_id() is None:
@@ -2824,7 +2821,7 @@ class InlineRows:
             self.rows.append((None if as_new else row, self._form(i, row, data)))
 
     def _form(self, i, row, data):
-        form = self.inline.form_class()(data, obj=row, prefix=f"{self.prefix}-{i}-")
+        form = self.inline.form_class(data, obj=row, prefix=f"{self.prefix}-{i}-")
         form.row_id = "" if row is None or self.as_new else str(row.get_id())
         return form
 
@@ -2840,7 +2837,7 @@ class InlineRows:
 
     def blank_form(self):
         """The form admin.js copies for "Add another" (its prefix holds __prefix__)."""
-        return self.inline.form_class()(None, prefix=f"{self.prefix}-__prefix__-")
+        return self.inline.form_class(None, prefix=f"{self.prefix}-__prefix__-")
 
     def editable(self, row):
         return self.can_add if row is None else self.can_change
@@ -3114,6 +3111,10 @@ class ModelAdmin:
         value = getattr(row, name)
         return dict(field.choices).get(value, value) if field.choices else value
 
+    def field_label(self, name):
+        """The label of a field, also of a read-only or many-to-many one: "Unit price"."""
+        return label_of(self.model._meta.fields.get(name), name)
+
     def link(self, row, name):
         """Where a cell links to: the related row's page, or a computed column's link."""
         field = self.model._meta.fields.get(name)
@@ -3356,7 +3357,7 @@ class ModelAdmin:
         errors = form.errors or form.form_errors or any(rows.has_errors for rows in inlines)
         return render("admin/form", status=400 if errors else 200, spec=self, obj=obj,
                       original=original, form=form, inlines=inlines, adding=adding,
-                      editable=editable, back=back, body_class="admin",
+                      editable=editable, back=back, errors=errors, body_class="admin",
                       readonly=self.readonly(user) if editable else None,
                       title=f"Add {self.label.lower()}" if adding else str(obj))
 
