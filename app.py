@@ -2800,8 +2800,8 @@ class InlineRows:
         room = max(0, inline.max_num - len(existing)) if self.can_add or as_new else 0
         if data is None:
             new = min(room, max(inline.extra, inline.min_num - len(existing)))
-            self.rows = [(row, self._form(i, row, None)) for i, row in enumerate(existing)]
-            self.rows += [(None, self._form(len(existing) + i, None, None)) for i in range(new)]
+            self.rows = [(row, self._form(i, row, None))
+                         for i, row in enumerate(existing + [None] * new)]
             return
         by_id = {str(row.get_id()): row for row in existing}
         sent = models.parse_id(data.get(self.prefix + "-TOTAL", "")) or 0
@@ -3497,15 +3497,11 @@ class PickerField(wtforms.Field):
 
     def process_formdata(self, valuelist):
         raw = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if raw:
-            pk = self.rel_model._meta.primary_key
-            try:
-                self.data = self.rel_model.get_or_none(pk == pk.db_value(raw))
-            except (ValueError, TypeError, OverflowError):
-                self.data = None
-            if self.data is None:
-                raise ValueError(f"There is no {models.nouns(self.rel_model)[0]} with id {raw}.")
+        key = models.parse_key(self.rel_model, raw)     # None for what no key can be
+        self.data = None if key is None else self.rel_model.get_or_none(
+            self.rel_model._meta.primary_key == key)
+        if raw and self.data is None:
+            raise ValueError(f"There is no {models.nouns(self.rel_model)[0]} with id {raw}.")
 
     def pre_validate(self, form):
         if self.data is None and not self.allow_blank and not self.process_errors:

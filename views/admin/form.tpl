@@ -52,16 +52,14 @@
   % if not names:
   % continue
   % end
-  % if options.get('collapse'):
-  % has_errors = any(n in form and form[n].errors for n in names)
-  <details class="card fieldset"{{!' open' if has_errors else ''}}>
+  % tag = 'details' if options.get('collapse') else 'fieldset'
+  % opened = tag == 'details' and any(n in form and form[n].errors for n in names)
+  <{{tag}} class="card{{' fieldset' if tag == 'details' else ''}}"{{!' open' if opened else ''}}>
+    % if tag == 'details':
     <summary>{{title}}</summary>
-  % else:
-  <fieldset class="card">
-    % if title:
+    % elif title:
     <legend>{{title}}</legend>
     % end
-  % end
     % if options.get('description'):
     <p class="hint fieldset-description">{{options['description']}}</p>
     % end
@@ -73,11 +71,7 @@
     <div class="field"><span class="label">{{spec.field_label(name)}}</span> <span class="readonly">{{value_of(name)}}</span></div>
     % end
     % end
-  % if options.get('collapse'):
-  </details>
-  % else:
-  </fieldset>
-  % end
+  </{{tag}}>
   % end
   % for rows in inlines:
   % if not rows.can_view:
