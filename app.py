@@ -5151,7 +5151,8 @@ def with_toolbar(record, content, headers):
     """An HTML page's body and headers with the toolbar put in before </body>."""
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
     if content_type.startswith("text/html") and b"</body>" in content:
-        bar = bottle.template("debug/toolbar", record=record, url=url).encode()
+        bar = bottle.template("debug/toolbar", record=record, panels=DEBUG_PANELS,
+                              url=url).encode()
         content = content.replace(b"</body>", bar + b"</body>", 1)
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(content))))
@@ -5237,8 +5238,9 @@ def debug_record(ident):
     return record
 
 
-DEBUG_PANELS = ["versions", "timer", "settings", "request", "headers", "sql", "templates",
-                "cache", "logging", "routes"]
+DEBUG_PANELS = {"versions": "Versions", "timer": "Timer", "settings": "Settings",
+                "request": "Request", "headers": "Headers", "sql": "SQL", "templates": "Templates",
+                "cache": "Cache", "logging": "Logging", "routes": "Routes"}    # name -> title
 
 
 @debug.get("/", name="debug_history")
@@ -5262,8 +5264,8 @@ def debug_panel(ident, panel="timer"):
                     **{name: version(name) for name in ("bottle", "peewee", "Beaker", "WTForms",
                                                         "waitress")})
     return bottle.template("debug/panel", record=record, panel=panel, panels=DEBUG_PANELS,
-                           versions=versions, settings=masked_settings(settings), routes=list_routes(),
-                           url=url)
+                           versions=versions, settings=masked_settings(settings),
+                           routes=list_routes(), url=url)
 
 
 @debug.get("/<ident>/sql/<n:int>/explain", name="debug_explain")
