@@ -5712,9 +5712,8 @@ def cmd_createsuperuser(args):
             raise SystemExit("The passwords differ.")
     problems = [models.username_problem(username),
                 *models.password_problems(password, username, email)]
-    problems = [problem for problem in problems if problem]
-    if problems:
-        raise SystemExit(" ".join(problems))
+    if any(problems):
+        raise SystemExit(" ".join(filter(None, problems)))
     try:
         User.create_user(username, email, password, is_staff=True, is_superuser=True)
     except models.ValidationError as error:
@@ -5774,10 +5773,10 @@ def cmd_shell(args):
 
 
 def make_parser():
-    """The commands and their flags: (the parser, the runserver command's parser)."""
+    """The commands and their flags."""
     parser = argparse.ArgumentParser(prog="python app.py", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command")
-    run = _runserver_parser(commands)
+    _runserver_parser(commands)
     commands.add_parser("migrate", help="apply the schema migrations not applied yet")
     make = commands.add_parser("makemigrations",
                                help="print the migration that brings the database to the models")
@@ -5803,7 +5802,7 @@ def make_parser():
                        help="server processes on each machine (gunicorn -w N)")
     check.add_argument("--machines", type=int, default=1, help="machines that run the site")
     commands.add_parser("shell", help="a Python shell with the models loaded")
-    return parser, run
+    return parser
 
 
 def _runserver_parser(commands):
@@ -5817,14 +5816,11 @@ def _runserver_parser(commands):
                      help="worker threads (waitress's default; more only help with slow I/O)")
     run.add_argument("--products", type=int, default=1000, help="demo products on first start")
     run.add_argument("--quiet", action="store_true", help="do not log each request")
-    return run
 
 
-def main(argv=None):
-    parser, run = make_parser()
-    args = parser.parse_args(argv)
-    if args.command in (None, "runserver"):
-        args = run.parse_args(argv[1:] if argv and argv[0] == "runserver" else argv or [])
+def main(argv):
+    args = make_parser().parse_args(argv or ["runserver"])      # the default command
+    if args.command == "runserver":
         return cmd_runserver(args)
     if args.command not in ("routes", "check"):
         try:        # which migrations this applies, `migrate` says
