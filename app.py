@@ -2958,7 +2958,8 @@ class ModelAdmin:
     area = "Shop"
     list_display = ("__str__",)
     list_editable = ()
-    search_fields = ()          # "title" matches anywhere, "^first_name" at the start, "=id" exactly
+    search_fields = ()          # "title" matches anywhere, "^first_name" at the start,
+                                # "=id" exactly
     list_filter = ()            # field names (foreign keys, choices, booleans) or ListFilters
     date_hierarchy = None       # a date column: years, months and days above the list
     ordering = ("-id",)
@@ -2973,7 +2974,8 @@ class ModelAdmin:
     superuser_fields = ()       # fields only a superuser may set (staff, permissions)
     picker = False              # True for big tables: foreign keys to this model get a
                                 # search-as-you-type picker instead of a select of every row
-    many_to_many = {}           # form field -> the association class: {"promotions": ProductPromotion}
+    many_to_many = {}           # form field -> the association class:
+                                # {"promotions": ProductPromotion}
     permissions_through = None  # the association class of "<model>.<action>" names
     prepopulated = {}           # {"slug": "title"}: filled from the title as you type
     inlines = ()
@@ -3511,13 +3513,12 @@ class PickerField(wtforms.Field):
         spec = REGISTRY.get(self.rel_model.__name__.lower())
         source = url("admin_autocomplete", model=spec.name) if spec else ""
         label = str(self.data) if self.data is not None else ""
-        attrs = {k: v for k, v in attrs.items() if v is not None and v is not False}
-        return (
-            f'<span class="picker" data-autocomplete="{bottle.html_escape(source)}">'
-            f'<input type="text" inputmode="numeric" id="{self.id}" name="{self.name}" '
-            f'value="{bottle.html_escape(self._value())}" class="picker-id" '
-            + " ".join(f'{k.replace("_", "-")}="{bottle.html_escape(str(v))}"' for k, v in attrs.items())
-            + f'><span class="picker-label">{bottle.html_escape(label)}</span></span>')
+        params = wtforms.widgets.html_params(     # aria_label="..." as aria-label="..."
+            type="text", inputmode="numeric", id=self.id, name=self.name, value=self._value(),
+            class_="picker-id", **{k: v for k, v in attrs.items() if v is not None})
+        return (f'<span class="picker" data-autocomplete="{bottle.html_escape(source)}">'
+                f'<input {params}><span class="picker-label">{bottle.html_escape(label)}</span>'
+                '</span>')
 
 
 # --- The generic views -----------------------------------------------------------------------
@@ -3591,7 +3592,8 @@ def admin_index():
     recent = list(models.AdminLogEntry.select()
                   .where((models.AdminLogEntry.user == user)
                          & models.AdminLogEntry.model.in_(visible))
-                  .order_by(models.AdminLogEntry.action_time.desc(), models.AdminLogEntry.id.desc())
+                  .order_by(models.AdminLogEntry.action_time.desc(),
+                            models.AdminLogEntry.id.desc())
                   .limit(10))
     return render("admin/index", areas=areas, recent=recent, days=models.daily_sales(30),
                   title="Administration", body_class="admin")
@@ -5040,9 +5042,10 @@ def capture_queries():
 
 # The toolbar is middleware: with debug on, for a client at an internal address (the
 # connection's, or behind a trusted proxy the one it forwards: see client_address), it records
-# what each request did, and injects a bar before </body> of HTML pages. The panels are pages of their own under /__debug__/, rendered only when opened, and
-# kept for the last requests of every kind (JSON and redirects included). With debug off the
-# middleware is not installed at all: it costs nothing.
+# what each request did, and injects a bar before </body> of HTML pages. The panels are pages
+# of their own under /__debug__/, rendered only when opened, and kept for the last requests of
+# every kind (JSON and redirects included). With debug off the middleware is not installed at
+# all: it costs nothing.
 
 DEBUG_HISTORY = collections.OrderedDict()     # request id -> Record, newest last
 DEBUG_HISTORY_SIZE = 25
