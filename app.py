@@ -5745,10 +5745,8 @@ def cmd_backup(args):
     if not models.is_sqlite():
         raise SystemExit("backup copies an SQLite database; for PostgreSQL use pg_dump.")
     import sqlite3
-    target = sqlite3.connect(args.path)
-    with target:
+    with contextlib.closing(sqlite3.connect(args.path)) as target:
         db.connection().backup(target)
-    target.close()
     print(f"Backed up {settings.database_url} to {args.path}.")
 
 
