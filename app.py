@@ -3603,9 +3603,7 @@ def admin_index():
 @staff_required
 def changelist_without_slash(model):
     """/admin/product is /admin/product/ (Django's APPEND_SLASH)."""
-    spec = admin_spec(model, "view")
-    query = request.query_string
-    redirect(url("admin_changelist", model=spec.name) + ("?" + query if query else ""), 301)
+    redirect(back_to_list(admin_spec(model, "view"), request.query_string), 301)
 
 
 @admin.route("/<model>/", ["GET", "POST"], name="admin_changelist")
