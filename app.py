@@ -5239,9 +5239,8 @@ def debug_record(ident):
     return record
 
 
-DEBUG_PANELS = {"versions": "Versions", "timer": "Timer", "settings": "Settings",
-                "request": "Request", "headers": "Headers", "sql": "SQL", "templates": "Templates",
-                "cache": "Cache", "logging": "Logging", "routes": "Routes"}    # name -> title
+DEBUG_PANELS = ["versions", "timer", "settings", "request", "headers", "sql", "templates",
+                "cache", "logging", "routes"]
 
 
 @debug.get("/", name="debug_history")

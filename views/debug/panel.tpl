@@ -10,10 +10,10 @@
 <p class="breadcrumbs debug-context"><a href="{{url('debug_history')}}">← History</a> · <a href="{{record.path}}{{'?' + record.query if record.query else ''}}">{{record.method}} {{record.path}}{{'?' + record.query if record.query else ''}}</a> · {{record.status}} · {{'%.1f' % record.ms}} ms</p>
 <nav class="dt-tabs" aria-label="Panels">
   % for p in panels:
-  <a href="{{url('debug_panel', ident=record.id, panel=p)}}" class="{{'selected' if p == panel else ''}}" {{!'aria-current="page"' if p == panel else ''}}>{{panels[p]}}</a>
+  <a href="{{url('debug_panel', ident=record.id, panel=p)}}" class="{{'selected' if p == panel else ''}}" {{!'aria-current="page"' if p == panel else ''}}>{{'SQL' if p == 'sql' else p.capitalize()}}</a>
   % end
 </nav>
-<h1>{{panels[panel]}}</h1>
+<h1>{{'SQL' if panel == 'sql' else panel.capitalize()}}</h1>
 % if panel == 'versions':
 % details(versions.items(), code=False)
 % elif panel == 'timer':

@@ -11,8 +11,8 @@
       <span>{{record.status}}</span>
     </summary>
     <nav class="dt-panels" aria-label="Debug panels">
-      % for panel, title in panels.items():
-      <a href="{{url('debug_panel', ident=record.id, panel=panel)}}">{{title}}</a>
+      % for panel in panels:
+      <a href="{{url('debug_panel', ident=record.id, panel=panel)}}">{{'SQL' if panel == 'sql' else panel.capitalize()}}</a>
       % end
       <a href="{{url('debug_history')}}">History</a>
     </nav>
