@@ -2290,8 +2290,9 @@ class ListFilter:
         self.name, self.label, self.params = name, label, (name,)
 
     def bind(self, model):
-        """Called once by the spec that lists this filter."""
-        self.label = self.label or label_of(model._meta.fields.get(self.name), self.name)
+        """Called once by the spec that lists this filter (`field`: None for a Choice)."""
+        self.field = model._meta.fields.get(self.name)
+        self.label = self.label or label_of(self.field, self.name)
         return self
 
     def choices(self, cl):
@@ -2313,11 +2314,10 @@ class FieldFilter(ListFilter):
     SHOWN = 20
 
     def bind(self, model):
-        self.field = model._meta.fields[self.name]
+        super().bind(model)
         if isinstance(self.field, peewee.ForeignKeyField):
             self.kind = "related"
             self.search_param = self.name + "__search"
-        super().bind(model)
         self.search_label = "Find " + a_noun(self.label)
         return self
 
@@ -2337,13 +2337,10 @@ class FieldFilter(ListFilter):
     def related_choices(self, q):
         """Up to SHOWN + 1 related rows: those the sidebar's search finds, or the first ones
         of a small table (one more than shown tells that there are more)."""
-        spec, model = self.related, self.field.rel_model
-        if spec is None:
+        spec = self.related
+        if spec is None or (spec.picker and not q):
             return []
-        if not q and spec.picker:
-            return []
-        query = self.visible(spec.search(model.select(), q) if q else model.select())
-        rows = spec.sorted(query, ()).limit(self.SHOWN + 1)
+        rows = self.visible(spec.lookup(q, self.SHOWN + 1))
         # In a big table two rows may share a name (two Ada Allens): the id tells them apart.
         return [(str(row.get_id()), f"{row} (#{row.get_id()})" if spec.picker else str(row))
                 for row in rows]
@@ -2405,9 +2402,9 @@ class Range(ListFilter):
         self.params = (name + "__gte", name + "__lte")
 
     def bind(self, model):
-        self.field = model._meta.fields[self.name]
+        super().bind(model)
         self.is_date = isinstance(self.field, (peewee.DateTimeField, peewee.DateField))
-        return super().bind(model)
+        return self
 
     def quick_choices(self):
         """[(text, "from" date as text)] for a date column; [] for a number."""
@@ -2454,10 +2451,6 @@ class DateHierarchy(ListFilter):
         super().__init__(name)
         self.params = tuple(f"{name}__{part}" for part in self.PARTS)
 
-    def bind(self, model):
-        self.field = model._meta.fields[self.name]
-        return super().bind(model)
-
     def chosen(self, params):
         """The (year, month, day) chosen, as far as they are given and make a date: (2026, 11)."""
         chosen = []
@@ -2496,13 +2489,15 @@ class DateHierarchy(ListFilter):
         each choice's count: [("Nov 2026", link, 31)]."""
         chosen = self.chosen(cl.params)
         clear = {param: None for param in self.params}
+
+        def level(parts, year=True):
+            """(text, link) of a year, a month or a day: ("Nov 2026", link)."""
+            day = datetime.date(*parts, *(1,) * (3 - len(parts)))
+            text = [str(day.year), f"{day:%b}", f"{day.day} {day:%b}"][len(parts) - 1]
+            text += f" {day.year}" if year and len(parts) > 1 else ""
+            return text, cl.link(**dict(clear, **dict(zip(self.params, parts))))
         crumbs = [("All dates", cl.link(**clear))] if chosen else []
-        names = ("{}", "{:%b %Y}", "{d.day} {d:%b %Y}")
-        for depth in range(1, len(chosen) + 1):
-            moment = datetime.date(*(chosen[:depth] + (1,) * (3 - depth)))
-            params = dict(clear, **dict(zip(self.params, chosen[:depth])))
-            text = names[depth - 1].format(moment.year if depth == 1 else moment, d=moment)
-            crumbs.append((text, cl.link(**params)))
+        crumbs += [level(chosen[:depth]) for depth in range(1, len(chosen) + 1)]
         if len(chosen) == 3:
             return crumbs, []
         known = chosen
@@ -2511,16 +2506,9 @@ class DateHierarchy(ListFilter):
             # A single year (or month) to choose from: show what is in it (as Django does).
             known += (counts[0][0],)
             counts = models.date_counts(cl.rows, self.field, self.PARTS[len(known)])
-        choices = []
-        for value, count in counts:
-            picked = known + (value,)
-            moment = datetime.date(*(picked + (1,) * (3 - len(picked))))
-            text = [str(value), f"{moment:%b}", f"{moment.day} {moment:%b}"][len(known)]
-            if known and not chosen:
-                text += f" {moment.year}"      # no crumb says the year
-            choices.append((text, cl.link(**dict(clear, **dict(zip(self.params, picked)))),
-                            count))
-        return crumbs, choices
+        # Skipped to one year's months or days: no crumb says the year, so each choice does.
+        return crumbs, [level(known + (value,), year=bool(known) and not chosen) + (count,)
+                        for value, count in counts]
 
 
 # --- One request's list ----------------------------------------------------------------------
@@ -2544,7 +2532,7 @@ class ChangeList:
         self.query = spec.sorted(self.narrow(spec.queryset()), self.sorts)
 
     def narrow(self, query):
-        query = self.spec.search(query, self.q) if self.q else query
+        query = self.spec.search(query, self.q)
         for list_filter in self.spec.filters:
             query = list_filter.apply(query, self.params)
         return query
@@ -2586,20 +2574,19 @@ class ChangeList:
         first (reversed if it was sorted already), keeping the others after it; a shift-click
         (`add`) adds it last or reverses it in place; `remove` drops it; `priority` is its
         place (1 = first) and `descending` its direction, for a sorted column."""
-        sorts = [(name, desc) for name, desc in self.sorts]
-        place = next((i for i, (name, _) in enumerate(sorts) if name == key), None)
-        others = [s for s in sorts if s[0] != key]
-        desc = sorts[place][1] if place is not None else False
+        sorts = dict(self.sorts)        # {column: descending}, first column first
+        sorted_by, desc = key in sorts, sorts.get(key, False)
+        others = {name: d for name, d in sorts.items() if name != key}
 
         def text(keys):
-            return ",".join(("-" if d else "") + n for n, d in keys[:self.MAX_SORT]) or None
-        toggled = (key, not desc) if place is not None else (key, False)
-        added = [toggled if n == key else (n, d) for n, d in sorts] if place is not None \
-            else sorts + [toggled]
-        return {"href": self.link(sort=text([toggled] + others)),
-                "add": self.link(sort=text(added)),
-                "remove": self.link(sort=text(others)) if place is not None else None,
-                "priority": place + 1 if place is not None else None, "descending": desc}
+            pairs = list(keys.items())[:self.MAX_SORT]
+            return ",".join(("-" if d else "") + n for n, d in pairs) or None
+        toggled = sorted_by and not desc
+        return {"href": self.link(sort=text({key: toggled, **others})),
+                "add": self.link(sort=text({**sorts, key: toggled})),
+                "remove": self.link(sort=text(others)) if sorted_by else None,
+                "priority": list(sorts).index(key) + 1 if sorted_by else None,
+                "descending": desc}
 
 
 def back_to_list(spec, query_string=""):
@@ -2628,7 +2615,6 @@ class Inline:
         # What one row is called ("order item"; a tagged item is "tag" on a product's form).
         self.noun, self.nouns = (noun, noun + "s") if noun else models.nouns(model)
         self.label = label or self.nouns.capitalize()
-        self._form_class = None
 
     def bind(self, parent_model):
         self.generic = issubclass(self.model, models.GenericLink)
@@ -2644,13 +2630,12 @@ class Inline:
     def labels(self):
         return [label_of(self.model._meta.fields.get(name), name) for name in self.fields]
 
+    @functools.cached_property
     def form_class(self):
-        if self._form_class is None:
-            # Every select of a child row may be left blank: a blank row is "no new row".
-            blank = {f.name: {"allow_blank": True} for f in self.model._meta.sorted_fields
-                     if isinstance(f, peewee.ForeignKeyField) and f.name in self.fields}
-            self._form_class = model_form_for(self.model, self.fields, field_args=blank)
-        return self._form_class
+        # Every select of a child row may be left blank: a blank row is "no new row".
+        blank = {f.name: {"allow_blank": True} for f in self.model._meta.sorted_fields
+                 if isinstance(f, peewee.ForeignKeyField) and f.name in self.fields}
+        return model_form_for(self.model, self.fields, field_args=blank)
 
     def rows(self, parent):
         if parent is None or parent.get_id() is None:
@@ -2686,8 +2671,8 @@ class InlineRows:
         room = max(0, inline.max_num - len(existing)) if self.can_add or as_new else 0
         if data is None:
             new = min(room, max(inline.extra, inline.min_num - len(existing)))
-            self.rows = [(row, self._form(i, row, None)) for i, row in enumerate(existing)]
-            self.rows += [(None, self._form(len(existing) + i, None, None)) for i in range(new)]
+            self.rows = [(row, self._form(i, row, None))
+                         for i, row in enumerate(existing + [None] * new)]
             return
         by_id = {str(row.get_id()): row for row in existing}
         sent = models.parse_id(data.get(self.prefix + "-TOTAL", "")) or 0
@@ -2707,7 +2692,7 @@ class InlineRows:
             self.rows.append((None if as_new else row, self._form(i, row, data)))
 
     def _form(self, i, row, data):
-        form = self.inline.form_class()(data, obj=row, prefix=f"{self.prefix}-{i}-")
+        form = self.inline.form_class(data, obj=row, prefix=f"{self.prefix}-{i}-")
         form.row_id = "" if row is None or self.as_new else str(row.get_id())
         return form
 
@@ -2723,7 +2708,7 @@ class InlineRows:
 
     def blank_form(self):
         """The form admin.js copies for "Add another" (its prefix holds __prefix__)."""
-        return self.inline.form_class()(None, prefix=f"{self.prefix}-__prefix__-")
+        return self.inline.form_class(None, prefix=f"{self.prefix}-__prefix__-")
 
     def editable(self, row):
         return self.can_add if row is None else self.can_change
@@ -2805,17 +2790,13 @@ class ManyToMany:
         class's own save and delete, which keep what depends on it (a product's price).
         Return True if anything changed (for the history)."""
         values = set(values or ()) & {value for value, _ in self.choices()}
-        changed = False
-        for row in self.through.select().where(self.own == obj):
-            if row.__data__[self.other.name] in values:
-                values.discard(row.__data__[self.other.name])
-            else:
-                row.delete_instance()
-                changed = True
-        for value in sorted(values):
+        rows = {row.__data__[self.other.name]: row
+                for row in self.through.select().where(self.own == obj)}
+        for value in sorted(rows.keys() - values):
+            rows[value].delete_instance()
+        for value in sorted(values - rows.keys()):
             self.through.create(**{self.own.name: obj.get_id(), self.other.name: value})
-            changed = True
-        return changed
+        return rows.keys() != values
 
 class CheckboxList:
     """A many-to-many field as a list of checkboxes, the chosen ones first, in a box that
@@ -2848,7 +2829,8 @@ class ModelAdmin:
     area = "Shop"
     list_display = ("__str__",)
     list_editable = ()
-    search_fields = ()          # "title" matches anywhere, "^first_name" at the start, "=id" exactly
+    search_fields = ()          # "title" matches anywhere, "^first_name" at the start,
+                                # "=id" exactly
     list_filter = ()            # field names (foreign keys, choices, booleans) or ListFilters
     date_hierarchy = None       # a date column: years, months and days above the list
     ordering = ("-id",)
@@ -2863,7 +2845,8 @@ class ModelAdmin:
     superuser_fields = ()       # fields only a superuser may set (staff, permissions)
     picker = False              # True for big tables: foreign keys to this model get a
                                 # search-as-you-type picker instead of a select of every row
-    many_to_many = {}           # form field -> the association class: {"promotions": ProductPromotion}
+    many_to_many = {}           # form field -> the association class:
+                                # {"promotions": ProductPromotion}
     permissions_through = None  # the association class of "<model>.<action>" names
     prepopulated = {}           # {"slug": "title"}: filled from the title as you type
     inlines = ()
@@ -3001,6 +2984,10 @@ class ModelAdmin:
         value = getattr(row, name)
         return dict(field.choices).get(value, value) if field.choices else value
 
+    def field_label(self, name):
+        """The label of a field, also of a read-only or many-to-many one: "Unit price"."""
+        return label_of(self.model._meta.fields.get(name), name)
+
     def link(self, row, name):
         """Where a cell links to: the related row's page, or a computed column's link."""
         field = self.model._meta.fields.get(name)
@@ -3022,7 +3009,8 @@ class ModelAdmin:
     def search(self, query, q):
         """`query` narrowed to the rows that match every term of `q` in some search field
         (Django's rule): "aged almonds" finds "Aged Almonds No. 358", and a "quoted phrase"
-        stays together. A spec may override it (a full-text index, say)."""
+        stays together; an empty `q` keeps every row. A spec may override it (a full-text
+        index, say)."""
         for term in models.search_phrases(q):
             matches = []
             for spec in self.search_fields:
@@ -3036,6 +3024,11 @@ class ModelAdmin:
             query = query.where(functools.reduce(operator.or_, matches) if matches
                                 else SQL("0 = 1"))
         return query
+
+    def lookup(self, q, limit):
+        """The first `limit` rows that a search for `q` finds (any rows, for none), in the
+        spec's order: what a picker and a filter's search box offer."""
+        return self.sorted(self.search(self.model.select(), q), ()).limit(limit)
 
     # -- Actions --
 
@@ -3082,14 +3075,12 @@ class ModelAdmin:
             form = model_form_for(self.model, fields, base_class=base)
             for name in self.relations:
                 if name in names:
+                    related = isinstance(self.relations[name].other, peewee.ForeignKeyField)
                     setattr(form, name, SelectMultipleField(
                         label_of(None, name), widget=CheckboxList(),
-                        coerce=self._coerce(name), validate_choice=False))
+                        coerce=int if related else str, validate_choice=False))
             self._form_classes[key] = form
         return self._form_classes[key]
-
-    def _coerce(self, name):
-        return int if isinstance(self.relations[name].other, peewee.ForeignKeyField) else str
 
     def readonly(self, user):
         """The fields this user sees as text on a form they may edit."""
@@ -3239,7 +3230,7 @@ class ModelAdmin:
         errors = form.errors or form.form_errors or any(rows.has_errors for rows in inlines)
         return render("admin/form", status=400 if errors else 200, spec=self, obj=obj,
                       original=original, form=form, inlines=inlines, adding=adding,
-                      editable=editable, back=back, body_class="admin",
+                      editable=editable, back=back, errors=errors, body_class="admin",
                       readonly=self.readonly(user) if editable else None,
                       title=f"Add {self.label.lower()}" if adding else str(obj))
 
@@ -3359,7 +3350,6 @@ def validate_form(form, obj):
     trial = type(obj)(**obj.__data__)
     populate(form, trial)
     problems = trial.problems()
-    # A field that failed its own check (not a number, say) keeps that message only.
     show_errors(form, {name: message for name, message in problems.items()
                        if name not in form or not form[name].errors})
     return valid and not problems
@@ -3380,15 +3370,11 @@ class PickerField(wtforms.Field):
 
     def process_formdata(self, valuelist):
         raw = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if raw:
-            pk = self.rel_model._meta.primary_key
-            try:
-                self.data = self.rel_model.get_or_none(pk == pk.db_value(raw))
-            except (ValueError, TypeError, OverflowError):
-                self.data = None
-            if self.data is None:
-                raise ValueError(f"There is no {models.nouns(self.rel_model)[0]} with id {raw}.")
+        key = models.parse_key(self.rel_model, raw)     # None for what no key can be
+        self.data = None if key is None else self.rel_model.get_or_none(
+            self.rel_model._meta.primary_key == key)
+        if raw and self.data is None:
+            raise ValueError(f"There is no {models.nouns(self.rel_model)[0]} with id {raw}.")
 
     def pre_validate(self, form):
         if self.data is None and not self.allow_blank and not self.process_errors:
@@ -3398,13 +3384,12 @@ class PickerField(wtforms.Field):
         spec = REGISTRY.get(self.rel_model.__name__.lower())
         source = url("admin_autocomplete", model=spec.name) if spec else ""
         label = str(self.data) if self.data is not None else ""
-        attrs = {k: v for k, v in attrs.items() if v is not None and v is not False}
-        return (
-            f'<span class="picker" data-autocomplete="{bottle.html_escape(source)}">'
-            f'<input type="text" inputmode="numeric" id="{self.id}" name="{self.name}" '
-            f'value="{bottle.html_escape(self._value())}" class="picker-id" '
-            + " ".join(f'{k.replace("_", "-")}="{bottle.html_escape(str(v))}"' for k, v in attrs.items())
-            + f'><span class="picker-label">{bottle.html_escape(label)}</span></span>')
+        params = wtforms.widgets.html_params(     # aria_label="..." as aria-label="..."
+            type="text", inputmode="numeric", id=self.id, name=self.name, value=self._value(),
+            class_="picker-id", **{k: v for k, v in attrs.items() if v is not None})
+        return (f'<span class="picker" data-autocomplete="{bottle.html_escape(source)}">'
+                f'<input {params}><span class="picker-label">{bottle.html_escape(label)}</span>'
+                '</span>')
 
 
 # --- The generic views -----------------------------------------------------------------------
@@ -3446,25 +3431,22 @@ def log_action(obj, action_flag, message=""):
     """Write the admin log (each object's history)."""
     log.info("admin: %s %s %s: %s", current_user().username, obj.__class__.__name__,
              obj.get_id(), message)
-    models.AdminLogEntry.create(user=current_user(), model=obj.__class__.__name__.lower(),
-                                object_id=str(obj.get_id()), object_repr=str(obj)[:255],
-                                action=action_flag, change_message=message)
+    models.AdminLogEntry.create(**log_entry(obj, action_flag, message))
 
 
 def log_actions(rows, action_flag, message):
     """log_action() for every row of a query (an action on a whole list), 500 rows an insert."""
-    user = current_user()
-    log.info("admin: %s %s: %s", user.username, rows.model.__name__, message)
-    batch = []
-    for obj in rows.iterator():
-        batch.append({"user": user.id, "model": obj.__class__.__name__.lower(),
-                      "object_id": str(obj.get_id()), "object_repr": str(obj)[:255],
-                      "action": action_flag, "change_message": message})
-        if len(batch) == 500:
-            models.AdminLogEntry.insert_many(batch).execute()
-            batch = []
-    if batch:
-        models.AdminLogEntry.insert_many(batch).execute()
+    log.info("admin: %s %s: %s", current_user().username, rows.model.__name__, message)
+    for batch in peewee.chunked(rows.iterator(), 500):
+        models.AdminLogEntry.insert_many(
+            [log_entry(obj, action_flag, message) for obj in batch]).execute()
+
+
+def log_entry(obj, action_flag, message):
+    """The admin log's row for what the user did to `obj`."""
+    return {"user": current_user().id, "model": obj.__class__.__name__.lower(),
+            "object_id": str(obj.get_id()), "object_repr": str(obj)[:255],
+            "action": action_flag, "change_message": message}
 
 
 @admin.get("/", name="admin_index")
@@ -3481,7 +3463,8 @@ def admin_index():
     recent = list(models.AdminLogEntry.select()
                   .where((models.AdminLogEntry.user == user)
                          & models.AdminLogEntry.model.in_(visible))
-                  .order_by(models.AdminLogEntry.action_time.desc(), models.AdminLogEntry.id.desc())
+                  .order_by(models.AdminLogEntry.action_time.desc(),
+                            models.AdminLogEntry.id.desc())
                   .limit(10))
     return render("admin/index", areas=areas, recent=recent, days=models.daily_sales(30),
                   title="Administration", body_class="admin")
@@ -3491,9 +3474,7 @@ def admin_index():
 @staff_required
 def changelist_without_slash(model):
     """/admin/product is /admin/product/ (Django's APPEND_SLASH)."""
-    spec = admin_spec(model, "view")
-    query = request.query_string
-    redirect(url("admin_changelist", model=spec.name) + ("?" + query if query else ""), 301)
+    redirect(back_to_list(admin_spec(model, "view"), request.query_string), 301)
 
 
 @admin.route("/<model>/", ["GET", "POST"], name="admin_changelist")
@@ -3537,27 +3518,24 @@ def list_edit_form(spec, row, data=None):
 
 def save_list_edits(spec):
     """Save the changelist's editable columns, all or nothing; return {id: form} with errors."""
-    data, errors, saved = form_data(), {}, []
-    ids = data.getall("_row")
-    rows = list(spec.model.select().where(spec.model._meta.primary_key.in_(
-        [models.parse_id(i) for i in ids if models.parse_id(i)][:spec.list_max_show_all])))
+    data, errors, changes = form_data(), {}, []
+    ids = [models.parse_id(i) for i in data.getall("_row")]
+    rows = spec.model.select().where(spec.model._meta.primary_key.in_(
+        [i for i in ids if i][:spec.list_max_show_all]))
     for row in rows:
         form = list_edit_form(spec, row, data)
-        if validate_form(form, row):
-            changed = changed_fields(form, row)
+        if not validate_form(form, row):
+            errors[row.get_id()] = form
+        elif changed := changed_fields(form, row):
             populate(form, row)
-            saved.append((row, changed))
-            continue
-        errors[row.get_id()] = form
+            changes.append((row, changed))
     if not errors:
         with models.write_transaction():
-            for row, changed in saved:
-                if changed:
-                    row.save()
-                    log_action(row, models.CHANGE, f"Changed {join_words(changed)}.")
-        changed_rows = sum(1 for _, changed in saved if changed)
-        noun = spec.label if changed_rows == 1 else spec.plural
-        flash(f"Saved {changed_rows} {noun.lower()}.")
+            for row, changed in changes:
+                row.save()
+                log_action(row, models.CHANGE, f"Changed {join_words(changed)}.")
+        noun = spec.label if len(changes) == 1 else spec.plural
+        flash(f"Saved {len(changes)} {noun.lower()}.")
     return errors
 
 
@@ -3693,9 +3671,7 @@ def export_csv(model):
 def autocomplete(model):
     """JSON for the foreign-key pickers: [{"id": ..., "text": ...}], 20 at most."""
     spec = admin_spec(model, "view")
-    q = request.query.getunicode("q", "").strip()[:100]
-    query = spec.search(spec.model.select(), q) if q else spec.model.select()
-    rows = spec.sorted(query, ()).limit(20)
+    rows = spec.lookup(request.query.getunicode("q", "").strip()[:100], 20)
     return json_response({"results": [{"id": str(r.get_id()), "text": str(r)} for r in rows]})
 
 
@@ -4935,9 +4911,10 @@ def capture_queries():
 
 # The toolbar is middleware: with debug on, for a client at an internal address (the
 # connection's, or behind a trusted proxy the one it forwards: see client_address), it records
-# what each request did, and injects a bar before </body> of HTML pages. The panels are pages of their own under /__debug__/, rendered only when opened, and
-# kept for the last requests of every kind (JSON and redirects included). With debug off the
-# middleware is not installed at all: it costs nothing.
+# what each request did, and injects a bar before </body> of HTML pages. The panels are pages
+# of their own under /__debug__/, rendered only when opened, and kept for the last requests of
+# every kind (JSON and redirects included). With debug off the middleware is not installed at
+# all: it costs nothing.
 
 DEBUG_HISTORY = collections.OrderedDict()     # request id -> Record, newest last
 DEBUG_HISTORY_SIZE = 25
@@ -5046,7 +5023,8 @@ def with_toolbar(record, content, headers):
     """An HTML page's body and headers with the toolbar put in before </body>."""
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
     if content_type.startswith("text/html") and b"</body>" in content:
-        bar = bottle.template("debug/toolbar", record=record, url=url).encode()
+        bar = bottle.template("debug/toolbar", record=record, panels=DEBUG_PANELS,
+                              url=url).encode()
         content = content.replace(b"</body>", bar + b"</body>", 1)
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(content))))
@@ -5157,8 +5135,8 @@ def debug_panel(ident, panel="timer"):
                     **{name: version(name) for name in ("bottle", "peewee", "Beaker", "WTForms",
                                                         "waitress")})
     return bottle.template("debug/panel", record=record, panel=panel, panels=DEBUG_PANELS,
-                           versions=versions, settings=masked_settings(settings), routes=list_routes(),
-                           url=url)
+                           versions=versions, settings=masked_settings(settings),
+                           routes=list_routes(), url=url)
 
 
 @debug.get("/<ident>/sql/<n:int>/explain", name="debug_explain")
@@ -5606,9 +5584,8 @@ def cmd_createsuperuser(args):
             raise SystemExit("The passwords differ.")
     problems = [models.username_problem(username),
                 *models.password_problems(password, username, email)]
-    problems = [problem for problem in problems if problem]
-    if problems:
-        raise SystemExit(" ".join(problems))
+    if any(problems):
+        raise SystemExit(" ".join(filter(None, problems)))
     try:
         User.create_user(username, email, password, is_staff=True, is_superuser=True)
     except models.ValidationError as error:
@@ -5637,10 +5614,8 @@ def cmd_backup(args):
     if not models.is_sqlite():
         raise SystemExit("backup copies an SQLite database; for PostgreSQL use pg_dump.")
     import sqlite3
-    target = sqlite3.connect(args.path)
-    with target:
+    with contextlib.closing(sqlite3.connect(args.path)) as target:
         db.connection().backup(target)
-    target.close()
     print(f"Backed up {settings.database_url} to {args.path}.")
 
 
@@ -5668,10 +5643,10 @@ def cmd_shell(args):
 
 
 def make_parser():
-    """The commands and their flags: (the parser, the runserver command's parser)."""
+    """The commands and their flags."""
     parser = argparse.ArgumentParser(prog="python app.py", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command")
-    run = _runserver_parser(commands)
+    _runserver_parser(commands)
     commands.add_parser("migrate", help="apply the schema migrations not applied yet")
     make = commands.add_parser("makemigrations",
                                help="print the migration that brings the database to the models")
@@ -5697,7 +5672,7 @@ def make_parser():
                        help="server processes on each machine (gunicorn -w N)")
     check.add_argument("--machines", type=int, default=1, help="machines that run the site")
     commands.add_parser("shell", help="a Python shell with the models loaded")
-    return parser, run
+    return parser
 
 
 def _runserver_parser(commands):
@@ -5711,14 +5686,11 @@ def _runserver_parser(commands):
                      help="worker threads (waitress's default; more only help with slow I/O)")
     run.add_argument("--products", type=int, default=1000, help="demo products on first start")
     run.add_argument("--quiet", action="store_true", help="do not log each request")
-    return run
 
 
-def main(argv=None):
-    parser, run = make_parser()
-    args = parser.parse_args(argv)
-    if args.command in (None, "runserver"):
-        args = run.parse_args(argv[1:] if argv and argv[0] == "runserver" else argv or [])
+def main(argv):
+    args = make_parser().parse_args(argv or ["runserver"])      # the default command
+    if args.command == "runserver":
         return cmd_runserver(args)
     if args.command not in ("routes", "check"):
         try:        # which migrations this applies, `migrate` says

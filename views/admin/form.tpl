@@ -1,17 +1,12 @@
 %# Add, change or view one row. Expects: spec, obj, original (the row in the database; None on
 %# the add page), form (WTForms), inlines ([InlineRows]), adding, editable (False: the user
 %# may only view it, shown as text), readonly (fields shown as text on an editable form),
-%# back (the changelist's query string).
+%# back (the changelist's query string), errors (whether the form or an inline has any).
 % rebase('layout')
 % list_link = url('admin_changelist', model=spec.name) + ('?' + back if back else '')
 % include('admin/_header', crumbs=[(spec.plural, list_link), ('Add' if adding else str(obj), None)])
 % def value_of(name):
 % return (spec.display(obj, name)[0] if obj.get_id() is not None else '') or '—'
-% end
-% import models
-% def label_for(name):
-% field = spec.model._meta.fields.get(name)
-% return field and models.field_label(field) or name.replace('_', ' ').capitalize()
 % end
 % def as_text(name):
 % known = name in spec.model._meta.fields or name in spec.relations
@@ -31,8 +26,7 @@
 % if not editable:
 <p class="view-only-note">You can view this {{spec.label.lower()}} but not change it.</p>
 % end
-% errors = form.errors or form.form_errors or any(rows.errors for rows in inlines)
-% if errors or any(child.errors for rows in inlines for _, child in rows.rows):
+% if errors:
 <div class="flash flash-error" role="alert">Please correct the errors below.
   % for error in form.form_errors:
   <br>{{error}}
@@ -58,16 +52,14 @@
   % if not names:
   % continue
   % end
-  % if options.get('collapse'):
-  % has_errors = any(n in form and form[n].errors for n in names)
-  <details class="card fieldset"{{!' open' if has_errors else ''}}>
+  % tag = 'details' if options.get('collapse') else 'fieldset'
+  % opened = tag == 'details' and any(n in form and form[n].errors for n in names)
+  <{{tag}} class="card{{' fieldset' if tag == 'details' else ''}}"{{!' open' if opened else ''}}>
+    % if tag == 'details':
     <summary>{{title}}</summary>
-  % else:
-  <fieldset class="card">
-    % if title:
+    % elif title:
     <legend>{{title}}</legend>
     % end
-  % end
     % if options.get('description'):
     <p class="hint fieldset-description">{{options['description']}}</p>
     % end
@@ -76,14 +68,10 @@
     % attrs = {'data_prepopulate_from': spec.prepopulated[name]} if name in spec.prepopulated else {}
     % include('_field', field=form[name], attrs=attrs)
     % else:
-    <div class="field"><span class="label">{{label_for(name)}}</span> <span class="readonly">{{value_of(name)}}</span></div>
+    <div class="field"><span class="label">{{spec.field_label(name)}}</span> <span class="readonly">{{value_of(name)}}</span></div>
     % end
     % end
-  % if options.get('collapse'):
-  </details>
-  % else:
-  </fieldset>
-  % end
+  </{{tag}}>
   % end
   % for rows in inlines:
   % if not rows.can_view:

@@ -1,5 +1,12 @@
 %# One panel of a recorded request. Expects: record, panel, panels, versions, settings, routes, url.
 % include('debug/_head', title=panel.capitalize(), url=url)
+% def details(pairs, code=True):
+<dl class="details">
+  % for key, value in pairs:
+  <dt>{{key}}</dt><dd>{{!'<code>%s</code>' % _escape(value) if code else _escape(value)}}</dd>
+  % end
+</dl>
+% end
 <p class="breadcrumbs debug-context"><a href="{{url('debug_history')}}">← History</a> · <a href="{{record.path}}{{'?' + record.query if record.query else ''}}">{{record.method}} {{record.path}}{{'?' + record.query if record.query else ''}}</a> · {{record.status}} · {{'%.1f' % record.ms}} ms</p>
 <nav class="dt-tabs" aria-label="Panels">
   % for p in panels:
@@ -8,11 +15,7 @@
 </nav>
 <h1>{{'SQL' if panel == 'sql' else panel.capitalize()}}</h1>
 % if panel == 'versions':
-<dl class="details">
-  % for name, version in versions.items():
-  <dt>{{name}}</dt><dd>{{version}}</dd>
-  % end
-</dl>
+% details(versions.items(), code=False)
 % elif panel == 'timer':
 <dl class="details">
   <dt>Total</dt><dd>{{'%.2f' % record.ms}} ms</dd>
@@ -20,37 +23,21 @@
   <dt>Everything else</dt><dd>{{'%.2f' % (record.ms - record.sql_ms())}} ms</dd>
 </dl>
 % elif panel == 'settings':
-<dl class="details">
-  % for name, value in settings.items():
-  <dt>{{name}}</dt><dd><code>{{value}}</code></dd>
-  % end
-</dl>
+% details(settings.items())
 % elif panel == 'request':
 % for part in ('query', 'form', 'cookies', 'session'):
 <h2>{{part.capitalize()}}</h2>
 % if record.request_data.get(part):
-<dl class="details">
-  % for key, value in record.request_data[part].items():
-  <dt>{{key}}</dt><dd><code>{{value}}</code></dd>
-  % end
-</dl>
+% details(record.request_data[part].items())
 % else:
 <p class="muted">None.</p>
 % end
 % end
 % elif panel == 'headers':
 <h2>Request headers</h2>
-<dl class="details">
-  % for key, value in record.headers_in.items():
-  <dt>{{key}}</dt><dd><code>{{value if key.lower() != 'cookie' else value[:40] + '…'}}</code></dd>
-  % end
-</dl>
+% details((k, v if k.lower() != 'cookie' else v[:40] + '…') for k, v in record.headers_in.items())
 <h2>Response headers</h2>
-<dl class="details">
-  % for key, value in record.headers_out:
-  <dt>{{key}}</dt><dd><code>{{value}}</code></dd>
-  % end
-</dl>
+% details(record.headers_out)
 % elif panel == 'sql':
 <p>{{len(record.queries)}} queries in {{'%.2f' % record.sql_ms()}} ms.</p>
 <ol class="sql-list">

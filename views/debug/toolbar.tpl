@@ -1,4 +1,4 @@
-%# The debug toolbar, injected before </body>. Expects: record (Record), url.
+%# The debug toolbar, injected before </body>. Expects: record (Record), panels, url.
 <div id="debug-toolbar">
   <link rel="stylesheet" href="{{url('static', path='css/debug.css')}}">
   <details class="dt">
@@ -11,7 +11,7 @@
       <span>{{record.status}}</span>
     </summary>
     <nav class="dt-panels" aria-label="Debug panels">
-      % for panel in ['versions', 'timer', 'settings', 'request', 'headers', 'sql', 'templates', 'cache', 'logging', 'routes']:
+      % for panel in panels:
       <a href="{{url('debug_panel', ident=record.id, panel=panel)}}">{{'SQL' if panel == 'sql' else panel.capitalize()}}</a>
       % end
       <a href="{{url('debug_history')}}">History</a>
