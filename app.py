@@ -2285,13 +2285,17 @@ class ListFilter:
     the list; the sidebar shows it with views/admin/filter_<kind>.tpl."""
     kind = "choice"
     listed = True           # shown in the sidebar
+    of_a_field = True       # named by a field of the model (a Choice is not)
 
     def __init__(self, name, label=None):
         self.name, self.label, self.params = name, label, (name,)
 
     def bind(self, model):
-        """Called once by the spec that lists this filter (`field`: None for a Choice)."""
+        """Called once, at start, by the spec that lists this filter: a misspelt field fails
+        here rather than when someone opens the list."""
         self.field = model._meta.fields.get(self.name)
+        if self.field is None and self.of_a_field:
+            raise ImproperlyConfigured(f"{model.__name__} has no field {self.name!r} to filter by")
         self.label = self.label or label_of(self.field, self.name)
         return self
 
@@ -2376,6 +2380,7 @@ class FieldFilter(ListFilter):
 
 class Choice(ListFilter):
     """A filter of named conditions: ?<name>=<value> adds that option's `where`."""
+    of_a_field = False
 
     def __init__(self, name, label, options):
         super().__init__(name, label)

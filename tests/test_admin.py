@@ -1198,3 +1198,11 @@ def test_a_change_form_costs_the_same_queries_however_many_inline_rows(client, s
         selects.append(page.text.count(">tag 5</option>"))     # a select in every row
         counts.append(counted.count)
     assert selects[1] - selects[0] == 5 and counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("kind", ["FieldFilter", "Range", "DateHierarchy"])
+def test_a_filter_on_a_field_the_model_lacks_fails_at_start(kind):
+    """A spec with a misspelt filter stops the start with the model and the name, instead of
+    failing when someone first opens the list."""
+    with pytest.raises(storefront.ImproperlyConfigured, match="Product has no field 'prise'"):
+        getattr(storefront, kind)("prise").bind(models.Product)
