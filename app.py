@@ -381,10 +381,6 @@ def form_from_request(form_class, initial=None, **options):
     return form_class(data=initial, **options)
 
 
-
-
-
-
 ###############################################################################
 # 5. Store
 ###############################################################################
@@ -968,27 +964,10 @@ def account():
 # The shop for programs, calling the same functions of models.py as the pages. Each operation
 # is declared once, on its route (`openapi=Operation(...)`: what it takes, what it answers); the
 # handlers' checks read that declaration, and so does the builder of the OpenAPI document
-# (/api/openapi.json, and /api/docs for people). The tests hold every answer to the document.
+# (part 14; /api/openapi.json, and /api/docs for people). The tests hold every answer to it.
 
 BODY_KIB = bottle.BaseRequest.MEMFILE_MAX // 1024       # Bottle reads no larger body
 INDEX = ("products", "collections", "carts", "orders", "openapi", "docs")
-
-# What the API promises its clients, said once: it opens the document.
-INFO = {
-    "title": "Storefront API",
-    "version": "1.0",
-    "description": (
-        "The shop for programs: products, collections, carts and orders, in JSON. It calls "
-        "the same rules as the web pages, so stock, prices and checkout agree.\n\n"
-        "Money is a string with two decimals (`\"12.50\"`), never a float; times are ISO "
-        "8601 in UTC. Numbers in a body must be JSON numbers (`\"2\"` is refused). Fields a "
-        "body carries beyond those listed are ignored.\n\n"
-        "Errors are JSON too, `{\"error\", \"message\", \"errors\", \"status\"}`, where "
-        "`errors` names each bad field. Their status follows one rule: 400 when the request "
-        "is malformed, 404 when the URL names something that is not there, 409 when the "
-        "request is well formed but the shop cannot do it as things stand (too few in stock, "
-        "a product or cart the body names that is not there, an empty cart); 401 for orders "
-        f"without a login, 403 for a missing CSRF token, 413 for a body over {BODY_KIB} KiB.")}
 
 
 def money(value):
@@ -1469,108 +1448,6 @@ def api_order_create():
     return api_order(order.id, status=201)
 
 
-# --- The description: OpenAPI 3.1, built from the declarations, for programs and people -------
-
-TAGS = {
-    "Index": "Where to start.",
-    "Products": "The catalog, read-only.",
-    "Collections": "Groups of products, read-only.",
-    "Carts": "A cart is made by anyone and found by its id, a UUID: whoever holds the id holds "
-             "the cart.",
-    "Orders": "The logged-in user's orders; checkout.",
-}
-SECURITY_SCHEMES = {
-    "session": {
-        "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
-        "description": "The session cookie that logging in (POST /accounts/login, the site's "
-                       "login form) sets. Orders need it."},
-    "csrfToken": {
-        "type": "apiKey", "in": "header", "name": "X-CSRF-Token",
-        "description": "Any call that changes something and sends cookies must send the "
-                       "session's CSRF token in this header: the `csrf_token` field of any "
-                       "form on the site while logged in. A call that sends no cookie at all "
-                       "needs no token."}}
-SHARED_ANSWERS = {
-    "BadRequest": answer("The request is malformed: `message` says how, `errors` names each "
-                         "bad field or parameter. A URL that is not UTF-8 text or holds a NUL "
-                         "character is one too.", "Error"),
-    "LoginRequired": answer("Not logged in: send the session cookie.", "Error"),
-    "CsrfRefused": answer("Cookies were sent without the session's X-CSRF-Token.", "Error"),
-    "TooLarge": answer(f"The body is larger than {BODY_KIB} KiB.", "Error"),
-}
-
-# Who may call an operation, by (it is the user's, it changes something), as requirements any
-# one of which will do. CSRF (part 10): a call without cookies speaks for no browser and needs
-# no token; a change sent with the session cookie needs the X-CSRF-Token header too.
-TOKEN = {"session": [], "csrfToken": []}
-CALLERS = {(False, False): [], (False, True): [{}, TOKEN],
-           (True, False): [{"session": []}], (True, True): [TOKEN]}
-
-
-def path_parameter(name):
-    """A parameter of the path, from its wildcard's name in the route."""
-    if name == "cart_id":
-        return {"name": name, "in": "path", "required": True, "schema": UUID,
-                "description": "The cart's id, from POST /api/carts.", "example": EXAMPLE_CART}
-    return {"name": name, "in": "path", "required": True, "schema": ref("Id"), "example": 1,
-            "description": f"The {name.removesuffix('_id')}'s id."}
-
-
-def query_parameter(query):
-    spec = dict(query._asdict(), refusal=None, **{"in": "query"})
-    if callable(query.description):
-        spec["description"] = query.description()
-    return {key: value for key, value in spec.items() if value is not None}
-
-
-def operation_spec(route, operation):
-    """One operation of the document, from its route and its declaration, with the answers
-    that one place gives every operation of its kind (part 10: 400, and 403 for a change;
-    api_customer(): 401; json_body(): 413)."""
-    changes = route.method != "GET"
-    shared = {400: "BadRequest", 401: operation.login and "LoginRequired",
-              403: changes and "CsrfRefused", 413: operation.body and "TooLarge"}
-    answers = {status: ref(name, "responses") for status, name in shared.items() if name}
-    answers.update(operation.answers)
-    spec = {"operationId": route.name, "tags": [operation.tag], "summary": operation.summary,
-            "description": operation.description,
-            "parameters": [path_parameter(name) for name in re.findall(r"<(\w+)", route.rule)]
-            + [query_parameter(query) for query in operation.query],
-            "security": CALLERS[operation.login, changes],
-            "requestBody": operation.body and {"required": True, "content": {
-                "application/json": {"schema": ref(operation.body.name),
-                                     "example": operation.body.example}}},
-            "responses": {str(status): answer(given, "Error") if isinstance(given, str)
-                          else given for status, given in sorted(answers.items())}}
-    return {key: value for key, value in spec.items() if value}
-
-
-def openapi_document(server="/"):
-    """The OpenAPI document of the routes that declare an operation, in their order, for the
-    API served under `server` (the site may live under a prefix)."""
-    paths, bodies = {}, {}
-    for route in api.routes:
-        operation = route.config.get("openapi")
-        if operation:
-            path = re.sub(r"<(\w+)[^>]*>", r"{\1}", route.rule)
-            paths.setdefault(path, {})[route.method.lower()] = operation_spec(route, operation)
-            if operation.body:
-                bodies[operation.body.name] = json_object(operation.body.fields, answer=False)
-    return {"openapi": "3.1.0", "info": INFO,
-            "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
-            "paths": paths,
-            "components": {"securitySchemes": SECURITY_SCHEMES, "responses": SHARED_ANSWERS,
-                           "schemas": dict(SCHEMAS, **bodies)},
-            "servers": [{"url": server}]}
-
-
-def resolve(document, node):
-    """`node`, or the shared piece its {"$ref": "#/components/..."} points at."""
-    while "$ref" in node:
-        node = functools.reduce(operator.getitem, node["$ref"][2:].split("/"), document)
-    return node
-
-
 @api.get("/openapi.json", name="api_openapi")
 def api_openapi():
     """The description of the API, for programs."""
@@ -1698,7 +1575,6 @@ def _write_new_secret(path):
         pass                    # another process made the key first: theirs is the key
     finally:
         os.remove(draft)
-
 
 
 settings = Settings()     # (see part 1)
@@ -5156,6 +5032,127 @@ def debug_explain(ident, n):
     plan = [" ".join(str(c) for c in row)
             for row in db.execute_sql(prefix + query["sql"], query["params"]).fetchall()]
     return bottle.template("debug/explain", record=record, query=query, plan=plan, url=url)
+
+
+# --- The JSON API's description: OpenAPI 3.1, built from the declarations -------------------
+# Part 8 declares each operation on its route; here those declarations become the document that
+# /api/openapi.json serves to programs and /api/docs shows to people. It sits beside the debug
+# toolbar: both are tools for the people who program against the shop.
+
+# What the API promises its clients, said once: it opens the document.
+INFO = {
+    "title": "Storefront API",
+    "version": "1.0",
+    "description": (
+        "The shop for programs: products, collections, carts and orders, in JSON. It calls "
+        "the same rules as the web pages, so stock, prices and checkout agree.\n\n"
+        "Money is a string with two decimals (`\"12.50\"`), never a float; times are ISO "
+        "8601 in UTC. Numbers in a body must be JSON numbers (`\"2\"` is refused). Fields a "
+        "body carries beyond those listed are ignored.\n\n"
+        "Errors are JSON too, `{\"error\", \"message\", \"errors\", \"status\"}`, where "
+        "`errors` names each bad field. Their status follows one rule: 400 when the request "
+        "is malformed, 404 when the URL names something that is not there, 409 when the "
+        "request is well formed but the shop cannot do it as things stand (too few in stock, "
+        "a product or cart the body names that is not there, an empty cart); 401 for orders "
+        f"without a login, 403 for a missing CSRF token, 413 for a body over {BODY_KIB} KiB.")}
+TAGS = {
+    "Index": "Where to start.",
+    "Products": "The catalog, read-only.",
+    "Collections": "Groups of products, read-only.",
+    "Carts": "A cart is made by anyone and found by its id, a UUID: whoever holds the id holds "
+             "the cart.",
+    "Orders": "The logged-in user's orders; checkout.",
+}
+SECURITY_SCHEMES = {
+    "session": {
+        "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+        "description": "The session cookie that logging in (POST /accounts/login, the site's "
+                       "login form) sets. Orders need it."},
+    "csrfToken": {
+        "type": "apiKey", "in": "header", "name": "X-CSRF-Token",
+        "description": "Any call that changes something and sends cookies must send the "
+                       "session's CSRF token in this header: the `csrf_token` field of any "
+                       "form on the site while logged in. A call that sends no cookie at all "
+                       "needs no token."}}
+SHARED_ANSWERS = {
+    "BadRequest": answer("The request is malformed: `message` says how, `errors` names each "
+                         "bad field or parameter. A URL that is not UTF-8 text or holds a NUL "
+                         "character is one too.", "Error"),
+    "LoginRequired": answer("Not logged in: send the session cookie.", "Error"),
+    "CsrfRefused": answer("Cookies were sent without the session's X-CSRF-Token.", "Error"),
+    "TooLarge": answer(f"The body is larger than {BODY_KIB} KiB.", "Error"),
+}
+
+# Who may call an operation, by (it is the user's, it changes something), as requirements any
+# one of which will do. CSRF (part 10): a call without cookies speaks for no browser and needs
+# no token; a change sent with the session cookie needs the X-CSRF-Token header too.
+TOKEN = {"session": [], "csrfToken": []}
+CALLERS = {(False, False): [], (False, True): [{}, TOKEN],
+           (True, False): [{"session": []}], (True, True): [TOKEN]}
+
+
+def path_parameter(name):
+    """A parameter of the path, from its wildcard's name in the route."""
+    if name == "cart_id":
+        return {"name": name, "in": "path", "required": True, "schema": UUID,
+                "description": "The cart's id, from POST /api/carts.", "example": EXAMPLE_CART}
+    return {"name": name, "in": "path", "required": True, "schema": ref("Id"), "example": 1,
+            "description": f"The {name.removesuffix('_id')}'s id."}
+
+
+def query_parameter(query):
+    spec = dict(query._asdict(), refusal=None, **{"in": "query"})
+    if callable(query.description):
+        spec["description"] = query.description()
+    return {key: value for key, value in spec.items() if value is not None}
+
+
+def operation_spec(route, operation):
+    """One operation of the document, from its route and its declaration, with the answers
+    that one place gives every operation of its kind (part 10: 400, and 403 for a change;
+    api_customer(): 401; json_body(): 413)."""
+    changes = route.method != "GET"
+    shared = {400: "BadRequest", 401: operation.login and "LoginRequired",
+              403: changes and "CsrfRefused", 413: operation.body and "TooLarge"}
+    answers = {status: ref(name, "responses") for status, name in shared.items() if name}
+    answers.update(operation.answers)
+    spec = {"operationId": route.name, "tags": [operation.tag], "summary": operation.summary,
+            "description": operation.description,
+            "parameters": [path_parameter(name) for name in re.findall(r"<(\w+)", route.rule)]
+            + [query_parameter(query) for query in operation.query],
+            "security": CALLERS[operation.login, changes],
+            "requestBody": operation.body and {"required": True, "content": {
+                "application/json": {"schema": ref(operation.body.name),
+                                     "example": operation.body.example}}},
+            "responses": {str(status): answer(given, "Error") if isinstance(given, str)
+                          else given for status, given in sorted(answers.items())}}
+    return {key: value for key, value in spec.items() if value}
+
+
+def openapi_document(server="/"):
+    """The OpenAPI document of the routes that declare an operation, in their order, for the
+    API served under `server` (the site may live under a prefix)."""
+    paths, bodies = {}, {}
+    for route in api.routes:
+        operation = route.config.get("openapi")
+        if operation:
+            path = re.sub(r"<(\w+)[^>]*>", r"{\1}", route.rule)
+            paths.setdefault(path, {})[route.method.lower()] = operation_spec(route, operation)
+            if operation.body:
+                bodies[operation.body.name] = json_object(operation.body.fields, answer=False)
+    return {"openapi": "3.1.0", "info": INFO,
+            "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
+            "paths": paths,
+            "components": {"securitySchemes": SECURITY_SCHEMES, "responses": SHARED_ANSWERS,
+                           "schemas": dict(SCHEMAS, **bodies)},
+            "servers": [{"url": server}]}
+
+
+def resolve(document, node):
+    """`node`, or the shared piece its {"$ref": "#/components/..."} points at."""
+    while "$ref" in node:
+        node = functools.reduce(operator.getitem, node["$ref"][2:].split("/"), document)
+    return node
 
 
 ###############################################################################
