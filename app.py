@@ -17,7 +17,7 @@ come the machinery that makes it safe and fast, and the tools to run it and lear
     11. Speed             - the page and fragment cache, and how it learns of writes
     12. Admin site        - the engine, its views, then the specs of the shop's models
     13. Playground        - lessons (their text lives in views/playground/) and a guided tour
-    14. Debug toolbar
+    14. Debug toolbar     - and the JSON API's OpenAPI description, built from part 8
     15. Assembly          - the root mounts the parts, installs hooks and plugins: `application`
     16. CLI               - `python app.py runserver|migrate|makemigrations|seed|shell|...`
 
