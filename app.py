@@ -296,7 +296,7 @@ def pop_flashes():
     """The queued notices, removed so they show once."""
     messages = _read_flashes()
     if messages:
-        response.delete_cookie(FLASH_COOKIE, path="/")
+        set_cookie(FLASH_COOKIE, "", max_age=0)
         request.environ["storefront.flashes"] = []
     return messages
 
@@ -486,6 +486,11 @@ def product_like(product_id):
 
 @store.get("/static/<path:path>", name="static")
 def static(path):
+    """A file of static/, never one a link inside it points at elsewhere (Bottle checks the
+    path it is given, not where a symbolic link leads)."""
+    found = os.path.realpath(os.path.join(STATIC, path))
+    if os.path.commonpath([found, os.path.realpath(STATIC)]) != os.path.realpath(STATIC):
+        abort(404, f"There is no file {path} here.")
     return static_file(path, root=STATIC)
 
 
@@ -1595,11 +1600,12 @@ def unsign(signed):
     return None
 
 
-def set_cookie(name, value):
-    """A cookie for this site only, out of reach of scripts and of cross-site posts. (Written
-    by hand: our values are URL-safe already, and Bottle's SimpleCookie costs more than a
-    cached page.)"""
+def set_cookie(name, value, max_age=None):
+    """A cookie for this site only, out of reach of scripts and of cross-site posts; with
+    max_age=0, the same cookie deleted. (Written by hand: our values are URL-safe already, and
+    Bottle's SimpleCookie costs more than a cached page.)"""
     response.add_header("Set-Cookie", f"{name}={value}; Path=/; HttpOnly; SameSite=Lax"
+                                      + ("" if max_age is None else f"; Max-Age={max_age}")
                                       + ("; Secure" if settings.secure_cookies else ""))
 
 
@@ -2019,7 +2025,9 @@ def _on_data_change():
 models.on_data_change(_on_data_change)
 
 
-CSRF_PLACEHOLDER = "__storefront_csrf_placeholder__"
+# No text a visitor or an admin can send holds a NUL (refuse_bad_text() and the forms refuse it),
+# and the rest is drawn anew by each process: no page's text can be taken for the placeholder.
+CSRF_PLACEHOLDER = f"\x00csrf-{secrets.token_hex(8)}\x00"
 
 
 def for_everyone(render):

@@ -417,3 +417,34 @@ def test_how_a_request_flows_tells_the_layers_as_they_are_built():
     assert positions == sorted(positions), f"middleware() does not nest {layers[1:]} in order"
     plugins = [p.name for p in storefront.store.plugins if hasattr(p, "apply")]
     assert "page_cache" in plugins and "PageCache" in table
+
+
+@pytest.mark.parametrize("typed", ["__storefront_csrf_placeholder__",
+                                   storefront.CSRF_PLACEHOLDER.strip("\x00")])
+def test_no_text_a_visitor_types_is_taken_for_the_csrf_placeholder(client, shop, typed):
+    """A search for the placeholder's text printed the visitor's token in its place (and so
+    into the search form's URL and the logs)."""
+    page = client.get("/products", {"q": typed})
+    assert f'value="{typed}"' in page.text
+    client.get("/products", {"q": storefront.CSRF_PLACEHOLDER}, status=400)   # a NUL: refused
+
+
+def test_the_cookie_that_deletes_the_notices_is_as_guarded_as_the_one_that_set_them(
+        client, shop, login_as):
+    login_as("alice")                       # "Welcome back" waits in the notice cookie
+    page = client.get("/")
+    deleting = [v for k, v in page.headerlist
+                if k == "Set-Cookie" and v.startswith(storefront.FLASH_COOKIE + "=;")]
+    assert deleting and all(flag in deleting[0] for flag in ("HttpOnly", "SameSite=Lax",
+                                                             "Max-Age=0")), deleting
+
+
+def test_static_files_never_follow_a_link_out_of_static(client, tmp_path, monkeypatch):
+    folder, secret = tmp_path / "static", tmp_path / "secret.txt"
+    folder.mkdir()
+    (folder / "site.css").write_text("body {}")
+    secret.write_text("not for the web")
+    (folder / "leak.css").symlink_to(secret)
+    monkeypatch.setattr(storefront, "STATIC", str(folder))
+    assert client.get("/static/site.css").text == "body {}"
+    assert "not for the web" not in client.get("/static/leak.css", status=404).text
