@@ -490,7 +490,7 @@ def static(path):
     path it is given, not where a symbolic link leads)."""
     found = os.path.realpath(os.path.join(STATIC, path))
     if os.path.commonpath([found, os.path.realpath(STATIC)]) != os.path.realpath(STATIC):
-        abort(404, f"There is no file {path} here.")
+        return HTTPError(403, "Access denied.")     # as static_file() answers a "../"
     return static_file(path, root=STATIC)
 
 

@@ -447,4 +447,4 @@ def test_static_files_never_follow_a_link_out_of_static(client, tmp_path, monkey
     (folder / "leak.css").symlink_to(secret)
     monkeypatch.setattr(storefront, "STATIC", str(folder))
     assert client.get("/static/site.css").text == "body {}"
-    assert "not for the web" not in client.get("/static/leak.css", status=404).text
+    assert "not for the web" not in client.get("/static/leak.css", status=403).text
