@@ -363,8 +363,10 @@ def paginate(query, per_page=None, count_limit=None):
 
 def this_list():
     """(route name, parameters) of the list on this page, for its page links: the query's
-    parameters but ?page=, then the route's own, so a forged one cannot point elsewhere."""
-    params = {k: v for k, v in request.query.decode().items() if k != "page"}
+    parameters but ?page= (those the route `reads`, if it says), then the route's own."""
+    reads = request.route.config.get("reads")
+    params = {k: v for k, v in request.query.decode().items()
+              if k != "page" and (reads is None or k in reads)}
     return request.route.name, dict(params, **request.url_args)
 
 
@@ -388,9 +390,10 @@ def form_from_request(form_class, initial=None, **options):
 # Each page reads its input, asks models.py and renders. A Peewee query runs when first looped
 # over, mostly in the template: a page runs the queries its handler names (but those of a cached
 # fragment, and a page served from the cache, declared with cache=True, runs none: part 11).
+# `reads` names the query parameters a page reads: its page links and cache keys keep those.
 
 
-@store.get("/", name="home", cache=True)
+@store.get("/", name="home", cache=True, reads=())
 def home():
     """Featured collections and the newest products."""
     return render("store/home", collections=models.featured_collections(),
@@ -423,7 +426,7 @@ def render_products(template_name, query, **context):
     return render(template_name, status=404 if page.out_of_range else 200, page=page, **context)
 
 
-@store.get("/products", name="catalog", cache=True)
+@store.get("/products", name="catalog", cache=True, reads=("q", "collection", "sort", "page"))
 def catalog():
     """The catalog: search, filter by collection, a whitelisted sort, pagination."""
     q, collection_id, sort = catalog_params()
@@ -435,7 +438,7 @@ def catalog():
                            title="Search: " + q if q else "All products")
 
 
-@store.get("/products/<product_id>", name="product", cache=True)
+@store.get("/products/<product_id>", name="product", cache=True, reads=())
 def product_detail(product_id, error=None, status=200, quantity="1"):
     """One product with its collection, promotions, tags and likes (and a cart error)."""
     product = get_or_404(Product.select(Product, Collection).join(
@@ -448,14 +451,14 @@ def product_detail(product_id, error=None, status=200, quantity="1"):
                   error=error, quantity=quantity, title=product.title)
 
 
-@store.get("/collections", name="collections", cache=True)
+@store.get("/collections", name="collections", cache=True, reads=())
 def collection_list():
     """Every collection with the number of products in it."""
     return render("store/collections", collections=models.collections_with_counts(),
                   title="Collections")
 
 
-@store.get("/collections/<collection_id>", name="collection", cache=True)
+@store.get("/collections/<collection_id>", name="collection", cache=True, reads=("page",))
 def collection_detail(collection_id):
     """One collection's products, paginated."""
     collection = get_or_404(Collection.select(), collection_id)
@@ -464,7 +467,7 @@ def collection_detail(collection_id):
                            collection=collection, title=collection.title)
 
 
-@store.get("/tags/<label:path>", name="tag", cache=True)     # (:path: a label may hold a "/")
+@store.get("/tags/<label:path>", name="tag", cache=True, reads=("page",))  # (a label may hold a /)
 def tag_detail(label):
     """The products with one tag, paginated."""
     tag = models.Tag.get_or_none(models.Tag.label == label) or abort(404, f"No tag {label!r}.")
@@ -2053,11 +2056,25 @@ def fragment(template_name, **context):
     this visitor's CSRF token, the way Django's {% cache %} tag keeps a fragment: the rest of
     the page stays theirs. Peewee's queries, like Django's querysets, run when a template
     first loops over them: the queries a handler passes to a cached fragment never run."""
-    if cache is None or request.method != "GET":
+    key = address_key()
+    if cache is None or request.method != "GET" or key is None:
         return partial(template_name, **context)
-    key = f"{template_name} {request.path}?{request.query_string}"
-    return csrf_token().join(cached("fragments", key, lambda: for_everyone(
+    return csrf_token().join(cached("fragments", f"{template_name} {key}", lambda: for_everyone(
         lambda: partial(template_name, **context))))
+
+
+MAX_KEY = 500       # characters: a longer address is served, but not kept
+
+
+def address_key():
+    """This address as a cache key: the path and the query parameters the route `reads`, in
+    one order, so ?v=1, ?v=2... or a reordered query make no new entries (a route that does not
+    say what it reads keeps its whole query). None for an address too long to keep."""
+    reads = request.route.config.get("reads")
+    query = request.query_string if reads is None else urllib.parse.urlencode(
+        [(name, value) for name in sorted(reads) for value in request.query.getall(name)])
+    key = f"{request.path}?{query}"
+    return key if len(key) <= MAX_KEY else None
 
 
 class PageCache:
@@ -2076,8 +2093,9 @@ class PageCache:
 
         @functools.wraps(handler)
         def wrapper(*args, **kwargs):
+            key = address_key()
             if cache is None or request.method != "GET" or request.get_cookie(SESSION_COOKIE) \
-                    or request.get_cookie(FLASH_COOKIE):
+                    or request.get_cookie(FLASH_COOKIE) or key is None:
                 return handler(*args, **kwargs)
 
             def render_for_everyone():
@@ -2085,8 +2103,7 @@ class PageCache:
                 parts = for_everyone(lambda: handler(*args, **kwargs))
                 # Kept encoded: serving it is one join.
                 return response.status_code, [part.encode() for part in parts]
-            status, parts = cached("pages", request.path + "?" + request.query_string,
-                                   render_for_everyone)
+            status, parts = cached("pages", key, render_for_everyone)
             response.status = status
             return csrf_token().encode().join(parts)
         return wrapper

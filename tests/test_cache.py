@@ -240,3 +240,38 @@ def test_a_shopper_gets_the_shared_parts_of_a_page_from_the_cache(client, shop, 
                                                  in q["sql"]) or '"promotion"' in q["sql"]
                   or '"tag"' in q["sql"]]
         assert not shared, f"{path} ran the queries of its shared parts again: {shared}"
+
+
+def pages_kept():
+    return len(storefront.cache.get_cache_region("storefront.pages", "pages")
+               .namespace.dictionary)
+
+
+def test_a_cache_key_holds_only_the_parameters_a_page_reads(client, shop):
+    """?v=1, ?v=2 ... or the same parameters in another order make no new entries."""
+    client.get("/products", {"q": "tea", "sort": "price"})
+    kept = pages_kept()
+    for junk in ({"v": 1}, {"v": 2, "utm_source": "x"}):
+        with count_queries() as counter:
+            page = client.get("/products", dict(junk, sort="price", q="tea"))
+        assert counter.count == 0 and pages_kept() == kept, f"{junk} made a new entry"
+        assert "v=" not in page.text and "utm_source" not in page.text
+    client.get("/products", {"q": "mug", "sort": "price"})
+    assert pages_kept() == kept + 1             # what the page reads still tells pages apart
+
+
+def test_an_address_too_long_to_keep_is_served_but_not_cached(client, shop):
+    long_search = "tea " * (storefront.MAX_KEY // 4)
+    kept = pages_kept()
+    client.get("/products", {"q": long_search})
+    with count_queries() as counter:
+        client.get("/products", {"q": long_search})
+    assert counter.count > 0 and pages_kept() == kept
+
+
+def test_page_links_keep_only_what_the_list_reads(client, shop, settings, monkeypatch):
+    monkeypatch.setattr(settings, "page_size", 2)
+    collection = models.Collection.select().first()
+    page = client.get(f"/collections/{collection.id}", {"junk": "x"})
+    links = re.findall(r'href="([^"]*page=\d+[^"]*)"', page.text)
+    assert links and not any("junk" in link for link in links), links
