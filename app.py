@@ -441,12 +441,12 @@ def catalog():
 @store.get("/products/<product_id>", name="product", cache=True, reads=())
 def product_detail(product_id, error=None, status=200, quantity="1"):
     """One product with its collection, promotions, tags and likes (and a cart error)."""
-    product = get_or_404(Product.select(Product, Collection).join(
-        Collection, on=(Product.collection == Collection.id)), product_id)
+    product = models.product_for_page(product_id) or abort(
+        404, f"No product with id {product_id}.")
     user = current_user()
     return render("store/product", status=status, product=product,
                   promotions=product.current_promotions(), tags=models.tags_for(product),
-                  likes=models.LikedItem.of(product).count(),
+                  likes=models.LikedItem.of(product),
                   liked=user is not None and models.likes(user, product),
                   error=error, quantity=quantity, title=product.title)
 

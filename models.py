@@ -1443,6 +1443,21 @@ LIKED = Prepared(lambda user, content_type, object_id: LikedItem.select(LikedIte
     LikedItem.user, LikedItem.content_type, LikedItem.object_id)
 
 
+# Every visit of a product page asks for its product: the SQL is written once (Prepared). The
+# collection's title comes along under its own name, as a row read this way has no relations.
+PRODUCT_PAGE = Prepared(lambda product_id: Product.select(
+    Product, Collection.title.alias("collection_title")).join(
+    Collection, on=(Product.collection == Collection.id)).where(Product.id == product_id),
+    Product.id)
+
+
+def product_for_page(ident):
+    """The product with id `ident` (from a URL: any text), with its `collection_title`, or
+    None."""
+    key = parse_id(ident)
+    return PRODUCT_PAGE.first(key) if key is not None else None
+
+
 def likes(user, obj):
     """True if `user` likes `obj` (asked by the product page of everyone logged in)."""
     return LIKED.scalar(user.id, obj._meta.table_name, obj.get_id()) is not None

@@ -238,7 +238,7 @@ def test_a_shopper_gets_the_shared_parts_of_a_page_from_the_cache(client, shop, 
         assert "alice" in page.text
         shared = [q["sql"] for q in queries if ('FROM "product"' in q["sql"] and "ORDER BY"
                                                  in q["sql"]) or '"promotion"' in q["sql"]
-                  or '"tag"' in q["sql"]]
+                  or '"tag"' in q["sql"] or "COUNT(" in q["sql"].upper()]
         assert not shared, f"{path} ran the queries of its shared parts again: {shared}"
 
 

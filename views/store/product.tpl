@@ -1,10 +1,10 @@
-%# One product. Expects: product (with .collection), promotions and tags (queries, run by the
-%# fragment when it is not cached), likes (how many), liked (by this user), error (a cart
-%# message or None) and quantity (for the quantity box).
+%# One product. Expects: product (with its collection_title), promotions, tags and likes
+%# (queries, run by the fragments when they are not cached), liked (by this user), error (a
+%# cart message or None) and quantity (for the quantity box).
 % rebase('layout')
 <nav class="breadcrumbs" aria-label="Breadcrumbs">
   <a href="{{url('catalog')}}">Shop</a> ›
-  <a href="{{url('collection', collection_id=product.collection_id)}}">{{product.collection.title}}</a> ›
+  <a href="{{url('collection', collection_id=product.collection_id)}}">{{product.collection_title}}</a> ›
   <span>{{product.title}}</span>
 </nav>
 <article class="product-detail">
@@ -12,7 +12,7 @@
   <div class="product-info">
     {{!fragment('store/_product_details', product=product, promotions=promotions, tags=tags, error=error, quantity=quantity)}}
     <div class="likes">
-      <span class="like-count">{{'Nobody likes this yet' if not likes else ('1 person likes this' if likes == 1 else '%s people like this' % format(likes, ','))}}</span>
+      {{!fragment('store/_like_count', likes=likes)}}
       % if user:
       <form method="post" action="{{url('product_like', product_id=product.id)}}" class="inline-form">
         % include('_csrf')
