@@ -2842,93 +2842,117 @@ def _seed(products, customers, rng):
             search_index_triggers(False)
         for model in SHOP_MODELS:
             model.delete().execute()
-        today = now.date()
-        promotions = []         # (id, the discount it gives today)
-        for description, discount, first, last in PROMOTIONS:
-            promotion = Promotion.create(
-                description=description, discount=Decimal(discount),
-                starts_on=today + datetime.timedelta(days=first) if first is not None else None,
-                ends_on=today + datetime.timedelta(days=last) if last is not None else None)
-            promotions.append((promotion.id, promotion.discount if promotion.is_current else 0))
-        collection_ids = [Collection.insert(title=t).execute() for t in COLLECTIONS]
-        step = max(1, products // max(1, products // 10))
-        links = []              # (product number, promotion id): every step-th product has one
-
-        def product_rows():
-            for n in range(1, products + 1):
-                title = f"{rng.choice(ADJECTIVES)} {rng.choice(THINGS)} No. {n}"
-                unit_price = Decimal(rng.randint(100, 20000)) / 100 + 1
-                discount = 0
-                if (n - 1) % step == 0:     # the price is worked out here: no second pass
-                    promotion, discount = rng.choice(promotions)
-                    links.append((n, promotion))
-                yield {
-                    "title": title, "slug": slugify(title),
-                    "description": f"{title}: a demo product, number {n} of the demo shop.",
-                    "unit_price": unit_price, "price": price_after(unit_price, discount),
-                    "inventory": rng.choice([0, 3, 8, 12, 25, 40, 75, 100]),
-                    "last_update": now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 90)),
-                    "collection": rng.choice(collection_ids),
-                }
-        _insert_in_batches(Product, product_rows(), "products", products)
-        if is_sqlite():
-            db.execute_sql("INSERT INTO product_search(product_search) VALUES ('rebuild')")
-            search_index_triggers(True)
-        first_id = Product.select(fn.MIN(Product.id)).scalar()
-        product_ids = range(first_id, first_id + products)
-
-        for collection_id in collection_ids:
-            featured = (Product.select(Product.id).where(Product.collection == collection_id)
-                        .order_by(Product.id).limit(1).scalar())
-            Collection.update(featured_product=featured).where(
-                Collection.id == collection_id).execute()
-
-        _insert_in_batches(ProductPromotion, (
-            {"product": first_id + n - 1, "promotion": promotion} for n, promotion in links),
-            "promotions", len(links))
-
-        tag_ids = [Tag.insert(label=label).execute() for label in TAGS]
-        tagged = product_ids[::max(1, products // 500)]
-        _insert_in_batches(TaggedItem, (
-            {"tag": rng.choice(tag_ids), "content_type": "product", "object_id": pid}
-            for pid in tagged), "tags", len(tagged))
-
-        def customer_rows():
-            for n in range(1, customers + 1):
-                first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-                yield {"first_name": first, "last_name": last,
-                       "email": f"{first}.{last}.{n}@example.com".lower(),
-                       "phone": f"555-{rng.randint(1000, 9999)}",
-                       "birth_date": datetime.date(rng.randint(1950, 2005), rng.randint(1, 12),
-                                                   rng.randint(1, 28)),
-                       "membership": rng.choice("BBBSSG")}
-        _insert_in_batches(Customer, customer_rows(), "customers", customers)
-        first_customer = Customer.select(fn.MIN(Customer.id)).scalar()
-        customer_ids = range(first_customer, first_customer + customers)
-        _insert_in_batches(Address, (
-            {"street": f"{rng.randint(1, 200)} {rng.choice(LAST_NAMES)} Street",
-             "city": rng.choice(CITIES), "zip": f"{rng.randint(10000, 99999)}", "customer": cid}
-            for cid in customer_ids), "addresses", customers)
-
-        orders = customers * 2
-        _insert_in_batches(Order, (
-            {"placed_at": now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 45)),
-             "payment_status": rng.choice("PCCCF"), "customer": rng.choice(customer_ids)}
-            for _ in range(orders)), "orders", orders)
-        first_order = Order.select(fn.MIN(Order.id)).scalar()
-        prices = {pid: (price, unit_price) for pid, price, unit_price in Product.select(
-            Product.id, Product.price, Product.unit_price).where(
-            Product.id.in_(list(product_ids[:2000]))).tuples()}
-        price_ids = list(prices)
-
-        items = [{"order": order_id, "product": pid, "quantity": rng.randint(1, 5),
-                  "unit_price": prices[pid][0],
-                  "list_price": prices[pid][1] if prices[pid][0] < prices[pid][1] else None}
-                 for order_id in range(first_order, first_order + orders)
-                 for pid in rng.sample(price_ids, min(len(price_ids), rng.randint(1, 4)))]
-        _insert_in_batches(OrderItem, items, "order items", len(items))
+        product_ids = _seed_catalog(products, rng, now)
+        customer_ids = _seed_customers(customers, rng)
+        orders = _seed_orders(customer_ids, product_ids, rng, now)
     analyze()
     return {"products": products, "customers": customers, "orders": orders}
+
+
+def _seed_promotions(today):
+    """The demo promotions, dated from `today`: [(id, the discount it gives today)]."""
+    promotions = []
+    for description, discount, first, last in PROMOTIONS:
+        promotion = Promotion.create(
+            description=description, discount=Decimal(discount),
+            starts_on=today + datetime.timedelta(days=first) if first is not None else None,
+            ends_on=today + datetime.timedelta(days=last) if last is not None else None)
+        promotions.append((promotion.id, promotion.discount if promotion.is_current else 0))
+    return promotions
+
+
+def _seed_catalog(products, rng, now):
+    """Promotions, collections, products (indexed for search), their tags: the products' ids."""
+    promotions = _seed_promotions(now.date())
+    collection_ids = [Collection.insert(title=t).execute() for t in COLLECTIONS]
+    step = max(1, products // max(1, products // 10))
+    links = []              # (product number, promotion id): every step-th product has one
+
+    def product_rows():
+        for n in range(1, products + 1):
+            title = f"{rng.choice(ADJECTIVES)} {rng.choice(THINGS)} No. {n}"
+            unit_price = Decimal(rng.randint(100, 20000)) / 100 + 1
+            discount = 0
+            if (n - 1) % step == 0:     # the price is worked out here: no second pass
+                promotion, discount = rng.choice(promotions)
+                links.append((n, promotion))
+            yield {
+                "title": title, "slug": slugify(title),
+                "description": f"{title}: a demo product, number {n} of the demo shop.",
+                "unit_price": unit_price, "price": price_after(unit_price, discount),
+                "inventory": rng.choice([0, 3, 8, 12, 25, 40, 75, 100]),
+                "last_update": now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 90)),
+                "collection": rng.choice(collection_ids),
+            }
+    _insert_in_batches(Product, product_rows(), "products", products)
+    if is_sqlite():
+        db.execute_sql("INSERT INTO product_search(product_search) VALUES ('rebuild')")
+        search_index_triggers(True)
+    first_id = Product.select(fn.MIN(Product.id)).scalar()
+    product_ids = range(first_id, first_id + products)
+
+    _insert_in_batches(ProductPromotion, (
+        {"product": first_id + n - 1, "promotion": promotion} for n, promotion in links),
+        "promotions", len(links))
+    _seed_featured_and_tags(collection_ids, product_ids, rng)
+    return product_ids
+
+
+def _seed_featured_and_tags(collection_ids, product_ids, rng):
+    """Each collection features its first product; some products get a tag."""
+    for collection_id in collection_ids:
+        featured = (Product.select(Product.id).where(Product.collection == collection_id)
+                    .order_by(Product.id).limit(1).scalar())
+        Collection.update(featured_product=featured).where(
+            Collection.id == collection_id).execute()
+    tag_ids = [Tag.insert(label=label).execute() for label in TAGS]
+    tagged = product_ids[::max(1, len(product_ids) // 500)]
+    _insert_in_batches(TaggedItem, (
+        {"tag": rng.choice(tag_ids), "content_type": "product", "object_id": pid}
+        for pid in tagged), "tags", len(tagged))
+
+
+def _seed_customers(customers, rng):
+    """Customers with an address each: their ids."""
+    def customer_rows():
+        for n in range(1, customers + 1):
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            yield {"first_name": first, "last_name": last,
+                   "email": f"{first}.{last}.{n}@example.com".lower(),
+                   "phone": f"555-{rng.randint(1000, 9999)}",
+                   "birth_date": datetime.date(rng.randint(1950, 2005), rng.randint(1, 12),
+                                               rng.randint(1, 28)),
+                   "membership": rng.choice("BBBSSG")}
+    _insert_in_batches(Customer, customer_rows(), "customers", customers)
+    first_customer = Customer.select(fn.MIN(Customer.id)).scalar()
+    customer_ids = range(first_customer, first_customer + customers)
+    _insert_in_batches(Address, (
+        {"street": f"{rng.randint(1, 200)} {rng.choice(LAST_NAMES)} Street",
+         "city": rng.choice(CITIES), "zip": f"{rng.randint(10000, 99999)}", "customer": cid}
+        for cid in customer_ids), "addresses", customers)
+    return customer_ids
+
+
+def _seed_orders(customer_ids, product_ids, rng, now):
+    """Two orders a customer on average, of one to four of the first products: how many."""
+    orders = len(customer_ids) * 2
+    _insert_in_batches(Order, (
+        {"placed_at": now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 45)),
+         "payment_status": rng.choice("PCCCF"), "customer": rng.choice(customer_ids)}
+        for _ in range(orders)), "orders", orders)
+    first_order = Order.select(fn.MIN(Order.id)).scalar()
+    prices = {pid: (price, unit_price) for pid, price, unit_price in Product.select(
+        Product.id, Product.price, Product.unit_price).where(
+        Product.id.in_(list(product_ids[:2000]))).tuples()}
+    price_ids = list(prices)
+
+    items = [{"order": order_id, "product": pid, "quantity": rng.randint(1, 5),
+              "unit_price": prices[pid][0],
+              "list_price": prices[pid][1] if prices[pid][0] < prices[pid][1] else None}
+             for order_id in range(first_order, first_order + orders)
+             for pid in rng.sample(price_ids, min(len(price_ids), rng.randint(1, 4)))]
+    _insert_in_batches(OrderItem, items, "order items", len(items))
+    return orders
 
 
 ###############################################################################
