@@ -233,7 +233,8 @@ def session(create=False):
 
 def current_user():
     """The logged-in User, or None. Looked up once per request. A session keeps a
-    fingerprint of the password hash it logged in with: a changed password logs it out."""
+    fingerprint of the password hash it logged in with and of the account's deactivations:
+    a changed password, or a deactivation, logs it out for good."""
     env = request.environ
     if "storefront.user" not in env:
         s = session()
@@ -845,9 +846,10 @@ def password_change():
     user = current_user()
     form = form_from_request(PasswordChangeForm, owner=user)
     if request.method == "POST" and form.validate():
-        if user.check_password(form.old_password.data):
-            user.set_password(form.password.data)
-            user.save()
+        # Only the password is written, and only if it is still the one just checked: an
+        # admin's change meanwhile is kept, and a new password set meanwhile is not replaced.
+        if user.check_password(form.old_password.data) and \
+                user.change_password(form.password.data, if_still=user.password):
             password_changed(user)
             flash("Your password has been changed. Your other sessions are logged out.")
             redirect(url("account"))
@@ -913,19 +915,25 @@ def password_reset_confirm(uid, token):
         user = models.user_for_reset_token(uid, s.get("reset_token") if s else None,
                                            settings.secret())
     if user is None:
-        return render("accounts/password_reset_confirm", status=404, form=None,
-                      title="Link not valid")
+        return link_not_valid()
     form = form_from_request(NewPasswordForm, owner=user)
     if request.method == "POST" and form.validate():
-        user.set_password(form.password.data)
-        user.save()
         del s["reset_token"]
         s.save()
+        # Of the requests that post this form at once (a double click, a script), one spends
+        # the link and sets its password; the others find the link spent.
+        if not models.reset_password(user, form.password.data):
+            return link_not_valid()
         log.info("password reset: %s", user.username)
         flash("Your new password is set: log in with it.")
         redirect(url("login"))
     return render("accounts/password_reset_confirm", status=400 if form.errors else 200,
                   form=form, account=user, title="Set a new password")
+
+
+def link_not_valid():
+    return render("accounts/password_reset_confirm", status=404, form=None,
+                  title="Link not valid")
 
 
 @accounts.get("/likes", name="likes")

@@ -443,6 +443,11 @@ class User(BaseModel):
     is_superuser = BooleanField(default=False)
     date_joined = DateTimeField(default=utcnow)
     last_login = DateTimeField(null=True)
+    # How many times the account was deactivated. Sessions and reset links carry it, so that
+    # those made before a deactivation stay dead when the account is reactivated. Only the
+    # database writes it (the trigger of migration 7): it counts every deactivation, by a form,
+    # a bulk update or raw SQL alike, and never goes back, whatever an UPDATE says.
+    deactivations = IntegerField(default=0)
 
     class Meta:
         # No cached page shows a user, and a login (which writes last_login) should not cost
@@ -478,6 +483,27 @@ class User(BaseModel):
     def set_password(self, raw):
         self.password = make_password(raw)
 
+    def change_password(self, raw, if_still=None):
+        """Write a new password, and only that column. With `if_still`, only if the stored hash
+        is still that one: of two changes that started from it, one wins. True if written."""
+        return self.write_if_unchanged([User.password] if if_still else [],
+                                       password=make_password(raw))
+
+    def write_if_unchanged(self, unchanged=(), **values):
+        """Write `values` to this user's row and nothing else (UPDATE ... SET only them), if the
+        fields `unchanged` still hold what this instance has (... WHERE each is as it was).
+        save() would write back every column as read, undoing what anyone changed since; and
+        of two writers that read the same row, the condition lets only the first through.
+        True if written; this instance then holds `values`."""
+        query = User.update(**values).where(User.id == self.id, *[
+            field.is_null() if getattr(self, field.name) is None
+            else field == getattr(self, field.name) for field in unchanged])
+        if query.execute() != 1:
+            return False
+        for name, value in values.items():
+            setattr(self, name, value)
+        return True
+
     def check_password(self, raw):
         return check_password(raw, self.password)
 
@@ -485,10 +511,11 @@ class User(BaseModel):
         return not (self.password or "!").startswith("!")
 
     def session_hash(self, secret):
-        """A fingerprint of the password hash, kept in the session at login and compared on
-        every request: when the password changes, by any means, every session that holds the
-        old fingerprint is logged out (Django's get_session_auth_hash)."""
-        return _mac(secret, "session", self.password)
+        """A fingerprint of the password hash and of the deactivations, kept in the session at
+        login and compared on every request: when the password changes, by any means, or the
+        account is deactivated, every session that holds the old fingerprint is logged out
+        for good (Django's get_session_auth_hash)."""
+        return _mac(secret, "session", self.password, self.deactivations)
 
     def password_needs_upgrade(self):
         """True when the stored hash is weaker than what make_password() makes today."""
@@ -622,24 +649,30 @@ def clear_login_failures(username, client):
 
 
 def authenticate(username, password):
-    """Return the active user with these credentials, or None. Upgrades an old hash."""
+    """Return the active user with these credentials, or None. Upgrades an old hash.
+
+    Checking a password takes a while (that is the point of the hash), and an admin or the
+    owner may change the account meanwhile: so a login writes its time and nothing else, and
+    an upgraded hash only if the password is still the one it checked."""
     user = User.get_or_none(User.username_key == normalize_username(username))
     if user is None:
         make_password(password)   # spend the same time, so timing does not reveal who exists
         return None
     if not user.check_password(password) or not user.is_active:
         return None
-    user.last_login = utcnow()
+    user.write_if_unchanged(last_login=utcnow())
     if user.password_needs_upgrade():
-        user.set_password(password)
-    user.save()
+        user.change_password(password, if_still=user.password)
     return user
 
 
 # Password reset by email, as Django's auth does it. The link carries the user's id and a
-# token "<time>-<mac>": the mac covers the time, so the token expires, and the password hash
-# and the last login, which the reset itself (or any login) changes, so the link works once.
+# token "<time>-<mac>": the mac covers the time, so the token expires, and the columns below,
+# which the reset itself, a login, a new address or a deactivation change, so the link works
+# once. Setting the password spends it: an UPDATE ... WHERE they are all as the link found
+# them, which one request wins, however many post the link's form at once.
 PASSWORD_RESET_TIMEOUT = datetime.timedelta(days=3)    # app.py sets it from the settings
+RESET_TOKEN_COVERS = (User.password, User.last_login, User.email, User.deactivations)
 
 
 def users_for_password_reset(email):
@@ -656,7 +689,8 @@ def make_reset_token(user, secret, now=None):
 
 def _reset_mac(user, timestamp, secret):
     last_login = user.last_login.replace(microsecond=0) if user.last_login else ""
-    return _mac(secret, "reset", user.id, user.password, last_login, user.email, timestamp)[:32]
+    return _mac(secret, "reset", user.id, user.password, last_login, user.email,
+                user.deactivations, timestamp)[:32]
 
 
 def user_for_reset_token(uid, token, secret):
@@ -672,6 +706,14 @@ def user_for_reset_token(uid, token, secret):
     if time.time() - timestamp > PASSWORD_RESET_TIMEOUT.total_seconds():
         return None
     return user
+
+
+def reset_password(user, raw):
+    """Set the new password of a reset link for `user`, as user_for_reset_token() found them,
+    if nothing the link's token covers has changed since: the link is spent. True if this
+    request set it; False if another spent the link first (or the account changed)."""
+    return user.write_if_unchanged(RESET_TOKEN_COVERS + (User.is_active,),
+                                   password=make_password(raw))
 
 
 # The demo shop's admin, made on a first start with a password printed once. Its hash is
@@ -2326,6 +2368,25 @@ def _m006_full_text_search():
                        "USING gin (search_vector)")
 
 
+def _m007_deactivation_ends_sessions_for_good():
+    # Sessions and reset links carry the user's count of deactivations (User.deactivations),
+    # which the database keeps: on every UPDATE of a user it becomes what it was, plus one if
+    # that UPDATE deactivates the account. A save() or a bulk update that writes an old count
+    # back cannot revive the sessions a deactivation ended.
+    _add_column("user", "deactivations", "INTEGER NOT NULL DEFAULT 0")
+    counted = "old.deactivations + (old.is_active AND NOT new.is_active)"
+    if is_sqlite():         # an SQLite trigger cannot change the row it runs for: it updates it
+        db.execute_sql(f'CREATE TRIGGER IF NOT EXISTS user_deactivations AFTER UPDATE ON "user" '
+                       f"WHEN new.deactivations IS NOT {counted} "
+                       f'BEGIN UPDATE "user" SET deactivations = {counted} WHERE id = new.id; END')
+    else:
+        db.execute_sql(f"CREATE OR REPLACE FUNCTION user_deactivations() RETURNS trigger AS $$ "
+                       f"BEGIN new.deactivations := {counted}::int; RETURN new; END "
+                       f"$$ LANGUAGE plpgsql")
+        db.execute_sql('CREATE TRIGGER user_deactivations BEFORE UPDATE ON "user" '
+                       "FOR EACH ROW EXECUTE FUNCTION user_deactivations()")
+
+
 def search_index_triggers(on):
     """SQLite: create (on=True) or drop the triggers that keep product_search in step with
     product. Loading a million products is quicker without them and one rebuild after."""
@@ -2346,7 +2407,8 @@ def search_index_triggers(on):
 
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
-              _m005_one_like_per_user_and_object, _m006_full_text_search]
+              _m005_one_like_per_user_and_object, _m006_full_text_search,
+              _m007_deactivation_ends_sessions_for_good]
 
 
 def schema_version():
@@ -3031,3 +3093,4 @@ sunflower1 cinderella blueeyes istanbul michael2 hamilton november1 porsche911 p
 gregory1 my2girls casablanca michigan1 vikings1 punkrock qazwsxedc1 bettyboop yahoo123
 billabong qwe123qwe marketing swordfish1
 """.split())
+

@@ -204,6 +204,41 @@ def test_a_deactivated_account_is_logged_out_at_once(client, login_as):
     assert "Log in" in page.text and "Log out" not in page.text
 
 
+def set_active(how, alice, active, boss=None):
+    """Tick or untick alice's is_active: in the admin's form, by a bulk update or by save()."""
+    if how == "the admin's form":
+        form = boss.get(f"/admin/user/{alice.id}/").forms["admin-form"]
+        form["is_active"] = active
+        form.submit(status=303)
+    elif how == "a bulk update":
+        User.update(is_active=active).where(User.id == alice.id).execute()
+    else:
+        user = User.get_by_id(alice.id)
+        user.is_active = active
+        user.save()
+
+
+@pytest.mark.parametrize("how", ["the admin's form", "a bulk update", "save()"])
+def test_a_deactivation_ends_sessions_and_reset_links_for_good(wsgi, client, settings,
+                                                               make_user, how):
+    """Attack: an account deactivated (taken over, say) and reactivated later: the sessions
+    and the reset links made before the deactivation worked again."""
+    from conftest import new_client
+    alice = make_user("alice")
+    make_user("boss", is_staff=True, is_superuser=True)
+    boss, intruder = new_client(wsgi), new_client(wsgi)
+    assert log_in(boss, "boss").status_int == 303 and log_in(intruder).status_int == 303
+    ask_for_reset(client, "alice@example.com")
+    link = reset_link(mails(settings)[0])
+    set_active(how, alice, False, boss)
+    set_active(how, alice, True, boss)
+    assert intruder.get("/accounts/", expect_errors=True).status_int == 303, \
+        "expected the session of before the deactivation to stay logged out"
+    assert client.get(link, expect_errors=True).status_int == 404, \
+        "expected the reset link of before the deactivation to stay dead"
+    assert log_in(new_client(wsgi)).status_int == 303          # the account itself works
+
+
 def test_tampered_session_cookie_is_not_logged_in(client, login_as):
     login_as("alice")
     cookie = client.cookies["storefront_session"]
