@@ -5605,7 +5605,7 @@ def cmd_createsuperuser(args):
 
 def cmd_changepassword(args):
     """Set a user's password from the console (a lost demo admin password, say)."""
-    user = User.get_or_none(User.username_key == models.normalize_username(args.username))
+    user = User.get_or_none(User.username_key == models.username_key(args.username))
     if user is None:
         raise SystemExit(f"There is no user {args.username!r}.")
     password = getpass.getpass(f"New password for {user.username}: ")

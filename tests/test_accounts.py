@@ -8,6 +8,7 @@ import time
 import urllib.parse
 
 import pytest
+from peewee import IntegrityError
 
 import app as storefront
 import models
@@ -93,6 +94,32 @@ def test_no_username_can_pass_for_another(client, make_user, lookalike):
     assert User.select().count() == 1
 
 
+# Names that look like alice563: all Cyrillic (а ӏ і с е), a dotless ı, a small capital ʟ, a
+# Latin alpha ɑ, a capital I.
+LOOKALIKES = ["аӏісе563", "alıce563", "aʟice563", "ɑlice563", "aIice563"]
+
+
+@pytest.mark.parametrize("lookalike", LOOKALIKES)
+def test_a_name_that_looks_like_another_cannot_register(client, make_user, lookalike):
+    """Attack (impersonation): a name of one alphabet, or with one letter that passes for
+    another, registered beside the name it looks like."""
+    make_user("alice563")
+    response = register(client, username=lookalike, email="other@example.com")
+    assert response.status_int == 400 and "This username is taken." in response.text, \
+        f"expected {lookalike!r} to be refused beside alice563"
+    assert User.select().count() == 1
+
+
+@pytest.mark.parametrize("lookalike", LOOKALIKES)
+def test_the_unique_key_itself_refuses_a_lookalike(wsgi, make_user, monkeypatch, lookalike):
+    """The database's unique key compares the skeletons: a look-alike that got past the
+    check (two registrations at once) is refused there."""
+    make_user("alice563")
+    monkeypatch.setattr(models, "username_problem", lambda *args, **kwargs: None)
+    with pytest.raises(IntegrityError):
+        User.create_user(lookalike, "other@example.com", PASSWORD)
+
+
 def test_every_way_of_naming_a_user_keeps_names_unique(client, make_user, login_as, csrf):
     make_user("alice")
     with pytest.raises(models.ValidationError):
@@ -106,7 +133,8 @@ def test_every_way_of_naming_a_user_keeps_names_unique(client, make_user, login_
     assert User.get_by_id(bob.id).username == "bob"
     make_user("Admin")                     # the first start's demo admin is then not made
     assert storefront.demo_admin_notice() == ""
-    assert [u.username for u in User.select().where(User.username_key == "admin")] == ["Admin"]
+    assert [u.username for u in User.select().where(
+        User.username_key == models.username_key("admin"))] == ["Admin"]
 
 
 def test_login_accepts_the_name_in_any_case_or_width(client, make_user):
