@@ -24,7 +24,8 @@ come the machinery that makes it safe and fast, and the tools to run it and lear
 The rules of the shop (prices, stock, orders, permissions) live in models.py; a handler here
 reads input, calls a function there and renders a template from views/.
 """
-import argparse, ast, base64, collections, contextlib, csv, datetime, email.message, email.utils
+import argparse, ast, base64, collections, concurrent.futures, contextlib, csv, datetime
+import email.message, email.utils
 import functools, getpass, hashlib, hmac, http.cookies, inspect, io, ipaddress, json, logging
 import operator, os, re, secrets, smtplib, socket, ssl, sys, textwrap, threading, time
 import traceback, urllib.parse, uuid
@@ -692,6 +693,30 @@ def _send_by_smtp(parts, options, message):
         log.error("Could not send the mail %r to %s: %s", message["Subject"], message["To"], error)
 
 
+# Work that a page asks for but does not wait for, such as mailing a link: one thread does it,
+# in the order asked, after the answer has gone. (At exit, Python finishes what is queued.)
+_background = concurrent.futures.ThreadPoolExecutor(max_workers=1,
+                                                    thread_name_prefix="storefront-background")
+
+
+def in_background(job, *args):
+    """Have `job(*args)` done after this request, on a database connection of its own."""
+    _background.submit(_do_job, job, *args)
+
+
+def _do_job(job, *args):
+    try:
+        with db.connection_context():
+            job(*args)
+    except Exception:       # nobody waits for it: the log is where it can be seen
+        log.exception("%s failed in the background", job.__name__)
+
+
+def background_done():
+    """Wait until the work asked for so far is done (the jobs run in order: wait for one more)."""
+    _background.submit(int).result()
+
+
 def _write_mail_file(message):
     folder = os.path.join(settings.data_dir, "mail")
     os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -865,11 +890,12 @@ class PasswordResetForm(Form):
 @accounts.route("/password/reset", ["GET", "POST"], name="password_reset")
 def password_reset():
     """Ask for an email with a link to set a new password. The answer is the same whether or
-    not an account has the address, so the form tells no one who has an account here."""
+    not an account has the address, and so is the time it takes: the accounts are looked up
+    and mailed in the background, after the answer. So the form tells no one who is here."""
     form = form_from_request(PasswordResetForm)
     if request.method == "POST" and form.validate():
-        for user in models.users_for_password_reset(form.email.data):
-            send_password_reset_link(user)
+        site = absolute_url(request.script_name.rstrip("/"))
+        in_background(send_password_reset_links, form.email.data, site)
         flash("If an account has this address, a link to set a new password is on its way.",
               "info")
         redirect(url("login"))
@@ -877,9 +903,21 @@ def password_reset():
                   title="Forgotten password")
 
 
-def send_password_reset_link(user):
+def send_password_reset_links(address, site):
+    """Mail a link to each active account with `address`: at most models.RESET_MAILS_PER_HOUR
+    to one address, so that no one can flood an inbox with the form. `site` is the shop's
+    address (https://shop.example.com) as the request that asked saw it."""
+    for user in models.users_for_password_reset(address):
+        if models.reserve_reset_mail(user.email):
+            send_password_reset_link(user, site)
+        else:
+            log.warning("no reset mail to %s: %d went there in the last hour", user.email,
+                        models.RESET_MAILS_PER_HOUR)
+
+
+def send_password_reset_link(user, site):
     token = models.make_reset_token(user, settings.secret())
-    link = absolute_url(url("password_reset_confirm", uid=user.id, token=token))
+    link = site + url("password_reset_confirm", uid=user.id, token=token)
     days = models.PASSWORD_RESET_TIMEOUT.days or 1
     send_mail(user.email, "Set a new password for Storefront", textwrap.dedent(f"""\
         Hello {user.username},

@@ -734,6 +734,36 @@ def reset_password(user, raw):
                                    password=make_password(raw))
 
 
+# A reset mail goes to an address at most RESET_MAILS_PER_HOUR times an hour, so that the
+# form cannot flood anyone's inbox. Each mail takes one of the numbered places of its address
+# for an hour, and the unique key lets a place be taken once: of two requests that race for
+# the last place, the database gives it to one (on SQLite and PostgreSQL alike, no lock).
+RESET_MAILS_PER_HOUR = 3
+RESET_MAIL_WINDOW = datetime.timedelta(hours=1)
+
+
+class ResetMail(BaseModel):
+    address = CharField(max_length=254)         # in lower case
+    place = SmallIntegerField()                 # 0 to RESET_MAILS_PER_HOUR - 1
+    sent_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("address", "place"), True),)
+        private = True          # no page shows it
+
+
+def reserve_reset_mail(address):
+    """True if one more reset mail may go to `address` now, which is then counted."""
+    address = address.strip().lower()
+    ResetMail.delete().where((ResetMail.address == address)
+                             & (ResetMail.sent_at <= utcnow() - RESET_MAIL_WINDOW)).execute()
+    for place in range(RESET_MAILS_PER_HOUR):
+        if ResetMail.insert(address=address, place=place).on_conflict_ignore() \
+                .as_rowcount().execute():
+            return True
+    return False
+
+
 # The demo shop's admin, made on a first start with a password printed once. Its hash is
 # salted "demo-...": any new password gets a fresh salt, so `python app.py check --deploy` can
 # tell that the printed password is still the one in use.
@@ -1560,9 +1590,9 @@ class SchemaVersion(BaseModel):
     version = IntegerField()
 
 
-MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure, Promotion,
-          Collection, Product, ProductPromotion, PricingDay, Customer, Address, Order, OrderItem,
-          Cart, CartItem, Tag, TaggedItem, LikedItem, AdminLogEntry, SchemaVersion]
+MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure, ResetMail,
+          Promotion, Collection, Product, ProductPromotion, PricingDay, Customer, Address, Order,
+          OrderItem, Cart, CartItem, Tag, TaggedItem, LikedItem, AdminLogEntry, SchemaVersion]
 
 
 ###############################################################################
@@ -2420,6 +2450,17 @@ def _m008_lookalike_usernames():
     db.execute_sql('CREATE UNIQUE INDEX user_username_key ON "user" (username_key)')
 
 
+def _m009_reset_mails_per_address():
+    _sql("""CREATE TABLE "reset_mail" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "address" VARCHAR(254) NOT NULL,
+    "place" {SMALLINT} NOT NULL,
+    "sent_at" {TIMESTAMP} NOT NULL
+)""")
+    db.execute_sql('CREATE UNIQUE INDEX "reset_mail_address_place" ON "reset_mail" '
+                   '("address", "place")')
+
+
 def search_index_triggers(on):
     """SQLite: create (on=True) or drop the triggers that keep product_search in step with
     product. Loading a million products is quicker without them and one rebuild after."""
@@ -2441,7 +2482,8 @@ def search_index_triggers(on):
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
-              _m007_deactivation_ends_sessions_for_good, _m008_lookalike_usernames]
+              _m007_deactivation_ends_sessions_for_good, _m008_lookalike_usernames,
+              _m009_reset_mails_per_address]
 
 
 def schema_version():

@@ -184,3 +184,47 @@ def test_a_reset_link_sets_one_password_when_its_form_is_posted_at_once(wsgi, ma
                for n in range(REQUESTS) if n not in set_by)
     works = [n for n in range(REQUESTS) if models.authenticate("alice", f"{NEW_PASSWORD} {n}")]
     assert works == set_by, f"expected the password of post {set_by} to work, not {works}"
+
+
+# --- Case 7 (d): reset mails to one address are bounded, however many ask at once -----------
+
+def test_reset_mails_to_one_address_are_bounded_when_asked_at_once(wsgi, make_user, settings):
+    """Attack (mail bombing): the reset form mailed the address once for every request."""
+    make_user("alice")
+    browsers = [new_client(wsgi) for _ in range(REQUESTS)]
+    forms = [b.get("/accounts/password/reset").forms["password-reset-form"] for b in browsers]
+    start = threading.Barrier(REQUESTS, timeout=WAIT)
+
+    def ask(n):
+        forms[n]["email"] = "alice@example.com"
+        start.wait()
+        forms[n].submit(status=303)
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(REQUESTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    sent = len(mails(settings))
+    assert sent == models.RESET_MAILS_PER_HOUR, \
+        f"expected {models.RESET_MAILS_PER_HOUR} mails for {REQUESTS} requests, {sent} went"
+
+
+def test_the_bound_holds_for_processes_that_count_at_once(wsgi):
+    """Each process of a deployment counts the mails in the database: of calls racing for the
+    last places of an address, as many as there are places win."""
+    start, won = threading.Barrier(REQUESTS, timeout=WAIT), []
+
+    def reserve():
+        start.wait()
+        try:
+            won.append(models.reserve_reset_mail("alice@example.com"))
+        finally:
+            models.db.close()
+    threads = [threading.Thread(target=reserve) for _ in range(REQUESTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert len(won) == REQUESTS
+    assert won.count(True) == models.RESET_MAILS_PER_HOUR, \
+        f"expected {models.RESET_MAILS_PER_HOUR} of {REQUESTS} calls to win a place: {won}"

@@ -562,9 +562,10 @@ def test_forwarded_for_from_an_untrusted_client_is_ignored(wsgi, make_user, no_s
 # --- Password reset by email --------------------------------------------------------------
 
 def mails(settings):
-    """The messages the file backend wrote, oldest first."""
+    """The messages the file backend wrote, oldest first (once the background has sent them)."""
     import email
     import email.policy
+    storefront.background_done()
     folder = settings.data_dir + "/mail"
     if not os.path.isdir(folder):
         return []
@@ -600,6 +601,48 @@ def test_asking_for_a_reset_answers_the_same_for_any_address(client, settings, m
     assert answers[0] == answers[1]
     assert "If an account has this address, a link" in answers[0]
     assert [m["To"] for m in mails(settings)] == ["alice@example.com"]
+
+
+MAIL_TIME = 0.05       # seconds: a slow disk, or a mail server's usual pace
+ROUNDS = 15
+
+
+def test_asking_for_a_reset_takes_as_long_for_any_address(client, make_user, monkeypatch):
+    """Attack (enumeration by timing): the answer came later when an account had the address
+    (5.9 against 2.5 ms; 28.7 against 10.0 with SMTP): the mail was made before it. Here a mail
+    takes MAIL_TIME to write; the medians of the answers may not differ by half of that."""
+    import statistics
+    make_user("alice")
+    monkeypatch.setattr(models, "RESET_MAILS_PER_HOUR", ROUNDS, raising=False)  # each mails
+    write = storefront._write_mail_file
+    monkeypatch.setattr(storefront, "_write_mail_file",
+                        lambda message: (time.sleep(MAIL_TIME), write(message)))
+    csrf, times = csrf_of(client), {"alice@example.com": [], "nobody@example.com": []}
+    for _ in range(ROUNDS):
+        for address, taken in times.items():
+            start = time.perf_counter()
+            client.post("/accounts/password/reset", {"csrf_token": csrf, "email": address},
+                        status=303)
+            taken.append(time.perf_counter() - start)
+            storefront.background_done()       # the next answer does not share its time
+    medians = {address: round(statistics.median(taken) * 1000, 1)
+               for address, taken in times.items()}
+    assert abs(medians["alice@example.com"] - medians["nobody@example.com"]) \
+        < MAIL_TIME * 1000 / 2, f"expected the same time with or without an account (ms): {medians}"
+
+
+def test_reset_mails_to_one_address_are_bounded(client, settings, make_user):
+    """Attack (mail bombing): the form mailed the address once for every request."""
+    make_user("alice")
+    for _ in range(models.RESET_MAILS_PER_HOUR + 2):
+        assert ask_for_reset(client, "ALICE@example.com").status_int == 303   # the same answer
+    sent = len(mails(settings))
+    assert sent == models.RESET_MAILS_PER_HOUR, \
+        f"expected {models.RESET_MAILS_PER_HOUR} mails in an hour, {sent} went"
+    an_hour_ago = models.utcnow() - models.RESET_MAIL_WINDOW
+    models.ResetMail.update(sent_at=an_hour_ago).execute()
+    ask_for_reset(client, "alice@example.com")                  # an hour later: one more
+    assert len(mails(settings)) == sent + 1
 
 
 def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(wsgi, client, settings,
