@@ -24,7 +24,8 @@ come the machinery that makes it safe and fast, and the tools to run it and lear
 The rules of the shop (prices, stock, orders, permissions) live in models.py; a handler here
 reads input, calls a function there and renders a template from views/.
 """
-import argparse, ast, base64, collections, contextlib, csv, datetime, email.message, email.utils
+import argparse, ast, base64, collections, concurrent.futures, contextlib, csv, datetime
+import email.message, email.utils
 import functools, getpass, hashlib, hmac, http.cookies, inspect, io, ipaddress, json, logging
 import operator, os, re, secrets, smtplib, socket, ssl, sys, textwrap, threading, time
 import traceback, urllib.parse, uuid
@@ -233,7 +234,8 @@ def session(create=False):
 
 def current_user():
     """The logged-in User, or None. Looked up once per request. A session keeps a
-    fingerprint of the password hash it logged in with: a changed password logs it out."""
+    fingerprint of the password hash it logged in with and of the account's deactivations:
+    a changed password, or a deactivation, logs it out for good."""
     env = request.environ
     if "storefront.user" not in env:
         s = session()
@@ -699,6 +701,30 @@ def _send_by_smtp(parts, options, message):
         log.error("Could not send the mail %r to %s: %s", message["Subject"], message["To"], error)
 
 
+# Work that a page asks for but does not wait for, such as mailing a link: one thread does it,
+# in the order asked, after the answer has gone. (At exit, Python finishes what is queued.)
+_background = concurrent.futures.ThreadPoolExecutor(max_workers=1,
+                                                    thread_name_prefix="storefront-background")
+
+
+def in_background(job, *args):
+    """Have `job(*args)` done after this request, on a database connection of its own."""
+    _background.submit(_do_job, job, *args)
+
+
+def _do_job(job, *args):
+    try:
+        with db.connection_context():
+            job(*args)
+    except Exception:       # nobody waits for it: the log is where it can be seen
+        log.exception("%s failed in the background", job.__name__)
+
+
+def background_done():
+    """Wait until the work asked for so far is done (the jobs run in order: wait for one more)."""
+    _background.submit(int).result()
+
+
 def _write_mail_file(message):
     folder = os.path.join(settings.data_dir, "mail")
     os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -853,9 +879,10 @@ def password_change():
     user = current_user()
     form = form_from_request(PasswordChangeForm, owner=user)
     if request.method == "POST" and form.validate():
-        if user.check_password(form.old_password.data):
-            user.set_password(form.password.data)
-            user.save()
+        # Only the password is written, and only if it is still the one just checked: an
+        # admin's change meanwhile is kept, and a new password set meanwhile is not replaced.
+        if user.check_password(form.old_password.data) and \
+                user.change_password(form.password.data, if_still=user.password):
             password_changed(user)
             flash("Your password has been changed. Your other sessions are logged out.")
             redirect(url("account"))
@@ -871,11 +898,12 @@ class PasswordResetForm(Form):
 @accounts.route("/password/reset", ["GET", "POST"], name="password_reset")
 def password_reset():
     """Ask for an email with a link to set a new password. The answer is the same whether or
-    not an account has the address, so the form tells no one who has an account here."""
+    not an account has the address, and so is the time it takes: the accounts are looked up
+    and mailed in the background, after the answer. So the form tells no one who is here."""
     form = form_from_request(PasswordResetForm)
     if request.method == "POST" and form.validate():
-        for user in models.users_for_password_reset(form.email.data):
-            send_password_reset_link(user)
+        site = absolute_url(request.script_name.rstrip("/"))
+        in_background(send_password_reset_links, form.email.data, site)
         flash("If an account has this address, a link to set a new password is on its way.",
               "info")
         redirect(url("login"))
@@ -883,9 +911,21 @@ def password_reset():
                   title="Forgotten password")
 
 
-def send_password_reset_link(user):
+def send_password_reset_links(address, site):
+    """Mail a link to each active account with `address`: at most models.RESET_MAILS_PER_HOUR
+    to one address, so that no one can flood an inbox with the form. `site` is the shop's
+    address (https://shop.example.com) as the request that asked saw it."""
+    for user in models.users_for_password_reset(address):
+        if models.reserve_reset_mail(user.email):
+            send_password_reset_link(user, site)
+        else:
+            log.warning("no reset mail to %s: %d went there in the last hour", user.email,
+                        models.RESET_MAILS_PER_HOUR)
+
+
+def send_password_reset_link(user, site):
     token = models.make_reset_token(user, settings.secret())
-    link = absolute_url(url("password_reset_confirm", uid=user.id, token=token))
+    link = site + url("password_reset_confirm", uid=user.id, token=token)
     days = models.PASSWORD_RESET_TIMEOUT.days or 1
     send_mail(user.email, "Set a new password for Storefront", textwrap.dedent(f"""\
         Hello {user.username},
@@ -921,19 +961,25 @@ def password_reset_confirm(uid, token):
         user = models.user_for_reset_token(uid, s.get("reset_token") if s else None,
                                            settings.secret())
     if user is None:
-        return render("accounts/password_reset_confirm", status=404, form=None,
-                      title="Link not valid")
+        return link_not_valid()
     form = form_from_request(NewPasswordForm, owner=user)
     if request.method == "POST" and form.validate():
-        user.set_password(form.password.data)
-        user.save()
         del s["reset_token"]
         s.save()
+        # Of the requests that post this form at once (a double click, a script), one spends
+        # the link and sets its password; the others find the link spent.
+        if not models.reset_password(user, form.password.data):
+            return link_not_valid()
         log.info("password reset: %s", user.username)
         flash("Your new password is set: log in with it.")
         redirect(url("login"))
     return render("accounts/password_reset_confirm", status=400 if form.errors else 200,
                   form=form, account=user, title="Set a new password")
+
+
+def link_not_valid():
+    return render("accounts/password_reset_confirm", status=404, form=None,
+                  title="Link not valid")
 
 
 @accounts.get("/likes", name="likes")
@@ -5622,7 +5668,7 @@ def cmd_createsuperuser(args):
 
 def cmd_changepassword(args):
     """Set a user's password from the console (a lost demo admin password, say)."""
-    user = User.get_or_none(User.username_key == models.normalize_username(args.username))
+    user = User.get_or_none(User.username_key == models.username_key(args.username))
     if user is None:
         raise SystemExit(f"There is no user {args.username!r}.")
     password = getpass.getpass(f"New password for {user.username}: ")

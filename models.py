@@ -15,6 +15,7 @@ Parts, in order:
     9. Migrations    - numbered schema changes and the schema version
    10. Demo data     - the deterministic `seed`
    11. Common passwords - the ones a new password may not be
+   12. Look-alike letters - what usernames are told apart by
 """
 import base64
 import collections
@@ -400,13 +401,30 @@ EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 
 
 def normalize_username(username):
-    """The form of a username that uniqueness and login compare: Unicode NFKC, case-folded.
-
-    NFKC turns full-width and other compatibility forms into plain letters ("ａｄｍｉｎ" is
-    "admin"), and case-folding makes "ALICE" the same name as "alice", so no one can register
-    a name that looks like someone else's.
-    """
+    """A username in Unicode NFKC, case-folded: what uniqueness and login compared until
+    migration 8 (migration 3 still uses it). NFKC turns full-width and other compatibility
+    forms into plain letters ("ａｄｍｉｎ" is "admin"), case-folding makes "ALICE" "alice"."""
     return unicodedata.normalize("NFKC", username or "").casefold()
+
+
+def username_key(username):
+    """The form of a username that uniqueness and login compare, so that no one can register
+    a name that looks like someone else's: alice, ALICE, ａｌｉｃｅ, аӏісе (all Cyrillic),
+    alıce, aʟice, ɑlice, aIice (a capital i) and a1ice have one key.
+
+    The name is NFKC-normalised and case-folded (normalize_username), then each letter becomes
+    the one it passes for (skeleton()). A name looks like another in small letters or in
+    capitals, and in capitals I is one stroke, as l is: so the skeleton is taken again in
+    capitals, and case-folded. The key is for comparing, not for showing: "alice" is "allce".
+    (One letter becomes at most four, which the column has room for.)
+    """
+    return skeleton(skeleton(normalize_username(username)).upper()).casefold()
+
+
+def skeleton(text):
+    """The confusable skeleton of Unicode TR39: each letter of `text` replaced by the letter it
+    passes for, from the table of part 12 ("аӏісе", all Cyrillic, becomes "alice")."""
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", text).translate(_SKELETON))
 
 
 def _scripts(text):
@@ -421,7 +439,7 @@ def username_problem(username, user_id=None):
         return "Use letters, digits and @ . + - _ only, up to 150 of them."
     if len(_scripts(name)) > 1:     # "аdmin" with a Cyrillic "а" would pass for "admin"
         return "Use the letters of one alphabet only."
-    taken = User.select().where(User.username_key == normalize_username(name))
+    taken = User.select().where(User.username_key == username_key(name))
     if user_id is not None:
         taken = taken.where(User.id != user_id)
     if taken.exists():
@@ -431,8 +449,8 @@ def username_problem(username, user_id=None):
 
 class User(BaseModel):
     username = CharField(max_length=150, unique=True)
-    # normalize_username(username): what uniqueness and login compare (case-folding may
-    # lengthen a name, "ß" becomes "ss", hence the room).
+    # username_key(username): what uniqueness and login compare (case-folding and look-alike
+    # letters may lengthen a name, "ß" becomes "ss", hence the room).
     username_key = CharField(max_length=600, unique=True)
     email = CharField(max_length=254, index=True)
     password = CharField(max_length=255)
@@ -443,6 +461,11 @@ class User(BaseModel):
     is_superuser = BooleanField(default=False)
     date_joined = DateTimeField(default=utcnow)
     last_login = DateTimeField(null=True)
+    # How many times the account was deactivated. Sessions and reset links carry it, so that
+    # those made before a deactivation stay dead when the account is reactivated. Only the
+    # database writes it (the trigger of migration 7): it counts every deactivation, by a form,
+    # a bulk update or raw SQL alike, and never goes back, whatever an UPDATE says.
+    deactivations = IntegerField(default=0)
 
     class Meta:
         # No cached page shows a user, and a login (which writes last_login) should not cost
@@ -472,11 +495,32 @@ class User(BaseModel):
         if not self.password:   # made in the admin without one: no password can match it
             self.password = "!" + secrets.token_urlsafe(24)
         self.username = unicodedata.normalize("NFKC", self.username or "")
-        self.username_key = normalize_username(self.username)
+        self.username_key = username_key(self.username)
         return super().save(*args, **kwargs)
 
     def set_password(self, raw):
         self.password = make_password(raw)
+
+    def change_password(self, raw, if_still=None):
+        """Write a new password, and only that column. With `if_still`, only if the stored hash
+        is still that one: of two changes that started from it, one wins. True if written."""
+        return self.write_if_unchanged([User.password] if if_still else [],
+                                       password=make_password(raw))
+
+    def write_if_unchanged(self, unchanged=(), **values):
+        """Write `values` to this user's row and nothing else (UPDATE ... SET only them), if the
+        fields `unchanged` still hold what this instance has (... WHERE each is as it was).
+        save() would write back every column as read, undoing what anyone changed since; and
+        of two writers that read the same row, the condition lets only the first through.
+        True if written; this instance then holds `values`."""
+        query = User.update(**values).where(User.id == self.id, *[
+            field.is_null() if getattr(self, field.name) is None
+            else field == getattr(self, field.name) for field in unchanged])
+        if query.execute() != 1:
+            return False
+        for name, value in values.items():
+            setattr(self, name, value)
+        return True
 
     def check_password(self, raw):
         return check_password(raw, self.password)
@@ -485,10 +529,11 @@ class User(BaseModel):
         return not (self.password or "!").startswith("!")
 
     def session_hash(self, secret):
-        """A fingerprint of the password hash, kept in the session at login and compared on
-        every request: when the password changes, by any means, every session that holds the
-        old fingerprint is logged out (Django's get_session_auth_hash)."""
-        return _mac(secret, "session", self.password)
+        """A fingerprint of the password hash and of the deactivations, kept in the session at
+        login and compared on every request: when the password changes, by any means, or the
+        account is deactivated, every session that holds the old fingerprint is logged out
+        for good (Django's get_session_auth_hash)."""
+        return _mac(secret, "session", self.password, self.deactivations)
 
     def password_needs_upgrade(self):
         """True when the stored hash is weaker than what make_password() makes today."""
@@ -564,7 +609,7 @@ def client_network(address):
 
 
 def _throttle_keys(username, client):
-    name, client = normalize_username(username)[:150], client_network(client)
+    name, client = username_key(username)[:150], client_network(client)
     return {"pair": f"pair:{client} {name}", "user": f"user:{name}", "client": f"client:{client}"}
 
 
@@ -622,24 +667,30 @@ def clear_login_failures(username, client):
 
 
 def authenticate(username, password):
-    """Return the active user with these credentials, or None. Upgrades an old hash."""
-    user = User.get_or_none(User.username_key == normalize_username(username))
+    """Return the active user with these credentials, or None. Upgrades an old hash.
+
+    Checking a password takes a while (that is the point of the hash), and an admin or the
+    owner may change the account meanwhile: so a login writes its time and nothing else, and
+    an upgraded hash only if the password is still the one it checked."""
+    user = User.get_or_none(User.username_key == username_key(username))
     if user is None:
         make_password(password)   # spend the same time, so timing does not reveal who exists
         return None
     if not user.check_password(password) or not user.is_active:
         return None
-    user.last_login = utcnow()
+    user.write_if_unchanged(last_login=utcnow())
     if user.password_needs_upgrade():
-        user.set_password(password)
-    user.save()
+        user.change_password(password, if_still=user.password)
     return user
 
 
 # Password reset by email, as Django's auth does it. The link carries the user's id and a
-# token "<time>-<mac>": the mac covers the time, so the token expires, and the password hash
-# and the last login, which the reset itself (or any login) changes, so the link works once.
+# token "<time>-<mac>": the mac covers the time, so the token expires, and the columns below,
+# which the reset itself, a login, a new address or a deactivation change, so the link works
+# once. Setting the password spends it: an UPDATE ... WHERE they are all as the link found
+# them, which one request wins, however many post the link's form at once.
 PASSWORD_RESET_TIMEOUT = datetime.timedelta(days=3)    # app.py sets it from the settings
+RESET_TOKEN_COVERS = (User.password, User.last_login, User.email, User.deactivations)
 
 
 def users_for_password_reset(email):
@@ -656,7 +707,8 @@ def make_reset_token(user, secret, now=None):
 
 def _reset_mac(user, timestamp, secret):
     last_login = user.last_login.replace(microsecond=0) if user.last_login else ""
-    return _mac(secret, "reset", user.id, user.password, last_login, user.email, timestamp)[:32]
+    return _mac(secret, "reset", user.id, user.password, last_login, user.email,
+                user.deactivations, timestamp)[:32]
 
 
 def user_for_reset_token(uid, token, secret):
@@ -674,6 +726,44 @@ def user_for_reset_token(uid, token, secret):
     return user
 
 
+def reset_password(user, raw):
+    """Set the new password of a reset link for `user`, as user_for_reset_token() found them,
+    if nothing the link's token covers has changed since: the link is spent. True if this
+    request set it; False if another spent the link first (or the account changed)."""
+    return user.write_if_unchanged(RESET_TOKEN_COVERS + (User.is_active,),
+                                   password=make_password(raw))
+
+
+# A reset mail goes to an address at most RESET_MAILS_PER_HOUR times an hour, so that the
+# form cannot flood anyone's inbox. Each mail takes one of the numbered places of its address
+# for an hour, and the unique key lets a place be taken once: of two requests that race for
+# the last place, the database gives it to one (on SQLite and PostgreSQL alike, no lock).
+RESET_MAILS_PER_HOUR = 3
+RESET_MAIL_WINDOW = datetime.timedelta(hours=1)
+
+
+class ResetMail(BaseModel):
+    address = CharField(max_length=254)         # in lower case
+    place = SmallIntegerField()                 # 0 to RESET_MAILS_PER_HOUR - 1
+    sent_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("address", "place"), True),)
+        private = True          # no page shows it
+
+
+def reserve_reset_mail(address):
+    """True if one more reset mail may go to `address` now, which is then counted."""
+    address = address.strip().lower()
+    ResetMail.delete().where((ResetMail.address == address)
+                             & (ResetMail.sent_at <= utcnow() - RESET_MAIL_WINDOW)).execute()
+    for place in range(RESET_MAILS_PER_HOUR):
+        if ResetMail.insert(address=address, place=place).on_conflict_ignore() \
+                .as_rowcount().execute():
+            return True
+    return False
+
+
 # The demo shop's admin, made on a first start with a password printed once. Its hash is
 # salted "demo-...": any new password gets a fresh salt, so `python app.py check --deploy` can
 # tell that the printed password is still the one in use.
@@ -681,8 +771,9 @@ DEMO_SALT = "demo-"
 
 
 def create_demo_admin(password):
-    """The demo admin, made with `password`; None if a user called admin (or Admin) exists."""
-    if User.select().where(User.username_key == normalize_username("admin")).exists():
+    """The demo admin, made with `password`; None if a user called admin (or Admin, or a name
+    that looks like it) exists."""
+    if User.select().where(User.username_key == username_key("admin")).exists():
         return None
     user = User(username="admin", email="admin@example.com", is_staff=True, is_superuser=True)
     user.password = make_password(password, salt=DEMO_SALT + secrets.token_urlsafe(16))
@@ -692,7 +783,7 @@ def create_demo_admin(password):
 
 def demo_admin_unchanged():
     """True if the demo admin exists, active, with the password it was made with."""
-    admin = User.get_or_none((User.username_key == "admin") & User.is_active)
+    admin = User.get_or_none((User.username_key == username_key("admin")) & User.is_active)
     parts = admin.password.split("$") if admin else []
     return len(parts) == 4 and parts[2].startswith(DEMO_SALT)
 
@@ -1514,9 +1605,9 @@ class SchemaVersion(BaseModel):
     version = IntegerField()
 
 
-MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure, Promotion,
-          Collection, Product, ProductPromotion, PricingDay, Customer, Address, Order, OrderItem,
-          Cart, CartItem, Tag, TaggedItem, LikedItem, AdminLogEntry, SchemaVersion]
+MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure, ResetMail,
+          Promotion, Collection, Product, ProductPromotion, PricingDay, Customer, Address, Order,
+          OrderItem, Cart, CartItem, Tag, TaggedItem, LikedItem, AdminLogEntry, SchemaVersion]
 
 
 ###############################################################################
@@ -2341,6 +2432,50 @@ def _m006_full_text_search():
                        "USING gin (search_vector)")
 
 
+def _m007_deactivation_ends_sessions_for_good():
+    # Sessions and reset links carry the user's count of deactivations (User.deactivations),
+    # which the database keeps: on every UPDATE of a user it becomes what it was, plus one if
+    # that UPDATE deactivates the account. A save() or a bulk update that writes an old count
+    # back cannot revive the sessions a deactivation ended.
+    _add_column("user", "deactivations", "INTEGER NOT NULL DEFAULT 0")
+    counted = "old.deactivations + (old.is_active AND NOT new.is_active)"
+    if is_sqlite():         # an SQLite trigger cannot change the row it runs for: it updates it
+        db.execute_sql(f'CREATE TRIGGER IF NOT EXISTS user_deactivations AFTER UPDATE ON "user" '
+                       f"WHEN new.deactivations IS NOT {counted} "
+                       f'BEGIN UPDATE "user" SET deactivations = {counted} WHERE id = new.id; END')
+    else:
+        db.execute_sql(f"CREATE OR REPLACE FUNCTION user_deactivations() RETURNS trigger AS $$ "
+                       f"BEGIN new.deactivations := {counted}::int; RETURN new; END "
+                       f"$$ LANGUAGE plpgsql")
+        db.execute_sql('CREATE TRIGGER user_deactivations BEFORE UPDATE ON "user" '
+                       "FOR EACH ROW EXECUTE FUNCTION user_deactivations()")
+
+
+def _m008_lookalike_usernames():
+    # Usernames are told apart by their look-alike skeletons (username_key()). As in migration
+    # 3, a clash keeps its older account's key, and the newer one's gets its id. The index goes
+    # while the keys change, so that no key clashes with one not yet changed.
+    db.execute_sql("DROP INDEX user_username_key")
+    seen = set()
+    for user_id, username in User.select(User.id, User.username).order_by(User.id).tuples():
+        key = username_key(username)
+        key = key if key not in seen else f"{key}#{user_id}"
+        seen.add(key)
+        User.update(username_key=key).where(User.id == user_id).execute()
+    db.execute_sql('CREATE UNIQUE INDEX user_username_key ON "user" (username_key)')
+
+
+def _m009_reset_mails_per_address():
+    _sql("""CREATE TABLE "reset_mail" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "address" VARCHAR(254) NOT NULL,
+    "place" {SMALLINT} NOT NULL,
+    "sent_at" {TIMESTAMP} NOT NULL
+)""")
+    db.execute_sql('CREATE UNIQUE INDEX "reset_mail_address_place" ON "reset_mail" '
+                   '("address", "place")')
+
+
 def search_index_triggers(on):
     """SQLite: create (on=True) or drop the triggers that keep product_search in step with
     product. Loading a million products is quicker without them and one rebuild after."""
@@ -2361,7 +2496,9 @@ def search_index_triggers(on):
 
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
-              _m005_one_like_per_user_and_object, _m006_full_text_search]
+              _m005_one_like_per_user_and_object, _m006_full_text_search,
+              _m007_deactivation_ends_sessions_for_good, _m008_lookalike_usernames,
+              _m009_reset_mails_per_address]
 
 
 def schema_version():
@@ -3070,3 +3207,40 @@ sunflower1 cinderella blueeyes istanbul michael2 hamilton november1 porsche911 p
 gregory1 my2girls casablanca michigan1 vikings1 punkrock qazwsxedc1 bettyboop yahoo123
 billabong qwe123qwe marketing swordfish1
 """.split())
+
+
+###############################################################################
+# 12. Look-alike letters
+###############################################################################
+
+# The letters that pass for Latin letters or digits, each under the letters it passes for:
+# Unicode's table of confusables for TR39 (confusables.txt, version 17.0), cut down to
+# what a username can hold and what a name is told apart by here. Of its 6,565 lines, these
+# are the 461 that map a character a username may contain (a letter or digit that NFKC leaves
+# as it is) to Latin letters and digits. skeleton() reads them. (No small package on PyPI
+# computes skeletons: those there list look-alikes pairwise, or need ICU's C library.)
+LOOKALIKES = {
+    "2": "ꝚƧϨꙄᒿꛯ", "3": "३૩ꞫȜƷꝪⲜⳄⳌЗӠ𖼻𑣊", "4": "Ꮞ𑢯", "5": "Ƽ𑢻", "6": "ⳓⳒϬⳜбᏮ𑣕", "7": "𐓒𑣆",
+    "8": "৪੪𞣋ȣȢ𐌚", "9": "੧୨৭൭ꝮⳋⳊ𑣌𑢬𑣖", "A": "ΑАᎪᗅꓮ𖽀𐊠", "a": "ɑαа", "AA": "Ꜳ", "aa": "ꜳ",
+    "AE": "ÆӔ", "ae": "æӕ", "AO": "Ꜵ", "ao": "ꜵ", "AU": "Ꜷ", "au": "ꜷ", "AV": "ꜸꜺ", "av": "ꜹꜻ",
+    "AY": "Ꜽ", "ay": "ꜽ", "B": "ꞴΒⲂВᏴᗷꓐ𐊂𐊡𐌁", "b": "ƄЬᏏᑲᖯ", "bl": "Ы", "C": "𑣩𑣲ⲤСᏟꓚ𐊢𐌂𐐕𐔜",
+    "c": "ᴄⲥсငၚꮯ𐐽", "D": "Ꭰᗞᗪꓓ", "d": "ԁᏧᑯꓒ", "dz": "ʣ", "E": "ΕЕⴹᎬꓰ𑢦𑢮𐊆", "e": "ꬲеҽ",
+    "F": "ꞘϜᖴꓝ𑣂𑢢𐊇𐊥𐔥", "f": "ꬵꞙƒẝք", "G": "ԌᏀᏳꓖ", "g": "ɡᶃƍց", "H": "ΗⲎНᎻᕼꓧ𐋏", "h": "һհᏂ",
+    "i": "ıɪɩιⲓіꙇւꭵᎥ𑣃", "J": "ꞲͿЈᎫᒍꓙ", "j": "ϳј", "K": "ΚⲔКᏦᛕꓗ𐔘", "L": "ⳐᏞᒪꓡ𖼖𑢣𑢲𐐛𐔦",
+    "l": "1١۱𐌠𞣇IƖǀΙⲒІӏӀוןاߊⵏᛁꓲ𖼨𐊊𐌉", "ll": "ǁװ", "lO": "Ю", "ls": "ʪ", "lz": "ʫ",
+    "M": "ΜϺⲘМᎷᗰᛖꓟ𐊰𐌑", "N": "ΝⲚꓠ𐔓", "n": "ոռ", "O": "0߀೦〇𑣠ΟⲞОՕⵔዐଠ𐓂ꓳ𑢵𐊒𐊫𐐄𐔖",
+    "o": "०০੦૦୦௦౦൦๐໐၀០𑓐٥۵ᴏᴑꬽοσⲟϭоჿօסهھہەഠဝ𐓪𑣈𑣗𐐬", "OE": "Œ", "oe": "œ", "OO": "ꝎꚘ", "oo": "ꝏꚙ",
+    "P": "ΡⲢⳎРᏢᑭꓑ𐊕", "p": "þƿρϸⲣⳏр", "Q": "ⵕ", "q": "ԛգզ", "R": "ƦᎡᏒ𐒴ᖇꓣ𖼵", "r": "ꭇꭈᴦⲅгꮁ",
+    "rn": "𑣣m𑜀", "S": "ЅՏᏕᏚꓢ𖼺𐊖𐐠", "s": "ꜱƽѕടꮪ𑣁𐑈", "T": "ΤⲦТᎢꓔ𖼊𑢼𐊗𐊱𐌕", "T3": "Ꜩ", "tf": "ꝷ",
+    "ts": "ʦ", "U": "Սሀ𐓎ᑌꓴ𖽂𑢸", "u": "ꞟᴜꭎꭒʋυս𐓶𑣘", "ue": "ᵫ", "uo": "ꭣ", "V": "٧۷ѴⴸᏙᐯꛟꓦ𖼈𑢠𐔝",
+    "v": "ᴠνѵט𑜆ꮩ𑣀", "W": "𑣦𑣯ԜᎳᏔꓪ", "w": "ɯᴡⲽѡшԝա𑜊𑜎𑜏ꮃ", "X": "𐌢𑣬ꞳΧⲬХⵝᚷꓫ𐊐𐊴𐌗𐔧", "x": "хᕁᕽ",
+    "Y": "ΥⲨУҮᎩᎽꓬ𖽃𑢤𐊲", "y": "ɣᶌʏỿꭚγⲩуүყ𑣜", "Z": "𑣥𐋵ΖᏃꓜ𑢩", "z": "ᴢꮓ𑣄",
+}
+
+# Small capitals pass for capitals, but case-folding leaves them as they are and TR39 lists
+# only some (ᴄ, ɪ, ᴏ...): each of the others counts as its letter.
+SMALL_CAPITALS = dict(zip("ᴀʙᴅᴇꜰɢʜᴊᴋʟᴍɴᴘꞯʀᴛ", "abdefghjklmnpqrt"))
+
+_SKELETON = {ord(char): letters for letters, chars in LOOKALIKES.items() for char in chars}
+_SKELETON.update({ord(char): _SKELETON.get(ord(letter), letter)       # ᴍ is m, and m is rn
+                  for char, letter in SMALL_CAPITALS.items()})

@@ -140,6 +140,7 @@ def wsgi(settings):
     application = storefront.build(settings)
     models.data_changed()     # the memory cache outlives an app: forget the last test's pages
     yield application
+    storefront.background_done()      # a mail still being sent would write to the next test's
     models.db.close()
 
 

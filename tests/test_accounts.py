@@ -8,6 +8,7 @@ import time
 import urllib.parse
 
 import pytest
+from peewee import IntegrityError
 
 import app as storefront
 import models
@@ -93,6 +94,32 @@ def test_no_username_can_pass_for_another(client, make_user, lookalike):
     assert User.select().count() == 1
 
 
+# Names that look like alice563: all Cyrillic (а ӏ і с е), a dotless ı, a small capital ʟ, a
+# Latin alpha ɑ, a capital I.
+LOOKALIKES = ["аӏісе563", "alıce563", "aʟice563", "ɑlice563", "aIice563"]
+
+
+@pytest.mark.parametrize("lookalike", LOOKALIKES)
+def test_a_name_that_looks_like_another_cannot_register(client, make_user, lookalike):
+    """Attack (impersonation): a name of one alphabet, or with one letter that passes for
+    another, registered beside the name it looks like."""
+    make_user("alice563")
+    response = register(client, username=lookalike, email="other@example.com")
+    assert response.status_int == 400 and "This username is taken." in response.text, \
+        f"expected {lookalike!r} to be refused beside alice563"
+    assert User.select().count() == 1
+
+
+@pytest.mark.parametrize("lookalike", LOOKALIKES)
+def test_the_unique_key_itself_refuses_a_lookalike(wsgi, make_user, monkeypatch, lookalike):
+    """The database's unique key compares the skeletons: a look-alike that got past the
+    check (two registrations at once) is refused there."""
+    make_user("alice563")
+    monkeypatch.setattr(models, "username_problem", lambda *args, **kwargs: None)
+    with pytest.raises(IntegrityError):
+        User.create_user(lookalike, "other@example.com", PASSWORD)
+
+
 def test_every_way_of_naming_a_user_keeps_names_unique(client, make_user, login_as, csrf):
     make_user("alice")
     with pytest.raises(models.ValidationError):
@@ -106,7 +133,8 @@ def test_every_way_of_naming_a_user_keeps_names_unique(client, make_user, login_
     assert User.get_by_id(bob.id).username == "bob"
     make_user("Admin")                     # the first start's demo admin is then not made
     assert storefront.demo_admin_notice() == ""
-    assert [u.username for u in User.select().where(User.username_key == "admin")] == ["Admin"]
+    assert [u.username for u in User.select().where(
+        User.username_key == models.username_key("admin"))] == ["Admin"]
 
 
 def test_login_accepts_the_name_in_any_case_or_width(client, make_user):
@@ -202,6 +230,41 @@ def test_a_deactivated_account_is_logged_out_at_once(client, login_as):
     client.get("/accounts/", status=303)
     page = client.get("/")
     assert "Log in" in page.text and "Log out" not in page.text
+
+
+def set_active(how, alice, active, boss=None):
+    """Tick or untick alice's is_active: in the admin's form, by a bulk update or by save()."""
+    if how == "the admin's form":
+        form = boss.get(f"/admin/user/{alice.id}/").forms["admin-form"]
+        form["is_active"] = active
+        form.submit(status=303)
+    elif how == "a bulk update":
+        User.update(is_active=active).where(User.id == alice.id).execute()
+    else:
+        user = User.get_by_id(alice.id)
+        user.is_active = active
+        user.save()
+
+
+@pytest.mark.parametrize("how", ["the admin's form", "a bulk update", "save()"])
+def test_a_deactivation_ends_sessions_and_reset_links_for_good(wsgi, client, settings,
+                                                               make_user, how):
+    """Attack: an account deactivated (taken over, say) and reactivated later: the sessions
+    and the reset links made before the deactivation worked again."""
+    from conftest import new_client
+    alice = make_user("alice")
+    make_user("boss", is_staff=True, is_superuser=True)
+    boss, intruder = new_client(wsgi), new_client(wsgi)
+    assert log_in(boss, "boss").status_int == 303 and log_in(intruder).status_int == 303
+    ask_for_reset(client, "alice@example.com")
+    link = reset_link(mails(settings)[0])
+    set_active(how, alice, False, boss)
+    set_active(how, alice, True, boss)
+    assert intruder.get("/accounts/", expect_errors=True).status_int == 303, \
+        "expected the session of before the deactivation to stay logged out"
+    assert client.get(link, expect_errors=True).status_int == 404, \
+        "expected the reset link of before the deactivation to stay dead"
+    assert log_in(new_client(wsgi)).status_int == 303          # the account itself works
 
 
 def test_tampered_session_cookie_is_not_logged_in(client, login_as):
@@ -499,9 +562,10 @@ def test_forwarded_for_from_an_untrusted_client_is_ignored(wsgi, make_user, no_s
 # --- Password reset by email --------------------------------------------------------------
 
 def mails(settings):
-    """The messages the file backend wrote, oldest first."""
+    """The messages the file backend wrote, oldest first (once the background has sent them)."""
     import email
     import email.policy
+    storefront.background_done()
     folder = settings.data_dir + "/mail"
     if not os.path.isdir(folder):
         return []
@@ -537,6 +601,48 @@ def test_asking_for_a_reset_answers_the_same_for_any_address(client, settings, m
     assert answers[0] == answers[1]
     assert "If an account has this address, a link" in answers[0]
     assert [m["To"] for m in mails(settings)] == ["alice@example.com"]
+
+
+MAIL_TIME = 0.05       # seconds: a slow disk, or a mail server's usual pace
+ROUNDS = 15
+
+
+def test_asking_for_a_reset_takes_as_long_for_any_address(client, make_user, monkeypatch):
+    """Attack (enumeration by timing): the answer came later when an account had the address
+    (5.9 against 2.5 ms; 28.7 against 10.0 with SMTP): the mail was made before it. Here a mail
+    takes MAIL_TIME to write; the medians of the answers may not differ by half of that."""
+    import statistics
+    make_user("alice")
+    monkeypatch.setattr(models, "RESET_MAILS_PER_HOUR", ROUNDS, raising=False)  # each mails
+    write = storefront._write_mail_file
+    monkeypatch.setattr(storefront, "_write_mail_file",
+                        lambda message: (time.sleep(MAIL_TIME), write(message)))
+    csrf, times = csrf_of(client), {"alice@example.com": [], "nobody@example.com": []}
+    for _ in range(ROUNDS):
+        for address, taken in times.items():
+            start = time.perf_counter()
+            client.post("/accounts/password/reset", {"csrf_token": csrf, "email": address},
+                        status=303)
+            taken.append(time.perf_counter() - start)
+            storefront.background_done()       # the next answer does not share its time
+    medians = {address: round(statistics.median(taken) * 1000, 1)
+               for address, taken in times.items()}
+    assert abs(medians["alice@example.com"] - medians["nobody@example.com"]) \
+        < MAIL_TIME * 1000 / 2, f"expected the same time with or without an account (ms): {medians}"
+
+
+def test_reset_mails_to_one_address_are_bounded(client, settings, make_user):
+    """Attack (mail bombing): the form mailed the address once for every request."""
+    make_user("alice")
+    for _ in range(models.RESET_MAILS_PER_HOUR + 2):
+        assert ask_for_reset(client, "ALICE@example.com").status_int == 303   # the same answer
+    sent = len(mails(settings))
+    assert sent == models.RESET_MAILS_PER_HOUR, \
+        f"expected {models.RESET_MAILS_PER_HOUR} mails in an hour, {sent} went"
+    an_hour_ago = models.utcnow() - models.RESET_MAIL_WINDOW
+    models.ResetMail.update(sent_at=an_hour_ago).execute()
+    ask_for_reset(client, "alice@example.com")                  # an hour later: one more
+    assert len(mails(settings)) == sent + 1
 
 
 def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(wsgi, client, settings,
@@ -575,8 +681,9 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(wsgi, clie
 def test_a_reset_link_dies_when_its_user_logs_in(client, settings, make_user):
     make_user("alice")
     ask_for_reset(client, "alice@example.com")
+    link = reset_link(mails(settings)[0])       # made (in the background) before the login
     assert log_in(client).status_int == 303
-    client.get(reset_link(mails(settings)[0]), status=404)
+    client.get(link, status=404)
 
 
 def test_a_reset_link_expires(client, make_user, wsgi):

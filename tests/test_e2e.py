@@ -26,6 +26,7 @@ import shutil
 import peewee
 import pytest
 
+import app as storefront
 import models
 from conftest import PASSWORD
 from models import Product
@@ -493,6 +494,7 @@ def test_a_forgotten_password_is_reset_by_email(new_page, step, console_errors,
         expect(page.get_by_role("status")).to_contain_text("If an account has this address")
 
     with step("open the link of the email and set a new password"):
+        storefront.background_done()            # the mail is written after the answer
         mail, = pathlib.Path(settings.data_dir, "mail").glob("*.eml")
         body = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
         page.goto(re.search(r"http://\S+", body.get_content()).group(0))
