@@ -1714,25 +1714,44 @@ def locked(query, mode="UPDATE"):
 
 
 def add_to_cart(cart_id, product_id, quantity):
-    """Add `quantity` of a product (more of it if already there), never beyond the stock."""
+    """Add `quantity` of a product (more of it if already there), never beyond the stock.
+
+    The line grows in one statement (_grow_line), so that adds arriving together each count:
+    read the line and then write its new quantity, and on PostgreSQL two adds would read the
+    same quantity and one add be lost, or both insert the line and one fail.
+    """
     quantity = parse_quantity(quantity)
     with write_transaction():
         product = Product.get_or_none(Product.id == parse_id(product_id))
         if product is None:
             raise ValidationError({"product_id": "There is no such product."})
         Cart.insert(id=cart_id).on_conflict_ignore().execute()
-        item = CartItem.get_or_none(cart=cart_id, product=product)
-        wanted = quantity + (item.quantity if item else 0)
-        problem = quantity_problem(wanted)
-        if problem:
-            raise ValidationError({"quantity": problem})
-        if wanted > product.inventory:
-            raise OutOfStock({"quantity": _stock_message(product, wanted)})
-        if item:
-            CartItem.update(quantity=wanted).where(CartItem.id == item.id).execute()
-        else:
-            CartItem.create(cart=cart_id, product=product, quantity=quantity)
+        most = min(MAX_QUANTITY, product.inventory)
+        if quantity > most or not _grow_line(cart_id, product, quantity, most):
+            raise _refusal(cart_id, product, quantity)
     return product
+
+
+def _grow_line(cart_id, product, quantity, most):
+    """Add `quantity` to the cart's line of `product`, or start the line, as long as it
+    stays at most `most`: the database decides, in one statement. True if it did."""
+    grown = (CartItem.insert(cart=cart_id, product=product, quantity=quantity)
+             .on_conflict(conflict_target=[CartItem.cart, CartItem.product],
+                          update={CartItem.quantity: CartItem.quantity + quantity},
+                          where=CartItem.quantity + quantity <= most)
+             .returning(CartItem.quantity).tuples().execute())
+    return bool(list(grown))
+
+
+def _refusal(cart_id, product, quantity):
+    """Why adding `quantity` to the line would take it past what it may hold: the most a line
+    holds (ValidationError), or the stock (OutOfStock)."""
+    held = CartItem.select(CartItem.quantity).where(
+        (CartItem.cart == cart_id) & (CartItem.product == product)).scalar() or 0
+    problem = quantity_problem(held + quantity)
+    if problem:
+        return ValidationError({"quantity": problem})
+    return OutOfStock({"quantity": _stock_message(product, held + quantity)})
 
 
 def set_cart_quantity(cart_id, product_id, quantity):

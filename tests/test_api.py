@@ -20,7 +20,7 @@ from playhouse.test_utils import count_queries
 
 import app as storefront
 import models
-from conftest import PASSWORD
+from conftest import PASSWORD, new_client, outcomes, released_together, statuses
 from models import Cart, CartItem, Collection, Order, OrderItem, Product
 
 MONEY = re.compile(r"^\d+\.\d{2}$")
@@ -437,6 +437,47 @@ def test_a_visitor_cookie_without_a_session_still_needs_the_token(client, widget
     client.get("/accounts/login")             # a signed CSRF cookie, no session
     assert client.cookies
     is_json_error(client.post("/api/carts", status=403), 403)
+
+
+# Carts: requests that arrive together ######################################################
+# Each request from a thread and a client of its own, all released at once by a barrier.
+
+RACERS = 20
+
+
+def add_at_once(wsgi, cart_id, product_id, times):
+    """POST the same line (one of the product) to a cart `times` at once."""
+    clients = [new_client(wsgi) for _ in range(times)]
+    return released_together([lambda c=c: c.post_json(
+        f"/api/carts/{cart_id}/items", {"product_id": product_id, "quantity": 1},
+        expect_errors=True) for c in clients])
+
+
+def test_adds_to_one_cart_at_once_all_count(wsgi, cart, widget):
+    """Attack (issue 25, case 4): 20 adds at once of one product to one cart lost 6 to 8 of
+    them on PostgreSQL, and one was a 500."""
+    Product.update(inventory=RACERS).where(Product.id == widget.id).execute()
+    answers = add_at_once(wsgi, cart, widget.id, RACERS)
+    assert statuses(answers) == [201] * RACERS, outcomes(answers)
+    assert cart_lines(cart) == [(widget.id, RACERS)]
+
+
+@pytest.mark.parametrize("bound", ["stock", "most a line holds"])
+def test_adds_at_once_stop_exactly_at_the_bound_of_a_line(client, wsgi, cart, widget, bound):
+    """The bound of a line (the stock, and models.MAX_QUANTITY) holds when adds race: as many
+    are accepted as there is room for, the others are refused, 409 or 400, as one add alone."""
+    room, refusal = 5, 409
+    if bound == "most a line holds":
+        Product.update(inventory=models.MAX_QUANTITY).where(Product.id == widget.id).execute()
+        client.post_json(f"/api/carts/{cart}/items", {
+            "product_id": widget.id, "quantity": models.MAX_QUANTITY - room}, status=201)
+        refusal = 400
+    else:
+        assert widget.inventory == room
+    answers = add_at_once(wsgi, cart, widget.id, RACERS)
+    assert statuses(answers) == [201] * room + [refusal] * (RACERS - room), \
+        outcomes(answers)
+    assert cart_lines(cart) == [(widget.id, models.MAX_QUANTITY if refusal == 400 else room)]
 
 
 # Orders #####################################################################################

@@ -435,6 +435,20 @@ def test_a_first_checkout_sent_many_times_at_once_places_one_order(client, login
     assert Product.get_by_id(widget.id).inventory == 3 and lines() == []
 
 
+def test_adds_of_one_product_at_once_all_count(client, csrf, widget):
+    """Attack (issue 25, case 4): 20 adds at once of one product to one cart lost 6 to 8 of
+    them on PostgreSQL (each read the line, then wrote its quantity plus one), and one was a
+    500 (two inserted the line)."""
+    Product.update(inventory=RACERS).where(Product.id == widget.id).execute()
+    add(client, widget)             # the session and its cart exist: every tab adds to it
+    form = {"csrf_token": csrf(), "product_id": widget.id, "quantity": "1"}
+    tabs = [twin(client) for _ in range(RACERS - 1)]
+    answers = released_together([lambda tab=tab: tab.post("/cart/items", form,
+                                                          expect_errors=True) for tab in tabs])
+    assert statuses(answers) == [303] * (RACERS - 1), outcomes(answers)
+    assert lines() == [(widget.id, RACERS)]
+
+
 # Racing checkouts on a real server ##########################################################
 
 class Browser:
