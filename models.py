@@ -1726,6 +1726,9 @@ def add_to_cart(cart_id, product_id, quantity):
         if product is None:
             raise ValidationError({"product_id": "There is no such product."})
         Cart.insert(id=cart_id).on_conflict_ignore().execute()
+        # Wait for a checkout of this cart under way (place_order holds the cart): the add
+        # then lands in the cart it leaves, not in a line it is ordering and about to delete.
+        list(locked(Cart.select(Cart.id).where(Cart.id == cart_id), "SHARE"))
         most = min(MAX_QUANTITY, product.inventory)
         if quantity > most or not _grow_line(cart_id, product, quantity, most):
             raise _refusal(cart_id, product, quantity)
@@ -1791,13 +1794,17 @@ def place_order(cart_id, customer):
     """
     reprice_if_new_day()    # charge today's prices, even if no page was shown today yet
     with write_transaction():
-        if not is_sqlite():   # other databases: hold the cart while we work (double submits)
-            list(Cart.select().where(Cart.id == cart_id).for_update())
+        # Hold the cart while we work: a second checkout of it (a double submit) waits, then
+        # finds it empty; an add to it waits, then lands in the emptied cart (add_to_cart).
+        list(locked(Cart.select(Cart.id).where(Cart.id == cart_id)))
         lines = list(cart_lines(cart_id))
         if not lines:
             raise ValidationError({"cart": "Your cart is empty."})
         problems = {}
-        for line in lines:
+        # Every checkout takes its products in the same order (by id): two carts holding the
+        # same two products in opposite orders would otherwise each take one and wait for the
+        # other's, and PostgreSQL would end one of them (a deadlock).
+        for line in sorted(lines, key=lambda line: line.product_id):
             taken = (Product.update(inventory=Product.inventory - line.quantity,
                                     last_update=utcnow())
                      .where((Product.id == line.product_id)

@@ -20,7 +20,7 @@ from playhouse.test_utils import count_queries
 
 import app as storefront
 import models
-from conftest import PASSWORD, new_client, outcomes, released_together, statuses
+from conftest import PASSWORD, new_client, outcomes, released_together, statuses, twin
 from models import Cart, CartItem, Collection, Order, OrderItem, Product
 
 MONEY = re.compile(r"^\d+\.\d{2}$")
@@ -620,6 +620,50 @@ def test_a_second_order_from_the_same_cart_is_refused(client, shopper, widget):
 def test_text_with_a_nul_character_is_a_json_400(client, shop):
     error = client.get("/api/products", {"q": "tea\x00"}, status=400).json
     assert error["status"] == 400 and "NUL" in error["message"]
+
+
+# Orders: requests that arrive together #####################################################
+
+def fill_cart(client, headers, *products):
+    """A new cart holding one of each product, added in that order: its id."""
+    cart_id = client.post("/api/carts", headers=headers).json["id"]
+    for product in products:
+        client.post_json(f"/api/carts/{cart_id}/items", {"product_id": product.id,
+                                                         "quantity": 1}, headers=headers)
+    return cart_id
+
+
+def test_checkouts_at_once_of_the_same_products_in_any_order_all_pass(client, shopper, widget,
+                                                                     gizmo):
+    """Half the carts hold Widget then Gizmo, half Gizmo then Widget: checkouts that took the
+    stock of their lines in cart order each held one product and waited for the other, and
+    PostgreSQL ended one of them (a deadlock, a 500)."""
+    Product.update(inventory=RACERS).execute()
+    carts = [fill_cart(client, shopper, *((widget, gizmo) if n % 2 else (gizmo, widget)))
+             for n in range(RACERS)]
+    tabs = [twin(client) for _ in carts]
+    answers = released_together([lambda tab=tab, cart=cart: tab.post_json(
+        "/api/orders", {"cart_id": cart}, headers=shopper, expect_errors=True)
+        for tab, cart in zip(tabs, carts)])
+    assert statuses(answers) == [201] * RACERS, outcomes(answers)
+    assert [p.inventory for p in Product.select().order_by(Product.id)] == [0, 0]
+
+
+def test_adds_during_a_checkout_are_ordered_or_stay_in_the_cart(client, wsgi, shopper, widget):
+    """An add that arrived while the cart was being ordered went into the line the checkout
+    then emptied: neither ordered nor in the cart any more."""
+    Product.update(inventory=RACERS).where(Product.id == widget.id).execute()
+    cart_id = fill_cart(client, shopper, widget)
+    adders = [new_client(wsgi) for _ in range(RACERS - 1)]
+    answers = released_together(
+        [lambda: client.post_json("/api/orders", {"cart_id": cart_id}, headers=shopper,
+                                  expect_errors=True)]
+        + [lambda c=c: c.post_json(f"/api/carts/{cart_id}/items", {
+            "product_id": widget.id, "quantity": 1}, expect_errors=True) for c in adders])
+    assert statuses(answers) == [201] * RACERS, outcomes(answers)
+    ordered = OrderItem.get().quantity
+    left = dict(cart_lines(cart_id)).get(widget.id, 0)
+    assert ordered + left == RACERS, f"{ordered} ordered and {left} left of {RACERS} added"
 
 
 # The description: OpenAPI ##################################################################
