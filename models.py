@@ -1327,31 +1327,72 @@ class CartItem(BaseModel):
 
 
 # A cart made through the API (POST /api/carts) is empty until its first item, and anyone
-# can make one: so empty carts are kept neither long nor many, and a client making carts in a
-# loop cannot fill the table. A cart with items is never touched here.
+# can make one. So each client may make only CARTS_PER_CLIENT of them in a window (counted per
+# address, an IPv6 /64 as one), and a client that makes carts in a loop is refused: only it,
+# never the others, whose carts stay. Empty carts older than EMPTY_CART_LIFETIME go, now and
+# then. A cart with items is never touched here.
+CARTS_PER_CLIENT = 100
+CARTS_WINDOW = datetime.timedelta(hours=1)
 EMPTY_CART_LIFETIME = datetime.timedelta(days=1)
-MAX_EMPTY_CARTS = 1000          # of those younger than EMPTY_CART_LIFETIME
 STALE_CARTS_EVERY = 3600        # seconds between two purges of older empty carts, per process
 _stale_carts_purged_at = None
 
 
-def new_cart():
-    """A new empty cart, once the oldest of the recent empty carts beyond MAX_EMPTY_CARTS are
-    gone (and, now and then, the empty carts older than EMPTY_CART_LIFETIME)."""
-    global _stale_carts_purged_at
+class CartsMade(BaseModel):
+    """How many carts a client made in one window: a row per client and window, counted up
+    by new_cart."""
+    client = CharField(max_length=64)       # client_network(): an address, or an IPv6 /64
+    window_start = DateTimeField()
+    carts = IntegerField()
+
+    class Meta:
+        indexes = ((("client", "window_start"), True),)
+        private = True
+
+
+class TooManyCarts(Exception):
+    """The client made its CARTS_PER_CLIENT carts of this window; more in `retry_after` s."""
+
+    def __init__(self, retry_after):
+        super().__init__(f"Too many carts: try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+def new_cart(client):
+    """A new empty cart, made for the client at the address `client`; TooManyCarts if it
+    has made its CARTS_PER_CLIENT of this window already."""
+    now = utcnow()
+    since = now - datetime.datetime.min         # windows follow one another from year 1
+    window_start = now - since % CARTS_WINDOW
     with write_transaction():
-        empty = Cart.select(Cart.id).where(~fn.EXISTS(
-            CartItem.select(SQL("1")).where(CartItem.cart == Cart.id)))
-        cutoff = utcnow() - EMPTY_CART_LIFETIME
-        # Only today's carts are looked at here: every cart ever made would take longer.
-        surplus = (empty.where(Cart.created_at >= cutoff).order_by(Cart.created_at.desc())
-                   .limit(MAX_INT).offset(MAX_EMPTY_CARTS - 1))
-        Cart.delete().where(Cart.id.in_(surplus)).execute()
-        if _stale_carts_purged_at is None or \
-                time.monotonic() - _stale_carts_purged_at > STALE_CARTS_EVERY:
-            Cart.delete().where(Cart.id.in_(empty.where(Cart.created_at < cutoff))).execute()
-            _stale_carts_purged_at = time.monotonic()
+        # The database counts, in one statement: add one to this window's count unless it is
+        # full. Reading the count and then writing it, two carts made at once would both
+        # read the same number and both be let through (on PostgreSQL).
+        counted = (CartsMade.insert(client=client_network(client), window_start=window_start,
+                                    carts=1)
+                   .on_conflict(conflict_target=[CartsMade.client, CartsMade.window_start],
+                                update={CartsMade.carts: CartsMade.carts + 1},
+                                where=CartsMade.carts < CARTS_PER_CLIENT)
+                   .returning(CartsMade.carts).tuples().execute())
+        if not list(counted):
+            raise TooManyCarts(_seconds_until(window_start + CARTS_WINDOW, now))
+        _purge_stale_carts(now, window_start)
         return Cart.create()
+
+
+def _purge_stale_carts(now, window_start):
+    """Now and then (once in STALE_CARTS_EVERY seconds per process), delete the empty carts
+    older than EMPTY_CART_LIFETIME and the counts of past windows."""
+    global _stale_carts_purged_at
+    if _stale_carts_purged_at is not None and \
+            time.monotonic() - _stale_carts_purged_at < STALE_CARTS_EVERY:
+        return
+    stale = Cart.select(Cart.id).where(
+        (Cart.created_at < now - EMPTY_CART_LIFETIME)
+        & ~fn.EXISTS(CartItem.select(SQL("1")).where(CartItem.cart == Cart.id)))
+    Cart.delete().where(Cart.id.in_(stale)).execute()
+    CartsMade.delete().where(CartsMade.window_start < window_start).execute()
+    _stale_carts_purged_at = time.monotonic()
 
 
 ###############################################################################
@@ -1501,7 +1542,7 @@ class SchemaVersion(BaseModel):
 
 MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure, Promotion,
           Collection, Product, ProductPromotion, PricingDay, Customer, Address, Order, OrderItem,
-          Cart, CartItem, Tag, TaggedItem, LikedItem, AdminLogEntry, SchemaVersion]
+          Cart, CartItem, CartsMade, Tag, TaggedItem, LikedItem, AdminLogEntry, SchemaVersion]
 
 
 ###############################################################################
@@ -2397,9 +2438,23 @@ def search_index_triggers(on):
                        f"BEGIN {body} END" if on else f"DROP TRIGGER IF EXISTS {name}")
 
 
+def _m007_count_carts_made_per_client():
+    # The carts each client made in the current window, so that one client making carts in a
+    # loop is refused, instead of every other client's new carts being deleted (new_cart).
+    _sql("""CREATE TABLE "carts_made" (
+        "id" {SERIAL} NOT NULL PRIMARY KEY,
+        "client" VARCHAR(64) NOT NULL,
+        "window_start" {TIMESTAMP} NOT NULL,
+        "carts" INTEGER NOT NULL
+    )""")
+    db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "carts_made_client_window_start" '
+                   'ON "carts_made" ("client", "window_start")')
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
-              _m005_one_like_per_user_and_object, _m006_full_text_search]
+              _m005_one_like_per_user_and_object, _m006_full_text_search,
+              _m007_count_carts_made_per_client]
 
 
 def schema_version():

@@ -480,6 +480,32 @@ def test_adds_at_once_stop_exactly_at_the_bound_of_a_line(client, wsgi, cart, wi
     assert cart_lines(cart) == [(widget.id, models.MAX_QUANTITY if refusal == 400 else room)]
 
 
+FLOOD = 1000        # the POST /api/carts of issue 25's attack
+
+
+def test_a_client_making_carts_in_a_loop_takes_no_one_elses(wsgi, widget):
+    """Attack (issue 25, case 6): 1,000 POST /api/carts from one client pushed the new, still
+    empty carts of everyone else out of the table, and their first add was a 404. Now the
+    flooder is refused (429) once it has made its share, and nobody else's cart goes."""
+    others = [new_client(wsgi, f"192.0.2.{n}") for n in range(1, RACERS + 1)]
+    carts = [other.post("/api/carts", status=201).json["id"] for other in others]
+    flooder = [new_client(wsgi, "198.51.100.7") for _ in range(RACERS)]
+    batches = released_together([lambda c=c: [c.post("/api/carts", expect_errors=True)
+                                              for _ in range(FLOOD // RACERS)] for c in flooder])
+    added = [other.post_json(f"/api/carts/{cart}/items", {"product_id": widget.id,
+                                                          "quantity": 1}, expect_errors=True)
+             for other, cart in zip(others, carts)]
+    assert statuses(added) == [201] * RACERS, "every other client's first add finds its cart"
+    made = statuses(a for batch in batches for a in batch)
+    share = models.CARTS_PER_CLIENT
+    assert FLOOD > share and made == [201] * share + [429] * (FLOOD - share)
+    refused = next(a for batch in batches for a in batch if a.status_int == 429)
+    assert "carts" in is_json_error(refused, 429)["message"]
+    assert 0 < int(refused.headers["Retry-After"]) <= models.CARTS_WINDOW.total_seconds()
+    new_client(wsgi, "192.0.2.200").post("/api/carts", status=201)    # others still may
+    assert Cart.select().count() == RACERS + share + 1
+
+
 # Orders #####################################################################################
 
 @pytest.mark.parametrize("method,path", [
@@ -751,6 +777,9 @@ def test_the_documented_limits_are_those_of_the_code():
         schemas["ProductPage"]["properties"]["count"]["description"]
     assert f"{storefront.bottle.BaseRequest.MEMFILE_MAX // 1024} KiB" in \
         DOCUMENT["components"]["responses"]["TooLarge"]["description"]
+    minutes = models.CARTS_WINDOW // datetime.timedelta(minutes=1)
+    assert f"{models.CARTS_PER_CLIENT} carts in {minutes} minutes" in \
+        DOCUMENT["paths"]["/api/carts"]["post"]["responses"]["429"]["description"]
 
 
 def test_the_search_is_cut_where_the_document_says(client):
