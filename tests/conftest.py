@@ -206,8 +206,10 @@ class DocumentedApp(TestApp):
         path = req.environ["PATH_INFO"]         # as sent: a path that is not UTF-8 is fine
         problem = undocumented(req.method, path, response)
         if problem:
+            said = "".join(f" (the server logged: {line})" for line in   # a 500's traceback
+                           (response.errors or "").strip().splitlines()[-1:])
             raise AssertionError(f"{req.method} {path} answered {response.status} "
-                                 f"against the OpenAPI document: {problem}")
+                                 f"against the OpenAPI document: {problem}{said}")
         return response
 
 
