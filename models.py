@@ -1748,9 +1748,10 @@ def cart_item_count(cart_id):
 
 
 def locked(query, mode="UPDATE"):
-    """`query`, its rows locked until the transaction ends: FOR UPDATE, or FOR SHARE (other
-    transactions may share the lock, but not take one FOR UPDATE). SQLite has no row locks,
-    and needs none: a write transaction (write_transaction) holds the whole database."""
+    """`query`, its rows locked until the transaction ends: FOR UPDATE; FOR NO KEY UPDATE
+    (the same, but rows that point at them may still be written); or FOR SHARE (others may
+    share the lock, not take one of the others). SQLite has no row locks, and needs none:
+    a write transaction (write_transaction) holds the whole database."""
     return query if is_sqlite() else query.for_update(f"FOR {mode}")
 
 
@@ -1876,36 +1877,23 @@ def save_customer_profile(user, first_name, last_name, email, street, city, zip)
     on this profile, and nothing says so: the profile keeps the address it had; a new one takes
     the account's, or if that is taken too, an address that reaches no one.
 
-    Two first checkouts of one account sent together (a double click) both make its profile.
-    On PostgreSQL the database refuses the second (one customer per account, and per email
-    address) once the first commits, as an IntegrityError: that try is undone alone, and the
-    next one finds the profile the first made, and updates it.
+    Two first checkouts of one account sent together (a double click) would both make its
+    profile, and on PostgreSQL all but one be refused by the database (one customer per
+    account, and per email address): a 500. So an account's profile is written by one request
+    at a time: the account's row stays locked until the transaction ends, and the next
+    request finds the profile the one before made.
     """
     with write_transaction():
-        for tries_left in reversed(range(3)):
-            try:
-                with db.atomic():       # inside a transaction, a savepoint
-                    customer = _write_customer(user, first_name, last_name, email)
-                break
-            except peewee.IntegrityError:
-                if not tries_left:
-                    raise
+        list(locked(User.select(User.id).where(User.id == user.id), "NO KEY UPDATE"))
+        customer = customer_for(user) or Customer(user=user)
+        customer.first_name, customer.last_name = first_name, last_name
+        customer.email = next((e for e in (email, customer.email, user.email)
+                               if e and not customer.email_taken(e)),
+                              f"user-{user.id}@storefront.invalid")
+        customer.save()
         address = customer.addresses.first() or Address(customer=customer)
         address.street, address.city, address.zip = street, city, zip
         address.save()
-    return customer
-
-
-def _write_customer(user, first_name, last_name, email):
-    """Create or update the account's customer row. It stays locked until the transaction
-    ends: another checkout of the account waits here, and so cannot add a second address."""
-    customer = locked(Customer.select().where(Customer.user == user)).first() or \
-        Customer(user=user)
-    customer.first_name, customer.last_name = first_name, last_name
-    customer.email = next((e for e in (email, customer.email, user.email)
-                           if e and not customer.email_taken(e)),
-                          f"user-{user.id}@storefront.invalid")
-    customer.save()
     return customer
 
 
