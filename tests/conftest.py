@@ -185,14 +185,16 @@ def statuses(responses):
 
 
 def outcomes(responses):
-    """What each response said, briefly (where it sent, a page's title, a JSON body, the last
-    line of the traceback a 500 wrote), for a failing assert to show."""
+    """What each response said, briefly (where it sent, a page's title and the errors its
+    form shows, a JSON body, the last line of the traceback a 500 wrote), for a failing
+    assert to show."""
     def said(r):
         if not hasattr(r, "status_int"):
             return repr(r)
         title = re.search(r"<title>([^<]*)", r.text)
         text = r.headers.get("Location") or (title and title.group(1)) or r.text
-        return f"{r.status_int} {text} {(r.errors or '').strip().splitlines()[-1:]}"
+        errors = re.findall(r'class="errors"[^>]*>\s*<li>([^<]*)', r.text)
+        return f"{r.status_int} {text} {errors} {(r.errors or '').strip().splitlines()[-1:]}"
     return "\n".join(said(r) for r in responses)
 
 

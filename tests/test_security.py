@@ -295,9 +295,11 @@ def test_anonymous_carts_cannot_fill_the_table(client, shop, monkeypatch):
     CARTS_PER_CLIENT carts in a window, then is refused until the next one; an empty cart
     goes once it is older than EMPTY_CART_LIFETIME, a cart with items never."""
     monkeypatch.setattr(models, "CARTS_PER_CLIENT", 5)
+    now = models.utcnow()
+    monkeypatch.setattr(models, "utcnow", lambda: now)     # one window, even at its end
     kept = client.post("/api/carts").json["id"]
     client.post_json(f"/api/carts/{kept}/items", {"product_id": 1, "quantity": 1}, status=201)
-    long_ago = models.utcnow() - models.EMPTY_CART_LIFETIME - datetime.timedelta(hours=1)
+    long_ago = now - models.EMPTY_CART_LIFETIME - datetime.timedelta(hours=1)
     Cart.update(created_at=long_ago).where(Cart.id == kept).execute()
     stale = Cart.create(created_at=long_ago)
     monkeypatch.setattr(models, "_stale_carts_purged_at", None)     # as in a new process
@@ -306,8 +308,7 @@ def test_anonymous_carts_cannot_fill_the_table(client, shop, monkeypatch):
     assert Cart.get_or_none(Cart.id == stale.id) is None
     assert CartItem.select().where(CartItem.cart == kept).count() == 1
     assert Cart.select().count() == models.CARTS_PER_CLIENT       # its carts, all kept
-    later = models.utcnow() + models.CARTS_WINDOW
-    monkeypatch.setattr(models, "utcnow", lambda: later)
+    monkeypatch.setattr(models, "utcnow", lambda: now + models.CARTS_WINDOW)
     client.post("/api/carts", status=201)               # the next window: it may again
 
 
