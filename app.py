@@ -1043,9 +1043,9 @@ def json_response(data, status=200):
     return json.dumps(data, default=convert)
 
 
-def api_error(status, message, errors=None):
+def api_error(status, message, errors=None, headers=None):
     """Stop the handler with an error, answered as JSON (part 9), `errors` naming each field."""
-    error = HTTPError(status, message)
+    error = HTTPError(status, message, headers=headers)
     error.errors = errors or {}
     raise error
 
@@ -1381,16 +1381,34 @@ def api_collection(collection_id):
                                                     collection_id)))
 
 
+# Anyone may make carts, but one client only so many in a while (models.new_cart).
+CART_QUOTA = (f"{models.CARTS_PER_CLIENT} carts in "
+              f"{models.CARTS_WINDOW // datetime.timedelta(minutes=1)} minutes")
+TOO_MANY_CARTS = dict(answer(
+    f"This client (its address) has made its {CART_QUOTA} already; `Retry-After` says when "
+    "it may make more. The carts it made, and everyone else's, are kept.", "Error"),
+    headers={"Retry-After": {"description": "Seconds until it may make a cart again.",
+                             "required": True, "schema": integer(1)}})
+
+
 @api.post("/carts", name="api_carts", openapi=Operation(
-    "Carts", "Make a cart", "A new, empty cart. Its id is the key to it: keep it.",
+    "Carts", "Make a cart", "A new, empty cart. Its id is the key to it: keep it. A client "
+    f"may make {CART_QUOTA}.",
     answers={201: answer(
         "The new cart.", "Cart", created="cart",
         GetCart=link("api_cart", "See the cart.", cart_id="$response.body#/id"),
         AddToCart=link("api_cart_add", "Put a product in it.", cart_id="$response.body#/id"),
         OrderCart=link("api_orders_create", "Order what it holds.",
-                       body={"cart_id": "$response.body#/id"}))}))
+                       body={"cart_id": "$response.body#/id"})),
+        429: TOO_MANY_CARTS}))
 def api_cart_create():
-    cart = models.new_cart()
+    try:
+        cart = models.new_cart(client_address(request.environ))
+    except models.TooManyCarts as refusal:
+        minutes = (refusal.retry_after + 59) // 60
+        api_error(429, f"This address has made too many carts: try again in {minutes} "
+                       f"minute{'s' if minutes > 1 else ''}.",
+                  headers={"Retry-After": str(refusal.retry_after)})
     response.set_header("Location", url("api_cart", cart_id=cart.id))
     return json_response(cart_json(cart.id), 201)
 
@@ -5125,7 +5143,8 @@ INFO = {
         "is malformed, 404 when the URL names something that is not there, 409 when the "
         "request is well formed but the shop cannot do it as things stand (too few in stock, "
         "a product or cart the body names that is not there, an empty cart); 401 for orders "
-        f"without a login, 403 for a missing CSRF token, 413 for a body over {BODY_KIB} KiB.")}
+        f"without a login, 403 for a missing CSRF token, 413 for a body over {BODY_KIB} KiB, "
+        "429 for more new carts from one client than it may make (with `Retry-After`).")}
 TAGS = {
     "Index": "Where to start.",
     "Products": "The catalog, read-only.",

@@ -1418,31 +1418,73 @@ class CartItem(BaseModel):
 
 
 # A cart made through the API (POST /api/carts) is empty until its first item, and anyone
-# can make one: so empty carts are kept neither long nor many, and a client making carts in a
-# loop cannot fill the table. A cart with items is never touched here.
+# can make one. So each client may make only CARTS_PER_CLIENT of them in a window (counted per
+# address, an IPv6 /64 as one), and a client that makes carts in a loop is refused: only it,
+# never the others, whose carts stay. Empty carts older than EMPTY_CART_LIFETIME go, now and
+# then. A cart with items is never touched here.
+CARTS_PER_CLIENT = 100
+CARTS_WINDOW = datetime.timedelta(hours=1)
 EMPTY_CART_LIFETIME = datetime.timedelta(days=1)
-MAX_EMPTY_CARTS = 1000          # of those younger than EMPTY_CART_LIFETIME
 STALE_CARTS_EVERY = 3600        # seconds between two purges of older empty carts, per process
 _stale_carts_purged_at = None
 
 
-def new_cart():
-    """A new empty cart, once the oldest of the recent empty carts beyond MAX_EMPTY_CARTS are
-    gone (and, now and then, the empty carts older than EMPTY_CART_LIFETIME)."""
-    global _stale_carts_purged_at
+class CartsMade(BaseModel):
+    """How many carts a client made in one window: a row per client and window, counted up
+    by new_cart."""
+    client = CharField(max_length=64)       # client_network(): an address, or an IPv6 /64
+    window_start = DateTimeField()
+    carts = IntegerField()
+
+    class Meta:
+        indexes = ((("client", "window_start"), True),)
+        private = True          # no page shows it: counting a cart leaves the caches alone
+        private = True
+
+
+class TooManyCarts(Exception):
+    """The client made its CARTS_PER_CLIENT carts of this window; more in `retry_after` s."""
+
+    def __init__(self, retry_after):
+        super().__init__(f"Too many carts: try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+def new_cart(client):
+    """A new empty cart, made for the client at the address `client`; TooManyCarts if it
+    has made its CARTS_PER_CLIENT of this window already."""
+    now = utcnow()
+    since = now - datetime.datetime.min         # windows follow one another from year 1
+    window_start = now - since % CARTS_WINDOW
     with write_transaction():
-        empty = Cart.select(Cart.id).where(~fn.EXISTS(
-            CartItem.select(SQL("1")).where(CartItem.cart == Cart.id)))
-        cutoff = utcnow() - EMPTY_CART_LIFETIME
-        # Only today's carts are looked at here: every cart ever made would take longer.
-        surplus = (empty.where(Cart.created_at >= cutoff).order_by(Cart.created_at.desc())
-                   .limit(MAX_INT).offset(MAX_EMPTY_CARTS - 1))
-        Cart.delete().where(Cart.id.in_(surplus)).execute()
-        if _stale_carts_purged_at is None or \
-                time.monotonic() - _stale_carts_purged_at > STALE_CARTS_EVERY:
-            Cart.delete().where(Cart.id.in_(empty.where(Cart.created_at < cutoff))).execute()
-            _stale_carts_purged_at = time.monotonic()
+        # The database counts, in one statement: add one to this window's count unless it is
+        # full. Reading the count and then writing it, two carts made at once would both
+        # read the same number and both be let through (on PostgreSQL).
+        counted = (CartsMade.insert(client=client_network(client), window_start=window_start,
+                                    carts=1)
+                   .on_conflict(conflict_target=[CartsMade.client, CartsMade.window_start],
+                                update={CartsMade.carts: CartsMade.carts + 1},
+                                where=CartsMade.carts < CARTS_PER_CLIENT)
+                   .returning(CartsMade.carts).tuples().execute())
+        if not list(counted):
+            raise TooManyCarts(_seconds_until(window_start + CARTS_WINDOW, now))
+        _purge_stale_carts(now, window_start)
         return Cart.create()
+
+
+def _purge_stale_carts(now, window_start):
+    """Now and then (once in STALE_CARTS_EVERY seconds per process), delete the empty carts
+    older than EMPTY_CART_LIFETIME and the counts of past windows."""
+    global _stale_carts_purged_at
+    if _stale_carts_purged_at is not None and \
+            time.monotonic() - _stale_carts_purged_at < STALE_CARTS_EVERY:
+        return
+    stale = Cart.select(Cart.id).where(
+        (Cart.created_at < now - EMPTY_CART_LIFETIME)
+        & ~fn.EXISTS(CartItem.select(SQL("1")).where(CartItem.cart == Cart.id)))
+    Cart.delete().where(Cart.id.in_(stale)).execute()
+    CartsMade.delete().where(CartsMade.window_start < window_start).execute()
+    _stale_carts_purged_at = time.monotonic()
 
 
 ###############################################################################
@@ -1607,7 +1649,8 @@ class SchemaVersion(BaseModel):
 
 MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure, ResetMail,
           Promotion, Collection, Product, ProductPromotion, PricingDay, Customer, Address, Order,
-          OrderItem, Cart, CartItem, Tag, TaggedItem, LikedItem, AdminLogEntry, SchemaVersion]
+          OrderItem, Cart, CartItem, CartsMade, Tag, TaggedItem, LikedItem, AdminLogEntry,
+          SchemaVersion]
 
 
 ###############################################################################
@@ -1812,26 +1855,56 @@ def cart_item_count(cart_id):
     return CART_ITEM_COUNT.scalar(cart_id)
 
 
+def locked(query, mode="UPDATE"):
+    """`query`, its rows locked until the transaction ends: FOR UPDATE; FOR NO KEY UPDATE
+    (the same, but rows that point at them may still be written); or FOR SHARE (others may
+    share the lock, not take one of the others). SQLite has no row locks, and needs none:
+    a write transaction (write_transaction) holds the whole database."""
+    return query if is_sqlite() else query.for_update(f"FOR {mode}")
+
+
 def add_to_cart(cart_id, product_id, quantity):
-    """Add `quantity` of a product (more of it if already there), never beyond the stock."""
+    """Add `quantity` of a product (more of it if already there), never beyond the stock.
+
+    The line grows in one statement (_grow_line), so that adds arriving together each count:
+    read the line and then write its new quantity, and on PostgreSQL two adds would read the
+    same quantity and one add be lost, or both insert the line and one fail.
+    """
     quantity = parse_quantity(quantity)
     with write_transaction():
         product = Product.get_or_none(Product.id == parse_id(product_id))
         if product is None:
             raise ValidationError({"product_id": "There is no such product."})
         Cart.insert(id=cart_id).on_conflict_ignore().execute()
-        item = CartItem.get_or_none(cart=cart_id, product=product)
-        wanted = quantity + (item.quantity if item else 0)
-        problem = quantity_problem(wanted)
-        if problem:
-            raise ValidationError({"quantity": problem})
-        if wanted > product.inventory:
-            raise OutOfStock({"quantity": _stock_message(product, wanted)})
-        if item:
-            CartItem.update(quantity=wanted).where(CartItem.id == item.id).execute()
-        else:
-            CartItem.create(cart=cart_id, product=product, quantity=quantity)
+        # Wait for a checkout of this cart under way (place_order holds the cart): the add
+        # then lands in the cart it leaves, not in a line it is ordering and about to delete.
+        list(locked(Cart.select(Cart.id).where(Cart.id == cart_id), "SHARE"))
+        most = min(MAX_QUANTITY, product.inventory)
+        if quantity > most or not _grow_line(cart_id, product, quantity, most):
+            raise _refusal(cart_id, product, quantity)
     return product
+
+
+def _grow_line(cart_id, product, quantity, most):
+    """Add `quantity` to the cart's line of `product`, or start the line, as long as it
+    stays at most `most`: the database decides, in one statement. True if it did."""
+    grown = (CartItem.insert(cart=cart_id, product=product, quantity=quantity)
+             .on_conflict(conflict_target=[CartItem.cart, CartItem.product],
+                          update={CartItem.quantity: CartItem.quantity + quantity},
+                          where=CartItem.quantity + quantity <= most)
+             .returning(CartItem.quantity).tuples().execute())
+    return bool(list(grown))
+
+
+def _refusal(cart_id, product, quantity):
+    """Why adding `quantity` to the line would take it past what it may hold: the most a line
+    holds (ValidationError), or the stock (OutOfStock)."""
+    held = CartItem.select(CartItem.quantity).where(
+        (CartItem.cart == cart_id) & (CartItem.product == product)).scalar() or 0
+    problem = quantity_problem(held + quantity)
+    if problem:
+        return ValidationError({"quantity": problem})
+    return OutOfStock({"quantity": _stock_message(product, held + quantity)})
 
 
 def set_cart_quantity(cart_id, product_id, quantity):
@@ -1871,13 +1944,17 @@ def place_order(cart_id, customer):
     """
     reprice_if_new_day()    # charge today's prices, even if no page was shown today yet
     with write_transaction():
-        if not is_sqlite():   # other databases: hold the cart while we work (double submits)
-            list(Cart.select().where(Cart.id == cart_id).for_update())
+        # Hold the cart while we work: a second checkout of it (a double submit) waits, then
+        # finds it empty; an add to it waits, then lands in the emptied cart (add_to_cart).
+        list(locked(Cart.select(Cart.id).where(Cart.id == cart_id)))
         lines = list(cart_lines(cart_id))
         if not lines:
             raise ValidationError({"cart": "Your cart is empty."})
         problems = {}
-        for line in lines:
+        # Every checkout takes its products in the same order (by id): two carts holding the
+        # same two products in opposite orders would otherwise each take one and wait for the
+        # other's, and PostgreSQL would end one of them (a deadlock).
+        for line in sorted(lines, key=lambda line: line.product_id):
             taken = (Product.update(inventory=Product.inventory - line.quantity,
                                     last_update=utcnow())
                      .where((Product.id == line.product_id)
@@ -1907,8 +1984,15 @@ def save_customer_profile(user, first_name, last_name, email, street, city, zip)
     would let anyone test who shops here. So an address that is another customer's is not put
     on this profile, and nothing says so: the profile keeps the address it had; a new one takes
     the account's, or if that is taken too, an address that reaches no one.
+
+    Two first checkouts of one account sent together (a double click) would both make its
+    profile, and on PostgreSQL all but one be refused by the database (one customer per
+    account, and per email address): a 500. So an account's profile is written by one request
+    at a time: the account's row stays locked until the transaction ends, and the next
+    request finds the profile the one before made.
     """
     with write_transaction():
+        list(locked(User.select(User.id).where(User.id == user.id), "NO KEY UPDATE"))
         customer = customer_for(user) or Customer(user=user)
         customer.first_name, customer.last_name = first_name, last_name
         customer.email = next((e for e in (email, customer.email, user.email)
@@ -2494,11 +2578,24 @@ def search_index_triggers(on):
                        f"BEGIN {body} END" if on else f"DROP TRIGGER IF EXISTS {name}")
 
 
+def _m010_count_carts_made_per_client():
+    # The carts each client made in the current window, so that one client making carts in a
+    # loop is refused, instead of every other client's new carts being deleted (new_cart).
+    _sql("""CREATE TABLE "carts_made" (
+        "id" {SERIAL} NOT NULL PRIMARY KEY,
+        "client" VARCHAR(64) NOT NULL,
+        "window_start" {TIMESTAMP} NOT NULL,
+        "carts" INTEGER NOT NULL
+    )""")
+    db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "carts_made_client_window_start" '
+                   'ON "carts_made" ("client", "window_start")')
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
               _m007_deactivation_ends_sessions_for_good, _m008_lookalike_usernames,
-              _m009_reset_mails_per_address]
+              _m009_reset_mails_per_address, _m010_count_carts_made_per_client]
 
 
 def schema_version():

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -150,6 +151,54 @@ def new_client(wsgi, address="127.0.0.1"):
                                               "SERVER_PROTOCOL": "HTTP/1.1"})
 
 
+def twin(client, address="127.0.0.1"):
+    """Another client on the same application with the cookies `client` has now: the same
+    browser's second tab, or the same request sent twice."""
+    other = new_client(client.app, address)
+    for cookie in client.cookiejar:
+        other.cookiejar.set_cookie(cookie)
+    return other
+
+
+def released_together(calls):
+    """Run each of `calls` in a thread of its own, all released at once by a barrier, as
+    requests arriving together; what each returned (or the exception it raised), in order."""
+    start, results = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(n, call):
+        start.wait()
+        try:
+            results[n] = call()
+        except Exception as error:      # an AppError, an answer against the document
+            results[n] = error
+    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def statuses(responses):
+    """The status of each response, or the exception a request raised instead; sorted."""
+    return sorted((r.status_int if hasattr(r, "status_int") else repr(r) for r in responses),
+                  key=str)
+
+
+def outcomes(responses):
+    """What each response said, briefly (where it sent, a page's title and the errors its
+    form shows, a JSON body, the last line of the traceback a 500 wrote), for a failing
+    assert to show."""
+    def said(r):
+        if not hasattr(r, "status_int"):
+            return repr(r)
+        title = re.search(r"<title>([^<]*)", r.text)
+        text = r.headers.get("Location") or (title and title.group(1)) or r.text
+        errors = re.findall(r'class="errors"[^>]*>\s*<li>([^<]*)', r.text)
+        return f"{r.status_int} {text} {errors} {(r.errors or '').strip().splitlines()[-1:]}"
+    return "\n".join(said(r) for r in responses)
+
+
 class DocumentedApp(TestApp):
     """A WebTest client that holds every answer under /api/ to the API's OpenAPI document, so
     whichever test receives it fails on a field added, renamed or retyped without the
@@ -160,8 +209,10 @@ class DocumentedApp(TestApp):
         path = req.environ["PATH_INFO"]         # as sent: a path that is not UTF-8 is fine
         problem = undocumented(req.method, path, response)
         if problem:
+            said = "".join(f" (the server logged: {line})" for line in   # a 500's traceback
+                           (response.errors or "").strip().splitlines()[-1:])
             raise AssertionError(f"{req.method} {path} answered {response.status} "
-                                 f"against the OpenAPI document: {problem}")
+                                 f"against the OpenAPI document: {problem}{said}")
         return response
 
 
@@ -216,7 +267,6 @@ def client(wsgi):
 @pytest.fixture
 def live_server(wsgi):
     """The app on a real waitress server, in a thread, on the test's database: its base URL."""
-    import threading
     import waitress.server
     models.db.close()     # this thread is done with the database; the server's threads take over
     server = waitress.server.create_server(wsgi, host="127.0.0.1", port=0, threads=8)

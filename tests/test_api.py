@@ -20,7 +20,7 @@ from playhouse.test_utils import count_queries
 
 import app as storefront
 import models
-from conftest import PASSWORD
+from conftest import PASSWORD, new_client, outcomes, released_together, statuses, twin
 from models import Cart, CartItem, Collection, Order, OrderItem, Product
 
 MONEY = re.compile(r"^\d+\.\d{2}$")
@@ -439,6 +439,75 @@ def test_a_visitor_cookie_without_a_session_still_needs_the_token(client, widget
     is_json_error(client.post("/api/carts", status=403), 403)
 
 
+# Carts: requests that arrive together ######################################################
+# Each request from a thread and a client of its own, all released at once by a barrier.
+
+RACERS = 20
+
+
+def add_at_once(wsgi, cart_id, product_id, times):
+    """POST the same line (one of the product) to a cart `times` at once."""
+    clients = [new_client(wsgi) for _ in range(times)]
+    return released_together([lambda c=c: c.post_json(
+        f"/api/carts/{cart_id}/items", {"product_id": product_id, "quantity": 1},
+        expect_errors=True) for c in clients])
+
+
+def test_adds_to_one_cart_at_once_all_count(wsgi, cart, widget):
+    """Attack (issue 25, case 4): 20 adds at once of one product to one cart lost 6 to 8 of
+    them on PostgreSQL, and one was a 500."""
+    Product.update(inventory=RACERS).where(Product.id == widget.id).execute()
+    answers = add_at_once(wsgi, cart, widget.id, RACERS)
+    assert statuses(answers) == [201] * RACERS, outcomes(answers)
+    assert cart_lines(cart) == [(widget.id, RACERS)]
+
+
+@pytest.mark.parametrize("bound", ["stock", "most a line holds"])
+def test_adds_at_once_stop_exactly_at_the_bound_of_a_line(client, wsgi, cart, widget, bound):
+    """The bound of a line (the stock, and models.MAX_QUANTITY) holds when adds race: as many
+    are accepted as there is room for, the others are refused, 409 or 400, as one add alone."""
+    room, refusal = 5, 409
+    if bound == "most a line holds":
+        Product.update(inventory=models.MAX_QUANTITY).where(Product.id == widget.id).execute()
+        client.post_json(f"/api/carts/{cart}/items", {
+            "product_id": widget.id, "quantity": models.MAX_QUANTITY - room}, status=201)
+        refusal = 400
+    else:
+        assert widget.inventory == room
+    answers = add_at_once(wsgi, cart, widget.id, RACERS)
+    assert statuses(answers) == [201] * room + [refusal] * (RACERS - room), \
+        outcomes(answers)
+    assert cart_lines(cart) == [(widget.id, models.MAX_QUANTITY if refusal == 400 else room)]
+
+
+FLOOD = 1000        # the POST /api/carts of issue 25's attack
+
+
+def test_a_client_making_carts_in_a_loop_takes_no_one_elses(wsgi, widget, monkeypatch):
+    """Attack (issue 25, case 6): 1,000 POST /api/carts from one client pushed the new, still
+    empty carts of everyone else out of the table, and their first add was a 404. Now the
+    flooder is refused (429) once it has made its share, and nobody else's cart goes."""
+    now = models.utcnow()
+    monkeypatch.setattr(models, "utcnow", lambda: now)     # one window, even at its end
+    others = [new_client(wsgi, f"192.0.2.{n}") for n in range(1, RACERS + 1)]
+    carts = [other.post("/api/carts", status=201).json["id"] for other in others]
+    flooder = [new_client(wsgi, "198.51.100.7") for _ in range(RACERS)]
+    batches = released_together([lambda c=c: [c.post("/api/carts", expect_errors=True)
+                                              for _ in range(FLOOD // RACERS)] for c in flooder])
+    added = [other.post_json(f"/api/carts/{cart}/items", {"product_id": widget.id,
+                                                          "quantity": 1}, expect_errors=True)
+             for other, cart in zip(others, carts)]
+    assert statuses(added) == [201] * RACERS, "every other client's first add finds its cart"
+    made = statuses(a for batch in batches for a in batch)
+    share = models.CARTS_PER_CLIENT
+    assert FLOOD > share and made == [201] * share + [429] * (FLOOD - share)
+    refused = next(a for batch in batches for a in batch if a.status_int == 429)
+    assert "carts" in is_json_error(refused, 429)["message"]
+    assert 0 < int(refused.headers["Retry-After"]) <= models.CARTS_WINDOW.total_seconds()
+    new_client(wsgi, "192.0.2.200").post("/api/carts", status=201)    # others still may
+    assert Cart.select().count() == RACERS + share + 1
+
+
 # Orders #####################################################################################
 
 @pytest.mark.parametrize("method,path", [
@@ -581,6 +650,50 @@ def test_text_with_a_nul_character_is_a_json_400(client, shop):
     assert error["status"] == 400 and "NUL" in error["message"]
 
 
+# Orders: requests that arrive together #####################################################
+
+def fill_cart(client, headers, *products):
+    """A new cart holding one of each product, added in that order: its id."""
+    cart_id = client.post("/api/carts", headers=headers).json["id"]
+    for product in products:
+        client.post_json(f"/api/carts/{cart_id}/items", {"product_id": product.id,
+                                                         "quantity": 1}, headers=headers)
+    return cart_id
+
+
+def test_checkouts_at_once_of_the_same_products_in_any_order_all_pass(client, shopper, widget,
+                                                                     gizmo):
+    """Half the carts hold Widget then Gizmo, half Gizmo then Widget: checkouts that took the
+    stock of their lines in cart order each held one product and waited for the other, and
+    PostgreSQL ended one of them (a deadlock, a 500)."""
+    Product.update(inventory=RACERS).execute()
+    carts = [fill_cart(client, shopper, *((widget, gizmo) if n % 2 else (gizmo, widget)))
+             for n in range(RACERS)]
+    tabs = [twin(client) for _ in carts]
+    answers = released_together([lambda tab=tab, cart=cart: tab.post_json(
+        "/api/orders", {"cart_id": cart}, headers=shopper, expect_errors=True)
+        for tab, cart in zip(tabs, carts)])
+    assert statuses(answers) == [201] * RACERS, outcomes(answers)
+    assert [p.inventory for p in Product.select().order_by(Product.id)] == [0, 0]
+
+
+def test_adds_during_a_checkout_are_ordered_or_stay_in_the_cart(client, wsgi, shopper, widget):
+    """An add that arrived while the cart was being ordered went into the line the checkout
+    then emptied: neither ordered nor in the cart any more."""
+    Product.update(inventory=RACERS).where(Product.id == widget.id).execute()
+    cart_id = fill_cart(client, shopper, widget)
+    adders = [new_client(wsgi) for _ in range(RACERS - 1)]
+    answers = released_together(
+        [lambda: client.post_json("/api/orders", {"cart_id": cart_id}, headers=shopper,
+                                  expect_errors=True)]
+        + [lambda c=c: c.post_json(f"/api/carts/{cart_id}/items", {
+            "product_id": widget.id, "quantity": 1}, expect_errors=True) for c in adders])
+    assert statuses(answers) == [201] * RACERS, outcomes(answers)
+    ordered = OrderItem.get().quantity
+    left = dict(cart_lines(cart_id)).get(widget.id, 0)
+    assert ordered + left == RACERS, f"{ordered} ordered and {left} left of {RACERS} added"
+
+
 # The description: OpenAPI ##################################################################
 # The document is built from the operations' declarations (part 8); these tests hold it to
 # the routes, to the settings and models it takes its limits from, and the API to those limits.
@@ -666,6 +779,9 @@ def test_the_documented_limits_are_those_of_the_code():
         schemas["ProductPage"]["properties"]["count"]["description"]
     assert f"{storefront.bottle.BaseRequest.MEMFILE_MAX // 1024} KiB" in \
         DOCUMENT["components"]["responses"]["TooLarge"]["description"]
+    minutes = models.CARTS_WINDOW // datetime.timedelta(minutes=1)
+    assert f"{models.CARTS_PER_CLIENT} carts in {minutes} minutes" in \
+        DOCUMENT["paths"]["/api/carts"]["post"]["responses"]["429"]["description"]
 
 
 def test_the_search_is_cut_where_the_document_says(client):

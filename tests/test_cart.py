@@ -1,4 +1,4 @@
-"""The cart, checkout and the customer's orders (part 5 of app.py), and racing checkouts."""
+"""The cart, checkout and the customer's orders (part 6 of app.py), and requests that race."""
 import http.cookiejar
 import json
 import re
@@ -12,7 +12,7 @@ import pytest
 
 import app as storefront
 import models
-from conftest import PASSWORD, csrf_of
+from conftest import PASSWORD, csrf_of, outcomes, released_together, statuses, twin
 from models import Address, CartItem, Collection, Customer, Order, OrderItem, Product
 
 HUGE = str(10 ** 30)
@@ -405,6 +405,48 @@ def test_someone_elses_order_is_a_404(client, login_as, make_user, widget):
         client.get(f"/orders/{ident}", status=404)
     listed = {int(n) for n in re.findall(r'href="/orders/(\d+)"', client.get("/orders").text)}
     assert listed == {Order.get(Order.id != bobs.id).id}
+
+
+# Requests that arrive together ##############################################################
+# Each test releases its requests at once through a barrier, each from a thread and a client of
+# its own, on the same application. On SQLite writers queue up; on PostgreSQL they interleave,
+# and a rule that reads, decides, then writes breaks there first.
+
+RACERS = 20
+
+
+def test_a_first_checkout_sent_many_times_at_once_places_one_order(client, login_as, widget):
+    """Attack (issue 25, case 4): a double-submitted first checkout, before the account had a
+    customer profile, was a 500 for 3 of 20 on PostgreSQL: each made the profile, and the
+    database refused all but one (unique customer email)."""
+    login_as("alice")
+    add(client, widget, "2")
+    form = dict(ADDRESS, csrf_token=csrf_of(client))
+    tabs = [twin(client) for _ in range(RACERS)]
+    answers = released_together([lambda tab=tab: tab.post("/checkout", form, expect_errors=True)
+                                 for tab in tabs])
+    assert statuses(answers) == [303] * RACERS, outcomes(answers)
+    order = Order.get()
+    places = sorted(a.headers["Location"].split("/", 3)[-1] for a in answers)
+    # One checkout placed the order; every other found the cart empty and ordered nothing.
+    assert places == ["orders"] * (RACERS - 1) + [f"orders/{order.id}"]
+    assert Customer.select().count() == 1 and Address.select().count() == 1
+    assert order.customer.email == ADDRESS["email"]
+    assert Product.get_by_id(widget.id).inventory == 3 and lines() == []
+
+
+def test_adds_of_one_product_at_once_all_count(client, csrf, widget):
+    """Attack (issue 25, case 4): 20 adds at once of one product to one cart lost 6 to 8 of
+    them on PostgreSQL (each read the line, then wrote its quantity plus one), and one was a
+    500 (two inserted the line)."""
+    Product.update(inventory=RACERS).where(Product.id == widget.id).execute()
+    add(client, widget)             # the session and its cart exist: every tab adds to it
+    form = {"csrf_token": csrf(), "product_id": widget.id, "quantity": "1"}
+    tabs = [twin(client) for _ in range(RACERS - 1)]
+    answers = released_together([lambda tab=tab: tab.post("/cart/items", form,
+                                                          expect_errors=True) for tab in tabs])
+    assert statuses(answers) == [303] * (RACERS - 1), outcomes(answers)
+    assert lines() == [(widget.id, RACERS)]
 
 
 # Racing checkouts on a real server ##########################################################

@@ -291,18 +291,25 @@ def test_a_price_is_rounded_before_it_is_checked(client, staff, shop):
 
 
 def test_anonymous_carts_cannot_fill_the_table(client, shop, monkeypatch):
-    """Attack: every POST /api/carts added a row, for anyone, for ever."""
-    monkeypatch.setattr(models, "MAX_EMPTY_CARTS", 5, raising=False)
+    """Attack: every POST /api/carts added a row, for anyone, for ever. A client may make
+    CARTS_PER_CLIENT carts in a window, then is refused until the next one; an empty cart
+    goes once it is older than EMPTY_CART_LIFETIME, a cart with items never."""
+    monkeypatch.setattr(models, "CARTS_PER_CLIENT", 5)
+    now = models.utcnow()
+    monkeypatch.setattr(models, "utcnow", lambda: now)     # one window, even at its end
     kept = client.post("/api/carts").json["id"]
     client.post_json(f"/api/carts/{kept}/items", {"product_id": 1, "quantity": 1}, status=201)
-    stale = Cart.create(created_at=models.utcnow() - datetime.timedelta(days=2))
-    monkeypatch.setattr(models, "_stale_carts_purged_at", None, raising=False)  # a new process
-    ids = [client.post("/api/carts", status=201).json["id"] for _ in range(12)]
-    assert Cart.select().count() == 6                           # 5 empty, 1 with an item
+    long_ago = now - models.EMPTY_CART_LIFETIME - datetime.timedelta(hours=1)
+    Cart.update(created_at=long_ago).where(Cart.id == kept).execute()
+    stale = Cart.create(created_at=long_ago)
+    monkeypatch.setattr(models, "_stale_carts_purged_at", None)     # as in a new process
+    made = [client.post("/api/carts", expect_errors=True).status_int for _ in range(12)]
+    assert made == [201] * (models.CARTS_PER_CLIENT - 1) + [429] * (13 - models.CARTS_PER_CLIENT)
     assert Cart.get_or_none(Cart.id == stale.id) is None
     assert CartItem.select().where(CartItem.cart == kept).count() == 1
-    client.get(f"/api/carts/{ids[-1]}", status=200)             # the newest are kept
-    client.get(f"/api/carts/{ids[0]}", status=404)
+    assert Cart.select().count() == models.CARTS_PER_CLIENT       # its carts, all kept
+    monkeypatch.setattr(models, "utcnow", lambda: now + models.CARTS_WINDOW)
+    client.post("/api/carts", status=201)               # the next window: it may again
 
 
 def test_an_empty_secret_key_file_stops_the_start_with_one_line(tmp_path):
