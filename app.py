@@ -14,7 +14,8 @@ come the machinery that makes it safe and fast, and the tools to run it and lear
      8. JSON API
      9. Errors            - one renderer for every error status, HTML or JSON
     10. Security          - CSRF, trusted proxies, allowed hosts, bad text, broken cookies, headers
-    11. Speed             - the page and fragment cache, and how it learns of writes
+    11. Speed             - the page and fragment cache, how it learns of writes; work done
+                            after the answer (mail, background jobs)
     12. Admin site        - the engine, its views, then the specs of the shop's models
     13. Playground        - lessons (their text lives in views/playground/) and a guided tour
     14. Debug toolbar     - and the JSON API's OpenAPI description, built from part 8
@@ -663,7 +664,8 @@ def order_detail(order_id):
 # Every email goes through send_mail(). STOREFRONT_EMAIL_URL says how: by default each message
 # is written as an .eml file under <data dir>/mail/ and shown on the console, so a laptop needs
 # no mail server; smtp://user:password@host:587?starttls=1 (or smtps://host:465) sends it,
-# from the address in ?from= (storefront@localhost otherwise).
+# from the address in ?from= (storefront@localhost otherwise). How it is delivered, and the
+# work a page leaves for after its answer (in_background()), are in part 11.
 
 def send_mail(to, subject, body):
     """Send a plain-text email."""
@@ -681,66 +683,6 @@ def send_mail(to, subject, body):
                          daemon=True).start()
     else:
         _write_mail_file(message)
-
-
-def _send_by_smtp(parts, options, message):
-    tls = ssl.create_default_context()      # smtplib checks no certificate unless given one
-    try:
-        if parts.scheme == "smtps":
-            server = smtplib.SMTP_SSL(parts.hostname, parts.port or 465, timeout=30, context=tls)
-        else:
-            server = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=30)
-        with server:
-            if _flag(options.get("starttls", "0")):
-                server.starttls(context=tls)
-            if parts.username:
-                server.login(urllib.parse.unquote(parts.username),
-                             urllib.parse.unquote(parts.password or ""))
-            server.send_message(message)
-    except (OSError, smtplib.SMTPException) as error:
-        log.error("Could not send the mail %r to %s: %s", message["Subject"], message["To"], error)
-
-
-# Work that a page asks for but does not wait for, such as mailing a link: one thread does it,
-# in the order asked, after the answer has gone. (At exit, Python finishes what is queued.)
-_background = concurrent.futures.ThreadPoolExecutor(max_workers=1,
-                                                    thread_name_prefix="storefront-background")
-
-
-def in_background(job, *args):
-    """Have `job(*args)` done after this request, on a database connection of its own."""
-    _background.submit(_do_job, job, *args)
-
-
-def _do_job(job, *args):
-    try:
-        with db.connection_context():
-            job(*args)
-    except Exception:       # nobody waits for it: the log is where it can be seen
-        log.exception("%s failed in the background", job.__name__)
-
-
-def background_done():
-    """Wait until the work asked for so far is done (the jobs run in order: wait for one more)."""
-    _background.submit(int).result()
-
-
-def _write_mail_file(message):
-    folder = os.path.join(settings.data_dir, "mail")
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    path = os.path.join(folder, f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}.eml")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)   # it may hold a link
-    with os.fdopen(fd, "wb") as f:
-        f.write(bytes(message))
-    print(f"Mail to {message['To']}, saved as {path}:\n"
-          + textwrap.indent(message.get_content(), "    "), flush=True)
-
-
-def absolute_url(path):
-    """`path` as a full address, for an email: the scheme and host of this request, which
-    believe_trusted_proxies_only() and check_host() have vouched for."""
-    parts = request.urlparts
-    return f"{parts.scheme}://{parts.netloc}{path}"
 
 
 def login(user):
@@ -1247,59 +1189,9 @@ def order_json(order):
             "item_count": int(order.item_count), "total": money(order.total_amount)}
 
 
-# The shapes of those answers, by name (and a request body's, from its declaration).
-TEXT, WHEN = {"type": "string"}, {"type": "string", "format": "date-time"}
+# The shapes of these answers, for the document and the tests that hold every answer to it:
+# SCHEMAS, in part 14.
 UUID = {"type": "string", "format": "uuid"}
-
-ORDER_FIELDS = {
-    "id": ref("Id"), "placed_at": WHEN,
-    "payment_status": {"type": "string",
-                       "enum": [label.lower() for _, label in models.PAYMENT_STATUSES]},
-    "item_count": integer(0, description="Units ordered, all lines together."),
-    "total": ref("Money")}
-SCHEMAS = {
-    "Id": dict(integer(1, models.MAX_INT, "A whole number, 1 or more."), format="int64"),
-    "Money": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "example": "12.50",
-              "description": "An amount with two decimals, as a string."},
-    "Error": json_object({
-        "error": dict(TEXT, description="The status in words."),
-        "message": dict(TEXT, description="What went wrong."),
-        "errors": {"type": "object", "additionalProperties": TEXT,
-                   "description": "Field (or product id) to what is wrong with it."},
-        "status": {"type": "integer", "description": "The HTTP status again."}}),
-    "Index": json_object(dict.fromkeys(INDEX, TEXT)),
-    "Product": json_object({
-        "id": ref("Id"), "title": TEXT, "slug": dict(TEXT, description="The title for URLs."),
-        "description": TEXT, "unit_price": dict(ref("Money"), description="The list price."),
-        "price": dict(ref("Money"), description="The price paid today: the list price less "
-                                                "the best current promotion."),
-        "inventory": integer(0, description="In stock."),
-        "collection": ref("CollectionRef"), "last_update": WHEN}),
-    "CollectionRef": dict(json_object({"id": ref("Id"), "title": TEXT}),
-                          description="The collection a product is in."),
-    "ProductPage": json_object({
-        "count": {"type": ["integer", "null"], "minimum": 0,
-                  "description": f"How many match; null past {CATALOG_COUNT_LIMIT:,}."},
-        "page": integer(1), "has_next": {"type": "boolean"},
-        "results": {"type": "array", "items": ref("Product")}}),
-    "Collection": json_object({
-        "id": ref("Id"), "title": TEXT, "product_count": integer(0),
-        "featured_product_id": {"anyOf": [ref("Id"), {"type": "null"}],
-                                "description": "The product it shows first, if any."}}),
-    "Line": json_object({
-        "product_id": ref("Id"), "title": TEXT,
-        "unit_price": dict(ref("Money"), description="The price paid for one: today's price "
-                                                     "in a cart, the price charged in an order."),
-        "quantity": integer(1),
-        "line_total": dict(ref("Money"), description="unit_price × quantity.")}),
-    "Cart": json_object({"id": UUID, "items": {"type": "array", "items": ref("Line")},
-                         "total": ref("Money")}),
-    "Order": json_object(ORDER_FIELDS),
-    "OrderDetail": json_object(dict(ORDER_FIELDS, items={"type": "array", "items": ref("Line")})),
-    "OrderPage": json_object({
-        "count": integer(0), "page": integer(1), "has_next": {"type": "boolean"},
-        "results": {"type": "array", "items": ref("Order")}}),
-}
 
 
 # --- The operations ----------------------------------------------------------------------------
@@ -1916,6 +1808,13 @@ def check_host():
         abort(400, "This site does not answer to the host name in your request.")
 
 
+def absolute_url(path):
+    """`path` as a full address, for an email: the scheme and host of this request, which
+    believe_trusted_proxies_only() and check_host() have vouched for."""
+    parts = request.urlparts
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
 @root.hook("after_request")
 # --- What every answer carries --------------------------------------------------------------
 
@@ -2171,6 +2070,61 @@ class PageCache:
             response.status = status
             return csrf_token().encode().join(parts)
         return wrapper
+
+
+# --- Work done after the answer: mail, and jobs a page does not wait for ----------------------
+
+# Work that a page asks for but does not wait for, such as mailing a link: one thread does it,
+# in the order asked, after the answer has gone. (At exit, Python finishes what is queued.)
+_background = concurrent.futures.ThreadPoolExecutor(max_workers=1,
+                                                    thread_name_prefix="storefront-background")
+
+
+def in_background(job, *args):
+    """Have `job(*args)` done after this request, on a database connection of its own."""
+    _background.submit(_do_job, job, *args)
+
+
+def _do_job(job, *args):
+    try:
+        with db.connection_context():
+            job(*args)
+    except Exception:       # nobody waits for it: the log is where it can be seen
+        log.exception("%s failed in the background", job.__name__)
+
+
+def background_done():
+    """Wait until the work asked for so far is done (the jobs run in order: wait for one more)."""
+    _background.submit(int).result()
+
+
+def _send_by_smtp(parts, options, message):
+    tls = ssl.create_default_context()      # smtplib checks no certificate unless given one
+    try:
+        if parts.scheme == "smtps":
+            server = smtplib.SMTP_SSL(parts.hostname, parts.port or 465, timeout=30, context=tls)
+        else:
+            server = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=30)
+        with server:
+            if _flag(options.get("starttls", "0")):
+                server.starttls(context=tls)
+            if parts.username:
+                server.login(urllib.parse.unquote(parts.username),
+                             urllib.parse.unquote(parts.password or ""))
+            server.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        log.error("Could not send the mail %r to %s: %s", message["Subject"], message["To"], error)
+
+
+def _write_mail_file(message):
+    folder = os.path.join(settings.data_dir, "mail")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    path = os.path.join(folder, f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}.eml")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)   # it may hold a link
+    with os.fdopen(fd, "wb") as f:
+        f.write(bytes(message))
+    print(f"Mail to {message['To']}, saved as {path}:\n"
+          + textwrap.indent(message.get_content(), "    "), flush=True)
 
 
 ###############################################################################
@@ -5127,6 +5081,61 @@ def debug_explain(ident, n):
 # Part 8 declares each operation on its route; here those declarations become the document that
 # /api/openapi.json serves to programs and /api/docs shows to people. It sits beside the debug
 # toolbar: both are tools for the people who program against the shop.
+
+# The shapes of the answers of part 8, by name (a request body's comes from its declaration).
+# A field an answer holds but its shape does not list fails the tests (additionalProperties).
+TEXT, WHEN = {"type": "string"}, {"type": "string", "format": "date-time"}
+
+ORDER_FIELDS = {
+    "id": ref("Id"), "placed_at": WHEN,
+    "payment_status": {"type": "string",
+                       "enum": [label.lower() for _, label in models.PAYMENT_STATUSES]},
+    "item_count": integer(0, description="Units ordered, all lines together."),
+    "total": ref("Money")}
+SCHEMAS = {
+    "Id": dict(integer(1, models.MAX_INT, "A whole number, 1 or more."), format="int64"),
+    "Money": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "example": "12.50",
+              "description": "An amount with two decimals, as a string."},
+    "Error": json_object({
+        "error": dict(TEXT, description="The status in words."),
+        "message": dict(TEXT, description="What went wrong."),
+        "errors": {"type": "object", "additionalProperties": TEXT,
+                   "description": "Field (or product id) to what is wrong with it."},
+        "status": {"type": "integer", "description": "The HTTP status again."}}),
+    "Index": json_object(dict.fromkeys(INDEX, TEXT)),
+    "Product": json_object({
+        "id": ref("Id"), "title": TEXT, "slug": dict(TEXT, description="The title for URLs."),
+        "description": TEXT, "unit_price": dict(ref("Money"), description="The list price."),
+        "price": dict(ref("Money"), description="The price paid today: the list price less "
+                                                "the best current promotion."),
+        "inventory": integer(0, description="In stock."),
+        "collection": ref("CollectionRef"), "last_update": WHEN}),
+    "CollectionRef": dict(json_object({"id": ref("Id"), "title": TEXT}),
+                          description="The collection a product is in."),
+    "ProductPage": json_object({
+        "count": {"type": ["integer", "null"], "minimum": 0,
+                  "description": f"How many match; null past {CATALOG_COUNT_LIMIT:,}."},
+        "page": integer(1), "has_next": {"type": "boolean"},
+        "results": {"type": "array", "items": ref("Product")}}),
+    "Collection": json_object({
+        "id": ref("Id"), "title": TEXT, "product_count": integer(0),
+        "featured_product_id": {"anyOf": [ref("Id"), {"type": "null"}],
+                                "description": "The product it shows first, if any."}}),
+    "Line": json_object({
+        "product_id": ref("Id"), "title": TEXT,
+        "unit_price": dict(ref("Money"), description="The price paid for one: today's price "
+                                                     "in a cart, the price charged in an order."),
+        "quantity": integer(1),
+        "line_total": dict(ref("Money"), description="unit_price × quantity.")}),
+    "Cart": json_object({"id": UUID, "items": {"type": "array", "items": ref("Line")},
+                         "total": ref("Money")}),
+    "Order": json_object(ORDER_FIELDS),
+    "OrderDetail": json_object(dict(ORDER_FIELDS, items={"type": "array", "items": ref("Line")})),
+    "OrderPage": json_object({
+        "count": integer(0), "page": integer(1), "has_next": {"type": "boolean"},
+        "results": {"type": "array", "items": ref("Order")}}),
+}
+
 
 # What the API promises its clients, said once: it opens the document.
 INFO = {
