@@ -4604,12 +4604,12 @@ def updating_lesson():
                    .where(Product.collection == product.collection_id).execute())
         updated = Product.get_by_id(product.id).inventory
         product.unit_price += 1
-        product.save()      # every column: the inventory it read before the update too
+        product.save()      # the fields assigned since it was read: not the inventory
         saved = Product.get_by_id(product.id)
         transaction.rollback()
     return {"rows update() changed": changed, "the inventory after update()": updated,
             "after save(), the unit price": saved.unit_price,
-            "after save(), the inventory: the update is lost": saved.inventory,
+            "after save(), the inventory: the update is kept": saved.inventory,
             "after the rollback, the unit price":
                 Product.get_by_id(product.id).unit_price}
 

@@ -275,6 +275,11 @@ class BaseModel(Model):
     class Meta:
         database = db
         legacy_table_names = False
+        # save() writes the fields assigned since the row was read, not every column as it was
+        # read: a save after a slow step (a form shown minutes ago) would otherwise undo what
+        # others wrote meanwhile (the stock a checkout took). Peewee counts any assignment,
+        # even of the value a field holds, so a writer assigns only what it changes.
+        only_save_dirty = True
 
     def clean(self):
         """Check the model's own rules; return {field: message} for those broken."""

@@ -194,3 +194,19 @@ def test_a_version_2_database_with_orders_is_brought_forward(tmp_path):
     assert models.User.get().username_key == "ada"
     assert [p.title for p in Product.search(Product.select(), "sourd")] == ["Ancient Sourdough"]
     models.db.close()
+
+
+def test_a_save_writes_only_the_fields_assigned_since_the_row_was_read(wsgi):
+    """A save after a slow step used to write every column as it had read it: what others
+    had written meanwhile (a checkout's stock) was undone."""
+    collection = Collection.create(title="Tea")
+    product = Product.create(title="Green tea", unit_price="3.10", inventory=100,
+                             collection=collection)
+    stale = Product.get_by_id(product.id)
+    Product.update(inventory=Product.inventory - 7, description="Theirs").where(
+        Product.id == product.id).execute()
+    stale.title = "Mine"
+    stale.save()
+    saved = Product.get_by_id(product.id)
+    assert (saved.title, saved.inventory, saved.description) == ("Mine", 93, "Theirs"), \
+        "expected my title, and the stock and the description as the other write left them"
