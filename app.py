@@ -2597,8 +2597,6 @@ def conflict_page(spec, conflict, what, discard):
                                for values in (edit.opened, theirs, edit.edits)))
                             for name in theirs]) for edit, theirs in conflict.clashes]
     return render("admin/conflict", status=409, spec=spec, tables=tables, fields=fields,
-                  action=request.fullpath + ("?" + request.query_string
-                                             if request.query_string else ""),
                   discard=discard, body_class="admin",
                   title=f"Someone else changed {what} since you opened it")
 
@@ -3173,12 +3171,12 @@ class ModelAdmin:
         for name in self.readonly(user):
             if name in form:
                 del form[name]      # what the user may not set is not read from the request
+        form.edit = RowEdit(form, obj, data, relations=self.relations) if existing else None
         for name, relation in self.relations.items():
             if name in form:
                 form[name].choices = [SelectChoice(*choice) for choice in relation.choices()]
                 if data is None and existing:
-                    form[name].data = relation.chosen(obj)
-        form.edit = RowEdit(form, obj, data, relations=self.relations) if existing else None
+                    form[name].data = form.edit.snapshot[name]      # as chosen now
         return form
 
     def get_inline_rows(self, original, data, user, as_new=False):

@@ -1,7 +1,8 @@
 %# A save refused: someone else changed fields it changes since the form was opened. Expects:
 %# spec, tables ([(caption or None, [(label, opened, theirs, yours)])]: per row, the fields
 %# both changed, as text), fields ([(name, value)]: the form as it was sent, each row it names
-%# now opened on theirs), action (where it was sent), discard (the page of theirs), title.
+%# now opened on theirs), discard (the page of theirs), title. The form has no action: it
+%# goes where it was sent the first time, this page's own address.
 % rebase('layout')
 % include('admin/_header', crumbs=[(spec.plural, url('admin_changelist', model=spec.name)), ('Changed meanwhile', None)])
 <h1>{{title}}</h1>
@@ -32,7 +33,7 @@
 % end
 <p>Save yours over theirs, with the rest of what you changed, or drop yours and start again
   from theirs. If someone changes these fields again before you save, you are asked again.</p>
-<form method="post" action="{{action}}" class="form-actions" id="conflict-form">
+<form method="post" class="form-actions" id="conflict-form">
   % include('_csrf')
   % for name, value in fields:
   <input type="hidden" name="{{name}}" value="{{value}}">
