@@ -2519,6 +2519,143 @@ def back_to_list(spec, query_string=""):
     return url("admin_changelist", **dict(params, model=spec.name))
 
 
+# --- What a form changes, and what someone else changed meanwhile ---------------------------
+#
+# A form says what it was opened on: its hidden "<prefix>_opened" holds the row's values of the
+# fields it shows, as they were then. The user's changes are the fields whose value differs
+# from those, not from the row as it is now (someone else may have changed it since), and a
+# save writes only those. In the transaction that saves, the row is read again and locked; if
+# someone else has changed one of those fields since, nothing is saved: the user sees theirs
+# and yours side by side (409), and may then save yours over theirs on purpose. A change to
+# another field (a login's last_login, a checkout's stock) refuses nothing, and is kept.
+
+OPENED = "_opened"
+
+
+class RowEdit:
+    """One form's edit of one row: a change form's, a list row's, an inline row's. `data` is
+    what was sent (None: the form is being shown), `where` names the row on the conflict
+    page, `relations` are the spec's many-to-many fields ({name: ManyToMany})."""
+
+    def __init__(self, form, row, data=None, where=None, relations=None):
+        self.form, self.row, self.where = form, row, where
+        self.names = [name for name in getattr(form, "model_fields", ()) if name in form]
+        relations = {name: r for name, r in (relations or {}).items() if name in form}
+        sent = data.get(form._prefix + OPENED) if data is not None else None
+        self.snapshot = self.read(sent) if sent else self.now(relations)
+
+    def now(self, relations):
+        """The row's values now, as a form says what it was opened on."""
+        values = self.row.snapshot(self.names)
+        values.update((name, sorted(relation.chosen(self.row)))
+                      for name, relation in relations.items())
+        return values
+
+    @staticmethod
+    def read(sent):
+        """What a form sent it was opened on (a JSON object), or the 400 page."""
+        try:
+            snapshot = json.loads(sent)
+        except ValueError:
+            snapshot = None
+        if not isinstance(snapshot, dict):
+            abort(400, "The form does not say what it was opened on: reload the page.")
+        return snapshot
+
+    @property
+    def opened_text(self):
+        """What the form was opened on, for its hidden input."""
+        return json.dumps(self.snapshot, sort_keys=True)
+
+    @functools.cached_property
+    def opened(self):
+        """The values of the model fields when the form was opened (those it does not say,
+        as the row was read by this request)."""
+        try:
+            said = self.row.read_snapshot(self.snapshot)
+        except ValueError as error:
+            abort(400, f"The form does not say what it was opened on ({error}).")
+        return {name: said.get(name, self.row.__data__.get(name)) for name in self.names}
+
+    @functools.cached_property
+    def edits(self):
+        """{field name: value} of the model fields the user changed (ask a valid form)."""
+        return {name: self.form[name].data for name in self.names
+                if not self.row.same(name, self.form[name].data, self.opened[name])}
+
+    def opened_choices(self, name):
+        """The values a many-to-many field showed chosen (None if the form does not say)."""
+        chosen = self.snapshot.get(name)
+        return {value for value in chosen if isinstance(value, (int, str))} \
+            if isinstance(chosen, list) else None
+
+    def labels(self):
+        """The fields the user changed as the history names them: ["unit price"]."""
+        return [in_sentence(self.form[name].label.text) for name in self.edits]
+
+    def clashes(self):
+        """Read the row again, locked until the transaction ends; [(self, {field name: value
+        now})] if someone else has changed fields the user changed since the form was
+        opened, else []."""
+        edits = self.edits      # judged on the row as read before (for a form that says not)
+        if not self.row.reread():
+            abort(404, f"{self.where or 'This row'} was deleted meanwhile: nothing was saved.")
+        theirs = self.row.conflicts(edits, self.opened)
+        return [(self, theirs)] if theirs else []
+
+    def apply(self):
+        """Assign the user's changes, and only them, onto the row as reread."""
+        for name, value in self.edits.items():
+            setattr(self.row, name, value)
+
+
+class EditConflict(Exception):
+    """Someone else has changed fields that a save changes too since its form was opened:
+    `clashes` [(RowEdit, {field name: value now})]. Raised inside the save's transaction, so
+    that leaving it takes back whatever the save had written."""
+
+    def __init__(self, clashes):
+        super().__init__(f"changed meanwhile: {len(clashes)} of the rows saved")
+        self.clashes = clashes
+
+
+def refuse_conflicts(edits):
+    """Lock the rows of `edits` and raise EditConflict if someone else changed one of them."""
+    clashes = [clash for edit in edits for clash in edit.clashes()]
+    if clashes:
+        raise EditConflict(clashes)
+
+
+def conflict_page(spec, conflict, what, discard):
+    """The 409 page of a save refused by `conflict`: per row and field, the value the form was
+    opened on, theirs now, and yours; a button that sends the same form again, opened now on
+    theirs (yours saved over theirs, on purpose), and a link `discard` that drops yours."""
+    resent = {edit.form._prefix + OPENED: json.dumps(dict(
+        edit.snapshot, **edit.row.snapshot(list(theirs))), sort_keys=True)
+        for edit, theirs in conflict.clashes}
+    fields = [(name, value) for name, value in form_data().allitems()
+              if name != "csrf_token" and name not in resent] + list(resent.items())
+    tables = [(edit.where, [(edit.form[name].label.text,
+                             *(field_text(edit.row, name, values[name])
+                               for values in (edit.opened, theirs, edit.edits)))
+                            for name in theirs]) for edit, theirs in conflict.clashes]
+    return render("admin/conflict", status=409, spec=spec, tables=tables, fields=fields,
+                  discard=discard, body_class="admin",
+                  title=f"Someone else changed {what} since you opened it")
+
+
+def field_text(row, name, value):
+    """A value of a field of `row` as the conflict page shows it: a related row by its name,
+    a choice by its label, an empty value as a dash."""
+    field = row._meta.fields[name]
+    if isinstance(field, peewee.ForeignKeyField) and not isinstance(value, peewee.Model):
+        key = models.parse_key(field.rel_model, value)      # a form may say anything
+        related = field.rel_model.get_or_none(field.rel_field == key) if key else None
+        value = value if related is None else related
+    return display_value(dict(field.choices).get(value, value) if field.choices else value) \
+        or "—"
+
+
 # --- Inline rows and many-to-many pickers ----------------------------------------------------
 
 class Inline:
@@ -2618,6 +2755,8 @@ class InlineRows:
     def _form(self, i, row, data):
         form = self.inline.form_class(data, obj=row, prefix=f"{self.prefix}-{i}-")
         form.row_id = "" if row is None or self.as_new else str(row.get_id())
+        form.edit = RowEdit(form, row, data, where=f"{self.inline.noun.capitalize()} "
+                            f"{form.row_id}") if form.row_id else None
         return form
 
     @property
@@ -2672,23 +2811,30 @@ class InlineRows:
                                f"{self.inline.nouns}.")
         return valid and not self.errors
 
+    def edits(self):
+        """The RowEdits of the rows the user changed (and may change)."""
+        return [form.edit for row, form in self.rows if row is not None and self.can_change
+                and not self.deleting(row, form) and form.edit.edits]
+
     def save(self, parent):
-        """Save, add or delete the rows; return what changed, in words, for the history."""
-        changes, noun = [], self.inline.noun
+        """Save, add or delete the rows; return what changed, in words, for the history. The
+        rows changed are those that refuse_conflicts() read again."""
+        changes, noun, edits = [], self.inline.noun, self.edits()
         for row, form in self.rows:
             if self.deleting(row, form):
                 row.delete_instance()
                 changes.append(f"Deleted {noun} {row.get_id()}.")
-            elif not self.is_blank(row, form) and self.editable(row):
-                target = row or self.inline.model()
-                changed = changed_fields(form, target)
+            elif form.edit in edits:
+                changes.append(f"Changed {join_words(form.edit.labels())} of {noun} "
+                               f"{row.get_id()}.")
+                form.edit.apply()
+                row.save()
+            elif row is None and not self.is_blank(row, form) and self.can_add:
+                target = self.inline.model()
                 populate(form, target)
                 self.inline.attach(target, parent)
                 target.save()
-                if row is None:
-                    changes.append(f"Added {noun} {target.get_id()}.")
-                elif changed:
-                    changes.append(f"Changed {join_words(changed)} of {noun} {row.get_id()}.")
+                changes.append(f"Added {noun} {target.get_id()}.")
         return changes
 
 
@@ -2709,18 +2855,22 @@ class ManyToMany:
     def chosen(self, obj):
         return [r.__data__[self.other.name] for r in self.through.select().where(self.own == obj)]
 
-    def save(self, obj, values):
-        """Make the chosen values exactly `values`. Row by row, through the association
-        class's own save and delete, which keep what depends on it (a product's price).
-        Return True if anything changed (for the history)."""
+    def save(self, obj, values, opened=None):
+        """Choose `values` on a form that showed `opened` chosen: add the values the user
+        ticked, remove those they unticked, and leave the others as they are now, whoever
+        changed them meanwhile (without `opened`: make the chosen values exactly `values`).
+        Row by row, through the association class's own save and delete, which keep what
+        depends on it (a product's price). Return True if anything changed (for the history)."""
         values = set(values or ()) & {value for value, _ in self.choices()}
         rows = {row.__data__[self.other.name]: row
                 for row in self.through.select().where(self.own == obj)}
-        for value in sorted(rows.keys() - values):
+        opened = rows.keys() if opened is None else opened
+        removed, added = (opened - values) & rows.keys(), values - opened - rows.keys()
+        for value in sorted(removed):
             rows[value].delete_instance()
-        for value in sorted(values - rows.keys()):
+        for value in sorted(added):
             self.through.create(**{self.own.name: obj.get_id(), self.other.name: value})
-        return rows.keys() != values
+        return bool(removed or added)
 
 class CheckboxList:
     """A many-to-many field as a list of checkboxes, the chosen ones first, in a box that
@@ -3020,7 +3170,8 @@ class ModelAdmin:
 
     def changeform_view(self, ident=None):
         """Add a row (ident None) or change one: show its form; on a POST, check it, save and
-        log it in one transaction, then redirect; or show the form again with every error.
+        log it in one transaction, then redirect; or show the form again with every error,
+        or the conflict page if someone else has changed what it changes since it was shown.
         A row the user may only view is shown as text; "Save as new" adds a copy."""
         user, data = current_user(), form_data() if request.method == "POST" else None
         original = None if ident is None else self.get_object(ident)
@@ -3033,10 +3184,13 @@ class ModelAdmin:
         inlines = self.get_inline_rows(original, data, user, as_new)
         back = (data or request.query).get("_back", "")
         # "Add another" row, pressed without JavaScript, asks only for the form again.
-        if data is not None and "_addrow" not in data and self.validate_all(form, obj, inlines) \
-                and self.save_and_log(form, obj, inlines, adding):
-            respond = self.response_add if adding else self.response_change
-            return respond(obj, data, back)
+        if data is not None and "_addrow" not in data and self.validate_all(form, obj, inlines):
+            try:
+                if self.save_and_log(form, obj, inlines, adding):
+                    respond = self.response_add if adding else self.response_change
+                    return respond(obj, data, back)
+            except EditConflict as conflict:
+                return self.response_conflict(obj, conflict, back)
         return self.render_change_form(form, inlines, obj=obj, original=original,
                                        adding=adding, back=back, user=user)
 
@@ -3060,11 +3214,12 @@ class ModelAdmin:
         for name in self.readonly(user):
             if name in form:
                 del form[name]      # what the user may not set is not read from the request
+        form.edit = RowEdit(form, obj, data, relations=self.relations) if existing else None
         for name, relation in self.relations.items():
             if name in form:
                 form[name].choices = [SelectChoice(*choice) for choice in relation.choices()]
                 if data is None and existing:
-                    form[name].data = relation.chosen(obj)
+                    form[name].data = form.edit.snapshot[name]      # as chosen now
         return form
 
     def get_inline_rows(self, original, data, user, as_new=False):
@@ -3084,6 +3239,7 @@ class ModelAdmin:
         True if saved; False if the database refused, with its reason shown on the form."""
         try:
             with models.write_transaction():
+                self.refuse_conflicts(form, inlines)
                 message = self.save_change(form, obj, inlines, adding)
                 self.log_change(obj, message, adding)
         except models.ValidationError as error:
@@ -3094,11 +3250,23 @@ class ModelAdmin:
             return True
         return False
 
+    def refuse_conflicts(self, form, inlines):
+        """Read the row and the inline rows this save changes again, locked until it is over,
+        and raise EditConflict if someone else has changed a field it changes since the form
+        was opened. (The row is read again however little changes: its save works out what
+        depends on it, a product's price, from what it holds now.)"""
+        edits = [form.edit] if form.edit else []
+        refuse_conflicts(edits + [edit for rows in inlines for edit in rows.edits()])
+
     def save_change(self, form, obj, inlines, adding):
-        """Save the row, its many-to-many fields and inline rows; return the change message."""
-        # What changed is read before the form's values are copied onto the row.
-        changed = [] if adding else changed_fields(form, obj)
-        populate(form, obj)
+        """Save the row, its many-to-many fields and inline rows; return the change message.
+        A change writes only the fields the user changed (their edits)."""
+        if adding:
+            changed = []
+            populate(form, obj)
+        else:
+            changed = form.edit.labels()
+            form.edit.apply()
         self.save_model(form, obj, adding)
         changed += [in_sentence(label) for label in self.save_many_to_many(form, obj)]
         return self.change_message(changed, self.save_inlines(obj, inlines), adding)
@@ -3110,7 +3278,8 @@ class ModelAdmin:
     def save_many_to_many(self, form, obj):
         """Store the many-to-many fields; return the labels of those that changed."""
         return [form[name].label.text for name, relation in self.relations.items()
-                if name in form and relation.save(obj, form[name].data)]
+                if name in form and relation.save(obj, form[name].data, form.edit and
+                                                  form.edit.opened_choices(name))]
 
     def save_inlines(self, obj, inlines):
         """Save, add or delete each inline's rows; return what happened to them, in words."""
@@ -3138,6 +3307,12 @@ class ModelAdmin:
         """Answer the POST that saved changes to `obj`: say so, redirect."""
         flash(f"{self.label} “{obj}” was saved.")
         redirect(self.after_save(obj, data, back))
+
+    def response_conflict(self, obj, conflict, back):
+        """Answer the POST refused because someone else changed the same fields meanwhile:
+        theirs and yours side by side (409), and a way to save yours over theirs."""
+        return conflict_page(self, conflict, f"this {self.label.lower()}", url(
+            "admin_change", model=self.name, ident=obj.get_id(), _back=back))
 
     def after_save(self, obj, data, back):
         """Where a saved form goes, by the button pressed: another add form, the row again
@@ -3256,14 +3431,6 @@ def populate(form, obj):
     for name in getattr(form, "model_fields", ()):
         if name in form:
             form[name].populate_obj(obj, name)
-
-
-def changed_fields(form, obj):
-    """The labels of the model fields whose submitted value differs from the row's, as a
-    change message names them: ["unit price", "inventory"]."""
-    fields = obj._meta.fields
-    return [in_sentence(form[name].label.text) for name in getattr(form, "model_fields", ())
-            if name in form and fields[name].db_value(form[name].data) != obj.__data__.get(name)]
 
 
 def validate_form(form, obj):
@@ -3410,7 +3577,11 @@ def changelist(model):
     user, errors = current_user(), {}
     if request.method == "POST":
         require(spec, "change")
-        errors = save_list_edits(spec)
+        try:
+            errors = save_list_edits(spec)
+        except EditConflict as conflict:
+            return conflict_page(spec, conflict, f"these {spec.plural.lower()}",
+                                 back_to_list(spec, request.query_string))
         if not errors:
             redirect(back_to_list(spec, request.query_string))
     page = changelist_page(cl)
@@ -3437,29 +3608,36 @@ def list_edit_form(spec, row, data=None):
     """The form of one changelist row's editable columns, its inputs named row-<id>-<field>."""
     if spec._list_form_class is None:
         spec._list_form_class = model_form_for(spec.model, spec.list_editable)
-    return spec._list_form_class(data, obj=row, prefix=f"row-{row.get_id()}-")
+    form = spec._list_form_class(data, obj=row, prefix=f"row-{row.get_id()}-")
+    form.edit = RowEdit(form, row, data, where=str(row))
+    return form
 
 
 def save_list_edits(spec):
-    """Save the changelist's editable columns, all or nothing; return {id: form} with errors."""
-    data, errors, changes = form_data(), {}, []
+    """Save the changelist's editable columns, all or nothing; return {id: form} with errors.
+    Each row's save writes the columns the user changed, and EditConflict refuses them all
+    if someone else has changed one of those since the list was shown."""
+    data, errors, edits = form_data(), {}, []
     ids = [models.parse_id(i) for i in data.getall("_row")]
-    rows = spec.model.select().where(spec.model._meta.primary_key.in_(
-        [i for i in ids if i][:spec.list_max_show_all]))
-    for row in rows:
+    pk = spec.model._meta.primary_key
+    # In the order of their keys: rows are locked in that order, by every list edit alike.
+    rows = spec.model.select().where(pk.in_([i for i in ids if i][:spec.list_max_show_all]))
+    for row in rows.order_by(pk):
         form = list_edit_form(spec, row, data)
         if not validate_form(form, row):
             errors[row.get_id()] = form
-        elif changed := changed_fields(form, row):
-            populate(form, row)
-            changes.append((row, changed))
+        elif form.edit.edits:
+            edits.append(form.edit)
     if not errors:
         with models.write_transaction():
-            for row, changed in changes:
-                row.save()
-                log_action(row, models.CHANGE, f"Changed {join_words(changed)}.")
-        noun = spec.label if len(changes) == 1 else spec.plural
-        flash(f"Saved {len(changes)} {noun.lower()}.")
+            refuse_conflicts(edits)
+            for edit in edits:
+                message = f"Changed {join_words(edit.labels())}."
+                edit.apply()
+                edit.row.save()
+                log_action(edit.row, models.CHANGE, message)
+        noun = spec.label if len(edits) == 1 else spec.plural
+        flash(f"Saved {len(edits)} {noun.lower()}.")
     return errors
 
 
@@ -4647,12 +4825,12 @@ def updating_lesson():
                    .where(Product.collection == product.collection_id).execute())
         updated = Product.get_by_id(product.id).inventory
         product.unit_price += 1
-        product.save()      # every column: the inventory it read before the update too
+        product.save()      # the fields assigned since it was read: not the inventory
         saved = Product.get_by_id(product.id)
         transaction.rollback()
     return {"rows update() changed": changed, "the inventory after update()": updated,
             "after save(), the unit price": saved.unit_price,
-            "after save(), the inventory: the update is lost": saved.inventory,
+            "after save(), the inventory: the update is kept": saved.inventory,
             "after the rollback, the unit price":
                 Product.get_by_id(product.id).unit_price}
 

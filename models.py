@@ -272,10 +272,21 @@ def field_label(field):
     return field.verbose_name or field.name.replace("_", " ").capitalize()
 
 
+def _as_json(value):
+    """A column's value in JSON's terms: numbers, text, true/false and null as they are, the
+    rest (a Decimal, a date, a moment, a UUID) as the text its field reads back."""
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
+
+
 class BaseModel(Model):
     class Meta:
         database = db
         legacy_table_names = False
+        # save() writes the fields assigned since the row was read, not every column as it was
+        # read: a save after a slow step (a form shown minutes ago) would otherwise undo what
+        # others wrote meanwhile (the stock a checkout took). Peewee counts any assignment,
+        # even of the value a field holds, so a writer assigns only what it changes.
+        only_save_dirty = True
 
     def clean(self):
         """Check the model's own rules; return {field: message} for those broken."""
@@ -310,6 +321,64 @@ class BaseModel(Model):
     def save(self, *args, **kwargs):
         self.validate()
         return super().save(*args, **kwargs)
+
+    # Someone who edits a row (in a form shown minutes ago) changes some of its fields. Their
+    # save is refused if someone else has meanwhile changed one of those fields, and only
+    # those: a change to another field (a login's last_login, a checkout's stock) is no
+    # conflict. The writer keeps what it read (snapshot), and in the transaction that saves,
+    # reads the row again, locked (reread), and asks what someone else changed (conflicts).
+
+    def snapshot(self, names):
+        """The values of the fields `names` in JSON's terms: what a form carries to say what it
+        was opened on. read_snapshot() gives them back as values of their fields."""
+        return {name: _as_json(self._meta.fields[name].db_value(self.__data__.get(name)))
+                for name in names}
+
+    @classmethod
+    def read_snapshot(cls, snapshot):
+        """{field name: value} of a snapshot(), for the names that are fields of this model;
+        ValueError if a value cannot be read as one of its field's (a price that is no
+        number). Peewee reads what it cannot convert as it is: such a value is then unlike
+        any the field holds, and an edit judged against it is refused, not mistaken."""
+        values = {}
+        for name, value in snapshot.items():
+            field = cls._meta.fields.get(name)
+            try:
+                values.update({name: field.python_value(value)} if field else {})
+            except (TypeError, ValueError, ArithmeticError) as error:
+                raise ValueError(f"{name}: {value!r} is not a value of this field") from error
+        return values
+
+    def reread(self):
+        """Read this row again, as it is now, and lock it until the transaction ends, so that
+        nobody changes it between a check and the save that follows (on PostgreSQL other
+        writers of the row wait; on SQLite write_transaction() holds the whole database).
+        False if the row is gone. Call it inside write_transaction()."""
+        query = type(self).select().where(self._meta.primary_key == self.get_id())
+        fresh = (query if is_sqlite() else query.for_update()).first()
+        if fresh is None:
+            return False
+        self.__data__, self.__rel__, self._dirty = fresh.__data__, {}, set()
+        return True
+
+    def same(self, name, value, other):
+        """Whether two values of the field `name` are the same in the database (12.5 and
+        12.50 are; a related row and its id are)."""
+        field = self._meta.fields[name]
+        return field.db_value(value) == field.db_value(other)
+
+    def conflicts(self, edits, opened):
+        """Of the fields that an edit changes (`edits`, {name: new value}), those that someone
+        else has changed since the editor read the row as `opened` ({name: value then}):
+        {name: value now}. A field that holds its new value already is none. Ask it of the row
+        as reread() left it."""
+        theirs = {}
+        for name, value in edits.items():
+            now = self.__data__.get(name)
+            if name in opened and not self.same(name, now, opened[name]) \
+                    and not self.same(name, now, value):
+                theirs[name] = now
+        return theirs
 
     @classmethod
     def deleting(cls, where):

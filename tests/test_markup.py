@@ -56,6 +56,27 @@ def pages_of_the_shop():
     return pages
 
 
+def conflict_pages(wsgi, client):
+    """(what, page) of the saves refused because someone else saved the same field since the
+    form was opened: a change form's and a list edit's. `client` is a superuser's."""
+    other = new_client(wsgi)
+    form = other.get("/accounts/login").forms["login-form"]
+    form["username"], form["password"] = "boss", "correct horse battery"
+    form.submit()
+    product = models.Product.select().order_by(models.Product.id).first()
+    pages = []
+    for path, form_id, field in (
+            (f"/admin/product/{product.id}/", "admin-form", "title"),
+            (f"/admin/product/?collection={product.collection_id}", "edit-form",
+             f"row-{product.id}-unit_price")):
+        mine, theirs = (browser.get(path).forms[form_id] for browser in (client, other))
+        theirs[field] = "42"
+        theirs.submit(status=303)
+        mine[field] = "43"
+        pages.append((f"{path} (saved over someone else's change)", mine.submit(status=409)))
+    return pages
+
+
 @pytest.mark.skipif(not (VNU and os.path.exists(VNU) and shutil.which("java")),
                     reason="no Nu HTML Checker: set STOREFRONT_TEST_VNU_JAR (npm install vnu-jar)"
                            " and install Java")
@@ -80,6 +101,10 @@ def test_every_page_is_valid_html(wsgi, shop, login_as, client, tmp_path):
         file = tmp_path / f"page{n}.html"
         file.write_bytes(response.body)
         files[str(file)] = f"{path} (as {who})"
+    for what, response in conflict_pages(wsgi, client):
+        file = tmp_path / f"page{len(files)}.html"
+        file.write_bytes(response.body)
+        files[str(file)] = what
     assert len(files) > 60
     result = subprocess.run(["java", "-jar", VNU, "--errors-only", "--format", "json", *files],
                             capture_output=True, text=True, timeout=300)

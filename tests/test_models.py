@@ -1,5 +1,6 @@
 """The data model without HTTP: rules, migrations, demo data."""
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
@@ -196,3 +197,55 @@ def test_a_version_2_database_with_orders_is_brought_forward(tmp_path):
     assert models.User.get().username_key == models.username_key("ada")
     assert [p.title for p in Product.search(Product.select(), "sourd")] == ["Ancient Sourdough"]
     models.db.close()
+
+
+def test_a_save_writes_only_the_fields_assigned_since_the_row_was_read(wsgi):
+    """A save after a slow step used to write every column as it had read it: what others
+    had written meanwhile (a checkout's stock) was undone."""
+    collection = Collection.create(title="Tea")
+    product = Product.create(title="Green tea", unit_price="3.10", inventory=100,
+                             collection=collection)
+    stale = Product.get_by_id(product.id)
+    Product.update(inventory=Product.inventory - 7, description="Theirs").where(
+        Product.id == product.id).execute()
+    stale.title = "Mine"
+    stale.save()
+    saved = Product.get_by_id(product.id)
+    assert (saved.title, saved.inventory, saved.description) == ("Mine", 93, "Theirs"), \
+        "expected my title, and the stock and the description as the other write left them"
+
+
+def test_a_snapshot_reads_back_as_the_values_it_was_made_of(wsgi):
+    """What a form carries (JSON) to say what it was opened on: text, money, moments, dates,
+    yes/no and related rows all come back as the same values."""
+    collection = Collection.create(title="Tea")
+    product = Product.create(title="Green tea", unit_price="3.10", inventory=2,
+                             collection=collection)
+    customer = Customer.create(first_name="A", last_name="B", email="a@example.com",
+                               birth_date=datetime.date(1990, 2, 3))
+    user = models.User.create_user("ada", "ada@example.com", "correct horse battery")
+    for row, names in ((product, ["title", "unit_price", "inventory", "collection",
+                                  "last_update"]),
+                       (customer, ["birth_date", "user"]), (user, ["is_active", "email"])):
+        values = type(row).read_snapshot(json.loads(json.dumps(row.snapshot(names))))
+        changed = [n for n in names if not row.same(n, values[n], row.__data__.get(n))]
+        assert changed == [], f"expected every field of {type(row).__name__} back as it was"
+    with pytest.raises(ValueError):
+        Product.read_snapshot({"unit_price": "many"})
+
+
+def test_a_conflict_is_someone_elses_change_to_a_field_the_edit_changes(wsgi):
+    collection = Collection.create(title="Tea")
+    product = Product.create(title="Green tea", unit_price="3.10", inventory=2,
+                             collection=collection)
+    opened = Product.read_snapshot(product.snapshot(["title", "unit_price", "inventory"]))
+    Product.update(title="Theirs", inventory=9).where(Product.id == product.id).execute()
+    with models.write_transaction():
+        assert product.reread() and product.inventory == 9
+        assert product.conflicts({"title": "Mine", "unit_price": Decimal("4")}, opened) == \
+            {"title": "Theirs"}, "expected the title only: nobody else changed the price"
+        assert product.conflicts({"title": "Theirs"}, opened) == {}, \
+            "expected no conflict with a change to the value the edit makes too"
+    Product.delete().where(Product.id == product.id).execute()
+    with models.write_transaction():
+        assert not product.reread()

@@ -670,7 +670,7 @@ def _(d):
                 str(sum(p["collection"] == first["collection"] for p in d.products)),
             "the inventory after update()": str(first["inventory"] + 10),
             "after save(), the unit price": str(first["unit_price"] + 1),
-            "after save(), the inventory: the update is lost": str(first["inventory"]),
+            "after save(), the inventory: the update is kept": str(first["inventory"] + 10),
             "after the rollback, the unit price": str(first["unit_price"])}
 
 

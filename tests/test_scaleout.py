@@ -3,6 +3,7 @@
 Runs in the PostgreSQL + Redis pass of the suite (see tests/conftest.py); skipped otherwise.
 """
 import concurrent.futures
+import html
 import http.cookiejar
 import json
 import os
@@ -164,10 +165,13 @@ def test_concurrent_checkouts_never_oversell(gunicorn, make_user):
 
 
 def staff_form(staff, path):
-    """The admin form at `path` as a dict of its current values (text inputs and selects)."""
+    """The admin form at `path` as a dict of its current values (text inputs and selects),
+    read as a browser reads them: "&quot;" in a value is a quote."""
     _, page = staff.request(path)
-    values = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page))
-    values.update(re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)<', page))
+    values = {name: html.unescape(value) for name, value in re.findall(
+        r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page)}
+    values.update((name, html.unescape(text)) for name, text in re.findall(
+        r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)<', page))
     for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page,
                                     re.S):
         chosen = [re.search(r'value="([^"]*)"', tag).group(1)

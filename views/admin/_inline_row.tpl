@@ -8,6 +8,7 @@
   <td data-label="{{label}}">
     % if i == 0 and editable and getattr(child, 'row_id', ''):
     <input type="hidden" name="{{child._prefix}}id" value="{{child.row_id}}">
+    <input type="hidden" name="{{child._prefix}}_opened" value="{{child.edit.opened_text}}">
     % end
     % if can_edit:
     % extra = {'required': False} if row is None else {}

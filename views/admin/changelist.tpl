@@ -1,7 +1,7 @@
 %# A model's rows. Expects: spec (ModelAdmin), cl (ChangeList: the list's search, filters and
 %# sort, and links to it with one thing changed), page (Page), total, actions ([(name, label)]),
-%# edit_forms ({id: form} for editable columns; their inputs are written out here, which is
-%# many times faster than WTForms' widgets for fifty rows).
+%# edit_forms ({id: form} for editable columns, each with its RowEdit; their inputs are written
+%# out here, which is many times faster than WTForms' widgets for fifty rows).
 % rebase('layout')
 % include('admin/_header', crumbs=[(spec.plural, None)])
 % back = cl.query_string
@@ -108,12 +108,17 @@
         % ident = row.get_id()
         % form = edit_forms.get(ident)
         <tr>
-          <td class="select-col"><input type="checkbox" name="_selected" value="{{ident}}" form="action-form" aria-label="Select {{row}}"></td>
+          <td class="select-col"><input type="checkbox" name="_selected" value="{{ident}}" form="action-form" aria-label="Select {{row}}">
+            % if form:
+            %# The row, and what its editable columns held when the list was shown.
+            <input type="hidden" name="_row" value="{{ident}}" form="edit-form">
+            <input type="hidden" name="{{form._prefix}}_opened" value="{{form.edit.opened_text}}" form="edit-form">
+            % end
+          </td>
           % for i, column in enumerate(columns):
           % name = column.name
           <td class="{{'num' if column.numeric else ''}}">
             % if form and name in spec.list_editable:
-            <input type="hidden" name="_row" value="{{ident}}" form="edit-form">
             % field = form[name]
             % if hasattr(field, 'iter_choices'):
             <select name="{{field.name}}" form="edit-form" class="inline-edit" aria-label="{{column.label}} of {{row}}">

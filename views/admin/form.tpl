@@ -42,6 +42,10 @@
 <form method="post" class="admin-form" id="admin-form" novalidate{{!' action="%s"' % url('admin_add', model=spec.name) if adding and original is not None else ''}}>
   % include('_csrf')
   <input type="hidden" name="_back" value="{{back}}">
+  % if form.edit:
+  %# What the form was opened on: a save over someone else's newer change is refused.
+  <input type="hidden" name="_opened" value="{{form.edit.opened_text}}">
+  % end
   %# Enter in a field presses a form's first button: let it be Save, not "Add another".
   <button type="submit" name="_save" hidden tabindex="-1">Save</button>
 % else:
