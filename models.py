@@ -563,8 +563,11 @@ class User(BaseModel):
     def save(self, *args, **kwargs):
         if not self.password:   # made in the admin without one: no password can match it
             self.password = "!" + secrets.token_urlsafe(24)
-        self.username = unicodedata.normalize("NFKC", self.username or "")
-        self.username_key = username_key(self.username)
+        # Only a new or renamed user's name is worked out again: a save that wrote the name it
+        # read would undo a rename made meanwhile.
+        if self.id is None or "username" in self._dirty:
+            self.username = unicodedata.normalize("NFKC", self.username or "")
+            self.username_key = username_key(self.username)
         return super().save(*args, **kwargs)
 
     def set_password(self, raw):

@@ -260,3 +260,13 @@ def test_a_login_meanwhile_refuses_no_edit_of_the_account(wsgi):
     form.submit(status=303)
     saved = User.get_by_id(alice.id)
     assert (saved.is_active, saved.first_name, saved.last_login) == (False, "Alice", last_login)
+
+
+def test_a_save_of_a_user_that_leaves_the_name_alone_writes_no_name(make_user):
+    """A password change saved while an admin renames the account keeps the new name."""
+    user = make_user("renamed_meanwhile", "correct horse battery")
+    models.User.update(username="someone_else", username_key=models.username_key(
+        "someone_else")).where(models.User.id == user.id).execute()
+    user.set_password("another horse battery")
+    user.save()
+    assert models.User.get_by_id(user.id).username == "someone_else"
