@@ -1651,7 +1651,7 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def check_csrf():
-    """One check for every unsafe request to any part of the site (installed in part 12).
+    """One check for every unsafe request to any part of the site (installed in part 15).
 
     The token comes from the form field `csrf_token` or the `X-CSRF-Token` header. A JSON API
     call that carries no cookie at all speaks for nobody's browser session, so it needs none.
@@ -1766,7 +1766,7 @@ def client_scheme(environ):
 
 
 def believe_trusted_proxies_only():
-    """Installed first of all (part 12). Afterwards REMOTE_ADDR is the client's address and
+    """Installed first of all (part 15). Afterwards REMOTE_ADDR is the client's address and
     wsgi.url_scheme its scheme, and the X-Forwarded-* headers are gone: Bottle's own
     request.remote_addr and request.url believe those headers from anyone, and redirects
     build their Location from request.url."""
