@@ -5,11 +5,10 @@ The races run for real: each request on a client of its own (its own session), a
 released together by a threading.Barrier, on whichever database the suite runs on.
 """
 import re
-import threading
 from decimal import Decimal
 
 import models
-from conftest import PASSWORD, new_client
+from conftest import PASSWORD, new_client, released_together
 from models import AdminLogEntry, Collection, Product, User
 from test_admin import tick
 from test_cart import ADDRESS, add, form_for
@@ -33,21 +32,9 @@ def admins(wsgi, count):
 
 
 def race(*calls):
-    """Run the calls at once, each in a thread of its own released by one barrier; return
-    what each returned (or raised), in order."""
-    start, results = threading.Barrier(len(calls)), [None] * len(calls)
-
-    def run(n, call):
-        start.wait()
-        try:
-            results[n] = call()
-        except Exception as error:      # raised again below, in the test's own thread
-            results[n] = error
-    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    """Run the calls at once (conftest's released_together); what each returned, in order.
+    An exception one of them raised is raised again here, in the test's own thread."""
+    results = released_together(calls)
     for result in results:
         if isinstance(result, Exception):
             raise result
