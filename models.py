@@ -2532,17 +2532,23 @@ def _add_column(table, name, definition):
         _sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {definition}')
 
 
+def _key_usernames(key_of):
+    """Give every user the username key `key_of` makes of their name; on a clash the older
+    account keeps the key, and the newer one's gets its id (an admin can rename it)."""
+    seen = set()
+    for user_id, username in User.select(User.id, User.username).order_by(User.id).tuples():
+        key = key_of(username)
+        key = key if key not in seen else f"{key}#{user_id}"
+        seen.add(key)
+        User.update(username_key=key).where(User.id == user_id).execute()
+
+
 def _m003_case_insensitive_usernames():
     # One username per person whatever the case or width: "ALICE" and "ａｌｉｃｅ" are alice.
     # A clash already in the database keeps its older account's name; the newer one's key
     # gets its id, and an admin can rename it.
     _add_column("user", "username_key", "VARCHAR(600) NOT NULL DEFAULT ''")
-    seen = set()
-    for user_id, username in User.select(User.id, User.username).order_by(User.id).tuples():
-        key = normalize_username(username)
-        key = key if key not in seen else f"{key}#{user_id}"
-        seen.add(key)
-        User.update(username_key=key).where(User.id == user_id).execute()
+    _key_usernames(normalize_username)
     db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS user_username_key ON "user" (username_key)')
 
 
@@ -2612,12 +2618,7 @@ def _m008_lookalike_usernames():
     # 3, a clash keeps its older account's key, and the newer one's gets its id. The index goes
     # while the keys change, so that no key clashes with one not yet changed.
     db.execute_sql("DROP INDEX user_username_key")
-    seen = set()
-    for user_id, username in User.select(User.id, User.username).order_by(User.id).tuples():
-        key = username_key(username)
-        key = key if key not in seen else f"{key}#{user_id}"
-        seen.add(key)
-        User.update(username_key=key).where(User.id == user_id).execute()
+    _key_usernames(username_key)
     db.execute_sql('CREATE UNIQUE INDEX user_username_key ON "user" (username_key)')
 
 
@@ -2692,8 +2693,6 @@ def migrate(target=None):
             SchemaVersion.delete().execute()
             SchemaVersion.create(version=number)
             applied.append(number)
-    if applied:
-        data_changed()
     return applied
 
 
