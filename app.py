@@ -505,11 +505,13 @@ def static(path):
 ###############################################################################
 
 def cart_id_of_visitor(create=False):
-    """The UUID of the visitor's cart, kept in their session; made on the first add."""
+    """The UUID of the visitor's cart, kept in their session; made on the first add. A
+    logged-in shopper's cart is their account's too (login() finds it again)."""
     s = session(create=create)
     cart_id = s.get("cart_id") if s else None
     if cart_id is None and create:
-        cart_id = s["cart_id"] = str(uuid.uuid4())
+        user = current_user()
+        cart_id = s["cart_id"] = str(models.cart_of(user) if user else uuid.uuid4())
         s.save()
     return cart_id
 
@@ -692,6 +694,9 @@ def login(user):
         s.regenerate_id()
     s["user_id"] = user.id
     s["auth"] = user.session_hash(settings.secret())
+    cart_id = models.claim_cart(user, s.pop("cart_id", None))
+    if cart_id:
+        s["cart_id"] = str(cart_id)
     s["csrf"] = secrets.token_urlsafe(32)
     s.save()
     request.environ["storefront.user"] = user

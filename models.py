@@ -1459,6 +1459,9 @@ class OrderItem(BaseModel):
 class Cart(BaseModel):
     id = UUIDField(primary_key=True, default=uuid.uuid4)
     created_at = DateTimeField(default=utcnow, index=True)
+    # A logged-in shopper's cart is their account's: it outlives the session that found it
+    # (a lost session store, a logout), and the next login finds it again (claim_cart).
+    user = ForeignKeyField(User, null=True, unique=True, backref="carts", on_delete="CASCADE")
 
     class Meta:
         private = True          # a cart is its shopper's alone, and shoppers skip the page cache
@@ -1899,6 +1902,31 @@ def parse_quantity(value, allow_zero=False):
     if problem:
         raise ValidationError({"quantity": problem})
     return quantity
+
+
+def claim_cart(user, cart_id=None):
+    """The id of `user`'s cart once they log in, with the anonymous cart `cart_id` (the one
+    the session held before) joined to it: it becomes theirs if they had none, else the lines
+    of products not in theirs move over and the rest of it goes. None if they have no cart."""
+    mine = Cart.select(Cart.id).where(Cart.user == user).scalar()
+    if cart_id is None or str(cart_id) == str(mine):
+        return mine
+    with write_transaction():
+        anonymous = Cart.select(Cart.id).where((Cart.id == cart_id) & Cart.user.is_null())
+        if mine is None:
+            claimed = Cart.update(user=user).where(Cart.id.in_(anonymous)).execute()
+            return cart_id if claimed else None
+        held = CartItem.select(CartItem.product).where(CartItem.cart == mine)
+        CartItem.update(cart=mine).where(CartItem.cart.in_(anonymous)
+                                         & CartItem.product.not_in(held)).execute()
+        Cart.delete().where(Cart.id.in_(anonymous)).execute()
+    return mine
+
+
+def cart_of(user):
+    """The id of `user`'s cart, made now if they have none."""
+    Cart.insert(user=user).on_conflict_ignore().execute()
+    return Cart.select(Cart.id).where(Cart.user == user).scalar()
 
 
 def cart_lines(cart_id):
@@ -2664,11 +2692,19 @@ def _m010_count_carts_made_per_client():
                    'ON "carts_made" ("client", "window_start")')
 
 
+def _m015_carts_belong_to_accounts():
+    # A logged-in shopper's cart is kept with their account, not only in their session.
+    _add_column("cart", "user_id",
+                'INTEGER REFERENCES "user" ("id") ON DELETE CASCADE')
+    db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "cart_user_id" ON "cart" ("user_id")')
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
               _m007_deactivation_ends_sessions_for_good, _m008_lookalike_usernames,
-              _m009_reset_mails_per_address, _m010_count_carts_made_per_client]
+              _m009_reset_mails_per_address, _m010_count_carts_made_per_client,
+              _m015_carts_belong_to_accounts]
 
 
 def schema_version():
