@@ -41,6 +41,7 @@ import bottle
 from beaker.cache import CacheManager
 from beaker.middleware import SessionMiddleware
 from beaker.util import parse_cache_config_options
+from playhouse.pool import MaxConnectionsExceeded
 from bottle import HTTPError, abort, redirect, request, response, static_file
 import peewee
 from peewee import JOIN, SQL, Case, IntegrityError, OperationalError, fn, prefetch
@@ -200,6 +201,7 @@ def url(route_name, /, **params):
 #
 #   log_requests            a console line a request (python app.py only)      part 16
 #   with_security_headers   security headers on every answer, errors too       part 10
+#   health_checks           answers /healthz and /readyz, before anything else  part 15
 #   debug_toolbar           with --debug only, for internal addresses           part 14
 #   SessionMiddleware       Beaker: a session is loaded only if session() asks  part 4
 #   closing_database        gives the request's database connection back       part 15
@@ -210,8 +212,10 @@ def url(route_name, /, **params):
 #     refuse_bad_text               not UTF-8, a NUL, a file: 400                part 10
 #     check_csrf                    every POST carries its form's token          part 10
 #     reprice_if_new_day            dated promotions start and end               models.py
-#   the route's plugins     PageCache, for routes declared with cache=True      part 11
-#   the handler             then the after_request hook no_store_for_one_visitor (part 10)
+#   the route's plugins     AnswerWhenDown: a part of the deployment that fails   part 15
+#                           is a 503; PageCache, for routes declared cache=True  part 11
+#   the handler             then the after_request hooks no_store_for_one_visitor (part 10)
+#                           and save_session (part 15)
 
 
 ###############################################################################
@@ -225,6 +229,8 @@ def session(create=False):
     if not create and not request.get_cookie(SESSION_COOKIE):
         return None
     s = request.environ["beaker.session"]
+    if not sessions_answer(s, create):   # the store is down, and this page can do without
+        return None
     if s.is_new and not create:        # an expired or tampered cookie: no session
         return None
     if not session_in_use(s, create):  # left idle too long (part 10)
@@ -1438,7 +1444,8 @@ def api_docs():
 
 ERROR_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden",
                 404: "Page not found", 405: "Method not allowed", 409: "Conflict",
-                413: "Request too large", 429: "Too many requests", 500: "Server error"}
+                413: "Request too large", 429: "Too many requests", 500: "Server error",
+                503: "Service unavailable"}
 
 
 def render_error(error):
@@ -1592,7 +1599,10 @@ def session_options(s):
     }
     if s.session_url.startswith("redis://"):
         models.load_driver("redis")
-        options.update({"session.type": "ext:redis", "session.url": s.session_url,
+        # A Redis that does not answer is down, not a corrupt session to be replaced by a new
+        # one (Beaker's default): the visitor keeps theirs for when it is back (part 15).
+        options.update({"session.type": "ext:redis", "session.url": with_timeouts(s.session_url),
+                        "session.invalidate_corrupt": False,
                         "session.timeout": s.session_timeout,
                         "session.save_accessed_time": True})
     elif s.session_url == "memory":
@@ -1820,7 +1830,6 @@ def absolute_url(path):
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-@root.hook("after_request")
 # --- What every answer carries --------------------------------------------------------------
 
 def no_store_for_one_visitor():
@@ -1870,7 +1879,9 @@ def with_security_headers(app):
 # write the database commits (models.watch_writes), a generation number goes up, and every cache
 # key carries the generation its request started with, so an old entry is never read again.
 # The number lives in this process, or in Redis where several processes must see each other's
-# writes (one small read per request, not a page's worth).
+# writes (one small read per request, not a page's worth). While that Redis is down or frozen,
+# no process can know what is out of date: pages are made afresh, and the writes made meanwhile
+# are told to Redis once it is back (_redis_generation: one try per interval, part 15).
 
 # region -> seconds an entry lives at most. The playground's caching lessons use a region of
 # their own, so a student running them never touches what the shop has cached.
@@ -1881,7 +1892,9 @@ CACHE_REGIONS = {"pages": 300, "fragments": 300, "counts": 300, "playground": 60
 CACHE_MAX_BYTES = 6_000_000
 GENERATION_KEY = "storefront:generation"
 _cache_bytes = collections.Counter()
-_generations = {"here": 0, "seen": 0, "redis": None}   # the local number; the last one read
+# The local number; the last one read; the cache's Redis, its Breaker (part 15) and whether
+# a write could not tell it.
+_generations = {"here": 0, "seen": 0, "redis": None, "breaker": None, "owed": False}
 
 
 def make_cache(s):
@@ -1890,7 +1903,8 @@ def make_cache(s):
         return None
     if s.cache_url.startswith("redis://"):
         redis = models.load_driver("redis")
-        _generations["redis"] = redis.Redis.from_url(s.cache_url, socket_timeout=2)
+        _generations["redis"] = redis.Redis.from_url(s.cache_url, **REDIS_TIMEOUTS)
+        _generations["breaker"] = Breaker("cache")
     options = {"cache.regions": ", ".join(CACHE_REGIONS)}
     for region, expire in CACHE_REGIONS.items():
         # A region does not inherit cache.type: each names its own.
@@ -1910,16 +1924,29 @@ def generation():
     except RuntimeError:            # outside a request (the CLI, a test): read it now
         env = {}
     if "storefront.generation" not in env:
-        number = _read_redis_generation() if _generations["redis"] else _generations["here"]
-        if number != _generations["seen"]:
+        number = _redis_generation() if _generations["redis"] else _generations["here"]
+        if number is not None and number != _generations["seen"]:
             _generations["seen"] = number
             _clear_regions()
         env["storefront.generation"] = number
     return env["storefront.generation"]
 
 
+def _redis_generation():
+    """The generation kept in Redis, or None while Redis is down: nothing cached is then
+    used, and whatever this process cached before is dropped when Redis answers again."""
+    try:
+        return _generations["breaker"].call(_read_redis_generation)
+    except Unavailable:
+        _generations["seen"] = None
+        return None
+
+
 def _read_redis_generation():
     client = _generations["redis"]
+    if _generations["owed"]:        # a write made while Redis was down
+        client.incr(GENERATION_KEY)
+        _generations["owed"] = False
     number = client.get(GENERATION_KEY)
     if number is None:      # a new or restarted Redis: start anywhere but at a number a
         client.set(GENERATION_KEY, secrets.randbelow(2 ** 62), nx=True)    # process has seen
@@ -1930,7 +1957,7 @@ def _read_redis_generation():
 def cached(region, key, compute):
     """The value cached under `key` in `region`, computed and stored on a miss. `key` may be
     a function that makes the key, called only when caching is on."""
-    if cache is None:
+    if cache is None or generation() is None:      # off, or its Redis is down
         return compute()
     key = f"{generation()}:{key() if callable(key) else key}"
     store = cache.get_cache_region("storefront." + region, region)
@@ -1970,7 +1997,7 @@ def _clear_regions():
 
 def forget(region, key):
     """Drop the value cached under `key` in `region`, if there is one."""
-    if cache is not None:
+    if cache is not None and generation() is not None:
         store = cache.get_cache_region("storefront." + region, region)
         store.remove_value(f"{generation()}:{key}")
 
@@ -1980,7 +2007,10 @@ def invalidate_cache():
     if cache is not None:
         client = _generations["redis"]
         if client:
-            client.incr(GENERATION_KEY)
+            try:
+                _generations["breaker"].call(client.incr, GENERATION_KEY)
+            except Unavailable:
+                _generations["owed"] = True
         else:
             _generations["here"] += 1
 
@@ -5363,6 +5393,9 @@ SHARED_ANSWERS = {
     "LoginRequired": answer("Not logged in: send the session cookie.", "Error"),
     "CsrfRefused": answer("Cookies were sent without the session's X-CSRF-Token.", "Error"),
     "TooLarge": answer(f"The body is larger than {BODY_KIB} KiB.", "Error"),
+    "Unavailable": answer("A part of the deployment this call needs (the database, the "
+                          "session store, the disk) is down: try again after Retry-After "
+                          "seconds.", "Error"),
 }
 
 # Who may call an operation, by (it is the user's, it changes something), as requirements any
@@ -5392,10 +5425,11 @@ def query_parameter(query):
 def operation_spec(route, operation):
     """One operation of the document, from its route and its declaration, with the answers
     that one place gives every operation of its kind (part 10: 400, and 403 for a change;
-    api_customer(): 401; json_body(): 413)."""
+    api_customer(): 401; json_body(): 413; part 15: 503)."""
     changes = route.method != "GET"
     shared = {400: "BadRequest", 401: operation.login and "LoginRequired",
-              403: changes and "CsrfRefused", 413: operation.body and "TooLarge"}
+              403: changes and "CsrfRefused", 413: operation.body and "TooLarge",
+              503: "Unavailable"}
     answers = {status: ref(name, "responses") for status, name in shared.items() if name}
     answers.update(operation.answers)
     spec = {"operationId": route.name, "tags": [operation.tag], "summary": operation.summary,
@@ -5441,6 +5475,229 @@ def resolve(document, node):
 # 15. Assembly
 ###############################################################################
 
+# --- When a part of the deployment fails ------------------------------------------------------
+
+# The database, a Redis or the disk may fail while the shop runs. What needs the part that
+# failed answers a clear 503 (part 9's page, JSON under /api/); what does not is served as
+# usual: the shop's pages without the cache (part 11), and without the session of a visitor
+# who has one. The log says what failed in one line per cause and interval, not a traceback
+# per request. Every handler and hook runs inside answer_503_when_down().
+FAULT_LOG_EVERY = 60        # seconds between two log lines about one cause
+RETRY_AFTER = 30            # seconds a 503 asks the client to wait
+REDIS_TIMEOUT = 0.25        # seconds: a Redis that has not answered by then is down (or frozen)
+REDIS_TIMEOUTS = {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT}
+REDIS_RETRY_EVERY = 5       # seconds a Redis that failed is left alone before the next try
+UNAVAILABLE = {
+    "database": "The shop's database is not answering. Please try again in a minute.",
+    "disk": "The shop cannot save right now. You can still browse it; please try again later.",
+    "sessions": "The shop cannot reach its session store: logging in, the cart and checkout "
+                "are unavailable for a moment. You can still browse the shop.",
+}
+FAULT_NAMES = {"database": "database", "disk": "disk (it is full)", "sessions": "session store",
+               "cache": "cache's Redis"}
+_faults, _faults_lock = {}, threading.Lock()
+
+
+class Unavailable(Exception):
+    """A part of the deployment failed: `cause` is a key of UNAVAILABLE, or "cache"."""
+
+    def __init__(self, cause, error):
+        super().__init__(f"{cause}: {error}")
+        self.cause, self.error = cause, error
+
+
+def fault_cause(error):
+    """What failed, if `error` says a part of the deployment did ("disk", "database",
+    "sessions": a Redis), or None: then it is a bug, and a 500."""
+    redis = sys.modules.get("redis")
+    if isinstance(error, Unavailable):
+        return error.cause
+    if models.disk_full(error):
+        return "disk"
+    if isinstance(error, (OperationalError, peewee.InterfaceError, MaxConnectionsExceeded)):
+        return "database"
+    if redis and isinstance(error, redis.RedisError):
+        return "sessions"
+    return None
+
+
+def fault(cause, error):
+    """Log that `cause` failed: one line per cause every FAULT_LOG_EVERY seconds (per
+    process), which counts the failures it did not log."""
+    now = time.monotonic()
+    with _faults_lock:
+        logged_at, untold = _faults.get(cause, (now - FAULT_LOG_EVERY, 0))
+        if now - logged_at < FAULT_LOG_EVERY:
+            _faults[cause] = (logged_at, untold + 1)
+            return
+        _faults[cause] = (now, 0)
+    error = getattr(error, "error", error)
+    said = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    log.error("Unavailable: the %s (%s)%s; told at most once in %d s.", FAULT_NAMES[cause], said,
+              f", {untold} more time(s) since the last such line" if untold else "",
+              FAULT_LOG_EVERY)
+
+
+def answer_503_when_down(function):
+    """`function` (a handler, a hook) answering a 503 when a part of the deployment it needs
+    fails, which fault() logs."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except Exception as error:
+            cause = fault_cause(error)
+            if cause is None:
+                raise
+            fault(cause, error)
+            raise HTTPError(503, UNAVAILABLE.get(cause, UNAVAILABLE["database"]),
+                            headers={"Retry-After": str(RETRY_AFTER)}) from None
+    return wrapper
+
+
+class AnswerWhenDown:
+    """A Bottle plugin: answer_503_when_down() around each route of the app it is installed on."""
+    name, api = "answer_when_down", 2
+
+    def apply(self, callback, route):
+        return answer_503_when_down(callback)
+
+
+class Breaker:
+    """Calls to a Redis that may be down. After a failure none is made for REDIS_RETRY_EVERY
+    seconds, then one caller tries again: a dead or frozen Redis costs one try (and at most
+    one REDIS_TIMEOUT) per interval, not one per request."""
+
+    def __init__(self, cause):
+        self.cause, self.retry_at, self.error = cause, 0, None
+
+    def call(self, function, *args):
+        """function(*args); Unavailable if the service fails, or failed lately."""
+        if self.retry_at:
+            if time.monotonic() < self.retry_at:
+                raise Unavailable(self.cause, self.error)
+            self.retry_at = time.monotonic() + REDIS_RETRY_EVERY    # the others wait for this try
+        try:
+            result = function(*args)
+        except Exception as error:
+            cause = fault_cause(error)
+            if cause is None:
+                raise
+            cause = cause if cause == "disk" else self.cause    # (a full disk: no back-off)
+            self.retry_at, self.error = (0 if cause == "disk" else
+                                         time.monotonic() + REDIS_RETRY_EVERY), error
+            fault(cause, error)
+            raise Unavailable(cause, error) from error
+        if self.retry_at:
+            self.retry_at = 0
+            log.warning("The %s answers again.", self.cause)
+        return result
+
+
+_sessions = Breaker("sessions")
+
+
+def with_timeouts(url):
+    """A redis:// URL with REDIS_TIMEOUTS, unless it sets its own."""
+    parts = urllib.parse.urlsplit(url)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    query.update({name: str(value) for name, value in REDIS_TIMEOUTS.items() if name not in query})
+    return parts._replace(query=urllib.parse.urlencode(query)).geturl()
+
+
+def sessions_answer(s, create):
+    """Load the visitor's session `s` from its store (Beaker does it when first asked). True
+    if it answered. If it is down: False where this request can do without (a shop page that
+    is the same for everyone: a logged-in visitor sees it as everyone does), else a 503."""
+    try:
+        _sessions.call(getattr, s, "is_new")
+        return True
+    except Unavailable:
+        route = request.environ.get("bottle.route")
+        if create or route is None or not route.config.get("cache"):
+            raise
+        return False
+
+
+def save_session():
+    """Write the visitor's session now if this request used it, rather than (as Beaker would)
+    while the answer's headers go out: a store that fails then makes a clear 503."""
+    s = request.environ.get("beaker.session")
+    if s is not None and s.accessed():
+        s.__dict__["persist"] = lambda: None    # what Beaker calls then: nothing left to do
+        _sessions.call(type(s).persist, s)
+
+
+# --- Health: is this process up, and can it serve? -----------------------------------------
+
+READY_TIMEOUT = 2           # seconds /readyz waits for the parts it asks
+_health_checks = concurrent.futures.ThreadPoolExecutor(max_workers=4,
+                                                       thread_name_prefix="storefront-health")
+_redis_clients = {}
+
+
+def redis_client(url):
+    """A client of the Redis at `url`, with REDIS_TIMEOUTS."""
+    if url not in _redis_clients:
+        _redis_clients[url] = models.load_driver("redis").Redis.from_url(url, **REDIS_TIMEOUTS)
+    return _redis_clients[url]
+
+
+def _ask_database():
+    with db.connection_context():
+        db.execute_sql("SELECT 1")
+
+
+def dependencies(s):
+    """{part: a function that fails unless it answers}: the database, and the session store
+    and the cache where they are Redis."""
+    checks = {"database": _ask_database}
+    for name, url in (("sessions", s.session_url), ("cache", s.cache_url)):
+        if url.startswith("redis://"):
+            checks[name] = redis_client(url).ping
+    return checks
+
+
+def ask_each(checks):
+    """{part: "ok" or what went wrong}, each asked in a thread of its own and given
+    READY_TIMEOUT seconds, all at once."""
+    asked = {name: _health_checks.submit(check) for name, check in checks.items()}
+    deadline, said = time.monotonic() + READY_TIMEOUT, {}
+    for name, future in asked.items():
+        try:
+            future.result(timeout=max(0, deadline - time.monotonic()))
+            said[name] = "ok"
+        except concurrent.futures.TimeoutError:
+            said[name] = f"no answer within {READY_TIMEOUT} s"
+        except Exception as error:
+            said[name] = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    return said
+
+
+def health_checks(app):
+    """Answer /healthz (this process answers: 200, asking nothing else) and /readyz (200 if
+    the database and, where configured, Redis answer; else 503 naming what does not), as
+    JSON, before the layers and hooks of a page: no session, no cache, no database but
+    readyz's own question. A host not in STOREFRONT_ALLOWED_HOSTS is refused, as by pages."""
+    def wsgi(environ, start_response):
+        path = environ.get("PATH_INFO")
+        if path not in ("/healthz", "/readyz"):
+            return app(environ, start_response)
+        host = environ.get("HTTP_HOST")
+        if host is not None and not host_allowed(host):
+            status, body = 400, {"status": "This site does not answer to that host name."}
+        elif path == "/healthz":
+            status, body = 200, {"status": "ok"}
+        else:
+            body = ask_each(dependencies(settings))
+            status = 200 if set(body.values()) == {"ok"} else 503
+            body = {"status": "ok" if status == 200 else "unavailable", **body}
+        start_response(f"{status} {ERROR_TITLES.get(status, 'OK')}", [
+            ("Content-Type", "application/json"), ("Cache-Control", "no-store")])
+        return [json.dumps(body).encode()]
+    return wsgi
+
+
 def middleware(app, s):
     """Wrap the root Bottle app in the WSGI layers every request passes, innermost first
     (part 3's table lists them outermost first)."""
@@ -5448,12 +5705,16 @@ def middleware(app, s):
     app = SessionMiddleware(app, session_options(s))
     if s.debug:
         app = debug_toolbar(app)
+    app = health_checks(app)
     return with_security_headers(app)
 
 
 # Bottle 0.13 copies a mounted app's routes into the root: request hooks and error pages live
 # on the root, where they run for every part of the site. A plugin belongs to the app whose
 # routes it wraps: the page cache serves the store's pages (those declared with cache=True).
+# Every part answers a 503 when a part of the deployment it needs is down.
+for _part in (store, shop, accounts, admin, api, playground, debug):
+    _part.install(AnswerWhenDown())
 store.install(PageCache())
 root.merge(store)
 root.merge(shop)
@@ -5465,8 +5726,9 @@ root.mount("/__debug__/", debug)
 # The root's hooks, in the order part 3's table lists them.
 for _hook in (believe_trusted_proxies_only, check_host, ignore_broken_cookies, refuse_bad_text,
               check_csrf, models.reprice_if_new_day):
-    root.add_hook("before_request", _hook)
-root.add_hook("after_request", no_store_for_one_visitor)
+    root.add_hook("before_request", answer_503_when_down(_hook))
+for _hook in (no_store_for_one_visitor, save_session):
+    root.add_hook("after_request", answer_503_when_down(_hook))
 
 
 class _ClosingIterable:
@@ -5746,7 +6008,10 @@ def deployment_problems(s, processes=1, machines=1):
                             "start: change it (/accounts/password) or delete the account.")
     except (OperationalError, OSError) as error:
         problems.append(f"Cannot open the database {s.database_url}: {error}")
-    return problems
+    urls = {"sessions": s.session_url, "cache": s.cache_url}
+    said = ask_each({name: check for name, check in dependencies(s).items() if name in urls})
+    return problems + [f"Cannot reach the {FAULT_NAMES[name]} at {urls[name]}: {answer}"
+                       for name, answer in said.items() if answer != "ok"]
 
 
 def _unsafe_anywhere(s):

@@ -19,8 +19,10 @@ Parts, in order:
 """
 import base64
 import collections
+import contextlib
 import datetime
 import difflib
+import errno
 import fnmatch
 import functools
 import hashlib
@@ -101,6 +103,27 @@ def open_database(url):
     watch_transactions(database)
     db.initialize(database)
     return database
+
+
+def disk_full(error):
+    """True if `error` says the disk is full: SQLite's "database or disk is full",
+    PostgreSQL's "No space left on device", or a file that could not be written (ENOSPC)."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    text = str(error)
+    return isinstance(error, peewee.OperationalError) and (
+        "disk is full" in text or "No space left on device" in text)
+
+
+@contextlib.contextmanager
+def unless_disk_full():
+    """Around a write that only keeps a record (the time of a login): on a full disk it is
+    skipped, and what it records still happens."""
+    try:
+        yield
+    except peewee.OperationalError as error:
+        if not disk_full(error):
+            raise
 
 
 def _as_is(value):
@@ -735,7 +758,8 @@ def record_login_failure(username, client):
 def clear_login_failures(username, client):
     """Forget the failures of this name from this client (after it logged in)."""
     pair = _throttle_keys(username, client)["pair"]
-    LoginFailure.delete().where(LoginFailure.key == pair).execute()
+    with unless_disk_full():
+        LoginFailure.delete().where(LoginFailure.key == pair).execute()
 
 
 def authenticate(username, password):
@@ -750,9 +774,10 @@ def authenticate(username, password):
         return None
     if not user.check_password(password) or not user.is_active:
         return None
-    user.write_if_unchanged(last_login=utcnow())
-    if user.password_needs_upgrade():
-        user.change_password(password, if_still=user.password)
+    with unless_disk_full():        # a full disk does not keep anyone out
+        user.write_if_unchanged(last_login=utcnow())
+        if user.password_needs_upgrade():
+            user.change_password(password, if_still=user.password)
     return user
 
 
