@@ -1599,8 +1599,8 @@ def session_options(s):
     }
     if s.session_url.startswith("redis://"):
         models.load_driver("redis")
-        # A Redis that does not answer is down, not a corrupt session to be replaced by a new
-        # one (Beaker's default): the visitor keeps theirs for when it is back (part 15).
+        # A Redis that does not answer is down (part 15), not holding a corrupt session that
+        # Beaker should replace by a new one (its default, which asks the dead store twice).
         options.update({"session.type": "ext:redis", "session.url": with_timeouts(s.session_url),
                         "session.invalidate_corrupt": False,
                         "session.timeout": s.session_timeout,

@@ -186,6 +186,7 @@ def test_when_the_caches_redis_answers_again_nothing_cached_before_is_served(
     client = deploy(cache_url=f"{own_redis.url}/0")
     product = Product.get_by_id(1)
     assert product.title in client.get("/products/1").text        # cached now
+    generation = storefront._generations["redis"].get(storefront.GENERATION_KEY)
     own_redis.freeze()
     try:
         Product.update(title="Renamed while Redis slept").where(Product.id == 1).execute()
@@ -194,6 +195,26 @@ def test_when_the_caches_redis_answers_again_nothing_cached_before_is_served(
         own_redis.freeze(False)
     storefront._generations["breaker"].retry_at = time.monotonic() - 1
     assert "Renamed while Redis slept" in client.get("/products/1").text
+    assert storefront._generations["redis"].get(storefront.GENERATION_KEY) != generation, \
+        "the other processes are told of the write once Redis is back"
+
+
+def test_pages_cached_before_the_caches_redis_went_down_are_not_served_after(
+        deploy, own_redis):
+    """Another process wrote while Redis was down, and has not told it yet: this one cannot
+    know, so it keeps nothing it cached before."""
+    client = deploy(cache_url=f"{own_redis.url}/0")
+    assert Product.get_by_id(1).title in client.get("/products/1").text        # cached now
+    own_redis.freeze()
+    try:
+        client.get("/products/2")           # this process finds Redis down
+    finally:
+        own_redis.freeze(False)
+    with models.db.atomic():                # written by "another process", which owes the news
+        models.db.execute_sql("UPDATE product SET title = 'Changed elsewhere' WHERE id = 1")
+    storefront._generations["owed"] = False
+    storefront._generations["breaker"].retry_at = time.monotonic() - 1
+    assert "Changed elsewhere" in client.get("/products/1").text
 
 
 # --- The session store ---------------------------------------------------------------------
@@ -232,6 +253,26 @@ def test_a_logged_in_shopper_keeps_the_cart_when_redis_loses_the_sessions(
     assert cart_of(client) == {}
     log_in(client)
     assert cart_of(client) == cart
+
+
+def test_a_frozen_session_store_logs_nobody_out(deploy, own_redis, make_user):
+    client = deploy(session_url=f"{own_redis.url}/1")
+    make_user("alice")
+    log_in(client)
+    own_redis.freeze()
+    try:
+        started, pages = time.monotonic(), 8
+        for _ in range(pages):
+            page = client.get("/products")      # served as to everyone
+            assert page.status_int == 200 and "Log out" not in page.text
+        took = time.monotonic() - started
+        assert took < 4 * storefront.REDIS_TIMEOUT, f"{pages} pages took {took:.2f} s: " \
+            "a frozen store is asked once per interval, not once per page"
+        client.get("/cart", status=503)
+    finally:
+        own_redis.freeze(False)
+    storefront._sessions.retry_at = time.monotonic() - 1
+    assert "Log out" in client.get("/products").text
 
 
 def test_an_anonymous_cart_joins_the_accounts_cart_at_login(client, shop, make_user):
