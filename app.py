@@ -5785,7 +5785,17 @@ class _Application:
         if self._app is None:
             with self._lock:
                 if self._app is None:
-                    self._app = build(settings)
+                    try:
+                        self._app = build(settings)
+                    except Exception as error:      # the database is down: tried again next time
+                        cause = fault_cause(error)
+                        if cause is None:
+                            raise
+                        fault(cause, error)
+                        start_response("503 Service Unavailable", [
+                            ("Content-Type", "text/plain; charset=utf-8"),
+                            ("Retry-After", str(RETRY_AFTER))])
+                        return [f"503 Service unavailable\n{UNAVAILABLE[cause]}\n".encode()]
         return self._app(environ, start_response)
 
 

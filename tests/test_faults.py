@@ -410,6 +410,21 @@ def test_a_stopped_database_is_a_503_and_once_back_costs_no_request(
     assert client.get("/readyz").json == {"status": "ok", "database": "ok"}
 
 
+def test_a_process_that_starts_while_the_database_is_down_answers_503_until_it_is_back(
+        settings, monkeypatch, fault_lines):
+    from webtest import TestApp
+    working = settings.database_url
+    monkeypatch.setattr(storefront, "settings", settings)
+    settings.database_url = f"postgresql://postgres@127.0.0.1:{free_port()}/none"
+    application = TestApp(storefront._Application())
+    for _ in range(3):
+        assert "database" in application.get("/products", status=503).text
+    assert len(fault_lines("database")) == 1
+    settings.database_url = working
+    application.get("/products", status=200)
+    models.db.close()
+
+
 # --- Health -------------------------------------------------------------------------------
 
 def test_healthz_and_readyz_answer_cheaply_for_this_sites_hosts_only(client, settings):
