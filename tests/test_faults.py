@@ -295,7 +295,8 @@ def _token(client):
 
 
 def test_session_files_on_a_full_disk_make_a_503_not_a_broken_answer(
-        client, shop, monkeypatch, fault_lines):
+        deploy, monkeypatch, fault_lines):
+    client = deploy(session_url="")         # sessions in files of the data dir
     from beaker.container import FileNamespaceManager
     closing = FileNamespaceManager.do_close
 
@@ -389,7 +390,7 @@ def own_postgres():
 
 def test_a_stopped_database_is_a_503_and_once_back_costs_no_request(
         deploy, own_postgres, fault_lines):
-    client = deploy(database_url=own_postgres.url)
+    client = deploy(database_url=own_postgres.url, session_url="", cache_url="memory")
     models.db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     storefront.build(storefront.settings)
     models.seed(products=20, customers=2)
@@ -407,7 +408,7 @@ def test_a_stopped_database_is_a_503_and_once_back_costs_no_request(
     finally:
         own_postgres.start()
     assert set(statuses_of(client, ["/products?q=e"] + PAGES).values()) == {200}
-    assert client.get("/readyz").json == {"status": "ok", "database": "ok"}
+    assert client.get("/readyz").json == {"status": "ok", "database": "ok"}     # (no Redis)
 
 
 def test_a_process_that_starts_while_the_database_is_down_answers_503_until_it_is_back(
