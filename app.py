@@ -25,7 +25,8 @@ come the machinery that makes it safe and fast, and the tools to run it and lear
 The rules of the shop (prices, stock, orders, permissions) live in models.py; a handler here
 reads input, calls a function there and renders a template from views/.
 """
-import argparse, ast, base64, collections, concurrent.futures, contextlib, csv, datetime
+import argparse, ast, base64, collections, concurrent.futures, contextlib, contextvars, csv
+import datetime
 import email.message, email.utils
 import functools, getpass, hashlib, hmac, http.cookies, inspect, io, ipaddress, json, logging
 import operator, os, re, secrets, smtplib, socket, ssl, sys, textwrap, threading, time
@@ -95,6 +96,15 @@ class Settings:
         self.cache_url = env("CACHE_URL", "memory")
         self.secure_cookies = _flag(env("SECURE_COOKIES", "0"))
         self.session_timeout = self.count("SESSION_TIMEOUT", 14 * 24 * 3600)     # idle seconds
+        # A session without a login (a cart) lasts a day: one made by a script costs little.
+        self.anonymous_session_timeout = min(self.session_timeout, self.count(
+            "ANONYMOUS_SESSION_TIMEOUT", 24 * 3600))
+        # Old secret keys that still verify what they signed (sessions, CSRF tokens, reset
+        # links, flash cookies), while only the new key signs: a key rotated logs no one out.
+        self.secret_key_fallbacks = _split(env("SECRET_KEY_FALLBACKS"))
+        self.log_format = env("LOG_FORMAT", "text").strip().lower()
+        if self.log_format not in ("text", "json"):
+            self.problems.append(f"STOREFRONT_LOG_FORMAT: {self.log_format!r} is not text or json")
         self.password_iterations = self.count("PASSWORD_ITERATIONS", 600000)
         self.password_reset_timeout = self.count("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
         self.page_size = self.count("PAGE_SIZE", 24)
@@ -198,7 +208,7 @@ def url(route_name, /, **params):
 # Between the server and a handler, a request passes these layers, outermost first. Part 15
 # builds them (middleware() and the hooks); a test holds this table to what it builds.
 #
-#   log_requests            a console line a request (python app.py only)      part 16
+#   log_requests            a request id, a log line a request, errors logged   part 15
 #   with_security_headers   security headers on every answer, errors too       part 10
 #   debug_toolbar           with --debug only, for internal addresses           part 14
 #   SessionMiddleware       Beaker: a session is loaded only if session() asks  part 4
@@ -5443,7 +5453,143 @@ def middleware(app, s):
     app = SessionMiddleware(app, session_options(s))
     if s.debug:
         app = debug_toolbar(app)
-    return with_security_headers(app)
+    app = with_security_headers(app)
+    return log_requests(app)
+
+
+# --- Logs ---------------------------------------------------------------------------------------
+# Whatever the server (python app.py, waitress-serve, gunicorn), the shop writes its own log to
+# stderr: one line per request, one record per error with its traceback, the business events
+# (orders, password resets, admin changes) and the faults of what it depends on, each with the
+# id of the request it happened in. STOREFRONT_LOG_FORMAT=json writes each as one JSON object.
+
+LOG_PATH_MAX = 200          # characters of a logged path and query string (a URL may be huge)
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_request_id = contextvars.ContextVar("request_id", default="-")
+
+
+class _RequestContext(logging.Filter):
+    """Give every record the id of the request it was logged in ("-" outside one)."""
+
+    def filter(self, record):
+        if not hasattr(record, "request_id"):
+            record.request_id = _request_id.get()
+        return True
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object a line, for log shippers: the time, level, logger, message, request id,
+    the fields a record was given (extra=...), and a traceback as one string."""
+    FIELDS = ("method", "path", "status", "duration_ms", "user_id", "event")
+
+    def format(self, record):
+        entry = {"time": datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
+                 .isoformat(timespec="milliseconds"), "level": record.levelname,
+                 "logger": record.name, "message": record.getMessage(),
+                 "request_id": getattr(record, "request_id", "-")}
+        entry.update((k, getattr(record, k)) for k in self.FIELDS if hasattr(record, k))
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(s):
+    """Send the shop's log lines to stderr in the format of STOREFRONT_LOG_FORMAT, unless
+    logging was set up already (by the program that embeds the shop, or by pytest)."""
+    if log.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_RequestContext())
+    handler.setFormatter(JSONFormatter() if s.log_format == "json" else logging.Formatter(
+        "[%(asctime)s] %(levelname)s %(request_id)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def log_requests(app):
+    """The outermost layer: give the request an id (the X-Request-ID a trusted proxy sent, or a
+    new one), send it back as X-Request-ID, and log one line when the answer is done; an error
+    Bottle caught is logged as one record with its traceback."""
+    requests_log = log.getChild("requests")
+
+    def wsgi(environ, start_response):
+        started, answer = time.perf_counter(), {}
+        sent = environ.get("HTTP_X_REQUEST_ID", "")
+        rid = sent if REQUEST_ID.fullmatch(sent) and _is_trusted_proxy(
+            environ.get("REMOTE_ADDR")) else secrets.token_hex(8)
+        token = _request_id.set(rid)
+        environ["storefront.request_id"] = rid
+        environ["wsgi.errors"] = _ErrorsToLog(environ)
+
+        def start(status, headers, exc_info=None):
+            answer["status"] = int(status[:3])
+            return start_response(status, headers + [("X-Request-ID", rid)], exc_info)
+
+        def done():
+            user = environ.get("storefront.user")
+            target = _masked_path(environ, environ.get("PATH_INFO", "")) + (
+                "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
+            if len(target) > LOG_PATH_MAX:
+                target = target[:LOG_PATH_MAX] + "..."
+            took = round((time.perf_counter() - started) * 1000, 1)
+            requests_log.info('"%s %s" %s %.0f ms user=%s', environ["REQUEST_METHOD"], target,
+                              answer.get("status", "-"), took, user.id if user else "-",
+                              extra={"request_id": rid, "method": environ["REQUEST_METHOD"],
+                                     "path": target, "status": answer.get("status"),
+                                     "duration_ms": took, "user_id": user.id if user else None})
+        try:
+            return _Finally(app(environ, start), done)
+        except Exception:
+            log.exception("%s %s failed", environ["REQUEST_METHOD"], environ.get("PATH_INFO"))
+            start_response("500 Internal Server Error", [
+                ("Content-Type", "text/plain; charset=utf-8"), ("X-Request-ID", rid)],
+                sys.exc_info())
+            answer["status"] = 500
+            return _Finally([b"Server error. It has been logged."], done)
+        finally:
+            _request_id.reset(token)
+    return wsgi
+
+
+class _ErrorsToLog:
+    """environ["wsgi.errors"] for the app: what it writes there (Bottle writes the traceback of
+    an error it caught) becomes one log record with the request's id, not lines of bare text."""
+
+    def __init__(self, environ):
+        self.method, self.path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        self.request_id = environ["storefront.request_id"]
+
+    def write(self, text):
+        failing = sys.exc_info()
+        extra = {"request_id": self.request_id}
+        if failing[0] is not None:          # Bottle writes while handling the exception
+            log.error("%s %s failed", self.method, self.path[:LOG_PATH_MAX], exc_info=failing,
+                      extra=extra)
+        elif text.strip():
+            log.error("%s", text.strip(), extra=extra)
+
+    def writelines(self, lines):
+        self.write("".join(lines))
+
+    def flush(self):
+        pass
+
+
+class _Finally:
+    """A response body that calls `then` once the server is done with it (closed it)."""
+
+    def __init__(self, body, then):
+        self.body, self.then = body, then
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self):
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            self.then()
 
 
 # Bottle 0.13 copies a mounted app's routes into the root: request hooks and error pages live
@@ -5464,33 +5610,18 @@ for _hook in (believe_trusted_proxies_only, check_host, ignore_broken_cookies, r
 root.add_hook("after_request", no_store_for_one_visitor)
 
 
-class _ClosingIterable:
-    """A response body that closes the database connection once the server is done with it
-    (after the last chunk of a streamed CSV export, for instance)."""
-
-    def __init__(self, body):
-        self.body = body
-
-    def __iter__(self):
-        return iter(self.body)
-
-    def close(self):
-        try:
-            if hasattr(self.body, "close"):
-                self.body.close()
-        finally:
-            if not db.is_closed():
-                db.close()
-
-
 def closing_database(app):
-    """Close the request's database connection, if it opened one, when the request ends."""
+    """Close the request's database connection, if it opened one, when the request ends (after
+    the last chunk of a streamed CSV export, for instance)."""
+    def close():
+        if not db.is_closed():
+            db.close()
+
     def wsgi(environ, start_response):
         try:
-            return _ClosingIterable(app(environ, start_response))
+            return _Finally(app(environ, start_response), close)
         except BaseException:
-            if not db.is_closed():
-                db.close()
+            close()
             raise
     return wsgi
 
@@ -5502,6 +5633,7 @@ def build(s=settings):
         raise ImproperlyConfigured("; ".join(s.problems))
     s.secret()      # made now, or its problem told now, rather than at the first login
     settings = s
+    configure_logging(s)
     cache = make_cache(s)
     open_database(s)
     return middleware(root, s)
@@ -5563,16 +5695,19 @@ def cmd_runserver(args):
     allow_listening_address(host)
     if args.debug:
         settings.debug = True
-    console_logging(quiet=args.quiet)     # first: opening the database logs what it migrated
     try:
-        app = build(settings)
+        app = build(settings)   # (which sets up the log first: opening the database logs)
     except (OperationalError, OSError) as error:
         raise SystemExit(f"Cannot open the database {settings.database_url}: {error}. "
                          f"Is the data dir ({settings.data_dir}) writable?")
-    purge_old_sessions(settings)
+    # Waitress logs every queued request under load ("Task queue depth"): noise, and slow.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    logging.getLogger("waitress").handlers = log.handlers
+    if args.quiet:
+        log.getChild("requests").setLevel(logging.WARNING)
     if settings.debug:
         app = templates_read_afresh(app)
-    server = listen(app if args.quiet else log_requests(app), host, port, args.threads)
+    server = listen(app, host, port, args.threads)
     if not args.no_demo and not Product.select().exists():
         print("First start: loading the demo shop ...", flush=True)
         models.seed(products=args.products)
@@ -5582,19 +5717,61 @@ def cmd_runserver(args):
     if not is_loopback(host):
         print("Other machines can reach it too: run `python app.py check --deploy` before a "
               "real deployment.", flush=True)
-    serve(server, app, reload=args.reload)
+    serve(server, app, reload=args.reload, graceful_timeout=args.graceful_timeout)
+
+
+# How python app.py sets up waitress. Its defaults (100 connections, 2 minutes before an idle one
+# is closed) let 100 idle or trickling connections shut every visitor out: room for many more
+# (each costs a file descriptor, not a thread), and idle ones closed sooner. An internet-facing
+# site still belongs behind nginx, which holds slow clients at no cost to the shop.
+WAITRESS = {"connection_limit": 1000, "channel_timeout": 30, "cleanup_interval": 5,
+            "ident": "storefront"}
+
+
+def waitress_options(s):
+    """waitress's settings for this shop. Waitress deletes X-Forwarded-For and -Proto unless
+    told to trust the proxy that sent them, and trusts one address only: it is told to pass them
+    on as they came, and the shop believes them from STOREFRONT_TRUSTED_PROXIES only
+    (believe_trusted_proxies_only, part 10), as it does under gunicorn."""
+    return dict(WAITRESS, clear_untrusted_proxy_headers=not s.trusted_proxies)
 
 
 def listen(app, host, port, threads):
     """A waitress server of `app` that has taken its port: if the port is taken, say only that."""
     import waitress
+    _raise_open_files_limit(WAITRESS["connection_limit"] + 100)
     try:
-        return waitress.create_server(app, host=host, port=port, threads=threads,
-                                      ident="storefront")
+        server = waitress.create_server(app, host=host, port=port, threads=threads,
+                                        **waitress_options(settings))
     except OSError as error:
         raise SystemExit(f"Cannot listen on {host}:{port}: {error.strerror or error}. "
                          f"Is another server running there? Try: python app.py runserver "
                          f"{port + 1}")
+    server.channel_class = _channel_with_security_headers()
+    return server
+
+
+def _raise_open_files_limit(wanted):
+    """Each connection holds a file descriptor: allow `wanted`, if the system lets us."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, limit), hard))
+
+
+def _channel_with_security_headers():
+    """waitress's connection class, whose own error answers (a malformed request 400, headers
+    too large 431) carry the security headers every answer of the app carries."""
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    class SecureErrorTask(ErrorTask):
+        def execute(self):
+            self.response_headers.extend(SECURITY_HEADERS)
+            super().execute()
+
+    return type("SecureChannel", (HTTPChannel,), {"error_task_class": SecureErrorTask})
 
 
 class _Waitress(bottle.ServerAdapter):
@@ -5604,20 +5781,59 @@ class _Waitress(bottle.ServerAdapter):
         self.options["server"].run()
 
 
-def serve(server, app, reload=False):
-    """Run the server until Ctrl+C; with reload, also until a module of the code changes, when
-    Bottle's reloader ends this process with status 3 and its parent starts a new one."""
+def serve(server, app, reload=False, graceful_timeout=30):
+    """Run the server until Ctrl+C or SIGTERM; with reload, also until a module of the code
+    changes, when Bottle's reloader ends this process with status 3 and its parent starts a
+    new one."""
+    import signal
     if reload:
         # The reloader stops the server with a Ctrl+C of its own (interrupt_main), which does
         # nothing where Ctrl+C is ignored, as in a server that a script started in the background.
-        import signal
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    else:
+        signal.signal(signal.SIGTERM, lambda signum, frame: threading.Thread(
+            target=drain, args=(server, graceful_timeout), daemon=True).start())
     try:
         bottle.run(app, server=_Waitress(server=server), reloader=reload, quiet=True)
     except SystemExit as leaving:
         if leaving.code == 3:
             print("The code changed: restarting ...", flush=True)
         raise
+    server.task_dispatcher.shutdown(timeout=1)
+
+
+def drain(server, timeout):
+    """SIGTERM (systemctl stop, docker stop, kill): take no new connection, let the requests in
+    flight finish, for `timeout` seconds at most, then end the server: `python app.py` exits
+    with status 0. (Signal handlers run in the main thread, which runs waitress's loop: this
+    runs in a thread of its own, and hands the loop its work through the server's trigger.)"""
+    log.info("SIGTERM: finishing the requests in flight (for %d s at most), taking no new ones",
+             timeout)
+    # The listening socket closes (waitress's server.close() would close the trigger too).
+    server.trigger.pull_trigger(functools.partial(wasyncore_close, server))
+    deadline = time.monotonic() + timeout
+    while True:
+        busy = [c for c in list(server.active_channels.values()) if _busy(c)]
+        server.trigger.pull_trigger(lambda: [c.handle_close() for c in list(
+            server.active_channels.values()) if not _busy(c)])     # idle keep-alives
+        tasks = server.task_dispatcher
+        if not (busy or tasks.queue or tasks.active_count) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if busy:
+        log.warning("Stopped with %d request(s) unfinished after %d s", len(busy), timeout)
+    server.trigger.pull_trigger(lambda: [d.close() for d in list(server._map.values())])
+
+
+def wasyncore_close(dispatcher):
+    from waitress import wasyncore
+    wasyncore.dispatcher.close(dispatcher)
+
+
+def _busy(channel):
+    """A connection with a request in flight: read and queued, being answered, or its answer
+    still being sent."""
+    return bool(channel.requests or channel.total_outbufs_len)
 
 
 def restart_on_changes():
@@ -5655,36 +5871,6 @@ def templates_read_afresh(app):
 def _templates_edited_at():
     return max(os.stat(os.path.join(folder, name)).st_mtime_ns
                for folder, _, names in os.walk(VIEWS) for name in names)
-
-
-def console_logging(quiet=False):
-    """Log to the console as Django's development server does: each request (unless quiet)
-    and the application's own lines, in one stream with the time in front."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%d/%b/%Y %H:%M:%S"))
-    handler.setLevel(logging.INFO)
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    # Waitress logs every queued request under load ("Task queue depth"): noise, and slow.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-
-
-def log_requests(app):
-    """Middleware for runserver: one console line per request, when its answer starts."""
-    requests_log = log.getChild("requests")
-
-    def wsgi(environ, start_response):
-        started = time.perf_counter()
-
-        def start(status, headers, exc_info=None):
-            query = environ.get("QUERY_STRING")
-            requests_log.info('"%s %s%s" %s %.0f ms', environ["REQUEST_METHOD"],
-                              _masked_path(environ, environ.get("PATH_INFO", "")),
-                              "?" + query if query else "",
-                              status.split()[0], (time.perf_counter() - started) * 1000)
-            return start_response(status, headers, exc_info)
-        return app(environ, start)
-    return wsgi
 
 
 def is_loopback(host):
@@ -5965,6 +6151,8 @@ def _runserver_parser(commands):
                      help="worker threads (waitress's default; more only help with slow I/O)")
     run.add_argument("--products", type=int, default=1000, help="demo products on first start")
     run.add_argument("--quiet", action="store_true", help="do not log each request")
+    run.add_argument("--graceful-timeout", type=int, default=30, metavar="SECONDS",
+                     help="on SIGTERM, how long the requests in flight may take to finish")
 
 
 def main(argv):
