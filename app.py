@@ -157,6 +157,12 @@ playground = bottle.Bottle()
 debug = bottle.Bottle()
 
 log = logging.getLogger("storefront")
+
+
+def log_event(event, message, *args, **fields):
+    """Log a business event (an order placed, a password reset, an admin change): a line to
+    read, and with STOREFRONT_LOG_FORMAT=json, the event's name and `fields` to query."""
+    log.info(message, *args, extra=dict(fields, event=event))
 cache = None        # the page and fragment cache (part 11) once build() has run; None when off
 
 
@@ -637,7 +643,8 @@ def checkout():
                     redirect(url("orders"))
                 show_errors(form, error.errors)
             else:
-                log.info("order %s placed by %s", order.id, user.username)
+                log_event("order_placed", "order %s placed by %s", order.id, user.username,
+                          order_id=order.id, user_id=user.id)
                 flash(f"Thank you! Order #{order.id} has been placed.")
                 redirect(url("order", order_id=order.id))
     elif not lines:
@@ -922,7 +929,7 @@ def password_reset_confirm(uid, token):
         # the link and sets its password; the others find the link spent.
         if not models.reset_password(user, form.password.data):
             return link_not_valid()
-        log.info("password reset: %s", user.username)
+        log_event("password_reset", "password reset: %s", user.username, user_id=user.id)
         flash("Your new password is set: log in with it.")
         redirect(url("login"))
     return render("accounts/password_reset_confirm", status=400 if form.errors else 200,
@@ -3530,14 +3537,16 @@ def row_link(row):
 
 def log_action(obj, action_flag, message=""):
     """Write the admin log (each object's history)."""
-    log.info("admin: %s %s %s: %s", current_user().username, obj.__class__.__name__,
-             obj.get_id(), message)
+    log_event("admin_change", "admin: %s %s %s: %s", current_user().username,
+              obj.__class__.__name__, obj.get_id(), message, user_id=current_user().id,
+              model=obj.__class__.__name__, object_id=str(obj.get_id()))
     models.AdminLogEntry.create(**log_entry(obj, action_flag, message))
 
 
 def log_actions(rows, action_flag, message):
     """log_action() for every row of a query (an action on a whole list), 500 rows an insert."""
-    log.info("admin: %s %s: %s", current_user().username, rows.model.__name__, message)
+    log_event("admin_change", "admin: %s %s: %s", current_user().username,
+              rows.model.__name__, message, user_id=current_user().id, model=rows.model.__name__)
     for batch in peewee.chunked(rows.iterator(), 500):
         models.AdminLogEntry.insert_many(
             [log_entry(obj, action_flag, message) for obj in batch]).execute()
@@ -5477,27 +5486,32 @@ class _RequestContext(logging.Filter):
         return True
 
 
+log.addFilter(_RequestContext())       # (a handler's filter, for the loggers under it too)
+
+
 class JSONFormatter(logging.Formatter):
     """One JSON object a line, for log shippers: the time, level, logger, message, request id,
     the fields a record was given (extra=...), and a traceback as one string."""
-    FIELDS = ("method", "path", "status", "duration_ms", "user_id", "event")
+    PLAIN = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
     def format(self, record):
         entry = {"time": datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
                  .isoformat(timespec="milliseconds"), "level": record.levelname,
-                 "logger": record.name, "message": record.getMessage(),
-                 "request_id": getattr(record, "request_id", "-")}
-        entry.update((k, getattr(record, k)) for k in self.FIELDS if hasattr(record, k))
+                 "logger": record.name, "message": record.getMessage()}
+        entry.update((k, v) for k, v in vars(record).items() if k not in self.PLAIN)
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 
 def configure_logging(s):
-    """Send the shop's log lines to stderr in the format of STOREFRONT_LOG_FORMAT, unless
-    logging was set up already (by the program that embeds the shop, or by pytest)."""
-    if log.handlers or logging.getLogger().handlers:
+    """Send the shop's log lines to stderr in the format of STOREFRONT_LOG_FORMAT, whatever
+    the server did with the root logger (waitress-serve sets one up, gunicorn does not),
+    unless the "storefront" logger has a handler already (from a program that embeds the shop,
+    or the tests, which read the records)."""
+    if log.handlers:
         return
+    log.propagate = False       # (or a handler of the root would write each line again)
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_RequestContext())
     handler.setFormatter(JSONFormatter() if s.log_format == "json" else logging.Formatter(
@@ -5978,12 +5992,24 @@ def _unsafe_at_scale(s, processes, machines):
     ]
 
 
+def server_problems(s, server):
+    """What the server named by `check --deploy --server` would get wrong with these settings."""
+    if server == "waitress-serve" and s.trusted_proxies:
+        return ["waitress-serve deletes the X-Forwarded-For and -Proto headers of the proxies "
+                "in STOREFRONT_TRUSTED_PROXIES unless it is started with "
+                "--no-clear-untrusted-proxy-headers (as the README's line is): without it every "
+                "visitor is the proxy's address, and cookies lose Secure. (python app.py and "
+                "gunicorn pass them on.)"]
+    return []
+
+
 def cmd_check(args):
     problems = configuration_problems(settings)
     if args.deploy:
         print(f"Checking for {args.processes} server process(es) on {args.machines} "
               f"machine(s) (--processes N, --machines N).")
         problems += deployment_problems(settings, args.processes, args.machines)
+        problems += server_problems(settings, args.server)
     for problem in problems:
         print("- " + problem)
     if problems:
@@ -6136,6 +6162,8 @@ def make_parser():
     check.add_argument("--processes", type=int, default=1,
                        help="server processes on each machine (gunicorn -w N)")
     check.add_argument("--machines", type=int, default=1, help="machines that run the site")
+    check.add_argument("--server", choices=("runserver", "waitress-serve", "gunicorn"),
+                       help="the server that will run it, for what it does with proxy headers")
     commands.add_parser("shell", help="a Python shell with the models loaded")
     return parser
 
