@@ -217,6 +217,7 @@ def url(route_name, /, **params):
 #   log_requests            a request id, a log line a request, errors logged   part 15
 #   with_security_headers   security headers on every answer, errors too       part 10
 #   debug_toolbar           with --debug only, for internal addresses           part 14
+#   session_cookies_of_old_keys  re-signs a session cookie of an old key        part 10
 #   SessionMiddleware       Beaker: a session is loaded only if session() asks  part 4
 #   closing_database        gives the request's database connection back       part 15
 #   root                    the Bottle app: its before_request hooks, in order:
@@ -258,14 +259,25 @@ def current_user():
         s = session()
         user_id = s.get("user_id") if s else None
         user = models.active_user(user_id) if user_id else None
-        if user is not None and not models.same_secret(
-                s.get("auth", ""), user.session_hash(settings.secret())):
+        if user is not None and not _same_session_hash(s, user):
             user = None
             del s["user_id"]
             s.pop("auth", None)
             s.save()
         env["storefront.user"] = user
     return env["storefront.user"]
+
+
+def _same_session_hash(s, user):
+    """True if the session's fingerprint is the user's, made with the secret key or an old
+    one (then it is made again with the key: the old one may go)."""
+    for key in secret_keys():
+        if models.same_secret(s.get("auth", ""), user.session_hash(key)):
+            if key != settings.secret():
+                s["auth"] = user.session_hash(settings.secret())
+                s.save()
+            return True
+    return False
 
 
 def login_required(handler):
@@ -521,11 +533,19 @@ def static(path):
 ###############################################################################
 
 def cart_id_of_visitor(create=False):
-    """The UUID of the visitor's cart, kept in their session; made on the first add."""
-    s = session(create=create)
+    """The UUID of the visitor's cart, kept in their session; made on the first add. One
+    address makes only so many carts, and so sessions, in a while (models.new_cart): a
+    script posting to /cart/items in a loop is answered 429, and fills no disk."""
+    s = session()
     cart_id = s.get("cart_id") if s else None
     if cart_id is None and create:
-        cart_id = s["cart_id"] = str(uuid.uuid4())
+        try:
+            cart = models.new_cart(client_address(request.environ))
+        except models.TooManyCarts as refusal:
+            raise HTTPError(429, "This address has made too many carts: try again later.",
+                            headers={"Retry-After": str(refusal.retry_after)})
+        s = session(create=True)
+        cart_id = s["cart_id"] = str(cart.id)
         s.save()
     return cart_id
 
@@ -710,6 +730,7 @@ def login(user):
     s["user_id"] = user.id
     s["auth"] = user.session_hash(settings.secret())
     s["csrf"] = secrets.token_urlsafe(32)
+    session_lifetime(s)         # a login's, from now on
     s.save()
     request.environ["storefront.user"] = user
     request.environ.pop("storefront.csrf", None)
@@ -909,7 +930,7 @@ def password_reset_confirm(uid, token):
     """Set a new password with the link of the email; afterwards every session of the
     account is logged out (the password's fingerprint changed) and the link is spent."""
     if token != SET_PASSWORD:           # the link of the email
-        user = models.user_for_reset_token(uid, token, settings.secret())
+        user = models.user_for_reset_token(uid, token, secret_keys())
         if user is not None:
             s = session(create=True)
             s["reset_token"] = token
@@ -918,7 +939,7 @@ def password_reset_confirm(uid, token):
     else:
         s = session()
         user = models.user_for_reset_token(uid, s.get("reset_token") if s else None,
-                                           settings.secret())
+                                           secret_keys())
     if user is None:
         return link_not_valid()
     form = form_from_request(NewPasswordForm, owner=user)
@@ -1563,17 +1584,45 @@ settings = Settings()     # (see part 1)
 
 # --- Signed values, the session and CSRF ----------------------------------------------------
 
-def sign(value):
-    mac = hmac.new(settings.secret().encode(), value.encode(), hashlib.sha256).hexdigest()
-    return f"{value}.{mac}"
+def secret_keys():
+    """The secret key, which signs, then the old keys that still verify what they signed
+    (STOREFRONT_SECRET_KEY_FALLBACKS, as Django's SECRET_KEY_FALLBACKS)."""
+    return [settings.secret(), *settings.secret_key_fallbacks]
+
+
+def sign(value, key=None):
+    mac = hmac.new((key or settings.secret()).encode(), value.encode(), hashlib.sha256)
+    return f"{value}.{mac.hexdigest()}"
 
 
 def unsign(signed):
     """The value of a string made by sign(), or None if it was tampered with."""
     value, _, mac = (signed or "").rpartition(".")
-    if value and models.same_secret(sign(value), signed):
+    if value and any(models.same_secret(sign(value, key), signed) for key in secret_keys()):
         return value
     return None
+
+
+def session_cookies_of_old_keys(app, s):
+    """Middleware: Beaker knows one key. A session cookie signed with an old key of
+    STOREFRONT_SECRET_KEY_FALLBACKS is signed again with the new one before Beaker reads it,
+    so that rotating the key logs no one out (Beaker's next save sends the new cookie)."""
+    if not s.secret_key_fallbacks:
+        return app
+    sig = lambda key, value: hmac.new(key.encode(), value.encode(), hashlib.sha1).hexdigest()
+    pattern = re.compile(rf'(?<![^;\s]){SESSION_COOKIE}="?([0-9a-f]{{40}})([^;"\s]+)"?')
+
+    def resign(match):
+        mac, value = match.groups()
+        if any(hmac.compare_digest(mac, sig(key, value)) for key in s.secret_key_fallbacks):
+            return f"{SESSION_COOKIE}={sig(s.secret(), value)}{value}"
+        return match.group(0)
+
+    def wsgi(environ, start_response):
+        if SESSION_COOKIE in environ.get("HTTP_COOKIE", ""):
+            environ["HTTP_COOKIE"] = pattern.sub(resign, environ["HTTP_COOKIE"])
+        return app(environ, start_response)
+    return wsgi
 
 
 def set_cookie(name, value, max_age=None):
@@ -1629,12 +1678,25 @@ CSRF_COOKIE = "storefront_csrf"
 SESSION_TOUCH_EVERY = 300      # seconds: how often a session in use is saved to say so
 
 
+def session_lifetime(s):
+    """How long session `s` may stay idle: STOREFRONT_SESSION_TIMEOUT with a login, the
+    shorter STOREFRONT_ANONYMOUS_SESSION_TIMEOUT without (a cart: anyone can make one). In
+    Redis, its key expires then too."""
+    seconds = settings.session_timeout if s.get("user_id") else \
+        settings.anonymous_session_timeout
+    if "timeout" in s.namespace_args:       # Redis: Beaker gives the key this lifetime
+        s.namespace_args["timeout"] = seconds + SESSION_TOUCH_EVERY
+        if hasattr(s, "namespace"):
+            s.namespace.timeout = seconds + SESSION_TOUCH_EVERY
+    return seconds
+
+
 def session_in_use(s, create):
     """False if session `s` was left idle too long: it is deleted, or when one is being
     created, emptied under a new id. Beaker notes when a session was last saved; saving it
     every few minutes keeps that close enough to "last used" to end sessions left idle."""
     idle = time.time() - (s.last_accessed or time.time())
-    if idle > settings.session_timeout:
+    if idle > session_lifetime(s):
         if not create:
             s.delete()
             return False
@@ -5460,6 +5522,7 @@ def middleware(app, s):
     (part 3's table lists them outermost first)."""
     app = closing_database(app)
     app = SessionMiddleware(app, session_options(s))
+    app = session_cookies_of_old_keys(app, s)
     if s.debug:
         app = debug_toolbar(app)
     app = with_security_headers(app)
@@ -5689,16 +5752,42 @@ def parse_address(address):
     return (host.strip("[]") or "127.0.0.1"), int(port)
 
 
-def purge_old_sessions(s):
-    """Beaker never deletes expired session files; do it at start-up."""
-    folder = os.path.join(s.data_dir, "sessions")
-    cutoff = time.time() - s.session_timeout
-    for dirpath, _, files in os.walk(folder):
+def cmd_clearsessions(args):
+    """Delete what visitors left behind (Django's clearsessions; run it daily, from cron or a
+    systemd timer): expired sessions, abandoned carts with their items, old failed logins."""
+    sessions = clear_expired_session_files(settings)
+    carts, items = models.purge_abandoned_carts(
+        models.utcnow() - datetime.timedelta(seconds=settings.anonymous_session_timeout))
+    failures = models.purge_old_login_failures()
+    print(f"Deleted {sessions} expired session(s), {carts} abandoned cart(s) with {items} "
+          f"item(s), {failures} old failed login(s).")
+
+
+def clear_expired_session_files(s):
+    """Delete the session files idle past their lifetime (Beaker never deletes them; Redis
+    expires its keys itself), and their lock files; how many sessions. A file's time is its
+    session's last save."""
+    now, deleted = time.time(), 0
+    for dirpath, _, files in os.walk(os.path.join(s.data_dir, "sessions")):
         for name in files:
             path = os.path.join(dirpath, name)
             with contextlib.suppress(OSError):
-                if os.path.getmtime(path) < cutoff:
+                idle = now - os.path.getmtime(path)
+                if idle > s.anonymous_session_timeout and (
+                        name.endswith(".lock") or idle > s.session_timeout
+                        or not _logged_in(s, name)):
                     os.remove(path)
+                    deleted += name.endswith(".cache")
+    return deleted
+
+
+def _logged_in(s, filename):
+    """Whether the session kept in the file `filename` (its id + ".cache") has a login."""
+    from beaker.session import Session
+    options = {k.split(".", 1)[1]: v for k, v in session_options(s).items()}
+    options.pop("key", None)
+    stored = Session({}, id=filename.split(".")[0], use_cookies=False, **options)
+    return bool(stored.get("user_id"))
 
 
 def cmd_runserver(args):
@@ -6155,6 +6244,8 @@ def make_parser():
     change.add_argument("username")
     backup = commands.add_parser("backup", help="copy the SQLite database while it is in use")
     backup.add_argument("path", help="the file to write")
+    commands.add_parser("clearsessions", help="delete expired sessions, abandoned carts and "
+                                              "old failed logins (daily, from cron)")
     commands.add_parser("routes", help="list every route")
     check = commands.add_parser("check", help="list the settings that cannot work")
     check.add_argument("--deploy", action="store_true",
@@ -6195,6 +6286,7 @@ def main(argv):
     return {"migrate": cmd_migrate, "makemigrations": cmd_makemigrations, "seed": cmd_seed,
             "createsuperuser": cmd_createsuperuser, "changepassword": cmd_changepassword,
             "backup": cmd_backup, "routes": cmd_routes, "shell": cmd_shell,
+            "clearsessions": cmd_clearsessions,
             "check": cmd_check}[args.command](args)
 
 
