@@ -5587,8 +5587,6 @@ def log_requests(app):
     """The outermost layer: give the request an id (the X-Request-ID a trusted proxy sent, or a
     new one), send it back as X-Request-ID, and log one line when the answer is done; an error
     Bottle caught is logged as one record with its traceback."""
-    requests_log = log.getChild("requests")
-
     def wsgi(environ, start_response):
         started, answer = time.perf_counter(), {}
         sent = environ.get("HTTP_X_REQUEST_ID", "")
@@ -5603,17 +5601,7 @@ def log_requests(app):
             return start_response(status, headers + [("X-Request-ID", rid)], exc_info)
 
         def done():
-            user = environ.get("storefront.user")
-            target = _masked_path(environ, environ.get("PATH_INFO", "")) + (
-                "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
-            if len(target) > LOG_PATH_MAX:
-                target = target[:LOG_PATH_MAX] + "..."
-            took = round((time.perf_counter() - started) * 1000, 1)
-            requests_log.info('"%s %s" %s %.0f ms user=%s', environ["REQUEST_METHOD"], target,
-                              answer.get("status", "-"), took, user.id if user else "-",
-                              extra={"request_id": rid, "method": environ["REQUEST_METHOD"],
-                                     "path": target, "status": answer.get("status"),
-                                     "duration_ms": took, "user_id": user.id if user else None})
+            _log_request(environ, answer.get("status"), time.perf_counter() - started)
         try:
             return _Finally(app(environ, start), done)
         except Exception:
@@ -5626,6 +5614,22 @@ def log_requests(app):
         finally:
             _request_id.reset(token)
     return wsgi
+
+
+def _log_request(environ, status, seconds):
+    """The line of one request: its method, path (cut at LOG_PATH_MAX), status, duration, user."""
+    user = environ.get("storefront.user")
+    target = _masked_path(environ, environ.get("PATH_INFO", "")) + (
+        "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
+    if len(target) > LOG_PATH_MAX:
+        target = target[:LOG_PATH_MAX] + "..."
+    took = round(seconds * 1000, 1)
+    log.getChild("requests").info(
+        '"%s %s" %s %.0f ms user=%s', environ["REQUEST_METHOD"], target, status or "-", took,
+        user.id if user else "-", extra={
+            "request_id": environ["storefront.request_id"], "method": environ["REQUEST_METHOD"],
+            "path": target, "status": status, "duration_ms": took,
+            "user_id": user.id if user else None})
 
 
 class _ErrorsToLog:
