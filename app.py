@@ -157,13 +157,13 @@ playground = bottle.Bottle()
 debug = bottle.Bottle()
 
 log = logging.getLogger("storefront")
+cache = None        # the page and fragment cache (part 11) once build() has run; None when off
 
 
 def log_event(event, message, *args, **fields):
     """Log a business event (an order placed, a password reset, an admin change): a line to
     read, and with STOREFRONT_LOG_FORMAT=json, the event's name and `fields` to query."""
     log.info(message, *args, extra=dict(fields, event=event))
-cache = None        # the page and fragment cache (part 11) once build() has run; None when off
 
 
 def open_database(s):
@@ -1609,7 +1609,9 @@ def session_cookies_of_old_keys(app, s):
     so that rotating the key logs no one out (Beaker's next save sends the new cookie)."""
     if not s.secret_key_fallbacks:
         return app
-    sig = lambda key, value: hmac.new(key.encode(), value.encode(), hashlib.sha1).hexdigest()
+
+    def sig(key, value):            # Beaker's signature: HMAC-SHA1, in hex, before the id
+        return hmac.new(key.encode(), value.encode(), hashlib.sha1).hexdigest()
     pattern = re.compile(rf'(?<![^;\s]){SESSION_COOKIE}="?([0-9a-f]{{40}})([^;"\s]+)"?')
 
     def resign(match):
