@@ -26,8 +26,7 @@ The rules of the shop (prices, stock, orders, permissions) live in models.py; a 
 reads input, calls a function there and renders a template from views/.
 """
 import argparse, ast, base64, collections, concurrent.futures, contextlib, contextvars, csv
-import datetime
-import email.message, email.utils
+import datetime, email.message, email.utils
 import functools, getpass, hashlib, hmac, http.cookies, inspect, io, ipaddress, json, logging
 import operator, os, re, secrets, smtplib, socket, ssl, sys, textwrap, threading, time
 import traceback, urllib.parse, uuid
@@ -96,12 +95,8 @@ class Settings:
         self.cache_url = env("CACHE_URL", "memory")
         self.secure_cookies = _flag(env("SECURE_COOKIES", "0"))
         self.session_timeout = self.count("SESSION_TIMEOUT", 14 * 24 * 3600)     # idle seconds
-        # A session without a login (a cart) lasts a day: one made by a script costs little.
-        self.anonymous_session_timeout = min(self.session_timeout, self.count(
-            "ANONYMOUS_SESSION_TIMEOUT", 24 * 3600))
-        # Old secret keys that still verify what they signed (sessions, CSRF tokens, reset
-        # links, flash cookies), while only the new key signs: a key rotated logs no one out.
-        self.secret_key_fallbacks = _split(env("SECRET_KEY_FALLBACKS"))
+        self.anonymous_session_timeout = self.count("ANONYMOUS_SESSION_TIMEOUT", 24 * 3600)
+        self.secret_key_fallbacks = _split(env("SECRET_KEY_FALLBACKS"))   # old keys: part 10
         self.log_format = env("LOG_FORMAT", "text").strip().lower()
         if self.log_format not in ("text", "json"):
             self.problems.append(f"STOREFRONT_LOG_FORMAT: {self.log_format!r} is not text or json")
@@ -158,12 +153,6 @@ debug = bottle.Bottle()
 
 log = logging.getLogger("storefront")
 cache = None        # the page and fragment cache (part 11) once build() has run; None when off
-
-
-def log_event(event, message, *args, **fields):
-    """Log a business event (an order placed, a password reset, an admin change): a line to
-    read, and with STOREFRONT_LOG_FORMAT=json, the event's name and `fields` to query."""
-    log.info(message, *args, extra=dict(fields, event=event))
 
 
 def open_database(s):
@@ -266,18 +255,6 @@ def current_user():
             s.save()
         env["storefront.user"] = user
     return env["storefront.user"]
-
-
-def _same_session_hash(s, user):
-    """True if the session's fingerprint is the user's, made with the secret key or an old
-    one (then it is made again with the key: the old one may go)."""
-    for key in secret_keys():
-        if models.same_secret(s.get("auth", ""), user.session_hash(key)):
-            if key != settings.secret():
-                s["auth"] = user.session_hash(settings.secret())
-                s.save()
-            return True
-    return False
 
 
 def login_required(handler):
@@ -1601,6 +1578,18 @@ def unsign(signed):
     if value and any(models.same_secret(sign(value, key), signed) for key in secret_keys()):
         return value
     return None
+
+
+def _same_session_hash(s, user):
+    """True if the session's fingerprint is the user's, made with the secret key or an old
+    one (then it is made again with the key: the old one may go)."""
+    for key in secret_keys():
+        if models.same_secret(s.get("auth", ""), user.session_hash(key)):
+            if key != settings.secret():
+                s["auth"] = user.session_hash(settings.secret())
+                s.save()
+            return True
+    return False
 
 
 def session_cookies_of_old_keys(app, s):
@@ -5632,6 +5621,12 @@ def _log_request(environ, status, seconds):
             "request_id": environ["storefront.request_id"], "method": environ["REQUEST_METHOD"],
             "path": target, "status": status, "duration_ms": took,
             "user_id": user.id if user else None})
+
+
+def log_event(event, message, *args, **fields):
+    """Log a business event (an order placed, a password reset, an admin change): a line to
+    read, and with STOREFRONT_LOG_FORMAT=json, the event's name and `fields` to query."""
+    log.info(message, *args, extra=dict(fields, event=event))
 
 
 class _ErrorsToLog:
