@@ -169,11 +169,12 @@ def serve_a_page(shop, env):
         else:
             raise AssertionError("waitress-serve never answered")
         assert answer.status == 200 and "Storefront" in answer.read().decode()
-        assert answer.headers["X-Request-ID"]
+        rid = answer.headers["X-Request-ID"]
+        time.sleep(0.5)     # (the line is written once waitress is done with the answer)
     finally:
         server.terminate()
         out, err = server.communicate(timeout=10)
-    assert '"GET /" 200' in err, err
+    assert f'{rid} "GET /" 200' in err, err
 
 
 def test_the_systemd_unit_runs_the_gunicorn_line_shown_by_hand():

@@ -214,7 +214,7 @@ def test_each_request_is_one_json_line_with_its_id_under_every_server(server, tm
         answer = urllib.request.urlopen(base + "/products?q=" + "x" * 1000)
         answer.read()
         rid = answer.headers["X-Request-ID"]
-        time.sleep(0.2)     # (the line is written once the server is done with the answer)
+        time.sleep(0.5)     # (the line is written once the server is done with the answer)
     finally:
         out, err = stop(process)
     entries = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
