@@ -25,8 +25,8 @@ come the machinery that makes it safe and fast, and the tools to run it and lear
 The rules of the shop (prices, stock, orders, permissions) live in models.py; a handler here
 reads input, calls a function there and renders a template from views/.
 """
-import argparse, ast, base64, collections, concurrent.futures, contextlib, csv, datetime
-import email.message, email.utils
+import argparse, ast, base64, collections, concurrent.futures, contextlib, contextvars, csv
+import datetime, email.message, email.utils
 import functools, getpass, hashlib, hmac, http.cookies, inspect, io, ipaddress, json, logging
 import operator, os, re, secrets, smtplib, socket, ssl, sys, textwrap, threading, time
 import traceback, urllib.parse, uuid
@@ -96,6 +96,11 @@ class Settings:
         self.cache_url = env("CACHE_URL", "memory")
         self.secure_cookies = _flag(env("SECURE_COOKIES", "0"))
         self.session_timeout = self.count("SESSION_TIMEOUT", 14 * 24 * 3600)     # idle seconds
+        self.anonymous_session_timeout = self.count("ANONYMOUS_SESSION_TIMEOUT", 24 * 3600)
+        self.secret_key_fallbacks = _split(env("SECRET_KEY_FALLBACKS"))   # old keys: part 10
+        self.log_format = env("LOG_FORMAT", "text").strip().lower()
+        if self.log_format not in ("text", "json"):
+            self.problems.append(f"STOREFRONT_LOG_FORMAT: {self.log_format!r} is not text or json")
         self.password_iterations = self.count("PASSWORD_ITERATIONS", 600000)
         self.password_reset_timeout = self.count("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
         self.page_size = self.count("PAGE_SIZE", 24)
@@ -199,10 +204,11 @@ def url(route_name, /, **params):
 # Between the server and a handler, a request passes these layers, outermost first. Part 15
 # builds them (middleware() and the hooks); a test holds this table to what it builds.
 #
-#   log_requests            a console line a request (python app.py only)      part 16
+#   log_requests            a request id, a log line a request, errors logged   part 15
 #   with_security_headers   security headers on every answer, errors too       part 10
 #   health_checks           answers /healthz and /readyz, before anything else  part 15
 #   debug_toolbar           with --debug only, for internal addresses           part 14
+#   session_cookies_of_old_keys  re-signs a session cookie of an old key        part 10
 #   SessionMiddleware       Beaker: a session is loaded only if session() asks  part 4
 #   closing_database        gives the request's database connection back       part 15
 #   root                    the Bottle app: its before_request hooks, in order:
@@ -248,8 +254,7 @@ def current_user():
         s = session()
         user_id = s.get("user_id") if s else None
         user = models.active_user(user_id) if user_id else None
-        if user is not None and not models.same_secret(
-                s.get("auth", ""), user.session_hash(settings.secret())):
+        if user is not None and not _same_session_hash(s, user):
             user = None
             del s["user_id"]
             s.pop("auth", None)
@@ -512,12 +517,21 @@ def static(path):
 
 def cart_id_of_visitor(create=False):
     """The UUID of the visitor's cart, kept in their session; made on the first add. A
-    logged-in shopper's cart is their account's too (login() finds it again)."""
-    s = session(create=create)
+    logged-in shopper's cart is their account's (login() finds it again). One address makes
+    only so many anonymous carts, and so sessions, in a while (models.new_cart): a script
+    posting to /cart/items in a loop is answered 429, and fills no disk."""
+    s = session()
     cart_id = s.get("cart_id") if s else None
     if cart_id is None and create:
         user = current_user()
-        cart_id = s["cart_id"] = str(models.cart_of(user) if user else uuid.uuid4())
+        try:
+            cart_id = models.cart_of(user) if user else models.new_cart(
+                client_address(request.environ)).id
+        except models.TooManyCarts as refusal:
+            raise HTTPError(429, "This address has made too many carts: try again later.",
+                            headers={"Retry-After": str(refusal.retry_after)})
+        s = session(create=True)
+        cart_id = s["cart_id"] = str(cart_id)
         s.save()
     return cart_id
 
@@ -635,7 +649,8 @@ def checkout():
                     redirect(url("orders"))
                 show_errors(form, error.errors)
             else:
-                log.info("order %s placed by %s", order.id, user.username)
+                log_event("order_placed", "order %s placed by %s", order.id, user.username,
+                          order_id=order.id, user_id=user.id)
                 flash(f"Thank you! Order #{order.id} has been placed.")
                 redirect(url("order", order_id=order.id))
     elif not lines:
@@ -704,6 +719,7 @@ def login(user):
     if cart_id:
         s["cart_id"] = str(cart_id)
     s["csrf"] = secrets.token_urlsafe(32)
+    session_lifetime(s)         # a login's, from now on
     s.save()
     request.environ["storefront.user"] = user
     request.environ.pop("storefront.csrf", None)
@@ -903,7 +919,7 @@ def password_reset_confirm(uid, token):
     """Set a new password with the link of the email; afterwards every session of the
     account is logged out (the password's fingerprint changed) and the link is spent."""
     if token != SET_PASSWORD:           # the link of the email
-        user = models.user_for_reset_token(uid, token, settings.secret())
+        user = models.user_for_reset_token(uid, token, secret_keys())
         if user is not None:
             s = session(create=True)
             s["reset_token"] = token
@@ -912,7 +928,7 @@ def password_reset_confirm(uid, token):
     else:
         s = session()
         user = models.user_for_reset_token(uid, s.get("reset_token") if s else None,
-                                           settings.secret())
+                                           secret_keys())
     if user is None:
         return link_not_valid()
     form = form_from_request(NewPasswordForm, owner=user)
@@ -923,7 +939,7 @@ def password_reset_confirm(uid, token):
         # the link and sets its password; the others find the link spent.
         if not models.reset_password(user, form.password.data):
             return link_not_valid()
-        log.info("password reset: %s", user.username)
+        log_event("password_reset", "password reset: %s", user.username, user_id=user.id)
         flash("Your new password is set: log in with it.")
         redirect(url("login"))
     return render("accounts/password_reset_confirm", status=400 if form.errors else 200,
@@ -1558,17 +1574,59 @@ settings = Settings()     # (see part 1)
 
 # --- Signed values, the session and CSRF ----------------------------------------------------
 
-def sign(value):
-    mac = hmac.new(settings.secret().encode(), value.encode(), hashlib.sha256).hexdigest()
-    return f"{value}.{mac}"
+def secret_keys():
+    """The secret key, which signs, then the old keys that still verify what they signed
+    (STOREFRONT_SECRET_KEY_FALLBACKS, as Django's SECRET_KEY_FALLBACKS)."""
+    return [settings.secret(), *settings.secret_key_fallbacks]
+
+
+def sign(value, key=None):
+    mac = hmac.new((key or settings.secret()).encode(), value.encode(), hashlib.sha256)
+    return f"{value}.{mac.hexdigest()}"
 
 
 def unsign(signed):
     """The value of a string made by sign(), or None if it was tampered with."""
     value, _, mac = (signed or "").rpartition(".")
-    if value and models.same_secret(sign(value), signed):
+    if value and any(models.same_secret(sign(value, key), signed) for key in secret_keys()):
         return value
     return None
+
+
+def _same_session_hash(s, user):
+    """True if the session's fingerprint is the user's, made with the secret key or an old
+    one (then it is made again with the key: the old one may go)."""
+    for key in secret_keys():
+        if models.same_secret(s.get("auth", ""), user.session_hash(key)):
+            if key != settings.secret():
+                s["auth"] = user.session_hash(settings.secret())
+                s.save()
+            return True
+    return False
+
+
+def session_cookies_of_old_keys(app, s):
+    """Middleware: Beaker knows one key. A session cookie signed with an old key of
+    STOREFRONT_SECRET_KEY_FALLBACKS is signed again with the new one before Beaker reads it,
+    so that rotating the key logs no one out (Beaker's next save sends the new cookie)."""
+    if not s.secret_key_fallbacks:
+        return app
+
+    def sig(key, value):            # Beaker's signature: HMAC-SHA1, in hex, before the id
+        return hmac.new(key.encode(), value.encode(), hashlib.sha1).hexdigest()
+    pattern = re.compile(rf'(?<![^;\s]){SESSION_COOKIE}="?([0-9a-f]{{40}})([^;"\s]+)"?')
+
+    def resign(match):
+        mac, value = match.groups()
+        if any(hmac.compare_digest(mac, sig(key, value)) for key in s.secret_key_fallbacks):
+            return f"{SESSION_COOKIE}={sig(s.secret(), value)}{value}"
+        return match.group(0)
+
+    def wsgi(environ, start_response):
+        if SESSION_COOKIE in environ.get("HTTP_COOKIE", ""):
+            environ["HTTP_COOKIE"] = pattern.sub(resign, environ["HTTP_COOKIE"])
+        return app(environ, start_response)
+    return wsgi
 
 
 def set_cookie(name, value, max_age=None):
@@ -1627,12 +1685,25 @@ CSRF_COOKIE = "storefront_csrf"
 SESSION_TOUCH_EVERY = 300      # seconds: how often a session in use is saved to say so
 
 
+def session_lifetime(s):
+    """How long session `s` may stay idle: STOREFRONT_SESSION_TIMEOUT with a login, the
+    shorter STOREFRONT_ANONYMOUS_SESSION_TIMEOUT without (a cart: anyone can make one). In
+    Redis, its key expires then too."""
+    seconds = settings.session_timeout if s.get("user_id") else \
+        settings.anonymous_session_timeout
+    if "timeout" in s.namespace_args:       # Redis: Beaker gives the key this lifetime
+        s.namespace_args["timeout"] = seconds + SESSION_TOUCH_EVERY
+        if hasattr(s, "namespace"):
+            s.namespace.timeout = seconds + SESSION_TOUCH_EVERY
+    return seconds
+
+
 def session_in_use(s, create):
     """False if session `s` was left idle too long: it is deleted, or when one is being
     created, emptied under a new id. Beaker notes when a session was last saved; saving it
     every few minutes keeps that close enough to "last used" to end sessions left idle."""
     idle = time.time() - (s.last_accessed or time.time())
-    if idle > settings.session_timeout:
+    if idle > session_lifetime(s):
         if not create:
             s.delete()
             return False
@@ -3555,14 +3626,16 @@ def row_link(row):
 
 def log_action(obj, action_flag, message=""):
     """Write the admin log (each object's history)."""
-    log.info("admin: %s %s %s: %s", current_user().username, obj.__class__.__name__,
-             obj.get_id(), message)
+    log_event("admin_change", "admin: %s %s %s: %s", current_user().username,
+              obj.__class__.__name__, obj.get_id(), message, user_id=current_user().id,
+              model=obj.__class__.__name__, object_id=str(obj.get_id()))
     models.AdminLogEntry.create(**log_entry(obj, action_flag, message))
 
 
 def log_actions(rows, action_flag, message):
     """log_action() for every row of a query (an action on a whole list), 500 rows an insert."""
-    log.info("admin: %s %s: %s", current_user().username, rows.model.__name__, message)
+    log_event("admin_change", "admin: %s %s: %s", current_user().username,
+              rows.model.__name__, message, user_id=current_user().id, model=rows.model.__name__)
     for batch in peewee.chunked(rows.iterator(), 500):
         models.AdminLogEntry.insert_many(
             [log_entry(obj, action_flag, message) for obj in batch]).execute()
@@ -5703,10 +5776,162 @@ def middleware(app, s):
     (part 3's table lists them outermost first)."""
     app = closing_database(app)
     app = SessionMiddleware(app, session_options(s))
+    app = session_cookies_of_old_keys(app, s)
     if s.debug:
         app = debug_toolbar(app)
     app = health_checks(app)
-    return with_security_headers(app)
+    app = with_security_headers(app)
+    return log_requests(app)
+
+
+# --- Logs ---------------------------------------------------------------------------------------
+# Whatever the server (python app.py, waitress-serve, gunicorn), the shop writes its own log to
+# stderr: one line per request, one record per error with its traceback, the business events
+# (orders, password resets, admin changes) and the faults of what it depends on, each with the
+# id of the request it happened in. STOREFRONT_LOG_FORMAT=json writes each as one JSON object.
+
+LOG_PATH_MAX = 200          # characters of a logged path and query string (a URL may be huge)
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_request_id = contextvars.ContextVar("request_id", default="-")
+
+
+class _RequestContext(logging.Filter):
+    """Give every record the id of the request it was logged in ("-" outside one)."""
+
+    def filter(self, record):
+        if not hasattr(record, "request_id"):
+            record.request_id = _request_id.get()
+        return True
+
+
+log.addFilter(_RequestContext())       # (a handler's filter, for the loggers under it too)
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object a line, for log shippers: the time, level, logger, message, request id,
+    the fields a record was given (extra=...), and a traceback as one string."""
+    PLAIN = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+    def format(self, record):
+        entry = {"time": datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
+                 .isoformat(timespec="milliseconds"), "level": record.levelname,
+                 "logger": record.name, "message": record.getMessage()}
+        entry.update((k, v) for k, v in vars(record).items() if k not in self.PLAIN)
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(s):
+    """Send the shop's log lines to stderr in the format of STOREFRONT_LOG_FORMAT, whatever
+    the server did with the root logger (waitress-serve sets one up, gunicorn does not),
+    unless the "storefront" logger has a handler already (from a program that embeds the shop,
+    or the tests, which read the records)."""
+    if log.handlers:
+        return
+    log.propagate = False       # (or a handler of the root would write each line again)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_RequestContext())
+    handler.setFormatter(JSONFormatter() if s.log_format == "json" else logging.Formatter(
+        "[%(asctime)s] %(levelname)s %(request_id)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def log_requests(app):
+    """The outermost layer: give the request an id (the X-Request-ID a trusted proxy sent, or a
+    new one), send it back as X-Request-ID, and log one line when the answer is done; an error
+    Bottle caught is logged as one record with its traceback."""
+    def wsgi(environ, start_response):
+        started, answer = time.perf_counter(), {}
+        sent = environ.get("HTTP_X_REQUEST_ID", "")
+        rid = sent if REQUEST_ID.fullmatch(sent) and _is_trusted_proxy(
+            environ.get("REMOTE_ADDR")) else secrets.token_hex(8)
+        token = _request_id.set(rid)
+        environ["storefront.request_id"] = rid
+        environ["wsgi.errors"] = _ErrorsToLog(environ)
+
+        def start(status, headers, exc_info=None):
+            answer["status"] = int(status[:3])
+            return start_response(status, headers + [("X-Request-ID", rid)], exc_info)
+
+        def done():
+            _log_request(environ, answer.get("status"), time.perf_counter() - started)
+        try:
+            return _Finally(app(environ, start), done)
+        except Exception:
+            log.exception("%s %s failed", environ["REQUEST_METHOD"], environ.get("PATH_INFO"))
+            start_response("500 Internal Server Error", [
+                ("Content-Type", "text/plain; charset=utf-8"), ("X-Request-ID", rid)],
+                sys.exc_info())
+            answer["status"] = 500
+            return _Finally([b"Server error. It has been logged."], done)
+        finally:
+            _request_id.reset(token)
+    return wsgi
+
+
+def _log_request(environ, status, seconds):
+    """The line of one request: its method, path (cut at LOG_PATH_MAX), status, duration, user."""
+    user = environ.get("storefront.user")
+    target = _masked_path(environ, environ.get("PATH_INFO", "")) + (
+        "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
+    if len(target) > LOG_PATH_MAX:
+        target = target[:LOG_PATH_MAX] + "..."
+    took = round(seconds * 1000, 1)
+    log.getChild("requests").info(
+        '"%s %s" %s %.0f ms user=%s', environ["REQUEST_METHOD"], target, status or "-", took,
+        user.id if user else "-", extra={
+            "request_id": environ["storefront.request_id"], "method": environ["REQUEST_METHOD"],
+            "path": target, "status": status, "duration_ms": took,
+            "user_id": user.id if user else None})
+
+
+def log_event(event, message, *args, **fields):
+    """Log a business event (an order placed, a password reset, an admin change): a line to
+    read, and with STOREFRONT_LOG_FORMAT=json, the event's name and `fields` to query."""
+    log.info(message, *args, extra=dict(fields, event=event))
+
+
+class _ErrorsToLog:
+    """environ["wsgi.errors"] for the app: what it writes there (Bottle writes the traceback of
+    an error it caught) becomes one log record with the request's id, not lines of bare text."""
+
+    def __init__(self, environ):
+        self.method, self.path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        self.request_id = environ["storefront.request_id"]
+
+    def write(self, text):
+        failing = sys.exc_info()
+        extra = {"request_id": self.request_id}
+        if failing[0] is not None:          # Bottle writes while handling the exception
+            log.error("%s %s failed", self.method, self.path[:LOG_PATH_MAX], exc_info=failing,
+                      extra=extra)
+        elif text.strip():
+            log.error("%s", text.strip(), extra=extra)
+
+    def writelines(self, lines):
+        self.write("".join(lines))
+
+    def flush(self):
+        pass
+
+
+class _Finally:
+    """A response body that calls `then` once the server is done with it (closed it)."""
+
+    def __init__(self, body, then):
+        self.body, self.then = body, then
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self):
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            self.then()
 
 
 # Bottle 0.13 copies a mounted app's routes into the root: request hooks and error pages live
@@ -5731,33 +5956,18 @@ for _hook in (no_store_for_one_visitor, save_session):
     root.add_hook("after_request", answer_503_when_down(_hook))
 
 
-class _ClosingIterable:
-    """A response body that closes the database connection once the server is done with it
-    (after the last chunk of a streamed CSV export, for instance)."""
-
-    def __init__(self, body):
-        self.body = body
-
-    def __iter__(self):
-        return iter(self.body)
-
-    def close(self):
-        try:
-            if hasattr(self.body, "close"):
-                self.body.close()
-        finally:
-            if not db.is_closed():
-                db.close()
-
-
 def closing_database(app):
-    """Close the request's database connection, if it opened one, when the request ends."""
+    """Close the request's database connection, if it opened one, when the request ends (after
+    the last chunk of a streamed CSV export, for instance)."""
+    def close():
+        if not db.is_closed():
+            db.close()
+
     def wsgi(environ, start_response):
         try:
-            return _ClosingIterable(app(environ, start_response))
+            return _Finally(app(environ, start_response), close)
         except BaseException:
-            if not db.is_closed():
-                db.close()
+            close()
             raise
     return wsgi
 
@@ -5769,6 +5979,7 @@ def build(s=settings):
         raise ImproperlyConfigured("; ".join(s.problems))
     s.secret()      # made now, or its problem told now, rather than at the first login
     settings = s
+    configure_logging(s)
     cache = make_cache(s)
     open_database(s)
     return middleware(root, s)
@@ -5820,16 +6031,42 @@ def parse_address(address):
     return (host.strip("[]") or "127.0.0.1"), int(port)
 
 
-def purge_old_sessions(s):
-    """Beaker never deletes expired session files; do it at start-up."""
-    folder = os.path.join(s.data_dir, "sessions")
-    cutoff = time.time() - s.session_timeout
-    for dirpath, _, files in os.walk(folder):
+def cmd_clearsessions(args):
+    """Delete what visitors left behind (Django's clearsessions; run it daily, from cron or a
+    systemd timer): expired sessions, abandoned carts with their items, old failed logins."""
+    sessions = clear_expired_session_files(settings)
+    carts, items = models.purge_abandoned_carts(
+        models.utcnow() - datetime.timedelta(seconds=settings.anonymous_session_timeout))
+    failures = models.purge_old_login_failures()
+    print(f"Deleted {sessions} expired session(s), {carts} abandoned cart(s) with {items} "
+          f"item(s), {failures} old failed login(s).")
+
+
+def clear_expired_session_files(s):
+    """Delete the session files idle past their lifetime (Beaker never deletes them; Redis
+    expires its keys itself), and their lock files; how many sessions. A file's time is its
+    session's last save."""
+    now, deleted = time.time(), 0
+    for dirpath, _, files in os.walk(os.path.join(s.data_dir, "sessions")):
         for name in files:
             path = os.path.join(dirpath, name)
             with contextlib.suppress(OSError):
-                if os.path.getmtime(path) < cutoff:
+                idle = now - os.path.getmtime(path)
+                if idle > s.anonymous_session_timeout and (
+                        name.endswith(".lock") or idle > s.session_timeout
+                        or not _logged_in(s, name)):
                     os.remove(path)
+                    deleted += name.endswith(".cache")
+    return deleted
+
+
+def _logged_in(s, filename):
+    """Whether the session kept in the file `filename` (its id + ".cache") has a login."""
+    from beaker.session import Session
+    options = {k.split(".", 1)[1]: v for k, v in session_options(s).items()}
+    options.pop("key", None)
+    stored = Session({}, id=filename.split(".")[0], use_cookies=False, **options)
+    return bool(stored.get("user_id"))
 
 
 def cmd_runserver(args):
@@ -5840,16 +6077,19 @@ def cmd_runserver(args):
     allow_listening_address(host)
     if args.debug:
         settings.debug = True
-    console_logging(quiet=args.quiet)     # first: opening the database logs what it migrated
     try:
-        app = build(settings)
+        app = build(settings)   # (which sets up the log first: opening the database logs)
     except (OperationalError, OSError) as error:
         raise SystemExit(f"Cannot open the database {settings.database_url}: {error}. "
                          f"Is the data dir ({settings.data_dir}) writable?")
-    purge_old_sessions(settings)
+    # Waitress logs every queued request under load ("Task queue depth"): noise, and slow.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    logging.getLogger("waitress").handlers = log.handlers
+    if args.quiet:
+        log.getChild("requests").setLevel(logging.WARNING)
     if settings.debug:
         app = templates_read_afresh(app)
-    server = listen(app if args.quiet else log_requests(app), host, port, args.threads)
+    server = listen(app, host, port, args.threads)
     if not args.no_demo and not Product.select().exists():
         print("First start: loading the demo shop ...", flush=True)
         models.seed(products=args.products)
@@ -5859,19 +6099,61 @@ def cmd_runserver(args):
     if not is_loopback(host):
         print("Other machines can reach it too: run `python app.py check --deploy` before a "
               "real deployment.", flush=True)
-    serve(server, app, reload=args.reload)
+    serve(server, app, reload=args.reload, graceful_timeout=args.graceful_timeout)
+
+
+# How python app.py sets up waitress. Its defaults (100 connections, 2 minutes before an idle one
+# is closed) let 100 idle or trickling connections shut every visitor out: room for many more
+# (each costs a file descriptor, not a thread), and idle ones closed sooner. An internet-facing
+# site still belongs behind nginx, which holds slow clients at no cost to the shop.
+WAITRESS = {"connection_limit": 1000, "channel_timeout": 30, "cleanup_interval": 5,
+            "ident": "storefront"}
+
+
+def waitress_options(s):
+    """waitress's settings for this shop. Waitress deletes X-Forwarded-For and -Proto unless
+    told to trust the proxy that sent them, and trusts one address only: it is told to pass them
+    on as they came, and the shop believes them from STOREFRONT_TRUSTED_PROXIES only
+    (believe_trusted_proxies_only, part 10), as it does under gunicorn."""
+    return dict(WAITRESS, clear_untrusted_proxy_headers=not s.trusted_proxies)
 
 
 def listen(app, host, port, threads):
     """A waitress server of `app` that has taken its port: if the port is taken, say only that."""
     import waitress
+    _raise_open_files_limit(WAITRESS["connection_limit"] + 100)
     try:
-        return waitress.create_server(app, host=host, port=port, threads=threads,
-                                      ident="storefront")
+        server = waitress.create_server(app, host=host, port=port, threads=threads,
+                                        **waitress_options(settings))
     except OSError as error:
         raise SystemExit(f"Cannot listen on {host}:{port}: {error.strerror or error}. "
                          f"Is another server running there? Try: python app.py runserver "
                          f"{port + 1}")
+    server.channel_class = _channel_with_security_headers()
+    return server
+
+
+def _raise_open_files_limit(wanted):
+    """Each connection holds a file descriptor: allow `wanted`, if the system lets us."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, limit), hard))
+
+
+def _channel_with_security_headers():
+    """waitress's connection class, whose own error answers (a malformed request 400, headers
+    too large 431) carry the security headers every answer of the app carries."""
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    class SecureErrorTask(ErrorTask):
+        def execute(self):
+            self.response_headers.extend(SECURITY_HEADERS)
+            super().execute()
+
+    return type("SecureChannel", (HTTPChannel,), {"error_task_class": SecureErrorTask})
 
 
 class _Waitress(bottle.ServerAdapter):
@@ -5881,20 +6163,59 @@ class _Waitress(bottle.ServerAdapter):
         self.options["server"].run()
 
 
-def serve(server, app, reload=False):
-    """Run the server until Ctrl+C; with reload, also until a module of the code changes, when
-    Bottle's reloader ends this process with status 3 and its parent starts a new one."""
+def serve(server, app, reload=False, graceful_timeout=30):
+    """Run the server until Ctrl+C or SIGTERM; with reload, also until a module of the code
+    changes, when Bottle's reloader ends this process with status 3 and its parent starts a
+    new one."""
+    import signal
     if reload:
         # The reloader stops the server with a Ctrl+C of its own (interrupt_main), which does
         # nothing where Ctrl+C is ignored, as in a server that a script started in the background.
-        import signal
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    else:
+        signal.signal(signal.SIGTERM, lambda signum, frame: threading.Thread(
+            target=drain, args=(server, graceful_timeout), daemon=True).start())
     try:
         bottle.run(app, server=_Waitress(server=server), reloader=reload, quiet=True)
     except SystemExit as leaving:
         if leaving.code == 3:
             print("The code changed: restarting ...", flush=True)
         raise
+    server.task_dispatcher.shutdown(timeout=1)
+
+
+def drain(server, timeout):
+    """SIGTERM (systemctl stop, docker stop, kill): take no new connection, let the requests in
+    flight finish, for `timeout` seconds at most, then end the server: `python app.py` exits
+    with status 0. (Signal handlers run in the main thread, which runs waitress's loop: this
+    runs in a thread of its own, and hands the loop its work through the server's trigger.)"""
+    log.info("SIGTERM: finishing the requests in flight (for %d s at most), taking no new ones",
+             timeout)
+    # The listening socket closes (waitress's server.close() would close the trigger too).
+    server.trigger.pull_trigger(functools.partial(wasyncore_close, server))
+    deadline = time.monotonic() + timeout
+    while True:
+        busy = [c for c in list(server.active_channels.values()) if _busy(c)]
+        server.trigger.pull_trigger(lambda: [c.handle_close() for c in list(
+            server.active_channels.values()) if not _busy(c)])     # idle keep-alives
+        tasks = server.task_dispatcher
+        if not (busy or tasks.queue or tasks.active_count) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if busy:
+        log.warning("Stopped with %d request(s) unfinished after %d s", len(busy), timeout)
+    server.trigger.pull_trigger(lambda: [d.close() for d in list(server._map.values())])
+
+
+def wasyncore_close(dispatcher):
+    from waitress import wasyncore
+    wasyncore.dispatcher.close(dispatcher)
+
+
+def _busy(channel):
+    """A connection with a request in flight: read and queued, being answered, or its answer
+    still being sent."""
+    return bool(channel.requests or channel.total_outbufs_len)
 
 
 def restart_on_changes():
@@ -5932,36 +6253,6 @@ def templates_read_afresh(app):
 def _templates_edited_at():
     return max(os.stat(os.path.join(folder, name)).st_mtime_ns
                for folder, _, names in os.walk(VIEWS) for name in names)
-
-
-def console_logging(quiet=False):
-    """Log to the console as Django's development server does: each request (unless quiet)
-    and the application's own lines, in one stream with the time in front."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%d/%b/%Y %H:%M:%S"))
-    handler.setLevel(logging.INFO)
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    # Waitress logs every queued request under load ("Task queue depth"): noise, and slow.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-
-
-def log_requests(app):
-    """Middleware for runserver: one console line per request, when its answer starts."""
-    requests_log = log.getChild("requests")
-
-    def wsgi(environ, start_response):
-        started = time.perf_counter()
-
-        def start(status, headers, exc_info=None):
-            query = environ.get("QUERY_STRING")
-            requests_log.info('"%s %s%s" %s %.0f ms', environ["REQUEST_METHOD"],
-                              _masked_path(environ, environ.get("PATH_INFO", "")),
-                              "?" + query if query else "",
-                              status.split()[0], (time.perf_counter() - started) * 1000)
-            return start_response(status, headers, exc_info)
-        return app(environ, start)
-    return wsgi
 
 
 def is_loopback(host):
@@ -6072,12 +6363,24 @@ def _unsafe_at_scale(s, processes, machines):
     ]
 
 
+def server_problems(s, server):
+    """What the server named by `check --deploy --server` would get wrong with these settings."""
+    if server == "waitress-serve" and s.trusted_proxies:
+        return ["waitress-serve deletes the X-Forwarded-For and -Proto headers of the proxies "
+                "in STOREFRONT_TRUSTED_PROXIES unless it is started with "
+                "--no-clear-untrusted-proxy-headers (as the README's line is): without it every "
+                "visitor is the proxy's address, and cookies lose Secure. (python app.py and "
+                "gunicorn pass them on.)"]
+    return []
+
+
 def cmd_check(args):
     problems = configuration_problems(settings)
     if args.deploy:
         print(f"Checking for {args.processes} server process(es) on {args.machines} "
               f"machine(s) (--processes N, --machines N).")
         problems += deployment_problems(settings, args.processes, args.machines)
+        problems += server_problems(settings, args.server)
     for problem in problems:
         print("- " + problem)
     if problems:
@@ -6223,6 +6526,8 @@ def make_parser():
     change.add_argument("username")
     backup = commands.add_parser("backup", help="copy the SQLite database while it is in use")
     backup.add_argument("path", help="the file to write")
+    commands.add_parser("clearsessions", help="delete expired sessions, abandoned carts and "
+                                              "old failed logins (daily, from cron)")
     commands.add_parser("routes", help="list every route")
     check = commands.add_parser("check", help="list the settings that cannot work")
     check.add_argument("--deploy", action="store_true",
@@ -6230,6 +6535,8 @@ def make_parser():
     check.add_argument("--processes", type=int, default=1,
                        help="server processes on each machine (gunicorn -w N)")
     check.add_argument("--machines", type=int, default=1, help="machines that run the site")
+    check.add_argument("--server", choices=("runserver", "waitress-serve", "gunicorn"),
+                       help="the server that will run it, for what it does with proxy headers")
     commands.add_parser("shell", help="a Python shell with the models loaded")
     return parser
 
@@ -6245,6 +6552,8 @@ def _runserver_parser(commands):
                      help="worker threads (waitress's default; more only help with slow I/O)")
     run.add_argument("--products", type=int, default=1000, help="demo products on first start")
     run.add_argument("--quiet", action="store_true", help="do not log each request")
+    run.add_argument("--graceful-timeout", type=int, default=30, metavar="SECONDS",
+                     help="on SIGTERM, how long the requests in flight may take to finish")
 
 
 def main(argv):
@@ -6259,6 +6568,7 @@ def main(argv):
     return {"migrate": cmd_migrate, "makemigrations": cmd_makemigrations, "seed": cmd_seed,
             "createsuperuser": cmd_createsuperuser, "changepassword": cmd_changepassword,
             "backup": cmd_backup, "routes": cmd_routes, "shell": cmd_shell,
+            "clearsessions": cmd_clearsessions,
             "check": cmd_check}[args.command](args)
 
 

@@ -755,6 +755,11 @@ def record_login_failure(username, client):
         LoginFailure.delete().where(LoginFailure.failed_at < utcnow() - LOGIN_WINDOW).execute()
 
 
+def purge_old_login_failures():
+    """Delete the failed logins older than LOGIN_WINDOW (they count no more); how many."""
+    return LoginFailure.delete().where(LoginFailure.failed_at < utcnow() - LOGIN_WINDOW).execute()
+
+
 def clear_login_failures(username, client):
     """Forget the failures of this name from this client (after it logged in)."""
     pair = _throttle_keys(username, client)["pair"]
@@ -808,15 +813,16 @@ def _reset_mac(user, timestamp, secret):
                 user.deactivations, timestamp)[:32]
 
 
-def user_for_reset_token(uid, token, secret):
-    """The user a reset link is for, or None if it is wrong, used or out of date."""
+def user_for_reset_token(uid, token, keys):
+    """The user a reset link is for, or None if it is wrong, used or out of date. `keys`: the
+    secret key, then the old keys whose links still count (a key was just rotated)."""
     user_id = parse_id(uid)
     user = User.get_or_none((User.id == user_id) & User.is_active) if user_id else None
     stamp, _, mac = (token or "").partition("-")
     if user is None or not re.fullmatch(r"[0-9a-f]{1,16}", stamp):
         return None
     timestamp = int(stamp, 16)
-    if not same_secret(mac, _reset_mac(user, timestamp, secret)):
+    if not any(same_secret(mac, _reset_mac(user, timestamp, key)) for key in keys):
         return None
     if time.time() - timestamp > PASSWORD_RESET_TIMEOUT.total_seconds():
         return None
@@ -1487,6 +1493,7 @@ class Cart(BaseModel):
     # A logged-in shopper's cart is their account's: it outlives the session that found it
     # (a lost session store, a logout), and the next login finds it again (claim_cart).
     user = ForeignKeyField(User, null=True, unique=True, backref="carts", on_delete="CASCADE")
+    touched_at = DateTimeField(default=utcnow, index=True)      # its last change: an idle cart
 
     class Meta:
         private = True          # a cart is its shopper's alone, and shoppers skip the page cache
@@ -1585,6 +1592,20 @@ def _purge_stale_carts(now, window_start):
     Cart.delete().where(Cart.id.in_(stale)).execute()
     CartsMade.delete().where(CartsMade.window_start < window_start).execute()
     _stale_carts_purged_at = time.monotonic()
+
+
+def purge_abandoned_carts(idle_since):
+    """Delete the anonymous carts left untouched since `idle_since`, with their items (made
+    through the shop or the API: a cart's id is all that reaches it, and an abandoned one is
+    never asked for again), and the counts of past windows of new_cart. The number of carts and items."""
+    with write_transaction():
+        # An account's cart is kept however long it waits: it is theirs, not a visitor's.
+        abandoned = (Cart.touched_at < idle_since) & Cart.user.is_null()
+        carts = Cart.select(Cart.id).where(abandoned)
+        items = CartItem.delete().where(CartItem.cart.in_(carts)).execute()
+        gone = Cart.delete().where(abandoned).execute()
+        CartsMade.delete().where(CartsMade.window_start < utcnow() - CARTS_WINDOW).execute()
+    return gone, items
 
 
 ###############################################################################
@@ -2000,7 +2021,8 @@ def add_to_cart(cart_id, product_id, quantity):
         product = Product.get_or_none(Product.id == parse_id(product_id))
         if product is None:
             raise ValidationError({"product_id": "There is no such product."})
-        Cart.insert(id=cart_id).on_conflict_ignore().execute()
+        Cart.insert(id=cart_id).on_conflict(conflict_target=[Cart.id],
+                                            update={Cart.touched_at: utcnow()}).execute()
         # Wait for a checkout of this cart under way (place_order holds the cart): the add
         # then lands in the cart it leaves, not in a line it is ordering and about to delete.
         list(locked(Cart.select(Cart.id).where(Cart.id == cart_id), "SHARE"))
@@ -2039,6 +2061,7 @@ def set_cart_quantity(cart_id, product_id, quantity):
         item = CartItem.get_or_none(cart=cart_id, product=parse_id(product_id))
         if item is None:
             raise ValidationError({"product_id": "That product is not in the cart."})
+        Cart.update(touched_at=utcnow()).where(Cart.id == item.cart_id).execute()
         if quantity == 0:
             item.delete_instance()
         elif quantity > item.product.inventory:
@@ -2724,12 +2747,21 @@ def _m015_carts_belong_to_accounts():
     db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "cart_user_id" ON "cart" ("user_id")')
 
 
+def _m016_carts_know_when_they_were_last_changed():
+    # Abandoned carts are those idle for long (purge_abandoned_carts): the time of a cart's
+    # last change, its creation for the carts there already.
+    _add_column("cart", "touched_at", "{TIMESTAMP} NOT NULL DEFAULT '2000-01-01 00:00:00'")
+    Cart.update(touched_at=Cart.created_at).execute()
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "cart_touched_at" ON "cart" ("touched_at")')
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
               _m007_deactivation_ends_sessions_for_good, _m008_lookalike_usernames,
               _m009_reset_mails_per_address, _m010_count_carts_made_per_client,
-              _m015_carts_belong_to_accounts]
+              _m015_carts_belong_to_accounts,
+              _m016_carts_know_when_they_were_last_changed]
 
 
 def schema_version():

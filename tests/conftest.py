@@ -16,6 +16,7 @@ Every other STOREFRONT_* variable of the shell (a deployment's STOREFRONT_DATABA
 removed before app.py is imported, and servers or commands a test starts get their environment
 from subprocess_env(): the tests only ever touch databases of their own.
 """
+import logging
 import os
 import re
 import shutil
@@ -39,6 +40,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import app as storefront  # noqa: E402
 import models  # noqa: E402
+
+# The app's records go to pytest's handlers (caplog), not to a stderr handler of its own.
+storefront.log.addHandler(logging.NullHandler())
 
 PASSWORD = "correct horse battery"
 SERVER_URL = os.environ.get("STOREFRONT_TEST_DATABASE_URL", "")

@@ -15,6 +15,7 @@ import urllib.request
 
 import pytest
 
+import app as storefront
 import models
 from conftest import subprocess_env
 
@@ -197,16 +198,19 @@ def stop(server, signum=signal.SIGTERM):
             os.killpg(server.pid, signal.SIGKILL)       # whatever outlived it
 
 
-def test_runserver_logs_each_request_like_django(tmp_path):
+def test_runserver_logs_each_request_with_its_id_user_status_and_time(tmp_path):
     server, base = start_server(tmp_path)
-    urllib.request.urlopen(base + "/products?sort=price").read()
+    answer = urllib.request.urlopen(base + "/products?sort=price")
     with pytest.raises(urllib.error.HTTPError):
-        urllib.request.urlopen(base + "/no-such-page")
+        urllib.request.urlopen(base + "/no-such-page" + "x" * 5000)
     out, err = stop(server)
-    assert re.search(r'^\[\d\d/\w{3}/\d{4} \d\d:\d\d:\d\d\] "GET /products\?sort=price" 200 \d+ ms$',
-                     err, re.M), err
-    assert f"] Applied {len(models.MIGRATIONS)} migrations: 1 initial, 2 " in err   # at start
-    assert '"GET /no-such-page" 404' in err
+    rid = answer.headers["X-Request-ID"]
+    assert re.search(r'^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] INFO %s "GET /products\?sort=price" '
+                     r'200 \d+ ms user=-$' % rid, err, re.M), err
+    assert f"INFO - Applied {len(models.MIGRATIONS)} migrations: 1 initial, 2 " in err  # at start
+    cut = re.search(r'"GET (/no-such-pagex*)\.\.\." 404', err)
+    assert cut and len(cut.group(1)) == storefront.LOG_PATH_MAX, err
+    assert "Traceback" not in err
     quiet, base = start_server(tmp_path / "quiet", "--quiet")
     urllib.request.urlopen(base + "/products").read()
     out, err = stop(quiet)

@@ -1054,7 +1054,6 @@ def served_by_runserver(monkeypatch):
         raise Served
     served = []
     monkeypatch.setattr(waitress, "create_server", create_server)
-    monkeypatch.setattr(storefront, "console_logging", lambda quiet=False: None)
     with pytest.raises(Served):
         storefront.main(["runserver", "--no-demo", "127.0.0.1:8123"])
     return served[0]
@@ -1107,12 +1106,12 @@ def test_tour_follows_python_app_py_in_the_order_its_code_runs(shop, monkeypatch
     assert order[0][1] == "The request logger", "python app.py's outermost layer"
 
 
-def test_under_gunicorn_the_stack_starts_inside_the_request_logger(shop):
+def test_under_gunicorn_the_stack_starts_with_the_request_logger(shop):
     application = storefront._Application()
     calls_in_order(application, "/products/2")     # the first request builds the stack
     called = calls_in_order(application, "/products/1")
-    assert first_call(called, storefront.log_requests) is None
-    outermost = first_call(called, storefront.with_security_headers)
+    outermost = first_call(called, storefront.log_requests)
+    assert outermost < first_call(called, storefront.with_security_headers)
     assert first_call(called, storefront._Application.__call__) < outermost
     assert all(n > outermost for n in (first_call(called, storefront.closing_database),
                                        first_call(called, storefront.render)))
