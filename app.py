@@ -91,6 +91,7 @@ class Settings:
         self.allowed_hosts_given = bool(_split(env("ALLOWED_HOSTS")))  # else runserver adds one
         self.trusted_proxies = trusted_proxies(self, env("TRUSTED_PROXIES"))
         self.email_url = email_url(self, env("EMAIL_URL"))     # "" = .eml files in <data dir>/mail
+        self.order_notify = self.addresses("ORDER_NOTIFY")     # the staff told of new orders
         self.session_url = env("SESSION_URL")          # "" = files in the data dir
         self.cache_url = env("CACHE_URL", "memory")
         self.secure_cookies = _flag(env("SECURE_COOKIES", "0"))
@@ -110,6 +111,13 @@ class Settings:
                                  f"least 1")
             return default
         return int(value or default)
+
+    def addresses(self, name):
+        """Comma-separated email addresses; one that cannot be is a problem, and left out."""
+        found = _split(self.env(name))
+        for wrong in [a for a in found if not re.fullmatch(models.EMAIL_PATTERN, a)]:
+            self.problems.append(f"STOREFRONT_{name}: {wrong!r} is not an email address")
+        return [a for a in found if re.fullmatch(models.EMAIL_PATTERN, a)]
 
     def secret(self):
         """The secret key: the setting, or a key generated once and kept in the data dir (0600)."""
@@ -628,6 +636,7 @@ def checkout():
                 show_errors(form, error.errors)
             else:
                 log.info("order %s placed by %s", order.id, user.username)
+                tell_of_orders([order.id], "placed")
                 flash(f"Thank you! Order #{order.id} has been placed.")
                 redirect(url("order", order_id=order.id))
     elif not lines:
@@ -657,6 +666,59 @@ def order_detail(order_id):
                   total=models.lines_total(items))
 
 
+# --- Order emails ----------------------------------------------------------------------------
+
+# An order placed, completed or failed is told by mail: the customer always, the staff
+# (STOREFRONT_ORDER_NOTIFY) of a new one. What they read is in views/mail/: for each event a
+# plain text whose first line is the subject, and the same in HTML. The mails leave after the
+# answer (in_background, part 11), so a slow or broken mail server never holds up or fails a
+# checkout: the order is kept, and send_mail logs what it could not send, with the reason.
+
+ORDER_MAILS = {"placed": ("mail/order_placed", "mail/order_staff"),
+               "C": ("mail/order_complete", None), "F": ("mail/order_failed", None)}
+
+
+def tell_of_orders(order_ids, event):
+    """Mail what `event` ("placed", or a payment status) says of these orders, once this
+    request's transaction (if any) has committed, and after the answer."""
+    site = absolute_url(request.script_name.rstrip("/"))
+    models.on_commit(in_background, send_order_mails, list(order_ids), event, site)
+
+
+def send_order_mails(order_ids, event, site):
+    """Each order's mails of `event`. `site` is the shop's address as the request saw it
+    (https://shop.example.com), for the links."""
+    for order_id in order_ids:
+        order = Order.select(Order, Customer).join(Customer).where(Order.id == order_id).first()
+        if order is not None:
+            send_order_mail(order, event, site)
+
+
+def send_order_mail(order, event, site):
+    """The customer's mail of `event`, and the staff's if it has one."""
+    lines = list(models.order_lines(order))
+    context = dict(order=order, lines=lines, total=models.lines_total(lines),
+                   address=order.customer.addresses.first(), money=format_money,
+                   date=format_date, link=site + url("order", order_id=order.id),
+                   admin_link=site + url("admin_change", model="order", ident=order.id))
+    to_customer, to_staff = ORDER_MAILS[event]
+    if order.customer.email.endswith(".invalid"):   # a profile without an address of its own
+        log.info("order %s: no mail to the customer, who has no address", order.id)
+    else:
+        send_template_mail(order.customer.email, to_customer, context)
+    for address in settings.order_notify if to_staff else ():
+        send_template_mail(address, to_staff, context)
+
+
+def send_template_mail(to, name, context):
+    """Send views/<name>.txt.tpl (its first line "Subject: ...") with views/<name>.html.tpl
+    as the HTML alternative."""
+    text = bottle.template(name + ".txt", **context)
+    subject, _, body = text.partition("\n")
+    send_mail(to, subject.removeprefix("Subject:").strip(), body.lstrip("\n"),
+              bottle.template(name + ".html", **context))
+
+
 ###############################################################################
 # 7. Accounts
 ###############################################################################
@@ -667,8 +729,8 @@ def order_detail(order_id):
 # from the address in ?from= (storefront@localhost otherwise). How it is delivered, and the
 # work a page leaves for after its answer (in_background()), are in part 11.
 
-def send_mail(to, subject, body):
-    """Send a plain-text email."""
+def send_mail(to, subject, body, html=None):
+    """Send a plain-text email, with `html` as its HTML alternative if given."""
     parts = urllib.parse.urlsplit(settings.email_url)
     options = dict(urllib.parse.parse_qsl(parts.query))
     message = email.message.EmailMessage()
@@ -676,6 +738,8 @@ def send_mail(to, subject, body):
     message["To"], message["Subject"] = to, subject
     message["Date"], message["Message-ID"] = email.utils.formatdate(), email.utils.make_msgid()
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     if parts.scheme in ("smtp", "smtps"):
         # A mail server can take seconds to answer, or fail: no page waits for it (and so a
         # page that sent mail answers as fast as one that did not).
@@ -1408,6 +1472,7 @@ def api_order_create():
     except models.ValidationError as error:     # the cart is empty (or was ordered just now)
         api_error(409, "There is nothing in the cart to order.",
                   {"cart_id": " ".join(error.errors.values())})
+    tell_of_orders([order.id], "placed")
     response.set_header("Location", url("api_order", order_id=order.id))
     return api_order(order.id, status=201)
 
@@ -2124,7 +2189,7 @@ def _write_mail_file(message):
     with os.fdopen(fd, "wb") as f:
         f.write(bytes(message))
     print(f"Mail to {message['To']}, saved as {path}:\n"
-          + textwrap.indent(message.get_content(), "    "), flush=True)
+          + textwrap.indent(message.get_body(("plain",)).get_content(), "    "), flush=True)
 
 
 ###############################################################################
@@ -3933,7 +3998,7 @@ class OrderAdmin(ModelAdmin):
     picker = True
     inlines = (Inline(OrderItem, fields=("product", "quantity", "unit_price"),
                       label="Items", min_num=1),)
-    actions = ("mark_complete",)
+    actions = ("mark_complete", "mark_failed")
 
     def queryset(self):
         return (Order.with_totals().select_extend(*Customer._meta.sorted_fields).switch(Order)
@@ -3945,8 +4010,29 @@ class OrderAdmin(ModelAdmin):
 
     @action("Mark the selected orders complete")
     def mark_complete(self, query):
-        return Order.update(payment_status="C").where(
-            Order.id.in_(query.select(Order.id)) & (Order.payment_status != "C")).execute()
+        return self.set_status(query, "C")
+
+    @action("Mark the selected orders failed")
+    def mark_failed(self, query):
+        return self.set_status(query, "F")
+
+    def set_status(self, query, status):
+        """Give the chosen orders `status`; the customer of each order it changes is told."""
+        ids = [i for (i,) in query.select(Order.id).where(Order.payment_status != status)
+               .tuples()]
+        for start in range(0, len(ids), 500):       # bounded IN lists, however many rows
+            Order.update(payment_status=status).where(Order.id.in_(ids[start:start + 500])) \
+                .execute()
+        tell_of_orders(ids, status)
+        return len(ids)
+
+    def save_model(self, form, obj, adding):
+        """Save the order; a payment status changed to complete or failed is told to the
+        customer, once the save has committed."""
+        super().save_model(form, obj, adding)
+        status = form.edit.edits.get("payment_status") if form.edit else None
+        if status in ("C", "F"):
+            tell_of_orders([obj.id], status)
 
 
 @register

@@ -210,11 +210,24 @@ def watch_transactions(database):
         if getattr(_uncommitted, "wrote", False):
             _uncommitted.wrote = False
             data_changed()
+        callbacks, _uncommitted.callbacks = getattr(_uncommitted, "callbacks", []), []
+        for callback, args in callbacks:
+            callback(*args)
 
     def rollback_and_forget():
-        _uncommitted.wrote = False
+        _uncommitted.wrote, _uncommitted.callbacks = False, []
         rollback()
     database.commit, database.rollback = commit_and_tell, rollback_and_forget
+
+
+def on_commit(callback, *args):
+    """Call `callback(*args)` once the transaction under way commits, and never if it rolls
+    back (Django's transaction.on_commit): a mail about an order is sent only once the order
+    is there for its reader to see. Outside a transaction, at once."""
+    if db.in_transaction():
+        _uncommitted.__dict__.setdefault("callbacks", []).append((callback, args))
+    else:
+        callback(*args)
 
 
 @functools.cache
