@@ -1752,18 +1752,33 @@ def refuse_bad_text():
     if "%00" in request.query_string or "\x00" in request.path:
         abort(400, "The request contains a NUL character, which no text field may hold.")
     if request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
-        request.environ["storefront.form"] = _checked_form()
+        multipart = request.content_type.startswith("multipart/")
+        request.environ["storefront.form"] = _checked_form(_files_taken() if multipart else 0)
 
 
-def _checked_form():
+def _files_taken():
+    """The most bytes of files the route asked for takes (its `files` config), else 0. A body
+    over it is refused before it is read, rather than spooled to disk."""
+    try:
+        taken = root.router.match(request.environ)[0].config.get("files", 0)
+    except HTTPError:
+        return 0            # no such route: its 404 or 405 comes next
+    if taken and request.content_length > taken + 64 * 1024:     # the form's other fields
+        abort(413, f"The file is larger than {taken // 2 ** 20} MB, the most this form takes.")
+    return taken
+
+
+def _checked_form(files_taken=0):
     """The form decoded as UTF-8 text, or a 400 or 413: not UTF-8, a file, a NUL."""
     try:
         data = request.forms.decode()
     except UnicodeError:
         abort(400, "The form was not sent as UTF-8 text.")
     for name, upload in request.files.allitems():
-        # No form here takes files, but Bottle files a text field over MEMFILE_MAX as
+        # Most forms take no files, but Bottle files a text field over MEMFILE_MAX as
         # one, which would leave the field looking empty: refuse it instead.
+        if upload.raw_filename and files_taken:
+            continue
         if upload.raw_filename:
             abort(400, "This form does not take files.")
         abort(413, f"The field {name!r} holds more than {request.MEMFILE_MAX // 1024} "
@@ -2212,8 +2227,10 @@ def register(spec_class):
 
 
 def all_permissions():
-    """Every "<model>.<action>" the admin checks, for the permission pickers."""
-    return [f"{name}.{verb}" for name in REGISTRY for verb in models.PERMISSION_ACTIONS]
+    """Every "<model>.<action>" the admin checks, for the permission pickers (a spec that can
+    import rows has an "import" of its own)."""
+    return [f"{name}.{verb}" for name, spec in REGISTRY.items()
+            for verb in models.PERMISSION_ACTIONS + (("import",) if spec.can_import else ())]
 
 
 def column(label, sort=None, link=None, numeric=False):
@@ -2991,6 +3008,8 @@ class ModelAdmin:
     inlines = ()
     actions = ()                # names of methods marked with @action, after delete_selected
     can_add = can_change = can_delete = True
+    can_import = False          # rows can be imported from a CSV (its own permission, "import")
+    export_fields = ()          # fields the CSV export adds after the list's columns
     save_as = False             # offer "Save as new" on the change form
 
     def __init__(self):
@@ -3808,7 +3827,8 @@ def export_csv(model):
     spec = admin_spec(model, "view")
     query = ChangeList(spec, request.query.decode()).query
     pk = spec.model._meta.primary_key.name
-    columns = [c for c in spec.columns() if c.name != pk]
+    columns = [c for c in spec.columns() if c.name != pk] + [
+        Column(name, spec.field_label(name), None, False) for name in spec.export_fields]
 
     def cell(value):
         # A leading = + - @ (or a tab or return before one) makes a spreadsheet run a formula.
@@ -3831,6 +3851,84 @@ def export_csv(model):
     response.content_type = "text/csv; charset=utf-8"
     response.set_header("Content-Disposition", f'attachment; filename="{spec.name}s.csv"')
     return chunks()
+
+
+# --- Importing products from a spreadsheet ---------------------------------------------------
+#
+# Upload a CSV with the export's columns (POST .../import), see what each row would do (GET
+# .../import/<id>: the file is kept in the database meanwhile, models.ProductImport), confirm
+# (POST .../import/<id>): models.py applies it in one transaction, if the products are still
+# as the preview showed them; if not, the preview is shown again as things now are.
+
+@admin.route("/product/import", ["GET", "POST"], name="admin_product_import",
+             files=models.IMPORT_MAX_BYTES)
+@staff_required
+def product_import():
+    """The upload form; a file whose encoding or columns cannot work is refused here."""
+    spec, error = admin_spec("product", "import"), None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.raw_filename:
+                raise models.ImportRefused("Choose a CSV file to import.")
+            stored = models.store_import(current_user(), upload.raw_filename,
+                                         upload.file.read(models.IMPORT_MAX_BYTES + 1))
+        except models.ImportRefused as refused:
+            error = str(refused)
+        else:
+            redirect(url("admin_product_import_preview", ident=stored.id))
+    return render("admin/import", status=400 if error else 200, spec=spec, error=error,
+                  title="Import products", body_class="admin")
+
+
+@admin.route("/product/import/<ident>", ["GET", "POST"], name="admin_product_import_preview")
+@staff_required
+def product_import_preview(ident):
+    """Every row of an uploaded file as new, changed (how), unchanged or an error; a POST
+    applies it all, or shows the preview again if the products changed since (409)."""
+    spec, user = admin_spec("product", "import"), current_user()
+    stored = get_or_404(models.ProductImport.select().where(models.ProductImport.user == user),
+                        ident)
+    stale = False
+    if request.method == "POST":
+        try:
+            plan = models.import_products(stored, import_checker(),
+                                          form_data().get("fingerprint", ""), user)
+        except models.ImportStale as refused:
+            plan, stale = refused.plan, True
+        else:
+            flash("Imported {new:,} new and {changed:,} changed products ({unchanged:,} "
+                  "unchanged).".format(**plan.counts))
+            redirect(url("admin_changelist", model="product"))
+    else:
+        plan = models.plan_import(stored, import_checker())
+    return render("admin/import_preview", status=409 if stale else 200, spec=spec,
+                  stored=stored, plan=plan, stale=stale, show=import_value,
+                  title="Import products: preview", body_class="admin")
+
+
+def import_checker():
+    """check(texts, product) for models.plan_import: a row's texts ({field: text}) judged by
+    the admin's own product form, its checks and the model's rules, as if typed into it:
+    ({field: value}, {field: message}). One form is filled anew for each row: making a form
+    costs more than all the rest an import does with a row."""
+    form = REGISTRY["product"].form_class()()
+    del form["collection"]          # the import finds it by name (models.plan_import)
+
+    def check(texts, product):
+        form.process(bottle.MultiDict(texts))
+        form.form_errors = []
+        validate_form(form, product or Product())
+        errors = {name: messages[0] for name, messages in form.errors.items()}  # None: form's
+        return {name: form[name].data for name in texts if name in form}, errors
+    return check
+
+
+def import_value(plan, name, value):
+    """A value of the preview as a person reads it: a collection's name, money as money."""
+    if name == "collection":
+        return str(plan.collections.get(value, value))
+    return display_value(value)
 
 
 @admin.get("/<model>/autocomplete", name="admin_autocomplete")
@@ -3895,6 +3993,8 @@ class ProductAdmin(ModelAdmin):
     inlines = (Inline(models.TaggedItem, fields=("tag",), noun="tag"),)
     actions = ("clear_inventory",)
     save_as = True
+    can_import = True           # /admin/product/import: see "Importing products" above
+    export_fields = ("slug", "description")     # so that an export imports back as it was
 
     @column("Stock", sort=Product.inventory)
     def stock(self, row):

@@ -19,6 +19,7 @@ Parts, in order:
 """
 import base64
 import collections
+import csv
 import datetime
 import difflib
 import fnmatch
@@ -26,6 +27,7 @@ import functools
 import hashlib
 import hmac
 import importlib
+import io
 import ipaddress
 import itertools
 import math
@@ -1728,6 +1730,21 @@ class AdminLogEntry(BaseModel):
         return {ADDITION: "Added", CHANGE: "Changed", DELETION: "Deleted"}.get(self.action, "?")
 
 
+class ProductImport(BaseModel):
+    """A spreadsheet uploaded to the admin's product import, kept between its preview and its
+    confirmation: in the database, so that whichever process or machine answers the
+    confirmation finds it. Its id is random (the address of the preview); a day later it goes."""
+    id = CharField(max_length=64, primary_key=True)
+    user = ForeignKeyField(User, backref="product_imports", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow, index=True)
+    filename = CharField(max_length=255, default="")
+    notice = CharField(max_length=255, default="")      # how it was read, if not as UTF-8
+    content = TextField()                               # the file, as text
+
+    class Meta:
+        private = True          # no cached page shows it
+
+
 class SchemaVersion(BaseModel):
     version = IntegerField()
 
@@ -1735,7 +1752,7 @@ class SchemaVersion(BaseModel):
 MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure, ResetMail,
           Promotion, Collection, Product, ProductPromotion, PricingDay, Customer, Address, Order,
           OrderItem, Cart, CartItem, CartsMade, Tag, TaggedItem, LikedItem, AdminLogEntry,
-          SchemaVersion]
+          ProductImport, SchemaVersion]
 
 
 ###############################################################################
@@ -1899,6 +1916,8 @@ def parse_key(model, value):
             return uuid.UUID(str(value))
         except ValueError:
             return None
+    if isinstance(model._meta.primary_key, CharField):      # a random token
+        return value if isinstance(value, str) and 0 < len(value) <= 64 else None
     return parse_id(value)
 
 
@@ -2224,6 +2243,304 @@ def date_counts(query, field, part):
         # would be two expressions to PostgreSQL
     rows = query.select(bucket.alias("bucket"), fn.COUNT(SQL("*"))).order_by().group_by(bucket)
     return sorted((int(value), count) for value, count in rows.tuples() if value is not None)
+
+
+# --- Importing products from a spreadsheet ---------------------------------------------------
+#
+# The admin's product import takes a CSV with the columns the product export writes, shows what
+# each row would do (new, changed and how, unchanged, or an error), and once confirmed applies
+# the whole file in one transaction. Rows find their product by slug. What a cell may hold is
+# the admin's product form's say: app.py hands its check in as `check(texts, product)`, which
+# answers ({field: value}, {field: message}).
+
+IMPORT_MAX_BYTES = 10 * 1024 * 1024
+IMPORT_MAX_ROWS = 100_000
+IMPORT_KEPT = datetime.timedelta(days=1)
+IMPORT_FIELDS = ("slug", "title", "collection", "description", "unit_price", "inventory")
+IMPORT_REQUIRED = ("title", "collection", "unit_price", "inventory")
+IMPORT_WORKED_OUT = ("id", "price", "stock", "last_update")  # exported; the shop works them out
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
+
+
+class ImportRefused(Exception):
+    """A file that cannot be imported at all (empty, too big, not text, its columns)."""
+
+
+class ImportStale(Exception):
+    """The products changed since the preview (or the file has errors): `plan` is the file's
+    preview as things are now."""
+
+    def __init__(self, plan):
+        super().__init__("The products changed since the preview.")
+        self.plan = plan
+
+
+def import_label(name):
+    return field_label(Product._meta.fields[name]) if name in Product._meta.fields else name
+
+
+def decode_import(data):
+    """The text of an uploaded file, and a notice of how it was read if not as UTF-8."""
+    if not data.strip():
+        raise ImportRefused("The file is empty.")
+    if len(data) > IMPORT_MAX_BYTES:
+        raise ImportRefused(f"The file is larger than {IMPORT_MAX_BYTES // 2 ** 20} MB, the "
+                            f"most one import takes: split it in parts.")
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):       # "Unicode text" of a spreadsheet
+            text, notice = data.decode("utf-16"), "The file was read as UTF-16 text."
+        else:
+            text, notice = data.decode("utf-8-sig"), ""         # a BOM is left out
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="ignore") if _is_cp1252(data) else \
+            data.decode("latin-1")
+        notice = ("The file is not UTF-8 text: it was read as Windows-1252 (Latin-1). Check "
+                  "the accented letters below, or save it as “CSV UTF-8” and upload it again.")
+    if "\x00" in text:
+        raise ImportRefused("The file is not CSV text (a spreadsheet's own format, such as "
+                            ".xlsx?): save it as CSV and upload that.")
+    return text, notice
+
+
+def _is_cp1252(data):
+    try:
+        data.decode("cp1252")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def read_import(text):
+    """(header, [(row number, cells)]) of a CSV text, numbered as a spreadsheet shows them
+    (the header is row 1); blank rows are left out. Commas, semicolons or tabs: whichever
+    the header line has most of."""
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count)
+    records = []
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = next(reader, None)
+        for number, cells in enumerate(reader, start=2):
+            if any(cell.strip() for cell in cells):
+                records.append((number, cells))
+            if len(records) > IMPORT_MAX_ROWS:
+                raise ImportRefused(f"The file has more than {IMPORT_MAX_ROWS:,} rows, the "
+                                    f"most one import takes: split it in parts.")
+    except csv.Error as error:
+        raise ImportRefused(f"Row {reader.line_num}: the file is not valid CSV ({error}).")
+    if not header or not any(cell.strip() for cell in header):
+        raise ImportRefused("The file is empty.")
+    if not records:
+        raise ImportRefused("The file has a header but no rows under it.")
+    return header, records
+
+
+def import_columns(header):
+    """{field: its cell's index} for the columns the import writes. Names are those of the
+    export ("Unit price") or of the fields ("unit_price"); columns the shop works out itself
+    (price, stock...) are passed over. Any other column, or a missing one, refuses the file."""
+    names = [re.sub(r"[\s_]+", "_", cell.strip().lower()) for cell in header]
+    unknown = [cell for cell, name in zip(header, names)
+               if name not in IMPORT_FIELDS + IMPORT_WORKED_OUT]
+    twice = sorted({cell for cell, name in zip(header, names) if names.count(name) > 1})
+    missing = [import_label(name) for name in IMPORT_REQUIRED if name not in names]
+    known = ", ".join(import_label(name) for name in IMPORT_FIELDS)
+    if unknown:
+        raise ImportRefused(f"Unknown column{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(map(repr, unknown))}: the import knows {known} (and "
+                            f"passes over what the export adds: id, Price, Stock, Last update).")
+    if twice:
+        raise ImportRefused(f"The column{'s' if len(twice) > 1 else ''} "
+                            f"{', '.join(map(repr, twice))} is there twice.")
+    if missing:
+        raise ImportRefused(f"The file has no {' or '.join(missing)} column: it needs "
+                            f"{', '.join(map(import_label, IMPORT_REQUIRED))} (Slug and "
+                            f"Description may be left out).")
+    return {name: index for index, name in enumerate(names) if name in IMPORT_FIELDS}
+
+
+def import_cell(text):
+    """A cell's text. A formula is refused (ValueError); "'=x" is how the export, like a
+    spreadsheet, writes a text that starts as a formula would: it is the text "=x"."""
+    if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
+        return text[1:]
+    if text[:1] in FORMULA_STARTS and not NUMBER.fullmatch(text):
+        raise ValueError("A formula is not imported: write the value itself (or start the "
+                         "text with an apostrophe).")
+    return text
+
+
+class ImportRow:
+    """What one row of the file does: its status ("new", "changed", "unchanged", "error"),
+    `changes` [(field, old, new)] and `errors` [(field or None, reason)]."""
+
+    def __init__(self, number):
+        self.number, self.slug, self.title, self.product = number, "", "", None
+        self.values, self.changes, self.errors = {}, [], []
+
+    @property
+    def status(self):
+        if self.errors:
+            return "error"
+        if self.product is None:
+            return "new"
+        return "changed" if self.changes else "unchanged"
+
+
+class ImportPlan:
+    """The preview of a whole file: its rows, how many of each status, its fingerprint."""
+
+    def __init__(self, rows, notice, collections):
+        self.rows, self.notice, self.collections = rows, notice, collections   # {id: row}
+        self.counts = dict.fromkeys(("new", "changed", "unchanged", "error"), 0)
+        for row in rows:
+            self.counts[row.status] += 1
+
+    @property
+    def fingerprint(self):
+        """A digest of what the preview says and of the products it read: a confirmation
+        sent with it applies the file only if both are still the same."""
+        seen = [(row.number, row.status, row.product and [
+            str(row.product.__data__.get(name)) for name in ("id",) + IMPORT_FIELDS])
+            for row in self.rows]
+        return hashlib.sha256(repr(seen).encode()).hexdigest()
+
+
+def store_import(user, filename, data):
+    """Keep an uploaded file for its preview, after the checks of the whole file (its
+    encoding, its columns); the uploads of over a day ago go. Raises ImportRefused."""
+    text, notice = decode_import(data)
+    import_columns(read_import(text)[0])
+    ProductImport.delete().where(ProductImport.created_at < utcnow() - IMPORT_KEPT).execute()
+    return ProductImport.create(id=secrets.token_urlsafe(24), user=user, notice=notice,
+                                filename=filename[:255], content=text)
+
+
+def plan_import(stored, check, lock=False):
+    """The preview of a stored file: an ImportPlan of every row (see ImportRow). With
+    `lock`, the products it reads stay locked until the transaction ends."""
+    header, records = read_import(stored.content)
+    columns = import_columns(header)
+    rows = [_import_texts(ImportRow(number), cells, columns, len(header))
+            for number, cells in records]
+    products = _products_by_slug({row.slug for row in rows}, lock)
+    by_id, by_title = {c.id: c for c in Collection.select()}, {}
+    for collection in by_id.values():
+        by_title.setdefault(collection.title.strip(), []).append(collection.id)
+    seen = {}
+    for row in rows:
+        _judge_row(row, products.get(row.slug, []), by_title, seen, check)
+    return ImportPlan(rows, stored.notice, by_id)
+
+
+def _import_texts(row, cells, columns, width):
+    """Read a row's cells into row.values (texts), its slug and title."""
+    if len(cells) != width:
+        row.errors.append((None, f"It has {len(cells)} cells where the header has {width}."))
+    for name, index in columns.items():
+        try:
+            row.values[name] = import_cell(cells[index].strip()) if index < len(cells) else ""
+        except ValueError as error:
+            row.errors.append((name, str(error)))
+    row.title = row.values.get("title", "")
+    row.slug = row.values.get("slug") or slugify(row.title)
+    return row
+
+
+def _products_by_slug(slugs, lock):
+    found = collections.defaultdict(list)
+    for batch in peewee.chunked(sorted(slugs), 500):
+        query = Product.select().where(Product.slug.in_(batch)).order_by(Product.id)
+        for product in (locked(query) if lock else query):
+            found[product.slug].append(product)
+    return found
+
+
+def _judge_row(row, matches, collections_by_title, seen, check):
+    """Find the row's product and collection, check its values, and say what would change."""
+    if len(matches) > 1:
+        row.errors.append(("slug", f"{len(matches)} products have the slug {row.slug!r}: give "
+                                   f"them slugs of their own first."))
+    row.product = matches[0] if len(matches) == 1 else None
+    if row.slug in seen:
+        row.errors.append(("slug", f"Row {seen[row.slug]} has the same slug."))
+    seen.setdefault(row.slug, row.number)
+    texts = dict(row.values)
+    title = texts.pop("collection", "")
+    ids = collections_by_title.get(title, [])
+    if len(ids) != 1:
+        row.errors.append(("collection", f"There is no collection called {title!r}." if not ids
+                           else f"{len(ids)} collections are called {title!r}."))
+    values, problems = check(texts, row.product)
+    row.errors += [(name, message) for name, message in problems.items()]
+    if row.errors:
+        return
+    row.values = dict(values, collection=ids[0], slug=row.slug)
+    if row.product is not None:
+        row.changes = [(name, row.product.__data__.get(name), value)
+                       for name, value in row.values.items()
+                       if value != row.product.__data__.get(name)]
+
+
+def import_products(stored, check, fingerprint, user):
+    """Apply a stored file, all of it in one transaction, if it has no errors and the preview
+    the user confirmed (`fingerprint`) is what it would still do; else raise ImportStale with
+    the preview as it is now. The file is then forgotten. Returns the plan applied."""
+    with write_transaction():
+        plan = plan_import(stored, check, lock=True)
+        if plan.counts["error"] or plan.fingerprint != fingerprint:
+            raise ImportStale(plan)
+        _apply_import(plan, user)
+        stored.delete_instance()
+    return plan
+
+
+def _apply_import(plan, user):
+    """Insert the new products and update the changed ones, each with its history entry. (The
+    statements are written once and run for every row, as the demo data is loaded: Peewee
+    writing the SQL of 10,000 rows would take longer than the database's work.)"""
+    now, entries = utcnow(), []
+    new = [row for row in plan.rows if row.status == "new"]
+    _insert_in_batches(Product, ({"description": "", **row.values, "last_update": now,
+                                  "price": price_after(row.values["unit_price"], 0)}
+                                 for row in new), "new products", len(new))
+    for batch in peewee.chunked(new, 500):
+        ids = dict(Product.select(Product.slug, Product.id).where(
+            Product.slug.in_([row.slug for row in batch])).tuples())
+        entries += [(ids[row.slug], row.title, ADDITION, "Added (imported).") for row in batch]
+    changed = [row for row in plan.rows if row.status == "changed"]
+    discounts = {}
+    for batch in peewee.chunked([row.product.id for row in changed], 500):
+        discounts.update(best_discounts(batch))
+    updates = collections.defaultdict(list)         # the same columns changed: one statement
+    for row in changed:
+        values = {name: new for name, old, new in row.changes}
+        values["price"] = price_after(values.get("unit_price", row.product.unit_price),
+                                      discounts.get(row.product.id, 0))
+        updates[tuple(values)].append(dict(values, last_update=now, id=row.product.id))
+        labels = ", ".join(import_label(name).lower() for name in values if name != "price")
+        entries.append((row.product.id, row.values["title"], CHANGE,
+                        f"Changed {labels} (imported)."))
+    for names, rows in updates.items():
+        _update_in_batches(Product, names + ("last_update",), rows)
+    _insert_in_batches(AdminLogEntry, ({
+        "user": user.id, "model": "product", "object_id": str(ident), "object_repr": title[:255],
+        "action": action, "change_message": message, "action_time": now}
+        for ident, title, action, message in entries), "history", len(entries))
+
+
+def _update_in_batches(model, names, rows):
+    """UPDATE the fields `names` of each row (a dict with them and its "id"), one statement
+    for all of them (executemany)."""
+    fields = [model._meta.fields[name] for name in names]
+    sql = 'UPDATE "{}" SET {} WHERE "id" = {}'.format(
+        model._meta.table_name, ", ".join(f'"{f.column_name}" = {db.param}' for f in fields),
+        db.param)
+    for batch in peewee.chunked(rows, 10_000):
+        db.cursor().executemany(sql, [[f.db_value(row[f.name]) for f in fields] + [row["id"]]
+                                      for row in batch])
 
 
 def analyze():
@@ -2677,11 +2994,27 @@ def _m010_count_carts_made_per_client():
                    'ON "carts_made" ("client", "window_start")')
 
 
+def _m017_product_imports():
+    # The spreadsheets uploaded to the admin's product import, kept from preview to confirm.
+    _sql("""CREATE TABLE "product_import" (
+        "id" VARCHAR(64) NOT NULL PRIMARY KEY,
+        "user_id" INTEGER NOT NULL,
+        "created_at" {TIMESTAMP} NOT NULL,
+        "filename" VARCHAR(255) NOT NULL,
+        "notice" VARCHAR(255) NOT NULL,
+        "content" TEXT NOT NULL,
+        FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE
+    )""")
+    db.execute_sql('CREATE INDEX "product_import_user_id" ON "product_import" ("user_id")')
+    db.execute_sql('CREATE INDEX "product_import_created_at" ON "product_import" ("created_at")')
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
               _m007_deactivation_ends_sessions_for_good, _m008_lookalike_usernames,
-              _m009_reset_mails_per_address, _m010_count_carts_made_per_client]
+              _m009_reset_mails_per_address, _m010_count_carts_made_per_client,
+              _m017_product_imports]
 
 
 def schema_version():
