@@ -3409,13 +3409,92 @@ def _python(text):
 # 10. Demo data
 ###############################################################################
 
-ADJECTIVES = ["Organic", "Classic", "Smoked", "Roasted", "Fresh", "Spicy", "Sweet", "Golden",
-              "Wild", "Rustic", "Crispy", "Aged", "Herbal", "Dark", "Creamy", "Zesty"]
-THINGS = ["Coffee Beans", "Green Tea", "Olive Oil", "Sourdough", "Cheddar", "Salsa", "Honey",
-          "Granola", "Chocolate", "Pasta", "Almonds", "Lemonade", "Mustard", "Salmon", "Rice",
-          "Jam", "Soap", "Candle", "Notebook", "Mug", "Scarf", "Socks", "Backpack", "Lamp"]
-COLLECTIONS = ["Pantry", "Beverages", "Bakery", "Dairy", "Snacks", "Condiments", "Seafood",
-               "Home", "Stationery", "Apparel"]
+# The demo catalog: each collection with the words its products are named from, "<one of its
+# kinds> <one of its things> No. <n>" ("Seeded Sourdough Loaf No. 12"), each thing with the line
+# that begins its description, and the line that ends every description of the collection.
+DEMO_CATALOG = {
+    "Pantry": (("Organic", "Heritage", "Italian", "Wholegrain", "Fair-Trade", "Everyday"), {
+        "Olive Oil": "cold-pressed oil for dressings and slow cooking",
+        "Basmati Rice": "long, fragrant grains that cook up light and fluffy",
+        "Spaghetti": "bronze-cut pasta that holds on to its sauce",
+        "Rolled Oats": "hearty oats for porridge, flapjacks and crumbles",
+        "Red Lentils": "quick-cooking lentils for soups and dals",
+        "Chickpeas": "plump chickpeas, ready for hummus or a stew"},
+        "From growers we have bought from for years."),
+    "Beverages": (("Organic", "Classic", "Small-Batch", "House", "Premium", "Everyday"), {
+        "Coffee Beans": "whole beans, roasted this week, with notes of cocoa",
+        "Green Tea": "delicate leaves that brew a fresh, grassy cup",
+        "Lemonade": "squeezed lemons, a little cane sugar and sparkling water",
+        "Apple Juice": "pressed from orchard apples, cloudy and crisp",
+        "Hot Chocolate": "rich cocoa flakes that melt into warm milk",
+        "Ginger Beer": "brewed with fresh root ginger for a proper bite"},
+        "Best enjoyed with good company."),
+    "Bakery": (("Rustic", "Seeded", "Wholegrain", "Stone-Baked", "Country", "Golden"), {
+        "Sourdough Loaf": "a slow-risen loaf with a crackling crust",
+        "Rye Bread": "dense, dark and full of flavour",
+        "Baguette": "a crisp French stick with an airy crumb",
+        "Croissants": "flaky, buttery layers, four to a bag",
+        "Focaccia": "olive-oil bread dimpled with rosemary and sea salt",
+        "Cinnamon Buns": "soft swirls of dough, spice and brown sugar"},
+        "Baked in small batches every morning."),
+    "Dairy": (("Farmhouse", "Organic", "Alpine", "Jersey", "Pasture-Fed", "Valley"), {
+        "Cheddar": "a firm cheese, aged for a sharp, nutty bite",
+        "Greek Yogurt": "thick, strained and gently tangy",
+        "Butter": "churned from cream, lightly salted",
+        "Whole Milk": "creamy milk, bottled the day it was milked",
+        "Mozzarella": "soft and milky, for salads and pizza",
+        "Brie": "a mellow cheese with a velvety rind"},
+        "From herds that graze outdoors."),
+    "Snacks": (("Crunchy", "Lightly Salted", "Roasted", "Spiced", "Honey-Glazed", "Smoky"), {
+        "Almonds": "whole almonds, a handful at a time",
+        "Cashews": "buttery cashews, roasted in small batches",
+        "Popcorn": "air-popped and tossed to order",
+        "Pretzels": "twisted and baked until crisp",
+        "Trail Mix": "nuts, seeds and dried fruit for the road",
+        "Potato Chips": "thick-cut and kettle-cooked"},
+        "For the desk drawer, the picnic or the sofa."),
+    "Condiments": (("Classic", "Spicy", "Smoky", "Garden", "Fiery", "Homestyle"), {
+        "Mustard": "stone-ground seeds with a warm kick",
+        "Ketchup": "ripe tomatoes cooked down slowly",
+        "Salsa": "chunky tomatoes, chilli, lime and coriander",
+        "Hot Sauce": "fermented chillies with a lingering heat",
+        "Chutney": "fruit and spices simmered into a sticky relish",
+        "Pesto": "basil, pine nuts and hard cheese, freshly blended"},
+        "Made in small batches, without shortcuts."),
+    "Seafood": (("Smoked", "Wild", "Line-Caught", "North Atlantic", "Pacific", "Coastal"), {
+        "Salmon Fillet": "rich, pink fillets, skin on",
+        "Tuna Steaks": "thick-cut steaks for the grill",
+        "Prawns": "sweet, firm prawns, peeled and deveined",
+        "Mackerel": "an oily fish full of flavour",
+        "Cod Fillet": "flaky white fillets for the pan or the oven",
+        "Sardines": "small fish, big taste, packed in olive oil"},
+        "From fisheries that are managed for the long run."),
+    "Home": (("Nordic", "Rustic", "Classic", "Minimal", "Handmade", "Coastal"), {
+        "Scented Candle": "a soy-wax candle that burns for forty hours",
+        "Throw Blanket": "a soft woven throw for cold evenings",
+        "Table Lamp": "a warm light for a reading corner",
+        "Mug": "a sturdy glazed mug that keeps tea hot",
+        "Vase": "a glazed vase for a handful of flowers",
+        "Cushion": "a plump cushion with a washable cover"},
+        "Made to be used every day."),
+    "Stationery": (("Classic", "Recycled", "Pocket", "Kraft", "Studio", "Everyday"), {
+        "Notebook": "a lay-flat notebook of thick, dotted pages",
+        "Fountain Pen": "a smooth steel nib and a converter for bottled ink",
+        "Pencil Set": "six graphite grades, from hard to soft",
+        "Planner": "a year of weeks, undated, to start any time",
+        "Sketchbook": "heavy paper that takes ink and watercolour",
+        "Envelopes": "a pack of twenty, with matching cards"},
+        "For lists, letters and ideas."),
+    "Apparel": (("Linen", "Merino", "Organic Cotton", "Classic", "Relaxed", "Everyday"), {
+        "Shirt": "a breathable shirt with a relaxed collar",
+        "Scarf": "a soft scarf, long enough to wrap twice",
+        "Socks": "cushioned socks, two pairs to a pack",
+        "Beanie": "a rib-knit hat for cold mornings",
+        "T-Shirt": "a heavyweight tee that keeps its shape",
+        "Sweater": "a crew-neck knit for every season"},
+        "Made to last, in sizes S to XL."),
+}
+COLLECTIONS = list(DEMO_CATALOG)
 # (description, discount %, first and last day counted from today; None: open-ended)
 PROMOTIONS = [("Winter sale", "10", None, None), ("Members' week", "15", -3, 4),
               ("Clearance", "30", None, None), ("Bundle deal", "5", None, None),
@@ -3519,9 +3598,16 @@ def _seed_catalog(products, rng, now):
     step = max(1, products // max(1, products // 10))
     links = []              # (product number, promotion id): every step-th product has one
 
+    words = [(collection_id, kinds, [(thing, f"{line[0].upper()}{line[1:]}. {ending}")
+                                     for thing, line in things.items()])
+             for collection_id, (kinds, things, ending) in zip(collection_ids,
+                                                               DEMO_CATALOG.values())]
+
     def product_rows():
         for n in range(1, products + 1):
-            title = f"{rng.choice(ADJECTIVES)} {rng.choice(THINGS)} No. {n}"
+            collection_id, kinds, things = rng.choice(words)
+            thing, description = rng.choice(things)
+            title = f"{rng.choice(kinds)} {thing} No. {n}"
             unit_price = Decimal(rng.randint(100, 20000)) / 100 + 1
             discount = 0
             if (n - 1) % step == 0:     # the price is worked out here: no second pass
@@ -3529,11 +3615,11 @@ def _seed_catalog(products, rng, now):
                 links.append((n, promotion))
             yield {
                 "title": title, "slug": slugify(title),
-                "description": f"{title}: a demo product, number {n} of the demo shop.",
+                "description": description,
                 "unit_price": unit_price, "price": price_after(unit_price, discount),
                 "inventory": rng.choice([0, 3, 8, 12, 25, 40, 75, 100]),
                 "last_update": now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 90)),
-                "collection": rng.choice(collection_ids),
+                "collection": collection_id,
             }
     _insert_in_batches(Product, product_rows(), "products", products)
     if is_sqlite():
