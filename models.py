@@ -3598,10 +3598,7 @@ def _seed_catalog(products, rng, now):
     step = max(1, products // max(1, products // 10))
     links = []              # (product number, promotion id): every step-th product has one
 
-    words = [(collection_id, kinds, [(thing, f"{line[0].upper()}{line[1:]}. {ending}")
-                                     for thing, line in things.items()])
-             for collection_id, (kinds, things, ending) in zip(collection_ids,
-                                                               DEMO_CATALOG.values())]
+    words = _demo_words(collection_ids)
 
     def product_rows():
         for n in range(1, products + 1):
@@ -3633,6 +3630,14 @@ def _seed_catalog(products, rng, now):
         "promotions", len(links))
     _seed_featured_and_tags(collection_ids, product_ids, rng)
     return product_ids
+
+
+def _demo_words(collection_ids):
+    """[(collection id, its kinds, [(thing, description)])], from DEMO_CATALOG."""
+    return [(collection_id, kinds, [(thing, f"{line[0].upper()}{line[1:]}. {ending}")
+                                    for thing, line in things.items()])
+            for collection_id, (kinds, things, ending) in zip(collection_ids,
+                                                              DEMO_CATALOG.values())]
 
 
 def _seed_featured_and_tags(collection_ids, product_ids, rng):
