@@ -92,6 +92,7 @@ class Settings:
         self.allowed_hosts_given = bool(_split(env("ALLOWED_HOSTS")))  # else runserver adds one
         self.trusted_proxies = trusted_proxies(self, env("TRUSTED_PROXIES"))
         self.email_url = email_url(self, env("EMAIL_URL"))     # "" = .eml files in <data dir>/mail
+        self.order_notify = self.addresses("ORDER_NOTIFY")     # the staff told of new orders
         self.session_url = env("SESSION_URL")          # "" = files in the data dir
         self.cache_url = env("CACHE_URL", "memory")
         self.secure_cookies = _flag(env("SECURE_COOKIES", "0"))
@@ -116,6 +117,13 @@ class Settings:
                                  f"least 1")
             return default
         return int(value or default)
+
+    def addresses(self, name):
+        """Comma-separated email addresses; one that cannot be is a problem, and left out."""
+        found = _split(self.env(name))
+        for wrong in [a for a in found if not re.fullmatch(models.EMAIL_PATTERN, a)]:
+            self.problems.append(f"STOREFRONT_{name}: {wrong!r} is not an email address")
+        return [a for a in found if re.fullmatch(models.EMAIL_PATTERN, a)]
 
     def secret(self):
         """The secret key: the setting, or a key generated once and kept in the data dir (0600)."""
@@ -651,6 +659,7 @@ def checkout():
             else:
                 log_event("order_placed", "order %s placed by %s", order.id, user.username,
                           order_id=order.id, user_id=user.id)
+                tell_of_orders([order.id], "placed")
                 flash(f"Thank you! Order #{order.id} has been placed.")
                 redirect(url("order", order_id=order.id))
     elif not lines:
@@ -680,6 +689,59 @@ def order_detail(order_id):
                   total=models.lines_total(items))
 
 
+# --- Order emails ----------------------------------------------------------------------------
+
+# An order placed, completed or failed is told by mail: the customer always, the staff
+# (STOREFRONT_ORDER_NOTIFY) of a new one. What they read is in views/mail/: for each event a
+# plain text whose first line is the subject, and the same in HTML. The mails leave after the
+# answer (in_background, part 11), so a slow or broken mail server never holds up or fails a
+# checkout: the order is kept, and send_mail logs what it could not send, with the reason.
+
+ORDER_MAILS = {"placed": ("mail/order_placed", "mail/order_staff"),
+               "C": ("mail/order_complete", None), "F": ("mail/order_failed", None)}
+
+
+def tell_of_orders(order_ids, event):
+    """Mail what `event` ("placed", or a payment status) says of these orders, once this
+    request's transaction (if any) has committed, and after the answer."""
+    site = absolute_url(request.script_name.rstrip("/"))
+    models.on_commit(in_background, send_order_mails, list(order_ids), event, site)
+
+
+def send_order_mails(order_ids, event, site):
+    """Each order's mails of `event`. `site` is the shop's address as the request saw it
+    (https://shop.example.com), for the links."""
+    for order_id in order_ids:
+        order = Order.select(Order, Customer).join(Customer).where(Order.id == order_id).first()
+        if order is not None:
+            send_order_mail(order, event, site)
+
+
+def send_order_mail(order, event, site):
+    """The customer's mail of `event`, and the staff's if it has one."""
+    lines = list(models.order_lines(order))
+    context = dict(order=order, lines=lines, total=models.lines_total(lines),
+                   address=order.customer.addresses.first(), money=format_money,
+                   date=format_date, link=site + url("order", order_id=order.id),
+                   admin_link=site + url("admin_change", model="order", ident=order.id))
+    to_customer, to_staff = ORDER_MAILS[event]
+    if order.customer.email.endswith(".invalid"):   # a profile without an address of its own
+        log.info("order %s: no mail to the customer, who has no address", order.id)
+    else:
+        send_template_mail(order.customer.email, to_customer, context)
+    for address in settings.order_notify if to_staff else ():
+        send_template_mail(address, to_staff, context)
+
+
+def send_template_mail(to, name, context):
+    """Send views/<name>.txt.tpl (its first line "Subject: ...") with views/<name>.html.tpl
+    as the HTML alternative."""
+    text = bottle.template(name + ".txt", **context)
+    subject, _, body = text.partition("\n")
+    send_mail(to, subject.removeprefix("Subject:").strip(), body.lstrip("\n"),
+              bottle.template(name + ".html", **context))
+
+
 ###############################################################################
 # 7. Accounts
 ###############################################################################
@@ -690,8 +752,8 @@ def order_detail(order_id):
 # from the address in ?from= (storefront@localhost otherwise). How it is delivered, and the
 # work a page leaves for after its answer (in_background()), are in part 11.
 
-def send_mail(to, subject, body):
-    """Send a plain-text email."""
+def send_mail(to, subject, body, html=None):
+    """Send a plain-text email, with `html` as its HTML alternative if given."""
     parts = urllib.parse.urlsplit(settings.email_url)
     options = dict(urllib.parse.parse_qsl(parts.query))
     message = email.message.EmailMessage()
@@ -699,6 +761,8 @@ def send_mail(to, subject, body):
     message["To"], message["Subject"] = to, subject
     message["Date"], message["Message-ID"] = email.utils.formatdate(), email.utils.make_msgid()
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     if parts.scheme in ("smtp", "smtps"):
         # A mail server can take seconds to answer, or fail: no page waits for it (and so a
         # page that sent mail answers as fast as one that did not).
@@ -1435,6 +1499,7 @@ def api_order_create():
     except models.ValidationError as error:     # the cart is empty (or was ordered just now)
         api_error(409, "There is nothing in the cart to order.",
                   {"cart_id": " ".join(error.errors.values())})
+    tell_of_orders([order.id], "placed")
     response.set_header("Location", url("api_order", order_id=order.id))
     return api_order(order.id, status=201)
 
@@ -1773,18 +1838,33 @@ def refuse_bad_text():
     if "%00" in request.query_string or "\x00" in request.path:
         abort(400, "The request contains a NUL character, which no text field may hold.")
     if request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
-        request.environ["storefront.form"] = _checked_form()
+        multipart = request.content_type.startswith("multipart/")
+        request.environ["storefront.form"] = _checked_form(_files_taken() if multipart else 0)
 
 
-def _checked_form():
+def _files_taken():
+    """The most bytes of files the route asked for takes (its `files` config), else 0. A body
+    over it is refused before it is read, rather than spooled to disk."""
+    try:
+        taken = root.router.match(request.environ)[0].config.get("files", 0)
+    except HTTPError:
+        return 0            # no such route: its 404 or 405 comes next
+    if taken and request.content_length > taken + 64 * 1024:     # the form's other fields
+        abort(413, f"The file is larger than {taken // 2 ** 20} MB, the most this form takes.")
+    return taken
+
+
+def _checked_form(files_taken=0):
     """The form decoded as UTF-8 text, or a 400 or 413: not UTF-8, a file, a NUL."""
     try:
         data = request.forms.decode()
     except UnicodeError:
         abort(400, "The form was not sent as UTF-8 text.")
     for name, upload in request.files.allitems():
-        # No form here takes files, but Bottle files a text field over MEMFILE_MAX as
+        # Most forms take no files, but Bottle files a text field over MEMFILE_MAX as
         # one, which would leave the field looking empty: refuse it instead.
+        if upload.raw_filename and files_taken:
+            continue
         if upload.raw_filename:
             abort(400, "This form does not take files.")
         abort(413, f"The field {name!r} holds more than {request.MEMFILE_MAX // 1024} "
@@ -2230,7 +2310,7 @@ def _write_mail_file(message):
     with os.fdopen(fd, "wb") as f:
         f.write(bytes(message))
     print(f"Mail to {message['To']}, saved as {path}:\n"
-          + textwrap.indent(message.get_content(), "    "), flush=True)
+          + textwrap.indent(message.get_body(("plain",)).get_content(), "    "), flush=True)
 
 
 ###############################################################################
@@ -2253,8 +2333,10 @@ def register(spec_class):
 
 
 def all_permissions():
-    """Every "<model>.<action>" the admin checks, for the permission pickers."""
-    return [f"{name}.{verb}" for name in REGISTRY for verb in models.PERMISSION_ACTIONS]
+    """Every "<model>.<action>" the admin checks, for the permission pickers (a spec that can
+    import rows has an "import" of its own)."""
+    return [f"{name}.{verb}" for name, spec in REGISTRY.items()
+            for verb in models.PERMISSION_ACTIONS + (("import",) if spec.can_import else ())]
 
 
 def column(label, sort=None, link=None, numeric=False):
@@ -3032,6 +3114,8 @@ class ModelAdmin:
     inlines = ()
     actions = ()                # names of methods marked with @action, after delete_selected
     can_add = can_change = can_delete = True
+    can_import = False          # rows can be imported from a CSV (its own permission, "import")
+    export_fields = ()          # fields the CSV export adds after the list's columns
     save_as = False             # offer "Save as new" on the change form
 
     def __init__(self):
@@ -3851,7 +3935,8 @@ def export_csv(model):
     spec = admin_spec(model, "view")
     query = ChangeList(spec, request.query.decode()).query
     pk = spec.model._meta.primary_key.name
-    columns = [c for c in spec.columns() if c.name != pk]
+    columns = [c for c in spec.columns() if c.name != pk] + [
+        Column(name, spec.field_label(name), None, False) for name in spec.export_fields]
 
     def cell(value):
         # A leading = + - @ (or a tab or return before one) makes a spreadsheet run a formula.
@@ -3874,6 +3959,84 @@ def export_csv(model):
     response.content_type = "text/csv; charset=utf-8"
     response.set_header("Content-Disposition", f'attachment; filename="{spec.name}s.csv"')
     return chunks()
+
+
+# --- Importing products from a spreadsheet ---------------------------------------------------
+#
+# Upload a CSV with the export's columns (POST .../import), see what each row would do (GET
+# .../import/<id>: the file is kept in the database meanwhile, models.ProductImport), confirm
+# (POST .../import/<id>): models.py applies it in one transaction, if the products are still
+# as the preview showed them; if not, the preview is shown again as things now are.
+
+@admin.route("/product/import", ["GET", "POST"], name="admin_product_import",
+             files=models.IMPORT_MAX_BYTES)
+@staff_required
+def product_import():
+    """The upload form; a file whose encoding or columns cannot work is refused here."""
+    spec, error = admin_spec("product", "import"), None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.raw_filename:
+                raise models.ImportRefused("Choose a CSV file to import.")
+            stored = models.store_import(current_user(), upload.raw_filename,
+                                         upload.file.read(models.IMPORT_MAX_BYTES + 1))
+        except models.ImportRefused as refused:
+            error = str(refused)
+        else:
+            redirect(url("admin_product_import_preview", ident=stored.id))
+    return render("admin/import", status=400 if error else 200, spec=spec, error=error,
+                  title="Import products", body_class="admin")
+
+
+@admin.route("/product/import/<ident>", ["GET", "POST"], name="admin_product_import_preview")
+@staff_required
+def product_import_preview(ident):
+    """Every row of an uploaded file as new, changed (how), unchanged or an error; a POST
+    applies it all, or shows the preview again if the products changed since (409)."""
+    spec, user = admin_spec("product", "import"), current_user()
+    stored = get_or_404(models.ProductImport.select().where(models.ProductImport.user == user),
+                        ident)
+    stale = False
+    if request.method == "POST":
+        try:
+            plan = models.import_products(stored, import_checker(),
+                                          form_data().get("fingerprint", ""), user)
+        except models.ImportStale as refused:
+            plan, stale = refused.plan, True
+        else:
+            flash("Imported {new:,} new and {changed:,} changed products ({unchanged:,} "
+                  "unchanged).".format(**plan.counts))
+            redirect(url("admin_changelist", model="product"))
+    else:
+        plan = models.plan_import(stored, import_checker())
+    return render("admin/import_preview", status=409 if stale else 200, spec=spec,
+                  stored=stored, plan=plan, stale=stale, show=import_value,
+                  title="Import products: preview", body_class="admin")
+
+
+def import_checker():
+    """check(texts, product) for models.plan_import: a row's texts ({field: text}) judged by
+    the admin's own product form, its checks and the model's rules, as if typed into it:
+    ({field: value}, {field: message}). One form is filled anew for each row: making a form
+    costs more than all the rest an import does with a row."""
+    form = REGISTRY["product"].form_class()()
+    del form["collection"]          # the import finds it by name (models.plan_import)
+
+    def check(texts, product):
+        form.process(bottle.MultiDict(texts))
+        form.form_errors = []
+        validate_form(form, product or Product())
+        errors = {name: messages[0] for name, messages in form.errors.items()}  # None: form's
+        return {name: form[name].data for name in texts if name in form}, errors
+    return check
+
+
+def import_value(plan, name, value):
+    """A value of the preview as a person reads it: a collection's name, money as money."""
+    if name == "collection":
+        return str(plan.collections.get(value, value))
+    return display_value(value)
 
 
 @admin.get("/<model>/autocomplete", name="admin_autocomplete")
@@ -3938,6 +4101,8 @@ class ProductAdmin(ModelAdmin):
     inlines = (Inline(models.TaggedItem, fields=("tag",), noun="tag"),)
     actions = ("clear_inventory",)
     save_as = True
+    can_import = True           # /admin/product/import: see "Importing products" above
+    export_fields = ("slug", "description")     # so that an export imports back as it was
 
     @column("Stock", sort=Product.inventory)
     def stock(self, row):
@@ -4041,7 +4206,7 @@ class OrderAdmin(ModelAdmin):
     picker = True
     inlines = (Inline(OrderItem, fields=("product", "quantity", "unit_price"),
                       label="Items", min_num=1),)
-    actions = ("mark_complete",)
+    actions = ("mark_complete", "mark_failed")
 
     def queryset(self):
         return (Order.with_totals().select_extend(*Customer._meta.sorted_fields).switch(Order)
@@ -4053,8 +4218,29 @@ class OrderAdmin(ModelAdmin):
 
     @action("Mark the selected orders complete")
     def mark_complete(self, query):
-        return Order.update(payment_status="C").where(
-            Order.id.in_(query.select(Order.id)) & (Order.payment_status != "C")).execute()
+        return self.set_status(query, "C")
+
+    @action("Mark the selected orders failed")
+    def mark_failed(self, query):
+        return self.set_status(query, "F")
+
+    def set_status(self, query, status):
+        """Give the chosen orders `status`; the customer of each order it changes is told."""
+        ids = [i for (i,) in query.select(Order.id).where(Order.payment_status != status)
+               .tuples()]
+        for start in range(0, len(ids), 500):       # bounded IN lists, however many rows
+            Order.update(payment_status=status).where(Order.id.in_(ids[start:start + 500])) \
+                .execute()
+        tell_of_orders(ids, status)
+        return len(ids)
+
+    def save_model(self, form, obj, adding):
+        """Save the order; a payment status changed to complete or failed is told to the
+        customer, once the save has committed."""
+        super().save_model(form, obj, adding)
+        status = form.edit.edits.get("payment_status") if form.edit else None
+        if status in ("C", "F"):
+            tell_of_orders([obj.id], status)
 
 
 @register

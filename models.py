@@ -20,6 +20,7 @@ Parts, in order:
 import base64
 import collections
 import contextlib
+import csv
 import datetime
 import difflib
 import errno
@@ -28,6 +29,7 @@ import functools
 import hashlib
 import hmac
 import importlib
+import io
 import ipaddress
 import itertools
 import math
@@ -233,11 +235,24 @@ def watch_transactions(database):
         if getattr(_uncommitted, "wrote", False):
             _uncommitted.wrote = False
             data_changed()
+        callbacks, _uncommitted.callbacks = getattr(_uncommitted, "callbacks", []), []
+        for callback, args in callbacks:
+            callback(*args)
 
     def rollback_and_forget():
-        _uncommitted.wrote = False
+        _uncommitted.wrote, _uncommitted.callbacks = False, []
         rollback()
     database.commit, database.rollback = commit_and_tell, rollback_and_forget
+
+
+def on_commit(callback, *args):
+    """Call `callback(*args)` once the transaction under way commits, and never if it rolls
+    back (Django's transaction.on_commit): a mail about an order is sent only once the order
+    is there for its reader to see. Outside a transaction, at once."""
+    if db.in_transaction():
+        _uncommitted.__dict__.setdefault("callbacks", []).append((callback, args))
+    else:
+        callback(*args)
 
 
 @functools.cache
@@ -1764,6 +1779,21 @@ class AdminLogEntry(BaseModel):
         return {ADDITION: "Added", CHANGE: "Changed", DELETION: "Deleted"}.get(self.action, "?")
 
 
+class ProductImport(BaseModel):
+    """A spreadsheet uploaded to the admin's product import, kept between its preview and its
+    confirmation: in the database, so that whichever process or machine answers the
+    confirmation finds it. Its id is random (the address of the preview); a day later it goes."""
+    id = CharField(max_length=64, primary_key=True)
+    user = ForeignKeyField(User, backref="product_imports", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow, index=True)
+    filename = CharField(max_length=255, default="")
+    notice = CharField(max_length=255, default="")      # how it was read, if not as UTF-8
+    content = TextField()                               # the file, as text
+
+    class Meta:
+        private = True          # no cached page shows it
+
+
 class SchemaVersion(BaseModel):
     version = IntegerField()
 
@@ -1771,7 +1801,7 @@ class SchemaVersion(BaseModel):
 MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure, ResetMail,
           Promotion, Collection, Product, ProductPromotion, PricingDay, Customer, Address, Order,
           OrderItem, Cart, CartItem, CartsMade, Tag, TaggedItem, LikedItem, AdminLogEntry,
-          SchemaVersion]
+          ProductImport, SchemaVersion]
 
 
 ###############################################################################
@@ -1935,6 +1965,8 @@ def parse_key(model, value):
             return uuid.UUID(str(value))
         except ValueError:
             return None
+    if isinstance(model._meta.primary_key, CharField):      # a random token
+        return value if isinstance(value, str) and 0 < len(value) <= 64 else None
     return parse_id(value)
 
 
@@ -2287,6 +2319,304 @@ def date_counts(query, field, part):
         # would be two expressions to PostgreSQL
     rows = query.select(bucket.alias("bucket"), fn.COUNT(SQL("*"))).order_by().group_by(bucket)
     return sorted((int(value), count) for value, count in rows.tuples() if value is not None)
+
+
+# --- Importing products from a spreadsheet ---------------------------------------------------
+#
+# The admin's product import takes a CSV with the columns the product export writes, shows what
+# each row would do (new, changed and how, unchanged, or an error), and once confirmed applies
+# the whole file in one transaction. Rows find their product by slug. What a cell may hold is
+# the admin's product form's say: app.py hands its check in as `check(texts, product)`, which
+# answers ({field: value}, {field: message}).
+
+IMPORT_MAX_BYTES = 10 * 1024 * 1024
+IMPORT_MAX_ROWS = 100_000
+IMPORT_KEPT = datetime.timedelta(days=1)
+IMPORT_FIELDS = ("slug", "title", "collection", "description", "unit_price", "inventory")
+IMPORT_REQUIRED = ("title", "collection", "unit_price", "inventory")
+IMPORT_WORKED_OUT = ("id", "price", "stock", "last_update")  # exported; the shop works them out
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
+
+
+class ImportRefused(Exception):
+    """A file that cannot be imported at all (empty, too big, not text, its columns)."""
+
+
+class ImportStale(Exception):
+    """The products changed since the preview (or the file has errors): `plan` is the file's
+    preview as things are now."""
+
+    def __init__(self, plan):
+        super().__init__("The products changed since the preview.")
+        self.plan = plan
+
+
+def import_label(name):
+    return field_label(Product._meta.fields[name]) if name in Product._meta.fields else name
+
+
+def decode_import(data):
+    """The text of an uploaded file, and a notice of how it was read if not as UTF-8."""
+    if not data.strip():
+        raise ImportRefused("The file is empty.")
+    if len(data) > IMPORT_MAX_BYTES:
+        raise ImportRefused(f"The file is larger than {IMPORT_MAX_BYTES // 2 ** 20} MB, the "
+                            f"most one import takes: split it in parts.")
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):       # "Unicode text" of a spreadsheet
+            text, notice = data.decode("utf-16"), "The file was read as UTF-16 text."
+        else:
+            text, notice = data.decode("utf-8-sig"), ""         # a BOM is left out
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="ignore") if _is_cp1252(data) else \
+            data.decode("latin-1")
+        notice = ("The file is not UTF-8 text: it was read as Windows-1252 (Latin-1). Check "
+                  "the accented letters below, or save it as “CSV UTF-8” and upload it again.")
+    if "\x00" in text:
+        raise ImportRefused("The file is not CSV text (a spreadsheet's own format, such as "
+                            ".xlsx?): save it as CSV and upload that.")
+    return text, notice
+
+
+def _is_cp1252(data):
+    try:
+        data.decode("cp1252")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def read_import(text):
+    """(header, [(row number, cells)]) of a CSV text, numbered as a spreadsheet shows them
+    (the header is row 1); blank rows are left out. Commas, semicolons or tabs: whichever
+    the header line has most of."""
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count)
+    records = []
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = next(reader, None)
+        for number, cells in enumerate(reader, start=2):
+            if any(cell.strip() for cell in cells):
+                records.append((number, cells))
+            if len(records) > IMPORT_MAX_ROWS:
+                raise ImportRefused(f"The file has more than {IMPORT_MAX_ROWS:,} rows, the "
+                                    f"most one import takes: split it in parts.")
+    except csv.Error as error:
+        raise ImportRefused(f"Row {reader.line_num}: the file is not valid CSV ({error}).")
+    if not header or not any(cell.strip() for cell in header):
+        raise ImportRefused("The file is empty.")
+    if not records:
+        raise ImportRefused("The file has a header but no rows under it.")
+    return header, records
+
+
+def import_columns(header):
+    """{field: its cell's index} for the columns the import writes. Names are those of the
+    export ("Unit price") or of the fields ("unit_price"); columns the shop works out itself
+    (price, stock...) are passed over. Any other column, or a missing one, refuses the file."""
+    names = [re.sub(r"[\s_]+", "_", cell.strip().lower()) for cell in header]
+    unknown = [cell for cell, name in zip(header, names)
+               if name not in IMPORT_FIELDS + IMPORT_WORKED_OUT]
+    twice = sorted({cell for cell, name in zip(header, names) if names.count(name) > 1})
+    missing = [import_label(name) for name in IMPORT_REQUIRED if name not in names]
+    known = ", ".join(import_label(name) for name in IMPORT_FIELDS)
+    if unknown:
+        raise ImportRefused(f"Unknown column{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(map(repr, unknown))}: the import knows {known} (and "
+                            f"passes over what the export adds: id, Price, Stock, Last update).")
+    if twice:
+        raise ImportRefused(f"The column{'s' if len(twice) > 1 else ''} "
+                            f"{', '.join(map(repr, twice))} is there twice.")
+    if missing:
+        raise ImportRefused(f"The file has no {' or '.join(missing)} column: it needs "
+                            f"{', '.join(map(import_label, IMPORT_REQUIRED))} (Slug and "
+                            f"Description may be left out).")
+    return {name: index for index, name in enumerate(names) if name in IMPORT_FIELDS}
+
+
+def import_cell(text):
+    """A cell's text. A formula is refused (ValueError); "'=x" is how the export, like a
+    spreadsheet, writes a text that starts as a formula would: it is the text "=x"."""
+    if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
+        return text[1:]
+    if text[:1] in FORMULA_STARTS and not NUMBER.fullmatch(text):
+        raise ValueError("A formula is not imported: write the value itself (or start the "
+                         "text with an apostrophe).")
+    return text
+
+
+class ImportRow:
+    """What one row of the file does: its status ("new", "changed", "unchanged", "error"),
+    `changes` [(field, old, new)] and `errors` [(field or None, reason)]."""
+
+    def __init__(self, number):
+        self.number, self.slug, self.title, self.product = number, "", "", None
+        self.values, self.changes, self.errors = {}, [], []
+
+    @property
+    def status(self):
+        if self.errors:
+            return "error"
+        if self.product is None:
+            return "new"
+        return "changed" if self.changes else "unchanged"
+
+
+class ImportPlan:
+    """The preview of a whole file: its rows, how many of each status, its fingerprint."""
+
+    def __init__(self, rows, notice, collections):
+        self.rows, self.notice, self.collections = rows, notice, collections   # {id: row}
+        self.counts = dict.fromkeys(("new", "changed", "unchanged", "error"), 0)
+        for row in rows:
+            self.counts[row.status] += 1
+
+    @property
+    def fingerprint(self):
+        """A digest of what the preview says and of the products it read: a confirmation
+        sent with it applies the file only if both are still the same."""
+        seen = [(row.number, row.status, row.product and [
+            str(row.product.__data__.get(name)) for name in ("id",) + IMPORT_FIELDS])
+            for row in self.rows]
+        return hashlib.sha256(repr(seen).encode()).hexdigest()
+
+
+def store_import(user, filename, data):
+    """Keep an uploaded file for its preview, after the checks of the whole file (its
+    encoding, its columns); the uploads of over a day ago go. Raises ImportRefused."""
+    text, notice = decode_import(data)
+    import_columns(read_import(text)[0])
+    ProductImport.delete().where(ProductImport.created_at < utcnow() - IMPORT_KEPT).execute()
+    return ProductImport.create(id=secrets.token_urlsafe(24), user=user, notice=notice,
+                                filename=filename[:255], content=text)
+
+
+def plan_import(stored, check, lock=False):
+    """The preview of a stored file: an ImportPlan of every row (see ImportRow). With
+    `lock`, the products it reads stay locked until the transaction ends."""
+    header, records = read_import(stored.content)
+    columns = import_columns(header)
+    rows = [_import_texts(ImportRow(number), cells, columns, len(header))
+            for number, cells in records]
+    products = _products_by_slug({row.slug for row in rows}, lock)
+    by_id, by_title = {c.id: c for c in Collection.select()}, {}
+    for collection in by_id.values():
+        by_title.setdefault(collection.title.strip(), []).append(collection.id)
+    seen = {}
+    for row in rows:
+        _judge_row(row, products.get(row.slug, []), by_title, seen, check)
+    return ImportPlan(rows, stored.notice, by_id)
+
+
+def _import_texts(row, cells, columns, width):
+    """Read a row's cells into row.values (texts), its slug and title."""
+    if len(cells) != width:
+        row.errors.append((None, f"It has {len(cells)} cells where the header has {width}."))
+    for name, index in columns.items():
+        try:
+            row.values[name] = import_cell(cells[index].strip()) if index < len(cells) else ""
+        except ValueError as error:
+            row.errors.append((name, str(error)))
+    row.title = row.values.get("title", "")
+    row.slug = row.values.get("slug") or slugify(row.title)
+    return row
+
+
+def _products_by_slug(slugs, lock):
+    found = collections.defaultdict(list)
+    for batch in peewee.chunked(sorted(slugs), 500):
+        query = Product.select().where(Product.slug.in_(batch)).order_by(Product.id)
+        for product in (locked(query) if lock else query):
+            found[product.slug].append(product)
+    return found
+
+
+def _judge_row(row, matches, collections_by_title, seen, check):
+    """Find the row's product and collection, check its values, and say what would change."""
+    if len(matches) > 1:
+        row.errors.append(("slug", f"{len(matches)} products have the slug {row.slug!r}: give "
+                                   f"them slugs of their own first."))
+    row.product = matches[0] if len(matches) == 1 else None
+    if row.slug in seen:
+        row.errors.append(("slug", f"Row {seen[row.slug]} has the same slug."))
+    seen.setdefault(row.slug, row.number)
+    texts = dict(row.values)
+    title = texts.pop("collection", "")
+    ids = collections_by_title.get(title, [])
+    if len(ids) != 1:
+        row.errors.append(("collection", f"There is no collection called {title!r}." if not ids
+                           else f"{len(ids)} collections are called {title!r}."))
+    values, problems = check(texts, row.product)
+    row.errors += [(name, message) for name, message in problems.items()]
+    if row.errors:
+        return
+    row.values = dict(values, collection=ids[0], slug=row.slug)
+    if row.product is not None:
+        row.changes = [(name, row.product.__data__.get(name), value)
+                       for name, value in row.values.items()
+                       if value != row.product.__data__.get(name)]
+
+
+def import_products(stored, check, fingerprint, user):
+    """Apply a stored file, all of it in one transaction, if it has no errors and the preview
+    the user confirmed (`fingerprint`) is what it would still do; else raise ImportStale with
+    the preview as it is now. The file is then forgotten. Returns the plan applied."""
+    with write_transaction():
+        plan = plan_import(stored, check, lock=True)
+        if plan.counts["error"] or plan.fingerprint != fingerprint:
+            raise ImportStale(plan)
+        _apply_import(plan, user)
+        stored.delete_instance()
+    return plan
+
+
+def _apply_import(plan, user):
+    """Insert the new products and update the changed ones, each with its history entry. (The
+    statements are written once and run for every row, as the demo data is loaded: Peewee
+    writing the SQL of 10,000 rows would take longer than the database's work.)"""
+    now, entries = utcnow(), []
+    new = [row for row in plan.rows if row.status == "new"]
+    _insert_in_batches(Product, ({"description": "", **row.values, "last_update": now,
+                                  "price": price_after(row.values["unit_price"], 0)}
+                                 for row in new), "new products", len(new))
+    for batch in peewee.chunked(new, 500):
+        ids = dict(Product.select(Product.slug, Product.id).where(
+            Product.slug.in_([row.slug for row in batch])).tuples())
+        entries += [(ids[row.slug], row.title, ADDITION, "Added (imported).") for row in batch]
+    changed = [row for row in plan.rows if row.status == "changed"]
+    discounts = {}
+    for batch in peewee.chunked([row.product.id for row in changed], 500):
+        discounts.update(best_discounts(batch))
+    updates = collections.defaultdict(list)         # the same columns changed: one statement
+    for row in changed:
+        values = {name: new for name, old, new in row.changes}
+        values["price"] = price_after(values.get("unit_price", row.product.unit_price),
+                                      discounts.get(row.product.id, 0))
+        updates[tuple(values)].append(dict(values, last_update=now, id=row.product.id))
+        labels = ", ".join(import_label(name).lower() for name in values if name != "price")
+        entries.append((row.product.id, row.values["title"], CHANGE,
+                        f"Changed {labels} (imported)."))
+    for names, rows in updates.items():
+        _update_in_batches(Product, names + ("last_update",), rows)
+    _insert_in_batches(AdminLogEntry, ({
+        "user": user.id, "model": "product", "object_id": str(ident), "object_repr": title[:255],
+        "action": action, "change_message": message, "action_time": now}
+        for ident, title, action, message in entries), "history", len(entries))
+
+
+def _update_in_batches(model, names, rows):
+    """UPDATE the fields `names` of each row (a dict with them and its "id"), one statement
+    for all of them (executemany)."""
+    fields = [model._meta.fields[name] for name in names]
+    sql = 'UPDATE "{}" SET {} WHERE "id" = {}'.format(
+        model._meta.table_name, ", ".join(f'"{f.column_name}" = {db.param}' for f in fields),
+        db.param)
+    for batch in peewee.chunked(rows, 10_000):
+        db.cursor().executemany(sql, [[f.db_value(row[f.name]) for f in fields] + [row["id"]]
+                                      for row in batch])
 
 
 def analyze():
@@ -2755,13 +3085,29 @@ def _m016_carts_know_when_they_were_last_changed():
     db.execute_sql('CREATE INDEX IF NOT EXISTS "cart_touched_at" ON "cart" ("touched_at")')
 
 
+def _m017_product_imports():
+    # The spreadsheets uploaded to the admin's product import, kept from preview to confirm.
+    _sql("""CREATE TABLE "product_import" (
+        "id" VARCHAR(64) NOT NULL PRIMARY KEY,
+        "user_id" INTEGER NOT NULL,
+        "created_at" {TIMESTAMP} NOT NULL,
+        "filename" VARCHAR(255) NOT NULL,
+        "notice" VARCHAR(255) NOT NULL,
+        "content" TEXT NOT NULL,
+        FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE
+    )""")
+    db.execute_sql('CREATE INDEX "product_import_user_id" ON "product_import" ("user_id")')
+    db.execute_sql('CREATE INDEX "product_import_created_at" ON "product_import" ("created_at")')
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
               _m007_deactivation_ends_sessions_for_good, _m008_lookalike_usernames,
               _m009_reset_mails_per_address, _m010_count_carts_made_per_client,
               _m015_carts_belong_to_accounts,
-              _m016_carts_know_when_they_were_last_changed]
+              _m016_carts_know_when_they_were_last_changed,
+              _m017_product_imports]
 
 
 def schema_version():
@@ -3156,13 +3502,92 @@ def _python(text):
 # 10. Demo data
 ###############################################################################
 
-ADJECTIVES = ["Organic", "Classic", "Smoked", "Roasted", "Fresh", "Spicy", "Sweet", "Golden",
-              "Wild", "Rustic", "Crispy", "Aged", "Herbal", "Dark", "Creamy", "Zesty"]
-THINGS = ["Coffee Beans", "Green Tea", "Olive Oil", "Sourdough", "Cheddar", "Salsa", "Honey",
-          "Granola", "Chocolate", "Pasta", "Almonds", "Lemonade", "Mustard", "Salmon", "Rice",
-          "Jam", "Soap", "Candle", "Notebook", "Mug", "Scarf", "Socks", "Backpack", "Lamp"]
-COLLECTIONS = ["Pantry", "Beverages", "Bakery", "Dairy", "Snacks", "Condiments", "Seafood",
-               "Home", "Stationery", "Apparel"]
+# The demo catalog: each collection with the words its products are named from, "<one of its
+# kinds> <one of its things> No. <n>" ("Seeded Sourdough Loaf No. 12"), each thing with the line
+# that begins its description, and the line that ends every description of the collection.
+DEMO_CATALOG = {
+    "Pantry": (("Organic", "Heritage", "Italian", "Wholegrain", "Fair-Trade", "Everyday"), {
+        "Olive Oil": "cold-pressed oil for dressings and slow cooking",
+        "Basmati Rice": "long, fragrant grains that cook up light and fluffy",
+        "Spaghetti": "bronze-cut pasta that holds on to its sauce",
+        "Rolled Oats": "hearty oats for porridge, flapjacks and crumbles",
+        "Red Lentils": "quick-cooking lentils for soups and dals",
+        "Chickpeas": "plump chickpeas, ready for hummus or a stew"},
+        "From growers we have bought from for years."),
+    "Beverages": (("Organic", "Classic", "Small-Batch", "House", "Premium", "Everyday"), {
+        "Coffee Beans": "whole beans, roasted this week, with notes of cocoa",
+        "Green Tea": "delicate leaves that brew a fresh, grassy cup",
+        "Lemonade": "squeezed lemons, a little cane sugar and sparkling water",
+        "Apple Juice": "pressed from orchard apples, cloudy and crisp",
+        "Hot Chocolate": "rich cocoa flakes that melt into warm milk",
+        "Ginger Beer": "brewed with fresh root ginger for a proper bite"},
+        "Best enjoyed with good company."),
+    "Bakery": (("Rustic", "Seeded", "Wholegrain", "Stone-Baked", "Country", "Golden"), {
+        "Sourdough Loaf": "a slow-risen loaf with a crackling crust",
+        "Rye Bread": "dense, dark and full of flavour",
+        "Baguette": "a crisp French stick with an airy crumb",
+        "Croissants": "flaky, buttery layers, four to a bag",
+        "Focaccia": "olive-oil bread dimpled with rosemary and sea salt",
+        "Cinnamon Buns": "soft swirls of dough, spice and brown sugar"},
+        "Baked in small batches every morning."),
+    "Dairy": (("Farmhouse", "Organic", "Alpine", "Jersey", "Pasture-Fed", "Valley"), {
+        "Cheddar": "a firm cheese, aged for a sharp, nutty bite",
+        "Greek Yogurt": "thick, strained and gently tangy",
+        "Butter": "churned from cream, lightly salted",
+        "Whole Milk": "creamy milk, bottled the day it was milked",
+        "Mozzarella": "soft and milky, for salads and pizza",
+        "Brie": "a mellow cheese with a velvety rind"},
+        "From herds that graze outdoors."),
+    "Snacks": (("Crunchy", "Lightly Salted", "Roasted", "Spiced", "Honey-Glazed", "Smoky"), {
+        "Almonds": "whole almonds, a handful at a time",
+        "Cashews": "buttery cashews, roasted in small batches",
+        "Popcorn": "air-popped and tossed to order",
+        "Pretzels": "twisted and baked until crisp",
+        "Trail Mix": "nuts, seeds and dried fruit for the road",
+        "Potato Chips": "thick-cut and kettle-cooked"},
+        "For the desk drawer, the picnic or the sofa."),
+    "Condiments": (("Classic", "Spicy", "Smoky", "Garden", "Fiery", "Homestyle"), {
+        "Mustard": "stone-ground seeds with a warm kick",
+        "Ketchup": "ripe tomatoes cooked down slowly",
+        "Salsa": "chunky tomatoes, chilli, lime and coriander",
+        "Hot Sauce": "fermented chillies with a lingering heat",
+        "Chutney": "fruit and spices simmered into a sticky relish",
+        "Pesto": "basil, pine nuts and hard cheese, freshly blended"},
+        "Made in small batches, without shortcuts."),
+    "Seafood": (("Smoked", "Wild", "Line-Caught", "North Atlantic", "Pacific", "Coastal"), {
+        "Salmon Fillet": "rich, pink fillets, skin on",
+        "Tuna Steaks": "thick-cut steaks for the grill",
+        "Prawns": "sweet, firm prawns, peeled and deveined",
+        "Mackerel": "an oily fish full of flavour",
+        "Cod Fillet": "flaky white fillets for the pan or the oven",
+        "Sardines": "small fish, big taste, packed in olive oil"},
+        "From fisheries that are managed for the long run."),
+    "Home": (("Nordic", "Rustic", "Classic", "Minimal", "Handmade", "Coastal"), {
+        "Scented Candle": "a soy-wax candle that burns for forty hours",
+        "Throw Blanket": "a soft woven throw for cold evenings",
+        "Table Lamp": "a warm light for a reading corner",
+        "Mug": "a sturdy glazed mug that keeps tea hot",
+        "Vase": "a glazed vase for a handful of flowers",
+        "Cushion": "a plump cushion with a washable cover"},
+        "Made to be used every day."),
+    "Stationery": (("Classic", "Recycled", "Pocket", "Kraft", "Studio", "Everyday"), {
+        "Notebook": "a lay-flat notebook of thick, dotted pages",
+        "Fountain Pen": "a smooth steel nib and a converter for bottled ink",
+        "Pencil Set": "six graphite grades, from hard to soft",
+        "Planner": "a year of weeks, undated, to start any time",
+        "Sketchbook": "heavy paper that takes ink and watercolour",
+        "Envelopes": "a pack of twenty, with matching cards"},
+        "For lists, letters and ideas."),
+    "Apparel": (("Linen", "Merino", "Organic Cotton", "Classic", "Relaxed", "Everyday"), {
+        "Shirt": "a breathable shirt with a relaxed collar",
+        "Scarf": "a soft scarf, long enough to wrap twice",
+        "Socks": "cushioned socks, two pairs to a pack",
+        "Beanie": "a rib-knit hat for cold mornings",
+        "T-Shirt": "a heavyweight tee that keeps its shape",
+        "Sweater": "a crew-neck knit for every season"},
+        "Made to last, in sizes S to XL."),
+}
+COLLECTIONS = list(DEMO_CATALOG)
 # (description, discount %, first and last day counted from today; None: open-ended)
 PROMOTIONS = [("Winter sale", "10", None, None), ("Members' week", "15", -3, 4),
               ("Clearance", "30", None, None), ("Bundle deal", "5", None, None),
@@ -3266,9 +3691,13 @@ def _seed_catalog(products, rng, now):
     step = max(1, products // max(1, products // 10))
     links = []              # (product number, promotion id): every step-th product has one
 
+    words = _demo_words(collection_ids)
+
     def product_rows():
         for n in range(1, products + 1):
-            title = f"{rng.choice(ADJECTIVES)} {rng.choice(THINGS)} No. {n}"
+            collection_id, kinds, things = rng.choice(words)
+            thing, description = rng.choice(things)
+            title = f"{rng.choice(kinds)} {thing} No. {n}"
             unit_price = Decimal(rng.randint(100, 20000)) / 100 + 1
             discount = 0
             if (n - 1) % step == 0:     # the price is worked out here: no second pass
@@ -3276,11 +3705,11 @@ def _seed_catalog(products, rng, now):
                 links.append((n, promotion))
             yield {
                 "title": title, "slug": slugify(title),
-                "description": f"{title}: a demo product, number {n} of the demo shop.",
+                "description": description,
                 "unit_price": unit_price, "price": price_after(unit_price, discount),
                 "inventory": rng.choice([0, 3, 8, 12, 25, 40, 75, 100]),
                 "last_update": now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 90)),
-                "collection": rng.choice(collection_ids),
+                "collection": collection_id,
             }
     _insert_in_batches(Product, product_rows(), "products", products)
     if is_sqlite():
@@ -3294,6 +3723,14 @@ def _seed_catalog(products, rng, now):
         "promotions", len(links))
     _seed_featured_and_tags(collection_ids, product_ids, rng)
     return product_ids
+
+
+def _demo_words(collection_ids):
+    """[(collection id, its kinds, [(thing, description)])], from DEMO_CATALOG."""
+    return [(collection_id, kinds, [(thing, f"{line[0].upper()}{line[1:]}. {ending}")
+                                    for thing, line in things.items()])
+            for collection_id, (kinds, things, ending) in zip(collection_ids,
+                                                              DEMO_CATALOG.values())]
 
 
 def _seed_featured_and_tags(collection_ids, product_ids, rng):

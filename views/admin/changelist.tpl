@@ -10,6 +10,9 @@
   <h1>{{spec.plural}}</h1>
   <div class="admin-tools">
     <a class="button button-secondary" href="{{url('admin_export', **dict(cl.params, model=spec.name))}}">Export CSV</a>
+    % if spec.can_import and spec.permits(user, 'import'):
+    <a class="button button-secondary" href="{{url('admin_' + spec.name + '_import')}}">Import</a>
+    % end
     % if spec.permits(user, 'add'):
     <a class="button" href="{{url('admin_add', model=spec.name, _back=back)}}">Add {{spec.label.lower()}}</a>
     % end
