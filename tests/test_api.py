@@ -884,7 +884,7 @@ def test_a_status_the_document_does_not_list_fails_the_tests(client, widget, mon
     def conflict(p):
         storefront.api_error(409, "Planted.")
     monkeypatch.setattr(storefront, "product_json", conflict)
-    with pytest.raises(AssertionError, match="lists only 200, 400, 404"):
+    with pytest.raises(AssertionError, match="lists only 200, 400, 401, 404, 429"):
         client.get("/api/products/1", status=409)
 
 
@@ -926,8 +926,9 @@ def test_the_curl_examples_send_the_documented_body_and_credentials(client):
         "-d '{\"product_id\": 1, \"quantity\": 2}'")
     assert curl("GET /api/products") == \
         "curl -s 'http://localhost:80/api/products?q=tea&sort=-price'"
-    assert '-b cookies.txt -H "X-CSRF-Token: $TOKEN"' in curl("POST /api/orders")
-    assert "-b cookies.txt" in curl("GET /api/orders") and "X-CSRF" not in curl("GET /api/orders")
+    for operation in ("POST /api/orders", "GET /api/orders"):       # a program's token
+        assert '-H "Authorization: Bearer $STOREFRONT_TOKEN"' in curl(operation)
+        assert "cookies.txt" not in curl(operation) and "X-CSRF" not in curl(operation)
 
 
 def test_every_link_on_the_docs_page_leads_somewhere(client):
