@@ -985,9 +985,9 @@ def account_page(user, customer, status=200, form=None, token_form=None, new_tok
 class TokenForm(Form):
     name = StringField("Name", [validators.InputRequired(), validators.Length(max=100)],
                        description="What it is for: the program that will use it.")
-    expires = wtforms.SelectField("Expires", choices=[
+    expires = wtforms.SelectField("Expires", choices=[SelectChoice(*choice) for choice in (
         ("", "Never"), ("7", "In 7 days"), ("30", "In 30 days"), ("90", "In 90 days"),
-        ("365", "In a year")], default="")
+        ("365", "In a year"))], default="")
 
 
 @accounts.post("/tokens", name="token_create")
@@ -995,13 +995,15 @@ class TokenForm(Form):
 def token_create():
     """Make an API token and show it, this once: only its hash is kept."""
     user, form = current_user(), form_from_request(TokenForm)
-    if not form.validate():
-        return account_page(user, models.customer_for(user), status=400, token_form=form)
-    expires = form.expires.data and \
-        models.utcnow() + datetime.timedelta(days=int(form.expires.data))
-    row, token = models.issue_token(user, form.name.data, expires or None)
-    log.info("API token %s made by %s", row.prefix, user.username)
-    return account_page(user, models.customer_for(user), new_token=(row, token))
+    if form.validate():
+        try:
+            row, token = models.issue_token(user, form.name.data, int(form.expires.data or 0))
+        except models.ValidationError as error:
+            show_errors(form, error.errors)
+        else:
+            log.info("API token %s made by %s", row.prefix, user.username)
+            return account_page(user, models.customer_for(user), new_token=(row, token))
+    return account_page(user, models.customer_for(user), status=400, token_form=form)
 
 
 @accounts.post("/tokens/<token_id>/revoke", name="token_revoke")
@@ -4198,6 +4200,51 @@ class GroupAdmin(ModelAdmin):
     ordering = ("name",)
     permissions_through = models.GroupPermission
     superuser_fields = ("permissions",)
+
+
+@register
+class ApiTokenAdmin(ModelAdmin):
+    """Anyone's API tokens, for staff with the permission. A new token is shown once, on the
+    page its add form leads to. A superuser's tokens are a superuser's to make and change."""
+    model = models.ApiToken
+    area = "Accounts"
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "expires_at",
+                    "revoked")
+    list_filter = ("revoked",)
+    search_fields = ("name", "=prefix")
+    ordering = ("-created_at",)
+    fields = ("user", "name", "expires_at", "revoked")
+    readonly_fields = ("prefix", "created_at", "last_used_at")
+    actions = ("revoke_selected",)
+
+    def permits(self, user, verb, obj=None):
+        if obj is not None and obj.user.is_superuser and not user.is_superuser \
+                and verb in ("change", "delete"):
+            return False
+        return super().permits(user, verb, obj)
+
+    def permitted(self, user, verb, selection):
+        if user.is_superuser or verb not in ("change", "delete"):
+            return selection
+        return selection.where(models.ApiToken.user.not_in(
+            User.select(User.id).where(User.is_superuser)))
+
+    @action("Revoke the selected tokens")
+    def revoke_selected(self, query):
+        return models.ApiToken.update(revoked=True).where(
+            models.ApiToken.id.in_(query.select(models.ApiToken.id))).execute()
+
+    def save_model(self, form, obj, adding):
+        if adding and obj.user.is_superuser and not current_user().is_superuser:
+            raise models.ValidationError({"user": "Only a superuser may make a superuser's "
+                                                  "token."})
+        if adding:
+            obj.token = obj.new_secret()
+        super().save_model(form, obj, adding)
+
+    def response_add(self, obj, data, back):
+        return render("admin/token", spec=self, obj=obj, token=obj.token, body_class="admin",
+                      title=f"The token {obj.name}")
 
 
 @register

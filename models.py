@@ -973,13 +973,13 @@ class ApiToken(BaseModel):
         return "expired" if self.expires_at and self.expires_at <= utcnow() else "active"
 
 
-def issue_token(user, name, expires_at=None):
-    """A new token for `user`: (the ApiToken, the token itself, shown once)."""
+def issue_token(user, name, days=0):
+    """A new token for `user`, which expires in `days` days (0: never): (the ApiToken, the
+    token itself, to be shown once)."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationError({"name": "Give the token a name of 1 to 100 characters."})
-    if expires_at is not None and expires_at <= utcnow():
-        raise ValidationError({"expires_at": "Choose a moment in the future."})
+    expires_at = utcnow() + datetime.timedelta(days=days) if days else None
     row = ApiToken(user=user, name=name, expires_at=expires_at)
     token = row.new_secret()
     row.save(force_insert=True)

@@ -48,7 +48,7 @@
       <td>{{date(t.last_used_at) if t.last_used_at else 'never'}}</td><td>{{date(t.expires_at) if t.expires_at else 'never'}}</td><td>{{t.status}}</td>
       <td>
       % if not t.revoked:
-      <form method="post" action="{{url('token_revoke', token_id=t.id)}}">
+      <form method="post" action="{{url('token_revoke', token_id=t.id)}}" id="revoke-{{t.id}}">
         % include('_csrf')
         <button type="submit" class="button button-secondary">Revoke</button>
       </form>
