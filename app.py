@@ -1705,10 +1705,10 @@ def csrf_token():
     env = request.environ
     if "storefront.csrf" not in env:
         token = stored_csrf_token()
-        if not token:
+        if not token and not env.get("storefront.token"):    # a program's call: no cookie
             token = secrets.token_urlsafe(32)
             set_cookie(CSRF_COOKIE, sign(token))
-        env["storefront.csrf"] = token
+        env["storefront.csrf"] = token or ""
     return env["storefront.csrf"]
 
 

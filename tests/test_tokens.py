@@ -62,7 +62,9 @@ def test_a_token_orders_through_the_api_with_no_cookie_and_no_csrf(client, login
     assert placed.json["id"] == order.id and order.customer.user.username == "alice"
     listed = program.get("/api/orders", headers=headers)
     assert [o["id"] for o in listed.json["results"]] == [order.id]
-    for response in (placed, listed):
+    docs = program.get("/api/docs", headers=headers)     # a page for people, read with it
+    assert "alice" in docs.text
+    for response in (placed, listed, docs):
         assert "Set-Cookie" not in response.headers
     assert not program.cookies
 
