@@ -13,7 +13,8 @@ come the machinery that makes it safe and fast, and the tools to run it and lear
      7. Accounts          - mail, register, login, logout, password change and reset
      8. JSON API
      9. Errors            - one renderer for every error status, HTML or JSON
-    10. Security          - CSRF, trusted proxies, allowed hosts, bad text, broken cookies, headers
+    10. Security          - CSRF, trusted proxies, allowed hosts, bad text, broken cookies, headers,
+                            API tokens, single sign-on from a proxy
     11. Speed             - the page and fragment cache, how it learns of writes; work done
                             after the answer (mail, background jobs)
     12. Admin site        - the engine, its views, then the specs of the shop's models
@@ -1531,8 +1532,9 @@ for _code in ERROR_TITLES:
 
 # What keeps one visitor's requests from harming others: the checks of the settings, signed
 # values, the CSRF check of every POST, the client's true address behind a proxy, the host
-# names this site answers to, text that is not text, and the headers of every answer. The hooks
-# here are installed in the order part 3's table lists.
+# names this site answers to, text that is not text, who a program's API token or a signing-in
+# proxy says is calling, and the headers of every answer. The hooks here are installed in the
+# order part 3's table lists.
 
 # --- The settings' checks --------------------------------------------------------------------
 
