@@ -13,7 +13,8 @@ come the machinery that makes it safe and fast, and the tools to run it and lear
      7. Accounts          - mail, register, login, logout, password change and reset
      8. JSON API
      9. Errors            - one renderer for every error status, HTML or JSON
-    10. Security          - CSRF, trusted proxies, allowed hosts, bad text, broken cookies, headers
+    10. Security          - CSRF, trusted proxies, allowed hosts, bad text, broken cookies, headers,
+                            API tokens, single sign-on from a proxy
     11. Speed             - the page and fragment cache, how it learns of writes; work done
                             after the answer (mail, background jobs)
     12. Admin site        - the engine, its views, then the specs of the shop's models
@@ -105,6 +106,10 @@ class Settings:
         self.password_iterations = self.count("PASSWORD_ITERATIONS", 600000)
         self.password_reset_timeout = self.count("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
         self.page_size = self.count("PAGE_SIZE", 24)
+        # Single sign-on (part 10): the header a trusted proxy names the signed-in user in.
+        self.remote_user_header = env("REMOTE_USER_HEADER").strip()
+        self.remote_user_create = _flag(env("REMOTE_USER_CREATE", "1"))
+        self.password_login = _flag(env("PASSWORD_LOGIN", "1"))
 
     def env(self, name, default=""):
         return self._environ.get("STOREFRONT_" + name, default)
@@ -224,7 +229,9 @@ def url(route_name, /, **params):
 #     check_host                    a Host that is not this site's: 400          part 10
 #     ignore_broken_cookies                                                      part 10
 #     refuse_bad_text               not UTF-8, a NUL, a file: 400                part 10
+#     authenticate_token            an API call's bearer token: its user, or 401  part 10
 #     check_csrf                    every POST carries its form's token          part 10
+#     sign_in_from_proxy            the user a trusted proxy names is logged in  part 10
 #     reprice_if_new_day            dated promotions start and end               models.py
 #   the route's plugins     AnswerWhenDown: a part of the deployment that fails   part 15
 #                           is a 503; PageCache, for routes declared cache=True  part 11
@@ -240,8 +247,9 @@ def session(create=False):
     """The visitor's server-side session, or None if they have none and `create` is False.
     Reading the shop must cost no session: one is created only by what needs it (a cart,
     a login), and takes over the CSRF token the visitor's forms already carry."""
-    if not create and not request.get_cookie(SESSION_COOKIE):
-        return None
+    if request.environ.get("storefront.token") or \
+            (not create and not request.get_cookie(SESSION_COOKIE)):
+        return None     # a program that sent a token has no session, whatever its cookies
     s = request.environ["beaker.session"]
     if not sessions_answer(s, create):   # the store is down, and this page can do without
         return None
@@ -624,14 +632,16 @@ class ProfileForm(Form):
     zip = StringField("Postal code", [validators.Optional(), validators.Length(max=20)])
 
 
-def profile_form(customer):
-    """The profile form, filled from the customer profile or, the first time, the account."""
+def profile_form(customer, posted=True):
+    """The profile form, filled from the customer profile or, the first time, the account;
+    on a POST, from the form sent, unless `posted` is False (another form was sent)."""
     person = customer or current_user()
     address = customer.addresses.first() if customer else None
-    return form_from_request(ProfileForm, {
+    initial = {
         "first_name": person.first_name, "last_name": person.last_name, "email": person.email,
         "street": address.street if address else "", "city": address.city if address else "",
-        "zip": address.zip if address else ""})
+        "zip": address.zip if address else ""}
+    return form_from_request(ProfileForm, initial) if posted else ProfileForm(data=initial)
 
 
 @shop.route("/checkout", ["GET", "POST"], name="checkout")
@@ -772,11 +782,14 @@ def send_mail(to, subject, body, html=None):
         _write_mail_file(message)
 
 
-def login(user):
-    """Start an authenticated session under a new id, so a planted id is worth nothing."""
+def login(user, **marks):
+    """Start an authenticated session under a new id, so a planted id is worth nothing.
+    `marks` are kept in it too (remote_user: the proxy's name for the user, part 10)."""
     s = session(create=True)
     if not s.is_new:
         s.regenerate_id()
+    s.pop("remote_user", None)
+    s.update(marks)
     s["user_id"] = user.id
     s["auth"] = user.session_hash(settings.secret())
     cart_id = models.claim_cart(user, s.pop("cart_id", None))
@@ -796,6 +809,14 @@ def password_changed(user):
     me = current_user()
     if me is not None and me.id == user.id:
         login(user)
+
+
+def passwords_on():
+    """With STOREFRONT_PASSWORD_LOGIN=0 the proxy's sign-in (part 10) is the only way in: no
+    password logs in, and no account with one is made."""
+    if not settings.password_login:
+        abort(403, "Logging in with a password is turned off here: your company's sign-in "
+                   "logs you in.")
 
 
 def logout():
@@ -852,6 +873,7 @@ class PasswordChangeForm(NewPasswordForm):
 @accounts.route("/register", ["GET", "POST"], name="register")
 def register_view():
     """Create an account and log it in."""
+    passwords_on()
     form = form_from_request(RegisterForm)
     if request.method == "POST" and form.validate():
         try:
@@ -870,6 +892,7 @@ def register_view():
 def login_view():
     """Log in. Failed attempts are slowed, and refused only in ways that cannot lock anyone
     out of their own account (see models.login_throttle)."""
+    passwords_on()
     next_url = safe_next(request.query.getunicode("next") or form_data().get("next"))
     form = form_from_request(LoginForm)
     error = None
@@ -1039,9 +1062,50 @@ def account():
         else:
             flash("Your delivery details have been saved.")
             redirect(url("account"))
+    return account_page(user, customer, form=form, status=400 if form.errors else 200)
+
+
+def account_page(user, customer, status=200, form=None, token_form=None, new_token=None):
+    """The account page, with a form sent to it (or to its token form) and a new token."""
     orders = list(models.orders_of(customer).limit(5)) if customer else []
-    return render("accounts/account", status=400 if form.errors else 200, account=user,
-                  customer=customer, form=form, orders=orders, title="Your account")
+    return render("accounts/account", status=status, account=user, customer=customer,
+                  form=form or profile_form(customer, posted=False), orders=orders,
+                  token_form=token_form or TokenForm(), tokens=list(models.tokens_of(user)),
+                  new_token=new_token, title="Your account")
+
+
+class TokenForm(Form):
+    name = StringField("Name", [validators.InputRequired(), validators.Length(max=100)],
+                       description="What it is for: the program that will use it.")
+    expires = wtforms.SelectField("Expires", choices=[SelectChoice(*choice) for choice in (
+        ("", "Never"), ("7", "In 7 days"), ("30", "In 30 days"), ("90", "In 90 days"),
+        ("365", "In a year"))], default="")
+
+
+@accounts.post("/tokens", name="token_create")
+@login_required
+def token_create():
+    """Make an API token and show it, this once: only its hash is kept."""
+    user, form = current_user(), form_from_request(TokenForm)
+    if form.validate():
+        try:
+            row, token = models.issue_token(user, form.name.data, int(form.expires.data or 0))
+        except models.ValidationError as error:
+            show_errors(form, error.errors)
+        else:
+            log.info("API token %s made by %s", row.prefix, user.username)
+            return account_page(user, models.customer_for(user), new_token=(row, token))
+    return account_page(user, models.customer_for(user), status=400, token_form=form)
+
+
+@accounts.post("/tokens/<token_id>/revoke", name="token_revoke")
+@login_required
+def token_revoke(token_id):
+    """Revoke one of the user's own tokens: programs using it are refused from now on."""
+    if not models.revoke_token(current_user(), token_id):
+        abort(404, "You have no token with this id.")
+    flash("The token is revoked: programs using it are refused from now on.")
+    redirect(url("account"))
 
 
 ###############################################################################
@@ -1296,8 +1360,9 @@ def api_customer():
     """The logged-in user's Customer (None if they never checked out), or a 401."""
     user = current_user()
     if user is None:
-        api_error(401, "Log in first (POST /accounts/login): orders belong to the logged-in "
-                       "user, who is known by the session cookie.")
+        api_error(401, "Log in first: send an API token (Authorization: Bearer <token>, made "
+                       "on your account page), or the session cookie. Orders belong to a user.",
+                  headers={"WWW-Authenticate": 'Bearer realm="storefront"'})
     return models.customer_for(user)
 
 
@@ -1368,8 +1433,9 @@ def api_collection(collection_id):
 CART_QUOTA = (f"{models.CARTS_PER_CLIENT} carts in "
               f"{models.CARTS_WINDOW // datetime.timedelta(minutes=1)} minutes")
 TOO_MANY_CARTS = dict(answer(
-    f"This client (its address) has made its {CART_QUOTA} already; `Retry-After` says when "
-    "it may make more. The carts it made, and everyone else's, are kept.", "Error"),
+    f"This client (its address) has made its {CART_QUOTA} already, or has sent too many wrong "
+    "tokens; `Retry-After` says when it may try again. The carts it made, and everyone "
+    "else's, are kept.", "Error"),
     headers={"Retry-After": {"description": "Seconds until it may make a cart again.",
                              "required": True, "schema": integer(1)}})
 
@@ -1559,8 +1625,9 @@ for _code in ERROR_TITLES:
 
 # What keeps one visitor's requests from harming others: the checks of the settings, signed
 # values, the CSRF check of every POST, the client's true address behind a proxy, the host
-# names this site answers to, text that is not text, and the headers of every answer. The hooks
-# here are installed in the order part 3's table lists.
+# names this site answers to, text that is not text, who a program's API token or a signing-in
+# proxy says is calling, and the headers of every answer. The hooks here are installed in the
+# order part 3's table lists.
 
 # --- The settings' checks --------------------------------------------------------------------
 
@@ -1791,10 +1858,10 @@ def csrf_token():
     env = request.environ
     if "storefront.csrf" not in env:
         token = stored_csrf_token()
-        if not token:
+        if not token and not env.get("storefront.token"):    # a program's call: no cookie
             token = secrets.token_urlsafe(32)
             set_cookie(CSRF_COOKIE, sign(token))
-        env["storefront.csrf"] = token
+        env["storefront.csrf"] = token or ""
     return env["storefront.csrf"]
 
 
@@ -1805,12 +1872,14 @@ def check_csrf():
     """One check for every unsafe request to any part of the site (installed in part 15).
 
     The token comes from the form field `csrf_token` or the `X-CSRF-Token` header. A JSON API
-    call that carries no cookie at all speaks for nobody's browser session, so it needs none.
+    call that carries no cookie at all speaks for nobody's browser session, so it needs none,
+    nor does one that carries an API token.
     """
     if request.method in SAFE_METHODS:
         return
-    if request.path.startswith("/api/") and not request.cookies:
-        return
+    if request.path.startswith("/api/") and (
+            not request.cookies or request.environ.get("storefront.token")):
+        return      # (no other site can make a browser send a token: authenticate_token)
     # The header as sent (raw: Bottle's decoded view raises on bytes that are not UTF-8).
     sent = request.headers.raw("X-CSRF-Token") or request.forms.get("csrf_token") or ""
     expected = stored_csrf_token()
@@ -1937,6 +2006,7 @@ def believe_trusted_proxies_only():
     request.remote_addr and request.url believe those headers from anyone, and redirects
     build their Location from request.url."""
     env = request.environ
+    env["storefront.peer"] = env.get("REMOTE_ADDR")     # who connected: sign_in_from_proxy()
     if settings.trusted_proxies:
         env["REMOTE_ADDR"], env["wsgi.url_scheme"] = client_address(env), client_scheme(env)
     for header in ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST"):
@@ -1979,6 +2049,74 @@ def absolute_url(path):
     believe_trusted_proxies_only() and check_host() have vouched for."""
     parts = request.urlparts
     return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+# --- Who is calling: a program's token, or the user a signing-in proxy names -----------------
+
+# A wrong token counts as a failed login under this name, which no username can be (a space).
+TOKEN_THROTTLE_NAME = "api token"
+BEARER_CHALLENGE = 'Bearer realm="storefront", error="invalid_token"'
+
+
+def bearer_token():
+    """The token of an API call's `Authorization: Bearer <token>` header, or None."""
+    if not request.path.startswith("/api/"):
+        return None
+    scheme, _, token = (request.headers.raw("Authorization") or "").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def authenticate_token():
+    """An API call with a bearer token acts as the token's user, exactly: the user is who
+    current_user() answers, with their permissions. It has no session (session() answers
+    None), so it sets no cookie, and needs no CSRF token. A wrong, revoked or expired token is
+    a 401 and counts as a failed login from the client (models.login_throttle); one who has
+    failed too often is refused with a 429 until the throttle lets them try again."""
+    token = bearer_token()
+    if token is None:
+        return
+    user = models.user_for_token(token)
+    client = client_address(request.environ)
+    if user is None:
+        verdict = models.login_throttle(TOKEN_THROTTLE_NAME, client)
+        if verdict.refuse_for:
+            api_error(429, f"{verdict.reason} Try again in {verdict.refuse_for} s.",
+                      headers={"Retry-After": str(verdict.refuse_for)})
+        log.warning("wrong API token from %s", client)
+        models.record_login_failure(TOKEN_THROTTLE_NAME, client)
+        api_error(401, "The token is wrong, revoked or expired.",
+                  headers={"WWW-Authenticate": BEARER_CHALLENGE})
+    request.environ.update({"storefront.token": True, "storefront.user": user})
+
+
+def sign_in_from_proxy():
+    """Single sign-on (Django's RemoteUserMiddleware): a proxy in STOREFRONT_TRUSTED_PROXIES
+    that has signed its user in (Kerberos, SAML, OpenID Connect) names them in the header
+    STOREFRONT_REMOTE_USER_HEADER, and they are logged in as that user, made on first sight
+    (unless STOREFRONT_REMOTE_USER_CREATE=0). When the header names someone else, or no one,
+    the session it began is over. From any other peer the header proves nothing: ignored."""
+    env = request.environ
+    if not settings.remote_user_header or env.get("storefront.token") \
+            or not _is_trusted_proxy(env.get("storefront.peer")):
+        return
+    name = env.get(header_key(settings.remote_user_header), "").strip()
+    s = session()
+    signed_in_as = s.get("remote_user") if s else None
+    if signed_in_as is not None and signed_in_as != name:
+        logout()
+    if not name or (signed_in_as == name and current_user() is not None):
+        return
+    user = models.remote_user(name, create=settings.remote_user_create)
+    if user is None:
+        abort(403, f"There is no active account {name[:150]!r} here. Ask the shop's staff "
+                   f"for one.")
+    log.info("login: %s, signed in by the proxy %s", user.username, env.get("storefront.peer"))
+    login(user, remote_user=name)
+
+
+def header_key(header):
+    """The WSGI environ's key of a request header: X-Remote-User is HTTP_X_REMOTE_USER."""
+    return "HTTP_" + header.upper().replace("-", "_")
 
 
 # --- What every answer carries --------------------------------------------------------------
@@ -4361,6 +4499,51 @@ class GroupAdmin(ModelAdmin):
 
 
 @register
+class ApiTokenAdmin(ModelAdmin):
+    """Anyone's API tokens, for staff with the permission. A new token is shown once, on the
+    page its add form leads to. A superuser's tokens are a superuser's to make and change."""
+    model = models.ApiToken
+    area = "Accounts"
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "expires_at",
+                    "revoked")
+    list_filter = ("revoked",)
+    search_fields = ("name", "=prefix")
+    ordering = ("-created_at",)
+    fields = ("user", "name", "expires_at", "revoked")
+    readonly_fields = ("prefix", "created_at", "last_used_at")
+    actions = ("revoke_selected",)
+
+    def permits(self, user, verb, obj=None):
+        if obj is not None and obj.user.is_superuser and not user.is_superuser \
+                and verb in ("change", "delete"):
+            return False
+        return super().permits(user, verb, obj)
+
+    def permitted(self, user, verb, selection):
+        if user.is_superuser or verb not in ("change", "delete"):
+            return selection
+        return selection.where(models.ApiToken.user.not_in(
+            User.select(User.id).where(User.is_superuser)))
+
+    @action("Revoke the selected tokens")
+    def revoke_selected(self, query):
+        return models.ApiToken.update(revoked=True).where(
+            models.ApiToken.id.in_(query.select(models.ApiToken.id))).execute()
+
+    def save_model(self, form, obj, adding):
+        if adding and obj.user.is_superuser and not current_user().is_superuser:
+            raise models.ValidationError({"user": "Only a superuser may make a superuser's "
+                                                  "token."})
+        if adding:
+            obj.token = obj.new_secret()
+        super().save_model(form, obj, adding)
+
+    def response_add(self, obj, data, back):
+        return render("admin/token", spec=self, obj=obj, token=obj.token, body_class="admin",
+                      title=f"The token {obj.name}")
+
+
+@register
 class AdminLogEntryAdmin(ModelAdmin):
     model = models.AdminLogEntry
     area = "Accounts"
@@ -5624,8 +5807,12 @@ INFO = {
         "is malformed, 404 when the URL names something that is not there, 409 when the "
         "request is well formed but the shop cannot do it as things stand (too few in stock, "
         "a product or cart the body names that is not there, an empty cart); 401 for orders "
-        f"without a login, 403 for a missing CSRF token, 413 for a body over {BODY_KIB} KiB, "
-        "429 for more new carts from one client than it may make (with `Retry-After`).")}
+        "without a login and for a wrong, revoked or expired token, 403 for a missing CSRF "
+        f"token, 413 for a body over {BODY_KIB} KiB, 429 for more new carts from one client "
+        "than it may make, or after too many wrong tokens (with `Retry-After`).\n\n"
+        "A program logs in with an API token, made on the account page (/accounts/): it sends "
+        "`Authorization: Bearer <token>` with every call, and needs no cookie and no CSRF "
+        "token.")}
 TAGS = {
     "Index": "Where to start.",
     "Products": "The catalog, read-only.",
@@ -5635,6 +5822,12 @@ TAGS = {
     "Orders": "The logged-in user's orders; checkout.",
 }
 SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http", "scheme": "bearer",
+        "description": "An API token, made on the account page (/accounts/) and shown once: "
+                       "`Authorization: Bearer sf_...`. The call acts as the token's user, "
+                       "with their permissions, and needs no cookie and no CSRF token. A "
+                       "wrong, revoked or expired token is a 401."},
     "session": {
         "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
         "description": "The session cookie that logging in (POST /accounts/login, the site's "
@@ -5645,11 +5838,23 @@ SECURITY_SCHEMES = {
                        "session's CSRF token in this header: the `csrf_token` field of any "
                        "form on the site while logged in. A call that sends no cookie at all "
                        "needs no token."}}
+CHALLENGE = {"description": "`Bearer`: send an API token.", "required": True,
+             "schema": {"type": "string"}}
 SHARED_ANSWERS = {
     "BadRequest": answer("The request is malformed: `message` says how, `errors` names each "
                          "bad field or parameter. A URL that is not UTF-8 text or holds a NUL "
                          "character is one too.", "Error"),
-    "LoginRequired": answer("Not logged in: send the session cookie.", "Error"),
+    "LoginRequired": dict(answer("Not logged in (send an API token, or the session cookie), "
+                                 "or the token is wrong, revoked or expired.", "Error"),
+                          headers={"WWW-Authenticate": CHALLENGE}),
+    "BadToken": dict(answer("The API token sent is wrong, revoked or expired. (Without one, "
+                            "anyone may call this.)", "Error"),
+                     headers={"WWW-Authenticate": CHALLENGE}),
+    "TooManyFailures": dict(answer("Too many wrong tokens or passwords from this client: "
+                                   "`Retry-After` says when it may try again.", "Error"),
+                            headers={"Retry-After": {
+                                "description": "Seconds until it may try again.",
+                                "required": True, "schema": integer(1)}}),
     "CsrfRefused": answer("Cookies were sent without the session's X-CSRF-Token.", "Error"),
     "TooLarge": answer(f"The body is larger than {BODY_KIB} KiB.", "Error"),
     "Unavailable": answer("A part of the deployment this call needs (the database, the "
@@ -5658,11 +5863,12 @@ SHARED_ANSWERS = {
 }
 
 # Who may call an operation, by (it is the user's, it changes something), as requirements any
-# one of which will do. CSRF (part 10): a call without cookies speaks for no browser and needs
-# no token; a change sent with the session cookie needs the X-CSRF-Token header too.
-TOKEN = {"session": [], "csrfToken": []}
-CALLERS = {(False, False): [], (False, True): [{}, TOKEN],
-           (True, False): [{"session": []}], (True, True): [TOKEN]}
+# one of which will do. An API token will do for any. CSRF (part 10): a call without cookies
+# speaks for no browser and needs no token; a change sent with the session cookie needs the
+# X-CSRF-Token header too.
+TOKEN, BEARER = {"session": [], "csrfToken": []}, {"bearer": []}
+CALLERS = {(False, False): [{}, BEARER], (False, True): [{}, BEARER, TOKEN],
+           (True, False): [BEARER, {"session": []}], (True, True): [BEARER, TOKEN]}
 
 
 def path_parameter(name):
@@ -5683,12 +5889,12 @@ def query_parameter(query):
 
 def operation_spec(route, operation):
     """One operation of the document, from its route and its declaration, with the answers
-    that one place gives every operation of its kind (part 10: 400, and 403 for a change;
-    api_customer(): 401; json_body(): 413; part 15: 503)."""
+    that one place gives every operation of its kind (part 10: 400, 401 and 429 for a token,
+    403 for a change; api_customer(): 401; json_body(): 413; part 15: 503)."""
     changes = route.method != "GET"
-    shared = {400: "BadRequest", 401: operation.login and "LoginRequired",
+    shared = {400: "BadRequest", 401: "LoginRequired" if operation.login else "BadToken",
               403: changes and "CsrfRefused", 413: operation.body and "TooLarge",
-              503: "Unavailable"}
+              429: "TooManyFailures", 503: "Unavailable"}
     answers = {status: ref(name, "responses") for status, name in shared.items() if name}
     answers.update(operation.answers)
     spec = {"operationId": route.name, "tags": [operation.tag], "summary": operation.summary,
@@ -6136,7 +6342,7 @@ root.mount("/playground/", playground)
 root.mount("/__debug__/", debug)
 # The root's hooks, in the order part 3's table lists them.
 for _hook in (believe_trusted_proxies_only, check_host, ignore_broken_cookies, refuse_bad_text,
-              check_csrf, models.reprice_if_new_day):
+              authenticate_token, check_csrf, sign_in_from_proxy, models.reprice_if_new_day):
     root.add_hook("before_request", answer_503_when_down(_hook))
 for _hook in (no_store_for_one_visitor, save_session):
     root.add_hook("after_request", answer_503_when_down(_hook))
@@ -6520,6 +6726,10 @@ def _unsafe_anywhere(s):
                           "written to files and printed, not sent. Set smtp://..."),
         (s.password_iterations < 600_000, "STOREFRONT_PASSWORD_ITERATIONS is below 600000: "
                                           "stolen password hashes would be cheap to crack."),
+        (s.remote_user_header and not s.trusted_proxies,
+         f"STOREFRONT_REMOTE_USER_HEADER is set ({s.remote_user_header}) but "
+         f"STOREFRONT_TRUSTED_PROXIES is empty: the header is believed from no one, so no one "
+         f"is signed in by the proxy. Set it to the address of the proxy that signs users in."),
     ]
 
 

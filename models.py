@@ -801,6 +801,25 @@ def authenticate(username, password):
     return user
 
 
+def remote_user(name, create=True):
+    """The active user a signing-in proxy names (part 10 of app.py), made on first sight if
+    `create`; None if there is none, or none may be made. A name only matches an account whose
+    name differs from it in case alone: a look-alike ("aIice") is not "alice"."""
+    name = unicodedata.normalize("NFKC", name)
+    key = username_key(name)
+    user = User.get_or_none(User.username_key == key)
+    if user is None and create and username_problem(name) is None:
+        try:
+            with write_transaction():
+                user = User.create(username=name, email="")     # with no usable password
+        except peewee.IntegrityError:      # made by a request that came at the same moment
+            user = User.get_or_none(User.username_key == key)
+    if user is None or not user.is_active or \
+            normalize_username(user.username) != normalize_username(name):
+        return None
+    return user
+
+
 # Password reset by email, as Django's auth does it. The link carries the user's id and a
 # token "<time>-<mac>": the mac covers the time, so the token expires, and the columns below,
 # which the reset itself, a login, a new address or a deactivation change, so the link works
@@ -956,6 +975,88 @@ class UserPermission(BaseModel):
 
     def __str__(self):
         return f"{self.user}: {self.codename}"
+
+
+# API tokens, for programs (Django REST framework's TokenAuthentication). A token is
+# "sf_<prefix>_<secret>": the prefix finds its row, and only a SHA-256 hash of the whole token
+# is stored, so a copy of the database holds no token that works. (The secret is 256 random
+# bits: a fast hash is enough, where a password, which people choose, needs a slow one.)
+TOKEN_PATTERN = re.compile(r"sf_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
+TOKEN_USE_NOTED_EVERY = datetime.timedelta(minutes=1)   # last_used_at is at most this stale
+
+
+class ApiToken(BaseModel):
+    user = ForeignKeyField(User, backref="api_tokens", on_delete="CASCADE")
+    name = CharField(max_length=100)
+    prefix = CharField(max_length=12, unique=True)
+    hash = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    last_used_at = DateTimeField(null=True)
+    expires_at = DateTimeField(null=True)
+    revoked = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("user", "created_at"), False),)
+        verbose_name = "API token"
+        # No cached page shows a token, and noting a token's use must not cost the caches.
+        private = True
+
+    def __str__(self):
+        return f"{self.name} (sf_{self.prefix}_…)"
+
+    def new_secret(self):
+        """Give this token a new secret (its prefix and hash); return the token, the one time
+        anyone sees it."""
+        self.prefix = secrets.token_hex(6)
+        token = f"sf_{self.prefix}_{secrets.token_urlsafe(32)}"
+        self.hash = hashlib.sha256(token.encode()).hexdigest()
+        return token
+
+    @property
+    def status(self):
+        if self.revoked:
+            return "revoked"
+        return "expired" if self.expires_at and self.expires_at <= utcnow() else "active"
+
+
+def issue_token(user, name, days=0):
+    """A new token for `user`, which expires in `days` days (0: never): (the ApiToken, the
+    token itself, to be shown once)."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationError({"name": "Give the token a name of 1 to 100 characters."})
+    expires_at = utcnow() + datetime.timedelta(days=days) if days else None
+    row = ApiToken(user=user, name=name, expires_at=expires_at)
+    token = row.new_secret()
+    row.save(force_insert=True)
+    return row, token
+
+
+def user_for_token(token):
+    """The active user whose unrevoked, unexpired token this is, or None. Notes the token's
+    use, at most once every TOKEN_USE_NOTED_EVERY: a program calling ten times a second must
+    not write ten times a second."""
+    match = TOKEN_PATTERN.fullmatch(token or "")
+    row = ApiToken.select(ApiToken, User).join(User).where(
+        (ApiToken.prefix == match.group(1)) & ~ApiToken.revoked & User.is_active
+    ).first() if match else None
+    if row is None or not same_secret(hashlib.sha256(token.encode()).hexdigest(), row.hash) \
+            or (row.expires_at is not None and row.expires_at <= utcnow()):
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_NOTED_EVERY:
+        ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
+    return row.user
+
+
+def tokens_of(user):
+    return ApiToken.select().where(ApiToken.user == user).order_by(ApiToken.created_at.desc())
+
+
+def revoke_token(user, token_id):
+    """Revoke one of `user`'s own tokens; False if they have none with this id."""
+    return ApiToken.update(revoked=True).where(
+        (ApiToken.id == parse_id(token_id)) & (ApiToken.user == user)).execute() == 1
 
 
 ###############################################################################
@@ -1799,6 +1900,7 @@ class SchemaVersion(BaseModel):
 
 
 MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure, ResetMail,
+          ApiToken,
           Promotion, Collection, Product, ProductPromotion, PricingDay, Customer, Address, Order,
           OrderItem, Cart, CartItem, CartsMade, Tag, TaggedItem, LikedItem, AdminLogEntry,
           ProductImport, SchemaVersion]
@@ -3100,6 +3202,25 @@ def _m017_product_imports():
     db.execute_sql('CREATE INDEX "product_import_created_at" ON "product_import" ("created_at")')
 
 
+def _m013_api_tokens():
+    _sql("""CREATE TABLE "api_token" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "user_id" INTEGER NOT NULL,
+    "name" VARCHAR(100) NOT NULL,
+    "prefix" VARCHAR(12) NOT NULL,
+    "hash" VARCHAR(64) NOT NULL,
+    "created_at" {TIMESTAMP} NOT NULL,
+    "last_used_at" {TIMESTAMP},
+    "expires_at" {TIMESTAMP},
+    "revoked" {BOOLEAN} NOT NULL,
+    FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE
+)""")
+    db.execute_sql('CREATE INDEX "api_token_user_id" ON "api_token" ("user_id")')
+    db.execute_sql('CREATE UNIQUE INDEX "api_token_prefix" ON "api_token" ("prefix")')
+    db.execute_sql('CREATE INDEX "api_token_user_id_created_at" ON "api_token" '
+                   '("user_id", "created_at")')
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
@@ -3107,7 +3228,8 @@ MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m009_reset_mails_per_address, _m010_count_carts_made_per_client,
               _m015_carts_belong_to_accounts,
               _m016_carts_know_when_they_were_last_changed,
-              _m017_product_imports]
+              _m017_product_imports,
+              _m013_api_tokens]
 
 
 def schema_version():

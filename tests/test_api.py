@@ -884,7 +884,7 @@ def test_a_status_the_document_does_not_list_fails_the_tests(client, widget, mon
     def conflict(p):
         storefront.api_error(409, "Planted.")
     monkeypatch.setattr(storefront, "product_json", conflict)
-    with pytest.raises(AssertionError, match="lists only 200, 400, 404"):
+    with pytest.raises(AssertionError, match="lists only 200, 400, 401, 404, 429"):
         client.get("/api/products/1", status=409)
 
 
@@ -926,8 +926,9 @@ def test_the_curl_examples_send_the_documented_body_and_credentials(client):
         "-d '{\"product_id\": 1, \"quantity\": 2}'")
     assert curl("GET /api/products") == \
         "curl -s 'http://localhost:80/api/products?q=tea&sort=-price'"
-    assert '-b cookies.txt -H "X-CSRF-Token: $TOKEN"' in curl("POST /api/orders")
-    assert "-b cookies.txt" in curl("GET /api/orders") and "X-CSRF" not in curl("GET /api/orders")
+    for operation in ("POST /api/orders", "GET /api/orders"):       # a program's token
+        assert '-H "Authorization: Bearer $STOREFRONT_TOKEN"' in curl(operation)
+        assert "cookies.txt" not in curl(operation) and "X-CSRF" not in curl(operation)
 
 
 def test_every_link_on_the_docs_page_leads_somewhere(client):
@@ -967,29 +968,39 @@ def log_in_over_http(base, username):
     return {c.name: c.value for c in jar}[storefront.SESSION_COOKIE], token("/accounts/")
 
 
-def test_schemathesis_finds_nothing_wrong(live_server, shop, make_user, tmp_path):
+@pytest.mark.parametrize("credentials", ["session", "token"])
+def test_schemathesis_finds_nothing_wrong(live_server, shop, make_user, tmp_path, credentials):
     """Schemathesis reads /api/openapi.json and calls every operation with data made from it,
     valid and not, by its four phases (the documented examples, the edges of each schema,
     random data, chains of calls along the links), with all its checks: no 500, no status
     or header or body that the document does not give, invalid data refused, valid data
-    accepted, login enforced. As the logged-in user, so that orders are reached too.
+    accepted, login enforced. As the logged-in user, so that orders are reached too: once
+    with a browser's session cookie and CSRF token, once with an API token.
 
     Bounded and repeatable: a fixed number of examples per operation, derandomized, and a
     time limit. A failure prints schemathesis' report, with curl commands to replay it."""
-    give_profile(make_user("fuzzer"))
-    session_id, token = log_in_over_http(live_server, "fuzzer")
-    config = tmp_path / "schemathesis.toml"
-    config.write_text(f"""
-[generation]
-deterministic = true
-max-examples = 50
-
+    user = make_user("fuzzer")
+    give_profile(user)
+    if credentials == "session":
+        session_id, token = log_in_over_http(live_server, "fuzzer")
+        auth = f"""
 [auth.openapi.session]
 api_key = "{session_id}"
 
 [auth.openapi.csrfToken]
 api_key = "{token}"
-""")
+"""
+    else:
+        auth = f"""
+[auth.openapi.bearer]
+bearer = "{models.issue_token(user, "schemathesis")[1]}"
+"""
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(f"""
+[generation]
+deterministic = true
+max-examples = 50
+{auth}""")
     command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run",
                live_server + "/api/openapi.json", "--checks", "all", "--request-timeout", "10",
                "--no-color"]
@@ -1003,3 +1014,5 @@ api_key = "{token}"
         f"schemathesis should have called the {count} operations of the API's routes:\n" \
         + run.stdout[-5_000:]
     assert re.search(r"\d+ generated, \d+ passed", run.stdout), run.stdout[-5_000:]
+    if credentials == "token":      # it did call with the token
+        assert models.ApiToken.get().last_used_at is not None

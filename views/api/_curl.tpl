@@ -1,6 +1,6 @@
 %# A curl command that calls an operation with the document's example values, one option to a
-%# line. Expects: method, path, op, doc, origin; login and token (whether it must send the
-%# session cookie, and the CSRF token with it); body (the operation's requestBody, or None).
+%# line. Expects: method, path, op, doc, origin; login (whether it must send the API token
+%# of $STOREFRONT_TOKEN); body (the operation's requestBody, or None).
 % import json, urllib.parse
 % parameters = op.get('parameters', [])
 % examples = {p['name']: p.get('example') for p in parameters}
@@ -8,7 +8,7 @@
 curl -s{{'' if method == 'GET' else ' -X ' + method}} '{{origin + doc['servers'][0]['url'].rstrip('/') + path.format(**examples)}}{{'?' + query if query else ''}}'\\
 % if login:
 {{' \\'}}
-     -b cookies.txt{{' -H "X-CSRF-Token: $TOKEN"' if token else ''}}\\
+     -H "Authorization: Bearer $STOREFRONT_TOKEN"\\
 % end
 % if body:
 {{' \\'}}

@@ -32,10 +32,17 @@
 <section aria-labelledby="authentication">
 <h2 id="authentication">Logging in</h2>
 % for name, scheme in doc['components']['securitySchemes'].items():
+% if scheme['type'] == 'http':
+<h3>Header <code>Authorization: Bearer</code></h3>
+% else:
 <h3>{{'Cookie' if scheme['in'] == 'cookie' else 'Header'}} <code>{{scheme['name']}}</code></h3>
+% end
 % include('api/_prose', text=scheme['description'])
 % end
-<p>With curl, keep the cookies in a file: fetch the login form's token, log in, then read the session's token from any page with a form.</p>
+<p>A program sends its token with every call; it needs no cookie and no CSRF token:</p>
+<pre class="code" tabindex="0" role="region" aria-label="Calling with a token, with curl"><code>export STOREFRONT_TOKEN=sf_...     # from your account page: {{origin}}{{url('account')}}
+curl -s -H "Authorization: Bearer $STOREFRONT_TOKEN" {{origin}}{{url('api_orders')}}</code></pre>
+<p>A browser's session works too. With curl, keep the cookies in a file: fetch the login form's token, log in, then read the session's token from any page with a form.</p>
 <pre class="code" tabindex="0" role="region" aria-label="Logging in with curl"><code>TOKEN=$(curl -s -c cookies.txt {{origin}}{{url('login')}} | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n 1)
 curl -s -o /dev/null -b cookies.txt -c cookies.txt -d "csrf_token=$TOKEN" \
      -d username=alice --data-urlencode 'password=your password' {{origin}}{{url('login')}}
@@ -58,9 +65,9 @@ TOKEN=$(curl -s -b cookies.txt {{origin}}{{url('account')}} | sed -n 's/.*name="
   % include('api/_prose', text=op['description'])
   % end
   % if login:
-  <p><strong>Who may call it:</strong> The logged-in user: send the session cookie{{' and X-CSRF-Token' if token else ''}}.</p>
+  <p><strong>Who may call it:</strong> The logged-in user: send an API token, or the session cookie{{' and X-CSRF-Token' if token else ''}}.</p>
   % else:
-  <p><strong>Who may call it:</strong> Anyone.{{' A call that sends cookies must send X-CSRF-Token too.' if token else ''}}</p>
+  <p><strong>Who may call it:</strong> Anyone (a token sent must be valid).{{' A call that sends cookies must send X-CSRF-Token too.' if token else ''}}</p>
   % end
   % if op.get('parameters'):
   <h4>Parameters</h4>
