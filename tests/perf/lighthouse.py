@@ -81,9 +81,9 @@ def start_shop(root, data_dir, port):
     base = f'http://127.0.0.1:{port}'
     for _ in range(1200):          # the first start loads the demo shop
         try:
-            urllib.request.urlopen(base + '/', timeout=2).read()
+            urllib.request.urlopen(base + '/', timeout=10).read()
             return proc, base
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:             # not listening yet, or busy loading the demo shop
             time.sleep(0.1)
     proc.kill()
     sys.exit(f'the shop did not start: see {log.name}')
