@@ -28,7 +28,8 @@ reads input, calls a function there and renders a template from views/.
 """
 import argparse, ast, base64, collections, concurrent.futures, contextlib, contextvars, csv
 import datetime, email.message, email.utils
-import functools, getpass, hashlib, hmac, http.cookies, inspect, io, ipaddress, json, logging
+import functools, getpass, gzip, hashlib, hmac, http.cookies, inspect, io, ipaddress, json
+import logging
 import operator, os, re, secrets, smtplib, socket, ssl, sys, textwrap, threading, time
 import traceback, urllib.parse, uuid
 from decimal import Decimal
@@ -210,6 +211,26 @@ def url(route_name, /, **params):
     return ("/" + script if script else "") + path
 
 
+def static_url(path):
+    """The address of a file of static/ with its version in the name: css/base.css is served
+    as /static/css/base.<12 hex digits of its SHA-256>.css. A changed file gets a new address,
+    so a browser may keep each one for a year (static() in part 5 says so)."""
+    stem, ext = os.path.splitext(path)
+    return url("static", path=f"{stem}.{static_version(path)}{ext}")
+
+
+def static_version(path):
+    """The version of a file of static/: its hash, computed again only when the file changes."""
+    full = os.path.join(STATIC, path)
+    return _file_hash(full, os.stat(full).st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_hash(full_path, mtime):
+    with open(full_path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:12]
+
+
 ###############################################################################
 # 3. How a request flows
 ###############################################################################
@@ -218,6 +239,7 @@ def url(route_name, /, **params):
 # builds them (middleware() and the hooks); a test holds this table to what it builds.
 #
 #   log_requests            a request id, a log line a request, errors logged   part 15
+#   gzip_text               compresses text for clients that accept gzip       part 15
 #   with_security_headers   security headers on every answer, errors too       part 10
 #   health_checks           answers /healthz and /readyz, before anything else  part 15
 #   debug_toolbar           with --debug only, for internal addresses           part 14
@@ -331,10 +353,17 @@ def pop_flashes():
     return messages
 
 
+# Every page loads static/css/base.css, then the stylesheet of its area, named by the folder
+# of views/ its template is in (an error page needs base.css alone).
+STYLESHEETS = {"store": "css/shop.css", "cart": "css/shop.css", "accounts": "css/shop.css",
+               "admin": "css/admin.css", "playground": "css/playground.css", "api": "css/docs.css"}
+
+
 def render(template_name, status=200, **context):
     """Render views/<template_name>.tpl inside the layout, with what every page needs."""
     response.status = status
     context.setdefault("title", "")
+    context.setdefault("stylesheet", STYLESHEETS.get(template_name.partition("/")[0]))
     return partial(template_name, user=current_user(), flashes=pop_flashes,
                    cart_count=cart_count, **context)
 
@@ -345,7 +374,8 @@ def partial(template_name, **context):
     record = getattr(_capture, "record", None)
     if record is not None:          # the debug toolbar is watching this request
         record.templates.append((template_name, sorted(context)))
-    return bottle.template(template_name, url=url, csrf_token=csrf_token, request=request,
+    return bottle.template(template_name, url=url, static_url=static_url,
+                           csrf_token=csrf_token, request=request,
                            settings=settings, money=format_money, date=format_date,
                            fragment=fragment, this_list=this_list, **context)
 
@@ -478,7 +508,8 @@ def product_detail(product_id, error=None, status=200, quantity="1"):
                   promotions=product.current_promotions(), tags=models.tags_for(product),
                   likes=models.LikedItem.of(product),
                   liked=user is not None and models.likes(user, product),
-                  error=error, quantity=quantity, title=product.title)
+                  error=error, quantity=quantity, title=product.title,
+                  description=product.description)
 
 
 @store.get("/collections", name="collections", cache=True, reads=())
@@ -494,7 +525,8 @@ def collection_detail(collection_id):
     collection = get_or_404(Collection.select(), collection_id)
     return render_products("store/collection", Product.catalog(collection_id=collection.id,
                                                                cards=True),
-                           collection=collection, title=collection.title)
+                           collection=collection, title=collection.title,
+                           description=f"{collection.title}: the products of this collection.")
 
 
 @store.get("/tags/<label:path>", name="tag", cache=True, reads=("page",))  # (a label may hold a /)
@@ -503,7 +535,8 @@ def tag_detail(label):
     tag = models.Tag.get_or_none(models.Tag.label == label) or abort(404, f"No tag {label!r}.")
     tagged = models.TaggedItem.targets(Product, models.TaggedItem.tag == tag)
     return render_products("store/tag", Product.catalog(cards=True).where(Product.id.in_(tagged)),
-                           tag=tag, title=f"Tagged “{tag.label}”")
+                           tag=tag, title=f"Tagged “{tag.label}”",
+                           description=f"Products tagged “{tag.label}”.")
 
 
 @store.post("/products/<product_id>/like", name="product_like")
@@ -517,14 +550,28 @@ def product_like(product_id):
     redirect(url("product", product_id=product.id))
 
 
+STATIC_VERSIONED = re.compile(r"(.+)\.([0-9a-f]{12})(\.[^./]+)")     # css/base.<hash>.css
+STATIC_FOR_A_YEAR = "public, max-age=31536000, immutable"
+STATIC_FOR_A_WHILE = "public, max-age=600"
+
+
 @store.get("/static/<path:path>", name="static")
 def static(path):
     """A file of static/, never one a link inside it points at elsewhere (Bottle checks the
-    path it is given, not where a symbolic link leads)."""
+    path it is given, not where a symbolic link leads). At the address static_url() gives, with
+    the file's version in its name, it never changes: browsers keep it for a year. At its plain
+    address (or an old version's) it may change at any time: a few minutes."""
+    versioned = STATIC_VERSIONED.fullmatch(path)
+    if versioned:
+        path = versioned[1] + versioned[3]
     found = os.path.realpath(os.path.join(STATIC, path))
     if os.path.commonpath([found, os.path.realpath(STATIC)]) != os.path.realpath(STATIC):
         return HTTPError(403, "Access denied.")     # as static_file() answers a "../"
-    return static_file(path, root=STATIC)
+    answer = static_file(path, root=STATIC)
+    if answer.status_code in (200, 304):
+        current = versioned and versioned[2] == static_version(path)
+        answer.set_header("Cache-Control", STATIC_FOR_A_YEAR if current else STATIC_FOR_A_WHILE)
+    return answer
 
 
 ###############################################################################
@@ -1925,6 +1972,11 @@ def _files_taken():
 
 def _checked_form(files_taken=0):
     """The form decoded as UTF-8 text, or a 400 or 413: not UTF-8, a file, a NUL."""
+    # A form that names another charset (or one Python has never heard of, which made
+    # Bottle 0.13.4 fail with a 500) is refused before Bottle decodes anything.
+    charset = re.search(r";\s*charset=\"?([^\";\s]*)", request.content_type, re.I)
+    if charset and charset[1].lower() not in ("utf-8", "utf8"):
+        abort(400, "The form was not sent as UTF-8 text.")
     try:
         data = request.forms.decode()
     except UnicodeError:
@@ -4627,6 +4679,7 @@ class Lesson:
         n = LESSONS.index(self)
         return render("playground/lesson", lesson=self, run=run, answer=answer,
                       lives_in=code_reference(self.lives_in), title=self.title,
+                      description=self.summary,
                       previous=LESSONS[n - 1] if n else None,
                       following=LESSONS[n + 1] if n + 1 < len(LESSONS) else None,
                       route=request.route, Html=Html, Link=Link)
@@ -4769,11 +4822,12 @@ def templates_lesson():
 
 @lesson("static-files", lives_in="app.py: static", queries=0)
 def static_files_lesson():
-    found = static("css/site.css")      # the shop's own handler of /static/<path>
+    found = static("css/base.css")      # the shop's own handler of /static/<path>
     if hasattr(found.body, "close"):    # the open file, for the server (not after a HEAD,
         found.body.close()              # or a request that says it has the file: a 304)
-    headers = ("Content-Type", "Content-Length", "Last-Modified", "ETag")
-    return {"the address of a file": Link(url("static", path="css/site.css")),
+    headers = ("Content-Type", "Content-Length", "Last-Modified", "ETag", "Cache-Control")
+    return {"the address of a file": Link(url("static", path="css/base.css")),
+            "the address pages use": Link(static_url("css/base.css")),
             "its status": found.status,
             "its headers": {name: found.headers.get(name) for name in headers},
             "a path that climbs out of static/": static("../app.py").status}
@@ -5602,7 +5656,7 @@ def with_toolbar(record, content, headers):
     """An HTML page's body and headers with the toolbar put in before </body>."""
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
     if content_type.startswith("text/html") and b"</body>" in content:
-        bar = bottle.template("debug/toolbar", record=record, panels=DEBUG_PANELS,
+        bar = bottle.template("debug/toolbar", static_url=static_url, record=record, panels=DEBUG_PANELS,
                               url=url).encode()
         content = content.replace(b"</body>", bar + b"</body>", 1)
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
@@ -5698,7 +5752,7 @@ def debug_history():
     """The last requests of every kind, newest first."""
     if not settings.debug or not is_internal(request.environ):
         abort(404)
-    return bottle.template("debug/history", records=list(reversed(DEBUG_HISTORY.values())),
+    return bottle.template("debug/history", static_url=static_url, records=list(reversed(DEBUG_HISTORY.values())),
                            url=url)
 
 
@@ -5713,7 +5767,7 @@ def debug_panel(ident, panel="timer"):
     versions = dict({"Python": sys.version.split()[0], "Database": type(db.obj).__name__},
                     **{name: version(name) for name in ("bottle", "peewee", "Beaker", "WTForms",
                                                         "waitress")})
-    return bottle.template("debug/panel", record=record, panel=panel, panels=DEBUG_PANELS,
+    return bottle.template("debug/panel", static_url=static_url, record=record, panel=panel, panels=DEBUG_PANELS,
                            versions=versions, settings=masked_settings(settings),
                            routes=list_routes(), url=url)
 
@@ -5729,7 +5783,7 @@ def debug_explain(ident, n):
     prefix = "EXPLAIN QUERY PLAN " if models.is_sqlite() else "EXPLAIN "
     plan = [" ".join(str(c) for c in row)
             for row in db.execute_sql(prefix + query["sql"], query["params"]).fetchall()]
-    return bottle.template("debug/explain", record=record, query=query, plan=plan, url=url)
+    return bottle.template("debug/explain", static_url=static_url, record=record, query=query, plan=plan, url=url)
 
 
 # --- The JSON API's description: OpenAPI 3.1, built from the declarations -------------------
@@ -6173,6 +6227,7 @@ def middleware(app, s):
         app = debug_toolbar(app)
     app = health_checks(app)
     app = with_security_headers(app)
+    app = gzip_text(app)
     return log_requests(app)
 
 
@@ -6362,6 +6417,59 @@ def closing_database(app):
             close()
             raise
     return wsgi
+
+
+GZIP_TYPES = ("text/", "application/json", "application/javascript", "image/svg+xml")
+GZIP_SIZES = range(1024, 4 * 1024 * 1024)      # smaller gains nothing; bigger is not ours
+
+
+def gzip_text(app):
+    """Compress a text answer (a page, a stylesheet, a script, JSON, an icon) for a client
+    whose Accept-Encoding says gzip: a stylesheet travels at a fifth of its size. Only whole
+    answers are compressed, those that say their Content-Length: a streamed one (the CSV
+    export) goes through as it comes, chunk by chunk."""
+    def wsgi(environ, start_response):
+        started = {}
+
+        def start(status, headers, exc_info=None):
+            started.update(status=status, headers=headers, exc_info=exc_info)
+            if not _compressible(headers):
+                return start_response(status, headers, exc_info)
+            headers.append(("Vary", "Accept-Encoding"))     # caches keep both kinds apart
+            if not _accepts_gzip(environ):
+                return start_response(status, headers, exc_info)
+            started["gzip"] = True
+            return lambda data: None     # the old write(): nothing here uses it
+
+        body = app(environ, start)
+        if not started.get("gzip"):
+            return body
+        try:
+            data = gzip.compress(b"".join(body), compresslevel=6, mtime=0)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        headers = [(k, v) for k, v in started["headers"] if k.lower() != "content-length"]
+        start_response(started["status"], headers + [
+            ("Content-Encoding", "gzip"), ("Content-Length", str(len(data)))], started["exc_info"])
+        return [data]
+    return wsgi
+
+
+def _compressible(headers):
+    found = {name.lower(): value for name, value in headers}
+    return (found.get("content-type", "").startswith(GZIP_TYPES)
+            and "content-encoding" not in found and "content-range" not in found
+            and found.get("content-length", "").isdigit()
+            and int(found["content-length"]) in GZIP_SIZES)
+
+
+def _accepts_gzip(environ):
+    """Accept-Encoding names gzip (and not with q=0); HEAD has no body to compress."""
+    codings = [c.strip().lower() for c in environ.get("HTTP_ACCEPT_ENCODING", "").split(",")]
+    return environ["REQUEST_METHOD"] != "HEAD" and any(
+        c.split(";")[0].strip() in ("gzip", "*") and not re.search(r"q=0(\.0*)?$", c)
+        for c in codings)
 
 
 def build(s=settings):

@@ -343,7 +343,7 @@ def test_password_change(client, login_as):
 
 
 def test_security_headers_on_every_kind_of_response(client, shop):
-    for path, status in [("/", 200), ("/nope", 404), ("/static/css/site.css", 200),
+    for path, status in [("/", 200), ("/nope", 404), ("/static/css/base.css", 200),
                          ("/accounts/login", 200)]:
         response = client.get(path, status=status)
         assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -180,7 +180,7 @@ def start_server(tmp_path, *flags, project=ROOT, ctrl_c_ignored=False):
                               start_new_session=True, preexec_fn=ignore)
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/site.css").read()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/base.css").read()
             return server, f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.2)

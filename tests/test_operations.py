@@ -64,7 +64,7 @@ def start(server, tmp_path, *extra, **settings):
     base = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:
-            urllib.request.urlopen(base + "/static/css/site.css", timeout=5).read()
+            urllib.request.urlopen(base + "/static/css/base.css", timeout=5).read()
             return process, base
         except OSError:
             time.sleep(0.1)

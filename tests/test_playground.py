@@ -244,12 +244,13 @@ def _(d):
 
 @expect("static-files")
 def _(d):
-    size = os.path.getsize(os.path.join(storefront.STATIC, "css", "site.css"))
-    return {"the address of a file": "/static/css/site.css", "its status": "200 OK",
+    size = os.path.getsize(os.path.join(storefront.STATIC, "css", "base.css"))
+    return {"the address of a file": "/static/css/base.css", "its status": "200 OK",
+            "the address pages use": Match(r"/static/css/base\.[0-9a-f]{12}\.css"),
             "its headers": {"Content-Type": "text/css; charset=UTF-8",
                             "Content-Length": str(size),
                             "Last-Modified": Match(r"\w{3}, \d\d \w{3} \d{4} [\d:]{8} GMT"),
-                            "ETag": Match(r"\S+")},
+                            "ETag": Match(r"\S+"), "Cache-Control": "public, max-age=600"},
             "a path that climbs out of static/": "403 Forbidden"}
 
 
@@ -905,7 +906,7 @@ def test_templates_lesson_escapes_what_it_prints(client, shop):
 
 def test_static_lesson_reports_the_real_file(client):
     page = Page(client.get("/playground/static-files"))
-    served = client.get("/static/css/site.css")
+    served = client.get("/static/css/base.css")
     headers = page.result["its headers"]
     assert headers["ETag"] == served.headers["ETag"]
     assert headers["Last-Modified"] == served.headers["Last-Modified"]

@@ -76,7 +76,7 @@ def gunicorn(settings, tmp_path):
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            urllib.request.urlopen(base + "/static/css/site.css", timeout=2)
+            urllib.request.urlopen(base + "/static/css/base.css", timeout=2)
             break
         except OSError:
             time.sleep(0.1)

@@ -174,7 +174,7 @@ def test_unknown_page_and_wrong_method(client, csrf):
 
 def test_static_files_are_served_without_a_database_connection(client, wsgi):
     models.db.close()
-    response = client.get("/static/css/site.css")
+    response = client.get("/static/css/base.css")
     assert response.content_type == "text/css"
     assert models.db.is_closed()
     client.get("/static/../app.py", status=[403, 404])

@@ -1,5 +1,6 @@
 %# The layout every page rebases on. Expects: title, base (the page's own HTML), user, url,
-%# csrf_token, flashes, cart_count, request; the catalog adds q and search_keeps (the filters
+%# static_url, csrf_token, flashes, cart_count, request, stylesheet (render() names the area's);
+%# optionally description (else the site's); the catalog adds q and search_keeps (the filters
 %# a new search keeps). Pages call rebase('layout').
 <!doctype html>
 <html lang="en">
@@ -7,8 +8,12 @@
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{{title + " · " if title else ""}}Storefront</title>
-  <link rel="stylesheet" href="{{url('static', path='css/site.css')}}">
-  <link rel="icon" href="{{url('static', path='img/favicon.svg')}}" type="image/svg+xml">
+  <meta name="description" content="{{get('description') or 'Storefront: a small shop of everyday goods, and the code that runs it, to learn from.'}}">
+  <link rel="stylesheet" href="{{static_url('css/base.css')}}">
+  % if get('stylesheet'):
+  <link rel="stylesheet" href="{{static_url(stylesheet)}}">
+  % end
+  <link rel="icon" href="{{static_url('img/favicon.svg')}}" type="image/svg+xml">
 </head>
 <body class="{{get('body_class', '')}}">
   <a class="skip-link" href="#main">Skip to content</a>
@@ -57,7 +62,7 @@
     <div class="container">Storefront — a small shop written with Bottle, Peewee and Beaker. <a href="{{url('playground')}}">Learn how it works</a>.</div>
   </footer>
   % if get('body_class') == 'admin':
-  <script src="{{url('static', path='js/admin.js')}}" defer></script>
+  <script src="{{static_url('js/admin.js')}}" defer></script>
   % end
 </body>
 </html>

@@ -1,7 +1,6 @@
 // The admin's small helpers; every page works without them.
 // - the changelist's "select all" box, the count of ticked rows, "Select all 351 products"
 // - shift-click on a column heading sorts by it too (after the columns sorted already)
-// - the filters fold behind their "Filters" button on a narrow screen
 // - a slug filled from the title as you type (data-prepopulate-from)
 // - a filter box above a list of checkboxes (a many-to-many field)
 // - "Add another" inline row, without a round trip to the server
@@ -49,14 +48,6 @@
       }
     });
   });
-
-  var filters = document.querySelector("details.admin-filters");
-  if (filters) {
-    var narrow = window.matchMedia("(max-width: 960px)");
-    var fold = function () { filters.open = !narrow.matches; };
-    fold();
-    narrow.addEventListener("change", fold);
-  }
 
   // --- Forms ---
 

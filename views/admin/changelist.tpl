@@ -21,9 +21,9 @@
 <div class="changelist">
   % filters = [f for f in spec.filters if f.listed]
   % if filters:
-  %# A disclosure: open beside the list on a wide screen; on a phone admin.js folds it
-  %# behind its "Filters" button (without scripts it stays open above the list).
-  <details class="filters admin-filters" open>
+  %# A disclosure, folded: on a phone its "Filters" button opens it above the list; on a wide
+  %# screen admin.css shows it open beside the list, from the first paint (no script moves it).
+  <details class="admin-filters">
     <summary>Filters{{' (on)' if cl.narrowed else ''}}</summary>
     <h2>Filter</h2>
     % for f in filters:

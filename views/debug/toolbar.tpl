@@ -1,6 +1,6 @@
 %# The debug toolbar, injected before </body>. Expects: record (Record), panels, url.
 <div id="debug-toolbar">
-  <link rel="stylesheet" href="{{url('static', path='css/debug.css')}}">
+  <link rel="stylesheet" href="{{static_url('css/debug.css')}}">
   <details class="dt">
     <summary class="dt-bar">
       <span class="dt-title">Debug</span>
