@@ -517,8 +517,7 @@ def photo(image_id, digest, size):
         response.status = 304
         return b""
     data = models.photo_file(image_id, size, digest)
-    if data is None:
-        response.set_header("Cache-Control", "no-store")
+    if data is None:        # (an error answer has none of the headers above)
         abort(404, "No such photo: it may have been replaced.")
     response.content_type = "image/webp"
     return bytes(data)
@@ -3422,14 +3421,14 @@ class ModelAdmin:
 Column = collections.namedtuple("Column", "name label sort numeric")
 
 
-class Html(str):
+class CellHtml(str):
     """Text of a cell that the admin built from escaped parts (an image): printed as it is."""
     is_html = True
 
 
 def display_value(value):
     """A value as a changelist cell shows it: money and counts as people write them."""
-    if value is None or isinstance(value, Html):
+    if value is None or isinstance(value, CellHtml):
         return value or ""
     if isinstance(value, peewee.Model):
         return str(value)
@@ -4011,9 +4010,9 @@ class ProductAdmin(ModelAdmin):
 def thumbnail(image):
     """A photo as a list shows it, small (nothing without one)."""
     if image is None:
-        return Html()
+        return CellHtml()
     width, height = image.size("thumb")
-    return Html(f'<img class="admin-thumb" src="{photo_url(image, "thumb")}" width="{width}" '
+    return CellHtml(f'<img class="admin-thumb" src="{photo_url(image, "thumb")}" width="{width}" '
                 f'height="{height}" alt="{bottle.html_escape(image.alt)}" loading="lazy">')
 
 
