@@ -14,7 +14,7 @@
   % for line in lines:
   <tr class="{{'has-error' if line.product_id in errors else ''}}">
     <td><a class="line-product" href="{{url('product', product_id=line.product_id)}}">
-      % include('store/_photo', product=line.product, size='thumb', sizes='3rem', cls='line-photo')
+      % include('store/_photo', product=line.product, size='thumb', sizes='3rem', cls='line-photo', beside_title=True)
       <span>{{line.product.title}}</span></a>
       % if line.product_id in errors:
       <ul class="errors" id="line-{{line.product_id}}-error"><li>{{errors[line.product_id]}}</li></ul>

@@ -10,7 +10,7 @@
       <tbody>
       % for line in lines:
       <tr><td><span class="line-product">
-        % include('store/_photo', product=line.product, size='thumb', sizes='3rem', cls='line-photo')
+        % include('store/_photo', product=line.product, size='thumb', sizes='3rem', cls='line-photo', beside_title=True)
         <span>{{line.product.title}} <span class="muted">at
         % include('store/_price', price=line.product.price, was=line.product.unit_price)
       </span></span></span></td><td class="num">{{line.quantity}}</td><td class="num">{{money(line.line_total)}}</td></tr>

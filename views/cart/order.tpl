@@ -9,7 +9,7 @@
   <tbody>
   % for item in items:
   <tr><td><a class="line-product" href="{{url('product', product_id=item.product_id)}}">
-    % include('store/_photo', product=item.product, size='thumb', sizes='3rem', cls='line-photo')
+    % include('store/_photo', product=item.product, size='thumb', sizes='3rem', cls='line-photo', beside_title=True)
     <span>{{item.product.title}}</span></a></td><td class="num" data-label="Unit price">
     % include('store/_price', price=item.unit_price, was=item.list_price)
   </td><td class="num" data-label="Qty">{{item.quantity}}</td><td class="num" data-label="Line total">{{money(item.line_total)}}</td></tr>

@@ -6,7 +6,7 @@
 % for n, p in enumerate(products):
   <li class="card product-card" id="product-{{p.id}}">
     <a class="card-link" href="{{url('product', product_id=p.id)}}">
-      % include('store/_photo', product=p, size='card', sizes='(max-width: 37.5em) 46vw, 15rem', eager=n < 4)
+      % include('store/_photo', product=p, size='card', sizes='(max-width: 37.5em) 46vw, 15rem', eager=n < 4, beside_title=True)
       <span class="product-title">{{p.title}}</span>
     </a>
     <span class="product-meta">{{p.collection.title}}</span>
