@@ -530,8 +530,10 @@ def photo_url(image, size):
 
 def srcset(image, *sizes):
     """The `srcset` of an <img>: each size's address and real width, for the browser to pick
-    the smallest that fills the place the page gives it."""
-    return ", ".join(f"{photo_url(image, size)} {image.size(size)[0]}w" for size in sizes)
+    the smallest that fills the place the page gives it. (A small photo's sizes may all be
+    as wide as it is: one of each width.)"""
+    widths = {image.size(size)[0]: size for size in reversed(sizes)}
+    return ", ".join(f"{photo_url(image, size)} {width}w" for width, size in sorted(widths.items()))
 
 
 ###############################################################################
