@@ -1267,9 +1267,9 @@ def read_photo(data, name):
     the reason naming the file. The type is read from the content, and the number of pixels
     from the header, before anything is decoded (a small file can unpack to gigabytes)."""
     from PIL import Image, ImageOps     # loaded by the first upload: 6 MB no page needs
+    too_big = len(data) > PHOTO_MAX_BYTES
     problem = (f"{name} is empty." if not data else
-               f"{name} is larger than {PHOTO_MAX_BYTES // 2**20} MB." if len(data) > PHOTO_MAX_BYTES
-               else None)
+               f"{name} is larger than {PHOTO_MAX_BYTES // 2**20} MB." if too_big else None)
     try:
         if problem is None:
             with Image.open(io.BytesIO(data), formats=PHOTO_FORMATS) as image:
