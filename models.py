@@ -1352,7 +1352,7 @@ class ProductImage(BaseModel):
         return errors
 
     def save(self, *args, **kwargs):
-        photo = self.__data__.get("photo")
+        photo, new = self.__data__.get("photo"), self.get_id() is None
         if isinstance(photo, Photo):
             self.width, self.height = photo.width, photo.height
         with db.atomic():
@@ -1362,7 +1362,18 @@ class ProductImage(BaseModel):
                 ProductImageFile.insert_many([{"image": self.id, "size": size, "data": data}
                                               for size, data in photo.files.items()]).execute()
                 self.__data__["photo"] = photo.digest
+            elif new:       # a copy of a stored photo (a product saved as new): its files too
+                self._copy_files_of(photo)
         return saved
+
+    def _copy_files_of(self, digest):
+        source = ProductImage.select(ProductImage.id).where(
+            (ProductImage.photo == digest) & (ProductImage.id != self.id)).limit(1)
+        ProductImageFile.insert_from(
+            ProductImageFile.select(peewee.Value(self.id), ProductImageFile.size,
+                                    ProductImageFile.data)
+            .where(ProductImageFile.image == source),
+            [ProductImageFile.image, ProductImageFile.size, ProductImageFile.data]).execute()
 
     def size(self, size):
         """(width, height) of one of its sizes."""

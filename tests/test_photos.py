@@ -285,3 +285,17 @@ def test_the_seed_draws_demo_photos(shop):
     data = ProductImageFile.get((ProductImageFile.image == image.id)
                                 & (ProductImageFile.size == "page")).data
     assert Image.open(io.BytesIO(bytes(data))).size == image.size("page")
+
+
+def test_a_product_saved_as_new_gets_its_own_copy_of_the_photos(client, staff, bare):
+    upload(client, bare, "a.png", picture(), alt="Photo A")
+    form = client.get(f"/admin/product/{bare.id}/").forms["admin-form"]
+    form["title"] = "A copy"
+    form.submit("_saveasnew", status=303)
+    copy = Product.get(Product.title == "A copy")
+    image = ProductImage.get(ProductImage.product == copy.id)
+    assert image.alt == "Photo A"
+    client.get(f"/media/{image.id}-{image.photo}-card.webp", status=200)
+    client.get(f"/admin/product/{bare.id}/delete")      # the original goes; the copy's stay
+    ProductImage.delete().where(ProductImage.product == bare.id).execute()
+    client.get(f"/media/{image.id}-{image.photo}-card.webp", status=200)
