@@ -377,7 +377,8 @@ def partial(template_name, **context):
     return bottle.template(template_name, url=url, static_url=static_url,
                            csrf_token=csrf_token, request=request,
                            settings=settings, money=format_money, date=format_date,
-                           fragment=fragment, this_list=this_list, **context)
+                           fragment=fragment, this_list=this_list, photo_url=photo_url,
+                           srcset=srcset, with_photos=models.attach_photos, **context)
 
 
 def format_money(value):
@@ -572,6 +573,41 @@ def static(path):
         current = versioned and versioned[2] == static_version(path)
         answer.set_header("Cache-Control", STATIC_FOR_A_YEAR if current else STATIC_FOR_A_WHILE)
     return answer
+
+
+# A photo's URL names its version (the hash of its content): a new photo is a new URL, so a
+# browser, a proxy or a CDN may keep what it got for a year without asking again. This route
+# reads no session and no cache: one query by primary key, or none for a browser that has it.
+PHOTO_URL = "/media/<image_id:int>-<digest:re:[0-9a-f]{16}>-<size:re:[a-z]+>.webp"
+
+
+@store.get(PHOTO_URL, name="photo")
+def photo(image_id, digest, size):
+    """One size of a product photo."""
+    etag = f'"{digest}-{size}"'
+    response.set_header("Cache-Control", "public, max-age=31536000, immutable")
+    response.set_header("ETag", etag)
+    if etag in request.get_header("If-None-Match", ""):
+        response.status = 304
+        return b""
+    data = models.photo_file(image_id, size, digest)
+    if data is None:        # (an error answer has none of the headers above)
+        abort(404, "No such photo: it may have been replaced.")
+    response.content_type = "image/webp"
+    return bytes(data)
+
+
+def photo_url(image, size):
+    """The address of one size of a photo (a ProductImage)."""
+    return url("photo", image_id=image.id, digest=image.photo, size=size)
+
+
+def srcset(image, *sizes):
+    """The `srcset` of an <img>: each size's address and real width, for the browser to pick
+    the smallest that fills the place the page gives it. (A small photo's sizes may all be
+    as wide as it is: one of each width.)"""
+    widths = {image.size(size)[0]: size for size in reversed(sizes)}
+    return ", ".join(f"{photo_url(image, size)} {width}w" for width, size in sorted(widths.items()))
 
 
 ###############################################################################
@@ -1364,7 +1400,14 @@ def product_json(p):
             "unit_price": money(p.unit_price), "price": money(p.price),
             "inventory": p.inventory,
             "collection": {"id": p.collection.id, "title": p.collection.title},
-            "last_update": p.last_update}
+            "last_update": p.last_update, "images": [image_json(i) for i in p.photos]}
+
+
+def image_json(image):
+    """A product photo: its page size (the largest the shop makes) and what it shows."""
+    width, height = image.size("page")
+    return {"url": photo_url(image, "page"), "width": width, "height": height,
+            "alt": image.alt}
 
 
 def collection_json(c):
@@ -1447,17 +1490,18 @@ def api_index():
 def api_products():
     check_query()
     q, collection_id, sort = catalog_params()       # read as the HTML catalog reads them
-    return page_json(paginate(Product.catalog(q, collection_id, sort),
-                              count_limit=CATALOG_COUNT_LIMIT), product_json)
+    page = paginate(Product.catalog(q, collection_id, sort), count_limit=CATALOG_COUNT_LIMIT)
+    models.attach_photos(page.items)        # the page's photos in one query
+    return page_json(page, product_json)
 
 
 @api.get("/products/<product_id>", name="api_product", openapi=Operation(
     "Products", "One product",
     answers={200: answer("The product.", "Product"), 404: "There is no such product."}))
 def api_product(product_id):
-    return json_response(product_json(get_or_404(
+    return json_response(product_json(models.attach_photos([get_or_404(
         Product.select(Product, Collection)
-        .join(Collection, on=(Product.collection == Collection.id)), product_id)))
+        .join(Collection, on=(Product.collection == Collection.id)), product_id)])[0]))
 
 
 @api.get("/collections", name="api_collections", openapi=Operation(
@@ -1959,19 +2003,22 @@ def refuse_bad_text():
 
 
 def _files_taken():
-    """The most bytes of files the route asked for takes (its `files` config), else 0. A body
-    over it is refused before it is read, rather than spooled to disk."""
+    """The most bytes of files the route takes (its `files` config: the admin's forms, with
+    photos, and the product import), else 0. A body over it is refused before it is read,
+    rather than spooled to disk."""
     try:
         taken = root.router.match(request.environ)[0].config.get("files", 0)
     except HTTPError:
         return 0            # no such route: its 404 or 405 comes next
     if taken and request.content_length > taken + 64 * 1024:     # the form's other fields
-        abort(413, f"The file is larger than {taken // 2 ** 20} MB, the most this form takes.")
+        abort(413, f"Send at most {taken // 2 ** 20} MB of files at once.")
     return taken
 
 
 def _checked_form(files_taken=0):
-    """The form decoded as UTF-8 text, or a 400 or 413: not UTF-8, a file, a NUL."""
+    """The form decoded as UTF-8 text, or a 400 or 413: not UTF-8, a NUL, a file sent to a
+    route that takes none. The files of a route that takes them are handed over among the
+    form's values, as FileUploads."""
     # A form that names another charset (or one Python has never heard of, which made
     # Bottle 0.13.4 fail with a 500) is refused before Bottle decodes anything.
     charset = re.search(r";\s*charset=\"?([^\";\s]*)", request.content_type, re.I)
@@ -1981,17 +2028,17 @@ def _checked_form(files_taken=0):
         data = request.forms.decode()
     except UnicodeError:
         abort(400, "The form was not sent as UTF-8 text.")
-    for name, upload in request.files.allitems():
-        # Most forms take no files, but Bottle files a text field over MEMFILE_MAX as
-        # one, which would leave the field looking empty: refuse it instead.
-        if upload.raw_filename and files_taken:
-            continue
-        if upload.raw_filename:
-            abort(400, "This form does not take files.")
-        abort(413, f"The field {name!r} holds more than {request.MEMFILE_MAX // 1024} "
-                   f"KiB of text, more than any field here may.")
     if any("\x00" in value for value in data.values()):
         abort(400, "The form contains a NUL character, which no text field may hold.")
+    for name, upload in request.files.allitems():
+        # Bottle files a text field over MEMFILE_MAX as a file without a name, which would
+        # leave the field looking empty: refuse it instead.
+        if not upload.raw_filename:
+            abort(413, f"The field {name!r} holds more than {request.MEMFILE_MAX // 1024} "
+                       f"KiB of text, more than any field here may.")
+        if not files_taken:
+            abort(400, "This form does not take files.")
+        data.append(name, upload)
     return data
 
 
@@ -2529,12 +2576,14 @@ def all_permissions():
             for verb in models.PERMISSION_ACTIONS + (("import",) if spec.can_import else ())]
 
 
-def column(label, sort=None, link=None, numeric=False):
+def column(label, sort=None, link=None, numeric=False, exported=True):
     """Mark a ModelAdmin method as a computed changelist column. The method returns the
     cell's value; `sort` is what the column sorts by, `link(row)` the address it links to,
-    `numeric` right-aligns it (amounts and counts)."""
+    `numeric` right-aligns it (amounts and counts); a column not `exported` (a photo) is
+    left out of the CSV export."""
     def mark(method):
         method.label, method.sort, method.link, method.numeric = label, sort, link, numeric
+        method.exported = exported
         return method
     return mark
 
@@ -3011,8 +3060,9 @@ def conflict_page(spec, conflict, what, discard):
     resent = {edit.form._prefix + OPENED: json.dumps(dict(
         edit.snapshot, **edit.row.snapshot(list(theirs))), sort_keys=True)
         for edit, theirs in conflict.clashes}
-    fields = [(name, value) for name, value in form_data().allitems()
-              if name != "csrf_token" and name not in resent] + list(resent.items())
+    fields = [(name, value) for name, value in form_data().allitems()      # (not files)
+              if name != "csrf_token" and name not in resent and isinstance(value, str)] \
+        + list(resent.items())
     tables = [(edit.where, [(edit.form[name].label.text,
                              *(field_text(edit.row, name, values[name])
                                for values in (edit.opened, theirs, edit.edits)))
@@ -3047,8 +3097,8 @@ class Inline:
     """
 
     def __init__(self, model, fields=(), extra=2, label=None, min_num=0, max_num=100,
-                 noun=None):
-        self.model, self.fields, self.extra = model, fields, extra
+                 noun=None, ordering=("id",)):
+        self.model, self.fields, self.extra, self.ordering = model, fields, extra, ordering
         self.min_num, self.max_num = min_num, max_num
         self.prefix = model.__name__.lower()
         # What one row is called ("order item"; a tagged item is "tag" on a product's form).
@@ -3082,7 +3132,7 @@ class Inline:
         # With their parents joined: a row's product prints without a query of its own.
         query = models.with_parents(self.model).where(
             self.model.pointing_at(parent) if self.generic else self.fk == parent)
-        return list(query.order_by(self.model.id))
+        return list(query.order_by(*(getattr(self.model, name) for name in self.ordering)))
 
     def attach(self, row, parent):
         if self.generic:
@@ -3131,7 +3181,8 @@ class InlineRows:
             self.rows.append((None if as_new else row, self._form(i, row, data)))
 
     def _form(self, i, row, data):
-        form = self.inline.form_class(data, obj=row, prefix=f"{self.prefix}-{i}-")
+        form = show_files(self.inline.form_class(data, obj=row, prefix=f"{self.prefix}-{i}-"),
+                          row)
         form.row_id = "" if row is None or self.as_new else str(row.get_id())
         form.edit = RowEdit(form, row, data, where=f"{self.inline.noun.capitalize()} "
                             f"{form.row_id}") if form.row_id else None
@@ -3167,9 +3218,13 @@ class InlineRows:
 
     @staticmethod
     def is_blank(row, form):
-        """A new row the user left empty (a blank select submits "__None")."""
-        return row is None and not any(
-            (field.raw_data or [""])[0].strip() not in ("", "__None") for field in form)
+        """A new row the user left as it was offered: empty, or the field's default (a blank
+        select submits "__None"; a file input without a file, "")."""
+        def untouched(field):
+            sent = (field.raw_data or [""])[0]
+            return isinstance(sent, str) and sent.strip() in (
+                "", "__None", "" if field.default is None else str(field.default))
+        return row is None and all(untouched(field) for field in form)
 
     def validate(self, parent_label):
         """Check every row (WTForms, then the model's rules) and the number of rows kept."""
@@ -3460,6 +3515,19 @@ class ModelAdmin:
         """Links beside History on the change form: [(text, href)]."""
         return []
 
+    def prepare_rows(self, rows):
+        """Fetch for a page of the list, in one query, what its columns show that no join
+        brings (a product's main photo). A spec that needs it overrides this."""
+        return rows
+
+    @functools.cached_property
+    def takes_files(self):
+        """Whether its form or one of its inlines has a file to upload: then the form is sent
+        as multipart/form-data."""
+        return any(isinstance(field, models.ImageField) for model in
+                   [self.model] + [inline.model for inline in self.inlines]
+                   for field in model._meta.sorted_fields)
+
     def search(self, query, q):
         """`query` narrowed to the rows that match every term of `q` in some search field
         (Django's rule): "aged almonds" finds "Aged Almonds No. 358", and a "quoted phrase"
@@ -3590,7 +3658,7 @@ class ModelAdmin:
         without the fields `user` may not set, with the many-to-many choices."""
         # A new row has no related rows yet: reading its foreign keys would raise.
         existing = obj.get_id() is not None
-        form = self.form_class(adding)(data, obj=obj if existing else None)
+        form = show_files(self.form_class(adding)(data, obj=obj if existing else None), obj)
         for name in self.readonly(user):
             if name in form:
                 del form[name]      # what the user may not set is not read from the request
@@ -3717,10 +3785,15 @@ class ModelAdmin:
 Column = collections.namedtuple("Column", "name label sort numeric")
 
 
+class CellHtml(str):
+    """Text of a cell that the admin built from escaped parts (an image): printed as it is."""
+    is_html = True
+
+
 def display_value(value):
     """A value as a changelist cell shows it: money and counts as people write them."""
-    if value is None:
-        return ""
+    if value is None or isinstance(value, CellHtml):
+        return value or ""
     if isinstance(value, peewee.Model):
         return str(value)
     if isinstance(value, bool):
@@ -3755,6 +3828,15 @@ class AdminConverter(ModelConverter):
         if field.null:
             kwargs["allow_blank"] = True
         return FieldInfo(field.name, RelatedSelect(model=field.rel_model, **kwargs))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.converters[models.ImageField] = self.handle_image
+
+    def handle_image(self, model, field, **kwargs):
+        # Whether a photo is needed is the model's say: a row that has one keeps it.
+        kwargs.update(validators=[], filters=[], default=None)
+        return FieldInfo(field.name, ImageUploadField(**kwargs))
 
 
 class RelatedSelect(ModelSelectField):
@@ -3824,6 +3906,50 @@ def validate_form(form, obj):
     show_errors(form, {name: message for name, message in problems.items()
                        if name not in form or not form[name].errors})
     return valid and not problems
+
+
+class ImageUploadField(wtforms.Field):
+    """An image, uploaded (a model's ImageField): the photo the row has now, and a file input
+    to choose another. Each file is checked by models.read_photo(); a bad one is an error of
+    this field that names the file and says why, and nothing of the form is saved. No file
+    chosen keeps the photo the row has."""
+    ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
+    row = None          # the row the form edits (show_files()), for its photo
+
+    def process_formdata(self, valuelist):
+        upload = next((v for v in valuelist if isinstance(v, bottle.FileUpload)), None)
+        if upload is None:
+            return      # the row's photo stays (self.data, from the row)
+        self.data = None
+        name = re.split(r"[\\/]", upload.raw_filename)[-1][:100]    # a path, from old browsers
+        upload.file.seek(0)
+        try:
+            self.data = models.read_photo(upload.file.read(models.PHOTO_MAX_BYTES + 1), name)
+        except models.ValidationError as error:
+            raise ValueError(error.errors["photo"]) from None
+
+    def __call__(self, **attrs):
+        attrs.pop("required", None)
+        params = wtforms.widgets.html_params(type="file", id=self.id, name=self.name,
+                                             accept=self.ACCEPT, **attrs)
+        now = ""
+        image = self.row if self.row is not None and self.row.get_id() else None
+        if image is not None and image.photo and not isinstance(image.photo, models.Photo):
+            width, height = image.size("thumb")
+            now = (f'<img class="admin-thumb" src="{photo_url(image, "thumb")}" alt="" '
+                   f'width="{width}" height="{height}">')
+        again = (f'<span class="hint">Choose {bottle.html_escape(self.data.name)} again: it '
+                 f'was fine, but the form was not saved.</span>'
+                 if isinstance(self.data, models.Photo) else "")
+        return f'<span class="inline-photo">{now}<input {params}>{again}</span>'
+
+
+def show_files(form, row):
+    """Tell the form's file fields which row they edit, to show the file it has now."""
+    for field in form:
+        if isinstance(field, ImageUploadField):
+            field.row = row
+    return form
 
 
 class PickerField(wtforms.Field):
@@ -3967,6 +4093,7 @@ def changelist(model):
         if not errors:
             redirect(back_to_list(spec, request.query_string))
     page = changelist_page(cl)
+    spec.prepare_rows(page.items)
     edit_forms = {row.get_id(): list_edit_form(spec, row) for row in page.items} \
         if spec.list_editable and spec.permits(user, "change") else {}
     edit_forms.update((ident, form) for ident, form in errors.items() if ident in edit_forms)
@@ -4072,8 +4199,10 @@ def run_action(model):
     redirect(back_to_list(spec, back))
 
 
-@admin.route("/<model>/add", ["GET", "POST"], name="admin_add")
-@admin.route("/<model>/<ident>/", ["GET", "POST"], name="admin_change")
+@admin.route("/<model>/add", ["GET", "POST"], name="admin_add",
+             files=5 * models.PHOTO_MAX_BYTES)   # five photos a save
+@admin.route("/<model>/<ident>/", ["GET", "POST"], name="admin_change",
+             files=5 * models.PHOTO_MAX_BYTES)
 @staff_required
 def change_form(model, ident=None):
     """Add or change one row: the model's spec does it, step by step (changeform_view)."""
@@ -4125,7 +4254,8 @@ def export_csv(model):
     spec = admin_spec(model, "view")
     query = ChangeList(spec, request.query.decode()).query
     pk = spec.model._meta.primary_key.name
-    columns = [c for c in spec.columns() if c.name != pk] + [
+    columns = [c for c in spec.columns()
+               if c.name != pk and getattr(getattr(spec, c.name, None), "exported", True)] + [
         Column(name, spec.field_label(name), None, False) for name in spec.export_fields]
 
     def cell(value):
@@ -4271,8 +4401,8 @@ def set_password(ident):
 @register
 class ProductAdmin(ModelAdmin):
     model = Product
-    list_display = ("title", "unit_price", "price", "inventory", "stock", "collection",
-                    "last_update")
+    list_display = ("title", "main_photo", "unit_price", "price", "inventory", "stock",
+                    "collection", "last_update")
     list_editable = ("unit_price",)
     search_fields = ("title", "=id")
     list_filter = ("collection", Choice("stock", "Stock", [
@@ -4288,7 +4418,10 @@ class ProductAdmin(ModelAdmin):
     readonly_fields = ("price", "last_update")
     many_to_many = {"promotions": models.ProductPromotion}
     prepopulated = {"slug": "title"}
-    inlines = (Inline(models.TaggedItem, fields=("tag",), noun="tag"),)
+    inlines = (Inline(models.ProductImage, fields=("photo", "alt", "position"), extra=1,
+                      max_num=10, label="Photos (the first is the main photo)",
+                      ordering=("position", "id")),
+               Inline(models.TaggedItem, fields=("tag",), noun="tag"))
     actions = ("clear_inventory",)
     save_as = True
     can_import = True           # /admin/product/import: see "Importing products" above
@@ -4297,6 +4430,13 @@ class ProductAdmin(ModelAdmin):
     @column("Stock", sort=Product.inventory)
     def stock(self, row):
         return row.stock[1]
+
+    @column("Photo", exported=False)
+    def main_photo(self, row):
+        return thumbnail(row.photo)
+
+    def prepare_rows(self, rows):
+        return models.attach_photos(rows)
 
     def object_tools(self, obj):
         return [("View in shop", url("product", product_id=obj.id))]
@@ -4314,6 +4454,28 @@ class ProductAdmin(ModelAdmin):
     def clear_inventory(self, query):
         return Product.update(inventory=0, last_update=models.utcnow()).where(
             Product.id.in_(query.select(Product.id))).execute()
+
+
+def thumbnail(image):
+    """A photo as a list shows it, small (nothing without one)."""
+    if image is None:
+        return CellHtml()
+    width, height = image.size("thumb")
+    return CellHtml(f'<img class="admin-thumb" src="{photo_url(image, "thumb")}" width="{width}" '
+                f'height="{height}" alt="{bottle.html_escape(image.alt)}" loading="lazy">')
+
+
+@register
+class ProductImageAdmin(ModelAdmin):
+    model = models.ProductImage
+    list_display = ("alt", "thumb", "product", "position")
+    search_fields = ("alt",)
+    ordering = ("product", "position")
+    fields = ("product", "photo", "alt", "position")
+
+    @column("Photo", exported=False)
+    def thumb(self, row):
+        return thumbnail(row)
 
 
 @register
@@ -5818,7 +5980,14 @@ SCHEMAS = {
         "price": dict(ref("Money"), description="The price paid today: the list price less "
                                                 "the best current promotion."),
         "inventory": integer(0, description="In stock."),
-        "collection": ref("CollectionRef"), "last_update": WHEN}),
+        "collection": ref("CollectionRef"), "last_update": WHEN,
+        "images": {"type": "array", "items": ref("Image"),
+                   "description": "Its photos, the main one first."}}),
+    "Image": json_object({
+        "url": dict(TEXT, description="The photo's address, 800 pixels wide at most. It "
+                                      "changes when the photo does: cache it for ever."),
+        "width": integer(1), "height": integer(1),
+        "alt": dict(TEXT, description="What it shows, for those who cannot see it.")}),
     "CollectionRef": dict(json_object({"id": ref("Id"), "title": TEXT}),
                           description="The collection a product is in."),
     "ProductPage": json_object({

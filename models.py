@@ -1377,6 +1377,204 @@ class ProductPromotion(BaseModel):
         return lambda: reprice(products)
 
 
+# --- Product photos ---------------------------------------------------------------------------
+#
+# A photo is checked and cut to its sizes once, when it is uploaded (read_photo), and kept in
+# the database with its row, the original too (so that new sizes can be made from it later):
+# every process and machine of a deployment sees it, with no shared disk. Its URLs carry the
+# hash of its content, so they change when the photo does and may be cached for ever.
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_MAX_PIXELS = 25_000_000           # a 24-megapixel camera's 6000 × 4000; decoded, 75 MB
+PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")      # read from the content, never the name
+# Each size is made at upload, at most this wide (never wider than the original), keeping the
+# photo's proportions; no side longer than twice its width. "thumb" is the admin's list.
+PHOTO_SIZES = {"thumb": 80, "card": 400, "page": 800}
+
+
+class Photo:
+    """A checked upload, ready to store: its `name` as sent, the `digest` of its content, the
+    `width` and `height` of the original (turned upright) and {size: bytes} of its `files`."""
+
+    def __init__(self, name, digest, width, height, files):
+        self.name, self.digest, self.width, self.height, self.files = \
+            name, digest, width, height, files
+
+
+def photo_size(width, height, size):
+    """(width, height) of a size of a photo of `width` × `height`: "card" of 1200 × 900 is
+    400 × 300. The pages set them on their <img>, so nothing moves when it loads."""
+    most = PHOTO_SIZES[size]
+    scale = min(1, most / width, 2 * most / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def read_photo(data, name):
+    """Check an upload and make its sizes: a Photo, or ValidationError({"photo": reason}),
+    the reason naming the file. The type is read from the content, and the number of pixels
+    from the header, before anything is decoded (a small file can unpack to gigabytes)."""
+    from PIL import Image, ImageOps     # loaded by the first upload: 6 MB no page needs
+    too_big = len(data) > PHOTO_MAX_BYTES
+    problem = (f"{name} is empty." if not data else
+               f"{name} is larger than {PHOTO_MAX_BYTES // 2**20} MB." if too_big else None)
+    try:
+        if problem is None:
+            with Image.open(io.BytesIO(data), formats=PHOTO_FORMATS) as image:
+                if image.width * image.height > PHOTO_MAX_PIXELS:
+                    raise Image.DecompressionBombError
+                image.verify()          # checksums, where the format has them (PNG)
+            with Image.open(io.BytesIO(data), formats=PHOTO_FORMATS) as image:
+                image.load()            # a truncated file fails here
+                upright = _pixels_only(ImageOps.exif_transpose(image))
+    except Image.DecompressionBombError:
+        problem = (f"{name} has more than {PHOTO_MAX_PIXELS // 10**6} million pixels: "
+                   f"make it smaller first.")
+    except Image.UnidentifiedImageError:
+        problem = f"{name} is not a JPEG, PNG, WebP or GIF image (judged by its content)."
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombWarning):
+        problem = f"{name} is damaged or incomplete: it cannot be read to the end."
+    if problem:
+        raise ValidationError({"photo": problem})
+    return Photo(name, hashlib.sha256(data).hexdigest()[:16], upright.width, upright.height,
+                 _encode_sizes(upright))
+
+
+def _pixels_only(image):
+    """The image's pixels alone, in RGB (or RGBA if it has transparency): no EXIF, no GPS,
+    no comments. (A GIF's first frame.)"""
+    transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    plain = image.convert("RGBA" if transparent else "RGB")
+    plain.info = {}
+    return plain
+
+
+def _encode_sizes(image):
+    """{size: bytes}: the original (JPEG, or PNG with transparency) and each size in WebP."""
+    from PIL import Image
+    files = {}
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG" if image.mode == "RGBA" else "JPEG", quality=90)
+    files["original"] = buffer.getvalue()
+    for size in PHOTO_SIZES:
+        buffer = io.BytesIO()
+        image.resize(photo_size(image.width, image.height, size), Image.LANCZOS,
+                     reducing_gap=3.0).save(buffer, "WEBP", quality=80, method=2)
+        files[size] = buffer.getvalue()
+    return files
+
+
+class ImageField(CharField):
+    """An image kept with its row: the column holds the hash of its content (its version, in
+    its URLs). Assign a Photo (a checked upload), and the row's save() stores its files."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=16, **kwargs)
+
+    def db_value(self, value):
+        return super().db_value(value.digest if isinstance(value, Photo) else value)
+
+
+class ProductImage(BaseModel):
+    """A photo of a product. The first, by position, is its main photo."""
+    product = ForeignKeyField(Product, backref="images", on_delete="CASCADE", index=False)
+    photo = ImageField()
+    alt = CharField(max_length=255, default="", verbose_name="Alt text")
+    position = IntegerField(default=0)
+    width = IntegerField(default=0)         # of the original, upright
+    height = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("product", "position"), False),)
+        verbose_name = "photo"
+
+    def __str__(self):
+        return self.alt or f"Photo {self.id}"
+
+    def clean(self):
+        errors = {}
+        if not self.photo:
+            errors["photo"] = "Choose a photo."
+        if not (self.alt or "").strip():
+            errors["alt"] = "Say what the photo shows, for those who cannot see it."
+        return errors
+
+    def save(self, *args, **kwargs):
+        photo, new = self.__data__.get("photo"), self.get_id() is None
+        if isinstance(photo, Photo):
+            self.width, self.height = photo.width, photo.height
+        with db.atomic():
+            saved = super().save(*args, **kwargs)
+            if isinstance(photo, Photo):
+                ProductImageFile.delete().where(ProductImageFile.image == self.id).execute()
+                ProductImageFile.insert_many([{"image": self.id, "size": size, "data": data}
+                                              for size, data in photo.files.items()]).execute()
+                self.__data__["photo"] = photo.digest
+            elif new:       # a copy of a stored photo (a product saved as new): its files too
+                self._copy_files_of(photo)
+        return saved
+
+    def _copy_files_of(self, digest):
+        source = ProductImage.select(ProductImage.id).where(
+            (ProductImage.photo == digest) & (ProductImage.id != self.id)).limit(1)
+        ProductImageFile.insert_from(
+            ProductImageFile.select(peewee.Value(self.id), ProductImageFile.size,
+                                    ProductImageFile.data)
+            .where(ProductImageFile.image == source),
+            [ProductImageFile.image, ProductImageFile.size, ProductImageFile.data]).execute()
+
+    def size(self, size):
+        """(width, height) of one of its sizes."""
+        return photo_size(self.width, self.height, size)
+
+
+class ProductImageFile(BaseModel):
+    """One size of a photo (or its original), as the browser gets it."""
+    image = ForeignKeyField(ProductImage, backref="files", on_delete="CASCADE", index=False)
+    size = CharField(max_length=10)
+    data = peewee.BlobField()
+
+    class Meta:
+        indexes = ((("image", "size"), True),)
+        verbose_name = "photo file"
+        in_plans = False    # a deletion page names the photo: its files are part of it
+
+    def __str__(self):
+        return f"{self.size} of photo {self.image_id}"
+
+
+# The one question of a photo's URL, asked for every photo a browser has not cached: written
+# once, answered by the primary key and the (image, size) index.
+PHOTO_FILE = Prepared(lambda image_id, size, digest: ProductImageFile.select(
+    ProductImageFile.data).join(ProductImage).where(
+    (ProductImageFile.image == image_id) & (ProductImageFile.size == size)
+    & (ProductImage.photo == digest)), ProductImageFile.image, ProductImageFile.size,
+    ProductImage.photo)
+
+
+def photo_file(image_id, size, digest):
+    """The bytes of one size of a photo, if `digest` is its version; else None."""
+    return PHOTO_FILE.scalar(image_id, size, digest) if size in PHOTO_SIZES else None
+
+
+def attach_photos(products):
+    """Give each product its `photos` (by position) and `photo` (the first, or None), in one
+    query whatever their number: a page of cards costs one query more, not one per card."""
+    products = list(products)
+    found = collections.defaultdict(list)
+    ids = {p.id for p in products}
+    if ids:
+        for image in (ProductImage.select(*PHOTO_COLUMNS).where(ProductImage.product.in_(ids))
+                      .order_by(ProductImage.product, ProductImage.position, ProductImage.id)):
+            found[image.product_id].append(image)
+    for product in products:
+        product.photos = found[product.id]
+        product.photo = product.photos[0] if product.photos else None
+    return products
+
+
+PHOTO_COLUMNS = (ProductImage.id, ProductImage.product, ProductImage.photo, ProductImage.alt,
+                 ProductImage.width, ProductImage.height)
+
+
 def best_discounts(products):
     """{product id: the biggest discount among its current promotions} for these products
     (ids, or a query of ids); a product without one is left out."""
@@ -1903,7 +2101,7 @@ MODELS = [User, Group, UserGroup, GroupPermission, UserPermission, LoginFailure,
           ApiToken,
           Promotion, Collection, Product, ProductPromotion, PricingDay, Customer, Address, Order,
           OrderItem, Cart, CartItem, CartsMade, Tag, TaggedItem, LikedItem, AdminLogEntry,
-          ProductImport, SchemaVersion]
+          ProductImport, ProductImage, ProductImageFile, SchemaVersion]
 
 
 ###############################################################################
@@ -2320,8 +2518,10 @@ def daily_sales(days=30):
 
 def with_parents(model):
     """The rows of `model` with the rows their foreign keys point at, in the same query: an
-    order item that names its product then costs no query of its own in a list."""
-    query = model.select(model)
+    order item that names its product then costs no query of its own in a list. (Without
+    their binary columns: a list of photo files shows their names, not megabytes.)"""
+    query = model.select(*[f for f in model._meta.sorted_fields
+                           if not isinstance(f, peewee.BlobField)])
     for fk in model._meta.refs:
         parent = fk.rel_model.alias(fk.name + "_row")
         query = (query.switch(model).select_extend(parent)
@@ -2380,6 +2580,8 @@ def deletion_plan(model, where, sample=100):
     found += [("protected", blocker, condition, role)
               for blocker, condition, role in model.deletion_blockers(where)]
     for fate, child, condition, role in found:
+        if not getattr(child._meta, "in_plans", True):
+            continue
         rows = list(with_parents(child).where(condition).order_by(child._meta.primary_key)
                     .limit(sample))
         if rows:
@@ -3221,6 +3423,32 @@ def _m013_api_tokens():
                    '("user_id", "created_at")')
 
 
+def _m012_product_photos():
+    # Product photos, kept in the database: each photo's row, and its files (the original and
+    # its sizes) in a table of their own, which lists of photos never read.
+    _sql("""CREATE TABLE "product_image" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "product_id" INTEGER NOT NULL,
+    "photo" VARCHAR(16) NOT NULL,
+    "alt" VARCHAR(255) NOT NULL,
+    "position" INTEGER NOT NULL,
+    "width" INTEGER NOT NULL,
+    "height" INTEGER NOT NULL,
+    FOREIGN KEY ("product_id") REFERENCES "product" ("id") ON DELETE CASCADE
+)""")
+    db.execute_sql('CREATE INDEX "product_image_product_id_position" ON "product_image" '
+                   '("product_id", "position")')
+    _sql("""CREATE TABLE "product_image_file" (
+    "id" {SERIAL} NOT NULL PRIMARY KEY,
+    "image_id" INTEGER NOT NULL,
+    "size" VARCHAR(10) NOT NULL,
+    "data" {BLOB} NOT NULL,
+    FOREIGN KEY ("image_id") REFERENCES "product_image" ("id") ON DELETE CASCADE
+)""")
+    db.execute_sql('CREATE UNIQUE INDEX "product_image_file_image_id_size" '
+                   'ON "product_image_file" ("image_id", "size")')
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
@@ -3229,7 +3457,8 @@ MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m015_carts_belong_to_accounts,
               _m016_carts_know_when_they_were_last_changed,
               _m017_product_imports,
-              _m013_api_tokens]
+              _m013_api_tokens,
+              _m012_product_photos]
 
 
 def schema_version():
@@ -3723,7 +3952,7 @@ LAST_NAMES = ["Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Rossum", 
 CITIES = ["Lisbon", "Oslo", "Kyoto", "Austin", "Leeds", "Lyon", "Porto", "Graz"]
 
 SHOP_MODELS = [LikedItem, TaggedItem, Tag, CartItem, Cart, OrderItem, Order, Address, Customer,
-               ProductPromotion, Product, Collection, Promotion]
+               ProductPromotion, ProductImageFile, ProductImage, Product, Collection, Promotion]
 
 
 class SeedRefused(Exception):
@@ -3788,6 +4017,7 @@ def _seed(products, customers, rng):
         for model in SHOP_MODELS:
             model.delete().execute()
         product_ids = _seed_catalog(products, rng, now)
+        _seed_photos(product_ids)
         customer_ids = _seed_customers(customers, rng)
         orders = _seed_orders(customer_ids, product_ids, rng, now)
     analyze()
@@ -3867,6 +4097,64 @@ def _seed_featured_and_tags(collection_ids, product_ids, rng):
     _insert_in_batches(TaggedItem, (
         {"tag": rng.choice(tag_ids), "content_type": "product", "object_id": pid}
         for pid in tagged), "tags", len(tagged))
+
+
+# The demo's photos are drawn, not downloaded: the collection's colour and shape, and the
+# title's first letter. Drawings are shared by the products that would look the same, and
+# only the first SEED_PHOTOS products get one: a million would take minutes and gigabytes.
+SEED_PHOTOS = 1000
+DEMO_COLOURS = [("#ccfbf1", "#5eead4", "#115e59"), ("#fef3c7", "#fbbf24", "#78350f"),
+                ("#ffe4e6", "#fb7185", "#881337"), ("#e0e7ff", "#818cf8", "#312e81"),
+                ("#dcfce7", "#4ade80", "#14532d"), ("#ffedd5", "#fb923c", "#7c2d12"),
+                ("#e0f2fe", "#38bdf8", "#0c4a6e"), ("#f3e8ff", "#c084fc", "#581c87"),
+                ("#fae8ff", "#e879f9", "#701a75"), ("#ecfccb", "#a3e635", "#365314")]
+
+
+def draw_demo_photo(letter, shade, side=400):
+    """A demo product photo: on the colours of a collection's lettered tile (`shade`, its id
+    modulo 10), a shape standing on its shadow, with `letter` on it."""
+    from PIL import Image, ImageDraw, ImageFont     # (as in read_photo)
+    light, mid, dark = DEMO_COLOURS[shade]
+    image = Image.new("RGB", (side, side), light)
+    draw, s = ImageDraw.Draw(image), side / 100
+    draw.ellipse((16 * s, 82 * s, 84 * s, 92 * s), fill=mid)
+    box = (20 * s, 14 * s, 80 * s, 76 * s)
+    [lambda: draw.ellipse(box, fill=mid),
+     lambda: draw.rounded_rectangle(box, radius=9 * s, fill=mid),
+     lambda: draw.polygon([(50 * s, 10 * s), (84 * s, 76 * s), (16 * s, 76 * s)], fill=mid),
+     ][shade % 3]()
+    draw.text((50 * s, 50 * s), letter, fill=dark, anchor="mm",
+              font=ImageFont.load_default(size=round(30 * s)))
+    return image
+
+
+@functools.lru_cache(maxsize=None)     # drawn once per process (the tests seed many times)
+def _demo_photo(letter, shade):
+    image = draw_demo_photo(letter, shade)
+    files = _encode_sizes(image)
+    return Photo(letter, hashlib.sha256(files["original"]).hexdigest()[:16], image.width,
+                 image.height, files)
+
+
+def _seed_photos(product_ids):
+    """A drawn photo for each of the first SEED_PHOTOS products."""
+    drawn, drawing_of = {}, {}      # (letter, shade) -> Photo; product id -> (letter, shade)
+    first = product_ids[:SEED_PHOTOS]
+    rows = Product.select(Product.id, Product.title, Product.collection).where(
+        Product.id.between(first[0], first[-1])) if first else []
+    for product in rows:
+        key = drawing_of[product.id] = (product.title[:1].upper(), product.collection_id % 10)
+        drawn[key] = _demo_photo(*key)
+    _insert_in_batches(ProductImage, ({
+        "product": pid, "photo": drawn[key].digest, "position": 0,
+        "alt": f"A drawing of the letter {key[0]}", "width": drawn[key].width,
+        "height": drawn[key].height} for pid, key in drawing_of.items()),
+        "photos", len(drawing_of), batch=500)
+    images = ProductImage.select(ProductImage.id, ProductImage.product).tuples()
+    _insert_in_batches(ProductImageFile, (
+        {"image": image_id, "size": size, "data": data} for image_id, pid in images
+        for size, data in drawn[drawing_of[pid]].files.items()),
+        "photo files", len(drawing_of) * (len(PHOTO_SIZES) + 1), batch=500)
 
 
 def _seed_customers(customers, rng):

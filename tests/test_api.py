@@ -97,7 +97,7 @@ def test_products_query_count_does_not_grow_with_the_page(client, shop, settings
     settings.page_size = page_size
     with count_queries() as counter:
         assert len(client.get("/api/products").json["results"]) == page_size
-    assert counter.count <= 2
+    assert counter.count <= 3       # the count, the page, its photos (one query for all)
 
 
 def test_product_fields_and_money_as_a_string(client, widget):
@@ -106,7 +106,7 @@ def test_product_fields_and_money_as_a_string(client, widget):
         "id": widget.id, "title": "Widget", "slug": "widget", "description": "A fine widget.",
         "unit_price": "12.50", "price": "12.50", "inventory": 5,
         "collection": {"id": widget.collection.id, "title": "Gadgets"},
-        "last_update": body["last_update"]}
+        "last_update": body["last_update"], "images": []}
     when = datetime.datetime.fromisoformat(body["last_update"])
     assert when.utcoffset() == datetime.timedelta(0)
     assert abs(when.replace(tzinfo=None) - models.utcnow()) < datetime.timedelta(minutes=1)

@@ -138,7 +138,7 @@ def test_a_file_too_big_is_refused_before_it_is_read(client, staff, shop):
     big = b"Title,Collection,Unit price,Inventory\n" + b"x" * (models.IMPORT_MAX_BYTES + 1)
     assert "larger than 10 MB" in upload(client, big, status=400).text      # read, refused
     huge = big + b"x" * 100_000
-    assert "larger than 10 MB" in upload(client, huge, status=413).text     # not even read
+    assert "at most 10 MB" in upload(client, huge, status=413).text     # not even read
     assert ProductImport.select().count() == 0
 
 

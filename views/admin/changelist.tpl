@@ -141,6 +141,8 @@
             <a href="{{url('admin_change', model=spec.name, ident=ident, _back=back)}}">{{text or '(empty)'}}</a>
             % elif link:
             <a href="{{link}}">{{text}}</a>
+            % elif getattr(text, 'is_html', False):
+            {{!text}}
             % else:
             {{text}}
             % end

@@ -39,7 +39,7 @@
 </div>
 % end
 % if editable:
-<form method="post" class="admin-form" id="admin-form" novalidate{{!' action="%s"' % url('admin_add', model=spec.name) if adding and original is not None else ''}}>
+<form method="post" class="admin-form" id="admin-form" novalidate{{!' enctype="multipart/form-data"' if spec.takes_files else ''}}{{!' action="%s"' % url('admin_add', model=spec.name) if adding and original is not None else ''}}>
   % include('_csrf')
   <input type="hidden" name="_back" value="{{back}}">
   % if form.edit:

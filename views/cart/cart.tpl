@@ -1,5 +1,6 @@
 %# The cart. Expects: lines (CartItems with .product), total, errors ({product_id: message}).
 % rebase('layout')
+% with_photos([line.product for line in lines])
 <h1>Your cart</h1>
 % if errors:
 <div class="flash flash-error" role="alert">Some lines need your attention: nothing was ordered.</div>
@@ -12,7 +13,9 @@
   <tbody>
   % for line in lines:
   <tr class="{{'has-error' if line.product_id in errors else ''}}">
-    <td><a href="{{url('product', product_id=line.product_id)}}">{{line.product.title}}</a>
+    <td><a class="line-product" href="{{url('product', product_id=line.product_id)}}">
+      % include('store/_photo', product=line.product, size='thumb', sizes='3rem', cls='line-photo', beside_title=True)
+      <span>{{line.product.title}}</span></a>
       % if line.product_id in errors:
       <ul class="errors" id="line-{{line.product_id}}-error"><li>{{errors[line.product_id]}}</li></ul>
       % end

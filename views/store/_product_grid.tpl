@@ -1,11 +1,12 @@
 %# A grid of product cards with add-to-cart buttons. Expects: products (with .collection
-%# joined), url, csrf_token, request.
+%# joined), url, csrf_token, request. Their main photos come in one query (with_photos).
 % here = request.fullpath + ('?' + request.query_string if request.query_string else '')
+% products = with_photos(products)
 <ul class="product-grid">
-% for p in products:
+% for n, p in enumerate(products):
   <li class="card product-card" id="product-{{p.id}}">
     <a class="card-link" href="{{url('product', product_id=p.id)}}">
-      <span class="product-thumb thumb-{{p.collection_id % 10}}" aria-hidden="true">{{p.title[:1]}}</span>
+      % include('store/_photo', product=p, size='card', sizes='(max-width: 37.5em) 46vw, 15rem', eager=n < 4, beside_title=True)
       <span class="product-title">{{p.title}}</span>
     </a>
     <span class="product-meta">{{p.collection.title}}</span>

@@ -8,7 +8,7 @@
   <span>{{product.title}}</span>
 </nav>
 <article class="product-detail">
-  <div class="product-thumb product-thumb-large thumb-{{product.collection_id % 10}}" aria-hidden="true">{{product.title[:1]}}</div>
+  {{!fragment('store/_gallery', product=product)}}
   <div class="product-info">
     {{!fragment('store/_product_details', product=product, promotions=promotions, tags=tags, error=error, quantity=quantity)}}
     <div class="likes">
