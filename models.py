@@ -987,6 +987,10 @@ class Product(BaseModel):
     title = CharField(max_length=255, index=True)
     slug = CharField(max_length=255, index=True, default="")   # made from the title if empty
     description = TextField(default="")
+    # The title and the description as search compares them (fold()), made by save(): the
+    # full-text index of either database reads these, so both find the same products.
+    search_title = TextField(default="")
+    search_description = TextField(default="")
     unit_price = MoneyField(index=True)                 # the list price
     price = MoneyField(index=True)      # what it sells for today: price_after(unit_price, ...)
     inventory = IntegerField(default=0, index=True)
@@ -1028,6 +1032,7 @@ class Product(BaseModel):
         self.last_update = utcnow()
         self.validate()                 # the price is worked out from a valid unit price
         self.price = price_after(self.unit_price, self.best_discount())
+        self.search_title, self.search_description = fold(self.title), fold(self.description)
         return Model.save(self, *args, **kwargs)
 
     def best_discount(self):
@@ -1115,8 +1120,8 @@ class Product(BaseModel):
             match, rowid = _fts_match(terms), ProductSearch.rowid
             groups = [ProductSearch.select(rowid, peewee.Value(group)).where(
                 ProductSearch.match(expression))
-                for group, expression in ((0, f"title: ({match})"),
-                                          (1, f"({match}) NOT (title: ({match}))"))]
+                for group, expression in ((0, f"search_title: ({match})"),
+                                          (1, f"({match}) NOT (search_title: ({match}))"))]
             if collection_id:
                 groups = [g.join(cls, on=(cls.id == rowid)).where(cls.collection == collection_id)
                           for g in groups]
@@ -1156,13 +1161,24 @@ class Ranking:
 SEARCH_TERM = re.compile(r'"([^"]*)"|(\S+)')     # a "quoted phrase", or a word
 
 
+def fold(text):
+    """Text as search compares it, the words indexed and the words searched alike: one form
+    of each character (NFKC: "ﬁ" is "fi", "Ｆｕｌｌ" is "Full", "½" is "1⁄2"), case folded
+    ("Straße" is "strasse"), without accents ("Café" and a "Cafe" + combining accent are both
+    "cafe", "İstanbul" is "istanbul"), and cut into runs of letters and digits joined by
+    spaces, so that neither database's own rules for cutting words or accents come into it."""
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text or "").casefold())
+    text = unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+    return " ".join(re.findall(r"[^\W_]+", text))
+
+
 def search_terms(q):
-    """The words and "quoted phrases" of a search, each a tuple of lower-case tokens, as the
-    full-text indexes cut text (runs of letters and digits): 'Aged "Olive oil"' gives
-    [("aged",), ("olive", "oil")]. At most ten, so no search can be made expensive."""
+    """The words and "quoted phrases" of a search, each a tuple of tokens as fold() makes
+    them: 'Aged "Olive oil"' gives [("aged",), ("olive", "oil")]. At most ten, so no search
+    can be made expensive."""
     terms = []
     for phrase, word in SEARCH_TERM.findall(q or ""):
-        tokens = tuple(re.findall(r"[^\W_]+", (phrase or word).lower()))
+        tokens = tuple(fold(phrase or word).split())
         if tokens:
             terms.append(tokens)
     return terms[:10]
@@ -1191,14 +1207,15 @@ class ProductSearch(FTS5Model):
     description ("external content": it stores only the index), kept in step by triggers
     (migration 6). Its rowid is the product's id."""
     rowid = RowIDField()
-    title = SearchField()
-    description = SearchField()
+    search_title = SearchField()
+    search_description = SearchField()
 
     class Meta:
         database = db
         table_name = "product_search"
+        # The text comes folded (fold()): the tokenizer only cuts it at the spaces.
         options = {"content": "product", "content_rowid": "id", "prefix": "2 3",
-                   "tokenize": "unicode61 remove_diacritics 2"}
+                   "tokenize": "unicode61 remove_diacritics 0"}
 
 
 class ProductPromotion(BaseModel):
@@ -2581,17 +2598,7 @@ def _m005_one_like_per_user_and_object():
 
 def _m006_full_text_search():
     # Search by every word, prefixes and rank, from an index instead of a LIKE scan.
-    if is_sqlite():
-        ProductSearch.create_table(safe=True)
-        search_index_triggers(True)
-        db.execute_sql("INSERT INTO product_search(product_search) VALUES ('rebuild')")
-    else:
-        db.execute_sql(
-            "ALTER TABLE product ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED "
-            "ALWAYS AS (setweight(to_tsvector('simple', title), 'A') || "
-            "setweight(to_tsvector('simple', description), 'B')) STORED")
-        db.execute_sql("CREATE INDEX IF NOT EXISTS product_search_vector ON product "
-                       "USING gin (search_vector)")
+    _full_text_index("title", "description", "unicode61 remove_diacritics 2")
 
 
 def _m007_deactivation_ends_sessions_for_good():
@@ -2633,19 +2640,37 @@ def _m009_reset_mails_per_address():
                    '("address", "place")')
 
 
-def search_index_triggers(on):
+def _full_text_index(title, description, tokenize):
+    """The full-text index of products over these two columns of product: SQLite's FTS5
+    table and its triggers, or PostgreSQL's generated tsvector column and its GIN index."""
+    if is_sqlite():
+        db.execute_sql(f"CREATE VIRTUAL TABLE product_search USING fts5({title}, {description}, "
+                       f"content='product', content_rowid='id', prefix='2 3', "
+                       f"tokenize='{tokenize}')")
+        search_index_triggers(True, (title, description))
+        db.execute_sql("INSERT INTO product_search(product_search) VALUES ('rebuild')")
+    else:
+        db.execute_sql(
+            f"ALTER TABLE product ADD COLUMN search_vector tsvector GENERATED "
+            f"ALWAYS AS (setweight(to_tsvector('simple', {title}), 'A') || "
+            f"setweight(to_tsvector('simple', {description}), 'B')) STORED")
+        db.execute_sql("CREATE INDEX product_search_vector ON product USING gin (search_vector)")
+
+
+def search_index_triggers(on, columns=("search_title", "search_description")):
     """SQLite: create (on=True) or drop the triggers that keep product_search in step with
     product. Loading a million products is quicker without them and one rebuild after."""
+    a, b = columns
     for event, body in [
-            ("INSERT", "INSERT INTO product_search(rowid, title, description) "
-                       "VALUES (new.id, new.title, new.description);"),
-            ("DELETE", "INSERT INTO product_search(product_search, rowid, title, description) "
-                       "VALUES ('delete', old.id, old.title, old.description);"),
-            ("UPDATE OF title, description",
-             "INSERT INTO product_search(product_search, rowid, title, description) "
-             "VALUES ('delete', old.id, old.title, old.description); "
-             "INSERT INTO product_search(rowid, title, description) "
-             "VALUES (new.id, new.title, new.description);")]:
+            ("INSERT", f"INSERT INTO product_search(rowid, {a}, {b}) "
+                       f"VALUES (new.id, new.{a}, new.{b});"),
+            ("DELETE", f"INSERT INTO product_search(product_search, rowid, {a}, {b}) "
+                       f"VALUES ('delete', old.id, old.{a}, old.{b});"),
+            (f"UPDATE OF {a}, {b}",
+             f"INSERT INTO product_search(product_search, rowid, {a}, {b}) "
+             f"VALUES ('delete', old.id, old.{a}, old.{b}); "
+             f"INSERT INTO product_search(rowid, {a}, {b}) "
+             f"VALUES (new.id, new.{a}, new.{b});")]:
         name = "product_search_" + event.split()[0].lower()
         db.execute_sql(f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON product "
                        f"BEGIN {body} END" if on else f"DROP TRIGGER IF EXISTS {name}")
@@ -2664,11 +2689,35 @@ def _m010_count_carts_made_per_client():
                    'ON "carts_made" ("client", "window_start")')
 
 
+def _m014_search_folded_text():
+    # Search compares folded text (fold()) on both databases: the products get their folded
+    # title and description, and the full-text index is made again over those.
+    _add_column("product", "search_title", "TEXT NOT NULL DEFAULT ''")
+    _add_column("product", "search_description", "TEXT NOT NULL DEFAULT ''")
+    if is_sqlite():
+        search_index_triggers(False, ("title", "description"))
+        db.execute_sql("DROP TABLE product_search")
+    else:
+        db.execute_sql("ALTER TABLE product DROP COLUMN search_vector")    # (and its index)
+    last = 0
+    while True:         # a thousand at a time, in the order of the key
+        rows = list(Product.select(Product.id, Product.title, Product.description)
+                    .where(Product.id > last).order_by(Product.id).limit(1000).tuples())
+        if not rows:
+            break
+        for ident, title, description in rows:
+            Product.update(search_title=fold(title), search_description=fold(description)) \
+                .where(Product.id == ident).execute()
+        last = rows[-1][0]
+    _full_text_index("search_title", "search_description", "unicode61 remove_diacritics 0")
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
               _m007_deactivation_ends_sessions_for_good, _m008_lookalike_usernames,
-              _m009_reset_mails_per_address, _m010_count_carts_made_per_client]
+              _m009_reset_mails_per_address, _m010_count_carts_made_per_client,
+              _m014_search_folded_text]
 
 
 def schema_version():
@@ -3181,9 +3230,10 @@ def _seed_catalog(products, rng, now):
             if (n - 1) % step == 0:     # the price is worked out here: no second pass
                 promotion, discount = rng.choice(promotions)
                 links.append((n, promotion))
+            description = f"{title}: a demo product, number {n} of the demo shop."
             yield {
-                "title": title, "slug": slugify(title),
-                "description": f"{title}: a demo product, number {n} of the demo shop.",
+                "title": title, "slug": slugify(title), "description": description,
+                "search_title": fold(title), "search_description": fold(description),
                 "unit_price": unit_price, "price": price_after(unit_price, discount),
                 "inventory": rng.choice([0, 3, 8, 12, 25, 40, 75, 100]),
                 "last_update": now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 90)),
