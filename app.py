@@ -436,7 +436,7 @@ def catalog():
     return render_products("store/catalog", Product.catalog(q, collection_id, sort, cards=True),
                            collections=Collection.select().order_by(Collection.title),
                            q=q, sort=sort, sorts=SORT_LABELS, collection_id=collection_id,
-                           search_keeps={"collection": collection_id,
+                           best_of=Product.RANKED_AT_MOST, search_keeps={"collection": collection_id,
                                          "sort": sort if sort != default_sort(q) else None},
                            title="Search: " + q if q else "All products")
 

@@ -1084,57 +1084,62 @@ class Product(BaseModel):
         if sort == "relevance" and search_terms(q):
             return Ranking(f"{q!r} in {collection_id}", lambda: cls.best_matches(q, collection_id),
                            lambda ids: query.where(cls.id.in_(ids)))
-        return cls.search(query, q).order_by(*CATALOG_SORTS.get(sort, CATALOG_SORTS["title"]))
+        return cls.search(query, q, collection_id).order_by(
+            *CATALOG_SORTS.get(sort, CATALOG_SORTS["title"]))
 
-    # A search ranks at most this many matches (one more than a page counts): past ten
-    # thousand, "more than 10,000" is all anyone needs to know about the rest.
-    RANKED_AT_MOST = 10_001
+    # A search considers its best matches only, this many at most, whatever the sort and the
+    # page: sorting by price every product that says "no" would cost a scan of the whole
+    # catalog. The page says so ("the best 1,000 matches: refine your search").
+    RANKED_AT_MOST = 1000
 
     @classmethod
-    def search(cls, query, q):
-        """`query` narrowed to the products that match every word of `q`, each word the start
-        of a word of the title or the description ("alm" finds almonds; "olive oil" in quotes
-        stays a phrase).
-
-        The database's own full-text index answers it: an FTS5 table kept in step by
-        triggers on SQLite, a generated tsvector column with a GIN index on PostgreSQL.
-        """
-        terms = search_terms(q)
-        if not terms:
+    def search(cls, query, q, collection_id=None):
+        """`query` narrowed to the best matches of `q` (best_matches()): the products that
+        match every word of `q`, each word the start of a word of the title or the
+        description ("alm" finds almonds; "olive oil" in quotes stays a phrase)."""
+        if not search_terms(q):
             return query
-        if is_sqlite():
-            found = ProductSearch.select(ProductSearch.rowid).where(
-                ProductSearch.match(_fts_match(terms)))
-            return query.where(cls.id.in_(found))
-        return query.where(peewee.Expression(SQL("search_vector"), "@@", _tsquery(terms)))
+        return query.where(cls.id.in_(cls.best_matches(q, collection_id) or [0]))
 
     @classmethod
     def best_matches(cls, q, collection_id=None):
         """The ids of the products that match `q`, best first: those with every word in the
         title, then those that need the description, each group in the order the products
-        were added; RANKED_AT_MOST at most. The index yields each group in that order, so
-        nothing is scored or sorted product by product: it costs the same whether a word
-        is in ten products or in sixty thousand (bm25 scoring took 40 to 100 ms then)."""
-        terms = search_terms(q)
+        were added; RANKED_AT_MOST at most.
+
+        The database's own full-text index answers it: an FTS5 table kept in step by
+        triggers on SQLite, a generated tsvector column with a GIN index on PostgreSQL. Each
+        group is asked for in the order of the key with a LIMIT, so the index stops after
+        the first matches: nothing is scored or sorted product by product, and it costs the
+        same whether a word is in ten products or in a million (and the second group is not
+        asked for when the first fills the list)."""
+        terms, ids = search_terms(q), []
+        for in_title in (True, False):
+            if len(ids) < cls.RANKED_AT_MOST:
+                query = cls._matching(terms, in_title, collection_id)
+                ids += [row[0] for row in query.limit(cls.RANKED_AT_MOST - len(ids)).tuples()]
+        return ids
+
+    @classmethod
+    def _matching(cls, terms, in_title, collection_id):
+        """The ids of the products matching `terms` (in_title: in their title; else only
+        elsewhere), in the order of the key, in a collection if one is named."""
         if is_sqlite():
             match, rowid = _fts_match(terms), ProductSearch.rowid
-            groups = [ProductSearch.select(rowid, peewee.Value(group)).where(
-                ProductSearch.match(expression))
-                for group, expression in ((0, f"search_title: ({match})"),
-                                          (1, f"({match}) NOT (search_title: ({match}))"))]
+            query = ProductSearch.select(rowid).where(ProductSearch.match(
+                f"search_title: ({match})" if in_title
+                else f"({match}) NOT (search_title: ({match}))")).order_by(rowid)
             if collection_id:
-                groups = [g.join(cls, on=(cls.id == rowid)).where(cls.collection == collection_id)
-                          for g in groups]
-            ranked = (groups[0] + groups[1]).order_by(SQL("2"), SQL("1"))
-        else:
-            vector = SQL("search_vector")
-            ranked = (cls.select(cls.id)
-                      .where(peewee.Expression(vector, "@@", _tsquery(terms)))
-                      .order_by(peewee.Expression(vector, "@@", _tsquery(terms, "A")).desc(),
-                                cls.id))
-            if collection_id:
-                ranked = ranked.where(cls.collection == collection_id)
-        return [row[0] for row in ranked.limit(cls.RANKED_AT_MOST).tuples()]
+                query = query.join(cls, on=(cls.id == rowid)).where(
+                    cls.collection == collection_id)
+            return query
+        vector = SQL("search_vector")
+        in_title_too = peewee.Expression(vector, "@@", _tsquery(terms, "A"))
+        query = cls.select(cls.id).where(peewee.Expression(vector, "@@", _tsquery(terms))
+                                         & (in_title_too if in_title else ~in_title_too))
+        if collection_id:
+            query = query.where(cls.collection == collection_id)
+        return query.order_by(cls.id)
 
 
 def _fts_match(terms):

@@ -84,7 +84,7 @@ def test_a_search_page_costs_the_same_few_queries(client, shop, settings):
         settings.page_size = size
         with count_queries() as counted:
             client.get("/products", {"q": "aged", "page": 1})
-        assert counted.count <= 3
+        assert counted.count <= 4   # the matches in titles, then elsewhere; collections; rows
 
 
 def test_an_old_database_gets_its_index(tmp_path):
@@ -139,3 +139,26 @@ def test_unicode_searches_find_what_was_typed(client, wsgi, q):
     expected = {title for title, queries in UNICODE_FINDS.items() if q in queries}
     assert set(found(client, q, sort="title")) == set(found(client, q)) == expected
     assert {row.title for row in Product.search(Product.select(), q)} == expected
+
+
+def test_a_search_sorts_only_its_best_matches_and_says_so(client, wsgi, login_as, monkeypatch):
+    """Whatever the sort, a search considers the first RANKED_AT_MOST matches (titles first,
+    in the order added), so its cost is bounded; the page says that there may be others."""
+    monkeypatch.setattr(Product, "RANKED_AT_MOST", 3)
+    home = Collection.create(title="Home")
+    prices = [50, 10, 40, 20, 30]          # the cheapest two are not among the first three
+    for n, price in enumerate(prices):
+        Product.create(title=f"Teapot {n}", unit_price=price, inventory=5, collection=home)
+    Product.create(title="Mug", description="Not a teapot.", unit_price=1, inventory=5,
+                   collection=home)
+    best = [f"Teapot {n}" for n in range(3)]
+    by_price = sorted(best, key=lambda title: prices[int(title[-1])])
+    assert found(client, "teapot", sort="price") == by_price
+    assert found(client, "teapot", sort="-price") == by_price[::-1]
+    assert found(client, "teapot") == best
+    assert "Showing the best 3 matches" in client.get("/products", {"q": "teapot"}).text
+    assert "Showing the best" not in client.get("/products", {"q": "mug"}).text
+    api = client.get("/api/products", {"q": "teapot", "sort": "price"}).json
+    assert api["count"] == 3 and [p["title"] for p in api["results"]] == by_price
+    login_as("boss", is_staff=True, is_superuser=True)
+    assert "3 results" in client.get("/admin/product/", {"q": "teapot"}).text
