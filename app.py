@@ -449,7 +449,7 @@ def product_detail(product_id, error=None, status=200, quantity="1"):
     user = current_user()
     return render("store/product", status=status, product=product,
                   promotions=product.current_promotions(), tags=models.tags_for(product),
-                  likes=models.LikedItem.of(product),
+                  likes=functools.partial(models.like_count, product),
                   liked=user is not None and models.likes(user, product),
                   error=error, quantity=quantity, title=product.title)
 
@@ -1861,11 +1861,13 @@ def with_security_headers(app):
 # served from the page cache (the PageCache plugin, installed in part 15), a template asks for
 # a part that is the same for everyone with fragment(), and paginate() keeps its counts here.
 #
-# When the shop's data changes, all of it is out of date at once: models.py tells us of every
-# write the database commits (models.watch_writes), a generation number goes up, and every cache
-# key carries the generation its request started with, so an old entry is never read again.
-# The number lives in this process, or in Redis where several processes must see each other's
-# writes (one small read per request, not a page's worth).
+# When the shop's data changes, only what showed it goes out of date. Each tag of models.py (a
+# table, or the rows about one object: models.about()) has a generation number, which every
+# write committed to it raises. An entry is kept with the generation each tag it read had
+# before the read (its stamp), and served while they all still have those: a like raises
+# only its product's likes, so the catalog stays cached and that product's count is made
+# again. The numbers live in this process, or in Redis where several processes must see each
+# other's writes (one small read per cache lookup).
 
 # region -> seconds an entry lives at most. The playground's caching lessons use a region of
 # their own, so a student running them never touches what the shop has cached.
@@ -1874,9 +1876,10 @@ CACHE_REGIONS = {"pages": 300, "fragments": 300, "counts": 300, "playground": 60
 # bytes is emptied, so a crawler walking every URL cannot fill the memory (6 MB: some 200
 # pages of the catalog).
 CACHE_MAX_BYTES = 6_000_000
-GENERATION_KEY = "storefront:generation"
+GENERATIONS_KEY = "storefront:generations"     # a Redis hash: tag -> generation
 _cache_bytes = collections.Counter()
-_generations = {"here": 0, "seen": 0, "redis": None}   # the local number; the last one read
+_generations = {"here": collections.Counter(), "redis": None}
+_making = threading.local()     # .stamps: for each entry being made here, {tag: generation}
 
 
 def make_cache(s):
@@ -1897,52 +1900,105 @@ def make_cache(s):
     return manager
 
 
-def generation():
-    """The cache generation this request started with: read once per request (from Redis
-    where it lives there). A process that sees a new one lets go of its old entries."""
-    try:
-        env = request.environ
-    except RuntimeError:            # outside a request (the CLI, a test): read it now
-        env = {}
-    if "storefront.generation" not in env:
-        number = _read_redis_generation() if _generations["redis"] else _generations["here"]
-        if number != _generations["seen"]:
-            _generations["seen"] = number
-            _clear_regions()
-        env["storefront.generation"] = number
-    return env["storefront.generation"]
-
-
-def _read_redis_generation():
+def generations(tags):
+    """The generation of each of these tags now: [(tag, number)], sorted. Redis keeps an
+    "epoch" beside them, drawn when it starts empty: an entry stamped before a restart of
+    Redis (which forgets the numbers) is never taken as fresh after it."""
+    tags = sorted(set(tags) | {"epoch"})
     client = _generations["redis"]
-    number = client.get(GENERATION_KEY)
-    if number is None:      # a new or restarted Redis: start anywhere but at a number a
-        client.set(GENERATION_KEY, secrets.randbelow(2 ** 62), nx=True)    # process has seen
-        number = client.get(GENERATION_KEY)
-    return int(number)
+    if client is None:
+        return [(tag, _generations["here"][tag]) for tag in tags]
+    numbers = client.hmget(GENERATIONS_KEY, tags)
+    if numbers[0] is None:
+        client.hsetnx(GENERATIONS_KEY, "epoch", secrets.randbelow(2 ** 62))
+        numbers = client.hmget(GENERATIONS_KEY, tags)
+    return [(tag, int(number or 0)) for tag, number in zip(tags, numbers)]
+
+
+def _stamps():
+    """The stamps being made here: this request's (what it has read so far: a page or a part
+    of one may show any of it), and one for each entry being made."""
+    try:
+        read = [request.environ.setdefault("storefront.read", {})]
+    except RuntimeError:        # outside a request (the CLI, a test)
+        read = []
+    return read + _making.__dict__.setdefault("stamps", [])
+
+
+def _on_data_read(tags):
+    """Told by models.py what a query is about to read: each stamp being made notes the
+    generations of the tags it had not read yet."""
+    stamps = _stamps()
+    new = {tag for tag in tags for stamp in stamps if tag not in stamp}
+    if new:
+        for tag, number in generations(new):
+            for stamp in stamps:
+                stamp.setdefault(tag, number)
+
+
+def _on_data_change(tags):
+    """Told by models.py of every committed write: raise the generation of its tags."""
+    client = _generations["redis"]
+    if client is None:
+        _generations["here"].update(tags)
+    elif cache is not None:
+        with client.pipeline() as pipe:
+            for tag in tags:
+                pipe.hincrby(GENERATIONS_KEY, tag, 1)
+            pipe.execute()
+
+
+models.on_data_read(_on_data_read)
+models.on_data_change(_on_data_change)
+
+
+def invalidate_cache():
+    """Make everything cached out of date, in every process that shares the generations."""
+    _on_data_change({"*"})
 
 
 def cached(region, key, compute):
-    """The value cached under `key` in `region`, computed and stored on a miss. `key` may be
-    a function that makes the key, called only when caching is on."""
+    """The value cached under `key` in `region`, computed and stored on a miss or when what
+    it read has changed since. `key` may be a function that makes the key, called only when
+    caching is on."""
     if cache is None:
         return compute()
-    key = f"{generation()}:{key() if callable(key) else key}"
+    key = key() if callable(key) else key
     store = cache.get_cache_region("storefront." + region, region)
-    missed = []
-
-    def create():
-        missed.append(True)
-        value = compute()
+    try:
+        entry = store.get(key)
+    except KeyError:
+        entry = None
+    hit = entry is not None and generations(tag for tag, _ in entry[0]) == entry[0]
+    if hit:
+        value = entry[1]
+        for stamp in _stamps():     # whatever shows this entry read what it read
+            for tag, number in entry[0]:
+                stamp.setdefault(tag, number)
+    else:
+        value, stamp = _make(compute)
         _cache_bytes[region] += _size(value)
         if _cache_bytes[region] > CACHE_MAX_BYTES:
             store.clear()
             _cache_bytes[region] = _size(value)
-        return value
-    value = store.get(key, createfunc=create)
+        store.put(key, (stamp, value))
     for listener in _cache_listeners:
-        listener(region, key, hit=not missed)
+        listener(region, key, hit=hit)
     return value
+
+
+def _make(compute):
+    """compute() and its stamp: the generations of what it read, each as it was before it
+    was read, from what was read before it began (it may show that too) to "*", which
+    stands for everything."""
+    before = _stamps()
+    stamp = dict(generations({"*"}), **(before[-1] if before else {}))
+    _making.stamps.append(stamp)
+    try:
+        value = compute()
+    finally:
+        _making.stamps.pop()    # (entries are made one inside another: this one is the last)
+    return value, sorted(stamp.items())
 
 
 _cache_listeners = []   # the debug toolbar records hits and misses here
@@ -1957,38 +2013,10 @@ def _size(value):
     return 64
 
 
-def _clear_regions():
-    for region in CACHE_REGIONS:
-        cache.get_cache_region("storefront." + region, region).clear()
-    _cache_bytes.clear()
-
-
 def forget(region, key):
     """Drop the value cached under `key` in `region`, if there is one."""
     if cache is not None:
-        store = cache.get_cache_region("storefront." + region, region)
-        store.remove_value(f"{generation()}:{key}")
-
-
-def invalidate_cache():
-    """Make everything cached out of date, in every process that shares the generation."""
-    if cache is not None:
-        client = _generations["redis"]
-        if client:
-            client.incr(GENERATION_KEY)
-        else:
-            _generations["here"] += 1
-
-
-def _on_data_change():
-    """Told by models.py of every write, once it is committed: start a new generation, and
-    have this request read the new one too."""
-    invalidate_cache()
-    with contextlib.suppress(RuntimeError):     # (outside a request there is nothing to read)
-        request.environ.pop("storefront.generation", None)
-
-
-models.on_data_change(_on_data_change)
+        cache.get_cache_region("storefront." + region, region).remove_value(key)
 
 
 # No text a visitor or an admin can send holds a NUL (refuse_bad_text() and the forms refuse it),
@@ -2015,7 +2043,7 @@ def for_everyone(render):
 
 def fragment(template_name, **context):
     """A part of a page that is the same for everyone who asks for this address (a product
-    grid with its count and page links), rendered once per cache generation and served with
+    grid with its count and page links), rendered once until what it shows changes, served with
     this visitor's CSRF token, the way Django's {% cache %} tag keeps a fragment: the rest of
     the page stays theirs. Peewee's queries, like Django's querysets, run when a template
     first loops over them: the queries a handler passes to a cached fragment never run."""
@@ -4993,7 +5021,8 @@ def _caller():
     """'models.py:123 place_order': the line of our own code that ran a query."""
     for frame in reversed(traceback.extract_stack()[:-3]):
         name = os.path.basename(frame.filename)
-        if name in ("app.py", "models.py") and frame.name not in ("_on_query", "_caller"):
+        if name in ("app.py", "models.py") and \
+                frame.name not in ("_on_query", "_caller", "tell_and_execute"):
             return f"{name}:{frame.lineno} {frame.name}"
     return ""
 

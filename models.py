@@ -19,6 +19,7 @@ Parts, in order:
 """
 import base64
 import collections
+import contextlib
 import datetime
 import difflib
 import fnmatch
@@ -99,6 +100,7 @@ def open_database(url):
                                stale_timeout=300)
     database.query_hooks.append(watch_writes)
     watch_transactions(database)
+    watch_reads(database)
     db.initialize(database)
     return database
 
@@ -165,37 +167,91 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
-# Listeners told after any write that changes what the shop shows (app.py's cache forgets its
-# pages). Nobody who writes has to remember to tell them: every statement the database runs
-# passes watch_writes(), which tells them of each INSERT, UPDATE, DELETE or schema change, from
-# a save(), a bulk query or raw SQL alike. A model whose rows no cached page shows (a cart, a
+# What the shop shows, and what changed it: app.py's caches keep each page with the tags of
+# what its queries read, and forget it when a write changes one of them. A tag is a table's
+# name ("product"); `about(model, obj)` narrows the reads and writes of `model` in its block
+# to the rows about one object ("liked_item:product:5": a like touches one product's count).
+# A narrowed write also tags "liked_item:*", which every read of the whole table carries; "*"
+# is everything (a schema change). Nobody who writes has to remember to tell: every
+# statement the database runs passes watch_writes() (a query hook) or watch_reads(), from a
+# save(), a bulk query or raw SQL alike. A model whose rows no cached page shows (a cart, a
 # failed login) says so with `private = True` in its Meta, and writing it costs no cache.
-_change_listeners = []
+_change_listeners, _read_listeners = [], []
 _WRITE = re.compile(r"\s*(?:(INSERT|REPLACE|UPDATE|DELETE)\b(?:\s+OR\s+\w+)?(?:\s+INTO|\s+FROM)?"
                     r"\s+[\"`]?(\w+)|(CREATE|ALTER|DROP|WITH)\b)", re.IGNORECASE)
+_READ = re.compile(r"\b(?:FROM|JOIN)\s+[\"`]?(\w+)", re.IGNORECASE)
+# Tables read for another: SQLite's full-text index is kept from product's rows by triggers,
+# which no hook sees, so reading it is reading product.
+READ_AS = {"product_search": "product"}
+_about = threading.local()      # .tags: {table: the tag of the rows its reads and writes concern}
 
 
 def on_data_change(listener):
+    """`listener(tags)` is told the tags of every committed write."""
     _change_listeners.append(listener)
 
 
-def data_changed():
+def on_data_read(listener):
+    """`listener(tags)` is told the tags of every SELECT, before it runs."""
+    _read_listeners.append(listener)
+
+
+def data_changed(tags=("*",)):
     for listener in _change_listeners:
-        listener()
+        listener(set(tags))
+
+
+@contextlib.contextmanager
+def about(model, obj):
+    """Reads and writes of `model`'s table in this block concern only its rows about `obj`."""
+    narrowed = _about.__dict__.setdefault("tags", {})
+    table = model._meta.table_name
+    narrowed[table] = f"{table}:{obj._meta.table_name}:{obj.get_id()}"
+    try:
+        yield
+    finally:
+        del narrowed[table]
+
+
+def tags_of(tables, writing):
+    """The tags of reading (or writing) these tables here: see about()."""
+    narrowed, tags = getattr(_about, "tags", {}), set()
+    for table in tables:
+        rows = narrowed.get(table)
+        if writing:
+            tags |= {rows, table + ":*"} if rows else {table}
+        else:
+            tags |= {table, rows or table + ":*"}
+    return tags
 
 
 def watch_writes(event):
-    """A query hook (Database.query_hooks): tell the listeners when a statement wrote. A write
+    """A query hook (Database.query_hooks): tell the listeners what a statement wrote. A write
     inside a transaction is told when the transaction commits, and never if it rolls back:
     until then nobody else could read it (watch_transactions)."""
     if event.exception is not None or event.sql[:6].upper() in ("SELECT", "PRAGMA", "SAVEPO"):
         return
     match = _WRITE.match(event.sql)
     if match and match.group(2) not in _private_tables():
+        tags = tags_of([match.group(2)], writing=True) if match.group(2) else {"*"}
         if db.in_transaction():
-            _uncommitted.wrote = True
+            _uncommitted.__dict__.setdefault("tags", set()).update(tags)
         else:
-            data_changed()
+            data_changed(tags)
+
+
+def watch_reads(database):
+    """Have `database` tell the listeners what each SELECT reads, before it runs (a page made
+    from it is then stamped with what the data was at most as new as)."""
+    execute_sql = database.execute_sql
+
+    def tell_and_execute(sql, params=None):
+        if _read_listeners and sql[:6].upper() == "SELECT":
+            tags = tags_of({READ_AS.get(t, t) for t in _READ.findall(sql)}, writing=False)
+            for listener in _read_listeners:
+                listener(tags)
+        return execute_sql(sql, params)
+    database.execute_sql = tell_and_execute
 
 
 _uncommitted = threading.local()     # per thread, as Peewee keeps each thread's connection
@@ -207,12 +263,13 @@ def watch_transactions(database):
 
     def commit_and_tell():
         commit()
-        if getattr(_uncommitted, "wrote", False):
-            _uncommitted.wrote = False
-            data_changed()
+        tags = getattr(_uncommitted, "tags", None)
+        if tags:
+            _uncommitted.tags = set()
+            data_changed(tags)
 
     def rollback_and_forget():
-        _uncommitted.wrote = False
+        _uncommitted.tags = set()
         rollback()
     database.commit, database.rollback = commit_and_tell, rollback_and_forget
 
@@ -1687,16 +1744,26 @@ def product_for_page(ident):
 
 def likes(user, obj):
     """True if `user` likes `obj` (asked by the product page of everyone logged in)."""
-    return LIKED.scalar(user.id, obj._meta.table_name, obj.get_id()) is not None
+    with about(LikedItem, obj):
+        return LIKED.scalar(user.id, obj._meta.table_name, obj.get_id()) is not None
 
 
 def like(user, obj, liked=True):
-    """`user` likes `obj` (liking twice changes nothing), or with liked=False no longer does."""
-    if liked:
-        LikedItem.insert(user=user, content_type=obj._meta.table_name,
-                         object_id=obj.get_id()).on_conflict_ignore().execute()
-    else:
-        LikedItem.delete().where(LikedItem.pointing_at(obj) & (LikedItem.user == user)).execute()
+    """`user` likes `obj` (liking twice changes nothing), or with liked=False no longer does.
+    It changes the likes about `obj` only: the cached pages that count them, not the rest."""
+    with about(LikedItem, obj):
+        if liked:
+            LikedItem.insert(user=user, content_type=obj._meta.table_name,
+                             object_id=obj.get_id()).on_conflict_ignore().execute()
+        else:
+            LikedItem.delete().where(LikedItem.pointing_at(obj) & (LikedItem.user == user)) \
+                .execute()
+
+
+def like_count(obj):
+    """How many users like `obj`: a read of the likes about `obj` only (see like())."""
+    with about(LikedItem, obj):
+        return LikedItem.of(obj).count()
 
 
 def tags_for(obj):
@@ -2710,9 +2777,9 @@ def _m014_search_folded_text():
                     .where(Product.id > last).order_by(Product.id).limit(1000).tuples())
         if not rows:
             break
-        for ident, title, description in rows:
-            Product.update(search_title=fold(title), search_description=fold(description)) \
-                .where(Product.id == ident).execute()
+        db.cursor().executemany(   # (the DROP above has told the caches: no hook needed)
+            "UPDATE product SET search_title = {0}, search_description = {0} WHERE id = {0}"
+            .format(db.param), [(fold(title), fold(text), ident) for ident, title, text in rows])
         last = rows[-1][0]
     _full_text_index("search_title", "search_description", "unicode61 remove_diacritics 0")
 

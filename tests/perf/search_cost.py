@@ -31,6 +31,7 @@ ADDRESSES = [
     (f"API search {BROAD!r} by price", f"/api/products?q={BROAD}&sort=price"),
     (f"API search {BROAD!r} by -price, page 300",
      f"/api/products?q={BROAD}&sort=-price&page=300"),
+    ("admin list, no search", "/admin/product/"),
     (f"admin search {WORDS!r}", f"/admin/product/?q={WORDS}"),
     (f"admin search {BROAD!r} by price", f"/admin/product/?q={BROAD}&sort=price"),
     (f"admin search {BROAD!r}, page 300", f"/admin/product/?q={BROAD}&page=300"),
