@@ -436,7 +436,8 @@ def catalog():
     return render_products("store/catalog", Product.catalog(q, collection_id, sort, cards=True),
                            collections=Collection.select().order_by(Collection.title),
                            q=q, sort=sort, sorts=SORT_LABELS, collection_id=collection_id,
-                           best_of=Product.RANKED_AT_MOST, search_keeps={"collection": collection_id,
+                           best_of=Product.RANKED_AT_MOST,
+                           search_keeps={"collection": collection_id,
                                          "sort": sort if sort != default_sort(q) else None},
                            title="Search: " + q if q else "All products")
 
@@ -2043,8 +2044,8 @@ def for_everyone(render):
 
 def fragment(template_name, **context):
     """A part of a page that is the same for everyone who asks for this address (a product
-    grid with its count and page links), rendered once until what it shows changes, served with
-    this visitor's CSRF token, the way Django's {% cache %} tag keeps a fragment: the rest of
+    grid with its count and page links), rendered once until what it read changes, served
+    with this visitor's CSRF token, the way Django's {% cache %} tag keeps a fragment: the rest of
     the page stays theirs. Peewee's queries, like Django's querysets, run when a template
     first loops over them: the queries a handler passes to a cached fragment never run."""
     key = address_key()

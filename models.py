@@ -247,7 +247,8 @@ def watch_reads(database):
 
     def tell_and_execute(sql, params=None):
         if _read_listeners and sql[:6].upper() == "SELECT":
-            tags = tags_of({READ_AS.get(t, t) for t in _READ.findall(sql)}, writing=False)
+            tables = {READ_AS.get(t, t) for t in _READ.findall(sql)} - _private_tables()
+            tags = tags_of(tables, writing=False)
             for listener in _read_listeners:
                 listener(tags)
         return execute_sql(sql, params)
