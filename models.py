@@ -1193,7 +1193,9 @@ class Product(BaseModel):
     @classmethod
     def _matching(cls, terms, in_title, collection_id):
         """The ids of the products matching `terms` (in_title: in their title; else only
-        elsewhere), in the order of the key, in a collection if one is named."""
+        elsewhere), in the order of the key, in a collection if one is named. (PostgreSQL's
+        GIN index cannot give them in that order: it finds every match and the LIMIT keeps
+        the first, so there a word in most products still costs a pass over them.)"""
         if is_sqlite():
             match, rowid = _fts_match(terms), ProductSearch.rowid
             query = ProductSearch.select(rowid).where(ProductSearch.match(
