@@ -2797,6 +2797,7 @@ def _m014_search_folded_text():
             .format(db.param), [(fold(title), fold(text), ident) for ident, title, text in rows])
         last = rows[-1][0]
     _full_text_index("search_title", "search_description", "unicode61 remove_diacritics 0")
+    analyze()       # (the planner knows nothing yet of the new columns)
 
 
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
