@@ -494,6 +494,7 @@ def catalog():
     return render_products("store/catalog", Product.catalog(q, collection_id, sort, cards=True),
                            collections=Collection.select().order_by(Collection.title),
                            q=q, sort=sort, sorts=SORT_LABELS, collection_id=collection_id,
+                           best_of=Product.RANKED_AT_MOST,
                            search_keeps={"collection": collection_id,
                                          "sort": sort if sort != default_sort(q) else None},
                            title="Search: " + q if q else "All products")
@@ -507,7 +508,7 @@ def product_detail(product_id, error=None, status=200, quantity="1"):
     user = current_user()
     return render("store/product", status=status, product=product,
                   promotions=product.current_promotions(), tags=models.tags_for(product),
-                  likes=models.LikedItem.of(product),
+                  likes=functools.partial(models.like_count, product),
                   liked=user is not None and models.likes(user, product),
                   error=error, quantity=quantity, title=product.title,
                   description=product.description)
@@ -2263,13 +2264,16 @@ def with_security_headers(app):
 # served from the page cache (the PageCache plugin, installed in part 15), a template asks for
 # a part that is the same for everyone with fragment(), and paginate() keeps its counts here.
 #
-# When the shop's data changes, all of it is out of date at once: models.py tells us of every
-# write the database commits (models.watch_writes), a generation number goes up, and every cache
-# key carries the generation its request started with, so an old entry is never read again.
-# The number lives in this process, or in Redis where several processes must see each other's
-# writes (one small read per request, not a page's worth). While that Redis is down or frozen,
-# no process can know what is out of date: pages are made afresh, and the writes made meanwhile
-# are told to Redis once it is back (_redis_generation: one try per interval, part 15).
+# When the shop's data changes, only what showed it goes out of date. Each tag of models.py (a
+# table, or the rows about one object: models.about()) has a generation number, which every
+# write committed to it raises. An entry is kept with the generation each tag it read had
+# before the read (its stamp), and served while they all still have those: a like raises
+# only its product's likes, so the catalog stays cached and that product's count is made
+# again. The numbers live in this process, or in Redis where several processes must see each
+# other's writes (one small read per cache lookup). While that Redis is down or frozen, no
+# process can know what is out of date: pages are made afresh, and once it is back the tags
+# written meanwhile are raised there and what this process cached before is dropped
+# (_read_redis_generations: one try per interval, part 15).
 
 # region -> seconds an entry lives at most. The playground's caching lessons use a region of
 # their own, so a student running them never touches what the shop has cached.
@@ -2278,15 +2282,17 @@ CACHE_REGIONS = {"pages": 300, "fragments": 300, "counts": 300, "playground": 60
 # bytes is emptied, so a crawler walking every URL cannot fill the memory (6 MB: some 200
 # pages of the catalog).
 CACHE_MAX_BYTES = 6_000_000
-GENERATION_KEY = "storefront:generation"
+GENERATIONS_KEY = "storefront:generations"     # a Redis hash: tag -> generation
 _cache_bytes = collections.Counter()
-# The local number; the last one read; the cache's Redis, its Breaker (part 15) and whether
-# a write could not tell it.
-_generations = {"here": 0, "seen": 0, "redis": None, "breaker": None, "owed": False}
+# The local numbers; the cache's Redis and its Breaker (part 15); the tags written while that
+# Redis was down, and whether it was.
+_generations = {"here": collections.Counter(), "redis": None, "breaker": None,
+                "owed": set(), "lost": False}
+_making = threading.local()     # .stamps: for each entry being made here, {tag: generation}
 
 
 def make_cache(s):
-    _generations["redis"] = None
+    _generations.update(redis=None, owed=set(), lost=False)
     if s.cache_url in ("", "none", "off"):
         return None
     if s.cache_url.startswith("redis://"):
@@ -2304,65 +2310,134 @@ def make_cache(s):
     return manager
 
 
-def generation():
-    """The cache generation this request started with: read once per request (from Redis
-    where it lives there). A process that sees a new one lets go of its old entries."""
+def generations(tags):
+    """The generation of each of these tags now: [(tag, number)], sorted; None while the
+    cache's Redis is down. Redis keeps an "epoch" beside them, drawn when it starts empty: an
+    entry stamped before a restart of Redis (which forgets the numbers) is never taken as
+    fresh after it."""
+    tags = sorted(set(tags) | {"epoch"})
+    if _generations["redis"] is None:
+        return [(tag, _generations["here"][tag]) for tag in tags]
     try:
-        env = request.environ
-    except RuntimeError:            # outside a request (the CLI, a test): read it now
-        env = {}
-    if "storefront.generation" not in env:
-        number = _redis_generation() if _generations["redis"] else _generations["here"]
-        if number is not None and number != _generations["seen"]:
-            _generations["seen"] = number
-            _clear_regions()
-        env["storefront.generation"] = number
-    return env["storefront.generation"]
-
-
-def _redis_generation():
-    """The generation kept in Redis, or None while Redis is down: nothing cached is then
-    used, and whatever this process cached before is dropped when Redis answers again."""
-    try:
-        return _generations["breaker"].call(_read_redis_generation)
+        return _generations["breaker"].call(_read_redis_generations, tags)
     except Unavailable:
-        _generations["seen"] = None
+        _generations["lost"] = True
         return None
 
 
-def _read_redis_generation():
+def _read_redis_generations(tags):
     client = _generations["redis"]
-    if _generations["owed"]:        # a write made while Redis was down
-        client.incr(GENERATION_KEY)
-        _generations["owed"] = False
-    number = client.get(GENERATION_KEY)
-    if number is None:      # a new or restarted Redis: start anywhere but at a number a
-        client.set(GENERATION_KEY, secrets.randbelow(2 ** 62), nx=True)    # process has seen
-        number = client.get(GENERATION_KEY)
-    return int(number)
+    if _generations["lost"]:        # back after a failure: tell it what it missed, and keep
+        _raise_in_redis(client, _generations["owed"])   # nothing cached before (another
+        _generations.update(owed=set(), lost=False)     # process may have written then)
+        _clear_regions()
+    numbers = client.hmget(GENERATIONS_KEY, tags)
+    if numbers[tags.index("epoch")] is None:
+        client.hsetnx(GENERATIONS_KEY, "epoch", secrets.randbelow(2 ** 62))
+        numbers = client.hmget(GENERATIONS_KEY, tags)
+    return [(tag, int(number or 0)) for tag, number in zip(tags, numbers)]
+
+
+def _raise_in_redis(client, tags):
+    with client.pipeline() as pipe:
+        for tag in tags:
+            pipe.hincrby(GENERATIONS_KEY, tag, 1)
+        pipe.execute()
+
+
+def _stamps():
+    """The stamps being made here: this request's (what it has read so far: a page or a part
+    of one may show any of it), and one for each entry being made."""
+    try:
+        read = [request.environ.setdefault("storefront.read", {})]
+    except RuntimeError:        # outside a request (the CLI, a test)
+        read = []
+    return read + _making.__dict__.setdefault("stamps", [])
+
+
+def _on_data_read(tags):
+    """Told by models.py what a query is about to read: each stamp being made notes the
+    generations of the tags it had not read yet. One that cannot (the cache's Redis is down)
+    gets an impossible "*", so that what it stamps is never taken as fresh."""
+    stamps = _stamps()
+    new = {tag for tag in tags for stamp in stamps if tag not in stamp}
+    if new:
+        numbers = generations(new)
+        for stamp in stamps:
+            if numbers is None:
+                stamp["*"] = -1
+            for tag, number in numbers or ():
+                stamp.setdefault(tag, number)
+
+
+def _on_data_change(tags):
+    """Told by models.py of every committed write: raise the generation of its tags (in Redis
+    once it answers again, if it is down)."""
+    client = _generations["redis"]
+    if client is None:
+        _generations["here"].update(tags)
+    elif cache is not None:
+        try:
+            _generations["breaker"].call(_raise_in_redis, client, tags)
+        except Unavailable:
+            _generations["owed"].update(tags)
+            _generations["lost"] = True
+
+
+models.on_data_read(_on_data_read)
+models.on_data_change(_on_data_change)
+
+
+def invalidate_cache():
+    """Make everything cached out of date, in every process that shares the generations."""
+    _on_data_change({"*"})
 
 
 def cached(region, key, compute):
-    """The value cached under `key` in `region`, computed and stored on a miss. `key` may be
-    a function that makes the key, called only when caching is on."""
-    if cache is None or generation() is None:      # off, or its Redis is down
-        return compute()
-    key = f"{generation()}:{key() if callable(key) else key}"
+    """The value cached under `key` in `region`, computed and stored on a miss or when what
+    it read has changed since. `key` may be a function that makes the key, called only when
+    caching is on."""
+    if cache is None or _generations["lost"] and generations(()) is None:
+        return compute()    # off, or its Redis still down (once back, what it held is gone)
+    key = key() if callable(key) else key
     store = cache.get_cache_region("storefront." + region, region)
-    missed = []
-
-    def create():
-        missed.append(True)
-        value = compute()
+    try:
+        entry = store.get(key)
+    except KeyError:
+        entry = None
+    now = generations([tag for tag, _ in entry[0]] if entry is not None else ["*"])
+    if now is None:                 # the cache's Redis is down: made afresh, kept nowhere
+        return compute()
+    hit = entry is not None and now == entry[0]
+    if hit:
+        value = entry[1]
+        for stamp in _stamps():     # whatever shows this entry read what it read
+            for tag, number in entry[0]:
+                stamp.setdefault(tag, number)
+    else:
+        value, stamp = _make(compute, {tag: n for tag, n in now if tag in ("*", "epoch")})
         _cache_bytes[region] += _size(value)
         if _cache_bytes[region] > CACHE_MAX_BYTES:
             store.clear()
             _cache_bytes[region] = _size(value)
-        return value
-    value = store.get(key, createfunc=create)
+        store.put(key, (stamp, value))
     for listener in _cache_listeners:
-        listener(region, key, hit=not missed)
+        listener(region, key, hit=hit)
     return value
+
+
+def _make(compute, start):
+    """compute() and its stamp: the generations of what it read, each as it was before it
+    was read, from what was read before it began (it may show that too) and `start`, the
+    generations of "*" (which stands for everything) and of Redis's epoch."""
+    before = _stamps()
+    stamp = dict(start, **(before[-1] if before else {}))
+    _making.stamps.append(stamp)
+    try:
+        value = compute()
+    finally:
+        _making.stamps.pop()    # (entries are made one inside another: this one is the last)
+    return value, sorted(stamp.items())
 
 
 _cache_listeners = []   # the debug toolbar records hits and misses here
@@ -2377,41 +2452,16 @@ def _size(value):
     return 64
 
 
+def forget(region, key):
+    """Drop the value cached under `key` in `region`, if there is one."""
+    if cache is not None:
+        cache.get_cache_region("storefront." + region, region).remove_value(key)
+
+
 def _clear_regions():
     for region in CACHE_REGIONS:
         cache.get_cache_region("storefront." + region, region).clear()
     _cache_bytes.clear()
-
-
-def forget(region, key):
-    """Drop the value cached under `key` in `region`, if there is one."""
-    if cache is not None and generation() is not None:
-        store = cache.get_cache_region("storefront." + region, region)
-        store.remove_value(f"{generation()}:{key}")
-
-
-def invalidate_cache():
-    """Make everything cached out of date, in every process that shares the generation."""
-    if cache is not None:
-        client = _generations["redis"]
-        if client:
-            try:
-                _generations["breaker"].call(client.incr, GENERATION_KEY)
-            except Unavailable:
-                _generations["owed"] = True
-        else:
-            _generations["here"] += 1
-
-
-def _on_data_change():
-    """Told by models.py of every write, once it is committed: start a new generation, and
-    have this request read the new one too."""
-    invalidate_cache()
-    with contextlib.suppress(RuntimeError):     # (outside a request there is nothing to read)
-        request.environ.pop("storefront.generation", None)
-
-
-models.on_data_change(_on_data_change)
 
 
 # No text a visitor or an admin can send holds a NUL (refuse_bad_text() and the forms refuse it),
@@ -2438,8 +2488,8 @@ def for_everyone(render):
 
 def fragment(template_name, **context):
     """A part of a page that is the same for everyone who asks for this address (a product
-    grid with its count and page links), rendered once per cache generation and served with
-    this visitor's CSRF token, the way Django's {% cache %} tag keeps a fragment: the rest of
+    grid with its count and page links), rendered once until what it read changes, served
+    with this visitor's CSRF token, the way Django's {% cache %} tag keeps a fragment: the rest of
     the page stays theirs. Peewee's queries, like Django's querysets, run when a template
     first loops over them: the queries a handler passes to a cached fragment never run."""
     key = address_key()
@@ -5686,7 +5736,8 @@ def _caller():
     """'models.py:123 place_order': the line of our own code that ran a query."""
     for frame in reversed(traceback.extract_stack()[:-3]):
         name = os.path.basename(frame.filename)
-        if name in ("app.py", "models.py") and frame.name not in ("_on_query", "_caller"):
+        if name in ("app.py", "models.py") and \
+                frame.name not in ("_on_query", "_caller", "tell_and_execute"):
             return f"{name}:{frame.lineno} {frame.name}"
     return ""
 

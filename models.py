@@ -103,6 +103,7 @@ def open_database(url):
                                stale_timeout=300)
     database.query_hooks.append(watch_writes)
     watch_transactions(database)
+    watch_reads(database)
     db.initialize(database)
     return database
 
@@ -190,37 +191,90 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
-# Listeners told after any write that changes what the shop shows (app.py's cache forgets its
-# pages). Nobody who writes has to remember to tell them: every statement the database runs
-# passes watch_writes(), which tells them of each INSERT, UPDATE, DELETE or schema change, from
-# a save(), a bulk query or raw SQL alike. A model whose rows no cached page shows (a cart, a
+# What the shop shows, and what changed it: app.py's caches keep each page with the tags of
+# what its queries read, and forget it when a write changes one of them. A tag is a table's
+# name ("product"); `about(model, obj)` narrows the reads and writes of `model` in its block
+# to the rows about one object ("liked_item:product:5": a like touches one product's count).
+# A narrowed write also tags "liked_item:*", which every read of the whole table carries; "*"
+# is everything (a schema change). Nobody who writes has to remember to tell: every
+# statement the database runs passes watch_writes() (a query hook) or watch_reads(), from a
+# save(), a bulk query or raw SQL alike. A model whose rows no cached page shows (a cart, a
 # failed login) says so with `private = True` in its Meta, and writing it costs no cache.
-_change_listeners = []
+_change_listeners, _read_listeners = [], []
 _WRITE = re.compile(r"\s*(?:(INSERT|REPLACE|UPDATE|DELETE)\b(?:\s+OR\s+\w+)?(?:\s+INTO|\s+FROM)?"
                     r"\s+[\"`]?(\w+)|(CREATE|ALTER|DROP|WITH)\b)", re.IGNORECASE)
+_READ = re.compile(r"\b(?:FROM|JOIN)\s+[\"`]?(\w+)", re.IGNORECASE)
+# Tables read for another: SQLite's full-text index is kept from product's rows by triggers,
+# which no hook sees, so reading it is reading product.
+READ_AS = {"product_search": "product"}
+_about = threading.local()      # .tags: {table: the tag of the rows its reads and writes concern}
 
 
 def on_data_change(listener):
+    """`listener(tags)` is told the tags of every committed write."""
     _change_listeners.append(listener)
 
 
-def data_changed():
+def on_data_read(listener):
+    """`listener(tags)` is told the tags of every SELECT, before it runs."""
+    _read_listeners.append(listener)
+
+
+def data_changed(tags=("*",)):
     for listener in _change_listeners:
-        listener()
+        listener(set(tags))
+
+
+@contextlib.contextmanager
+def about(model, obj):
+    """Reads and writes of `model`'s table in this block concern only its rows about `obj`."""
+    narrowed = _about.__dict__.setdefault("tags", {})
+    table = model._meta.table_name
+    narrowed[table] = f"{table}:{obj._meta.table_name}:{obj.get_id()}"
+    try:
+        yield
+    finally:
+        del narrowed[table]
+
+
+def tags_of(tables, writing):
+    """The tags of reading (or writing) these tables here: see about()."""
+    narrowed, tags = getattr(_about, "tags", {}), set()
+    for table in tables:
+        rows = narrowed.get(table)
+        if writing:
+            tags |= {rows, table + ":*"} if rows else {table}
+        else:
+            tags |= {table, rows or table + ":*"}
+    return tags
 
 
 def watch_writes(event):
-    """A query hook (Database.query_hooks): tell the listeners when a statement wrote. A write
+    """A query hook (Database.query_hooks): tell the listeners what a statement wrote. A write
     inside a transaction is told when the transaction commits, and never if it rolls back:
     until then nobody else could read it (watch_transactions)."""
     if event.exception is not None or event.sql[:6].upper() in ("SELECT", "PRAGMA", "SAVEPO"):
         return
     match = _WRITE.match(event.sql)
     if match and match.group(2) not in _private_tables():
+        tags = tags_of([match.group(2)], writing=True) if match.group(2) else {"*"}
         if db.in_transaction():
-            _uncommitted.wrote = True
+            _uncommitted.__dict__.setdefault("tags", set()).update(tags)
         else:
-            data_changed()
+            data_changed(tags)
+
+
+def watch_reads(database):
+    """Have `database` tell the listeners what each SELECT reads, before it runs (a page made
+    from it is then stamped with what the data was at most as new as)."""
+    def tell_and_execute(sql, params=None, *args, **kwargs):
+        if _read_listeners and sql[:6].upper() == "SELECT":
+            tables = {READ_AS.get(t, t) for t in _READ.findall(sql)} - _private_tables()
+            tags = tags_of(tables, writing=False)
+            for listener in _read_listeners:
+                listener(tags)
+        return type(database).execute_sql(database, sql, params, *args, **kwargs)
+    database.execute_sql = tell_and_execute
 
 
 _uncommitted = threading.local()     # per thread, as Peewee keeps each thread's connection
@@ -232,15 +286,16 @@ def watch_transactions(database):
 
     def commit_and_tell():
         commit()
-        if getattr(_uncommitted, "wrote", False):
-            _uncommitted.wrote = False
-            data_changed()
+        tags = getattr(_uncommitted, "tags", None)
+        if tags:
+            _uncommitted.tags = set()
+            data_changed(tags)
         callbacks, _uncommitted.callbacks = getattr(_uncommitted, "callbacks", []), []
         for callback, args in callbacks:
             callback(*args)
 
     def rollback_and_forget():
-        _uncommitted.wrote, _uncommitted.callbacks = False, []
+        _uncommitted.tags, _uncommitted.callbacks = set(), []
         rollback()
     database.commit, database.rollback = commit_and_tell, rollback_and_forget
 
@@ -1134,6 +1189,10 @@ class Product(BaseModel):
     title = CharField(max_length=255, index=True)
     slug = CharField(max_length=255, index=True, default="")   # made from the title if empty
     description = TextField(default="")
+    # The title and the description as search compares them (fold()), made by save(): the
+    # full-text index of either database reads these, so both find the same products.
+    search_title = TextField(default="")
+    search_description = TextField(default="")
     unit_price = MoneyField(index=True)                 # the list price
     price = MoneyField(index=True)      # what it sells for today: price_after(unit_price, ...)
     inventory = IntegerField(default=0, index=True)
@@ -1175,6 +1234,7 @@ class Product(BaseModel):
         self.last_update = utcnow()
         self.validate()                 # the price is worked out from a valid unit price
         self.price = price_after(self.unit_price, self.best_discount())
+        self.search_title, self.search_description = fold(self.title), fold(self.description)
         return Model.save(self, *args, **kwargs)
 
     def best_discount(self):
@@ -1223,60 +1283,79 @@ class Product(BaseModel):
             Collection, JOIN.LEFT_OUTER, on=(cls.collection == Collection.id))
         if collection_id:
             query = query.where(cls.collection == collection_id)
-        if sort == "relevance" and search_terms(q):
-            return Ranking(f"{q!r} in {collection_id}", lambda: cls.best_matches(q, collection_id),
+        sort = sort if sort in CATALOG_SORTS else "title"
+        if search_terms(q):
+            return Ranking(f"{q!r} in {collection_id} by {sort}",
+                           lambda: cls.sorted_matches(q, collection_id, sort),
                            lambda ids: query.where(cls.id.in_(ids)))
-        return cls.search(query, q).order_by(*CATALOG_SORTS.get(sort, CATALOG_SORTS["title"]))
-
-    # A search ranks at most this many matches (one more than a page counts): past ten
-    # thousand, "more than 10,000" is all anyone needs to know about the rest.
-    RANKED_AT_MOST = 10_001
+        return query.order_by(*CATALOG_SORTS[sort])
 
     @classmethod
-    def search(cls, query, q):
-        """`query` narrowed to the products that match every word of `q`, each word the start
-        of a word of the title or the description ("alm" finds almonds; "olive oil" in quotes
-        stays a phrase).
+    def sorted_matches(cls, q, collection_id, sort):
+        """The ids of the best matches of `q` (best_matches()), in the order of `sort`. They
+        are sorted on their own, without a LIMIT: asked for a page of them in the order of
+        an index, a database may walk that index to find them, a third of a million rows."""
+        ids = cls.best_matches(q, collection_id)
+        if sort == "relevance" or not ids:
+            return ids
+        return [row[0] for row in cls.select(cls.id).where(cls.id.in_(ids))
+                .order_by(*CATALOG_SORTS[sort]).tuples()]
 
-        The database's own full-text index answers it: an FTS5 table kept in step by
-        triggers on SQLite, a generated tsvector column with a GIN index on PostgreSQL.
-        """
-        terms = search_terms(q)
-        if not terms:
+    # A search considers its best matches only, this many at most, whatever the sort and the
+    # page: sorting by price every product that says "no" would cost a scan of the whole
+    # catalog. The page says so ("the best 1,000 matches: refine your search").
+    RANKED_AT_MOST = 1000
+
+    @classmethod
+    def search(cls, query, q, collection_id=None):
+        """`query` narrowed to the best matches of `q` (best_matches()): the products that
+        match every word of `q`, each word the start of a word of the title or the
+        description ("alm" finds almonds; "olive oil" in quotes stays a phrase)."""
+        if not search_terms(q):
             return query
-        if is_sqlite():
-            found = ProductSearch.select(ProductSearch.rowid).where(
-                ProductSearch.match(_fts_match(terms)))
-            return query.where(cls.id.in_(found))
-        return query.where(peewee.Expression(SQL("search_vector"), "@@", _tsquery(terms)))
+        return query.where(cls.id.in_(cls.best_matches(q, collection_id) or [0]))
 
     @classmethod
     def best_matches(cls, q, collection_id=None):
         """The ids of the products that match `q`, best first: those with every word in the
         title, then those that need the description, each group in the order the products
-        were added; RANKED_AT_MOST at most. The index yields each group in that order, so
-        nothing is scored or sorted product by product: it costs the same whether a word
-        is in ten products or in sixty thousand (bm25 scoring took 40 to 100 ms then)."""
-        terms = search_terms(q)
+        were added; RANKED_AT_MOST at most.
+
+        The database's own full-text index answers it: an FTS5 table kept in step by
+        triggers on SQLite, a generated tsvector column with a GIN index on PostgreSQL. Each
+        group is asked for in the order of the key with a LIMIT, so the index stops after
+        the first matches: nothing is scored or sorted product by product, and it costs the
+        same whether a word is in ten products or in a million (and the second group is not
+        asked for when the first fills the list)."""
+        terms, ids = search_terms(q), []
+        for in_title in (True, False):
+            if len(ids) < cls.RANKED_AT_MOST:
+                query = cls._matching(terms, in_title, collection_id)
+                ids += [row[0] for row in query.limit(cls.RANKED_AT_MOST - len(ids)).tuples()]
+        return ids
+
+    @classmethod
+    def _matching(cls, terms, in_title, collection_id):
+        """The ids of the products matching `terms` (in_title: in their title; else only
+        elsewhere), in the order of the key, in a collection if one is named. (PostgreSQL's
+        GIN index cannot give them in that order: it finds every match and the LIMIT keeps
+        the first, so there a word in most products still costs a pass over them.)"""
         if is_sqlite():
             match, rowid = _fts_match(terms), ProductSearch.rowid
-            groups = [ProductSearch.select(rowid, peewee.Value(group)).where(
-                ProductSearch.match(expression))
-                for group, expression in ((0, f"title: ({match})"),
-                                          (1, f"({match}) NOT (title: ({match}))"))]
+            query = ProductSearch.select(rowid).where(ProductSearch.match(
+                f"search_title: ({match})" if in_title
+                else f"({match}) NOT (search_title: ({match}))")).order_by(rowid)
             if collection_id:
-                groups = [g.join(cls, on=(cls.id == rowid)).where(cls.collection == collection_id)
-                          for g in groups]
-            ranked = (groups[0] + groups[1]).order_by(SQL("2"), SQL("1"))
-        else:
-            vector = SQL("search_vector")
-            ranked = (cls.select(cls.id)
-                      .where(peewee.Expression(vector, "@@", _tsquery(terms)))
-                      .order_by(peewee.Expression(vector, "@@", _tsquery(terms, "A")).desc(),
-                                cls.id))
-            if collection_id:
-                ranked = ranked.where(cls.collection == collection_id)
-        return [row[0] for row in ranked.limit(cls.RANKED_AT_MOST).tuples()]
+                query = query.join(cls, on=(cls.id == rowid)).where(
+                    cls.collection == collection_id)
+            return query
+        vector = SQL("search_vector")
+        in_title_too = peewee.Expression(vector, "@@", _tsquery(terms, "A"))
+        query = cls.select(cls.id).where(peewee.Expression(vector, "@@", _tsquery(terms))
+                                         & (in_title_too if in_title else ~in_title_too))
+        if collection_id:
+            query = query.where(cls.collection == collection_id)
+        return query.order_by(cls.id)
 
 
 def _fts_match(terms):
@@ -1303,13 +1382,31 @@ class Ranking:
 SEARCH_TERM = re.compile(r'"([^"]*)"|(\S+)')     # a "quoted phrase", or a word
 
 
+def fold(text):
+    """Text as search compares it, the words indexed and the words searched alike: one form
+    of each character (NFKC: "ﬁ" is "fi", "Ｆｕｌｌ" is "Full", "½" is "1⁄2"), case folded
+    ("Straße" is "strasse"), without accents ("Café" and a "Cafe" + combining accent are both
+    "cafe", "İstanbul" is "istanbul"), and cut into runs of letters and digits joined by
+    spaces, so that neither database's own rules for cutting words or accents come into it."""
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text or "").casefold())
+    text = unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+    return " ".join(re.findall(r"[^\W_]+", text))
+
+
+def searched_text(values):
+    """The folded columns search reads, for the title and description among a product's
+    `values` (rows written in bulk: Product.save() folds its own)."""
+    return {f"search_{name}": fold(values[name]) for name in ("title", "description")
+            if name in values}
+
+
 def search_terms(q):
-    """The words and "quoted phrases" of a search, each a tuple of lower-case tokens, as the
-    full-text indexes cut text (runs of letters and digits): 'Aged "Olive oil"' gives
-    [("aged",), ("olive", "oil")]. At most ten, so no search can be made expensive."""
+    """The words and "quoted phrases" of a search, each a tuple of tokens as fold() makes
+    them: 'Aged "Olive oil"' gives [("aged",), ("olive", "oil")]. At most ten, so no search
+    can be made expensive."""
     terms = []
     for phrase, word in SEARCH_TERM.findall(q or ""):
-        tokens = tuple(re.findall(r"[^\W_]+", (phrase or word).lower()))
+        tokens = tuple(fold(phrase or word).split())
         if tokens:
             terms.append(tokens)
     return terms[:10]
@@ -1338,14 +1435,15 @@ class ProductSearch(FTS5Model):
     description ("external content": it stores only the index), kept in step by triggers
     (migration 6). Its rowid is the product's id."""
     rowid = RowIDField()
-    title = SearchField()
-    description = SearchField()
+    search_title = SearchField()
+    search_description = SearchField()
 
     class Meta:
         database = db
         table_name = "product_search"
+        # The text comes folded (fold()): the tokenizer only cuts it at the spaces.
         options = {"content": "product", "content_rowid": "id", "prefix": "2 3",
-                   "tokenize": "unicode61 remove_diacritics 2"}
+                   "tokenize": "unicode61 remove_diacritics 0"}
 
 
 class ProductPromotion(BaseModel):
@@ -2028,16 +2126,26 @@ def product_for_page(ident):
 
 def likes(user, obj):
     """True if `user` likes `obj` (asked by the product page of everyone logged in)."""
-    return LIKED.scalar(user.id, obj._meta.table_name, obj.get_id()) is not None
+    with about(LikedItem, obj):
+        return LIKED.scalar(user.id, obj._meta.table_name, obj.get_id()) is not None
 
 
 def like(user, obj, liked=True):
-    """`user` likes `obj` (liking twice changes nothing), or with liked=False no longer does."""
-    if liked:
-        LikedItem.insert(user=user, content_type=obj._meta.table_name,
-                         object_id=obj.get_id()).on_conflict_ignore().execute()
-    else:
-        LikedItem.delete().where(LikedItem.pointing_at(obj) & (LikedItem.user == user)).execute()
+    """`user` likes `obj` (liking twice changes nothing), or with liked=False no longer does.
+    It changes the likes about `obj` only: the cached pages that count them, not the rest."""
+    with about(LikedItem, obj):
+        if liked:
+            LikedItem.insert(user=user, content_type=obj._meta.table_name,
+                             object_id=obj.get_id()).on_conflict_ignore().execute()
+        else:
+            LikedItem.delete().where(LikedItem.pointing_at(obj) & (LikedItem.user == user)) \
+                .execute()
+
+
+def like_count(obj):
+    """How many users like `obj`: a read of the likes about `obj` only (see like())."""
+    with about(LikedItem, obj):
+        return LikedItem.of(obj).count()
 
 
 def tags_for(obj):
@@ -2884,7 +2992,8 @@ def _apply_import(plan, user):
     now, entries = utcnow(), []
     new = [row for row in plan.rows if row.status == "new"]
     _insert_in_batches(Product, ({"description": "", **row.values, "last_update": now,
-                                  "price": price_after(row.values["unit_price"], 0)}
+                                  "price": price_after(row.values["unit_price"], 0),
+                                  **searched_text({"description": "", **row.values})}
                                  for row in new), "new products", len(new))
     for batch in peewee.chunked(new, 500):
         ids = dict(Product.select(Product.slug, Product.id).where(
@@ -2899,8 +3008,9 @@ def _apply_import(plan, user):
         values = {name: new for name, old, new in row.changes}
         values["price"] = price_after(values.get("unit_price", row.product.unit_price),
                                       discounts.get(row.product.id, 0))
+        values.update(searched_text(values))
         updates[tuple(values)].append(dict(values, last_update=now, id=row.product.id))
-        labels = ", ".join(import_label(name).lower() for name in values if name != "price")
+        labels = ", ".join(import_label(name).lower() for name, _, _ in row.changes)
         entries.append((row.product.id, row.values["title"], CHANGE,
                         f"Changed {labels} (imported)."))
     for names, rows in updates.items():
@@ -3291,17 +3401,7 @@ def _m005_one_like_per_user_and_object():
 
 def _m006_full_text_search():
     # Search by every word, prefixes and rank, from an index instead of a LIKE scan.
-    if is_sqlite():
-        ProductSearch.create_table(safe=True)
-        search_index_triggers(True)
-        db.execute_sql("INSERT INTO product_search(product_search) VALUES ('rebuild')")
-    else:
-        db.execute_sql(
-            "ALTER TABLE product ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED "
-            "ALWAYS AS (setweight(to_tsvector('simple', title), 'A') || "
-            "setweight(to_tsvector('simple', description), 'B')) STORED")
-        db.execute_sql("CREATE INDEX IF NOT EXISTS product_search_vector ON product "
-                       "USING gin (search_vector)")
+    _full_text_index("title", "description", "unicode61 remove_diacritics 2")
 
 
 def _m007_deactivation_ends_sessions_for_good():
@@ -3343,19 +3443,37 @@ def _m009_reset_mails_per_address():
                    '("address", "place")')
 
 
-def search_index_triggers(on):
+def _full_text_index(title, description, tokenize):
+    """The full-text index of products over these two columns of product: SQLite's FTS5
+    table and its triggers, or PostgreSQL's generated tsvector column and its GIN index."""
+    if is_sqlite():
+        db.execute_sql(f"CREATE VIRTUAL TABLE product_search USING fts5({title}, {description}, "
+                       f"content='product', content_rowid='id', prefix='2 3', "
+                       f"tokenize='{tokenize}')")
+        search_index_triggers(True, (title, description))
+        db.execute_sql("INSERT INTO product_search(product_search) VALUES ('rebuild')")
+    else:
+        db.execute_sql(
+            f"ALTER TABLE product ADD COLUMN search_vector tsvector GENERATED "
+            f"ALWAYS AS (setweight(to_tsvector('simple', {title}), 'A') || "
+            f"setweight(to_tsvector('simple', {description}), 'B')) STORED")
+        db.execute_sql("CREATE INDEX product_search_vector ON product USING gin (search_vector)")
+
+
+def search_index_triggers(on, columns=("search_title", "search_description")):
     """SQLite: create (on=True) or drop the triggers that keep product_search in step with
     product. Loading a million products is quicker without them and one rebuild after."""
+    a, b = columns
     for event, body in [
-            ("INSERT", "INSERT INTO product_search(rowid, title, description) "
-                       "VALUES (new.id, new.title, new.description);"),
-            ("DELETE", "INSERT INTO product_search(product_search, rowid, title, description) "
-                       "VALUES ('delete', old.id, old.title, old.description);"),
-            ("UPDATE OF title, description",
-             "INSERT INTO product_search(product_search, rowid, title, description) "
-             "VALUES ('delete', old.id, old.title, old.description); "
-             "INSERT INTO product_search(rowid, title, description) "
-             "VALUES (new.id, new.title, new.description);")]:
+            ("INSERT", f"INSERT INTO product_search(rowid, {a}, {b}) "
+                       f"VALUES (new.id, new.{a}, new.{b});"),
+            ("DELETE", f"INSERT INTO product_search(product_search, rowid, {a}, {b}) "
+                       f"VALUES ('delete', old.id, old.{a}, old.{b});"),
+            (f"UPDATE OF {a}, {b}",
+             f"INSERT INTO product_search(product_search, rowid, {a}, {b}) "
+             f"VALUES ('delete', old.id, old.{a}, old.{b}); "
+             f"INSERT INTO product_search(rowid, {a}, {b}) "
+             f"VALUES (new.id, new.{a}, new.{b});")]:
         name = "product_search_" + event.split()[0].lower()
         db.execute_sql(f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON product "
                        f"BEGIN {body} END" if on else f"DROP TRIGGER IF EXISTS {name}")
@@ -3449,6 +3567,30 @@ def _m012_product_photos():
                    'ON "product_image_file" ("image_id", "size")')
 
 
+def _m014_search_folded_text():
+    # Search compares folded text (fold()) on both databases: the products get their folded
+    # title and description, and the full-text index is made again over those.
+    _add_column("product", "search_title", "TEXT NOT NULL DEFAULT ''")
+    _add_column("product", "search_description", "TEXT NOT NULL DEFAULT ''")
+    if is_sqlite():
+        search_index_triggers(False, ("title", "description"))
+        db.execute_sql("DROP TABLE product_search")
+    else:
+        db.execute_sql("ALTER TABLE product DROP COLUMN search_vector")    # (and its index)
+    last = 0
+    while True:         # a thousand at a time, in the order of the key
+        rows = list(Product.select(Product.id, Product.title, Product.description)
+                    .where(Product.id > last).order_by(Product.id).limit(1000).tuples())
+        if not rows:
+            break
+        db.cursor().executemany(   # (the DROP above has told the caches: no hook needed)
+            "UPDATE product SET search_title = {0}, search_description = {0} WHERE id = {0}"
+            .format(db.param), [(fold(title), fold(text), ident) for ident, title, text in rows])
+        last = rows[-1][0]
+    _full_text_index("search_title", "search_description", "unicode61 remove_diacritics 0")
+    analyze()       # (the planner knows nothing yet of the new columns)
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
@@ -3458,7 +3600,8 @@ MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m016_carts_know_when_they_were_last_changed,
               _m017_product_imports,
               _m013_api_tokens,
-              _m012_product_photos]
+              _m012_product_photos,
+              _m014_search_folded_text]
 
 
 def schema_version():
@@ -4056,8 +4199,8 @@ def _seed_catalog(products, rng, now):
                 promotion, discount = rng.choice(promotions)
                 links.append((n, promotion))
             yield {
-                "title": title, "slug": slugify(title),
-                "description": description,
+                "title": title, "slug": slugify(title), "description": description,
+                **searched_text({"title": title, "description": description}),
                 "unit_price": unit_price, "price": price_after(unit_price, discount),
                 "inventory": rng.choice([0, 3, 8, 12, 25, 40, 75, 100]),
                 "last_update": now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 90)),

@@ -149,6 +149,14 @@ def wsgi(settings):
     models.db.close()
 
 
+def cache_generations():
+    """The generation of every tag of the cache (app.py's part 11), here or in Redis."""
+    client = storefront._generations["redis"]
+    if client is None:
+        return dict(storefront._generations["here"])
+    return {tag.decode(): int(n) for tag, n in client.hgetall(storefront.GENERATIONS_KEY).items()}
+
+
 def new_client(wsgi, address="127.0.0.1"):
     """A browser of its own (its own cookies) on the same application."""
     return DocumentedApp(wsgi, extra_environ={"REMOTE_ADDR": address,

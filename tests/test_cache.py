@@ -6,7 +6,7 @@ import pytest
 
 from playhouse.test_utils import count_queries
 
-from conftest import new_client
+from conftest import cache_generations, new_client
 
 import app as storefront
 import models
@@ -63,8 +63,8 @@ def test_a_write_forgets_pages_cached_while_it_was_being_committed(client, wsgi,
     form["title"] = "Renamed Mid-Save"
     data_changed, read_meanwhile = models.data_changed, []
 
-    def data_changed_then_a_visitor_reads():
-        data_changed()
+    def data_changed_then_a_visitor_reads(tags=("*",)):
+        data_changed(tags)
         reader = threading.Thread(target=lambda: read_meanwhile.append(visitor.get("/products/4")))
         reader.start()
         reader.join()
@@ -195,19 +195,19 @@ def _insert_then_delete(product):
 def test_any_write_through_the_models_makes_cached_pages_stale(client, shop, write):
     product = Product.select().order_by(Product.id).first()
     client.get(f"/products/{product.id}")           # cached for visitors
-    generation = storefront.generation()
+    generation = storefront.generations(["product"])
     title = WRITES[write](product)
-    assert storefront.generation() != generation, f"{write} left the cache as it was"
+    assert storefront.generations(["product"]) != generation, f"{write} left the cache as it was"
     assert title in client.get(f"/products/{product.id}").text
 
 
 def test_a_rolled_back_write_leaves_the_cache_alone(client, shop):
     client.get("/products")
-    generation = storefront.generation()
+    generation = cache_generations()
     with models.db.atomic() as transaction:
         Product.update(title="Never Seen").execute()
         transaction.rollback()
-    assert storefront.generation() == generation
+    assert cache_generations() == generation
     assert "Never Seen" not in client.get("/products").text
 
 
@@ -217,12 +217,12 @@ def test_writes_no_cached_page_shows_leave_the_cache_alone(client, wsgi, shop, l
     assert {models.Cart, models.CartItem, models.User} <= set(private)
     visitor = new_client(wsgi)
     visitor.get("/products")
-    generation = storefront.generation()
+    generation = cache_generations()
     login_as("alice")                                   # writes the user's last_login
     product = Product.select().where(Product.inventory > 0).first()
     client.post("/cart/items", {"product_id": product.id, "csrf_token": csrf()}, status=303)
     new_client(wsgi).post_json("/api/carts", {}, status=201)    # (counted per client)
-    assert storefront.generation() == generation
+    assert cache_generations() == generation
     with count_queries() as counter:
         visitor.get("/products")
     assert counter.count == 0
@@ -276,3 +276,61 @@ def test_page_links_keep_only_what_the_list_reads(client, shop, settings, monkey
     page = client.get(f"/collections/{collection.id}", {"junk": "x"})
     links = re.findall(r'href="([^"]*page=\d+[^"]*)"', page.text)
     assert links and not any("junk" in link for link in links), links
+
+
+# --- What a write makes stale: only the entries that read what it changed -----------------
+
+def test_a_like_leaves_the_catalogs_cached_pages_in_place(client, wsgi, shop, login_as, csrf):
+    """A like raises the generation of one product's likes: the catalog, the home page and
+    another product's page are served as cached (same body, no query), and the liked
+    product's page counts the like."""
+    liked, other = Product.select().order_by(Product.id).limit(2)
+    visitor = new_client(wsgi)
+    paths = ["/products", "/", "/products?sort=price&page=2", f"/products/{other.id}"]
+    before = {path: visitor.get(path).text for path in paths + [f"/products/{liked.id}"]}
+    assert "Nobody likes this yet" in before[f"/products/{liked.id}"]
+    login_as("alice")
+    client.post(f"/products/{liked.id}/like", {"csrf_token": csrf()}, status=303)
+    with count_queries() as counter:
+        after = {path: visitor.get(path).text for path in paths}
+    assert counter.count == 0 and after == {path: before[path] for path in paths}
+    assert "1 person likes this" in visitor.get(f"/products/{liked.id}").text
+    assert "1 person likes this" in client.get(f"/products/{liked.id}").text   # (a fragment)
+    client.post(f"/products/{liked.id}/like", {"csrf_token": csrf(), "liked": "0"}, status=303)
+    assert "Nobody likes this yet" in visitor.get(f"/products/{liked.id}").text
+    with count_queries() as counter:
+        visitor.get(f"/products/{other.id}")
+    assert counter.count == 0
+
+
+def test_an_admin_edit_of_a_collection_stales_the_pages_that_show_it(client, wsgi, shop,
+                                                                      login_as):
+    collection = models.Collection.select().order_by(models.Collection.id).first()
+    visitor = new_client(wsgi)
+    paths = ["/collections", f"/collections/{collection.id}", "/products"]
+    assert all(collection.title in visitor.get(path).text for path in paths)
+    login_as("boss", is_staff=True, is_superuser=True)
+    form = client.get(f"/admin/collection/{collection.id}/").forms["admin-form"]
+    form["title"] = "Renamed Shelf"
+    form.submit(status=303)
+    for path in paths:
+        page = visitor.get(path).text
+        assert "Renamed Shelf" in page and f">{collection.title}<" not in page, path
+
+
+def test_an_order_updates_the_stock_its_products_show(client, wsgi, shop, login_as, csrf):
+    product = Product.create(title="Last Few Kettles", unit_price=20, inventory=3,
+                             collection=models.Collection.select().first())
+    visitor = new_client(wsgi)
+    assert "Only 3 left" in visitor.get(f"/products/{product.id}").text
+    assert "Only 3 left" in visitor.get("/products", {"q": "kettles", "sort": "price"}).text
+    login_as("alice")
+    client.post("/cart/items", {"product_id": product.id, "quantity": 2, "csrf_token": csrf()})
+    checkout = client.get("/checkout")
+    form = checkout.forms[[k for k, f in checkout.forms.items() if f.action == "/checkout"][0]]
+    for name, value in {"first_name": "A", "last_name": "B", "email": "a@example.com",
+                        "street": "1 Road", "city": "Town"}.items():
+        form[name] = value
+    form.submit(status=303)
+    assert "Only 1 left" in visitor.get(f"/products/{product.id}").text
+    assert "Only 1 left" in visitor.get("/products", {"q": "kettles", "sort": "price"}).text

@@ -155,8 +155,9 @@ def test_without_the_caches_redis_pages_are_made_and_redis_is_tried_once_per_int
         deploy, dead_redis, fault_lines, monkeypatch):
     client = deploy(cache_url=dead_redis)
     tries = []
-    read = storefront._read_redis_generation
-    monkeypatch.setattr(storefront, "_read_redis_generation", lambda: tries.append(1) or read())
+    read = storefront._read_redis_generations
+    monkeypatch.setattr(storefront, "_read_redis_generations",
+                        lambda tags: tries.append(1) or read(tags))
     rounds = 3
     for _ in range(rounds):
         assert set(statuses_of(client, PAGES).values()) == {200}
@@ -186,7 +187,7 @@ def test_when_the_caches_redis_answers_again_nothing_cached_before_is_served(
     client = deploy(cache_url=f"{own_redis.url}/0")
     product = Product.get_by_id(1)
     assert product.title in client.get("/products/1").text        # cached now
-    generation = storefront._generations["redis"].get(storefront.GENERATION_KEY)
+    generations = storefront._generations["redis"].hgetall(storefront.GENERATIONS_KEY)
     own_redis.freeze()
     try:
         Product.update(title="Renamed while Redis slept").where(Product.id == 1).execute()
@@ -195,7 +196,7 @@ def test_when_the_caches_redis_answers_again_nothing_cached_before_is_served(
         own_redis.freeze(False)
     storefront._generations["breaker"].retry_at = time.monotonic() - 1
     assert "Renamed while Redis slept" in client.get("/products/1").text
-    assert storefront._generations["redis"].get(storefront.GENERATION_KEY) != generation, \
+    assert storefront._generations["redis"].hgetall(storefront.GENERATIONS_KEY) != generations, \
         "the other processes are told of the write once Redis is back"
 
 
@@ -212,7 +213,7 @@ def test_pages_cached_before_the_caches_redis_went_down_are_not_served_after(
         own_redis.freeze(False)
     with models.db.atomic():                # written by "another process", which owes the news
         models.db.execute_sql("UPDATE product SET title = 'Changed elsewhere' WHERE id = 1")
-    storefront._generations["owed"] = False
+    storefront._generations["owed"] = set()
     storefront._generations["breaker"].retry_at = time.monotonic() - 1
     assert "Changed elsewhere" in client.get("/products/1").text
 

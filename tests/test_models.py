@@ -108,11 +108,15 @@ def test_an_old_schema_is_brought_forward_without_losing_rows(tmp_path):
     models.open_database(f"sqlite:///{tmp_path}/old.sqlite3")
     assert models.migrate(target=1) == [1]
     collection = Collection.create(title="Old")
-    Product.insert(title="Ancient Sourdough", slug="", unit_price=5, price=5, inventory=3,
-                   collection=collection).execute()
+    models.db.execute_sql(      # in the columns of then: the model names some added since
+        "INSERT INTO product (title, slug, description, unit_price, price, inventory, "
+        "last_update, collection_id) VALUES ('Ancient Sourdough', '', 'Baked in Zürich', "
+        "5, 5, 3, '2026-01-01 00:00:00', ?)", (collection.id,))
     assert models.migrate() == list(range(2, len(models.MIGRATIONS) + 1))
     product = Product.get(Product.title == "Ancient Sourdough")
     assert product.slug == "ancient-sourdough" and product.inventory == 3
+    assert (product.search_title, product.search_description) == (
+        "ancient sourdough", "baked in zurich")
     indexes = [i.name for i in models.db.get_indexes("product")]
     assert "product_title_lower" in indexes
     models.db.close()

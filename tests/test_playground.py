@@ -13,6 +13,8 @@ from types import SimpleNamespace
 import pytest
 from playhouse.test_utils import count_queries
 
+from conftest import cache_generations
+
 import app as storefront
 import models
 
@@ -970,7 +972,7 @@ def test_caching_lesson_second_call_is_served_from_its_own_region(client, shop):
     first, second = (float(page.result[k].split()[0]) for k in ("first call", "second call"))
     assert first >= 100 > second        # the slow call sleeps 0.1 s, the cached one does not
     region = storefront.cache.get_cache_region("storefront.playground", "playground")
-    assert region.has_key(f"{storefront.generation()}:slow_report")
+    assert region.has_key("slow_report")
 
 
 # --- Safe for anyone ------------------------------------------------------------------------------
@@ -983,10 +985,10 @@ def snapshot():
 
 
 def shop_cache():
-    """The generation of the shop's cache and what its regions hold (all but the
+    """The generations of the shop's cache and what its regions hold (all but the
     playground's own)."""
     regions = [r for r in storefront.CACHE_REGIONS if r != "playground"]
-    return storefront.generation(), {
+    return cache_generations(), {
         region: dict(storefront.cache.get_cache_region("storefront." + region, region)
                      .namespace.dictionary) for region in regions}
 

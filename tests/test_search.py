@@ -84,16 +84,20 @@ def test_a_search_page_costs_the_same_few_queries(client, shop, settings):
         settings.page_size = size
         with count_queries() as counted:
             client.get("/products", {"q": "aged", "page": 1})
-        assert counted.count <= 4       # ... and the page's photos, in one query
+        assert counted.count <= 5   # the matches in titles, then elsewhere; collections;
+                                    # rows; their photos
 
 
 def test_an_old_database_gets_its_index(tmp_path):
-    """Migration 6 indexes the products a database already holds."""
+    """Migrations 6 and 14 index the products a database already holds (written in the
+    columns it had then: the model's own insert would name columns it has not yet)."""
     models.open_database(f"sqlite:///{tmp_path}/old.sqlite3")
     models.migrate(target=5)
     collection = Collection.create(title="Old")
-    Product.insert(title="Ancient Sourdough", slug="ancient", unit_price=5, price=5,
-                   inventory=3, collection=collection).execute()
+    models.db.execute_sql(
+        "INSERT INTO product (title, slug, description, unit_price, price, inventory, "
+        "last_update, collection_id) VALUES ('Ancient Sourdough', 'ancient', '', 5, 5, 3, "
+        "'2026-01-01 00:00:00', ?)", (collection.id,))
     models.migrate()
     query = Product.search(Product.select(), "sourd")
     assert [p.title for p in query] == ["Ancient Sourdough"]
@@ -110,3 +114,52 @@ def test_the_admin_searches_products_with_the_same_index(client, teapots, login_
     assert "Blue Mug" in page.text
     picker = client.get("/admin/product/autocomplete", {"q": "warm"}).json["results"]
     assert [r["text"] for r in picker] == ["Teapot Warmer"]
+
+
+# Each product's title as stored, and what a shopper may type to find it: one normalization
+# (models.fold) of the text indexed and of the words searched, the same on both databases.
+CAFE, DECOMPOSED = "Caf\u00e9", "Cafe\u0301"
+UNICODE_FINDS = {
+    f"{CAFE} Crème": ["cafe", CAFE, DECOMPOSED, "CAFÉ", "crème", "creme"],
+    f"{DECOMPOSED} Noir": ["cafe", CAFE, DECOMPOSED, "CAFÉ", "noir"],
+    "Pain ½ baguette": ["½", "1/2"],
+    "Sol en m²": ["m²", "m2"],
+    "İstanbul Tea": ["İstanbul", "istanbul", "ISTANBUL"],
+    "\ufb01ne Linen": ["fine", "\ufb01ne", "FINE"],
+    "Ｆｕｌｌｗｉｄｔｈ Mug": ["Fullwidth", "ｆｕｌｌ", "full"],
+    "Straße Map": ["strasse", "Straße", "STRASSE"],
+}
+UNICODE_QUERIES = sorted({q for queries in UNICODE_FINDS.values() for q in queries}) + ["zebra"]
+
+
+@pytest.mark.parametrize("q", UNICODE_QUERIES)
+def test_unicode_searches_find_what_was_typed(client, wsgi, q):
+    home = Collection.create(title="Home")
+    for title in UNICODE_FINDS:
+        Product.create(title=title, unit_price=10, inventory=5, collection=home)
+    expected = {title for title, queries in UNICODE_FINDS.items() if q in queries}
+    assert set(found(client, q, sort="title")) == set(found(client, q)) == expected
+    assert {row.title for row in Product.search(Product.select(), q)} == expected
+
+
+def test_a_search_sorts_only_its_best_matches_and_says_so(client, wsgi, login_as, monkeypatch):
+    """Whatever the sort, a search considers the first RANKED_AT_MOST matches (titles first,
+    in the order added), so its cost is bounded; the page says that there may be others."""
+    monkeypatch.setattr(Product, "RANKED_AT_MOST", 3)
+    home = Collection.create(title="Home")
+    prices = [50, 10, 40, 20, 30]          # the cheapest two are not among the first three
+    for n, price in enumerate(prices):
+        Product.create(title=f"Teapot {n}", unit_price=price, inventory=5, collection=home)
+    Product.create(title="Mug", description="Not a teapot.", unit_price=1, inventory=5,
+                   collection=home)
+    best = [f"Teapot {n}" for n in range(3)]
+    by_price = sorted(best, key=lambda title: prices[int(title[-1])])
+    assert found(client, "teapot", sort="price") == by_price
+    assert found(client, "teapot", sort="-price") == by_price[::-1]
+    assert found(client, "teapot") == best
+    assert "Showing the best 3 matches" in client.get("/products", {"q": "teapot"}).text
+    assert "Showing the best" not in client.get("/products", {"q": "mug"}).text
+    api = client.get("/api/products", {"q": "teapot", "sort": "price"}).json
+    assert api["count"] == 3 and [p["title"] for p in api["results"]] == by_price
+    login_as("boss", is_staff=True, is_superuser=True)
+    assert "3 results" in client.get("/admin/product/", {"q": "teapot"}).text

@@ -1,4 +1,4 @@
-%# How many people like a product, the same for everyone (a fragment). Expects: likes (the
-%# query of the likes that point at it, counted only when the fragment is not cached).
-% n = likes.count()
+%# How many people like a product, the same for everyone (a fragment). Expects: likes (a
+%# function that counts them, called only when the fragment is not cached).
+% n = likes()
 <span class="like-count">{{'Nobody likes this yet' if not n else ('1 person likes this' if n == 1 else '%s people like this' % format(n, ','))}}</span>

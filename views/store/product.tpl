@@ -1,6 +1,6 @@
-%# One product. Expects: product (with its collection_title), promotions, tags and likes
-%# (queries, run by the fragments when they are not cached), liked (by this user), error (a
-%# cart message or None) and quantity (for the quantity box).
+%# One product. Expects: product (with its collection_title), promotions and tags (queries)
+%# and likes (a function that counts them), run by the fragments when they are not cached;
+%# liked (by this user), error (a cart message or None) and quantity (for the quantity box).
 % rebase('layout')
 <nav class="breadcrumbs" aria-label="Breadcrumbs">
   <a href="{{url('catalog')}}">Shop</a> ›
