@@ -640,10 +640,10 @@ def checkout():
 @shop.get("/orders", name="orders")
 @login_required
 def order_list():
-    """The logged-in customer's orders, newest first."""
+    """The logged-in customer's orders, newest first, a page at a time."""
     customer = models.customer_for(current_user())
-    orders = list(models.orders_of(customer)) if customer else []
-    return render("cart/orders", orders=orders, title="Your orders")
+    page = paginate(models.orders_of(customer)) if customer else None
+    return render("cart/orders", page=page, title="Your orders")
 
 
 @shop.get("/orders/<order_id>", name="order")
@@ -3489,9 +3489,10 @@ ADMIN_COUNT_LIMIT = 10_000
 
 
 def model_total(spec):
-    """The number of rows of a model: COUNT(*) of a million rows is not free, so it is cached
-    (and forgotten by every write)."""
-    return cached("counts", "total:" + spec.name, spec.model.select().count)
+    """The number of rows of a model: COUNT(*) of a million rows reads them all, so a big
+    table's is the database's estimate (models.row_count), and it is cached (and forgotten by
+    every write)."""
+    return cached("counts", "total:" + spec.name, lambda: models.row_count(spec.model))
 
 
 def admin_spec(model, verb):
@@ -3670,7 +3671,9 @@ def run_action(model):
     back, pk = data.get("_back", ""), spec.model._meta.primary_key
     chosen = pk.in_(spec.permitted(current_user(), method.permission,
                                    selected_rows(spec, data)))
-    count = spec.model.select().where(chosen).count()
+    # Counted up to the list's limit: "more than 10,000" needs no count of a million rows.
+    count = spec.model.select(SQL("1")).where(chosen).limit(ADMIN_COUNT_LIMIT + 1).count()
+    count = count if count <= ADMIN_COUNT_LIMIT else models.MoreThan(ADMIN_COUNT_LIMIT)
     if not count:
         flash("Select at least one row first.", "error")
         redirect(back_to_list(spec, back))
@@ -3890,7 +3893,7 @@ class PromotionAdmin(ModelAdmin):
 class CustomerAdmin(ModelAdmin):
     model = Customer
     area = "Customers"
-    list_display = ("first_name", "last_name", "email", "membership", "order_count")
+    list_display = ("first_name", "last_name", "email", "membership", "orders")
     list_editable = ("membership",)
     search_fields = ("^first_name", "^last_name", "email")
     list_filter = ("membership",)
@@ -3901,15 +3904,10 @@ class CustomerAdmin(ModelAdmin):
     inlines = (Inline(models.Address, fields=("street", "city", "zip"),
                       extra=1, label="Addresses"),)
 
-    def queryset(self):
-        orders, count, on = models.child_count(Order.customer)
-        return Customer.select(Customer, count.alias("order_total")).join(
-            orders, JOIN.LEFT_OUTER, on=on)
-
-    @column("Orders", sort=SQL("order_total"), numeric=True,
+    @column("Orders", sort=Customer.order_count, numeric=True,
             link=lambda row: url("admin_changelist", model="order", customer=row.id))
-    def order_count(self, row):
-        return row.order_total
+    def orders(self, row):
+        return row.order_count      # kept by the database (models.KEPT_SUMS)
 
 
 @register
@@ -3924,7 +3922,8 @@ class AddressAdmin(ModelAdmin):
 class OrderAdmin(ModelAdmin):
     model = Order
     area = "Orders"
-    list_display = ("id", "placed_at", "customer", "payment_status", "total")
+    list_display = ("id", "placed_at", "customer", "payment_status", "total")   # total: kept
+                                                            # by the database (models.KEPT_SUMS)
     search_fields = ("=id",)
     list_filter = ("payment_status", Range("placed_at", "Placed"), "customer")
     date_hierarchy = "placed_at"
@@ -3934,14 +3933,6 @@ class OrderAdmin(ModelAdmin):
     inlines = (Inline(OrderItem, fields=("product", "quantity", "unit_price"),
                       label="Items", min_num=1),)
     actions = ("mark_complete",)
-
-    def queryset(self):
-        return (Order.with_totals().select_extend(*Customer._meta.sorted_fields).switch(Order)
-                .join(Customer, on=(Order.customer == Customer.id)))
-
-    @column("Total", sort=SQL("total_amount"), numeric=True)
-    def total(self, row):
-        return row.total_amount
 
     @action("Mark the selected orders complete")
     def mark_complete(self, query):
@@ -5798,11 +5789,29 @@ def cmd_check(args):
         print(f"Checking for {args.processes} server process(es) on {args.machines} "
               f"machine(s) (--processes N, --machines N).")
         problems += deployment_problems(settings, args.processes, args.machines)
+    if not problems:
+        problems += sum_problems(args.repair)
     for problem in problems:
         print("- " + problem)
     if problems:
         raise SystemExit(f"{len(problems)} problem(s) found.")
     print("No problems found.")
+
+
+def sum_problems(repair):
+    """The sums kept on orders and customers (models.KEPT_SUMS) that are not what their
+    rows add up to, set right with `repair`."""
+    try:
+        open_database(settings)
+        wrong = models.check_sums(repair)
+    except (OperationalError, OSError) as error:
+        return [f"Cannot open the database {settings.database_url}: {error}"]
+    if repair:
+        print(*(f"Repaired {column} of {n:,} rows." for column, n in wrong.items() if n),
+              sep="\n")
+        return []
+    return [f"{column} is wrong in {n:,} rows: `check --repair` sets it right."
+            for column, n in wrong.items() if n]
 
 
 def cmd_migrate(args):
@@ -5841,7 +5850,7 @@ def ask_yes_no(question):
 def cmd_seed(args):
     started = time.perf_counter()
     try:
-        counts = models.seed(products=args.products, reset=args.reset)
+        counts = models.seed(products=args.products, reset=args.reset, orders=args.orders)
     except models.SeedRefused as refusal:
         raise SystemExit(str(refusal))
     print(f"Seeded {counts['products']:,} products, {counts['customers']:,} customers and "
@@ -5933,6 +5942,8 @@ def make_parser():
                       help="ask nothing: a column that went and one that came are no rename")
     seed = commands.add_parser("seed", help="load the demo shop")
     seed.add_argument("--products", type=int, default=1000)
+    seed.add_argument("--orders", type=int, default=None,
+                      help="orders to make (default: two a customer), with a customer for five")
     seed.add_argument("--reset", action="store_true", help="replace the shop's existing data")
     su = commands.add_parser("createsuperuser", help="create a staff user with every permission")
     su.add_argument("--username")
@@ -5950,6 +5961,8 @@ def make_parser():
     check.add_argument("--processes", type=int, default=1,
                        help="server processes on each machine (gunicorn -w N)")
     check.add_argument("--machines", type=int, default=1, help="machines that run the site")
+    check.add_argument("--repair", action="store_true",
+                       help="set right the sums kept on orders and customers that are wrong")
     commands.add_parser("shell", help="a Python shell with the models loaded")
     return parser
 
