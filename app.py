@@ -2425,11 +2425,14 @@ class DateHierarchy(ListFilter):
         if len(chosen) == 3:
             return crumbs, []
         known = chosen
-        counts = models.date_counts(cl.rows, self.field, self.PARTS[len(known)])
+        def counts_in(known):
+            return models.date_counts(cl.rows, self.field, self.PARTS[len(known)],
+                                      self.span(known) if known else None)
+        counts = counts_in(known)
         while len(counts) == 1 and len(known) < 2:
             # A single year (or month) to choose from: show what is in it (as Django does).
             known += (counts[0][0],)
-            counts = models.date_counts(cl.rows, self.field, self.PARTS[len(known)])
+            counts = counts_in(known)
         # Skipped to one year's months or days: no crumb says the year, so each choice does.
         return crumbs, [level(known + (value,), year=bool(known) and not chosen) + (count,)
                         for value, count in counts]

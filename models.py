@@ -2331,18 +2331,42 @@ def delete_rows(model, where):
     return deleted
 
 
-def date_counts(query, field, part):
+DATE_COUNT_LIMIT = 1_000     # a year of a million orders says "more than 1,000"
+
+
+def date_counts(query, field, part, within=None):
     """How many rows of `query` fall in each "year", "month" or "day" of the date column
-    `field`: [(number, count)] in order. (A date drill-down narrows by a range of the column,
-    which an index serves; this count is what each link says.)"""
-    formats = {"year": "%Y", "month": "%m", "day": "%d"}     # and the only parts there are
-    if is_sqlite():
-        bucket = fn.strftime(formats[part], field)
-    else:   # the part as a literal: a parameter in the SELECT and another in the GROUP BY
-        bucket = fn.date_part(SQL(f"'{part}'" if part in formats else ""), field)
-        # would be two expressions to PostgreSQL
-    rows = query.select(bucket.alias("bucket"), fn.COUNT(SQL("*"))).order_by().group_by(bucket)
-    return sorted((int(value), count) for value, count in rows.tuples() if value is not None)
+    `field` within the span [start, end) `within` (every year if None): [(number, count)] in
+    order, the periods without rows left out. Grouping a million rows by their year would read
+    every one: instead each period from the first row's to the last's is counted on its own,
+    by a range of the column that an index serves, and no further than DATE_COUNT_LIMIT (a
+    MoreThan past it). Two queries: the first and last rows, then every count."""
+    ends = [query.select(field).order_by(key).limit(1) for key in (field, field.desc())]
+    first, last = (field.python_value(value) for value in
+                   peewee.Select(columns=ends).tuples().execute(db)[0])
+    if first is None:
+        return []
+    if part == "year":
+        periods = [(year, datetime.datetime(year, 1, 1))
+                   for year in range(first.year, last.year + 2)]
+    else:
+        periods = [(None, within[0])]
+        while periods[-1][1] <= last:
+            moment = periods[-1][1]
+            moment = moment + datetime.timedelta(days=1) if part == "day" else \
+                moment.replace(year=moment.year + moment.month // 12, month=moment.month % 12 + 1)
+            periods.append((None, moment))
+        periods = [(moment.day if part == "day" else moment.month, moment)
+                   for _, moment in periods]
+        while len(periods) > 2 and periods[1][1] <= first:
+            periods.pop(0)
+    counted = [query.select(SQL("1")).where((field >= start) & (field < end)).order_by()
+               .limit(DATE_COUNT_LIMIT + 1).alias(f"p{n}")
+               for n, ((_, start), (_, end)) in enumerate(zip(periods, periods[1:]))]
+    counts = peewee.Select(columns=[peewee.Select([rows], [fn.COUNT(SQL("*"))])
+                                    for rows in counted]).tuples().execute(db)[0]
+    return [(value, n if n <= DATE_COUNT_LIMIT else MoreThan(DATE_COUNT_LIMIT))
+            for (value, _), n in zip(periods, counts) if n]
 
 
 def analyze():
@@ -3417,7 +3441,7 @@ def _seed_orders(buyers, product_ids, rng, now, chunk=20_000):
             chosen = [prices[(first + k) % len(prices)] for k in range(lines)]
             items += [(first_order + n, pid, q, price, list_price)
                       for (pid, price, list_price), q in zip(chosen, quantities)]
-            orders.append((first_order + n, now - span + span * n / len(buyers),
+            orders.append((first_order + n, now - span + span * (n / len(buyers)),
                            rng.choice("PCCCF"), customer_id,
                            sum(line[1] * q for line, q in zip(chosen, quantities)),
                            sum(quantities)))
