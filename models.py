@@ -19,6 +19,7 @@ Parts, in order:
 """
 import base64
 import collections
+import contextlib
 import datetime
 import difflib
 import fnmatch
@@ -3332,11 +3333,25 @@ def _seed(products, customers, orders, rng):
             model.delete().execute()
         product_ids = _seed_catalog(products, rng, now)
         buyers = [rng.randrange(customers) for _ in range(orders)]
-        customer_ids = _seed_customers(customers, rng, collections.Counter(buyers))
-        _seed_orders([customer_ids[n] for n in buyers], product_ids, rng, now)
+        with indexes_built_after(Customer, Address, Order, OrderItem):
+            customer_ids = _seed_customers(customers, rng, collections.Counter(buyers))
+            _seed_orders([customer_ids[n] for n in buyers], product_ids, rng, now)
         sum_triggers(True)
     analyze()
     return {"products": products, "customers": customers, "orders": orders}
+
+
+@contextlib.contextmanager
+def indexes_built_after(*models):
+    """Drop the indexes of `models` for a load, and build them again after it: an index made
+    from a million rows at once is a sort, quicker than a million inserts into it."""
+    indexes = {name: create for model in models
+               for name, create in _index_statements(model).items()}
+    for name in indexes:
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    yield
+    for create in indexes.values():
+        db.execute_sql(create)
 
 
 def _seed_promotions(today):
