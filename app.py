@@ -2425,8 +2425,10 @@ class DateHierarchy(ListFilter):
         if len(chosen) == 3:
             return crumbs, []
         known = chosen
+        rows = cl.narrow(cl.spec.model.select(), leave_out=self)
+
         def counts_in(known):
-            return models.date_counts(cl.rows, self.field, self.PARTS[len(known)],
+            return models.date_counts(rows, self.field, self.PARTS[len(known)],
                                       self.span(known) if known else None)
         counts = counts_in(known)
         while len(counts) == 1 and len(known) < 2:
@@ -2458,10 +2460,11 @@ class ChangeList:
         self.rows = self.narrow(spec.model.select())
         self.query = spec.sorted(self.narrow(spec.queryset()), self.sorts)
 
-    def narrow(self, query):
+    def narrow(self, query, leave_out=None):
         query = self.spec.search(query, self.q)
         for list_filter in self.spec.filters:
-            query = list_filter.apply(query, self.params)
+            if list_filter is not leave_out:
+                query = list_filter.apply(query, self.params)
         return query
 
     def link(self, **changes):
@@ -3672,17 +3675,19 @@ def run_action(model):
     method, label = getattr(spec, name), spec.action_label(name)
     require(spec, method.permission)
     back, pk = data.get("_back", ""), spec.model._meta.primary_key
-    chosen = pk.in_(spec.permitted(current_user(), method.permission,
-                                   selected_rows(spec, data)))
-    # Counted up to the list's limit: "more than 10,000" needs no count of a million rows.
-    count = spec.model.select(SQL("1")).where(chosen).limit(ADMIN_COUNT_LIMIT + 1).count()
+    keys = spec.permitted(current_user(), method.permission, selected_rows(spec, data))
+    chosen = pk.in_(keys)
+    # The keys counted up to the list's limit, and the first few shown, each from the keys'
+    # own query: "id IN (the keys)" would gather a million keys before the first row.
+    count = keys.order_by().limit(ADMIN_COUNT_LIMIT + 1).count()
     count = count if count <= ADMIN_COUNT_LIMIT else models.MoreThan(ADMIN_COUNT_LIMIT)
     if not count:
         flash("Select at least one row first.", "error")
         redirect(back_to_list(spec, back))
     plan = method.plan(spec.model, chosen) if method.plan else None
     if not data.get("confirm") or (plan and plan["protected"]):
-        sample = list(models.with_parents(spec.model).where(chosen).order_by(pk).limit(50))
+        sample = list(models.with_parents(spec.model).where(
+            pk.in_(keys.order_by(pk).limit(50))).order_by(pk))
         ids = [] if data.get("select_across") == "1" else [obj.get_id() for obj in
                                                              spec.model.select(pk).where(chosen)]
         return render("admin/confirm", spec=spec, sample=sample, count=count, ids=ids,

@@ -1389,7 +1389,8 @@ class Order(BaseModel):
 
     class Meta:
         # Each sort and filter of the lists, with the id that breaks ties (see ModelAdmin.sorted).
-        indexes = ((("payment_status", "placed_at", "id"), False), (("placed_at", "id"), False),
+        indexes = ((("payment_status", "placed_at", "id"), False), (("payment_status", "id"), False),
+                   (("placed_at", "id"), False),
                    (("total", "id"), False), (("customer", "placed_at", "id"), False))
 
     def __str__(self):
@@ -2338,10 +2339,13 @@ DATE_COUNT_LIMIT = 1_000     # a year of a million orders says "more than 1,000"
 def date_counts(query, field, part, within=None):
     """How many rows of `query` fall in each "year", "month" or "day" of the date column
     `field` within the span [start, end) `within` (every year if None): [(number, count)] in
-    order, the periods without rows left out. Grouping a million rows by their year would read
+    order, the periods without rows left out; `query` is not narrowed by `field` already.
+    Grouping a million rows by their year would read
     every one: instead each period from the first row's to the last's is counted on its own,
     by a range of the column that an index serves, and no further than DATE_COUNT_LIMIT (a
     MoreThan past it). Two queries: the first and last rows, then every count."""
+    if within:      # (`query` has no other range of `field`: SQLite's plan would use one)
+        query = query.where((field >= within[0]) & (field < within[1]))
     ends = [query.select(field).order_by(key).limit(1) for key in (field, field.desc())]
     first, last = (field.python_value(value) for value in
                    peewee.Select(columns=ends).tuples().execute(db)[0])
