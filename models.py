@@ -2208,6 +2208,24 @@ def daily_sales(days=30):
     return result
 
 
+def stream_rows(query, batch=2_000):
+    """The rows of `query` as tuples of the database's own values, read a batch at a time, so
+    that memory stays flat whatever their number. (PostgreSQL's driver would fetch every row
+    before the first: there a server-side cursor reads them, in a transaction of its own.)"""
+    sql, params = query.sql()
+    if is_sqlite():
+        yield from db.execute_sql(sql, params)
+        return
+    with db.atomic():
+        cursor = db.connection().cursor(name=f"stream_{secrets.token_hex(4)}")
+        try:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        finally:
+            cursor.close()
+
+
 class About(int):
     """A number of rows that the database estimated: "about 1,000,000"."""
 
