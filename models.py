@@ -2362,9 +2362,9 @@ def date_counts(query, field, part, within=None):
     every one: instead each period from the first row's to the last's is counted on its own,
     by a range of the column that an index serves, and no further than DATE_COUNT_LIMIT (a
     MoreThan past it). Two queries: the first and last rows, then every count."""
-    if within:      # (`query` has no other range of `field`: SQLite's plan would use one)
-        query = query.where((field >= within[0]) & (field < within[1]))
-    ends = [query.select(field).order_by(key).limit(1) for key in (field, field.desc())]
+    # (`query` has no other range of `field`: SQLite's plan would use one of the two.)
+    inside = query.where((field >= within[0]) & (field < within[1])) if within else query
+    ends = [inside.select(field).order_by(key).limit(1) for key in (field, field.desc())]
     first, last = (field.python_value(value) for value in
                    peewee.Select(columns=ends).tuples().execute(db)[0])
     if first is None:
@@ -2857,6 +2857,8 @@ def _m011_sums_kept_on_orders_and_customers():
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')    # the first columns of those
     check_sums(repair=True)
     sum_triggers(True)
+    analyze()       # the planner's statistics of the new indexes: without them it may pick one
+                    # that serves a filter but not its sort, and sort a million rows
 
 
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
