@@ -766,10 +766,10 @@ def checkout():
 @shop.get("/orders", name="orders")
 @login_required
 def order_list():
-    """The logged-in customer's orders, newest first."""
+    """The logged-in customer's orders, newest first, a page at a time."""
     customer = models.customer_for(current_user())
-    orders = list(models.orders_of(customer)) if customer else []
-    return render("cart/orders", orders=orders, title="Your orders")
+    page = paginate(models.orders_of(customer)) if customer else None
+    return render("cart/orders", page=page, title="Your orders")
 
 
 @shop.get("/orders/<order_id>", name="order")
@@ -2902,11 +2902,16 @@ class DateHierarchy(ListFilter):
         if len(chosen) == 3:
             return crumbs, []
         known = chosen
-        counts = models.date_counts(cl.rows, self.field, self.PARTS[len(known)])
+        rows = cl.narrow(cl.spec.model.select(), leave_out=self)
+
+        def counts_in(known):
+            return models.date_counts(rows, self.field, self.PARTS[len(known)],
+                                      self.span(known) if known else None)
+        counts = counts_in(known)
         while len(counts) == 1 and len(known) < 2:
             # A single year (or month) to choose from: show what is in it (as Django does).
             known += (counts[0][0],)
-            counts = models.date_counts(cl.rows, self.field, self.PARTS[len(known)])
+            counts = counts_in(known)
         # Skipped to one year's months or days: no crumb says the year, so each choice does.
         return crumbs, [level(known + (value,), year=bool(known) and not chosen) + (count,)
                         for value, count in counts]
@@ -2932,10 +2937,11 @@ class ChangeList:
         self.rows = self.narrow(spec.model.select())
         self.query = spec.sorted(self.narrow(spec.queryset()), self.sorts)
 
-    def narrow(self, query):
+    def narrow(self, query, leave_out=None):
         query = self.spec.search(query, self.q)
         for list_filter in self.spec.filters:
-            query = list_filter.apply(query, self.params)
+            if list_filter is not leave_out:
+                query = list_filter.apply(query, self.params)
         return query
 
     def link(self, **changes):
@@ -4045,9 +4051,10 @@ ADMIN_COUNT_LIMIT = 10_000
 
 
 def model_total(spec):
-    """The number of rows of a model: COUNT(*) of a million rows is not free, so it is cached
-    (and forgotten by every write)."""
-    return cached("counts", "total:" + spec.name, spec.model.select().count)
+    """The number of rows of a model: COUNT(*) of a million rows reads them all, so a big
+    table's is the database's estimate (models.row_count), and it is cached (and forgotten by
+    every write)."""
+    return cached("counts", "total:" + spec.name, lambda: models.row_count(spec.model))
 
 
 def admin_spec(model, verb):
@@ -4227,15 +4234,19 @@ def run_action(model):
     method, label = getattr(spec, name), spec.action_label(name)
     require(spec, method.permission)
     back, pk = data.get("_back", ""), spec.model._meta.primary_key
-    chosen = pk.in_(spec.permitted(current_user(), method.permission,
-                                   selected_rows(spec, data)))
-    count = spec.model.select().where(chosen).count()
+    keys = spec.permitted(current_user(), method.permission, selected_rows(spec, data))
+    chosen = pk.in_(keys)
+    # The keys counted up to the list's limit, and the first few shown, each from the keys'
+    # own query: "id IN (the keys)" would gather a million keys before the first row.
+    count = keys.order_by().limit(ADMIN_COUNT_LIMIT + 1).count()
+    count = count if count <= ADMIN_COUNT_LIMIT else models.MoreThan(ADMIN_COUNT_LIMIT)
     if not count:
         flash("Select at least one row first.", "error")
         redirect(back_to_list(spec, back))
     plan = method.plan(spec.model, chosen) if method.plan else None
     if not data.get("confirm") or (plan and plan["protected"]):
-        sample = list(models.with_parents(spec.model).where(chosen).order_by(pk).limit(50))
+        sample = list(models.with_parents(spec.model).where(
+            pk.in_(keys.order_by(pk).limit(50))).order_by(pk))
         ids = [] if data.get("select_across") == "1" else [obj.get_id() for obj in
                                                              spec.model.select(pk).where(chosen)]
         return render("admin/confirm", spec=spec, sample=sample, count=count, ids=ids,
@@ -4318,8 +4329,8 @@ def export_csv(model):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow([pk] + [c.label for c in columns])
-        for row in query.iterator():
-            writer.writerow([row.get_id()] + [cell(spec.value(row, c.name)) for c in columns])
+        for values in export_rows(spec, query, columns):
+            writer.writerow([cell(value) for value in values])
             if buffer.tell() > 16_384:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -4329,6 +4340,44 @@ def export_csv(model):
     response.content_type = "text/csv; charset=utf-8"
     response.set_header("Content-Disposition", f'attachment; filename="{spec.name}s.csv"')
     return chunks()
+
+
+def export_rows(spec, query, columns):
+    """The export's rows, each [key, the value of each column], read as they are written.
+    When every column is a field they come as plain tuples, and a related row is made of its
+    own columns: making a million rows of models, joined ones in them, costs more than the CSV."""
+    fields = [spec.model._meta.fields.get(c.name) for c in columns]
+    if any(field is None for field in fields):      # a computed column reads the row
+        return ([row.get_id()] + [spec.value(row, c.name) for c in columns]
+                for row in query.iterator())
+    selected, makers = [spec.model._meta.primary_key], []
+    for field in fields:
+        at = len(selected)
+        if isinstance(field, peewee.ForeignKeyField):
+            related = field.rel_model._meta.sorted_fields
+            selected += related
+            makers.append(functools.partial(_related_row, field.rel_model,
+                                            [f.name for f in related], at))
+        else:
+            selected.append(field)
+            makers.append(functools.partial(_field_value, field, dict(field.choices or ()), at))
+    return ([values[0]] + [make(values) for make in makers]
+            for values in models.stream_rows(query.select(*selected)))
+
+
+def _related_row(model, names, at, values):
+    """The related row of an export's line, from its columns as the database gave them (what
+    its name shows: the values are not converted, which costs more than all the rest)."""
+    if values[at] is None:
+        return None
+    row = model(__no_default__=True)
+    row.__data__ = dict(zip(names, values[at:]))
+    return row
+
+
+def _field_value(field, labels, at, values):
+    value = field.python_value(values[at])
+    return labels.get(value, value) if labels else value
 
 
 # --- Importing products from a spreadsheet ---------------------------------------------------
@@ -4565,7 +4614,7 @@ class PromotionAdmin(ModelAdmin):
 class CustomerAdmin(ModelAdmin):
     model = Customer
     area = "Customers"
-    list_display = ("first_name", "last_name", "email", "membership", "order_count")
+    list_display = ("first_name", "last_name", "email", "membership", "orders")
     list_editable = ("membership",)
     search_fields = ("^first_name", "^last_name", "email")
     list_filter = ("membership",)
@@ -4576,15 +4625,10 @@ class CustomerAdmin(ModelAdmin):
     inlines = (Inline(models.Address, fields=("street", "city", "zip"),
                       extra=1, label="Addresses"),)
 
-    def queryset(self):
-        orders, count, on = models.child_count(Order.customer)
-        return Customer.select(Customer, count.alias("order_total")).join(
-            orders, JOIN.LEFT_OUTER, on=on)
-
-    @column("Orders", sort=SQL("order_total"), numeric=True,
+    @column("Orders", sort=Customer.order_count, numeric=True,
             link=lambda row: url("admin_changelist", model="order", customer=row.id))
-    def order_count(self, row):
-        return row.order_total
+    def orders(self, row):
+        return row.order_count      # kept by the database (models.KEPT_SUMS)
 
 
 @register
@@ -4599,7 +4643,8 @@ class AddressAdmin(ModelAdmin):
 class OrderAdmin(ModelAdmin):
     model = Order
     area = "Orders"
-    list_display = ("id", "placed_at", "customer", "payment_status", "total")
+    list_display = ("id", "placed_at", "customer", "payment_status", "total")   # total: kept
+                                                            # by the database (models.KEPT_SUMS)
     search_fields = ("=id",)
     list_filter = ("payment_status", Range("placed_at", "Placed"), "customer")
     date_hierarchy = "placed_at"
@@ -4609,14 +4654,6 @@ class OrderAdmin(ModelAdmin):
     inlines = (Inline(OrderItem, fields=("product", "quantity", "unit_price"),
                       label="Items", min_num=1),)
     actions = ("mark_complete", "mark_failed")
-
-    def queryset(self):
-        return (Order.with_totals().select_extend(*Customer._meta.sorted_fields).switch(Order)
-                .join(Customer, on=(Order.customer == Customer.id)))
-
-    @column("Total", sort=SQL("total_amount"), numeric=True)
-    def total(self, row):
-        return row.total_amount
 
     @action("Mark the selected orders complete")
     def mark_complete(self, query):
@@ -7105,11 +7142,29 @@ def cmd_check(args):
               f"machine(s) (--processes N, --machines N).")
         problems += deployment_problems(settings, args.processes, args.machines)
         problems += server_problems(settings, args.server)
+    if not problems:
+        problems += sum_problems(args.repair)
     for problem in problems:
         print("- " + problem)
     if problems:
         raise SystemExit(f"{len(problems)} problem(s) found.")
     print("No problems found.")
+
+
+def sum_problems(repair):
+    """The sums kept on orders and customers (models.KEPT_SUMS) that are not what their
+    rows add up to, set right with `repair`."""
+    try:
+        open_database(settings)
+        wrong = models.check_sums(repair)
+    except (OperationalError, OSError) as error:
+        return [f"Cannot open the database {settings.database_url}: {error}"]
+    if repair:
+        print(*(f"Repaired {column} of {n:,} rows." for column, n in wrong.items() if n),
+              sep="\n")
+        return []
+    return [f"{column} is wrong in {n:,} rows: `check --repair` sets it right."
+            for column, n in wrong.items() if n]
 
 
 def cmd_migrate(args):
@@ -7148,7 +7203,7 @@ def ask_yes_no(question):
 def cmd_seed(args):
     started = time.perf_counter()
     try:
-        counts = models.seed(products=args.products, reset=args.reset)
+        counts = models.seed(products=args.products, reset=args.reset, orders=args.orders)
     except models.SeedRefused as refusal:
         raise SystemExit(str(refusal))
     print(f"Seeded {counts['products']:,} products, {counts['customers']:,} customers and "
@@ -7240,6 +7295,8 @@ def make_parser():
                       help="ask nothing: a column that went and one that came are no rename")
     seed = commands.add_parser("seed", help="load the demo shop")
     seed.add_argument("--products", type=int, default=1000)
+    seed.add_argument("--orders", type=int, default=None,
+                      help="orders to make (default: two a customer), with a customer for five")
     seed.add_argument("--reset", action="store_true", help="replace the shop's existing data")
     su = commands.add_parser("createsuperuser", help="create a staff user with every permission")
     su.add_argument("--username")
@@ -7261,6 +7318,8 @@ def make_parser():
     check.add_argument("--machines", type=int, default=1, help="machines that run the site")
     check.add_argument("--server", choices=("runserver", "waitress-serve", "gunicorn"),
                        help="the server that will run it, for what it does with proxy headers")
+    check.add_argument("--repair", action="store_true",
+                       help="set right the sums kept on orders and customers that are wrong")
     commands.add_parser("shell", help="a Python shell with the models loaded")
     return parser
 

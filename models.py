@@ -1753,9 +1753,13 @@ class Customer(BaseModel):
     birth_date = DateField(null=True)
     membership = CharField(max_length=1, choices=MEMBERSHIPS, default="B", index=True)
     user = ForeignKeyField(User, null=True, unique=True, backref="customers", on_delete="SET NULL")
+    # How many orders point here, kept by the database (see ORDER_SUMS): a list sorted by it
+    # walks an index instead of counting every customer's orders.
+    order_count = IntegerField(default=0)
 
     class Meta:
-        indexes = ((("first_name", "last_name"), False), (("last_name", "first_name"), False))
+        indexes = ((("first_name", "last_name"), False),
+                   (("last_name", "first_name", "id"), False), (("order_count", "id"), False))
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
@@ -1816,9 +1820,20 @@ def child_count(fk):
 
 
 class Order(BaseModel):
-    placed_at = DateTimeField(default=utcnow, index=True)
-    payment_status = CharField(max_length=1, choices=PAYMENT_STATUSES, default="P", index=True)
-    customer = ForeignKeyField(Customer, backref="orders", on_delete="RESTRICT")
+    # Indexed with the id that breaks ties (Meta.indexes), which serves the column alone too.
+    placed_at = DateTimeField(default=utcnow)
+    payment_status = CharField(max_length=1, choices=PAYMENT_STATUSES, default="P")
+    customer = ForeignKeyField(Customer, backref="orders", on_delete="RESTRICT", index=False)
+    # The sums of its items, kept by the database whenever an item is written (ORDER_SUMS):
+    # a list of a million orders sorts and shows them without adding up 2.5 million items.
+    total = MoneyField(max_digits=14, default=0)
+    item_count = IntegerField(default=0)
+
+    class Meta:
+        # Each sort and filter of the lists, with the id that breaks ties (see ModelAdmin.sorted).
+        indexes = ((("payment_status", "placed_at", "id"), False), (("payment_status", "id"), False),
+                   (("placed_at", "id"), False),
+                   (("total", "id"), False), (("customer", "placed_at", "id"), False))
 
     def __str__(self):
         return f"Order #{self.id}"
@@ -1829,14 +1844,9 @@ class Order(BaseModel):
 
     @classmethod
     def with_totals(cls):
-        """Orders annotated with `total_amount` and `item_count`, computed by the database."""
-        items, on = per_parent(OrderItem.order, amount=fn.SUM(OrderItem.unit_price
-                                                              * OrderItem.quantity),
-                               n=fn.SUM(OrderItem.quantity))
-        return (cls.select(cls, fn.COALESCE(items.c.amount, 0).python_value(to_money)
-                           .alias("total_amount"),
-                           fn.COALESCE(items.c.n, 0).alias("item_count"))
-                .join(items, JOIN.LEFT_OUTER, on=on))
+        """Orders with `total_amount` and `item_count`: the sums the database keeps on each
+        order (the name of the sum, as the lists and the API have always read it)."""
+        return cls.select(cls, cls.total.alias("total_amount"))
 
 
 MAX_QUANTITY = 1_000_000     # more of one thing than any cart or order line may hold
@@ -1861,6 +1871,7 @@ class OrderItem(BaseModel):
 
     class Meta:
         constraints = [Check("quantity >= 1")]
+        indexes = ((("quantity", "id"), False), (("unit_price", "id"), False))
 
     def __str__(self):
         # Lists of order items join their products (see with_parents), so this costs no query.
@@ -1893,6 +1904,93 @@ class OrderItem(BaseModel):
                    .having(fn.COUNT(cls.id) == every.select(fn.COUNT(every.id))
                            .where(every.order == cls.order)))
         return [(Order, Order.id.in_(emptied), "last order item")]
+
+
+# What a parent row keeps of its children, for lists of a million rows: an order the total
+# and the item count of its items, a customer the number of its orders. The database keeps
+# them, by triggers that migration 17 makes, in the transaction of each write of a child:
+# save(), insert_many(), a bulk update or delete, a cascade, a statement in the shell. No
+# writer calls anything, so no writer can forget to. Each trigger adds what the write changed
+# (the new row's share, less the old row's) to the parent row: two transactions writing items
+# of one order at once both count, the second's UPDATE waiting for the first's row lock and
+# then adding to the sum it committed. (A sum recomputed from the items would miss the other
+# transaction's item on PostgreSQL, whose statement sees only what had committed when it began.)
+# {child table: (parent table, foreign key, {column: its change by one child row})}
+KEPT_SUMS = {
+    "order_item": ("order", "order_id", {"total": "ROUND(total {sign} {row}.quantity * "
+                                                  "{row}.unit_price, 2)",
+                                         "item_count": "item_count {sign} {row}.quantity"}),
+    "order": ("customer", "customer_id", {"order_count": "order_count {sign} 1"}),
+}
+
+
+def _sums_update(child, row, sign):
+    parent, fk, columns = KEPT_SUMS[child]
+    changes = ", ".join(f'"{name}" = ' + change.format(sign=sign, row=row)
+                        for name, change in columns.items())
+    return f'UPDATE "{parent}" SET {changes} WHERE id = {row}.{fk};'
+
+
+def sum_triggers(on):
+    """Create (on=True) or drop the triggers that keep KEPT_SUMS. (A bulk load is quicker
+    without them, its sums written by itself.)"""
+    for child, (parent, fk, columns) in KEPT_SUMS.items():
+        name, watched = f"{child}_sums", ", ".join([fk, *_child_columns(columns)])
+        if not is_sqlite():
+            db.execute_sql(f'DROP TRIGGER IF EXISTS {name} ON "{child}"')
+            if on:
+                db.execute_sql(
+                    f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "
+                    f"IF TG_OP <> 'INSERT' THEN {_sums_update(child, 'old', '-')} END IF; "
+                    f"IF TG_OP <> 'DELETE' THEN {_sums_update(child, 'new', '+')} END IF; "
+                    f"RETURN NULL; END $$ LANGUAGE plpgsql")
+                db.execute_sql(f'CREATE TRIGGER {name} AFTER INSERT OR DELETE OR UPDATE OF '
+                               f'{watched} ON "{child}" FOR EACH ROW EXECUTE FUNCTION {name}()')
+            continue
+        for event, body in [("INSERT", _sums_update(child, "new", "+")),
+                            ("DELETE", _sums_update(child, "old", "-")),
+                            (f"UPDATE OF {watched}", _sums_update(child, "old", "-")
+                             + " " + _sums_update(child, "new", "+"))]:
+            trigger = f"{name}_{event.split()[0].lower()}"
+            db.execute_sql(f'CREATE TRIGGER IF NOT EXISTS {trigger} AFTER {event} ON "{child}" '
+                           f"BEGIN {body} END" if on else f"DROP TRIGGER IF EXISTS {trigger}")
+
+
+def _child_columns(columns):
+    """The child's columns that the changes read: quantity, unit_price."""
+    return sorted({word for change in columns.values()
+                   for word in re.findall(r"\{row\}\.(\w+)", change)})
+
+
+def kept_sums():
+    """[(column, what it should hold)]: each kept sum beside its sum worked out afresh, a
+    subquery for the row it is on."""
+    item = OrderItem.alias()
+    return [(Order.total, item.select(fn.COALESCE(fn.SUM(item.quantity * item.unit_price), 0))
+             .where(item.order == Order.id)),
+            (Order.item_count, item.select(fn.COALESCE(fn.SUM(item.quantity), 0))
+             .where(item.order == Order.id)),
+            (Customer.order_count, Order.select(fn.COUNT(Order.id))
+             .where(Order.customer == Customer.id))]
+
+
+def check_sums(repair=False):
+    """{"order.total": n, ...}: how many rows hold a kept sum that is not the sum of their
+    children (a write made with the triggers off, say); with `repair`, those rows are set
+    right, in one transaction that holds off writers of the tables meanwhile."""
+    wrong = {}
+    with write_transaction():
+        if repair and not is_sqlite():
+            db.execute_sql('LOCK TABLE order_item, "order" IN SHARE MODE')
+        for column, expected in kept_sums():
+            model = column.model
+            # Apart by half a cent: SQLite keeps a decimal as a float.
+            off = model.select(model.id).where(fn.ABS(column - expected) >= 0.005)
+            wrong[f"{model._meta.table_name}.{column.name}"] = n = off.count()
+            if repair and n:
+                model.update({column: fn.ROUND(expected, 2)}).where(
+                    model.id.in_(off)).execute()
+    return wrong
 
 
 ###############################################################################
@@ -2345,9 +2443,16 @@ class Page:
         column of the page's own selection, such as a count under an alias: selecting only
         the ids would leave it out, and a plain OFFSET it is.)"""
         pk = query.model._meta.primary_key
-        if any(isinstance(getattr(node, "node", node), SQL) for node in query._order_by or ()):
+        keys = [getattr(node, "node", node) for node in query._order_by or ()]
+        if any(isinstance(key, SQL) for key in keys):
             return query.limit(self.per_page + 1).offset(offset)
-        return query.where(pk.in_(query.select(pk).limit(self.per_page + 1).offset(offset)))
+        ids = query.select(pk)
+        if all(isinstance(key, peewee.Field) and key.model is query.model for key in keys):
+            # Sorted by its own columns: the ids from its table alone, without the joins that
+            # only add columns, so that an index holds all the walk reads (an index-only scan).
+            ids = query.model.select(pk).order_by(*query._order_by)
+            ids = ids.where(query._where) if query._where is not None else ids
+        return query.where(pk.in_(ids.limit(self.per_page + 1).offset(offset)))
 
     @property
     def out_of_range(self):
@@ -2609,9 +2714,10 @@ def daily_sales(days=30):
     today = utcnow().date()
     since = today - datetime.timedelta(days=days - 1)
     day = fn.DATE(Order.placed_at)
-    rows = (Order.select(day.alias("day"), fn.COUNT(fn.DISTINCT(Order.id)).alias("orders"),
-                         money_sum(OrderItem.unit_price * OrderItem.quantity).alias("revenue"))
-            .join(OrderItem, JOIN.LEFT_OUTER)
+    # From the totals the orders keep (KEPT_SUMS): the month's orders, found by the index on
+    # placed_at, and none of their items.
+    rows = (Order.select(day.alias("day"), fn.COUNT(Order.id).alias("orders"),
+                         money_sum(Order.total).alias("revenue"))
             .where(Order.placed_at >= datetime.datetime.combine(since, datetime.time.min))
             .group_by(day).dicts())
     found = {str(r["day"])[:10]: r for r in rows}
@@ -2622,6 +2728,58 @@ def daily_sales(days=30):
         result.append({"day": key, "orders": row.get("orders", 0),
                        "revenue": row.get("revenue", Decimal("0.00"))})
     return result
+
+
+def stream_rows(query, batch=2_000):
+    """The rows of `query` as tuples of the database's own values, read a batch at a time, so
+    that memory stays flat whatever their number. (PostgreSQL's driver would fetch every row
+    before the first: there a server-side cursor reads them, in a transaction of its own.)"""
+    sql, params = query.sql()
+    if is_sqlite():
+        yield from db.execute_sql(sql, params)
+        return
+    with db.atomic():
+        cursor = db.connection().cursor(name=f"stream_{secrets.token_hex(4)}")
+        try:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        finally:
+            cursor.close()
+
+
+class About(int):
+    """A number of rows that the database estimated: "about 1,000,000"."""
+
+    def __format__(self, spec):
+        return "about " + super().__format__(spec)
+
+
+class MoreThan(int):
+    """A count that stopped at a limit: "more than 10,000"."""
+
+    def __format__(self, spec):
+        return "more than " + super().__format__(spec)
+
+    def __sub__(self, other):
+        return MoreThan(int(self) - other)
+
+
+def row_count(model, exact_below=100_000):
+    """How many rows `model` has. COUNT(*) reads every row, so past `exact_below` it is the
+    estimate the query planner keeps (PostgreSQL's reltuples, kept by autovacuum; SQLite's
+    ANALYZE statistics), an About; a table without statistics is counted."""
+    table = model._meta.table_name
+    try:
+        if is_sqlite():
+            estimate = max((int(stat.split()[0]) for stat, in db.execute_sql(
+                "SELECT stat FROM sqlite_stat1 WHERE tbl = ?", (table,))), default=0)
+        else:
+            estimate = db.execute_sql("SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                                      (f'"{table}"',)).fetchone()[0]
+    except peewee.OperationalError:     # no sqlite_stat1 before the first ANALYZE
+        estimate = 0
+    return About(estimate) if estimate >= exact_below else model.select().count()
 
 
 def with_parents(model):
@@ -2719,18 +2877,45 @@ def delete_rows(model, where):
     return deleted
 
 
-def date_counts(query, field, part):
+DATE_COUNT_LIMIT = 1_000     # a year of a million orders says "more than 1,000"
+
+
+def date_counts(query, field, part, within=None):
     """How many rows of `query` fall in each "year", "month" or "day" of the date column
-    `field`: [(number, count)] in order. (A date drill-down narrows by a range of the column,
-    which an index serves; this count is what each link says.)"""
-    formats = {"year": "%Y", "month": "%m", "day": "%d"}     # and the only parts there are
-    if is_sqlite():
-        bucket = fn.strftime(formats[part], field)
-    else:   # the part as a literal: a parameter in the SELECT and another in the GROUP BY
-        bucket = fn.date_part(SQL(f"'{part}'" if part in formats else ""), field)
-        # would be two expressions to PostgreSQL
-    rows = query.select(bucket.alias("bucket"), fn.COUNT(SQL("*"))).order_by().group_by(bucket)
-    return sorted((int(value), count) for value, count in rows.tuples() if value is not None)
+    `field` within the span [start, end) `within` (every year if None): [(number, count)] in
+    order, the periods without rows left out; `query` is not narrowed by `field` already.
+    Grouping a million rows by their year would read
+    every one: instead each period from the first row's to the last's is counted on its own,
+    by a range of the column that an index serves, and no further than DATE_COUNT_LIMIT (a
+    MoreThan past it). Two queries: the first and last rows, then every count."""
+    # (`query` has no other range of `field`: SQLite's plan would use one of the two.)
+    inside = query.where((field >= within[0]) & (field < within[1])) if within else query
+    ends = [inside.select(field).order_by(key).limit(1) for key in (field, field.desc())]
+    first, last = (field.python_value(value) for value in
+                   peewee.Select(columns=ends).tuples().execute(db)[0])
+    if first is None:
+        return []
+    if part == "year":
+        periods = [(year, datetime.datetime(year, 1, 1))
+                   for year in range(first.year, last.year + 2)]
+    else:
+        periods = [(None, within[0])]
+        while periods[-1][1] <= last:
+            moment = periods[-1][1]
+            moment = moment + datetime.timedelta(days=1) if part == "day" else \
+                moment.replace(year=moment.year + moment.month // 12, month=moment.month % 12 + 1)
+            periods.append((None, moment))
+        periods = [(moment.day if part == "day" else moment.month, moment)
+                   for _, moment in periods]
+        while len(periods) > 2 and periods[1][1] <= first:
+            periods.pop(0)
+    counted = [query.select(SQL("1")).where((field >= start) & (field < end)).order_by()
+               .limit(DATE_COUNT_LIMIT + 1).alias(f"p{n}")
+               for n, ((_, start), (_, end)) in enumerate(zip(periods, periods[1:]))]
+    counts = peewee.Select(columns=[peewee.Select([rows], [fn.COUNT(SQL("*"))])
+                                    for rows in counted]).tuples().execute(db)[0]
+    return [(value, n if n <= DATE_COUNT_LIMIT else MoreThan(DATE_COUNT_LIMIT))
+            for (value, _), n in zip(periods, counts) if n]
 
 
 # --- Importing products from a spreadsheet ---------------------------------------------------
@@ -3033,11 +3218,13 @@ def _update_in_batches(model, names, rows):
                                       for row in batch])
 
 
-def analyze():
+def analyze(vacuum=False):
     """Give the query planner fresh statistics about the tables. With them SQLite sorts a
     million products by their collection's name by walking the collections in order and
-    each one's products by index, instead of sorting every product."""
-    db.execute_sql("ANALYZE")
+    each one's products by index, instead of sorting every product. With `vacuum` (outside a
+    transaction), PostgreSQL also marks the pages all its transactions see, so that a count or
+    a deep page reads an index alone, not the table's rows (an index-only scan)."""
+    db.execute_sql("VACUUM ANALYZE" if vacuum and not is_sqlite() else "ANALYZE")
 
 
 ###############################################################################
@@ -3492,14 +3679,14 @@ def _m010_count_carts_made_per_client():
                    'ON "carts_made" ("client", "window_start")')
 
 
-def _m015_carts_belong_to_accounts():
+def _m011_carts_belong_to_accounts():
     # A logged-in shopper's cart is kept with their account, not only in their session.
     _add_column("cart", "user_id",
                 'INTEGER REFERENCES "user" ("id") ON DELETE CASCADE')
     db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "cart_user_id" ON "cart" ("user_id")')
 
 
-def _m016_carts_know_when_they_were_last_changed():
+def _m012_carts_know_when_they_were_last_changed():
     # Abandoned carts are those idle for long (purge_abandoned_carts): the time of a cart's
     # last change, its creation for the carts there already.
     _add_column("cart", "touched_at", "{TIMESTAMP} NOT NULL DEFAULT '2000-01-01 00:00:00'")
@@ -3507,7 +3694,7 @@ def _m016_carts_know_when_they_were_last_changed():
     db.execute_sql('CREATE INDEX IF NOT EXISTS "cart_touched_at" ON "cart" ("touched_at")')
 
 
-def _m017_product_imports():
+def _m013_product_imports():
     # The spreadsheets uploaded to the admin's product import, kept from preview to confirm.
     _sql("""CREATE TABLE "product_import" (
         "id" VARCHAR(64) NOT NULL PRIMARY KEY,
@@ -3522,7 +3709,7 @@ def _m017_product_imports():
     db.execute_sql('CREATE INDEX "product_import_created_at" ON "product_import" ("created_at")')
 
 
-def _m013_api_tokens():
+def _m014_api_tokens():
     _sql("""CREATE TABLE "api_token" (
     "id" {SERIAL} NOT NULL PRIMARY KEY,
     "user_id" INTEGER NOT NULL,
@@ -3541,7 +3728,7 @@ def _m013_api_tokens():
                    '("user_id", "created_at")')
 
 
-def _m012_product_photos():
+def _m015_product_photos():
     # Product photos, kept in the database: each photo's row, and its files (the original and
     # its sizes) in a table of their own, which lists of photos never read.
     _sql("""CREATE TABLE "product_image" (
@@ -3567,7 +3754,7 @@ def _m012_product_photos():
                    'ON "product_image_file" ("image_id", "size")')
 
 
-def _m014_search_folded_text():
+def _m016_search_folded_text():
     # Search compares folded text (fold()) on both databases: the products get their folded
     # title and description, and the full-text index is made again over those.
     _add_column("product", "search_title", "TEXT NOT NULL DEFAULT ''")
@@ -3591,17 +3778,33 @@ def _m014_search_folded_text():
     analyze()       # (the planner knows nothing yet of the new columns)
 
 
+def _m017_sums_kept_on_orders_and_customers():
+    # An order keeps its total and item count, a customer its order count (KEPT_SUMS): lists
+    # of a million orders sort and show them from an index, and each sort and filter of the
+    # order, order item and customer lists gets the index that serves it.
+    _add_column("order", "total", "DECIMAL(14, 2) NOT NULL DEFAULT 0")
+    _add_column("order", "item_count", "INTEGER NOT NULL DEFAULT 0")
+    _add_column("customer", "order_count", "INTEGER NOT NULL DEFAULT 0")
+    for model in (Order, Customer, OrderItem):
+        for create in _index_statements(model).values():
+            db.execute_sql(create)
+    for name in ("order_placed_at", "order_payment_status", "order_customer_id",
+                 "customer_last_name_first_name"):
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')    # the first columns of those
+    check_sums(repair=True)
+    sum_triggers(True)
+    analyze()       # the planner's statistics of the new indexes: without them it may pick one
+                    # that serves a filter but not its sort, and sort a million rows
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
               _m007_deactivation_ends_sessions_for_good, _m008_lookalike_usernames,
               _m009_reset_mails_per_address, _m010_count_carts_made_per_client,
-              _m015_carts_belong_to_accounts,
-              _m016_carts_know_when_they_were_last_changed,
-              _m017_product_imports,
-              _m013_api_tokens,
-              _m012_product_photos,
-              _m014_search_folded_text]
+              _m011_carts_belong_to_accounts, _m012_carts_know_when_they_were_last_changed,
+              _m013_product_imports, _m014_api_tokens, _m015_product_photos,
+              _m016_search_folded_text, _m017_sums_kept_on_orders_and_customers]
 
 
 def schema_version():
@@ -4112,59 +4315,85 @@ def _progress(label, done, total, stream=sys.stderr):
 
 
 def _insert_in_batches(model, rows, label, total, batch=10_000):
-    """Insert `rows` (dicts with the same keys) fast: the INSERT statement is written once and
-    the driver runs it for each row (executemany), rather than Peewee writing SQL for every
-    batch, which costs more than the database's own work at a million rows."""
+    """Insert `rows`, dicts with the same keys, as _insert_rows() does."""
     rows = iter(rows)
     first = next(rows, None)
-    if first is None:
-        return
-    fields = [model._meta.fields[name] for name in first]
+    if first is not None:
+        names = list(first)
+        _insert_rows(model, names, (tuple(row[name] for name in names)
+                                    for row in itertools.chain([first], rows)),
+                     label, total, batch)
+
+
+def _insert_rows(model, names, rows, label, total=None, batch=10_000, convert=True):
+    """Insert `rows`, tuples of the fields `names`, fast: the INSERT statement is written once
+    and the driver runs it for each row (executemany), rather than Peewee writing SQL for
+    every batch, which costs more than the database's own work at a million rows. Without
+    `convert`, the values are the driver's already (numbers, text, Decimals, datetimes)."""
+    fields = [model._meta.fields[name] for name in names]
     sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
         model._meta.table_name, ", ".join(f'"{f.column_name}"' for f in fields),
         ", ".join([db.param] * len(fields)))
-    done, chunk = 0, []
-    for row in itertools.chain([first], rows):
-        chunk.append([field.db_value(row[field.name]) for field in fields])
-        if len(chunk) == batch:
-            db.cursor().executemany(sql, chunk)
-            done, chunk = done + len(chunk), []
+    to_db, done = [field.db_value for field in fields], 0
+    for chunk in peewee.chunked(rows, batch):
+        db.cursor().executemany(sql, [[f(value) for f, value in zip(to_db, row)]
+                                      for row in chunk] if convert else chunk)
+        done += len(chunk)
+        if total:
             _progress(label, done, total)
-    if chunk:
-        db.cursor().executemany(sql, chunk)
-        _progress(label, done + len(chunk), total)
 
 
-def seed(products=1000, customers=None, reset=False, rng_seed=42):
-    """Load the deterministic demo shop. Refuses to touch a database that has products."""
+def seed(products=1000, customers=None, reset=False, rng_seed=42, orders=None):
+    """Load the deterministic demo shop. Refuses to touch a database that has products.
+    Without `customers`, one customer for each five `orders` (or a twentieth of the
+    products); without `orders`, two a customer."""
     if schema_version() < len(MIGRATIONS):
         migrate()
     if Product.select().exists() and not reset:
         raise SeedRefused("The database already holds products; use --reset to replace them.")
     rng = random.Random(rng_seed)
-    customers = customers or max(50, min(products // 20, 2000))
+    customers = customers or (max(50, orders // 5) if orders else
+                              max(50, min(products // 20, 2000)))
+    orders = customers * 2 if orders is None else orders
     if is_sqlite():     # the indexes of a million rows are built in memory, not on disk
         db.execute_sql("PRAGMA cache_size = -262144")       # 256 MB, for this load only
     try:
-        return _seed(products, customers, rng)
+        return _seed(products, customers, orders, rng)
     finally:
         if is_sqlite():
             db.execute_sql("PRAGMA cache_size = -2000")     # SQLite's default, 2 MB
 
 
-def _seed(products, customers, rng):
+def _seed(products, customers, orders, rng):
     now = utcnow().replace(microsecond=0)
     with write_transaction():
         if is_sqlite():         # the search index is rebuilt once, at the end
             search_index_triggers(False)
+        sum_triggers(False)     # the load writes the sums itself, with the rows
         for model in SHOP_MODELS:
             model.delete().execute()
         product_ids = _seed_catalog(products, rng, now)
         _seed_photos(product_ids)
-        customer_ids = _seed_customers(customers, rng)
-        orders = _seed_orders(customer_ids, product_ids, rng, now)
-    analyze()
+        buyers = [rng.randrange(customers) for _ in range(orders)]
+        with indexes_built_after(Customer, Address, Order, OrderItem):
+            customer_ids = _seed_customers(customers, rng, collections.Counter(buyers))
+            _seed_orders([customer_ids[n] for n in buyers], product_ids, rng, now)
+        sum_triggers(True)
+    analyze(vacuum=True)
     return {"products": products, "customers": customers, "orders": orders}
+
+
+@contextlib.contextmanager
+def indexes_built_after(*models):
+    """Drop the indexes of `models` for a load, and build them again after it: an index made
+    from a million rows at once is a sort, quicker than a million inserts into it."""
+    indexes = {name: create for model in models
+               for name, create in _index_statements(model).items()}
+    for name in indexes:
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    yield
+    for create in indexes.values():
+        db.execute_sql(create)
 
 
 def _seed_promotions(today):
@@ -4300,8 +4529,8 @@ def _seed_photos(product_ids):
         "photo files", len(drawing_of) * (len(PHOTO_SIZES) + 1), batch=500)
 
 
-def _seed_customers(customers, rng):
-    """Customers with an address each: their ids."""
+def _seed_customers(customers, rng, orders_of):
+    """Customers with an address each, the n-th with orders_of[n] orders: their ids."""
     def customer_rows():
         for n in range(1, customers + 1):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -4310,7 +4539,7 @@ def _seed_customers(customers, rng):
                    "phone": f"555-{rng.randint(1000, 9999)}",
                    "birth_date": datetime.date(rng.randint(1950, 2005), rng.randint(1, 12),
                                                rng.randint(1, 28)),
-                   "membership": rng.choice("BBBSSG")}
+                   "membership": rng.choice("BBBSSG"), "order_count": orders_of[n - 1]}
     _insert_in_batches(Customer, customer_rows(), "customers", customers)
     first_customer = Customer.select(fn.MIN(Customer.id)).scalar()
     customer_ids = range(first_customer, first_customer + customers)
@@ -4321,26 +4550,36 @@ def _seed_customers(customers, rng):
     return customer_ids
 
 
-def _seed_orders(customer_ids, product_ids, rng, now):
-    """Two orders a customer on average, of one to four of the first products: how many."""
-    orders = len(customer_ids) * 2
-    _insert_in_batches(Order, (
-        {"placed_at": now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 45)),
-         "payment_status": rng.choice("PCCCF"), "customer": rng.choice(customer_ids)}
-        for _ in range(orders)), "orders", orders)
-    first_order = Order.select(fn.MIN(Order.id)).scalar()
-    prices = {pid: (price, unit_price) for pid, price, unit_price in Product.select(
-        Product.id, Product.price, Product.unit_price).where(
-        Product.id.in_(list(product_ids[:2000]))).tuples()}
-    price_ids = list(prices)
-
-    items = [{"order": order_id, "product": pid, "quantity": rng.randint(1, 5),
-              "unit_price": prices[pid][0],
-              "list_price": prices[pid][1] if prices[pid][0] < prices[pid][1] else None}
-             for order_id in range(first_order, first_order + orders)
-             for pid in rng.sample(price_ids, min(len(price_ids), rng.randint(1, 4)))]
-    _insert_in_batches(OrderItem, items, "order items", len(items))
-    return orders
+def _seed_orders(buyers, product_ids, rng, now, chunk=20_000):
+    """An order for each customer id of `buyers`, placed in turn over the last 45 days or,
+    past 22,500 orders, 500 a day; each of one to four of the first products in a row. The
+    orders are made a chunk at a time, their items after them: memory stays flat."""
+    span = datetime.timedelta(days=max(45, len(buyers) // 500))
+    prices = [(pid, price, unit_price if price < unit_price else None)
+              for pid, price, unit_price in Product.select(
+                  Product.id, Product.price, Product.unit_price).where(
+                  Product.id.in_(list(product_ids[:2000]))).order_by(Product.id).tuples()]
+    first_order = (Order.select(fn.MAX(Order.id)).scalar() or 0) + 1
+    for start in range(0, len(buyers), chunk):
+        orders, items = [], []
+        for n, customer_id in enumerate(buyers[start:start + chunk], start=start):
+            first, lines = rng.randrange(len(prices)), rng.randint(1, min(4, len(prices)))
+            quantities = rng.choices(range(1, 6), k=lines)
+            chosen = [prices[(first + k) % len(prices)] for k in range(lines)]
+            items += [(first_order + n, pid, q, price, list_price)
+                      for (pid, price, list_price), q in zip(chosen, quantities)]
+            orders.append((first_order + n, now - span + span * (n / len(buyers)),
+                           rng.choice("PCCCF"), customer_id,
+                           sum(line[1] * q for line, q in zip(chosen, quantities)),
+                           sum(quantities)))
+        _insert_rows(Order, ("id", "placed_at", "payment_status", "customer", "total",
+                             "item_count"), orders, "orders", convert=False)
+        _insert_rows(OrderItem, ("order", "product", "quantity", "unit_price", "list_price"),
+                     items, "order items", convert=False)
+        _progress("orders", start + len(orders), len(buyers))
+    if not is_sqlite():     # the ids were given: the sequence goes on after them
+        db.execute_sql("SELECT setval(pg_get_serial_sequence('\"order\"', 'id'), "
+                       "(SELECT MAX(id) FROM \"order\"))")
 
 
 ###############################################################################

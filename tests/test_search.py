@@ -89,7 +89,7 @@ def test_a_search_page_costs_the_same_few_queries(client, shop, settings):
 
 
 def test_an_old_database_gets_its_index(tmp_path):
-    """Migrations 6 and 14 index the products a database already holds (written in the
+    """Migrations 6 and 16 index the products a database already holds (written in the
     columns it had then: the model's own insert would name columns it has not yet)."""
     models.open_database(f"sqlite:///{tmp_path}/old.sqlite3")
     models.migrate(target=5)

@@ -1,0 +1,335 @@
+"""Orders at scale: the sums an order and a customer keep (models.KEPT_SUMS) stay right
+through every path that writes items or orders, `check --repair` finds and mends them, the
+lists that read them, the streamed CSV export, and `seed --orders`."""
+import csv
+import io
+import re
+import time
+from decimal import Decimal
+
+import pytest
+from webtest import TestRequest
+
+import app as storefront
+import models
+from conftest import released_together, subprocess_env
+from models import Customer, Order, OrderItem, Product
+
+
+@pytest.fixture
+def staff(login_as):
+    return login_as("boss", is_staff=True, is_superuser=True)
+
+
+def sums_of(order):
+    """(total, item count) as the order keeps them, and as its items add up."""
+    items = list(OrderItem.select().where(OrderItem.order == order.id))
+    kept = Order.get_by_id(order.id)
+    return ((kept.total, kept.item_count),
+            (sum((i.unit_price * i.quantity for i in items), Decimal("0.00")),
+             sum(i.quantity for i in items)))
+
+
+def assert_kept_right(*orders):
+    for order in orders:
+        kept, added = sums_of(order)
+        assert kept == added, order.id
+    assert set(models.check_sums().values()) == {0}
+
+
+def new_order(customer=None, lines=((1, "2.50"),)):
+    customer = customer or Customer.select().order_by(Customer.id).first()
+    order = Order.create(customer=customer)
+    products = Product.select().order_by(Product.id)
+    for product, (quantity, price) in zip(products, lines):
+        OrderItem.create(order=order, product=product, quantity=quantity,
+                         unit_price=Decimal(price))
+    return order
+
+
+# --- Every path that writes items ------------------------------------------------------------
+
+def test_checkout_keeps_the_total_and_the_customers_count(client, login_as, shop):
+    login_as("alice")
+    products = list(Product.select().where(Product.inventory >= 3).order_by(Product.id)
+                    .limit(2))
+    for product, quantity in zip(products, ("3", "1")):
+        page = client.get(f"/products/{product.id}")
+        form = next(f for f in page.forms.values() if f.action == "/cart/items")
+        form["quantity"] = quantity
+        form.submit()
+    form = next(f for f in client.get("/checkout").forms.values() if f.action == "/checkout")
+    for name, value in {"first_name": "Alice", "last_name": "Liddell", "email": "a@example.com",
+                        "street": "1 Rabbit Hole", "city": "Oxford", "zip": "OX1"}.items():
+        form[name] = value
+    form.submit(status=303)
+    order = Order.select().order_by(Order.id.desc()).get()
+    assert order.item_count == 4 and order.total == sum(
+        p.price * q for p, q in zip(products, (3, 1)))
+    assert order.customer.order_count == 1
+    assert_kept_right(order)
+
+
+def test_the_api_keeps_the_total(client, login_as, csrf, shop):
+    login_as("alice")
+    headers = {"X-CSRF-Token": csrf()}
+    client.put_json("/api/profile", {"first_name": "Alice", "last_name": "Liddell",
+                                     "email": "a@example.com", "street": "1 Rabbit Hole",
+                                     "city": "Oxford", "zip": "OX1"}, headers=headers,
+                    expect_errors=True)
+    models.save_customer_profile(models.User.get(models.User.username == "alice"), "Alice",
+                                 "Liddell", "a@example.com", "1 Rabbit Hole", "Oxford", "OX1")
+    product = Product.select().where(Product.inventory >= 2).order_by(Product.id).first()
+    cart = client.post("/api/carts", headers=headers).json["id"]
+    client.post_json(f"/api/carts/{cart}/items", {"product_id": product.id, "quantity": 2},
+                     headers=headers)
+    body = client.post_json("/api/orders", {"cart_id": cart}, headers=headers, status=201).json
+    order = Order.get_by_id(body["id"])
+    assert order.total == product.price * 2 and body["total"] == str(order.total)
+    assert body["item_count"] == order.item_count == 2
+    assert_kept_right(order)
+
+
+def test_the_admins_inline_rows_keep_the_total(client, staff, shop):
+    order = new_order(lines=((1, "2.50"),))
+    other = Product.select().order_by(Product.id.desc()).first()
+    form = client.get(f"/admin/order/{order.id}/").forms["admin-form"]
+    form["orderitem-0-quantity"] = "5"                      # change
+    form["orderitem-1-product"] = str(other.id)             # add
+    form["orderitem-1-quantity"] = "2"
+    form["orderitem-1-unit_price"] = "3.00"
+    form.submit("_continue", status=303)
+    assert sums_of(order)[0] == (Decimal("18.50"), 7)
+    form = client.get(f"/admin/order/{order.id}/").forms["admin-form"]
+    form["orderitem-0-DELETE"] = "1"                        # delete
+    form.submit("_continue", status=303)
+    assert sums_of(order)[0] == (Decimal("6.00"), 2)
+    assert_kept_right(order)
+
+
+def test_an_added_order_keeps_its_total_and_counts_for_its_customer(client, staff, shop):
+    customer = Customer.select().order_by(Customer.id).first()
+    before = customer.order_count
+    form = client.get("/admin/order/add").forms["admin-form"]
+    form["customer"], form["payment_status"] = str(customer.id), "P"
+    form["orderitem-0-product"] = str(Product.select().first().id)
+    form["orderitem-0-quantity"], form["orderitem-0-unit_price"] = "3", "1.10"
+    form.submit("_continue", status=303)
+    order = Order.select().order_by(Order.id.desc()).get()
+    assert sums_of(order)[0] == (Decimal("3.30"), 3)
+    assert Customer.get_by_id(customer.id).order_count == before + 1
+    assert_kept_right(order)
+
+
+def test_deleting_items_and_orders_in_the_admin_keeps_the_sums(client, staff, shop):
+    order = new_order(lines=((1, "2.50"), (2, "4.00"), (1, "1.00")))
+    customer, count = order.customer, Customer.get_by_id(order.customer_id).order_count
+    first, second = [i.id for i in order.items.order_by(OrderItem.id)][:2]
+    client.post(f"/admin/orderitem/{first}/delete", {"csrf_token": csrf_token(client)},
+                status=303)
+    assert sums_of(order)[0] == (Decimal("9.00"), 3)
+    page = client.post("/admin/orderitem/actions", {
+        "csrf_token": csrf_token(client), "action": "delete_selected", "_selected": [second],
+        "confirm": "1"})
+    assert page.status_int == 303
+    assert sums_of(order)[0] == (Decimal("1.00"), 1)
+    client.post(f"/admin/order/{order.id}/delete", {"csrf_token": csrf_token(client)},
+                status=303)
+    assert Customer.get_by_id(customer.id).order_count == count - 1
+    assert_kept_right()
+
+
+def test_an_action_on_every_order_of_the_list_keeps_the_sums(client, staff, shop):
+    client.post("/admin/order/actions", {
+        "csrf_token": csrf_token(client), "action": "mark_complete", "select_across": "1",
+        "_back": "payment_status=P", "confirm": "1"}, status=303)
+    assert not Order.select().where(Order.payment_status == "P").exists()
+    assert_kept_right(*Order.select())
+
+
+def test_bulk_writes_of_the_model_layer_keep_the_sums(shop):
+    order = new_order(lines=((1, "2.50"),))
+    product = Product.select().order_by(Product.id.desc()).first()
+    OrderItem.insert_many([{"order": order, "product": product, "quantity": 3,
+                            "unit_price": Decimal("0.10")}] * 2).execute()
+    assert_kept_right(order)
+    OrderItem.update(quantity=OrderItem.quantity + 1).where(OrderItem.order == order).execute()
+    assert_kept_right(order)
+    moved = Order.create(customer=Customer.select().order_by(Customer.id.desc()).first())
+    OrderItem.update(order=moved).where(OrderItem.product == product).execute()   # move
+    assert_kept_right(order, moved)
+    OrderItem.delete().where(OrderItem.order == moved).execute()
+    Order.update(customer=order.customer).where(Order.id == moved.id).execute()
+    assert_kept_right(order, moved)
+    models.delete_rows(Order, Order.id.in_([order.id, moved.id]))
+    assert_kept_right()
+
+
+def test_items_written_at_once_all_count(shop):
+    """Writes of one order's items in transactions at the same time: each trigger's UPDATE
+    adds to what the others committed (PostgreSQL: the row lock; SQLite: one writer)."""
+    order = new_order(lines=((1, "2.50"),))
+    products = list(Product.select().order_by(Product.id).offset(1).limit(8))
+
+    def write(product, n):
+        def call():
+            try:
+                with models.write_transaction():
+                    OrderItem.create(order=order.id, product=product, quantity=n,
+                                     unit_price=Decimal("1.25"))
+                    time.sleep(0.05)        # the others' transactions are open meanwhile
+                    if n % 2:
+                        OrderItem.update(quantity=OrderItem.quantity + 1).where(
+                            (OrderItem.order == order.id) & (OrderItem.product == product)
+                        ).execute()
+            finally:
+                models.db.close()
+        return call
+    results = released_together([write(p, n) for n, p in enumerate(products, 1)])
+    assert [r for r in results if r is not None] == []
+    assert_kept_right(order)
+    assert Order.get_by_id(order.id).item_count == 1 + sum(n + n % 2 for n in range(1, 9))
+
+
+# --- check --repair --------------------------------------------------------------------------
+
+def spoil_sums(order):
+    """Write with the triggers off, as a load or a hand-made fix might."""
+    models.sum_triggers(False)
+    OrderItem.update(quantity=OrderItem.quantity + 1).where(OrderItem.order == order).execute()
+    Order.delete().where(Order.id == Order.create(customer=order.customer).id).execute()
+    Order.insert(customer=order.customer).execute()
+    models.sum_triggers(True)
+
+
+def test_check_finds_wrong_sums_and_repair_mends_them(shop):
+    order = new_order(lines=((1, "2.50"), (1, "1.00")))
+    spoil_sums(order)
+    assert models.check_sums() == {"order.total": 1, "order.item_count": 1,
+                                   "customer.order_count": 1}
+    assert models.check_sums(repair=True)["order.total"] == 1
+    assert set(models.check_sums().values()) == {0}
+    assert_kept_right(order)
+
+
+def test_the_check_command_says_and_repairs(tmp_path):
+    import subprocess
+    import sys
+    env = subprocess_env(tmp_path)
+    for command in (["seed", "--products", "20", "--orders", "40"], ["check"]):
+        done = subprocess.run([sys.executable, "app.py", *command], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    models.open_database(f"sqlite:///{tmp_path / 'storefront.sqlite3'}")
+    spoil_sums(Order.select().first())
+    models.db.close()
+    done = subprocess.run([sys.executable, "app.py", "check"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "order.total is wrong in 1 rows" in done.stdout
+    done = subprocess.run([sys.executable, "app.py", "check", "--repair"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Repaired order.total of 1 rows." in done.stdout
+    done = subprocess.run([sys.executable, "app.py", "check"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+# --- seed --orders ---------------------------------------------------------------------------
+
+def test_seed_makes_the_orders_asked_with_their_sums(wsgi):
+    counts = models.seed(products=30, orders=400)
+    assert counts == {"products": 30, "customers": 80, "orders": 400}
+    assert Order.select().count() == 400 and Customer.select().count() == 80
+    items = OrderItem.select().count()
+    assert 400 <= items <= 4 * 400
+    assert set(models.check_sums().values()) == {0}
+    assert sum(c.order_count for c in Customer.select()) == 400
+    # and the ids go on after those the load gave
+    assert Order.create(customer=Customer.select().first()).id == 401 + Order.select(
+        models.fn.MIN(Order.id)).scalar() - 1
+
+
+# --- The lists -------------------------------------------------------------------------------
+
+def csrf_token(client):
+    page = client.get("/admin/")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+@pytest.mark.parametrize("sort", ["total", "-total", "customer", "payment_status", "-id"])
+def test_orders_sort_by_the_kept_total(client, staff, shop, sort):
+    spec = storefront.REGISTRY["order"]
+    page = client.get("/admin/order/", {"sort": sort})
+    ids = [int(i) for i in re.findall(r'name="_selected" value="(\d+)"', page.text)]
+    assert ids == [o.id for o in storefront.ChangeList(spec, {"sort": sort}).query.limit(50)]
+    if sort == "-total":
+        totals = [Order.get_by_id(i).total for i in ids]
+        assert totals == sorted(totals, reverse=True)
+
+
+def test_customers_sort_by_their_kept_order_count(client, staff, shop):
+    page = client.get("/admin/customer/", {"sort": "-orders"})
+    ids = [int(i) for i in re.findall(r'name="_selected" value="(\d+)"', page.text)]
+    counts = [Customer.get_by_id(i).order_count for i in ids]
+    assert counts == sorted(counts, reverse=True) and counts[0] == max(
+        Order.select(models.fn.COUNT(Order.id)).group_by(Order.customer).tuples())[0]
+
+
+def test_a_big_tables_count_is_the_databases_estimate(client, staff, shop, monkeypatch):
+    models.analyze()
+    monkeypatch.setattr(models.row_count, "__defaults__", (1,))
+    page = client.get("/admin/")
+    assert re.search(r"about [\d,]+", page.text)
+    monkeypatch.setattr(models.row_count, "__defaults__", (10 ** 9,))
+    models.data_changed()       # forget the cached counts
+    assert f">{Order.select().count():,}<" in client.get("/admin/").text
+
+
+def test_the_date_drill_down_counts_no_further_than_its_limit(client, staff, shop,
+                                                             monkeypatch):
+    monkeypatch.setattr(models, "DATE_COUNT_LIMIT", 2)
+    page = client.get("/admin/order/")
+    assert "more than 2" in page.text
+
+
+def test_select_all_counts_no_further_than_the_lists_limit(client, staff, shop, monkeypatch):
+    monkeypatch.setattr(storefront, "ADMIN_COUNT_LIMIT", 3)
+    page = client.post("/admin/order/actions", {
+        "csrf_token": csrf_token(client), "action": "mark_complete", "select_across": "1",
+        "_back": ""})
+    assert "This will touch <strong>more than 3 orders</strong>" in page.text
+
+
+def test_a_shoppers_orders_come_a_page_at_a_time(client, login_as, shop, monkeypatch):
+    user = login_as("alice")
+    customer = models.save_customer_profile(user, "Alice", "Liddell", "a@example.com",
+                                            "1 Rabbit Hole", "Oxford", "OX1")
+    orders = [new_order(customer) for _ in range(storefront.settings.page_size + 1)]
+    page = client.get("/orders")
+    assert f"Order #{orders[-1].id}<" in page.text and f"Order #{orders[0].id}<" not in page.text
+    page = client.get("/orders", {"page": 2})
+    assert f"Order #{orders[0].id}<" in page.text
+
+
+# --- CSV export ------------------------------------------------------------------------------
+
+def test_the_export_streams_and_holds_every_row(client, staff, shop):
+    cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookiejar)
+    request = TestRequest.blank("/admin/order/export.csv?payment_status=F",
+                                headers={"Cookie": cookie},
+                                environ={"REMOTE_ADDR": "127.0.0.1"})
+    started = []
+    body = client.app(request.environ, lambda status, headers, exc=None: started.append(status))
+    assert started == ["200 OK"]
+    assert not isinstance(body, (list, tuple, bytes)), "the body was built before it was sent"
+    text = b"".join(body).decode()
+    if hasattr(body, "close"):
+        body.close()
+    rows = list(csv.reader(io.StringIO(text)))
+    failed = list(Order.select().where(Order.payment_status == "F").order_by(
+        Order.placed_at.desc(), Order.id.desc()))
+    assert rows[0] == ["id", "Placed at", "Customer", "Payment status", "Total"]
+    assert [(int(r[0]), Decimal(r[4])) for r in rows[1:]] == [(o.id, o.total) for o in failed]
