@@ -211,26 +211,6 @@ def url(route_name, /, **params):
     return ("/" + script if script else "") + path
 
 
-def static_url(path):
-    """The address of a file of static/ with its version in the name: css/base.css is served
-    as /static/css/base.<12 hex digits of its SHA-256>.css. A changed file gets a new address,
-    so a browser may keep each one for a year (static() in part 5 says so)."""
-    stem, ext = os.path.splitext(path)
-    return url("static", path=f"{stem}.{static_version(path)}{ext}")
-
-
-def static_version(path):
-    """The version of a file of static/: its hash, computed again only when the file changes."""
-    full = os.path.join(STATIC, path)
-    return _file_hash(full, os.stat(full).st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=256)
-def _file_hash(full_path, mtime):
-    with open(full_path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()[:12]
-
-
 ###############################################################################
 # 3. How a request flows
 ###############################################################################
@@ -2543,6 +2523,28 @@ class PageCache:
             response.status = status
             return csrf_token().encode().join(parts)
         return wrapper
+
+
+# --- Static files at addresses that name their version --------------------------------------
+
+def static_url(path):
+    """The address of a file of static/ with its version in the name: css/base.css is served
+    as /static/css/base.<12 hex digits of its SHA-256>.css. A changed file gets a new address,
+    so a browser may keep each one for a year (static() in part 5 says so)."""
+    stem, ext = os.path.splitext(path)
+    return url("static", path=f"{stem}.{static_version(path)}{ext}")
+
+
+def static_version(path):
+    """The version of a file of static/: its hash, computed again only when the file changes."""
+    full = os.path.join(STATIC, path)
+    return _file_hash(full, os.stat(full).st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_hash(full_path, mtime):
+    with open(full_path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:12]
 
 
 # --- Work done after the answer: mail, and jobs a page does not wait for ----------------------
