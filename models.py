@@ -4515,7 +4515,9 @@ def _seed_photos(product_ids):
     rows = Product.select(Product.id, Product.title, Product.collection).where(
         Product.id.between(first[0], first[-1])) if first else []
     for product in rows:
-        key = drawing_of[product.id] = (product.title[:1].upper(), product.collection_id % 10)
+        # The thing's letter ("Alpine Brie No. 14": B), on its collection's colours and shape.
+        thing = product.title.rsplit(" No. ", 1)[0].split()[-1]
+        key = drawing_of[product.id] = (thing[:1].upper(), product.collection_id % 10)
         drawn[key] = _demo_photo(*key)
     _insert_in_batches(ProductImage, ({
         "product": pid, "photo": drawn[key].digest, "position": 0,
