@@ -3880,6 +3880,8 @@ class AdminConverter(ModelConverter):
                 for v in info.field.kwargs.get("validators") or []]
             if issubclass(info.field.field_class, wtforms.fields.SelectFieldBase):
                 info.field.kwargs["widget"] = RequiredSelect()
+            elif isinstance(field, peewee.DateTimeField):
+                info.field.kwargs["widget"] = date_and_time_inputs
         return info
 
     def handle_foreign_key(self, model, field, **kwargs):
@@ -3914,6 +3916,14 @@ class RelatedSelect(ModelSelectField):
             request.environ[key] = list(self.query.clone())
         for row in request.environ[key]:
             yield wtf_choice(row.get_id(), self.get_label(row), row == self.data)
+
+
+def date_and_time_inputs(field, **attrs):
+    """wtf-peewee's date and time inputs of a moment, each with its own id (its widget gives
+    both the field's): the label names the date; the time says what it is itself."""
+    date, time = field
+    return date(**dict(attrs, id=field.id)) + time(**dict(
+        attrs, id=time.id, aria_label=f"{field.label.text} (time)"))
 
 
 class RequiredSelect(wtforms.widgets.Select):

@@ -621,3 +621,100 @@ def test_the_layout_holds_at_laptop_and_phone_width(browser, server):
                 page.locator("td[data-label=Total]").first
             expect(total).to_be_in_viewport()
         context.close()
+
+
+def test_the_pages_forms_lead_to_are_accessible(browser, server, accessibility_problems,
+                                                console_errors, monkeypatch):
+    """axe-core, at 1280 and 390 px, on the pages a form leads to: the product import's
+    refusal, preview (each kind of row) and its 409; API tokens made and shown once, on the
+    account page and in the admin; a product's form with its photo's error; and a gallery,
+    the cart, checkout and a second page of orders with photos."""
+    from test_import import HEADER, to_csv
+    monkeypatch.setattr(storefront.settings, "page_size", 2)   # orders on more than one page
+    changed, same = Product.select().where(Product.inventory > 0).order_by(Product.id).limit(2)
+    models.ProductImage.create(product=same, photo=models._demo_photo("Z", 3), position=1,
+                               alt="A drawing of the letter Z")        # a gallery
+    boss = models.User.get(models.User.username == "boss")
+    models.Customer.update(user=boss).where(
+        models.Customer.id == models.Order.select().first().customer_id).execute()
+
+    def row(product, **change):
+        return list(dict(zip(HEADER, (product.slug, product.title, product.collection.title,
+                                      str(product.unit_price), str(product.inventory),
+                                      product.description)), **change).values())
+    files = [to_csv([HEADER, row(changed, **{"Unit price": "77.00"}), row(same),
+                     row(same, Slug="", Title="Fresh Bread"), row(same, Slug="Not A Slug")]),
+             to_csv([HEADER, row(changed, **{"Unit price": "78.00"})])]
+    models.db.close()
+    seen = set()
+    for width in (1280, 390):
+        context = browser.new_context(base_url=server, viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.on("pageerror", lambda error: console_errors.append(f"{page.url}: {error}"))
+        log_in_as_staff(page)
+
+        def check(what):
+            found = len(accessibility_problems)
+            seen.discard(page.url)      # one address, several pages: a form's answers
+            check_accessibility(page, accessibility_problems, seen)
+            accessibility_problems[found:] = [f"{what} at {width} px: {problem}"
+                                              for problem in accessibility_problems[found:]]
+
+        def whole(wrap):
+            """The table shows all its columns, with no scrolling sideways (a phone's cards)."""
+            assert page.locator(wrap).evaluate("w => w.scrollWidth <= w.clientWidth"), \
+                f"{wrap} scrolls at {width} px"
+
+        page.goto("/admin/product/import")
+        page.get_by_role("button", name="Preview the import").click()
+        expect(page.locator("#import-file-errors")).to_be_visible()
+        check("the import with no file")
+        for n, content in enumerate(files):
+            page.goto("/admin/product/import")
+            page.get_by_label(re.compile("^CSV file")).set_input_files(
+                files=[{"name": "products.csv", "mimeType": "text/csv", "buffer": content}])
+            page.get_by_role("button", name="Preview the import").click()
+            expect(page.locator(".import-counts")).to_be_visible()
+            check(f"import preview {n}")
+            whole(".table-wrap:has(> .import-table)")
+        Product.update(inventory=Product.inventory + 1).where(Product.id == changed.id).execute()
+        models.db.close()
+        page.locator("#import-confirm-form button").click()
+        expect(page.get_by_text("changed since you saw its preview")).to_be_visible()
+        check("the import's 409")
+
+        page.goto("/accounts/")
+        page.get_by_role("button", name="Make a token").click()
+        check("a token without a name")
+        page.locator("#token-form").get_by_label("Name").fill(f"script {width}")
+        page.get_by_role("button", name="Make a token").click()
+        expect(page.locator("#new-token")).to_be_visible()
+        check("a token shown once")
+        page.goto("/accounts/")
+        check("the account's tokens")
+        whole(".account-tokens .table-wrap")
+        page.goto("/admin/apitoken/add")
+        page.locator("#user").fill(str(boss.id))
+        page.get_by_label("Name").fill(f"robot {width}")
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.locator("#new-token")).to_be_visible()
+        check("the admin's token shown once")
+        for path in ("/admin/apitoken/", f"/admin/product/{same.id}/"):
+            page.goto(path)
+            check(path)
+        page.locator('input[name="productimage-0-alt"]').fill("")
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.get_by_role("alert")).to_be_visible()
+        check("a photo without alt text")
+
+        page.goto(f"/products/{same.id}")
+        expect(page.locator(".gallery-more img")).to_have_count(1)
+        check("a gallery")
+        page.get_by_role("button", name="Add to cart", exact=True).click()
+        for path in ("/cart", "/checkout", "/orders", "/orders?page=2"):
+            page.goto(path)
+            check(path)
+        context.close()
+    assert not console_errors, "\n".join(console_errors)
+    assert not accessibility_problems, "axe-core found accessibility problems:\n" + \
+        "\n".join(accessibility_problems)

@@ -1,8 +1,9 @@
 """Every page is valid HTML, as the Nu HTML Checker (the W3C's validator) reads it.
 
 The pages are fetched through WebTest as a visitor, a customer and a superuser: every GET
-route without parameters, every route with parameters filled from the demo shop, and every
-page of the admin for every model. The checker runs once over all of them.
+route without parameters, every route with parameters filled from the demo shop, every
+page of the admin for every model, and the pages a form leads to (an error, a token shown
+once, an import's preview). The checker runs once over all of them.
 
 It needs Java and the checker's jar: `npm install vnu-jar` and point STOREFRONT_TEST_VNU_JAR at
 node_modules/vnu-jar/build/dist/vnu.jar (.ci/run does). Without them the test is skipped.
@@ -18,6 +19,7 @@ import pytest
 import app as storefront
 import models
 from conftest import new_client
+from test_import import HEADER, to_csv, upload
 
 VNU = os.environ.get("STOREFRONT_TEST_VNU_JAR", "")
 
@@ -77,11 +79,54 @@ def conflict_pages(wsgi, client):
     return pages
 
 
+def import_pages(client):
+    """(what, page) of the product import: its form refusing no file, a preview with a new, a
+    changed, an unchanged and an error row, and the preview shown again when a product
+    changed since (409). `client` is a superuser's."""
+    changed, same = models.Product.select().order_by(models.Product.id).limit(2)
+
+    def row(product, **change):
+        values = dict(zip(HEADER, (product.slug, product.title, product.collection.title,
+                                   str(product.unit_price), str(product.inventory),
+                                   product.description)), **change)
+        return list(values.values())
+    new = row(same, Slug="", Title="Fresh Bread")
+    pages = [("the import with no file", upload(client, b"", status=400)),
+             ("an import's preview with every kind of row", upload(client, to_csv(
+                 [HEADER, row(changed, **{"Unit price": "77.00"}), row(same), new,
+                  row(same, Slug="Not A Slug")]), status=303).follow())]
+    preview = upload(client, to_csv([HEADER, row(changed, **{"Unit price": "78.00"}), new]),
+                     status=303).follow()
+    models.Product.update(inventory=changed.inventory + 1).where(
+        models.Product.id == changed.id).execute()
+    return pages + [("an import's preview again (409)",
+                     preview.forms["import-confirm-form"].submit(status=409))]
+
+
+def token_and_photo_pages(client):
+    """(what, page) of API tokens made on the account page and in the admin (shown once, a
+    form's error), and of a product's form with its photo's error. `client` is a
+    superuser's."""
+    pages = []
+    for path, form_id, fields, status in (
+            ("/accounts/", "token-form", {"name": ""}, 400),
+            ("/accounts/", "token-form", {"name": "nightly export", "expires": "30"}, 200),
+            ("/admin/apitoken/add", "admin-form", {"user": "1", "name": "a robot"}, 200),
+            (f"/admin/product/{models.Product.select().first().id}/", "admin-form",
+             {"productimage-0-alt": ""}, 400)):
+        form = client.get(path).forms[form_id]
+        for name, value in fields.items():
+            form[name] = value
+        pages.append((f"{path} sent {fields}", form.submit(status=status)))
+    return pages + [("/accounts/ with tokens", client.get("/accounts/"))]
+
+
 @pytest.mark.skipif(not (VNU and os.path.exists(VNU) and shutil.which("java")),
                     reason="no Nu HTML Checker: set STOREFRONT_TEST_VNU_JAR (npm install vnu-jar)"
                            " and install Java")
-def test_every_page_is_valid_html(wsgi, shop, login_as, client, tmp_path):
+def test_every_page_is_valid_html(wsgi, shop, login_as, client, tmp_path, monkeypatch):
     login_as("boss", is_staff=True, is_superuser=True)
+    monkeypatch.setattr(storefront.settings, "page_size", 2)   # the customer's orders: pages
     customer = new_client(wsgi)
     user = models.User.create_user("carol", "carol@example.com", "correct horse battery")
     models.Customer.update(user=user).where(
@@ -93,6 +138,10 @@ def test_every_page_is_valid_html(wsgi, shop, login_as, client, tmp_path):
     customer.post("/cart/items", {"product_id": in_stock.id, "quantity": 1,
                                   "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"',
                                                           customer.get("/cart").text).group(1)})
+    # The product page's gallery: a second photo.
+    models.ProductImage.create(product=in_stock, photo=models._demo_photo("Z", 3), position=1,
+                               alt="A drawing of the letter Z")
+    after_forms = import_pages(client) + token_and_photo_pages(client)
     browsers = {"visitor": new_client(wsgi), "customer": customer, "staff": client}
     files = {}
     for n, (who, path) in enumerate(pages_of_the_shop()):
@@ -101,7 +150,7 @@ def test_every_page_is_valid_html(wsgi, shop, login_as, client, tmp_path):
         file = tmp_path / f"page{n}.html"
         file.write_bytes(response.body)
         files[str(file)] = f"{path} (as {who})"
-    for what, response in conflict_pages(wsgi, client):
+    for what, response in conflict_pages(wsgi, client) + after_forms:
         file = tmp_path / f"page{len(files)}.html"
         file.write_bytes(response.body)
         files[str(file)] = what

@@ -40,12 +40,12 @@
   </div>
   % end
   % if tokens:
-  <div class="table-wrap"><table class="table">
+  <div class="table-wrap"><table class="table table-cards">
     <thead><tr><th scope="col">Name</th><th scope="col">Token</th><th scope="col">Made</th><th scope="col">Last used</th><th scope="col">Expires</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Revoke</span></th></tr></thead>
     <tbody>
     % for t in tokens:
-    <tr><th scope="row">{{t.name}}</th><td><code>sf_{{t.prefix}}_…</code></td><td>{{date(t.created_at)}}</td>
-      <td>{{date(t.last_used_at) if t.last_used_at else 'never'}}</td><td>{{date(t.expires_at) if t.expires_at else 'never'}}</td><td>{{t.status}}</td>
+    <tr><th scope="row">{{t.name}}</th><td data-label="Token"><code>sf_{{t.prefix}}_…</code></td><td data-label="Made">{{date(t.created_at)}}</td>
+      <td data-label="Last used">{{date(t.last_used_at) if t.last_used_at else 'never'}}</td><td data-label="Expires">{{date(t.expires_at) if t.expires_at else 'never'}}</td><td data-label="State">{{t.status}}</td>
       <td>
       % if not t.revoked:
       <form method="post" action="{{url('token_revoke', token_id=t.id)}}" id="revoke-{{t.id}}">

@@ -24,12 +24,12 @@
   <a class="button button-secondary" href="{{url('admin_product_import')}}">Upload another file</a>
 </form>
 % end
-<div class="table-wrap"><table class="table import-table">
+<div class="table-wrap" tabindex="0" role="region" aria-label="What each row does"><table class="table import-table">
   <thead><tr><th scope="col">Row</th><th scope="col">Slug</th><th scope="col">Title</th><th scope="col">Status</th><th scope="col">What it does</th></tr></thead>
   <tbody>
   % for row in plan.rows:
   <tr class="import-{{row.status}}">
-    <td class="num">{{row.number}}</td><td>{{row.slug}}</td><td>{{row.title}}</td><td>{{row.status}}</td>
+    <td class="num" data-label="Row">{{row.number}}</td><td data-label="Slug">{{row.slug}}</td><td data-label="Title">{{row.title}}</td><td data-label="Status">{{row.status}}</td>
     <td>
     % if row.errors:
     <ul class="errors">
