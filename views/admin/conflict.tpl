@@ -9,7 +9,7 @@
 <div class="flash flash-error" role="alert">Nothing was saved. After you opened the form, someone
   else saved changes to fields you changed too: theirs are below, beside yours.</div>
 % for caption, rows in tables:
-<div class="table-wrap"><table class="table conflict-table">
+<div class="table-wrap" tabindex="0" role="region" aria-label="Their change beside yours"><table class="table conflict-table">
   % if caption:
   <caption>{{caption}}</caption>
   % end

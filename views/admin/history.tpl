@@ -5,7 +5,7 @@
 % if not entries:
 <p class="empty">No changes have been made to this {{spec.label.lower()}} through the admin.</p>
 % else:
-<div class="table-wrap"><table class="table">
+<div class="table-wrap" tabindex="0" role="region" aria-label="History"><table class="table">
   <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">What changed</th></tr></thead>
   <tbody>
   % for e in entries:
