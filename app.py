@@ -4752,8 +4752,25 @@ class UserAddForm(NewPasswordForm):
         self.password.label.text, self.confirm.label.text = "Password", "Password again"
 
 
+class SuperusersOwn(ModelAdmin):
+    """Rows that are a superuser's (their account, their tokens) only a superuser changes or
+    deletes: a new email address, then a password reset, would hand a superuser's powers to
+    whoever changed it. superusers(obj) says whether a row is one; superusers() which are."""
+
+    def permits(self, user, verb, obj=None):
+        if obj is not None and self.superusers(obj) and not user.is_superuser \
+                and verb in ("change", "delete"):
+            return False
+        return super().permits(user, verb, obj)
+
+    def permitted(self, user, verb, selection):
+        if user.is_superuser or verb not in ("change", "delete"):
+            return selection
+        return selection.where(~self.superusers())
+
+
 @register
-class UserAdmin(ModelAdmin):
+class UserAdmin(SuperusersOwn):
     model = User
     area = "Accounts"
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active")
@@ -4778,18 +4795,8 @@ class UserAdmin(ModelAdmin):
     many_to_many = {"groups": models.UserGroup}
     permissions_through = models.UserPermission
 
-    def permits(self, user, verb, obj=None):
-        # A superuser's account is a superuser's to change: a new email address, then a
-        # password reset, would hand its powers to whoever changed it.
-        if obj is not None and obj.is_superuser and not user.is_superuser \
-                and verb in ("change", "delete"):
-            return False
-        return super().permits(user, verb, obj)
-
-    def permitted(self, user, verb, selection):
-        if user.is_superuser or verb not in ("change", "delete"):
-            return selection
-        return selection.where(~User.is_superuser)
+    def superusers(self, obj=None):
+        return User.is_superuser if obj is None else obj.is_superuser
 
     def save_model(self, form, obj, adding):
         if adding:
@@ -4812,7 +4819,7 @@ class GroupAdmin(ModelAdmin):
 
 
 @register
-class ApiTokenAdmin(ModelAdmin):
+class ApiTokenAdmin(SuperusersOwn):
     """Anyone's API tokens, for staff with the permission. A new token is shown once, on the
     page its add form leads to. A superuser's tokens are a superuser's to make and change."""
     model = models.ApiToken
@@ -4826,17 +4833,10 @@ class ApiTokenAdmin(ModelAdmin):
     readonly_fields = ("prefix", "created_at", "last_used_at")
     actions = ("revoke_selected",)
 
-    def permits(self, user, verb, obj=None):
-        if obj is not None and obj.user.is_superuser and not user.is_superuser \
-                and verb in ("change", "delete"):
-            return False
-        return super().permits(user, verb, obj)
-
-    def permitted(self, user, verb, selection):
-        if user.is_superuser or verb not in ("change", "delete"):
-            return selection
-        return selection.where(models.ApiToken.user.not_in(
-            User.select(User.id).where(User.is_superuser)))
+    def superusers(self, obj=None):
+        if obj is not None:
+            return obj.user.is_superuser
+        return models.ApiToken.user.in_(User.select(User.id).where(User.is_superuser))
 
     @action("Revoke the selected tokens")
     def revoke_selected(self, query):
