@@ -1401,10 +1401,12 @@ def _fts_match(terms):
 
 def _tsquery(terms, weight=""):
     """PostgreSQL's tsquery for search terms: every one, each a prefix; with weight "A",
-    found in the title."""
-    return fn.to_tsquery("simple", " & ".join(" <-> ".join(
+    found in the title. It is made by a subquery, once a statement: in a plan made for
+    any words, a function of them would be made again for each row it checks (20 ms
+    for the 20,000 products search may check, against 5)."""
+    return peewee.Select(columns=[fn.to_tsquery("simple", " & ".join(" <-> ".join(
         [f"{token}:{weight}" if weight else token for token in tokens[:-1]]
-        + [f"{tokens[-1]}:*{weight}"]) for tokens in terms))
+        + [f"{tokens[-1]}:*{weight}"]) for tokens in terms))])
 
 
 class Ranking:
