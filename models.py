@@ -1344,12 +1344,13 @@ class Product(BaseModel):
         """The first `limit` ids of _matching(). SQLite's FTS5 gives them in the key's order
         and stops. PostgreSQL's GIN index cannot: it finds every match and sorts them, 0.5 s
         for a word in each of 300,000 products. Nor can its planner be left to choose
-        between that index and a walk of the key: a statement the driver has prepared gets
-        one plan for every word (the GIN index), and its estimates ignore "in the title".
-        So one statement does both, each bounded: it walks the first PROBED_AT_MOST products
-        by key and keeps the matches (a common word fills the list there, in a few ms); only
-        if they fall short is the index asked for them all (then a word is in few products,
-        and the key's own order is kept out of it by `id + 0`). The answer is the same."""
+        between that index and a walk of the key: once the driver has prepared a statement
+        (run five times), it may get one plan for any words, and the estimates ignore "in
+        the title" anyway. So one statement does both, each bounded: it walks the first
+        PROBED_AT_MOST products by key and keeps the matches (a common word fills the list
+        there, in a few ms); only if they fall short is the index asked for them all, the
+        key's order kept out of it by `id + 0` (the word is then rare among products, or
+        at least among titles). The ids are the same either way."""
         if is_sqlite():
             return cls._matching(terms, in_title, collection_id).limit(limit)
         window = cls.select(cls.id, SQL("search_vector")).order_by(cls.id).limit(
