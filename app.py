@@ -4554,12 +4554,12 @@ class ProductAdmin(ModelAdmin):
 
     def search(self, query, q):
         """The shop's full-text index, as the catalog searches (every word, prefixes, phrases,
-        the title and the description); a number alone also finds the product with that id."""
-        matched = Product.search(query, q)
+        the title and the description); a number alone also finds the product with that id
+        (added to the list of ids: "id IN (...) OR id = n" would read every product)."""
         ident = models.parse_id(q)
         if ident is None:
-            return matched
-        return query.where(Product.id.in_(matched.select(Product.id)) | (Product.id == ident))
+            return Product.search(query, q)
+        return query.where(Product.id.in_(Product.best_matches(q) + [ident]))
 
     @action("Clear inventory of the selected products")
     def clear_inventory(self, query):

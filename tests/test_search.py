@@ -163,3 +163,30 @@ def test_a_search_sorts_only_its_best_matches_and_says_so(client, wsgi, login_as
     assert api["count"] == 3 and [p["title"] for p in api["results"]] == by_price
     login_as("boss", is_staff=True, is_superuser=True)
     assert "3 results" in client.get("/admin/product/", {"q": "teapot"}).text
+
+
+def test_common_and_rare_words_give_the_first_matches_in_order(wsgi, monkeypatch):
+    """PostgreSQL looks for a search's matches among the first PROBED_AT_MOST products and
+    asks its full-text index only when they hold too few: a word in every title is found
+    there, one only in later titles or only in descriptions falls back to the index, and
+    either way the answer is the first matches by key, titles first, in a collection too."""
+    monkeypatch.setattr(Product, "RANKED_AT_MOST", 3)
+    monkeypatch.setattr(Product, "PROBED_AT_MOST", 6)
+    home, away = Collection.create(title="Home"), Collection.create(title="Away")
+    for n in range(12):
+        Product.create(title=f"Teapot {n}" + (" Rare" if n >= 8 else ""),
+                       description="A rare find." if n % 2 == 0 else "Plain.",
+                       unit_price=10, inventory=5, collection=away if n % 3 == 0 else home)
+
+    def first_matches(word, collection=None):
+        rows = [p for p in Product.select().order_by(Product.id)
+                if collection is None or p.collection_id == collection.id]
+        titled = [p.id for p in rows if word in models.fold(p.title).split()]
+        elsewhere = [p.id for p in rows if p.id not in titled
+                     and word in models.fold(p.description).split()]
+        return (titled + elsewhere)[:Product.RANKED_AT_MOST]
+
+    for word in ("teapot", "rare", "find", "plain"):
+        for collection in (None, home, away):
+            assert Product.best_matches(word, collection and collection.id) == \
+                first_matches(word, collection), (word, collection)

@@ -20,12 +20,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = "organic"       # in one demo title in 16 (models.ADJECTIVES)
 BROAD = "no"            # in every title ("No. 17"): the broadest search there is
+ELSEWHERE = "fisheries" # in no title, in one description in ten
+RARE = "123456"         # in one title ("No. 123456"), from 123,456 products on
 ADDRESSES = [
     ("plain catalog page", "/products"),
     ("plain catalog, page 2000", "/products?page=2000"),
 ] + [(f"search {q!r} by {sort}", f"/products?q={q}&sort={sort}")
      for q in (WORDS, BROAD) for sort in ("relevance", "title", "-title", "price", "-price",
                                           "newest")] + [
+    (f"search {q!r} by {sort}", f"/products?q={q}&sort={sort}")
+    for q in (ELSEWHERE, RARE, "zzzz") for sort in ("relevance", "price")] + [
     (f"search {BROAD!r} by price, page 400", f"/products?q={BROAD}&sort=price&page=400"),
     (f"search {BROAD!r}, page 400", f"/products?q={BROAD}&page=400"),
     (f"API search {BROAD!r} by price", f"/api/products?q={BROAD}&sort=price"),
@@ -33,6 +37,7 @@ ADDRESSES = [
      f"/api/products?q={BROAD}&sort=-price&page=300"),
     ("admin list, no search", "/admin/product/"),
     (f"admin search {WORDS!r}", f"/admin/product/?q={WORDS}"),
+    (f"admin search {RARE!r}", f"/admin/product/?q={RARE}"),
     (f"admin search {BROAD!r} by price", f"/admin/product/?q={BROAD}&sort=price"),
     (f"admin search {BROAD!r}, page 300", f"/admin/product/?q={BROAD}&page=300"),
 ]
