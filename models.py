@@ -204,6 +204,10 @@ _change_listeners, _read_listeners = [], []
 _WRITE = re.compile(r"\s*(?:(INSERT|REPLACE|UPDATE|DELETE)\b(?:\s+OR\s+\w+)?(?:\s+INTO|\s+FROM)?"
                     r"\s+[\"`]?(\w+)|(CREATE|ALTER|DROP|WITH)\b)", re.IGNORECASE)
 _READ = re.compile(r"\b(?:FROM|JOIN)\s+[\"`]?(\w+)", re.IGNORECASE)
+# A statement that only reads: a SELECT, or one with a common table expression (WITH ...
+# SELECT) that writes nothing. (A WITH that writes is told as a write of everything.)
+_READS_ONLY = re.compile(r"\s*(?:SELECT|WITH\b(?!.*\b(?:INSERT|UPDATE|DELETE)\b))",
+                         re.IGNORECASE | re.DOTALL)
 # Tables read for another: SQLite's full-text index is kept from product's rows by triggers,
 # which no hook sees, so reading it is reading product.
 READ_AS = {"product_search": "product"}
@@ -253,7 +257,8 @@ def watch_writes(event):
     """A query hook (Database.query_hooks): tell the listeners what a statement wrote. A write
     inside a transaction is told when the transaction commits, and never if it rolls back:
     until then nobody else could read it (watch_transactions)."""
-    if event.exception is not None or event.sql[:6].upper() in ("SELECT", "PRAGMA", "SAVEPO"):
+    if event.exception is not None or event.sql[:6].upper() in ("PRAGMA", "SAVEPO") \
+            or _READS_ONLY.match(event.sql):
         return
     match = _WRITE.match(event.sql)
     if match and match.group(2) not in _private_tables():
@@ -268,7 +273,7 @@ def watch_reads(database):
     """Have `database` tell the listeners what each SELECT reads, before it runs (a page made
     from it is then stamped with what the data was at most as new as)."""
     def tell_and_execute(sql, params=None, *args, **kwargs):
-        if _read_listeners and sql[:6].upper() == "SELECT":
+        if _read_listeners and _READS_ONLY.match(sql):
             tables = {READ_AS.get(t, t) for t in _READ.findall(sql)} - _private_tables()
             tags = tags_of(tables, writing=False)
             for listener in _read_listeners:

@@ -334,3 +334,16 @@ def test_an_order_updates_the_stock_its_products_show(client, wsgi, shop, login_
     form.submit(status=303)
     assert "Only 1 left" in visitor.get(f"/products/{product.id}").text
     assert "Only 1 left" in visitor.get("/products", {"q": "kettles", "sort": "price"}).text
+
+
+def test_a_read_with_a_common_table_expression_makes_nothing_stale(shop, monkeypatch):
+    """PostgreSQL's search asks with WITH ... SELECT: a read, not a write of everything (which
+    would let any search empty every cache)."""
+    told = []
+    monkeypatch.setattr(models, "data_changed", lambda tags: told.append(set(tags)))
+    models.db.execute_sql('WITH "head" AS (SELECT "id" FROM "product" LIMIT 3) '
+                          'SELECT COUNT(*) FROM "head"')
+    assert told == []
+    models.db.execute_sql('WITH "none" AS (SELECT 0 AS "id") UPDATE "product" '
+                          'SET "inventory" = "inventory" WHERE "id" IN (SELECT "id" FROM "none")')
+    assert told == [{"*"}]
