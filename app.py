@@ -10,13 +10,13 @@ come the machinery that makes it safe and fast, and the tools to run it and lear
                             forms: only what handlers call
      5. Store             - home, catalog, collections, product pages, tags, likes
      6. Cart and checkout
-     7. Accounts          - mail, register, login, logout, password change and reset
+     7. Accounts          - register, login, logout, password change and reset, API tokens
      8. JSON API
      9. Errors            - one renderer for every error status, HTML or JSON
     10. Security          - CSRF, trusted proxies, allowed hosts, bad text, broken cookies, headers,
-                            API tokens, single sign-on from a proxy
-    11. Speed             - the page and fragment cache, how it learns of writes; work done
-                            after the answer (mail, background jobs)
+                            the API's input checks, API tokens, single sign-on from a proxy
+    11. Speed             - the page and fragment cache, how it learns of writes; static files
+                            and photos; work done after the answer (mail, background jobs)
     12. Admin site        - the engine, its views, then the specs of the shop's models
     13. Playground        - lessons (their text lives in views/playground/) and a guided tour
     14. Debug toolbar     - and the JSON API's OpenAPI description, built from part 8
@@ -27,11 +27,9 @@ The rules of the shop (prices, stock, orders, permissions) live in models.py; a 
 reads input, calls a function there and renders a template from views/.
 """
 import argparse, ast, base64, collections, concurrent.futures, contextlib, contextvars, csv
-import datetime, email.message, email.utils
-import functools, getpass, gzip, hashlib, hmac, http.cookies, inspect, io, ipaddress, json
-import logging
-import operator, os, re, secrets, smtplib, socket, ssl, sys, textwrap, threading, time
-import traceback, urllib.parse, uuid
+import datetime, email.message, email.utils, functools, getpass, gzip, hashlib, hmac
+import http.cookies, inspect, io, ipaddress, json, logging, operator, os, re, secrets, smtplib
+import socket, ssl, sys, textwrap, threading, time, traceback, urllib.parse, uuid
 from decimal import Decimal
 
 # Peewee and Beaker import every database and cache driver they find (psycopg, redis), used or
@@ -70,13 +68,11 @@ class ImproperlyConfigured(Exception):
     """A setting that cannot work. Start-up stops with its message, one line."""
 
 
-# The one `settings` object is made at the end of part 10, once the checks it runs (a host
-# name, a network, a mail URL) are defined.
-
 class Settings:
     """Every setting, read from STOREFRONT_* environment variables (the README's table),
     with laptop defaults; flags of `python app.py` and the tests change its attributes. A
-    value that cannot work is kept in `problems`: build() and `python app.py check` say it."""
+    value that cannot work is kept in `problems`: build() and `python app.py check` say it.
+    The one `settings` object is made at the end of part 10, after the checks it runs."""
 
     def __init__(self, environ=os.environ):
         self._environ, self.problems = environ, []
@@ -94,19 +90,20 @@ class Settings:
         self.allowed_hosts_given = bool(_split(env("ALLOWED_HOSTS")))  # else runserver adds one
         self.trusted_proxies = trusted_proxies(self, env("TRUSTED_PROXIES"))
         self.email_url = email_url(self, env("EMAIL_URL"))     # "" = .eml files in <data dir>/mail
-        self.order_notify = self.addresses("ORDER_NOTIFY")     # the staff told of new orders
+        self.order_notify = addresses(self, "ORDER_NOTIFY")     # the staff told of new orders
         self.session_url = env("SESSION_URL")          # "" = files in the data dir
         self.cache_url = env("CACHE_URL", "memory")
         self.secure_cookies = _flag(env("SECURE_COOKIES", "0"))
-        self.session_timeout = self.count("SESSION_TIMEOUT", 14 * 24 * 3600)     # idle seconds
-        self.anonymous_session_timeout = self.count("ANONYMOUS_SESSION_TIMEOUT", 24 * 3600)
+        day = 24 * 3600     # the sessions' timeouts: idle seconds
+        self.session_timeout = whole_number(self, "SESSION_TIMEOUT", 14 * day)
+        self.anonymous_session_timeout = whole_number(self, "ANONYMOUS_SESSION_TIMEOUT", day)
         self.secret_key_fallbacks = _split(env("SECRET_KEY_FALLBACKS"))   # old keys: part 10
         self.log_format = env("LOG_FORMAT", "text").strip().lower()
         if self.log_format not in ("text", "json"):
             self.problems.append(f"STOREFRONT_LOG_FORMAT: {self.log_format!r} is not text or json")
-        self.password_iterations = self.count("PASSWORD_ITERATIONS", 600000)
-        self.password_reset_timeout = self.count("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
-        self.page_size = self.count("PAGE_SIZE", 24)
+        self.password_iterations = whole_number(self, "PASSWORD_ITERATIONS", 600000)
+        self.password_reset_timeout = whole_number(self, "PASSWORD_RESET_TIMEOUT", 3 * day)
+        self.page_size = whole_number(self, "PAGE_SIZE", 24)
         # Single sign-on (part 10): the header a trusted proxy names the signed-in user in.
         self.remote_user_header = env("REMOTE_USER_HEADER").strip()
         self.remote_user_create = _flag(env("REMOTE_USER_CREATE", "1"))
@@ -115,35 +112,8 @@ class Settings:
     def env(self, name, default=""):
         return self._environ.get("STOREFRONT_" + name, default)
 
-    def count(self, name, default):
-        """A whole number of at least 1, or the default and a problem."""
-        value = self.env(name).strip()
-        if value and not (value.isascii() and value.isdigit() and int(value) >= 1):
-            self.problems.append(f"STOREFRONT_{name}: {value!r} is not a whole number of at "
-                                 f"least 1")
-            return default
-        return int(value or default)
-
-    def addresses(self, name):
-        """Comma-separated email addresses; one that cannot be is a problem, and left out."""
-        found = _split(self.env(name))
-        for wrong in [a for a in found if not re.fullmatch(models.EMAIL_PATTERN, a)]:
-            self.problems.append(f"STOREFRONT_{name}: {wrong!r} is not an email address")
-        return [a for a in found if re.fullmatch(models.EMAIL_PATTERN, a)]
-
     def secret(self):
-        """The secret key: the setting, or a key generated once and kept in the data dir (0600)."""
-        if not self.secret_key:
-            path = os.path.join(self.data_dir, "secret_key")
-            if not os.path.exists(path):
-                _write_new_secret(path)
-            with open(path) as f:
-                self.secret_key = f.read().strip()
-            if not self.secret_key:
-                raise ImproperlyConfigured(
-                    f"The secret key file {path} is empty. Delete it to have a new key made "
-                    f"(everyone is logged out), or set STOREFRONT_SECRET_KEY.")
-        return self.secret_key
+        return secret_key(self)      # made once if not set: part 10
 
 
 ###############################################################################
@@ -157,14 +127,8 @@ bottle.TEMPLATE_PATH.insert(0, VIEWS)
 
 # Each part of the site is its own Bottle app, assembled on `root` in part 15 (the store and
 # the cart at the top of the URL space, the others under a prefix).
-root = bottle.Bottle()
-store = bottle.Bottle()
-shop = bottle.Bottle()
-accounts = bottle.Bottle()
-admin = bottle.Bottle()
-api = bottle.Bottle()
-playground = bottle.Bottle()
-debug = bottle.Bottle()
+root, store, shop, accounts = bottle.Bottle(), bottle.Bottle(), bottle.Bottle(), bottle.Bottle()
+admin, api, playground, debug = bottle.Bottle(), bottle.Bottle(), bottle.Bottle(), bottle.Bottle()
 
 log = logging.getLogger("storefront")
 cache = None        # the page and fragment cache (part 11) once build() has run; None when off
@@ -197,8 +161,8 @@ def _wildcards(route_name):
 
 def url(route_name, /, **params):
     """The path of a named route; leftover keywords become the query string. (Bottle's
-    root.get_url() without its two urljoin() calls, which cost more than a product card.
-    `_name` is the router's own argument: a query parameter of that name is left out.)"""
+    root.get_url() without its urljoin() calls, which cost more than a product card; `_name`,
+    the router's own argument, is never a query parameter.)"""
     params = {k: v for k, v in params.items() if v is not None and v != "" and k != "_name"}
     for name in _wildcards(route_name):         # Bottle puts a text into the path as it is:
         if isinstance(params.get(name), str):   # a tag "why?" or "c#" would break it
@@ -308,8 +272,7 @@ def flash(message, category="success"):
     last few are kept: a browser drops a cookie over 4 KB, and with it every notice (a
     script that never follows its redirects would pile them up)."""
     messages = (_read_flashes() + [[category, message]])[-FLASHES_KEPT:]
-    data = base64.urlsafe_b64encode(json.dumps(messages).encode()).decode()
-    set_cookie(FLASH_COOKIE, sign(data))
+    set_cookie(FLASH_COOKIE, sign(base64.urlsafe_b64encode(json.dumps(messages).encode()).decode()))
     request.environ["storefront.flashes"] = messages
 
 
@@ -532,64 +495,6 @@ def product_like(product_id):
     redirect(url("product", product_id=product.id))
 
 
-STATIC_VERSIONED = re.compile(r"(.+)\.([0-9a-f]{12})(\.[^./]+)")     # css/base.<hash>.css
-STATIC_FOR_A_YEAR = "public, max-age=31536000, immutable"
-STATIC_FOR_A_WHILE = "public, max-age=600"
-
-
-@store.get("/static/<path:path>", name="static")
-def static(path):
-    """A file of static/, never one a link inside it points at elsewhere (Bottle checks the
-    path it is given, not where a symbolic link leads). At the address static_url() gives, with
-    the file's version in its name, it never changes: browsers keep it for a year. At its plain
-    address (or an old version's) it may change at any time: a few minutes."""
-    versioned = STATIC_VERSIONED.fullmatch(path)
-    if versioned:
-        path = versioned[1] + versioned[3]
-    found = os.path.realpath(os.path.join(STATIC, path))
-    if os.path.commonpath([found, os.path.realpath(STATIC)]) != os.path.realpath(STATIC):
-        return HTTPError(403, "Access denied.")     # as static_file() answers a "../"
-    answer = static_file(path, root=STATIC)
-    if answer.status_code in (200, 304):
-        current = versioned and versioned[2] == static_version(path)
-        answer.set_header("Cache-Control", STATIC_FOR_A_YEAR if current else STATIC_FOR_A_WHILE)
-    return answer
-
-
-# A photo's URL names its version (the hash of its content): a new photo is a new URL, so a
-# browser, a proxy or a CDN may keep what it got for a year without asking again. This route
-# reads no session and no cache: one query by primary key, or none for a browser that has it.
-PHOTO_URL = "/media/<image_id:int>-<digest:re:[0-9a-f]{16}>-<size:re:[a-z]+>.webp"
-
-
-@store.get(PHOTO_URL, name="photo")
-def photo(image_id, digest, size):
-    """One size of a product photo."""
-    etag = f'"{digest}-{size}"'
-    response.set_header("Cache-Control", "public, max-age=31536000, immutable")
-    response.set_header("ETag", etag)
-    if etag in request.get_header("If-None-Match", ""):
-        response.status = 304
-        return b""
-    data = models.photo_file(image_id, size, digest)
-    if data is None:        # (an error answer has none of the headers above)
-        abort(404, "No such photo: it may have been replaced.")
-    response.content_type = "image/webp"
-    return bytes(data)
-
-
-def photo_url(image, size):
-    """The address of one size of a photo (a ProductImage)."""
-    return url("photo", image_id=image.id, digest=image.photo, size=size)
-
-
-def srcset(image, *sizes):
-    """The `srcset` of an <img>: each size's address and real width, for the browser to pick
-    the smallest that fills the place the page gives it. (A small photo's sizes may all be
-    as wide as it is: one of each width.)"""
-    widths = {image.size(size)[0]: size for size in reversed(sizes)}
-    return ", ".join(f"{photo_url(image, size)} {width}w" for width, size in sorted(widths.items()))
-
 
 ###############################################################################
 # 6. Cart and checkout
@@ -763,88 +668,10 @@ def order_detail(order_id):
                   total=models.lines_total(items))
 
 
-# --- Order emails ----------------------------------------------------------------------------
-
-# An order placed, completed or failed is told by mail: the customer always, the staff
-# (STOREFRONT_ORDER_NOTIFY) of a new one. What they read is in views/mail/: for each event a
-# plain text whose first line is the subject, and the same in HTML. The mails leave after the
-# answer (in_background, part 11), so a slow or broken mail server never holds up or fails a
-# checkout: the order is kept, and send_mail logs what it could not send, with the reason.
-
-ORDER_MAILS = {"placed": ("mail/order_placed", "mail/order_staff"),
-               "C": ("mail/order_complete", None), "F": ("mail/order_failed", None)}
-
-
-def tell_of_orders(order_ids, event):
-    """Mail what `event` ("placed", or a payment status) says of these orders, once this
-    request's transaction (if any) has committed, and after the answer."""
-    site = absolute_url(request.script_name.rstrip("/"))
-    models.on_commit(in_background, send_order_mails, list(order_ids), event, site)
-
-
-def send_order_mails(order_ids, event, site):
-    """Each order's mails of `event`. `site` is the shop's address as the request saw it
-    (https://shop.example.com), for the links."""
-    for order_id in order_ids:
-        order = Order.select(Order, Customer).join(Customer).where(Order.id == order_id).first()
-        if order is not None:
-            send_order_mail(order, event, site)
-
-
-def send_order_mail(order, event, site):
-    """The customer's mail of `event`, and the staff's if it has one."""
-    lines = list(models.order_lines(order))
-    context = dict(order=order, lines=lines, total=models.lines_total(lines),
-                   address=order.customer.addresses.first(), money=format_money,
-                   date=format_date, link=site + url("order", order_id=order.id),
-                   admin_link=site + url("admin_change", model="order", ident=order.id))
-    to_customer, to_staff = ORDER_MAILS[event]
-    if order.customer.email.endswith(".invalid"):   # a profile without an address of its own
-        log.info("order %s: no mail to the customer, who has no address", order.id)
-    else:
-        send_template_mail(order.customer.email, to_customer, context)
-    for address in settings.order_notify if to_staff else ():
-        send_template_mail(address, to_staff, context)
-
-
-def send_template_mail(to, name, context):
-    """Send views/<name>.txt.tpl (its first line "Subject: ...") with views/<name>.html.tpl
-    as the HTML alternative."""
-    text = bottle.template(name + ".txt", **context)
-    subject, _, body = text.partition("\n")
-    send_mail(to, subject.removeprefix("Subject:").strip(), body.lstrip("\n"),
-              bottle.template(name + ".html", **context))
-
 
 ###############################################################################
 # 7. Accounts
 ###############################################################################
-
-# Every email goes through send_mail(). STOREFRONT_EMAIL_URL says how: by default each message
-# is written as an .eml file under <data dir>/mail/ and shown on the console, so a laptop needs
-# no mail server; smtp://user:password@host:587?starttls=1 (or smtps://host:465) sends it,
-# from the address in ?from= (storefront@localhost otherwise). How it is delivered, and the
-# work a page leaves for after its answer (in_background()), are in part 11.
-
-def send_mail(to, subject, body, html=None):
-    """Send a plain-text email, with `html` as its HTML alternative if given."""
-    parts = urllib.parse.urlsplit(settings.email_url)
-    options = dict(urllib.parse.parse_qsl(parts.query))
-    message = email.message.EmailMessage()
-    message["From"] = options.get("from", "storefront@localhost")
-    message["To"], message["Subject"] = to, subject
-    message["Date"], message["Message-ID"] = email.utils.formatdate(), email.utils.make_msgid()
-    message.set_content(body)
-    if html is not None:
-        message.add_alternative(html, subtype="html")
-    if parts.scheme in ("smtp", "smtps"):
-        # A mail server can take seconds to answer, or fail: no page waits for it (and so a
-        # page that sent mail answers as fast as one that did not).
-        threading.Thread(target=_send_by_smtp, args=(parts, options, message),
-                         daemon=True).start()
-    else:
-        _write_mail_file(message)
-
 
 def login(user, **marks):
     """Start an authenticated session under a new id, so a planted id is worth nothing.
@@ -1226,7 +1053,7 @@ def json_body():
     return data
 
 
-# --- Declaring an operation, and checking input by the declaration -----------------------------
+# --- Declaring an operation ------------------------------------------------------------------
 # Bottle keeps any extra keyword of a route in `route.config`, where plugins find their
 # settings; it would flatten a dict into dotted keys, but keeps a named tuple as it is. Schemas
 # are JSON Schema, as OpenAPI 3.1 writes them: {"type": "integer", "minimum": 1}; a shape used
@@ -1288,68 +1115,6 @@ def json_object(properties, answer=True):
     to it but not here fails the tests); a request body may carry more, which are ignored."""
     schema = {"type": "object", "properties": properties, "required": list(properties)}
     return dict(schema, additionalProperties=False) if answer else schema
-
-
-def check_query():
-    """A 400 naming each declared query parameter that its schema refuses. The HTML pages
-    forgive ?page=abc, which a person may have typed; a program is better told of its mistake."""
-    errors = {}
-    for parameter in request.route.config["openapi"].query:     # the route Bottle matched
-        value, schema = request.query.get(parameter.name), schema_of(parameter.schema)
-        if value is None:
-            continue
-        if "enum" in schema and value not in schema["enum"]:
-            errors[parameter.name] = parameter.refusal
-        elif schema["type"] == "integer" and not (   # digits only: not "-3", " 2", "1e9", "١"
-                re.fullmatch(r"[0-9]{1,19}", value)
-                and schema["minimum"] <= int(value) <= schema["maximum"]):
-            errors[parameter.name] = f"Send a whole number, {schema['minimum']} or more."
-    if errors:
-        api_error(400, "Some query parameters are not valid: see errors.", errors)
-
-
-def body_fields():
-    """The values of the body's declared fields, in order, each checked against its schema;
-    every bad one is reported at once. JSON says what type a value is: "3" is not a number."""
-    data, values, errors = json_body(), [], {}
-    for name, schema in request.route.config["openapi"].body.fields.items():
-        read = read_text if schema_of(schema)["type"] == "string" else read_number
-        value, problem = (None, "This field is required.") if data.get(name) is None \
-            else read(name, schema, data[name])
-        values.append(value)
-        if problem:
-            errors[name] = problem
-    if errors:
-        api_error(400, "Some fields are not valid: see errors.", errors)
-    return values
-
-
-def read_text(name, schema, value):
-    """(value, None) if `value` is what the schema asks for, else (None, what is wrong)."""
-    if type(value) is not str:
-        return None, "Send a string."
-    try:
-        return (uuid.UUID(value) if schema.get("format") == "uuid" else value), None
-    except ValueError:
-        return None, f"Send the id of a {name.removesuffix('_id')}, a UUID."
-
-
-def read_number(name, schema, value):
-    """As read_text(), for a whole number."""
-    if type(value) is float and value.is_integer():
-        value = int(value)          # 3.0 is the whole number 3, as JSON Schema counts it
-    limits, problem = schema_of(schema), None
-    if type(value) is not int:      # type(), not isinstance(): True is an int too
-        problem = "Send a whole number."
-    elif abs(value) > models.MAX_INT:       # what a database column holds
-        problem = "That number is out of range."
-    elif value < limits["minimum"] and schema == ref("Id"):     # no id is that small
-        problem = f"Send a {name[:-3]}'s id, a whole number from {limits['minimum']} up."
-    elif value < limits["minimum"]:
-        problem = f"The {name} must be at least {limits['minimum']}."
-    elif value > limits.get("maximum", models.MAX_INT):
-        problem = f"The {name} can be at most {limits['maximum']:,}."
-    return (None, problem) if problem else (value, None)
 
 
 @contextlib.contextmanager
@@ -1718,6 +1483,23 @@ HOST_PATTERN = re.compile(r"(\*|\.?[a-z0-9-]+(\.[a-z0-9-]+)*\.?|\[[0-9a-f:.]+\])
 EMAIL_SCHEMES = ("", "file", "smtp", "smtps")
 
 
+def whole_number(s, name, default):
+    """A whole number of at least 1, or the default and a problem."""
+    value = s.env(name).strip()
+    if value and not (value.isascii() and value.isdigit() and int(value) >= 1):
+        s.problems.append(f"STOREFRONT_{name}: {value!r} is not a whole number of at "
+                             f"least 1")
+        return default
+    return int(value or default)
+
+def addresses(s, name):
+    """Comma-separated email addresses; one that cannot be is a problem, and left out."""
+    found = _split(s.env(name))
+    for wrong in [a for a in found if not re.fullmatch(models.EMAIL_PATTERN, a)]:
+        s.problems.append(f"STOREFRONT_{name}: {wrong!r} is not an email address")
+    return [a for a in found if re.fullmatch(models.EMAIL_PATTERN, a)]
+
+
 def allowed_hosts(s, text):
     """STOREFRONT_ALLOWED_HOSTS as a list (the localhost names if empty), each checked."""
     hosts = [h.lower() for h in _split(text)] or list(LOCAL_HOSTS)
@@ -1754,6 +1536,21 @@ def email_url(s, url):
         s.problems.append("STOREFRONT_EMAIL_URL: use smtp://user:password@host:587?starttls=1, "
                           "smtps://..., or leave it empty for files")
     return url
+
+
+def secret_key(s):
+    """The secret key: the setting, or a key generated once and kept in the data dir (0600)."""
+    if not s.secret_key:
+        path = os.path.join(s.data_dir, "secret_key")
+        if not os.path.exists(path):
+            _write_new_secret(path)
+        with open(path) as f:
+            s.secret_key = f.read().strip()
+        if not s.secret_key:
+            raise ImproperlyConfigured(
+                f"The secret key file {path} is empty. Delete it to have a new key made "
+                f"(everyone is logged out), or set STOREFRONT_SECRET_KEY.")
+    return s.secret_key
 
 
 def _write_new_secret(path):
@@ -2031,6 +1828,73 @@ def ignore_broken_cookies():
         request.cookies
     except http.cookies.CookieError:
         request.environ["HTTP_COOKIE"] = ""
+
+
+# --- An API call's query and body, checked by its operation's declaration ---------------
+
+# Each operation of part 8 declares what it takes (`openapi=Operation(...)` on its route); its
+# handler calls these to read that input, so a limit is written once, in the declaration.
+
+def check_query():
+    """A 400 naming each declared query parameter that its schema refuses. The HTML pages
+    forgive ?page=abc, which a person may have typed; a program is better told of its mistake."""
+    errors = {}
+    for parameter in request.route.config["openapi"].query:     # the route Bottle matched
+        value, schema = request.query.get(parameter.name), schema_of(parameter.schema)
+        if value is None:
+            continue
+        if "enum" in schema and value not in schema["enum"]:
+            errors[parameter.name] = parameter.refusal
+        elif schema["type"] == "integer" and not (   # digits only: not "-3", " 2", "1e9", "١"
+                re.fullmatch(r"[0-9]{1,19}", value)
+                and schema["minimum"] <= int(value) <= schema["maximum"]):
+            errors[parameter.name] = f"Send a whole number, {schema['minimum']} or more."
+    if errors:
+        api_error(400, "Some query parameters are not valid: see errors.", errors)
+
+
+def body_fields():
+    """The values of the body's declared fields, in order, each checked against its schema;
+    every bad one is reported at once. JSON says what type a value is: "3" is not a number."""
+    data, values, errors = json_body(), [], {}
+    for name, schema in request.route.config["openapi"].body.fields.items():
+        read = read_text if schema_of(schema)["type"] == "string" else read_number
+        value, problem = (None, "This field is required.") if data.get(name) is None \
+            else read(name, schema, data[name])
+        values.append(value)
+        if problem:
+            errors[name] = problem
+    if errors:
+        api_error(400, "Some fields are not valid: see errors.", errors)
+    return values
+
+
+def read_text(name, schema, value):
+    """(value, None) if `value` is what the schema asks for, else (None, what is wrong)."""
+    if type(value) is not str:
+        return None, "Send a string."
+    try:
+        return (uuid.UUID(value) if schema.get("format") == "uuid" else value), None
+    except ValueError:
+        return None, f"Send the id of a {name.removesuffix('_id')}, a UUID."
+
+
+def read_number(name, schema, value):
+    """As read_text(), for a whole number."""
+    if type(value) is float and value.is_integer():
+        value = int(value)          # 3.0 is the whole number 3, as JSON Schema counts it
+    limits, problem = schema_of(schema), None
+    if type(value) is not int:      # type(), not isinstance(): True is an int too
+        problem = "Send a whole number."
+    elif abs(value) > models.MAX_INT:       # what a database column holds
+        problem = "That number is out of range."
+    elif value < limits["minimum"] and schema == ref("Id"):     # no id is that small
+        problem = f"Send a {name[:-3]}'s id, a whole number from {limits['minimum']} up."
+    elif value < limits["minimum"]:
+        problem = f"The {name} must be at least {limits['minimum']}."
+    elif value > limits.get("maximum", models.MAX_INT):
+        problem = f"The {name} can be at most {limits['maximum']:,}."
+    return (None, problem) if problem else (value, None)
 
 
 # --- Who the client is, and which host they asked for -----------------------------------------
@@ -2525,12 +2389,72 @@ class PageCache:
         return wrapper
 
 
-# --- Static files at addresses that name their version --------------------------------------
+# --- Static files and photos at addresses that name their version ---------------------------
+
+STATIC_VERSIONED = re.compile(r"(.+)\.([0-9a-f]{12})(\.[^./]+)")     # css/base.<hash>.css
+STATIC_FOR_A_YEAR = "public, max-age=31536000, immutable"
+STATIC_FOR_A_WHILE = "public, max-age=600"
+
+
+@store.get("/static/<path:path>", name="static")
+def static(path):
+    """A file of static/, never one a link inside it points at elsewhere (Bottle checks the
+    path it is given, not where a symbolic link leads). At the address static_url() gives, with
+    the file's version in its name, it never changes: browsers keep it for a year. At its plain
+    address (or an old version's) it may change at any time: a few minutes."""
+    versioned = STATIC_VERSIONED.fullmatch(path)
+    if versioned:
+        path = versioned[1] + versioned[3]
+    found = os.path.realpath(os.path.join(STATIC, path))
+    if os.path.commonpath([found, os.path.realpath(STATIC)]) != os.path.realpath(STATIC):
+        return HTTPError(403, "Access denied.")     # as static_file() answers a "../"
+    answer = static_file(path, root=STATIC)
+    if answer.status_code in (200, 304):
+        current = versioned and versioned[2] == static_version(path)
+        answer.set_header("Cache-Control", STATIC_FOR_A_YEAR if current else STATIC_FOR_A_WHILE)
+    return answer
+
+
+# A photo's URL names its version (the hash of its content): a new photo is a new URL, so a
+# browser, a proxy or a CDN may keep what it got for a year without asking again. This route
+# reads no session and no cache: one query by primary key, or none for a browser that has it.
+PHOTO_URL = "/media/<image_id:int>-<digest:re:[0-9a-f]{16}>-<size:re:[a-z]+>.webp"
+
+
+@store.get(PHOTO_URL, name="photo")
+def photo(image_id, digest, size):
+    """One size of a product photo."""
+    etag = f'"{digest}-{size}"'
+    response.set_header("Cache-Control", "public, max-age=31536000, immutable")
+    response.set_header("ETag", etag)
+    if etag in request.get_header("If-None-Match", ""):
+        response.status = 304
+        return b""
+    data = models.photo_file(image_id, size, digest)
+    if data is None:        # (an error answer has none of the headers above)
+        abort(404, "No such photo: it may have been replaced.")
+    response.content_type = "image/webp"
+    return bytes(data)
+
+
+def photo_url(image, size):
+    """The address of one size of a photo (a ProductImage)."""
+    return url("photo", image_id=image.id, digest=image.photo, size=size)
+
+
+def srcset(image, *sizes):
+    """The `srcset` of an <img>: each size's address and real width, for the browser to pick
+    the smallest that fills the place the page gives it. (A small photo's sizes may all be
+    as wide as it is: one of each width.)"""
+    widths = {image.size(size)[0]: size for size in reversed(sizes)}
+    return ", ".join(f"{photo_url(image, size)} {width}w" for width, size in sorted(widths.items()))
+
+
 
 def static_url(path):
     """The address of a file of static/ with its version in the name: css/base.css is served
     as /static/css/base.<12 hex digits of its SHA-256>.css. A changed file gets a new address,
-    so a browser may keep each one for a year (static() in part 5 says so)."""
+    so a browser may keep each one for a year (static() above says so)."""
     stem, ext = os.path.splitext(path)
     return url("static", path=f"{stem}.{static_version(path)}{ext}")
 
@@ -2547,7 +2471,7 @@ def _file_hash(full_path, mtime):
         return hashlib.sha256(f.read()).hexdigest()[:12]
 
 
-# --- Work done after the answer: mail, and jobs a page does not wait for ----------------------
+# --- Work done after the answer: jobs a page does not wait for ---------------------------------
 
 # Work that a page asks for but does not wait for, such as mailing a link: one thread does it,
 # in the order asked, after the answer has gone. (At exit, Python finishes what is queued.)
@@ -2571,6 +2495,85 @@ def _do_job(job, *args):
 def background_done():
     """Wait until the work asked for so far is done (the jobs run in order: wait for one more)."""
     _background.submit(int).result()
+
+
+# --- Mail: what an order tells, and how every mail is sent ------------------------------------
+
+# An order placed, completed or failed is told by mail: the customer always, the staff
+# (STOREFRONT_ORDER_NOTIFY) of a new one. What they read is in views/mail/: for each event a
+# plain text whose first line is the subject, and the same in HTML. The mails leave after the
+# answer (in_background, above), so a slow or broken mail server never holds up or fails a
+# checkout: the order is kept, and send_mail logs what it could not send, with the reason.
+
+ORDER_MAILS = {"placed": ("mail/order_placed", "mail/order_staff"),
+               "C": ("mail/order_complete", None), "F": ("mail/order_failed", None)}
+
+
+def tell_of_orders(order_ids, event):
+    """Mail what `event` ("placed", or a payment status) says of these orders, once this
+    request's transaction (if any) has committed, and after the answer."""
+    site = absolute_url(request.script_name.rstrip("/"))
+    models.on_commit(in_background, send_order_mails, list(order_ids), event, site)
+
+
+def send_order_mails(order_ids, event, site):
+    """Each order's mails of `event`. `site` is the shop's address as the request saw it
+    (https://shop.example.com), for the links."""
+    for order_id in order_ids:
+        order = Order.select(Order, Customer).join(Customer).where(Order.id == order_id).first()
+        if order is not None:
+            send_order_mail(order, event, site)
+
+
+def send_order_mail(order, event, site):
+    """The customer's mail of `event`, and the staff's if it has one."""
+    lines = list(models.order_lines(order))
+    context = dict(order=order, lines=lines, total=models.lines_total(lines),
+                   address=order.customer.addresses.first(), money=format_money,
+                   date=format_date, link=site + url("order", order_id=order.id),
+                   admin_link=site + url("admin_change", model="order", ident=order.id))
+    to_customer, to_staff = ORDER_MAILS[event]
+    if order.customer.email.endswith(".invalid"):   # a profile without an address of its own
+        log.info("order %s: no mail to the customer, who has no address", order.id)
+    else:
+        send_template_mail(order.customer.email, to_customer, context)
+    for address in settings.order_notify if to_staff else ():
+        send_template_mail(address, to_staff, context)
+
+
+def send_template_mail(to, name, context):
+    """Send views/<name>.txt.tpl (its first line "Subject: ...") with views/<name>.html.tpl
+    as the HTML alternative."""
+    text = bottle.template(name + ".txt", **context)
+    subject, _, body = text.partition("\n")
+    send_mail(to, subject.removeprefix("Subject:").strip(), body.lstrip("\n"),
+              bottle.template(name + ".html", **context))
+
+
+# Every email goes through send_mail(). STOREFRONT_EMAIL_URL says how: by default each message
+# is written as an .eml file under <data dir>/mail/ and shown on the console, so a laptop needs
+# no mail server; smtp://user:password@host:587?starttls=1 (or smtps://host:465) sends it,
+# from the address in ?from= (storefront@localhost otherwise). How it is delivered, and the
+# work a page leaves for after its answer (in_background()), are in part 11.
+
+def send_mail(to, subject, body, html=None):
+    """Send a plain-text email, with `html` as its HTML alternative if given."""
+    parts = urllib.parse.urlsplit(settings.email_url)
+    options = dict(urllib.parse.parse_qsl(parts.query))
+    message = email.message.EmailMessage()
+    message["From"] = options.get("from", "storefront@localhost")
+    message["To"], message["Subject"] = to, subject
+    message["Date"], message["Message-ID"] = email.utils.formatdate(), email.utils.make_msgid()
+    message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    if parts.scheme in ("smtp", "smtps"):
+        # A mail server can take seconds to answer, or fail: no page waits for it (and so a
+        # page that sent mail answers as fast as one that did not).
+        threading.Thread(target=_send_by_smtp, args=(parts, options, message),
+                         daemon=True).start()
+    else:
+        _write_mail_file(message)
 
 
 def _send_by_smtp(parts, options, message):

@@ -442,6 +442,34 @@ def test_how_a_request_flows_tells_the_layers_as_they_are_built():
     assert "page_cache" in plugins and "PageCache" in table
 
 
+# The order and the lengths DESIGN.md promises a reader of app.py.
+PARTS = ["Settings", "Wiring", "How a request flows", "Request helpers", "Store",
+         "Cart and checkout", "Accounts", "JSON API", "Errors", "Security", "Speed", "Admin site",
+         "Playground", "Debug toolbar", "Assembly", "CLI"]
+FIRST_ROUTE_BY, SHOP_IN = 400, 1500
+MACHINERY = ("generation", "trusted_prox", "allowed_host", "Breaker", "redis")
+
+
+def test_app_py_reads_as_design_says_the_shop_first_and_short():
+    """A student meets the first route within 400 lines and the whole shop (to the end of
+    Errors) within 1,500, in the parts' order, without meeting the cache's generations, proxies,
+    host checks or Redis on the way after the settings."""
+    lines = open(storefront.__file__, encoding="utf-8").read().split("\n")
+    banners = [(number, line.split(". ", 1)[1]) for number, line in enumerate(lines, 1)
+               if re.fullmatch(r"# \d+\. .+", line)]
+    assert [name for _, name in banners] == PARTS
+    first_route = next(number for number, line in enumerate(lines, 1)
+                       if re.match(r"@\w+\.(get|post|route)\(", line))
+    assert first_route <= FIRST_ROUTE_BY, f"the first route is at line {first_route}"
+    shop_ends = dict((name, number) for number, name in banners)["Security"] - 1
+    assert shop_ends <= SHOP_IN, f"the shop (parts 1-9) is {shop_ends} lines"
+    wiring = dict((name, number) for number, name in banners)["Wiring"]
+    code = [line.split("#")[0] for line in lines[wiring:shop_ends]]   # (Settings name them all;
+    # a comment may point onwards)
+    met = {word for word in MACHINERY for line in code if word.lower() in line.lower()}
+    assert not met, f"the shop's code meets {sorted(met)}: move it to Security or Speed"
+
+
 @pytest.mark.parametrize("typed", ["__storefront_csrf_placeholder__",
                                    storefront.CSRF_PLACEHOLDER.strip("\x00")])
 def test_no_text_a_visitor_types_is_taken_for_the_csrf_placeholder(client, shop, typed):
