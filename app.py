@@ -3023,10 +3023,12 @@ OPENED = "_opened"
 class RowEdit:
     """One form's edit of one row: a change form's, a list row's, an inline row's. `data` is
     what was sent (None: the form is being shown), `where` names the row on the conflict
-    page, `relations` are the spec's many-to-many fields ({name: ManyToMany})."""
+    page, `relations` are the spec's many-to-many fields ({name: ManyToMany}). `deleting`: an
+    inline row the user deletes, which any change made since the form was opened clashes with
+    (they would not know what they deleted)."""
 
-    def __init__(self, form, row, data=None, where=None, relations=None):
-        self.form, self.row, self.where = form, row, where
+    def __init__(self, form, row, data=None, where=None, relations=None, deleting=False):
+        self.form, self.row, self.where, self.deleting = form, row, where, deleting
         self.names = [name for name in getattr(form, "model_fields", ()) if name in form]
         relations = {name: r for name, r in (relations or {}).items() if name in form}
         sent = data.get(form._prefix + OPENED) if data is not None else None
@@ -3085,10 +3087,16 @@ class RowEdit:
         """Read the row again, locked until the transaction ends; [(self, {field name: value
         now})] if someone else has changed fields the user changed since the form was
         opened, else []."""
-        edits = self.edits      # judged on the row as read before (for a form that says not)
-        if not self.row.reread():
+        edits, opened = self.edits, self.opened     # judged on the row as read before (for
+        if not self.row.reread():                   # a form that does not say all)
+            if self.deleting:
+                return []       # deleted meanwhile: as the user asked
             abort(404, f"{self.where or 'This row'} was deleted meanwhile: nothing was saved.")
-        theirs = self.row.conflicts(edits, self.opened)
+        if self.deleting:
+            theirs = {name: self.row.__data__.get(name) for name in self.names
+                      if not self.row.same(name, self.row.__data__.get(name), opened[name])}
+        else:
+            theirs = self.row.conflicts(edits, opened)
         return [(self, theirs)] if theirs else []
 
     def apply(self):
@@ -3126,7 +3134,9 @@ def conflict_page(spec, conflict, what, discard):
         + list(resent.items())
     tables = [(edit.where, [(edit.form[name].label.text,
                              *(field_text(edit.row, name, values[name])
-                               for values in (edit.opened, theirs, edit.edits)))
+                               for values in (edit.opened, theirs)),
+                             "(deleted)" if edit.deleting else
+                             field_text(edit.row, name, edit.edits[name]))
                             for name in theirs]) for edit, theirs in conflict.clashes]
     return render("admin/conflict", status=409, spec=spec, tables=tables, fields=fields,
                   discard=discard, body_class="admin",
@@ -3245,8 +3255,9 @@ class InlineRows:
         form = show_files(self.inline.form_class(data, obj=row, prefix=f"{self.prefix}-{i}-"),
                           row)
         form.row_id = "" if row is None or self.as_new else str(row.get_id())
+        deleting = self.can_delete and bool((data or {}).get(f"{self.prefix}-{i}-DELETE"))
         form.edit = RowEdit(form, row, data, where=f"{self.inline.noun.capitalize()} "
-                            f"{form.row_id}") if form.row_id else None
+                            f"{form.row_id}", deleting=deleting) if form.row_id else None
         return form
 
     @property
@@ -3274,8 +3285,7 @@ class InlineRows:
         return display_value(dict(field.choices).get(value, value) if field.choices else value)
 
     def deleting(self, row, form):
-        return row is not None and self.can_delete and \
-            bool(form_data().get(form._prefix + "DELETE"))
+        return row is not None and form.edit.deleting
 
     @staticmethod
     def is_blank(row, form):
@@ -3306,9 +3316,9 @@ class InlineRows:
         return valid and not self.errors
 
     def edits(self):
-        """The RowEdits of the rows the user changed (and may change)."""
-        return [form.edit for row, form in self.rows if row is not None and self.can_change
-                and not self.deleting(row, form) and form.edit.edits]
+        """The RowEdits of the rows the user deletes or changes (and may)."""
+        return [form.edit for row, form in self.rows if row is not None and (
+            self.deleting(row, form) or self.can_change and form.edit.edits)]
 
     def save(self, parent):
         """Save, add or delete the rows; return what changed, in words, for the history. The

@@ -209,6 +209,38 @@ def test_a_conflicting_inline_row_is_refused(wsgi):
     assert [t.label for t in models.tags_for(product)] == ["theirs"]
 
 
+def test_deleting_an_inline_row_someone_changed_meanwhile_is_refused(wsgi):
+    """Deleting a row that someone else changed after the form was opened would throw away
+    what the user never saw: refused like an edit, and deleted once they send it again."""
+    collection, (product,) = racing_products(1)
+    tags = [models.Tag.create(label=label) for label in ("old", "theirs")]
+    models.TaggedItem.create(tag=tags[0], content_type="product", object_id=product.id)
+    page = conflict(wsgi, f"/admin/product/{product.id}/",
+                    lambda form: form.__setitem__("taggeditem-0-tag", str(tags[1].id)),
+                    lambda form: form.__setitem__("taggeditem-0-DELETE", True))
+    assert page.status_int == 409
+    assert re.search(r"<td>old</td>\s*<td>theirs</td>\s*<td>\(deleted\)</td>", page.text)
+    assert [t.label for t in models.tags_for(product)] == ["theirs"], "expected theirs kept"
+    page.forms["conflict-form"].submit(status=303)      # deleted, now knowing what it was
+    assert list(models.tags_for(product)) == []
+
+
+def test_deleting_a_row_someone_else_deleted_or_left_alone_is_no_conflict(wsgi):
+    collection, (product,) = racing_products(1)
+    tag = models.Tag.create(label="old")
+    models.TaggedItem.create(tag=tag, content_type="product", object_id=product.id)
+    page = conflict(wsgi, f"/admin/product/{product.id}/",
+                    lambda form: form.__setitem__("title", "Theirs"),
+                    lambda form: form.__setitem__("taggeditem-0-DELETE", True))
+    assert page.status_int == 303 and list(models.tags_for(product)) == []
+    models.TaggedItem.create(tag=tag, content_type="product", object_id=product.id)
+    mine, theirs = opened_forms(admins(wsgi, 2), f"/admin/product/{product.id}/")
+    for form in (theirs, mine):
+        form["taggeditem-0-DELETE"] = True
+        form.submit(status=303)
+    assert list(models.tags_for(product)) == []
+
+
 def test_changes_to_other_fields_are_no_conflict(wsgi):
     """What others changed is kept, and refuses nothing: a checkout's stock, another admin's
     price, a promotion they added, while this form changes the title and a promotion."""

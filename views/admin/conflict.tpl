@@ -7,7 +7,8 @@
 % include('admin/_header', crumbs=[(spec.plural, url('admin_changelist', model=spec.name)), ('Changed meanwhile', None)])
 <h1>{{title}}</h1>
 <div class="flash flash-error" role="alert">Nothing was saved. After you opened the form, someone
-  else saved changes to fields you changed too: theirs are below, beside yours.</div>
+  else saved changes to fields you changed too, or to a row you delete: theirs are below, beside
+  yours.</div>
 % for caption, rows in tables:
 <div class="table-wrap" tabindex="0" role="region" aria-label="Their change beside yours"><table class="table conflict-table">
   % if caption:
