@@ -10,7 +10,7 @@
   else saved changes to fields you changed too, or to a row you delete: theirs are below, beside
   yours.</div>
 % for caption, rows in tables:
-<div class="table-wrap" tabindex="0" role="region" aria-label="Their change beside yours"><table class="table conflict-table">
+<div class="table-wrap" tabindex="0" role="region" aria-label="Their change beside yours"><table class="table table-cards conflict-table">
   % if caption:
   <caption>{{caption}}</caption>
   % end
@@ -24,9 +24,9 @@
   % for label, opened, theirs, yours in rows:
   <tr>
     <th scope="row">{{label}}</th>
-    <td>{{opened}}</td>
-    <td>{{theirs}}</td>
-    <td>{{yours}}</td>
+    <td data-label="When you opened it">{{opened}}</td>
+    <td data-label="Theirs, now">{{theirs}}</td>
+    <td data-label="Yours">{{yours}}</td>
   </tr>
   % end
   </tbody>
