@@ -544,6 +544,47 @@ def test_an_unreachable_database_is_a_503_within_seconds_and_served_again_once_r
     assert client.get("/readyz").json == {"status": "ok", "database": "ok"}
 
 
+@pytest.fixture
+def own_database(own_postgres):
+    """models.db bound as the shop binds it (open_database) to the tests' own PostgreSQL."""
+    before = models.db.obj
+    yield models.open_database(own_postgres.url)
+    models.db.close_all()
+    models.db.initialize(before)
+
+
+def longest_silence():
+    """Seconds after which a connection that hears nothing from the server's machine (not even
+    to a keepalive) is given up."""
+    options = models.POSTGRESQL_OPTIONS
+    return options["keepalives_idle"] + options["keepalives_interval"] + 1
+
+
+def test_a_query_may_run_longer_than_the_timeouts_that_find_an_unreachable_database(
+        own_database):
+    options = models.POSTGRESQL_OPTIONS
+    seconds = max(options["tcp_user_timeout"] / 1000, longest_silence()) + 1
+    assert models.db.execute_sql("SELECT pg_sleep(%s), 42", (seconds,)).fetchone()[1] == 42
+
+
+def test_a_query_that_runs_when_the_network_is_cut_fails_within_seconds(own_database, cut_off):
+    failed = []
+
+    def long_query():
+        with contextlib.suppress(OperationalError):
+            models.db.execute_sql("SELECT pg_sleep(60)")
+            return
+        failed.append(time.monotonic())
+    query = threading.Thread(target=long_query, daemon=True)
+    query.start()
+    time.sleep(1)                       # the query runs: sent, and acknowledged
+    with cut_off():
+        cut_at = time.monotonic()
+        query.join(longest_silence() + 2)
+        assert failed, "the query still waits on a server cut off"
+    assert failed[0] - cut_at > 1       # (it was not refused: the server was silent)
+
+
 # --- A streamed answer: the CSV export ------------------------------------------------------
 
 @pytest.fixture
