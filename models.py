@@ -77,7 +77,8 @@ SQLITE_PRAGMAS = {
 # of a pooled connection included. These libpq settings give up within seconds, without
 # limiting how long a query may run: tcp_user_timeout counts only data the server's machine has
 # not acknowledged (a query sent, not one running), and keepalives ask that machine, while a
-# long query runs, whether it is still there. A database URL that sets one keeps its own.
+# long query runs, whether it is still there (libpq sets tcp_user_timeout only where keepalives
+# are on). A database URL that sets one keeps its own.
 POSTGRESQL_OPTIONS = {
     "connect_timeout": 3,           # seconds for a new connection
     "tcp_user_timeout": 3000,       # ms for what was sent to be acknowledged

@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -452,8 +453,8 @@ def answered_within(seconds, function, *args, **kwargs):
 
 @pytest.fixture
 def silent_postgres():
-    """The URL of a port that takes connections and never answers: a PostgreSQL whose machine
-    is paused, as far as a client that connects can tell."""
+    """The URL of a port that takes connections and never answers: a PostgreSQL stopped with
+    SIGSTOP, as far as a client that connects can tell."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen(128)
@@ -479,7 +480,7 @@ def test_a_database_that_never_answers_costs_one_connect_timeout_per_interval(
     models.db.close()
 
 
-def test_a_database_url_keeps_the_connection_options_it_sets(settings):
+def test_a_database_url_keeps_the_connection_options_it_sets():
     defaults = models.POSTGRESQL_OPTIONS
     before = models.db.obj
     try:
@@ -508,6 +509,7 @@ def cut_off(own_postgres):
 
     @contextlib.contextmanager
     def cut():
+        stopped = signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # (to `finally`)
         try:
             for rule in rules:
                 subprocess.run(["iptables", "-I", *rule], check=True)
@@ -515,6 +517,7 @@ def cut_off(own_postgres):
         finally:
             for rule in rules:
                 subprocess.run(["iptables", "-D", *rule], capture_output=True)
+            signal.signal(signal.SIGTERM, stopped)
     return cut
 
 

@@ -364,6 +364,8 @@ def phase_row(name, results, carts_lost, log_lines, tracebacks, readyz):
 
 
 def run(args):
+    # A SIGTERM ends the run through its `finally`, which lets PostgreSQL's packets through again.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     redis = Redis(args.redis_port)
     postgres = Postgres(args.pg_dir, args.pg_port)
     data_dir = tempfile.mkdtemp(prefix="storefront-faults-")
