@@ -27,9 +27,9 @@ The rules of the shop (prices, stock, orders, permissions) live in models.py; a 
 reads input, calls a function there and renders a template from views/.
 """
 import argparse, ast, base64, collections, concurrent.futures, contextlib, contextvars, csv
-import datetime, email.message, email.utils, functools, getpass, gzip, hashlib, hmac
+import datetime, email.message, email.utils, errno, functools, getpass, gzip, hashlib, hmac
 import http.cookies, inspect, io, ipaddress, json, logging, operator, os, re, secrets, smtplib
-import socket, ssl, sys, textwrap, threading, time, traceback, urllib.parse, uuid
+import socket, ssl, sys, textwrap, threading, time, traceback, types, urllib.parse, uuid
 from decimal import Decimal
 
 # Peewee and Beaker import every database and cache driver they find (psycopg, redis), used or
@@ -6341,11 +6341,11 @@ def fault(cause, error):
 
 def answer_503_when_down(function):
     """`function` (a handler, a hook) answering a 503 when a part of the deployment it needs
-    fails, which fault() logs."""
+    fails, which fault() logs; an answer it streams is broken off instead (streamed())."""
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         try:
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
         except Exception as error:
             cause = fault_cause(error)
             if cause is None:
@@ -6353,7 +6353,31 @@ def answer_503_when_down(function):
             fault(cause, error)
             raise HTTPError(503, UNAVAILABLE.get(cause, UNAVAILABLE["database"]),
                             headers={"Retry-After": str(RETRY_AFTER)}) from None
+        return streamed(result) if isinstance(result, types.GeneratorType) else result
     return wrapper
+
+
+class BrokenOff(ConnectionResetError):
+    """Raised to the server to break off an answer it is sending: waitress and gunicorn close
+    the connection without ending the answer, and take it for a connection lost, which they do
+    not log (waitress when told so: WAITRESS's log_socket_errors)."""
+
+
+def streamed(chunks):
+    """The chunks of a streamed answer (the CSV export), which a failing part of the deployment
+    may break off. Before the first chunk it is the usual 503. After it, the status has gone
+    out: the fault is logged in fault()'s one line, and the connection broken off without the
+    chunk that ends the answer, so the client can tell the file is incomplete rather than get
+    one that looks whole."""
+    yield answer_503_when_down(next)(chunks, "")
+    try:
+        yield from chunks
+    except Exception as error:
+        cause = fault_cause(error)
+        if cause is None:
+            raise
+        fault(cause, error)
+        raise BrokenOff(errno.ECONNRESET, f"the {FAULT_NAMES[cause]} failed") from None
 
 
 class AnswerWhenDown:
@@ -6889,7 +6913,8 @@ def cmd_runserver(args):
 # (each costs a file descriptor, not a thread), and idle ones closed sooner. An internet-facing
 # site still belongs behind nginx, which holds slow clients at no cost to the shop.
 WAITRESS = {"connection_limit": 1000, "channel_timeout": 30, "cleanup_interval": 5,
-            "ident": "storefront"}
+            "ident": "storefront",
+            "log_socket_errors": False}     # a lost connection (BrokenOff) is no traceback
 
 
 def waitress_options(s):

@@ -50,6 +50,9 @@ from peewee import (
     UUIDField, fn,
 )
 from playhouse.db_url import connect as connect_url
+from playhouse.db_url import parse as parse_url
+from playhouse.db_url import register_database
+from playhouse.pool import PooledPostgresqlDatabase
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 
@@ -67,6 +70,55 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 5000,       # wait for a lock (ms) instead of failing at once
     "synchronous": "normal",    # safe with WAL, and much faster than "full"
 }
+
+# A PostgreSQL that does not answer at all (a network cut off, a paused machine: packets
+# dropped, no reset) would hold a request for minutes and soon every worker with it: libpq
+# waits 130 s for a new connection and for ever for an answer on an open one, the pool's check
+# of a pooled connection included. These libpq settings give up within seconds, without
+# limiting how long a query may run: tcp_user_timeout counts only data the server's machine has
+# not acknowledged (a query sent, not one running), and keepalives ask that machine, while a
+# long query runs, whether it is still there (libpq sets tcp_user_timeout only where keepalives
+# are on). A database URL that sets one keeps its own.
+POSTGRESQL_OPTIONS = {
+    "connect_timeout": 3,           # seconds for a new connection
+    "tcp_user_timeout": 3000,       # ms for what was sent to be acknowledged
+    "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+    "max_connections": 32, "stale_timeout": 300,    # the pool's
+}
+POSTGRESQL_RETRY_EVERY = 5      # seconds not to try again after a connection timed out
+
+
+class PostgresqlPool(PooledPostgresqlDatabase):
+    """The pool of connections to PostgreSQL (for postgresql:// URLs), which does not wait on
+    an unreachable server more than it must."""
+    timed_out = {}      # (host, port) -> (when to try again, the error): the process's
+
+    def _connect(self):
+        # After a connection timed out, each request would wait connect_timeout again (one at
+        # a time: peewee connects under a lock): for a while, each is told at once instead.
+        server = (self.connect_params.get("host"), self.connect_params.get("port"))
+        retry_at, error = self.timed_out.get(server, (0, None))
+        if time.monotonic() < retry_at:
+            raise peewee.OperationalError(f"{error}; not tried again for a moment")
+        try:
+            connection = super()._connect()
+        except peewee.psycopg.errors.ConnectionTimeout as error:
+            self.timed_out[server] = (time.monotonic() + POSTGRESQL_RETRY_EVERY, error)
+            raise
+        self.timed_out.pop(server, None)
+        return connection
+
+    def _is_closed(self, conn):
+        # A pooled connection that fails its check most often means the server went away (it
+        # restarted, or is unreachable): the other idle ones went to it too, and checking each
+        # could cost tcp_user_timeout, so they are let go with it.
+        if not super()._is_closed(conn):
+            return False
+        self.close_idle()
+        return True
+
+
+register_database(PostgresqlPool, "postgresql+pool", "postgres+pool")
 
 
 def load_driver(name):
@@ -99,8 +151,10 @@ def open_database(url):
                                max_connections=32, stale_timeout=300, check_same_thread=False)
     else:
         load_driver("psycopg")
-        database = connect_url(f"{pooled}:{rest}", unquote_password=True, max_connections=32,
-                               stale_timeout=300)
+        # (connect_url lets its keyword arguments win over the URL's: only the missing ones)
+        options = {name: value for name, value in POSTGRESQL_OPTIONS.items()
+                   if name not in parse_url(url)}
+        database = connect_url(f"{pooled}:{rest}", unquote_password=True, **options)
     database.query_hooks.append(watch_writes)
     watch_transactions(database)
     watch_reads(database)

@@ -1,13 +1,17 @@
 """When a part of the deployment fails (part 15 of app.py): Redis gone or frozen, the database
-stopped, a full disk. Pages that can do without it are served, what needs it is a clear 503,
-nothing is a 500, and the log says it once per interval; /healthz and /readyz tell an operator.
+stopped or unreachable, a full disk. Pages that can do without it are served, what needs it is a
+clear 503, nothing is a 500 or hangs, and the log says it once per interval; /healthz and /readyz
+tell an operator.
 
 Redis and PostgreSQL servers of the tests' own are started where redis-server and initdb are
 installed (the tests that need them are skipped otherwise); a Redis that is gone is a port where
-nothing listens, a frozen one a port that takes connections and never answers.
+nothing listens, a frozen one a port that takes connections and never answers. A network cut off
+from the tests' own PostgreSQL is made with iptables, by root only, on that server's port only.
 """
 import contextlib
 import errno
+import http.client
+import itertools
 import logging
 import os
 import re
@@ -15,6 +19,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -425,6 +430,217 @@ def test_a_process_that_starts_while_the_database_is_down_answers_503_until_it_i
     settings.database_url = working
     application.get("/products", status=200)
     models.db.close()
+
+
+def answered_within(seconds, function, *args, **kwargs):
+    """function(*args, **kwargs), which fails the test if it has not returned after `seconds`
+    (rather than hang it: the thread is left to end when it can)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = function(*args, **kwargs)
+        except BaseException as error:
+            outcome["error"] = error
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"no answer within {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+@pytest.fixture
+def silent_postgres():
+    """The URL of a port that takes connections and never answers: a PostgreSQL stopped with
+    SIGSTOP, as far as a client that connects can tell."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(128)
+        yield f"postgresql://postgres@127.0.0.1:{s.getsockname()[1]}/none"
+
+
+def test_a_database_that_never_answers_costs_one_connect_timeout_per_interval(
+        settings, monkeypatch, silent_postgres, fault_lines):
+    from webtest import TestApp
+    monkeypatch.setattr(storefront, "settings", settings)
+    settings.database_url = silent_postgres
+    application = TestApp(storefront._Application())
+    waits = []
+    for _ in range(3):
+        started = time.monotonic()
+        down = answered_within(30, application.get, "/products", status=503)
+        waits.append(time.monotonic() - started)
+        assert "database" in down.text
+    # The first one waits for the connection; the others, within the interval, are told at once.
+    assert waits[0] < models.POSTGRESQL_OPTIONS["connect_timeout"] + 2, waits
+    assert max(waits[1:]) < 1, waits
+    assert len(fault_lines("database")) == 1
+    models.db.close()
+
+
+def test_a_database_url_keeps_the_connection_options_it_sets():
+    defaults = models.POSTGRESQL_OPTIONS
+    before = models.db.obj
+    try:
+        database = models.open_database("postgresql://postgres@127.0.0.1:1/shop"
+                                        "?connect_timeout=10&max_connections=4")
+    finally:
+        models.db.initialize(before)
+    assert isinstance(database, models.PostgresqlPool)
+    assert database.connect_params["connect_timeout"] == 10 and database._max_connections == 4
+    assert database.connect_params["tcp_user_timeout"] == defaults["tcp_user_timeout"]
+    assert database.connect_params["keepalives_idle"] == defaults["keepalives_idle"]
+
+
+@pytest.fixture
+def cut_off(own_postgres):
+    """cut_off(): a context in which every packet to and from the tests' own PostgreSQL is
+    dropped, as by a network cut or a paused machine (no answer, and no reset). Needs root and
+    iptables; the rules name that server's port only, and go at the end of the context."""
+    if os.geteuid() != 0 or not shutil.which("iptables") or subprocess.run(
+            ["iptables", "-S", "INPUT"], capture_output=True).returncode:
+        pytest.skip("needs root and iptables")
+    port = str(own_postgres.port)
+    assert port != "5432"           # never the machine's own PostgreSQL
+    rules = [["INPUT", "-p", "tcp", "--dport", port, "-j", "DROP"],
+             ["OUTPUT", "-p", "tcp", "--sport", port, "-j", "DROP"]]
+
+    @contextlib.contextmanager
+    def cut():
+        stopped = signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # (to `finally`)
+        try:
+            for rule in rules:
+                subprocess.run(["iptables", "-I", *rule], check=True)
+            yield
+        finally:
+            for rule in rules:
+                subprocess.run(["iptables", "-D", *rule], capture_output=True)
+            signal.signal(signal.SIGTERM, stopped)
+    return cut
+
+
+def test_an_unreachable_database_is_a_503_within_seconds_and_served_again_once_reachable(
+        deploy, own_postgres, cut_off, fault_lines):
+    client = deploy(database_url=own_postgres.url, session_url="", cache_url="memory")
+    models.db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    storefront.build(storefront.settings)
+    models.seed(products=20, customers=2)
+    models.db.close()
+    assert client.get("/products?q=b").status_int == 200     # its connection waits in the pool
+    options = models.POSTGRESQL_OPTIONS
+    # the pooled connection's check (unanswered), then a new connection (which times out)
+    longest = options["tcp_user_timeout"] / 1000 + options["connect_timeout"] + 2
+    with cut_off():
+        for path in ("/products?q=c", "/api/products", "/products?q=d"):
+            down = answered_within(longest, client.get, path, status=503)
+            assert "database" in down.text
+        ready = answered_within(storefront.READY_TIMEOUT + 1, client.get, "/readyz", status=503)
+        assert ready.json["database"] != "ok"
+        assert len(fault_lines("database")) == 1
+    deadline = time.monotonic() + models.POSTGRESQL_RETRY_EVERY + options["connect_timeout"] + 2
+    while client.get("/products?q=e", expect_errors=True).status_int == 503:
+        assert time.monotonic() < deadline, "still a 503 with the network back"
+        time.sleep(0.2)
+    assert set(statuses_of(client, PAGES).values()) == {200}
+    assert client.get("/readyz").json == {"status": "ok", "database": "ok"}
+
+
+@pytest.fixture
+def own_database(own_postgres):
+    """models.db bound as the shop binds it (open_database) to the tests' own PostgreSQL."""
+    before = models.db.obj
+    yield models.open_database(own_postgres.url)
+    models.db.close_all()
+    models.db.initialize(before)
+
+
+def longest_silence():
+    """Seconds after which a connection that hears nothing from the server's machine (not even
+    to a keepalive) is given up."""
+    options = models.POSTGRESQL_OPTIONS
+    return options["keepalives_idle"] + options["keepalives_interval"] + 1
+
+
+def test_a_query_may_run_longer_than_the_timeouts_that_find_an_unreachable_database(
+        own_database):
+    options = models.POSTGRESQL_OPTIONS
+    seconds = max(options["tcp_user_timeout"] / 1000, longest_silence()) + 1
+    assert models.db.execute_sql("SELECT pg_sleep(%s), 42", (seconds,)).fetchone()[1] == 42
+
+
+def test_a_query_that_runs_when_the_network_is_cut_fails_within_seconds(own_database, cut_off):
+    failed = []
+
+    def long_query():
+        with contextlib.suppress(OperationalError):
+            models.db.execute_sql("SELECT pg_sleep(60)")
+            return
+        failed.append(time.monotonic())
+    query = threading.Thread(target=long_query, daemon=True)
+    query.start()
+    time.sleep(1)                       # the query runs: sent, and acknowledged
+    with cut_off():
+        cut_at = time.monotonic()
+        query.join(longest_silence() + 2)
+        assert failed, "the query still waits on a server cut off"
+    assert failed[0] - cut_at > 1       # (it was not refused: the server was silent)
+
+
+# --- A streamed answer: the CSV export ------------------------------------------------------
+
+@pytest.fixture
+def failing_export(monkeypatch):
+    """failing_export(rows): the admin's CSV export reads `rows` rows (the shop's, again and
+    again) and then the database fails."""
+    def fail_after(rows):
+        real = storefront.export_rows
+
+        def export_rows(*args):
+            yield from itertools.islice(itertools.cycle(list(real(*args))), rows)
+            raise OperationalError("server closed the connection unexpectedly")
+        monkeypatch.setattr(storefront, "export_rows", export_rows)
+    return fail_after
+
+
+def test_an_export_whose_database_fails_before_it_starts_is_a_503(
+        client, shop, login_as, failing_export, fault_lines):
+    login_as("boss", is_staff=True, is_superuser=True)
+    failing_export(rows=0)
+    down = client.get("/admin/product/export.csv", status=503)
+    assert "database" in down.text and down.headers["Retry-After"]
+    assert len(fault_lines("database")) == 1
+
+
+@pytest.fixture
+def served(wsgi):
+    """The app served as `python app.py` serves it (waitress, the shop's options), in a thread:
+    its port."""
+    models.db.close()     # this thread is done with the database; the server's threads take over
+    server = storefront.listen(wsgi, "127.0.0.1", 0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield server.effective_port
+    server.trigger.pull_trigger(server.close)       # (closed from its own thread)
+    thread.join(timeout=5)
+
+
+def test_an_export_whose_database_fails_on_the_way_is_broken_off_and_logged_once(
+        client, shop, login_as, failing_export, served, fault_lines, caplog):
+    login_as("boss", is_staff=True, is_superuser=True)
+    failing_export(rows=2_000)      # some 16 KB chunks are sent first
+    connection = http.client.HTTPConnection("127.0.0.1", served, timeout=10)
+    connection.request("GET", "/admin/product/export.csv", headers={
+        "Cookie": "; ".join(f"{c.name}={c.value}" for c in client.cookiejar)})
+    answer = connection.getresponse()
+    assert answer.status == 200 and answer.getheader("Transfer-Encoding") == "chunked"
+    with pytest.raises(http.client.IncompleteRead) as broken:
+        answer.read()
+    assert broken.value.partial.startswith(b"id,")     # what came is the file's beginning
+    connection.close()
+    assert len(fault_lines("database")) == 1
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []     # no traceback
 
 
 # --- Health -------------------------------------------------------------------------------

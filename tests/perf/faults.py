@@ -13,14 +13,19 @@ look at them and now and then check out. Then, one after another:
   redis stopped   Redis killed for --seconds, then started again, empty (no persistence)
   redis frozen    Redis stopped with SIGSTOP for --seconds, then SIGCONT
   postgres down   PostgreSQL stopped for --seconds, then started again
+  postgres unreachable  every packet to and from PostgreSQL's port dropped for --seconds (a
+                  network partition, a paused machine: no answer and no reset), then let through
   after restarts  nothing broken: what the restarts still cost once everything is back
 
 and prints per phase: requests, 500s (and the server's own error pages), other statuses,
 requests that got no answer in 30 s or a broken connection, the slowest answer, carts lost
 (a logged-in shopper who, after the phase, logs in again if they must and misses a product
-they had put in the cart), and the lines the server logged.
+they had put in the cart), what /readyz answered (asked every second), and the lines the
+server logged.
 
-Standard library only, plus gunicorn in the running Python. Leaves nothing running.
+Standard library only, plus gunicorn in the running Python. The unreachable phase needs root
+and iptables (it is skipped without them); its two rules name --pg-port only and are removed
+however the run ends. Leaves nothing running.
 """
 import argparse
 import collections
@@ -130,6 +135,20 @@ class Postgres:
     def psql(self, sql):
         self.run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c", sql)
 
+    def cut_off(self, cut=True):
+        """Drop every packet to and from this server's port (cut=False: let them through)."""
+        assert self.port != 5432, "never the machine's own PostgreSQL"
+        for chain, side in (("INPUT", "--dport"), ("OUTPUT", "--sport")):
+            rule = [chain, "-p", "tcp", side, str(self.port), "-j", "DROP"]
+            if cut:
+                subprocess.run(["iptables", "-I"] + rule, check=True)
+            else:       # each rule as often as it is there (none if it never was)
+                while subprocess.run(["iptables", "-D"] + rule, capture_output=True).returncode == 0:
+                    pass
+
+    def can_cut_off(self):
+        return os.geteuid() == 0 and shutil.which("iptables") is not None
+
 
 def prepare_shop(args, env, shoppers):
     """Migrate and seed the shop's database, and make the shoppers' accounts."""
@@ -179,10 +198,16 @@ class Load:
     def __init__(self):
         self.phase, self.lock, self.stopping = "setup", threading.Lock(), False
         self.results = collections.defaultdict(list)      # phase -> [(status, seconds)]
+        self.readyz = collections.defaultdict(list)       # the same, of /readyz
 
-    def record(self, status, seconds):
+    def record(self, phase, status, seconds):
+        """A request's answer, counted in the phase it was sent in (a hung one ends later)."""
         with self.lock:
-            self.results[self.phase].append((status, seconds))
+            self.results[phase].append((status, seconds))
+
+    def ready(self, phase, status, seconds):
+        with self.lock:
+            self.readyz[phase].append((status, seconds))
 
 
 class Visitor:
@@ -195,7 +220,7 @@ class Visitor:
     def request(self, path, data=None, record=True):
         """(status, body); status is "no answer" or "broken" when there was none."""
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        started = time.monotonic()
+        started, phase = time.monotonic(), self.load.phase
         try:
             with self.opener.open(self.base + path, data=body, timeout=30) as answer:
                 status, text = answer.status, answer.read().decode(errors="replace")
@@ -206,7 +231,7 @@ class Visitor:
         except OSError:
             status, text = "broken", ""
         if record:
-            self.load.record(status, time.monotonic() - started)
+            self.load.record(phase, status, time.monotonic() - started)
         return status, text
 
     def token(self, record=True):
@@ -296,6 +321,15 @@ class Shopper(Visitor):
         return lost
 
 
+def readiness(visitor):
+    """Ask /readyz every second, as a load balancer would."""
+    while not visitor.load.stopping:
+        started, phase = time.monotonic(), visitor.load.phase
+        status, _ = visitor.request("/readyz", record=False)
+        visitor.load.ready(phase, status, time.monotonic() - started)
+        time.sleep(1)
+
+
 def anonymous(visitor, products):
     while not visitor.load.stopping:
         visitor.request(random.choice(ANONYMOUS_PAGES).format(
@@ -310,18 +344,28 @@ def shopping(shopper):
 
 # --- The run ----------------------------------------------------------------------------------
 
-def phase_row(name, results, carts_lost, log_lines, tracebacks):
+def readyz_cell(results):
+    statuses = collections.Counter(status for status, _ in results)
+    slowest = max((seconds for _, seconds in results), default=0)
+    return ", ".join(f"{status}: {count}" for status, count in sorted(
+        statuses.items(), key=str)) + f" (≤ {slowest:.1f} s)"
+
+
+def phase_row(name, results, carts_lost, log_lines, tracebacks, readyz):
     statuses = collections.Counter(status for status, _ in results)
     errors = statuses.pop(500, 0) + statuses.pop(502, 0)
     dropped = statuses.pop("no answer", 0) + statuses.pop("broken", 0)
     others = ", ".join(f"{status}: {count}" for status, count in sorted(
         statuses.items(), key=str) if not (isinstance(status, int) and status < 400))
     slowest = max((seconds for _, seconds in results), default=0)
-    return (f"| {name:15} | {len(results):8} | {errors:5} | {others or '-':28} | {dropped:7} | "
-            f"{slowest:6.1f} s | {carts_lost:10} | {log_lines:9} | {tracebacks:10} |")
+    return (f"| {name:20} | {len(results):8} | {errors:5} | {others or '-':28} | {dropped:7} | "
+            f"{slowest:6.1f} s | {carts_lost:10} | {readyz_cell(readyz):24} | {log_lines:9} | "
+            f"{tracebacks:10} |")
 
 
 def run(args):
+    # A SIGTERM ends the run through its `finally`, which lets PostgreSQL's packets through again.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     redis = Redis(args.redis_port)
     postgres = Postgres(args.pg_dir, args.pg_port)
     data_dir = tempfile.mkdtemp(prefix="storefront-faults-")
@@ -346,16 +390,21 @@ def run(args):
         threads = [threading.Thread(target=anonymous, args=(Visitor(load, base), products))
                    for _ in range(args.anonymous)]
         threads += [threading.Thread(target=shopping, args=(s,)) for s in shoppers]
+        threads.append(threading.Thread(target=readiness, args=(Visitor(load, base),)))
         for thread in threads:
             thread.daemon = True
             thread.start()
-        rows = []
-        for name, breaking, mending in [
-                ("baseline", None, None),
-                ("redis stopped", redis.stop, redis.start),
-                ("redis frozen", redis.freeze, lambda: redis.freeze(False)),
-                ("postgres down", postgres.stop, postgres.start),
-                ("after restarts", None, None)]:
+        told, faults = [], [
+            ("baseline", None, None),
+            ("redis stopped", redis.stop, redis.start),
+            ("redis frozen", redis.freeze, lambda: redis.freeze(False)),
+            ("postgres down", postgres.stop, postgres.start),
+            ("postgres unreachable", postgres.cut_off, lambda: postgres.cut_off(False)),
+            ("after restarts", None, None)]
+        if not postgres.can_cut_off():
+            print("(postgres unreachable: skipped, it needs root and iptables)")
+            faults = [fault for fault in faults if fault[0] != "postgres unreachable"]
+        for name, breaking, mending in faults:
             logged = len(open(log_path, errors="replace").readlines())
             load.phase = name
             if breaking:
@@ -367,21 +416,24 @@ def run(args):
             load.phase = "between"
             lost = sum(shopper.lost_cart() for shopper in shoppers)
             lines = open(log_path, errors="replace").readlines()[logged:]
-            rows.append(phase_row(name, load.results[name], lost, len(lines),
-                                  sum("Traceback" in line for line in lines)))
+            told.append((name, lost, len(lines), sum("Traceback" in line for line in lines)))
         load.stopping = True
         for thread in threads:
-            thread.join(timeout=35)
+            thread.join(timeout=35)     # a request that hung in a phase is counted in it
+        rows = [phase_row(name, load.results[name], lost, lines, tracebacks, load.readyz[name])
+                for name, lost, lines, tracebacks in told]
         print(f"\n{args.root}: gunicorn -w {args.workers}, {args.anonymous} anonymous and "
               f"{args.shoppers} shopper threads, each fault {args.seconds:g} s (+3 s after)\n")
-        print("| phase           | requests |  500s | other statuses               | dropped "
-              "| slowest  | carts lost | log lines | tracebacks |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| phase                | requests |  500s | other statuses               | dropped "
+              "| slowest  | carts lost | readyz                   | log lines | tracebacks |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         print("\n".join(rows))
         kept = os.path.join(tempfile.gettempdir(), "storefront-faults-server.log")
         shutil.copyfile(log_path, kept)
         print(f"\nThe server's log: {kept}")
     finally:
+        if postgres.can_cut_off():
+            postgres.cut_off(False)
         if gunicorn:
             gunicorn.terminate()
             gunicorn.wait(30)
