@@ -1795,7 +1795,7 @@ class Customer(BaseModel):
     email = CharField(max_length=254, unique=True)
     phone = CharField(max_length=255, default="")
     birth_date = DateField(null=True)
-    membership = CharField(max_length=1, choices=MEMBERSHIPS, default="B", index=True)
+    membership = CharField(max_length=1, choices=MEMBERSHIPS, default="B")
     user = ForeignKeyField(User, null=True, unique=True, backref="customers", on_delete="SET NULL")
     # How many orders point here, kept by the database (see ORDER_SUMS): a list sorted by it
     # walks an index instead of counting every customer's orders.
@@ -1803,7 +1803,8 @@ class Customer(BaseModel):
 
     class Meta:
         indexes = ((("first_name", "last_name"), False),
-                   (("last_name", "first_name", "id"), False), (("order_count", "id"), False))
+                   (("last_name", "first_name", "id"), False), (("order_count", "id"), False),
+                   (("membership", "last_name", "first_name", "id"), False))
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
@@ -1877,7 +1878,8 @@ class Order(BaseModel):
         # Each sort and filter of the lists, with the id that breaks ties (see ModelAdmin.sorted).
         indexes = ((("payment_status", "placed_at", "id"), False), (("payment_status", "id"), False),
                    (("placed_at", "id"), False),
-                   (("total", "id"), False), (("customer", "placed_at", "id"), False))
+                   (("total", "id"), False), (("customer", "placed_at", "id"), False),
+                   (("payment_status", "total", "id"), False))
 
     def __str__(self):
         return f"Order #{self.id}"
@@ -3841,6 +3843,21 @@ def _m017_sums_kept_on_orders_and_customers():
                     # that serves a filter but not its sort, and sort a million rows
 
 
+def _m018_a_filter_and_a_sort_from_one_index():
+    # A list filtered by one column and sorted by another walks an index of both, with the id
+    # that breaks ties: each page of the failed orders by total, or of the gold customers by
+    # name, is then read from the index alone. Without it the walk takes the sort's index
+    # and reads every row it passes to test the filter: 19 s for page 3,000 of a million
+    # orders. The index of membership alone is the first column of the new one. (IF NOT
+    # EXISTS: _m017 makes every index the models declare, these too on a new database.)
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "order_payment_status_total_id" '
+                   'ON "order" ("payment_status", "total", "id")')
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "customer_membership_last_name_first_name_id" '
+                   'ON "customer" ("membership", "last_name", "first_name", "id")')
+    db.execute_sql('DROP INDEX IF EXISTS "customer_membership"')
+    analyze()       # (without statistics of the new indexes, the planner may not pick them)
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
@@ -3848,7 +3865,8 @@ MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m009_reset_mails_per_address, _m010_count_carts_made_per_client,
               _m011_carts_belong_to_accounts, _m012_carts_know_when_they_were_last_changed,
               _m013_product_imports, _m014_api_tokens, _m015_product_photos,
-              _m016_search_folded_text, _m017_sums_kept_on_orders_and_customers]
+              _m016_search_folded_text, _m017_sums_kept_on_orders_and_customers,
+              _m018_a_filter_and_a_sort_from_one_index]
 
 
 def schema_version():
