@@ -8,6 +8,7 @@ import re
 import time
 from decimal import Decimal
 
+import peewee
 import pytest
 from webtest import TestRequest
 
@@ -251,6 +252,10 @@ def test_seed_makes_the_orders_asked_with_their_sums(wsgi):
     # and the ids go on after those the load gave
     assert Order.create(customer=Customer.select().first()).id == 401 + Order.select(
         models.fn.MIN(Order.id)).scalar() - 1
+    # and the foreign keys, which a load on PostgreSQL drops and adds again, are there
+    with pytest.raises(peewee.IntegrityError), models.db.atomic():
+        OrderItem.create(order=Order.select(models.fn.MAX(Order.id)).scalar() + 1,
+                         product=Product.select().first(), quantity=1, unit_price=1)
 
 
 # --- The lists -------------------------------------------------------------------------------
