@@ -4364,9 +4364,8 @@ def csv_text(value):
 def export_lines(spec, query, columns):
     """The export's lines, each [key, the text of each column], read as they are written.
     When every column is a field, the rows come as plain tuples of the database's values, and
-    how a column's value becomes text is decided once, from its field: an export of 200,000
-    orders is a million cells, and models made and types tested cell by cell cost more than
-    reading the rows."""
+    how a column's value becomes text is decided once, from its field, not by testing the type
+    of each cell: 200,000 orders are a million cells."""
     fields = [spec.model._meta.fields.get(c.name) for c in columns]
     if any(field is None for field in fields):      # a computed column reads the row
         return ([csv_text(row.get_id())] + [csv_text(spec.value(row, c.name)) for c in columns]
