@@ -2,11 +2,13 @@
 through every path that writes items or orders, `check --repair` finds and mends them, the
 lists that read them, the streamed CSV export, and `seed --orders`."""
 import csv
+import datetime
 import io
 import re
 import time
 from decimal import Decimal
 
+import peewee
 import pytest
 from webtest import TestRequest
 
@@ -250,6 +252,10 @@ def test_seed_makes_the_orders_asked_with_their_sums(wsgi):
     # and the ids go on after those the load gave
     assert Order.create(customer=Customer.select().first()).id == 401 + Order.select(
         models.fn.MIN(Order.id)).scalar() - 1
+    # and the foreign keys, which a load on PostgreSQL drops and adds again, are there
+    with pytest.raises(peewee.IntegrityError), models.db.atomic():
+        OrderItem.create(order=Order.select(models.fn.MAX(Order.id)).scalar() + 1,
+                         product=Product.select().first(), quantity=1, unit_price=1)
 
 
 # --- The lists -------------------------------------------------------------------------------
@@ -333,3 +339,18 @@ def test_the_export_streams_and_holds_every_row(client, staff, shop):
         Order.placed_at.desc(), Order.id.desc()))
     assert rows[0] == ["id", "Placed at", "Customer", "Payment status", "Total"]
     assert [(int(r[0]), Decimal(r[4])) for r in rows[1:]] == [(o.id, o.total) for o in failed]
+
+
+def test_an_exported_order_is_written_as_it_is_kept(client, staff, shop):
+    # The export writes each cell from the database's own value: a moment and an amount as
+    # they are (a spreadsheet reads them), a choice by its label, a related row by its name,
+    # and a name that would start a formula defused.
+    customer = Customer.create(first_name="=Eve", last_name="Moneypenny",
+                               email="eve@example.com")
+    order = new_order(customer, lines=((3, "2.50"), (1, "0.99")))
+    Order.update(payment_status="F", placed_at=datetime.datetime(2026, 3, 4, 5, 6, 7, 89)) \
+        .where(Order.id == order.id).execute()
+    text = client.get("/admin/order/export.csv", {"payment_status": "F"}).text
+    row = next(r for r in csv.reader(io.StringIO(text)) if r[0] == str(order.id))
+    assert row == [str(order.id), "2026-03-04 05:06:07.000089", "'=Eve Moneypenny", "Failed",
+                   "8.49"]
