@@ -1394,10 +1394,21 @@ class Product(BaseModel):
                 query = query.join(cls, on=(cls.id == rowid)).where(
                     cls.collection == collection_id)
             return query
-        query = cls.select(cls.id).where(cls._match_condition(terms, in_title))
+        # In the title: asked of the index of titles alone (migration 19). The index of both
+        # cannot say where a word was found: a word in 30,000 descriptions and no title had
+        # each of those products read to learn that it is not in its title (140 ms at 300,000).
+        query = cls.select(cls.id).where(
+            peewee.Expression(TITLE_VECTOR, "@@", _tsquery(terms)) if in_title
+            else cls._match_condition(terms, in_title))
         if collection_id:
             query = query.where(cls.collection == collection_id)
         return query.order_by(cls.id)
+
+
+# PostgreSQL: the words of a product's folded title, as its index (product_search_title)
+# holds them. Written out, not with the configuration as a parameter: an index serves only a
+# query that names its very expression.
+TITLE_VECTOR = SQL("to_tsvector('simple', search_title)")
 
 
 def _fts_match(terms):
@@ -3841,6 +3852,18 @@ def _m017_sums_kept_on_orders_and_customers():
                     # that serves a filter but not its sort, and sort a million rows
 
 
+def _m019_search_index_of_titles_alone():
+    # PostgreSQL: a GIN index of the titles' words alone, beside the one of titles and
+    # descriptions (search_vector). A search asks first for the products with every word in
+    # the title; that index can only say "somewhere", and a word found in many descriptions
+    # but in no title had each of those products read to check (_matching()). SQLite's FTS5
+    # table answers "in the title" from its own index already.
+    if not is_sqlite():
+        db.execute_sql("CREATE INDEX IF NOT EXISTS product_search_title ON product "
+                       "USING gin (to_tsvector('simple', search_title))")
+        analyze()
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
@@ -3848,7 +3871,8 @@ MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m009_reset_mails_per_address, _m010_count_carts_made_per_client,
               _m011_carts_belong_to_accounts, _m012_carts_know_when_they_were_last_changed,
               _m013_product_imports, _m014_api_tokens, _m015_product_photos,
-              _m016_search_folded_text, _m017_sums_kept_on_orders_and_customers]
+              _m016_search_folded_text, _m017_sums_kept_on_orders_and_customers,
+              _m019_search_index_of_titles_alone]
 
 
 def schema_version():
