@@ -218,7 +218,7 @@ _READS_ONLY = re.compile(r"\s*(?:SELECT|WITH\b(?!.*\b(?:INSERT|UPDATE|DELETE)\b)
 # Tables read for another: SQLite's full-text index is kept from product's rows by triggers,
 # which no hook sees, so reading it is reading product.
 READ_AS = {"product_search": "product"}
-_about = threading.local()      # .tags: {table: the tag of the rows its reads and writes concern}
+_about = threading.local()      # .tags: {table: the tags of the rows its reads and writes concern}
 
 
 def on_data_change(listener):
