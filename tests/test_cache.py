@@ -386,6 +386,22 @@ def test_an_order_leaves_the_pages_that_do_not_show_its_stock_in_place(way, clie
     assert "Only 1 left" in visitor.get(f"/products/{ordered.id}").text
 
 
+def test_an_order_that_takes_the_last_of_a_product_counts_it_out_of_stock(client, shop,
+                                                                           login_as, csrf):
+    """A list filtered by stock (the admin's "out of stock", its count cached) depends on the
+    stock of every product: an order that takes the last of one is counted there at once."""
+    product = Product.select().where(Product.inventory > 0).order_by(Product.id).first()
+    Product.update(inventory=2).where(Product.id == product.id).execute()
+    login_as("boss", is_staff=True, is_superuser=True)
+
+    def out_of_stock():
+        page = client.get("/admin/product/", {"stock": "out"}).text
+        return int(re.search(r"([\d,]+) results? \(", page).group(1).replace(",", ""))
+    before = out_of_stock()
+    order("checkout", client, csrf, product, 2)
+    assert out_of_stock() == before + 1
+
+
 def test_an_admin_edit_of_a_product_leaves_other_products_pages_in_place(client, wsgi, shop,
                                                                           login_as):
     """An admin's edit writes one product's row: its page and the lists that may show it are
