@@ -296,9 +296,10 @@ def rows_of(query, keys=None):
         keys = [row[0] for row in query.select(pk).tuples()]
     if not keys:
         return []
+    rows = query.limit(None).offset(None)
+    rows._where = pk.in_(keys)      # (not the list's filter again: it chose them, at a cost)
     with about(model, keys=keys):
-        found = {row.get_id(): row
-                 for row in query.where(pk.in_(keys)).limit(None).offset(None)}
+        found = {row.get_id(): row for row in rows}
     return [found[key] for key in keys if key in found]
 
 
