@@ -2113,10 +2113,11 @@ def with_security_headers(app):
 # write committed to it raises. An entry is kept with the generation each tag it read had
 # before the read (its stamp), and served while they all still have those: a like raises
 # only its product's likes, so the catalog stays cached and that product's count is made
-# again. The numbers live in this process, or in Redis where several processes must see each
-# other's writes (one small read per cache lookup). While that Redis is down or frozen, no
-# process can know what is out of date: pages are made afresh, and once it is back the tags
-# written meanwhile are raised there and what this process cached before is dropped
+# again; an order raises only the stock of its products, so only the pages that show one of
+# them are made again. The numbers live in this process, or in Redis where several processes
+# must see each other's writes (one small read per cache lookup). While that Redis is down or
+# frozen, no process can know what is out of date: pages are made afresh, and once it is back
+# the tags written meanwhile are raised there and what this process cached before is dropped
 # (_read_redis_generations: one try per interval, part 15).
 
 # region -> seconds an entry lives at most. The playground's caching lessons use a region of
