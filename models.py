@@ -2290,7 +2290,8 @@ def _purge_stale_carts(now, window_start):
 def purge_abandoned_carts(idle_since):
     """Delete the anonymous carts left untouched since `idle_since`, with their items (made
     through the shop or the API: a cart's id is all that reaches it, and an abandoned one is
-    never asked for again), and the counts of past windows of new_cart. The number of carts and items."""
+    never asked for again), and the counts of past windows of new_cart. The number of carts
+    and items."""
     with write_transaction():
         # An account's cart is kept however long it waits: it is theirs, not a visitor's.
         abandoned = (Cart.touched_at < idle_since) & Cart.user.is_null()
