@@ -595,12 +595,12 @@ def failing_export(monkeypatch):
     """failing_export(rows): the admin's CSV export reads `rows` rows (the shop's, again and
     again) and then the database fails."""
     def fail_after(rows):
-        real = storefront.export_rows
+        real = storefront.export_lines
 
-        def export_rows(*args):
+        def export_lines(*args):
             yield from itertools.islice(itertools.cycle(list(real(*args))), rows)
             raise OperationalError("server closed the connection unexpectedly")
-        monkeypatch.setattr(storefront, "export_rows", export_rows)
+        monkeypatch.setattr(storefront, "export_lines", export_lines)
     return fail_after
 
 
