@@ -4384,42 +4384,42 @@ def export_lines(spec, query, columns):
     if any(field is None for field in fields):      # a computed column reads the row
         return ([csv_text(row.get_id())] + [csv_text(spec.value(row, c.name)) for c in columns]
                 for row in query.iterator())
-    selected, texts = [spec.model._meta.primary_key], []
+    pk = spec.model._meta.primary_key
+    selected, texts = [pk], [_field_text(pk, 0)]
     for field in fields:
         at = len(selected)
         if isinstance(field, peewee.ForeignKeyField):
             related = field.rel_model._meta.sorted_fields
             selected += related
-            texts.append(functools.partial(_related_text, field.rel_model,
-                                           [f.name for f in related], at))
-        elif field.choices:
-            selected.append(field)
-            texts.append(functools.partial(_choice_text, field.python_value, {
-                value: csv_text(label) for value, label in field.choices}, at))
+            texts.append(_related_text(field.rel_model, [f.name for f in related], at))
         else:
             selected.append(field)
-            texts.append(functools.partial(_field_text, field.python_value, at))
-    return ([csv_text(values[0])] + [text(values) for text in texts]
+            texts.append(_field_text(field, at))
+    return ([text(values) for text in texts]
             for values in models.stream_rows(query.select(*selected)))
 
 
-def _related_text(model, names, at, values):
-    """The name of an export line's related row, made from its columns as the database gave
-    them (what its name shows is not converted)."""
-    if values[at] is None:
-        return ""
-    row = model(__no_default__=True)
-    row.__data__ = dict(zip(names, values[at:]))
-    return csv_text(str(row))
+def _related_text(model, names, at):
+    """How an export line's related row becomes its name, made from its columns as the
+    database gave them. One row object serves every line: its name is read at once."""
+    row, end = model(__no_default__=True), at + len(names)
+
+    def text(values):
+        if values[at] is None:
+            return ""
+        row.__data__ = dict(zip(names, values[at:end]))
+        return csv_text(str(row))
+    return text
 
 
-def _choice_text(python_value, labels, at, values):
-    value = python_value(values[at])
-    return labels[value] if value in labels else csv_text(value)
-
-
-def _field_text(python_value, at, values):
-    return csv_text(python_value(values[at]))
+def _field_text(field, at):
+    """How an export line's value of `field` becomes text: a choice by its label."""
+    python_value = field.python_value
+    if field.choices:
+        labels = {value: csv_text(label) for value, label in field.choices}
+        return lambda values: labels.get(python_value(values[at])) or \
+            csv_text(python_value(values[at]))
+    return lambda values: csv_text(python_value(values[at]))
 
 
 # --- Importing products from a spreadsheet ---------------------------------------------------
