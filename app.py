@@ -1005,8 +1005,8 @@ def token_revoke(token_id):
 
 # The shop for programs, calling the same functions of models.py as the pages. Each operation
 # is declared once, on its route (`openapi=Operation(...)`: what it takes, what it answers); the
-# handlers' checks read that declaration, and so does the builder of the OpenAPI document
-# (part 14; /api/openapi.json, and /api/docs for people). The tests hold every answer to it.
+# handlers' checks (check_query(), body_fields(): part 10) read it, and so does the builder of
+# the OpenAPI document (part 14; /api/openapi.json, /api/docs). The tests hold every answer to it.
 
 BODY_KIB = bottle.BaseRequest.MEMFILE_MAX // 1024       # Bottle reads no larger body
 INDEX = ("products", "collections", "carts", "orders", "openapi", "docs")
@@ -2554,8 +2554,8 @@ def send_template_mail(to, name, context):
 # Every email goes through send_mail(). STOREFRONT_EMAIL_URL says how: by default each message
 # is written as an .eml file under <data dir>/mail/ and shown on the console, so a laptop needs
 # no mail server; smtp://user:password@host:587?starttls=1 (or smtps://host:465) sends it,
-# from the address in ?from= (storefront@localhost otherwise). How it is delivered, and the
-# work a page leaves for after its answer (in_background()), are in part 11.
+# from the address in ?from= (storefront@localhost otherwise). How it is delivered is below;
+# the work a page leaves for after its answer (in_background()) is above.
 
 def send_mail(to, subject, body, html=None):
     """Send a plain-text email, with `html` as its HTML alternative if given."""
