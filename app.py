@@ -2426,7 +2426,7 @@ PHOTO_URL = "/media/<image_id:int>-<digest:re:[0-9a-f]{16}>-<size:re:[a-z]+>.web
 def photo(image_id, digest, size):
     """One size of a product photo."""
     etag = f'"{digest}-{size}"'
-    response.set_header("Cache-Control", "public, max-age=31536000, immutable")
+    response.set_header("Cache-Control", STATIC_FOR_A_YEAR)
     response.set_header("ETag", etag)
     if etag in request.get_header("If-None-Match", ""):
         response.status = 304
@@ -4415,11 +4415,14 @@ def _related_text(model, names, at):
 def _field_text(field, at):
     """How an export line's value of `field` becomes text: a choice by its label."""
     python_value = field.python_value
-    if field.choices:
-        labels = {value: csv_text(label) for value, label in field.choices}
-        return lambda values: labels.get(python_value(values[at])) or \
-            csv_text(python_value(values[at]))
-    return lambda values: csv_text(python_value(values[at]))
+    if not field.choices:
+        return lambda values: csv_text(python_value(values[at]))
+    labels = {value: csv_text(label) for value, label in field.choices}
+
+    def text(values):
+        value = python_value(values[at])
+        return labels[value] if value in labels else csv_text(value)
+    return text
 
 
 # --- Importing products from a spreadsheet ---------------------------------------------------
