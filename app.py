@@ -2043,7 +2043,7 @@ def sign_in_from_proxy():
     if not settings.remote_user_header or env.get("storefront.token") \
             or not _is_trusted_proxy(env.get("storefront.peer")):
         return
-    name = env.get(header_key(settings.remote_user_header), "").strip()
+    name = request.headers.raw(settings.remote_user_header, "").strip()
     s = session()
     signed_in_as = s.get("remote_user") if s else None
     if signed_in_as is not None and signed_in_as != name:
@@ -2056,11 +2056,6 @@ def sign_in_from_proxy():
                    f"for one.")
     log.info("login: %s, signed in by the proxy %s", user.username, env.get("storefront.peer"))
     login(user, remote_user=name)
-
-
-def header_key(header):
-    """The WSGI environ's key of a request header: X-Remote-User is HTTP_X_REMOTE_USER."""
-    return "HTTP_" + header.upper().replace("-", "_")
 
 
 # --- What every answer carries --------------------------------------------------------------
