@@ -2144,9 +2144,7 @@ def make_cache(s):
         # A region does not inherit cache.type: each names its own.
         options.update({f"cache.{region}.type": "memory", f"cache.{region}.expire": expire})
     manager = CacheManager(**parse_cache_config_options(options))
-    for region in CACHE_REGIONS:    # Beaker's memory outlives a manager: start empty
-        manager.get_cache_region("storefront." + region, region).clear()
-    _cache_bytes.clear()
+    _clear_regions(manager)     # Beaker's memory outlives a manager: start empty
     return manager
 
 
@@ -2170,7 +2168,7 @@ def _read_redis_generations(tags):
     if _generations["lost"]:        # back after a failure: tell it what it missed, and keep
         _raise_in_redis(client, _generations["owed"])   # nothing cached before (another
         _generations.update(owed=set(), lost=False)     # process may have written then)
-        _clear_regions()
+        _clear_regions(cache)
     numbers = client.hmget(GENERATIONS_KEY, tags)
     if numbers[tags.index("epoch")] is None:
         client.hsetnx(GENERATIONS_KEY, "epoch", secrets.randbelow(2 ** 62))
@@ -2298,9 +2296,9 @@ def forget(region, key):
         cache.get_cache_region("storefront." + region, region).remove_value(key)
 
 
-def _clear_regions():
+def _clear_regions(manager):
     for region in CACHE_REGIONS:
-        cache.get_cache_region("storefront." + region, region).clear()
+        manager.get_cache_region("storefront." + region, region).clear()
     _cache_bytes.clear()
 
 
