@@ -5944,8 +5944,7 @@ def with_toolbar(record, content, headers):
     """An HTML page's body and headers with the toolbar put in before </body>."""
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
     if content_type.startswith("text/html") and b"</body>" in content:
-        bar = bottle.template("debug/toolbar", static_url=static_url, record=record, panels=DEBUG_PANELS,
-                              url=url).encode()
+        bar = debug_template("toolbar", record=record).encode()
         content = content.replace(b"</body>", bar + b"</body>", 1)
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(content))))
@@ -6035,13 +6034,18 @@ DEBUG_PANELS = ["versions", "timer", "settings", "request", "headers", "sql", "t
                 "cache", "logging", "routes"]
 
 
+def debug_template(name, **context):
+    """Render views/debug/<name>.tpl: the toolbar's own pages, outside the shop's layout."""
+    return bottle.template("debug/" + name, url=url, static_url=static_url, panels=DEBUG_PANELS,
+                           **context)
+
+
 @debug.get("/", name="debug_history")
 def debug_history():
     """The last requests of every kind, newest first."""
     if not settings.debug or not is_internal(request.environ):
         abort(404)
-    return bottle.template("debug/history", static_url=static_url, records=list(reversed(DEBUG_HISTORY.values())),
-                           url=url)
+    return debug_template("history", records=list(reversed(DEBUG_HISTORY.values())))
 
 
 @debug.get("/<ident>/", name="debug_panels")
@@ -6055,9 +6059,8 @@ def debug_panel(ident, panel="timer"):
     versions = dict({"Python": sys.version.split()[0], "Database": type(db.obj).__name__},
                     **{name: version(name) for name in ("bottle", "peewee", "Beaker", "WTForms",
                                                         "waitress")})
-    return bottle.template("debug/panel", static_url=static_url, record=record, panel=panel, panels=DEBUG_PANELS,
-                           versions=versions, settings=masked_settings(settings),
-                           routes=list_routes(), url=url)
+    return debug_template("panel", record=record, panel=panel, versions=versions,
+                          settings=masked_settings(settings), routes=list_routes())
 
 
 @debug.get("/<ident>/sql/<n:int>/explain", name="debug_explain")
@@ -6071,7 +6074,7 @@ def debug_explain(ident, n):
     prefix = "EXPLAIN QUERY PLAN " if models.is_sqlite() else "EXPLAIN "
     plan = [" ".join(str(c) for c in row)
             for row in db.execute_sql(prefix + query["sql"], query["params"]).fetchall()]
-    return bottle.template("debug/explain", static_url=static_url, record=record, query=query, plan=plan, url=url)
+    return debug_template("explain", record=record, query=query, plan=plan)
 
 
 # --- The JSON API's description: OpenAPI 3.1, built from the declarations -------------------
