@@ -5850,9 +5850,8 @@ class Record:
         self.query = environ.get("QUERY_STRING", "")
         self.started = time.perf_counter()
         self.when = datetime.datetime.now(datetime.timezone.utc)
-        self.headers_in = {name: _masked_header(name, value) for name, value in (
-            (k[5:].replace("_", "-").title(), v) for k, v in environ.items()
-            if k.startswith("HTTP_"))}
+        headers = bottle.WSGIHeaderDict(environ)    # as sent: no decoding that could fail
+        self.headers_in = {name: _masked_header(name, headers.raw(name)) for name in headers}
         self.queries, self.templates, self.cache, self.logs = [], [], [], []
         self.status, self.headers_out, self.ms, self.request_data = "", [], 0.0, {}
 
