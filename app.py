@@ -5917,12 +5917,7 @@ def debug_toolbar(app):
             seen.update(status=status, headers=headers, exc_info=exc_info)
         try:
             with capture_queries() as queries:
-                body = app(environ, start)
-                try:
-                    content = b"".join(body)     # buffered: the toolbar goes inside it
-                finally:
-                    if hasattr(body, "close"):
-                        body.close()
+                content = whole_body(app(environ, start))     # the toolbar goes inside it
         finally:
             _capture.record = None
         record.queries, record.ms = queries, (time.perf_counter() - record.started) * 1000
@@ -6765,16 +6760,21 @@ def gzip_text(app):
         body = app(environ, start)
         if not started.get("gzip"):
             return body
-        try:
-            data = gzip.compress(b"".join(body), compresslevel=6, mtime=0)
-        finally:
-            if hasattr(body, "close"):
-                body.close()
+        data = gzip.compress(whole_body(body), compresslevel=6, mtime=0)
         headers = [(k, v) for k, v in started["headers"] if k.lower() != "content-length"]
         start_response(started["status"], headers + [
             ("Content-Encoding", "gzip"), ("Content-Length", str(len(data)))], started["exc_info"])
         return [data]
     return wsgi
+
+
+def whole_body(body):
+    """A WSGI answer's body read whole, then closed as a server would close it."""
+    try:
+        return b"".join(body)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
 
 
 def _compressible(headers):
