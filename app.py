@@ -5753,26 +5753,23 @@ def tour_stops():
     for stop in playground_text("tour")["stops"]:
         text = stop["text"].format_map(facts)
         stops.append(file_stop(stop["title"], text, stop["file"]) if "file" in stop else
-                     code_stop(stop["title"], text, named(stop["code"])[1], stop.get("around")))
+                     code_stop(stop["title"], text, stop["code"], stop.get("around")))
     return path, stops
 
 
-def code_stop(title, text, code, around=None, most=14):
-    """One stop of the tour: where `code` (a function) is, and a few of its lines, read now
-    from the source of the running program. With `around`, the lines around the first line
-    that contains it; else the first `most`."""
-    lines, start = inspect.getsourcelines(code)
-    if code.__module__ in (__name__, models.__name__):
-        where = os.path.basename(inspect.getsourcefile(code))
-    else:       # a library: named by its module, never by where it is installed
-        where = code.__module__.replace(".", "/") + ".py"
+def code_stop(title, text, reference, around=None, most=14):
+    """One stop of the tour: where the function "bottle.py: Bottle.wsgi" is, and a few of its
+    lines, read now from the source of the running program. With `around`, the lines around
+    the first line that contains it; else the first `most`."""
+    filename, _, name = reference.partition(": ")
+    lines, start = inspect.getsourcelines(named(reference)[1])
     found = next((n for n, line in enumerate(lines) if around and around in line), None)
     first = 0 if found is None else max(0, found - 2)
     shown = lines[first:first + most] if found is None else lines[first:found + 6]
     while shown and not shown[0].strip():       # start at a line with something on it
         shown, first = shown[1:], first + 1
     return {"title": title, "text": text, "found": around is None or found is not None,
-            "where": f"{where}, line {start + first}", "name": code.__qualname__,
+            "where": f"{filename}, line {start + first}", "name": name,
             "code": textwrap.dedent("".join(shown)).rstrip()}
 
 
