@@ -1487,10 +1487,10 @@ def whole_number(s, name, default):
     """A whole number of at least 1, or the default and a problem."""
     value = s.env(name).strip()
     if value and not (value.isascii() and value.isdigit() and int(value) >= 1):
-        s.problems.append(f"STOREFRONT_{name}: {value!r} is not a whole number of at "
-                             f"least 1")
+        s.problems.append(f"STOREFRONT_{name}: {value!r} is not a whole number of at least 1")
         return default
     return int(value or default)
+
 
 def addresses(s, name):
     """Comma-separated email addresses; one that cannot be is a problem, and left out."""
@@ -1641,11 +1641,9 @@ def set_cookie(name, value, max_age=None):
 
 def session_options(s):
     """Beaker's session settings: server-side storage, a signed cookie, no write per request.
-
-    Beaker's own idle timeout would save every session on every request to note the time; a
-    session notes it itself, at most every few minutes (session() in part 4). Only Redis gets
-    Beaker's timeout too, so that its keys expire there.
-    """
+    (Beaker's own idle timeout would save every session on every request to note the time; a
+    session notes it itself, at most every few minutes: session() in part 4. Only Redis gets
+    Beaker's timeout too, so that its keys expire there.)"""
     options = {
         "session.key": SESSION_COOKIE,
         "session.secret": s.secret(),
@@ -1738,12 +1736,10 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def check_csrf():
-    """One check for every unsafe request to any part of the site (installed in part 15).
-
-    The token comes from the form field `csrf_token` or the `X-CSRF-Token` header. A JSON API
+    """One check for every unsafe request to any part of the site (installed in part 15):
+    the token comes from the form field `csrf_token` or the `X-CSRF-Token` header. A JSON API
     call that carries no cookie at all speaks for nobody's browser session, so it needs none,
-    nor does one that carries an API token.
-    """
+    nor does one that carries an API token."""
     if request.method in SAFE_METHODS:
         return
     if request.path.startswith("/api/") and (
