@@ -2349,12 +2349,9 @@ def address_key():
 
 class PageCache:
     """A Bottle plugin: a route declared with cache=True serves visitors who have no session
-    (nor a notice to show) a page kept in the cache.
-
-    Their page is the same for everyone except the CSRF token of its forms, so it is rendered
-    once for everyone. Anything per user (a name, a cart) needs a session, and a session skips
-    this cache (though not the fragments of a page).
-    """
+    (nor a notice to show) a page kept in the cache, rendered once for everyone: it is the
+    same for all of them but for the CSRF token of its forms. Anything per user (a name, a
+    cart) needs a session, and a session skips this cache (though not the fragments of a page)."""
     name, api = "page_cache", 2
 
     def apply(self, handler, route):
@@ -2543,8 +2540,7 @@ def send_template_mail(to, name, context):
 # Every email goes through send_mail(). STOREFRONT_EMAIL_URL says how: by default each message
 # is written as an .eml file under <data dir>/mail/ and shown on the console, so a laptop needs
 # no mail server; smtp://user:password@host:587?starttls=1 (or smtps://host:465) sends it,
-# from the address in ?from= (storefront@localhost otherwise). How it is delivered is below;
-# the work a page leaves for after its answer (in_background()) is above.
+# from the address in ?from= (storefront@localhost otherwise).
 
 def send_mail(to, subject, body, html=None):
     """Send a plain-text email, with `html` as its HTML alternative if given."""
