@@ -1954,10 +1954,10 @@ def believe_trusted_proxies_only():
 
 
 def host_allowed(host):
-    """True if the Host header `host` ("shop.example.com:8443") names this site: it matches
-    an entry of STOREFRONT_ALLOWED_HOSTS, where ".example.com" is that domain and those under
-    it, and "*" is any host (Django's ALLOWED_HOSTS)."""
-    return _host_matches(host, tuple(settings.allowed_hosts))
+    """True unless the Host header `host` ("shop.example.com:8443"), if sent, names another
+    site: one that matches no entry of STOREFRONT_ALLOWED_HOSTS, where ".example.com" is that
+    domain and those under it, and "*" is any host (Django's ALLOWED_HOSTS)."""
+    return host is None or _host_matches(host, tuple(settings.allowed_hosts))
 
 
 @functools.lru_cache(maxsize=1024)      # every request asks, mostly about the same name
@@ -1978,7 +1978,7 @@ def check_host():
     """A request for a host name that is not this site's is a 400: a forged Host header would
     otherwise reach redirects and the links in emails."""
     host = request.environ.get("HTTP_HOST")
-    if host is not None and not host_allowed(host):
+    if not host_allowed(host):
         log.warning("Refused a request for the host %r: if that is this site, add it to "
                     "STOREFRONT_ALLOWED_HOSTS.", host[:100])
         abort(400, "This site does not answer to the host name in your request.")
@@ -6507,8 +6507,7 @@ def health_checks(app):
         path = environ.get("PATH_INFO")
         if path not in ("/healthz", "/readyz"):
             return app(environ, start_response)
-        host = environ.get("HTTP_HOST")
-        if host is not None and not host_allowed(host):
+        if not host_allowed(environ.get("HTTP_HOST")):
             status, body = 400, {"status": "This site does not answer to that host name."}
         elif path == "/healthz":
             status, body = 200, {"status": "ok"}
