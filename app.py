@@ -4966,11 +4966,10 @@ class Lesson:
 
 def lesson(path, *, lives_in, queries, link=None, post=False):
     """Register the handler below as the lesson at /playground/<path>, whose text is the entry
-    of that path in views/playground/lessons-*.toml.
-
-    `lives_in` is the place in the shop that does the same ("models.py: place_order"),
-    `queries` the number of SQL statements it runs. A lesson that `post`s shows a button (its
-    text says what it reads) whose form POSTs to it: the handler tells the two methods apart."""
+    of that path in views/playground/lessons-*.toml. `lives_in` is the place in the shop that
+    does the same ("models.py: place_order"), `queries` the number of SQL statements it runs.
+    A lesson that `post`s shows a button (its text says what it reads) whose form POSTs to it:
+    the handler tells the two methods apart."""
     def register(handler):
         entry = Lesson(handler, path, lives_in, queries, link, post)
         LESSONS.append(entry)
