@@ -6913,18 +6913,14 @@ def cmd_runserver(args):
 # How python app.py sets up waitress. Its defaults (100 connections, 2 minutes before an idle one
 # is closed) let 100 idle or trickling connections shut every visitor out: room for many more
 # (each costs a file descriptor, not a thread), and idle ones closed sooner. An internet-facing
-# site still belongs behind nginx, which holds slow clients at no cost to the shop.
+# site still belongs behind nginx, which holds slow clients at no cost to the shop. Waitress
+# deletes X-Forwarded-For and -Proto unless it trusts the proxy that sent them (one address
+# at most): listen() has it pass them on as they came when STOREFRONT_TRUSTED_PROXIES is set,
+# and the shop believes them from those proxies only (believe_trusted_proxies_only, part 10),
+# as it does under gunicorn.
 WAITRESS = {"connection_limit": 1000, "channel_timeout": 30, "cleanup_interval": 5,
             "ident": "storefront",
             "log_socket_errors": False}     # a lost connection (BrokenOff) is no traceback
-
-
-def waitress_options(s):
-    """waitress's settings for this shop. Waitress deletes X-Forwarded-For and -Proto unless
-    told to trust the proxy that sent them, and trusts one address only: it is told to pass them
-    on as they came, and the shop believes them from STOREFRONT_TRUSTED_PROXIES only
-    (believe_trusted_proxies_only, part 10), as it does under gunicorn."""
-    return dict(WAITRESS, clear_untrusted_proxy_headers=not s.trusted_proxies)
 
 
 def listen(app, host, port, threads):
@@ -6932,8 +6928,8 @@ def listen(app, host, port, threads):
     import waitress
     _raise_open_files_limit(WAITRESS["connection_limit"] + 100)
     try:
-        server = waitress.create_server(app, host=host, port=port, threads=threads,
-                                        **waitress_options(settings))
+        server = waitress.create_server(app, host=host, port=port, threads=threads, **WAITRESS,
+                                        clear_untrusted_proxy_headers=not settings.trusted_proxies)
     except OSError as error:
         raise SystemExit(f"Cannot listen on {host}:{port}: {error.strerror or error}. "
                          f"Is another server running there? Try: python app.py runserver "
