@@ -6994,10 +6994,11 @@ def drain(server, timeout):
     flight finish, for `timeout` seconds at most, then end the server: `python app.py` exits
     with status 0. (Signal handlers run in the main thread, which runs waitress's loop: this
     runs in a thread of its own, and hands the loop its work through the server's trigger.)"""
+    from waitress import wasyncore
     log.info("SIGTERM: finishing the requests in flight (for %d s at most), taking no new ones",
              timeout)
     # The listening socket closes (waitress's server.close() would close the trigger too).
-    server.trigger.pull_trigger(functools.partial(wasyncore_close, server))
+    server.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(server))
     deadline = time.monotonic() + timeout
     while True:
         busy = [c for c in list(server.active_channels.values()) if _busy(c)]
@@ -7010,11 +7011,6 @@ def drain(server, timeout):
     if busy:
         log.warning("Stopped with %d request(s) unfinished after %d s", len(busy), timeout)
     server.trigger.pull_trigger(lambda: [d.close() for d in list(server._map.values())])
-
-
-def wasyncore_close(dispatcher):
-    from waitress import wasyncore
-    wasyncore.dispatcher.close(dispatcher)
 
 
 def _busy(channel):
