@@ -5871,13 +5871,15 @@ def _record_cache_event(region, key, hit):
 
 
 def masked_settings(s):
-    """The settings as a dict for display, with secrets hidden."""
+    """The settings as a dict for display, with secrets hidden: the keys, old ones included,
+    and the URLs that hold a password."""
     shown = {}
     for name, value in sorted(vars(s).items()):
         if isinstance(value, list):
             value = ", ".join(map(str, value))
-        if name == "secret_key" or (isinstance(value, str) and "@" in value and ":" in value):
-            value = "********" if value else ""
+        if isinstance(value, str) and value and (
+                name.startswith("secret_key") or ("@" in value and ":" in value)):
+            value = MASKED
         if not name.startswith("_"):
             shown[name] = value
     return shown

@@ -95,6 +95,15 @@ def test_settings_panel_masks_secrets(debug_wsgi, settings):
     assert settings.secret_key not in text and "********" in text
 
 
+def test_settings_panel_masks_the_old_secret_keys_too(debug_wsgi, settings):
+    """The old keys of STOREFRONT_SECRET_KEY_FALLBACKS still verify what they signed."""
+    settings.secret_key_fallbacks = ["an-old-key-that-still-verifies-0123456789"]
+    client = internal(debug_wsgi)
+    ident = re.search(r"/__debug__/([0-9a-f]+)/", client.get("/").text).group(1)
+    text = client.get(f"/__debug__/{ident}/settings").text
+    assert "secret_key_fallbacks" in text and "an-old-key-that-still" not in text
+
+
 def test_request_panel_hides_passwords(debug_wsgi, make_user):
     client = internal(debug_wsgi)
     make_user("alice")
