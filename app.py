@@ -1487,10 +1487,10 @@ def whole_number(s, name, default):
     """A whole number of at least 1, or the default and a problem."""
     value = s.env(name).strip()
     if value and not (value.isascii() and value.isdigit() and int(value) >= 1):
-        s.problems.append(f"STOREFRONT_{name}: {value!r} is not a whole number of at "
-                             f"least 1")
+        s.problems.append(f"STOREFRONT_{name}: {value!r} is not a whole number of at least 1")
         return default
     return int(value or default)
+
 
 def addresses(s, name):
     """Comma-separated email addresses; one that cannot be is a problem, and left out."""
@@ -1641,11 +1641,9 @@ def set_cookie(name, value, max_age=None):
 
 def session_options(s):
     """Beaker's session settings: server-side storage, a signed cookie, no write per request.
-
-    Beaker's own idle timeout would save every session on every request to note the time; a
-    session notes it itself, at most every few minutes (session() in part 4). Only Redis gets
-    Beaker's timeout too, so that its keys expire there.
-    """
+    (Beaker's own idle timeout would save every session on every request to note the time; a
+    session notes it itself, at most every few minutes: session() in part 4. Only Redis gets
+    Beaker's timeout too, so that its keys expire there.)"""
     options = {
         "session.key": SESSION_COOKIE,
         "session.secret": s.secret(),
@@ -1738,12 +1736,10 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def check_csrf():
-    """One check for every unsafe request to any part of the site (installed in part 15).
-
-    The token comes from the form field `csrf_token` or the `X-CSRF-Token` header. A JSON API
+    """One check for every unsafe request to any part of the site (installed in part 15):
+    the token comes from the form field `csrf_token` or the `X-CSRF-Token` header. A JSON API
     call that carries no cookie at all speaks for nobody's browser session, so it needs none,
-    nor does one that carries an API token.
-    """
+    nor does one that carries an API token."""
     if request.method in SAFE_METHODS:
         return
     if request.path.startswith("/api/") and (
@@ -1958,10 +1954,10 @@ def believe_trusted_proxies_only():
 
 
 def host_allowed(host):
-    """True if the Host header `host` ("shop.example.com:8443") names this site: it matches
-    an entry of STOREFRONT_ALLOWED_HOSTS, where ".example.com" is that domain and those under
-    it, and "*" is any host (Django's ALLOWED_HOSTS)."""
-    return _host_matches(host, tuple(settings.allowed_hosts))
+    """True unless the Host header `host` ("shop.example.com:8443"), if sent, names another
+    site: one that matches no entry of STOREFRONT_ALLOWED_HOSTS, where ".example.com" is that
+    domain and those under it, and "*" is any host (Django's ALLOWED_HOSTS)."""
+    return host is None or _host_matches(host, tuple(settings.allowed_hosts))
 
 
 @functools.lru_cache(maxsize=1024)      # every request asks, mostly about the same name
@@ -1982,7 +1978,7 @@ def check_host():
     """A request for a host name that is not this site's is a 400: a forged Host header would
     otherwise reach redirects and the links in emails."""
     host = request.environ.get("HTTP_HOST")
-    if host is not None and not host_allowed(host):
+    if not host_allowed(host):
         log.warning("Refused a request for the host %r: if that is this site, add it to "
                     "STOREFRONT_ALLOWED_HOSTS.", host[:100])
         abort(400, "This site does not answer to the host name in your request.")
@@ -2043,7 +2039,7 @@ def sign_in_from_proxy():
     if not settings.remote_user_header or env.get("storefront.token") \
             or not _is_trusted_proxy(env.get("storefront.peer")):
         return
-    name = env.get(header_key(settings.remote_user_header), "").strip()
+    name = request.headers.raw(settings.remote_user_header, "").strip()
     s = session()
     signed_in_as = s.get("remote_user") if s else None
     if signed_in_as is not None and signed_in_as != name:
@@ -2056,11 +2052,6 @@ def sign_in_from_proxy():
                    f"for one.")
     log.info("login: %s, signed in by the proxy %s", user.username, env.get("storefront.peer"))
     login(user, remote_user=name)
-
-
-def header_key(header):
-    """The WSGI environ's key of a request header: X-Remote-User is HTTP_X_REMOTE_USER."""
-    return "HTTP_" + header.upper().replace("-", "_")
 
 
 # --- What every answer carries --------------------------------------------------------------
@@ -2149,9 +2140,7 @@ def make_cache(s):
         # A region does not inherit cache.type: each names its own.
         options.update({f"cache.{region}.type": "memory", f"cache.{region}.expire": expire})
     manager = CacheManager(**parse_cache_config_options(options))
-    for region in CACHE_REGIONS:    # Beaker's memory outlives a manager: start empty
-        manager.get_cache_region("storefront." + region, region).clear()
-    _cache_bytes.clear()
+    _clear_regions(manager)     # Beaker's memory outlives a manager: start empty
     return manager
 
 
@@ -2175,7 +2164,7 @@ def _read_redis_generations(tags):
     if _generations["lost"]:        # back after a failure: tell it what it missed, and keep
         _raise_in_redis(client, _generations["owed"])   # nothing cached before (another
         _generations.update(owed=set(), lost=False)     # process may have written then)
-        _clear_regions()
+        _clear_regions(cache)
     numbers = client.hmget(GENERATIONS_KEY, tags)
     if numbers[tags.index("epoch")] is None:
         client.hsetnx(GENERATIONS_KEY, "epoch", secrets.randbelow(2 ** 62))
@@ -2303,9 +2292,9 @@ def forget(region, key):
         cache.get_cache_region("storefront." + region, region).remove_value(key)
 
 
-def _clear_regions():
+def _clear_regions(manager):
     for region in CACHE_REGIONS:
-        cache.get_cache_region("storefront." + region, region).clear()
+        manager.get_cache_region("storefront." + region, region).clear()
     _cache_bytes.clear()
 
 
@@ -2360,12 +2349,9 @@ def address_key():
 
 class PageCache:
     """A Bottle plugin: a route declared with cache=True serves visitors who have no session
-    (nor a notice to show) a page kept in the cache.
-
-    Their page is the same for everyone except the CSRF token of its forms, so it is rendered
-    once for everyone. Anything per user (a name, a cart) needs a session, and a session skips
-    this cache (though not the fragments of a page).
-    """
+    (nor a notice to show) a page kept in the cache, rendered once for everyone: it is the
+    same for all of them but for the CSRF token of its forms. Anything per user (a name, a
+    cart) needs a session, and a session skips this cache (though not the fragments of a page)."""
     name, api = "page_cache", 2
 
     def apply(self, handler, route):
@@ -2554,8 +2540,7 @@ def send_template_mail(to, name, context):
 # Every email goes through send_mail(). STOREFRONT_EMAIL_URL says how: by default each message
 # is written as an .eml file under <data dir>/mail/ and shown on the console, so a laptop needs
 # no mail server; smtp://user:password@host:587?starttls=1 (or smtps://host:465) sends it,
-# from the address in ?from= (storefront@localhost otherwise). How it is delivered is below;
-# the work a page leaves for after its answer (in_background()) is above.
+# from the address in ?from= (storefront@localhost otherwise).
 
 def send_mail(to, subject, body, html=None):
     """Send a plain-text email, with `html` as its HTML alternative if given."""
@@ -5009,11 +4994,10 @@ class Lesson:
 
 def lesson(path, *, lives_in, queries, link=None, post=False):
     """Register the handler below as the lesson at /playground/<path>, whose text is the entry
-    of that path in views/playground/lessons-*.toml.
-
-    `lives_in` is the place in the shop that does the same ("models.py: place_order"),
-    `queries` the number of SQL statements it runs. A lesson that `post`s shows a button (its
-    text says what it reads) whose form POSTs to it: the handler tells the two methods apart."""
+    of that path in views/playground/lessons-*.toml. `lives_in` is the place in the shop that
+    does the same ("models.py: place_order"), `queries` the number of SQL statements it runs.
+    A lesson that `post`s shows a button (its text says what it reads) whose form POSTs to it:
+    the handler tells the two methods apart."""
     def register(handler):
         entry = Lesson(handler, path, lives_in, queries, link, post)
         LESSONS.append(entry)
@@ -5788,26 +5772,23 @@ def tour_stops():
     for stop in playground_text("tour")["stops"]:
         text = stop["text"].format_map(facts)
         stops.append(file_stop(stop["title"], text, stop["file"]) if "file" in stop else
-                     code_stop(stop["title"], text, named(stop["code"])[1], stop.get("around")))
+                     code_stop(stop["title"], text, stop["code"], stop.get("around")))
     return path, stops
 
 
-def code_stop(title, text, code, around=None, most=14):
-    """One stop of the tour: where `code` (a function) is, and a few of its lines, read now
-    from the source of the running program. With `around`, the lines around the first line
-    that contains it; else the first `most`."""
-    lines, start = inspect.getsourcelines(code)
-    if code.__module__ in (__name__, models.__name__):
-        where = os.path.basename(inspect.getsourcefile(code))
-    else:       # a library: named by its module, never by where it is installed
-        where = code.__module__.replace(".", "/") + ".py"
+def code_stop(title, text, reference, around=None, most=14):
+    """One stop of the tour: where the function "bottle.py: Bottle.wsgi" is, and a few of its
+    lines, read now from the source of the running program. With `around`, the lines around
+    the first line that contains it; else the first `most`."""
+    filename, _, name = reference.partition(": ")
+    lines, start = inspect.getsourcelines(named(reference)[1])
     found = next((n for n, line in enumerate(lines) if around and around in line), None)
     first = 0 if found is None else max(0, found - 2)
     shown = lines[first:first + most] if found is None else lines[first:found + 6]
     while shown and not shown[0].strip():       # start at a line with something on it
         shown, first = shown[1:], first + 1
     return {"title": title, "text": text, "found": around is None or found is not None,
-            "where": f"{where}, line {start + first}", "name": code.__qualname__,
+            "where": f"{filename}, line {start + first}", "name": name,
             "code": textwrap.dedent("".join(shown)).rstrip()}
 
 
@@ -5885,9 +5866,8 @@ class Record:
         self.query = environ.get("QUERY_STRING", "")
         self.started = time.perf_counter()
         self.when = datetime.datetime.now(datetime.timezone.utc)
-        self.headers_in = {name: _masked_header(name, value) for name, value in (
-            (k[5:].replace("_", "-").title(), v) for k, v in environ.items()
-            if k.startswith("HTTP_"))}
+        headers = bottle.WSGIHeaderDict(environ)    # as sent: no decoding that could fail
+        self.headers_in = {name: _masked_header(name, headers.raw(name)) for name in headers}
         self.queries, self.templates, self.cache, self.logs = [], [], [], []
         self.status, self.headers_out, self.ms, self.request_data = "", [], 0.0, {}
 
@@ -5919,13 +5899,15 @@ def _record_cache_event(region, key, hit):
 
 
 def masked_settings(s):
-    """The settings as a dict for display, with secrets hidden."""
+    """The settings as a dict for display, with secrets hidden: the keys, old ones included,
+    and the URLs that hold a password."""
     shown = {}
     for name, value in sorted(vars(s).items()):
         if isinstance(value, list):
             value = ", ".join(map(str, value))
-        if name == "secret_key" or (isinstance(value, str) and "@" in value and ":" in value):
-            value = "********" if value else ""
+        if isinstance(value, str) and value and (
+                name.startswith("secret_key") or ("@" in value and ":" in value)):
+            value = MASKED
         if not name.startswith("_"):
             shown[name] = value
     return shown
@@ -5953,12 +5935,7 @@ def debug_toolbar(app):
             seen.update(status=status, headers=headers, exc_info=exc_info)
         try:
             with capture_queries() as queries:
-                body = app(environ, start)
-                try:
-                    content = b"".join(body)     # buffered: the toolbar goes inside it
-                finally:
-                    if hasattr(body, "close"):
-                        body.close()
+                content = whole_body(app(environ, start))     # the toolbar goes inside it
         finally:
             _capture.record = None
         record.queries, record.ms = queries, (time.perf_counter() - record.started) * 1000
@@ -5979,8 +5956,7 @@ def with_toolbar(record, content, headers):
     """An HTML page's body and headers with the toolbar put in before </body>."""
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
     if content_type.startswith("text/html") and b"</body>" in content:
-        bar = bottle.template("debug/toolbar", static_url=static_url, record=record, panels=DEBUG_PANELS,
-                              url=url).encode()
+        bar = debug_template("toolbar", record=record).encode()
         content = content.replace(b"</body>", bar + b"</body>", 1)
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(content))))
@@ -6070,13 +6046,18 @@ DEBUG_PANELS = ["versions", "timer", "settings", "request", "headers", "sql", "t
                 "cache", "logging", "routes"]
 
 
+def debug_template(name, **context):
+    """Render views/debug/<name>.tpl: the toolbar's own pages, outside the shop's layout."""
+    return bottle.template("debug/" + name, url=url, static_url=static_url, panels=DEBUG_PANELS,
+                           **context)
+
+
 @debug.get("/", name="debug_history")
 def debug_history():
     """The last requests of every kind, newest first."""
     if not settings.debug or not is_internal(request.environ):
         abort(404)
-    return bottle.template("debug/history", static_url=static_url, records=list(reversed(DEBUG_HISTORY.values())),
-                           url=url)
+    return debug_template("history", records=list(reversed(DEBUG_HISTORY.values())))
 
 
 @debug.get("/<ident>/", name="debug_panels")
@@ -6090,9 +6071,8 @@ def debug_panel(ident, panel="timer"):
     versions = dict({"Python": sys.version.split()[0], "Database": type(db.obj).__name__},
                     **{name: version(name) for name in ("bottle", "peewee", "Beaker", "WTForms",
                                                         "waitress")})
-    return bottle.template("debug/panel", static_url=static_url, record=record, panel=panel, panels=DEBUG_PANELS,
-                           versions=versions, settings=masked_settings(settings),
-                           routes=list_routes(), url=url)
+    return debug_template("panel", record=record, panel=panel, versions=versions,
+                          settings=masked_settings(settings), routes=list_routes())
 
 
 @debug.get("/<ident>/sql/<n:int>/explain", name="debug_explain")
@@ -6106,7 +6086,7 @@ def debug_explain(ident, n):
     prefix = "EXPLAIN QUERY PLAN " if models.is_sqlite() else "EXPLAIN "
     plan = [" ".join(str(c) for c in row)
             for row in db.execute_sql(prefix + query["sql"], query["params"]).fetchall()]
-    return bottle.template("debug/explain", static_url=static_url, record=record, query=query, plan=plan, url=url)
+    return debug_template("explain", record=record, query=query, plan=plan)
 
 
 # --- The JSON API's description: OpenAPI 3.1, built from the declarations -------------------
@@ -6556,8 +6536,7 @@ def health_checks(app):
         path = environ.get("PATH_INFO")
         if path not in ("/healthz", "/readyz"):
             return app(environ, start_response)
-        host = environ.get("HTTP_HOST")
-        if host is not None and not host_allowed(host):
+        if not host_allowed(environ.get("HTTP_HOST")):
             status, body = 400, {"status": "This site does not answer to that host name."}
         elif path == "/healthz":
             status, body = 200, {"status": "ok"}
@@ -6798,16 +6777,21 @@ def gzip_text(app):
         body = app(environ, start)
         if not started.get("gzip"):
             return body
-        try:
-            data = gzip.compress(b"".join(body), compresslevel=6, mtime=0)
-        finally:
-            if hasattr(body, "close"):
-                body.close()
+        data = gzip.compress(whole_body(body), compresslevel=6, mtime=0)
         headers = [(k, v) for k, v in started["headers"] if k.lower() != "content-length"]
         start_response(started["status"], headers + [
             ("Content-Encoding", "gzip"), ("Content-Length", str(len(data)))], started["exc_info"])
         return [data]
     return wsgi
+
+
+def whole_body(body):
+    """A WSGI answer's body read whole, then closed as a server would close it."""
+    try:
+        return b"".join(body)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
 
 
 def _compressible(headers):
@@ -6959,18 +6943,14 @@ def cmd_runserver(args):
 # How python app.py sets up waitress. Its defaults (100 connections, 2 minutes before an idle one
 # is closed) let 100 idle or trickling connections shut every visitor out: room for many more
 # (each costs a file descriptor, not a thread), and idle ones closed sooner. An internet-facing
-# site still belongs behind nginx, which holds slow clients at no cost to the shop.
+# site still belongs behind nginx, which holds slow clients at no cost to the shop. Waitress
+# deletes X-Forwarded-For and -Proto unless it trusts the proxy that sent them (one address
+# at most): listen() has it pass them on as they came when STOREFRONT_TRUSTED_PROXIES is set,
+# and the shop believes them from those proxies only (believe_trusted_proxies_only, part 10),
+# as it does under gunicorn.
 WAITRESS = {"connection_limit": 1000, "channel_timeout": 30, "cleanup_interval": 5,
             "ident": "storefront",
             "log_socket_errors": False}     # a lost connection (BrokenOff) is no traceback
-
-
-def waitress_options(s):
-    """waitress's settings for this shop. Waitress deletes X-Forwarded-For and -Proto unless
-    told to trust the proxy that sent them, and trusts one address only: it is told to pass them
-    on as they came, and the shop believes them from STOREFRONT_TRUSTED_PROXIES only
-    (believe_trusted_proxies_only, part 10), as it does under gunicorn."""
-    return dict(WAITRESS, clear_untrusted_proxy_headers=not s.trusted_proxies)
 
 
 def listen(app, host, port, threads):
@@ -6978,8 +6958,8 @@ def listen(app, host, port, threads):
     import waitress
     _raise_open_files_limit(WAITRESS["connection_limit"] + 100)
     try:
-        server = waitress.create_server(app, host=host, port=port, threads=threads,
-                                        **waitress_options(settings))
+        server = waitress.create_server(app, host=host, port=port, threads=threads, **WAITRESS,
+                                        clear_untrusted_proxy_headers=not settings.trusted_proxies)
     except OSError as error:
         raise SystemExit(f"Cannot listen on {host}:{port}: {error.strerror or error}. "
                          f"Is another server running there? Try: python app.py runserver "
@@ -7044,10 +7024,11 @@ def drain(server, timeout):
     flight finish, for `timeout` seconds at most, then end the server: `python app.py` exits
     with status 0. (Signal handlers run in the main thread, which runs waitress's loop: this
     runs in a thread of its own, and hands the loop its work through the server's trigger.)"""
+    from waitress import wasyncore
     log.info("SIGTERM: finishing the requests in flight (for %d s at most), taking no new ones",
              timeout)
     # The listening socket closes (waitress's server.close() would close the trigger too).
-    server.trigger.pull_trigger(functools.partial(wasyncore_close, server))
+    server.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(server))
     deadline = time.monotonic() + timeout
     while True:
         busy = [c for c in list(server.active_channels.values()) if _busy(c)]
@@ -7060,11 +7041,6 @@ def drain(server, timeout):
     if busy:
         log.warning("Stopped with %d request(s) unfinished after %d s", len(busy), timeout)
     server.trigger.pull_trigger(lambda: [d.close() for d in list(server._map.values())])
-
-
-def wasyncore_close(dispatcher):
-    from waitress import wasyncore
-    wasyncore.dispatcher.close(dispatcher)
 
 
 def _busy(channel):

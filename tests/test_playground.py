@@ -1136,4 +1136,4 @@ def test_tour_stops_find_their_lines_in_the_libraries_installed(shop):
     assert path == "/products/1"
     lost = [stop["title"] for stop in stops if not stop["found"]]
     assert not lost, f"a library changed under the tour: {lost}"
-    assert not storefront.code_stop("", "", storefront.render, "no such line")["found"]
+    assert not storefront.code_stop("", "", "app.py: render", "no such line")["found"]

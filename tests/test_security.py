@@ -128,6 +128,15 @@ def test_allowed_hosts_match_names_and_domains(settings, host, allowed):
     assert (response.status_int != 400) == allowed
 
 
+@pytest.mark.parametrize("path", ["/playground/", "/healthz"])
+def test_a_request_without_a_host_header_is_answered(wsgi, path):
+    """HTTP/1.0 has no Host header: such a request names no other site."""
+    from webob import Request
+    request = Request.blank(path, environ={"REMOTE_ADDR": "127.0.0.1"})
+    del request.environ["HTTP_HOST"]
+    assert request.get_response(wsgi).status_int == 200
+
+
 @pytest.mark.parametrize("host", ["localhost:8000", "127.0.0.1:8000", "[::1]:8000",
                                   "app.localhost"])
 def test_by_default_localhost_names_are_allowed(client, host):

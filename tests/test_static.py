@@ -225,3 +225,12 @@ def test_a_products_description_is_its_pages(client, shop):
     assert description(client.get(f"/products/{product.id}")) == product.description
     assert collection.title in description(client.get(f"/collections/{collection.id}"))
     assert description(client.get("/playground/hello")) == storefront.LESSONS[0].summary
+
+
+def test_a_gzipped_answer_closes_the_layers_inside_it(wsgi, shop):
+    """The gzip layer reads the answer whole: it closes it too, so the database connection
+    the page opened is closed when the request ends (closing_database, inside it)."""
+    headers, body, _ = raw(wsgi, "/products", Accept_Encoding="gzip")
+    assert headers["content-encoding"] == "gzip"
+    assert storefront.db.is_closed()
+    whole(body)

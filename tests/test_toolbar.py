@@ -95,6 +95,15 @@ def test_settings_panel_masks_secrets(debug_wsgi, settings):
     assert settings.secret_key not in text and "********" in text
 
 
+def test_settings_panel_masks_the_old_secret_keys_too(debug_wsgi, settings):
+    """The old keys of STOREFRONT_SECRET_KEY_FALLBACKS still verify what they signed."""
+    settings.secret_key_fallbacks = ["an-old-key-that-still-verifies-0123456789"]
+    client = internal(debug_wsgi)
+    ident = re.search(r"/__debug__/([0-9a-f]+)/", client.get("/").text).group(1)
+    text = client.get(f"/__debug__/{ident}/settings").text
+    assert "secret_key_fallbacks" in text and "an-old-key-that-still" not in text
+
+
 def test_request_panel_hides_passwords(debug_wsgi, make_user):
     client = internal(debug_wsgi)
     make_user("alice")
@@ -107,3 +116,13 @@ def test_request_panel_hides_passwords(debug_wsgi, make_user):
     assert "wrong password!" not in text and "********" in text
     logs = client.get(f"/__debug__/{ident}/logging").text
     assert "failed login" in logs
+
+
+def test_headers_panel_shows_the_request_headers_as_sent_and_masks_credentials(debug_wsgi):
+    client = internal(debug_wsgi)
+    page = client.get("/", headers={"X-Lesson-Note": "sent by the test",
+                                    "Authorization": "Basic c2VjcmV0LXBhc3M="})
+    ident = re.search(r"/__debug__/([0-9a-f]+)/", page.text).group(1)
+    text = client.get(f"/__debug__/{ident}/headers").text
+    assert "X-Lesson-Note" in text and "sent by the test" in text
+    assert "Authorization" in text and "c2VjcmV0LXBhc3M=" not in text and "********" in text
