@@ -357,12 +357,13 @@ def int_param(name, default=None, minimum=None):
     return value
 
 
-def paginate(query, per_page=None, count_limit=None):
+def paginate(query, per_page=None, count_limit=None, counted=None):
     """The page of `query` that ?page= asks for (a bad number is page 1). Its rows are fetched
-    when a template loops over them; its count is cached (part 11): a million is not free."""
+    when a template loops over them; its count is cached (part 11): a million is not free.
+    (`counted`: the same rows from fewer tables, if there is such a query: what is counted.)"""
     remember = (lambda key, compute: cached("counts", key, compute)) if cache else None
     return models.Page(query, int_param("page", 1, minimum=1), per_page or settings.page_size,
-                       count_limit, remember)
+                       count_limit, remember, counted)
 
 
 def this_list():
@@ -3462,13 +3463,16 @@ class ModelAdmin:
     def queryset(self):
         """The changelist's query: joins for the foreign keys it shows, never a query per row.
         (A foreign-key column sorts by the related model as joined here.) It adds columns;
-        the search and filters narrow the rows, on this query and on the model alone."""
+        the search and filters narrow the rows, on this query and on the model alone.
+        A required key always finds its row: an inner join says so, which lets the database
+        walk the related rows in name order and each one's rows by index when sorted by it."""
         query = self.model.select(self.model)
         for name in self.list_display:
             field = self.model._meta.fields.get(name)
             if isinstance(field, peewee.ForeignKeyField):
+                how = JOIN.LEFT_OUTER if field.null else JOIN.INNER
                 query = (query.switch(self.model)
-                         .join(field.rel_model, JOIN.LEFT_OUTER, on=(field == field.rel_field))
+                         .join(field.rel_model, how, on=(field == field.rel_field))
                          .select_extend(*field.rel_model._meta.sorted_fields))
         return query
 
@@ -3522,11 +3526,6 @@ class ModelAdmin:
         for name, descending in keys:
             order += [e.desc() if descending != reverse else e
                       for e, reverse in self.sort_expressions(name)]
-            field = self.model._meta.fields.get(name)
-            if isinstance(field, peewee.ForeignKeyField) and not field.null:
-                # A required key always finds its row. Saying so lets SQLite walk the related
-                # rows in name order and each one's rows by index, instead of sorting them all.
-                query = query.where(field.rel_model._meta.primary_key.is_null(False))
         if not keys:
             keys = [(n.lstrip("-"), n.startswith("-")) for n in self.ordering]
             order = [getattr(self.model, n).desc() if d else getattr(self.model, n)
@@ -4175,10 +4174,11 @@ def changelist_page(cl):
     there are no more than the spec's list_max_show_all."""
     spec = cl.spec
     if cl.show_all:
-        page = paginate(cl.query, spec.list_max_show_all, count_limit=spec.list_max_show_all)
+        page = paginate(cl.query, spec.list_max_show_all, count_limit=spec.list_max_show_all,
+                        counted=cl.rows)
         if page.total is not None:
             return page
-    return paginate(cl.query, spec.list_per_page, count_limit=ADMIN_COUNT_LIMIT)
+    return paginate(cl.query, spec.list_per_page, count_limit=ADMIN_COUNT_LIMIT, counted=cl.rows)
 
 
 def list_edit_form(spec, row, data=None):
