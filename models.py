@@ -4036,13 +4036,13 @@ def _m019_search_index_of_titles_alone():
 def _m020_every_sort_of_a_filtered_list_from_an_index():
     # More of the lists' filters and sorts served by one index each, with the id that breaks
     # ties: the orders of a status sorted by customer walk the customers in name order and
-    # each one's orders of that status (page 1 of the complete orders by customer took 0.7 s
-    # at a million orders, 0.1 ms after); the order items by product walk each product's
-    # items in id order (the key's own index, which it replaces, left PostgreSQL to sort
-    # them); the customers by membership. (IF NOT EXISTS: _m017 makes them on a new database.)
+    # each one's orders of that status (the complete orders by customer, at a million: 717 ms
+    # a page, then 6); the order items by product walk each product's items in id order (the
+    # key's own index, which it replaces, left PostgreSQL to sort them); the customers by
+    # membership. (IF NOT EXISTS: _m017 makes them on a new database.)
     # PostgreSQL: a search of customers (ILIKE '%smith%' in three columns) read all of them,
-    # 145 ms at 200,000; an index of their trigrams finds the rows in 3.6 ms (pg_trgm, which
-    # a database's owner may add; without it the search reads them all, as it did).
+    # 100 to 150 ms a page at 200,000; an index of their trigrams finds the rows, 3 ms (with
+    # pg_trgm, which a database's owner may add; without it the search reads them all).
     if not is_sqlite():
         try:
             with db.atomic():

@@ -79,6 +79,34 @@ def test_every_migration_from_nothing_makes_what_the_models_declare(empty_databa
     assert not changes, models.describe_changes(changes)
 
 
+@pytest.mark.parametrize("extension", [True, False], ids=["with pg_trgm", "without"])
+def test_the_customer_search_index_is_made_where_the_database_allows(empty_database,
+                                                                     monkeypatch, caplog,
+                                                                     extension):
+    """PostgreSQL: migration 20 adds pg_trgm and an index of the customers' trigrams, or says
+    it could not, and every migration applies either way; the search finds the same rows."""
+    if models.is_sqlite():
+        pytest.skip("an index of PostgreSQL's")
+    models.migrate(19)
+    execute = models.db.obj.execute_sql
+
+    def refused(sql, *args, **kwargs):
+        if sql.startswith("CREATE EXTENSION"):
+            raise models.peewee.ProgrammingError("permission denied to create extension")
+        return execute(sql, *args, **kwargs)
+    if not extension:
+        monkeypatch.setattr(models.db.obj, "execute_sql", refused)
+    assert models.migrate() == list(range(20, len(models.MIGRATIONS) + 1))
+    made = "customer_search_trigrams" in {i.name for i in models.db.get_indexes("customer")}
+    assert made == extension and ("pg_trgm is not available" in caplog.text) != extension
+    smith = models.Customer.create(first_name="Ann", last_name="Smith", email="ann@example.com")
+    models.Customer.create(first_name="Bo", last_name="Jones", email="bo@smithy.example")
+    models.Customer.create(first_name="Cy", last_name="Brown", email="cy@example.com")
+    spec = storefront.REGISTRY["customer"]
+    found = spec.search(models.Customer.select(), "smith").order_by(models.Customer.id)
+    assert [c.last_name for c in found] == [smith.last_name, "Jones"]
+
+
 def test_a_field_without_its_migration_is_named_with_the_migration_to_write(empty_database):
     """Migration 1 is a fixed schema: a field added to a model today is in no migration."""
     with field_added(Product, "example_count", IntegerField(default=0, index=True)):
