@@ -358,9 +358,8 @@ def int_param(name, default=None, minimum=None):
 
 
 def paginate(query, per_page=None, count_limit=None, counted=None):
-    """The page of `query` that ?page= asks for (a bad number is page 1). Its rows are fetched
-    when a template loops over them; its count is cached (part 11): a million is not free.
-    (`counted`: the same rows from fewer tables, if there is such a query: what is counted.)"""
+    """The page of `query` that ?page= asks for (a bad number is page 1), its rows fetched when
+    a template loops over them; its count (of `counted`: the same rows, fewer joins) cached."""
     remember = (lambda key, compute: cached("counts", key, compute)) if cache else None
     return models.Page(query, int_param("page", 1, minimum=1), per_page or settings.page_size,
                        count_limit, remember, counted)
