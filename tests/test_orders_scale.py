@@ -334,6 +334,77 @@ def test_a_list_counts_and_picks_its_page_from_its_own_table(client, staff, shop
         list(OrderItem.select()), [(lambda i: i.quantity, True), (lambda i: i.id, True)])][:50]
 
 
+def zuses():
+    """Five customers named Zuse, who sort after every other customer: the name to search."""
+    for n, first in enumerate(("Konrad", "Horst", "Ada", "Konrad", "Ursula")):
+        Customer.create(first_name=first, last_name="Zuse", email=f"k{n}.zuse@example.com")
+    assert Customer.select().order_by(Customer.last_name.desc()).first().last_name == "Zuse"
+    return "Zuse"
+
+
+def searched_for(term):
+    """The customers CustomerAdmin's search finds for one word, found in Python."""
+    term = term.lower()
+    return [c for c in Customer.select() if c.first_name.lower().startswith(term)
+            or c.last_name.lower().startswith(term) or term in c.email.lower()]
+
+
+@pytest.mark.parametrize("sort", [None, "-email"])
+def test_a_search_picks_its_page_among_its_matches(client, staff, shop, monkeypatch, sort):
+    """A search no index answers finds its matches first and sorts them for the page: walking
+    the name index instead, testing each customer, would read the whole table to reach a name
+    that sorts last. Each page holds what a sort in Python puts there."""
+    monkeypatch.setattr(storefront.REGISTRY["customer"], "list_per_page", 2)
+    last = zuses()
+    keys = ([(lambda c: c.email, True)] if sort else
+            [(lambda c: c.last_name, False), (lambda c: c.first_name, False)]) + \
+        [(lambda c: c.id, bool(sort))]
+    expected = [c.id for c in in_python_order(searched_for(last), keys)]
+    assert len(expected) > 2, last
+    for page in (1, 2):
+        with storefront.capture_queries() as queries:
+            shown = client.get("/admin/customer/", dict(q=last, page=page, **(
+                {"sort": sort} if sort else {}))).text
+        ids = [int(i) for i in re.findall(r'name="_selected" value="(\d+)"', shown)]
+        assert ids == expected[(page - 1) * 2:page * 2], (sort, page)
+        assert any('AS "matches"' in q["sql"] for q in queries), "no page among the matches"
+
+
+@pytest.mark.parametrize("sort,descending", [("product", False), ("-product", True)])
+def test_a_search_sorted_by_a_related_name_picks_among_its_matches(client, staff, shop,
+                                                                   monkeypatch, sort,
+                                                                   descending):
+    monkeypatch.setattr(storefront.REGISTRY["orderitem"], "list_per_page", 2)
+    order = new_order(lines=[(1, "2.50")] * 5)
+    expected = [i.id for i in in_python_order(
+        list(OrderItem.select().where(OrderItem.order == order.id)),
+        [(key, descending) for key, _ in BY_PRODUCT])]
+    assert len(expected) == 5
+    for page in (1, 3):
+        shown = client.get("/admin/orderitem/", {"q": order.id, "sort": sort, "page": page})
+        ids = [int(i) for i in re.findall(r'name="_selected" value="(\d+)"', shown.text)]
+        assert ids == expected[(page - 1) * 2:page * 2], (sort, page)
+
+
+def test_a_search_counts_further_than_a_list(client, staff, shop, monkeypatch):
+    """Its matches are counted up to ADMIN_SEARCH_COUNT_LIMIT, to be sorted for its page; past
+    that, the page walks the sort's index like any list's."""
+    last = zuses()
+    matches = len(searched_for(last))
+    monkeypatch.setattr(storefront, "ADMIN_COUNT_LIMIT", 1)
+    assert "More than 1 results" in client.get("/admin/customer/").text
+    assert f"{matches:,} results" in client.get("/admin/customer/", {"q": last}).text
+    monkeypatch.setattr(storefront, "ADMIN_SEARCH_COUNT_LIMIT", matches - 1)
+    with storefront.capture_queries() as queries:
+        shown = client.get("/admin/customer/", {"q": last}).text
+    assert f"More than {matches - 1:,} results" in shown
+    assert not any('AS "matches"' in q["sql"] for q in queries)
+    assert re.findall(r'name="_selected" value="(\d+)"', shown) == [str(c.id) for c in (
+        in_python_order(searched_for(last), [(lambda c: c.last_name, False),
+                                             (lambda c: c.first_name, False),
+                                             (lambda c: c.id, False)]))][:50]
+
+
 def test_customers_sort_by_their_kept_order_count(client, staff, shop):
     page = client.get("/admin/customer/", {"sort": "-orders"})
     ids = [int(i) for i in re.findall(r'name="_selected" value="(\d+)"', page.text)]
