@@ -1924,6 +1924,7 @@ CATALOG_SORTS = {
 ###############################################################################
 
 MEMBERSHIPS = (("B", "Bronze"), ("S", "Silver"), ("G", "Gold"))
+CUSTOMER_SEARCH_COLUMNS = ("first_name", "last_name", "email")     # their index of trigrams
 PAYMENT_STATUSES = (("P", "Pending"), ("C", "Complete"), ("F", "Failed"))
 
 
@@ -1958,11 +1959,38 @@ class Customer(BaseModel):
             errors["membership"] = "Membership is B, S or G."
         return errors
 
+    @classmethod
+    def candidates(cls, q, limit):
+        """SQLite: the condition "among the customers whose trigrams hold every term of the
+        search `q`" (customer_search, migration 21): a search tests only those, and a rare
+        name or email is found in a few ms, not by reading every customer. None where it
+        would not help: no such index (PostgreSQL's is one ILIKE uses by itself), a term of
+        fewer than three letters (no trigram), or more than `limit` candidates (so common a
+        word is found soonest by walking the list's sort)."""
+        terms = search_phrases(q)
+        if not terms or min(map(len, terms)) < 3 or not is_sqlite() or \
+                not db.table_exists("customer_search"):
+            return None
+        match = " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        if _trigram_matches(match, limit + 1, time.monotonic() // 60) > limit:
+            return None
+        return cls.id.in_(SQL("(SELECT rowid FROM customer_search WHERE customer_search "
+                              "MATCH ?)", (match,)))
+
     def email_taken(self, email):
         """True if another customer has `email` (in any case). Both sides are lowered by the
         database: SQLite's LOWER() knows only ASCII, Python's lower() every letter."""
         return Customer.select().where((fn.LOWER(Customer.email) == fn.LOWER(email))
                                        & (Customer.id != (self.id or 0))).exists()
+
+
+@functools.lru_cache(maxsize=256)
+def _trigram_matches(match, limit, minute):
+    """How many customers the index of trigrams finds for `match`, up to `limit`: asked by
+    each query of a list that searches, and remembered for the minute. A number a minute old
+    only picks the way to search (the index or a walk), never which rows it finds."""
+    return db.execute_sql("SELECT count(*) FROM (SELECT rowid FROM customer_search WHERE "
+                          "customer_search MATCH ? LIMIT ?)", (match, limit)).fetchone()[0]
 
 
 class Address(BaseModel):
@@ -2528,7 +2556,7 @@ class Page:
     pages (the web layer passes its cache; `key` is a function that makes the key, called
     only if it is needed). Without it the marks are never made: made again for every request,
     they would cost more than the OFFSET they save. `searched`: the query holds a search
-    (deferred_join()).
+    (among_matches()).
     """
     # Rows skipped before the deferred join pays for itself, when the query reads one table.
     # A query that joins others finds its ids first on every page: sorting many rows, it
@@ -2545,18 +2573,22 @@ class Page:
             return self.of_ranking(query)
         # A bounded count stays fast on a million rows, where COUNT(*) of a filtered join
         # would not: past the limit the total is None ("more than 10,000"). `counted`: the
-        # same rows without the joins that only add columns, if the caller has them.
-        counted = query if counted is None else counted
-        counter = counted if count_limit is None else \
-            counted.select(SQL("1")).order_by().limit(count_limit + 1)
-        self.count(self.kept(lambda: "count " + repr(counter.sql()), counter.count))
+        # same rows without the joins that only add columns, if the caller has them. A
+        # search counts its matches as it picks its page from them.
+        found, chosen = self.among_matches(query, offset) if searched else (None, None)
+        if found is None:
+            counted = query if counted is None else counted
+            counter = counted if count_limit is None else \
+                counted.select(SQL("1")).order_by().limit(count_limit + 1)
+            found = self.kept(lambda: "count " + repr(counter.sql()), counter.count)
+        self.count(found)
         # The rows are fetched when a template first asks for them, like a Peewee query: a
         # page whose HTML is cached never fetches them. One row more than the page shows
         # tells whether there is a next page. (rows_of(): a page about its rows alone.)
-        if self.past_the_end(offset):
+        if chosen is not None:
+            self.fetch = lambda: rows_of(query, keys=chosen)
+        elif self.past_the_end(offset):
             self.fetch = list
-        elif searched and self.total is not None:
-            self.fetch = lambda: rows_of(self.deferred_join(query, offset, searched=True))
         elif offset >= self.DEFERRED_JOIN_AFTER:
             self.fetch = lambda: rows_of(self.seek(query, offset) or self.deferred_join(query,
                                                                                      offset))
@@ -2637,34 +2669,46 @@ class Page:
                            == numbered.c.position - 1)
                     .order_by(numbered.c.position).tuples().execute(db))
 
-    def deferred_join(self, query, offset, searched=False):
+    def among_matches(self, query, offset):
+        """(How many, the ids of the page): a search's page picked from its matches, found
+        first and counted in the same pass, up to count_limit. No index finds text anywhere
+        in a column, so walking the sort's index tests row after row, and reads the whole
+        table for a rare word: one customer's email took 420 ms at 200,000 customers, then 85
+        this way (and a count beside the page, 120). No ids past the limit: so common a word
+        is found soonest by walking the sort's index, as any list's page is. (None, None)
+        where it cannot tell: an order by a column of the page's own selection, a page past
+        the end."""
+        keys = [getattr(node, "node", node) for node in query._order_by or ()]
+        if self.count_limit is None or any(isinstance(key, SQL) for key in keys):
+            return None, None
+        pk, names = query.model._meta.primary_key, [f"key{n}" for n in range(len(keys))]
+        matches = self.ids(query, keys).select(pk.alias("id"), *(
+            key.alias(name) for key, name in zip(keys, names)))
+        # Named in a WITH and read twice, they are found once and kept (by both databases).
+        matches = matches.limit(self.count_limit + 1).cte("matches")
+        counted = peewee.Select([matches], [fn.COUNT(SQL("*"))])
+        picked = peewee.Select([matches], [matches.c.id, counted]).with_cte(matches).order_by(*(
+            peewee.Ordering(getattr(matches.c, name), getattr(node, "direction", "ASC"))
+            for node, name in zip(query._order_by, names)))
+        picked = list(picked.limit(self.per_page + 1).offset(offset).tuples().execute(db))
+        if offset and not picked:
+            return None, None
+        found = picked[0][1] if picked else 0
+        return found, [key for key, _ in picked] if found <= self.count_limit else None
+
+    def deferred_join(self, query, offset):
         """The page's ids found first, on their own: skipping N rows then walks an index
         instead of building N full rows only to throw them away. (Not when the order names a
         column of the page's own selection, such as a count under an alias: selecting only
-        the ids would leave it out, and a plain OFFSET it is.)
-
-        `searched`: the ids are picked among the matches of a search, found first. No index
-        finds text anywhere in a column: walking the sort's index instead tests row after
-        row, and reads the whole table for a rare word (one customer's email: 420 ms at
-        200,000 customers, then 85). The matches were counted (no more than count_limit),
-        so sorting them is bounded. Their LIMIT bounds nothing: neither database merges a
-        subquery with a LIMIT into the query around it, so it finds them first."""
+        the ids would leave it out, and a plain OFFSET it is.)"""
         keys = [getattr(node, "node", node) for node in query._order_by or ()]
         if any(isinstance(key, SQL) for key in keys):
             return query.limit(self.per_page + 1).offset(offset)
+        ids = self.ids(query, keys).order_by(*query._order_by)
+        rows = query.clone()
+        rows._where = None      # the ids were found by it: the database need not test it again
         pk = query.model._meta.primary_key
-        ids = self.ids(query, keys)
-        if searched:
-            names = [f"key{n}" for n in range(len(keys))]
-            matches = ids.select(pk.alias("id"), *(key.alias(name) for key, name in
-                                                   zip(keys, names)))
-            matches = matches.limit(MAX_INT).alias("matches")
-            ids = peewee.Select([matches], [matches.c.id]).order_by(*(
-                peewee.Ordering(getattr(matches.c, name), getattr(node, "direction", "ASC"))
-                for node, name in zip(query._order_by, names)))
-        else:
-            ids = ids.order_by(*query._order_by)
-        return query.where(pk.in_(ids.limit(self.per_page + 1).offset(offset)))
+        return rows.where(pk.in_(ids.limit(self.per_page + 1).offset(offset)))
 
     @staticmethod
     def ids(query, keys):
@@ -3882,22 +3926,23 @@ def _full_text_index(title, description, tokenize):
         db.execute_sql("CREATE INDEX product_search_vector ON product USING gin (search_vector)")
 
 
-def search_index_triggers(on, columns=("search_title", "search_description")):
-    """SQLite: create (on=True) or drop the triggers that keep product_search in step with
-    product. Loading a million products is quicker without them and one rebuild after."""
-    a, b = columns
+def search_index_triggers(on, columns=("search_title", "search_description"),
+                          index="product_search", table="product"):
+    """SQLite: create (on=True) or drop the triggers that keep a full-text index (an FTS5
+    table of `columns` of `table`) in step with its table: product_search, or with
+    index="customer_search", table="customer", columns=CUSTOMER_SEARCH_COLUMNS, the trigrams
+    of customers. Loading a million rows is quicker without them and one rebuild after."""
+    names, old, new = (", ".join(columns), ", ".join(f"old.{c}" for c in columns),
+                       ", ".join(f"new.{c}" for c in columns))
     for event, body in [
-            ("INSERT", f"INSERT INTO product_search(rowid, {a}, {b}) "
-                       f"VALUES (new.id, new.{a}, new.{b});"),
-            ("DELETE", f"INSERT INTO product_search(product_search, rowid, {a}, {b}) "
-                       f"VALUES ('delete', old.id, old.{a}, old.{b});"),
-            (f"UPDATE OF {a}, {b}",
-             f"INSERT INTO product_search(product_search, rowid, {a}, {b}) "
-             f"VALUES ('delete', old.id, old.{a}, old.{b}); "
-             f"INSERT INTO product_search(rowid, {a}, {b}) "
-             f"VALUES (new.id, new.{a}, new.{b});")]:
-        name = "product_search_" + event.split()[0].lower()
-        db.execute_sql(f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON product "
+            ("INSERT", f"INSERT INTO {index}(rowid, {names}) VALUES (new.id, {new});"),
+            ("DELETE", f"INSERT INTO {index}({index}, rowid, {names}) "
+                       f"VALUES ('delete', old.id, {old});"),
+            (f"UPDATE OF {names}",
+             f"INSERT INTO {index}({index}, rowid, {names}) VALUES ('delete', old.id, {old}); "
+             f"INSERT INTO {index}(rowid, {names}) VALUES (new.id, {new});")]:
+        name = f"{index}_" + event.split()[0].lower()
+        db.execute_sql(f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON {table} "
                        f"BEGIN {body} END" if on else f"DROP TRIGGER IF EXISTS {name}")
 
 
@@ -4090,6 +4135,31 @@ def _m020_every_sort_of_a_filtered_list_from_an_index():
     analyze()
 
 
+def _m021_an_index_of_the_customers_trigrams():
+    # SQLite: a search of customers (LIKE '%smith%' in three columns) reads all of them, 120
+    # ms and more at 200,000 (PostgreSQL's index of their trigrams is migration 20's). An FTS5
+    # index of their trigrams finds the few that can match. SQLite has the trigram tokenizer
+    # from 3.34 on; without it the search reads them all, as before.
+    if not is_sqlite():
+        return
+    try:
+        with db.atomic():
+            db.execute_sql(f"CREATE VIRTUAL TABLE customer_search USING fts5("
+                           f"{', '.join(CUSTOMER_SEARCH_COLUMNS)}, content='customer', "
+                           f"content_rowid='id', tokenize='trigram')")
+    except peewee.OperationalError:
+        logging.getLogger("storefront").warning(
+            "SQLite has no trigram tokenizer (3.34 and later have): a search of customers "
+            "reads every row")
+        return
+    customer_search_triggers(True)
+    db.execute_sql("INSERT INTO customer_search(customer_search) VALUES ('rebuild')")
+
+
+def customer_search_triggers(on):
+    search_index_triggers(on, CUSTOMER_SEARCH_COLUMNS, "customer_search", "customer")
+
+
 MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m003_case_insensitive_usernames, _m004_prices_paid_and_dated_promotions,
               _m005_one_like_per_user_and_object, _m006_full_text_search,
@@ -4099,7 +4169,8 @@ MIGRATIONS = [_m001_initial, _m002_fill_slugs_and_title_search_index,
               _m013_product_imports, _m014_api_tokens, _m015_product_photos,
               _m016_search_folded_text, _m017_sums_kept_on_orders_and_customers,
               _m018_a_filter_and_a_sort_from_one_index, _m019_search_index_of_titles_alone,
-              _m020_every_sort_of_a_filtered_list_from_an_index]
+              _m020_every_sort_of_a_filtered_list_from_an_index,
+              _m021_an_index_of_the_customers_trigrams]
 
 
 def schema_version():
@@ -4152,9 +4223,9 @@ def describe_applied(numbers):
 # What the migrations make that no model declares, left out of the comparison: SQLite's own
 # tables, the full-text index of products (migration 6: SQLite's FTS5 table and the tables it
 # keeps, or PostgreSQL's column and index), the index of lower(title) (migration 2) and
-# PostgreSQL's index of the customers' trigrams (migration 20).
+# the index of the customers' trigrams (PostgreSQL's, migration 20; SQLite's, 21).
 NOT_IN_THE_MODELS = ("sqlite_*", "product_search*", "product.search_vector",
-                     "product_title_lower", "customer_search_trigrams")
+                     "product_title_lower", "customer_search*")
 
 Column = collections.namedtuple("Column", "type null default")
 Table = collections.namedtuple("Table", "columns indexes foreign_keys")
@@ -4672,8 +4743,11 @@ def seed(products=1000, customers=None, reset=False, rng_seed=42, orders=None):
 def _seed(products, customers, orders, rng):
     now = utcnow().replace(microsecond=0)
     with write_transaction():
-        if is_sqlite():         # the search index is rebuilt once, at the end
+        trigrams = is_sqlite() and db.table_exists("customer_search")
+        if is_sqlite():         # the search indexes are rebuilt once, after their rows
             search_index_triggers(False)
+        if trigrams:
+            customer_search_triggers(False)
         sum_triggers(False)     # the load writes the sums itself, with the rows
         for model in SHOP_MODELS:
             model.delete().execute()
@@ -4683,6 +4757,9 @@ def _seed(products, customers, orders, rng):
         loaded = (Customer, Address, Order, OrderItem)
         with indexes_built_after(*loaded), foreign_keys_checked_after(*loaded):
             customer_ids = _seed_customers(customers, rng, collections.Counter(buyers))
+            if trigrams:
+                db.execute_sql("INSERT INTO customer_search(customer_search) VALUES ('rebuild')")
+                customer_search_triggers(True)
             _seed_orders([customer_ids[n] for n in buyers], product_ids, rng, now)
         sum_triggers(True)
     analyze(vacuum=True)

@@ -79,32 +79,48 @@ def test_every_migration_from_nothing_makes_what_the_models_declare(empty_databa
     assert not changes, models.describe_changes(changes)
 
 
-@pytest.mark.parametrize("extension", [True, False], ids=["with pg_trgm", "without"])
+# Where each database makes its index of the customers' trigrams, and what it says without.
+TRIGRAMS = {"sqlite": (21, "tokenize='trigram'", "SQLite has no trigram tokenizer"),
+            "postgresql": (20, "CREATE EXTENSION", "pg_trgm is not available")}
+
+
+@pytest.mark.parametrize("made", [True, False], ids=["with trigrams", "without"])
 def test_the_customer_search_index_is_made_where_the_database_allows(empty_database,
                                                                      monkeypatch, caplog,
-                                                                     extension):
-    """PostgreSQL: migration 20 adds pg_trgm and an index of the customers' trigrams, or says
-    it could not, and every migration applies either way; the search finds the same rows."""
-    if models.is_sqlite():
-        pytest.skip("an index of PostgreSQL's")
-    models.migrate(19)
+                                                                     made):
+    """Migration 20 (PostgreSQL: pg_trgm and a GIN index) or 21 (SQLite: an FTS5 table of
+    trigrams) indexes the customers' trigrams, or says it could not, and every migration
+    applies either way; the search finds the same rows, also after writes."""
+    number, statement, warning = TRIGRAMS["sqlite" if models.is_sqlite() else "postgresql"]
+    models.migrate(number - 1)
     execute = models.db.obj.execute_sql
 
     def refused(sql, *args, **kwargs):
-        if sql.startswith("CREATE EXTENSION"):
-            raise models.peewee.ProgrammingError("permission denied to create extension")
+        if statement in sql:
+            raise models.peewee.OperationalError("no such tokenizer / permission denied")
         return execute(sql, *args, **kwargs)
-    if not extension:
+    if not made:
         monkeypatch.setattr(models.db.obj, "execute_sql", refused)
-    assert models.migrate() == list(range(20, len(models.MIGRATIONS) + 1))
-    made = "customer_search_trigrams" in {i.name for i in models.db.get_indexes("customer")}
-    assert made == extension and ("pg_trgm is not available" in caplog.text) != extension
+    assert models.migrate() == list(range(number, len(models.MIGRATIONS) + 1))
+    monkeypatch.undo()
+    assert trigram_index_made() == made and (warning in caplog.text) != made
     smith = models.Customer.create(first_name="Ann", last_name="Smith", email="ann@example.com")
-    models.Customer.create(first_name="Bo", last_name="Jones", email="bo@smithy.example")
-    models.Customer.create(first_name="Cy", last_name="Brown", email="cy@example.com")
+    jones = models.Customer.create(first_name="Bo", last_name="Jones", email="bo@smithy.example")
+    brown = models.Customer.create(first_name="Cy", last_name="Brown", email="cy@example.com")
+    brown.email = "cy@smithfield.example"
+    brown.save()
+    smith.delete_instance()
+    models.Customer.update(last_name="Smithers").where(models.Customer.id == jones.id).execute()
     spec = storefront.REGISTRY["customer"]
     found = spec.search(models.Customer.select(), "smith").order_by(models.Customer.id)
-    assert [c.last_name for c in found] == [smith.last_name, "Jones"]
+    assert [(c.first_name, c.last_name) for c in found] == [("Bo", "Smithers"), ("Cy", "Brown")]
+    assert ("customer_search MATCH" in found.sql()[0]) == (made and models.is_sqlite())
+
+
+def trigram_index_made():
+    if models.is_sqlite():
+        return models.db.table_exists("customer_search")
+    return "customer_search_trigrams" in {i.name for i in models.db.get_indexes("customer")}
 
 
 def test_a_field_without_its_migration_is_named_with_the_migration_to_write(empty_database):

@@ -367,7 +367,11 @@ def test_a_search_picks_its_page_among_its_matches(client, staff, shop, monkeypa
                 {"sort": sort} if sort else {}))).text
         ids = [int(i) for i in re.findall(r'name="_selected" value="(\d+)"', shown)]
         assert ids == expected[(page - 1) * 2:page * 2], (sort, page)
-        assert any('AS "matches"' in q["sql"] for q in queries), "no page among the matches"
+        assert any('WITH "matches"' in q["sql"] for q in queries), "no page among the matches"
+        assert not any("COUNT(1)" in q["sql"] and "WHERE" in q["sql"] for q in queries), \
+            "the matches are counted in the same pass"
+        trigrams = any("customer_search MATCH" in q["sql"] for q in queries)
+        assert trigrams == models.is_sqlite(), "SQLite's index of trigrams, and only it"
 
 
 @pytest.mark.parametrize("sort,descending", [("product", False), ("-product", True)])
@@ -394,11 +398,14 @@ def test_a_search_counts_further_than_a_list(client, staff, shop, monkeypatch):
     monkeypatch.setattr(storefront, "ADMIN_COUNT_LIMIT", 1)
     assert "More than 1 results" in client.get("/admin/customer/").text
     assert f"{matches:,} results" in client.get("/admin/customer/", {"q": last}).text
+    past_the_end = client.get("/admin/customer/", {"q": last, "page": 9}).text
+    assert f"{matches:,} results" in past_the_end and 'name="_selected"' not in past_the_end
+    assert "0 results" in client.get("/admin/customer/", {"q": "no such name"}).text
     monkeypatch.setattr(storefront, "ADMIN_SEARCH_COUNT_LIMIT", matches - 1)
     with storefront.capture_queries() as queries:
         shown = client.get("/admin/customer/", {"q": last}).text
     assert f"More than {matches - 1:,} results" in shown
-    assert not any('AS "matches"' in q["sql"] for q in queries)
+    assert not any("customer_search MATCH ?)" in q["sql"] for q in queries)
     assert re.findall(r'name="_selected" value="(\d+)"', shown) == [str(c.id) for c in (
         in_python_order(searched_for(last), [(lambda c: c.last_name, False),
                                              (lambda c: c.first_name, False),
