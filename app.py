@@ -4063,6 +4063,11 @@ ADMIN_COUNT_LIMIT = 10_000
 ADMIN_SEARCH_COUNT_LIMIT = 20_000
 
 
+def count_limit(params):
+    """How far the list of these query parameters counts its rows."""
+    return ADMIN_SEARCH_COUNT_LIMIT if params.get("q", "").strip() else ADMIN_COUNT_LIMIT
+
+
 def model_total(spec):
     """The number of rows of a model: COUNT(*) of a million rows reads them all, so a big
     table's is the database's estimate (models.row_count), and it is cached (and forgotten by
@@ -4181,8 +4186,8 @@ def changelist_page(cl):
                         counted=cl.rows, searched=bool(cl.q))
         if page.total is not None:
             return page
-    return paginate(cl.query, spec.list_per_page, count_limit=ADMIN_SEARCH_COUNT_LIMIT if cl.q
-                    else ADMIN_COUNT_LIMIT, counted=cl.rows, searched=bool(cl.q))
+    return paginate(cl.query, spec.list_per_page, count_limit=count_limit(cl.params),
+                    counted=cl.rows, searched=bool(cl.q))
 
 
 def list_edit_form(spec, row, data=None):
@@ -4253,8 +4258,9 @@ def run_action(model):
     chosen = pk.in_(keys)
     # The keys counted up to the list's limit, and the first few shown, each from the keys'
     # own query: "id IN (the keys)" would gather a million keys before the first row.
-    count = keys.order_by().limit(ADMIN_COUNT_LIMIT + 1).count()
-    count = count if count <= ADMIN_COUNT_LIMIT else models.MoreThan(ADMIN_COUNT_LIMIT)
+    limit = count_limit(dict(urllib.parse.parse_qsl(back)))
+    count = keys.order_by().limit(limit + 1).count()
+    count = count if count <= limit else models.MoreThan(limit)
     if not count:
         flash("Select at least one row first.", "error")
         redirect(back_to_list(spec, back))

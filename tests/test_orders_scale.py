@@ -477,6 +477,11 @@ def test_select_all_counts_no_further_than_the_lists_limit(client, staff, shop, 
         "csrf_token": csrf_token(client), "action": "mark_complete", "select_across": "1",
         "_back": ""})
     assert "This will touch <strong>more than 3 orders</strong>" in page.text
+    last = zuses()          # the list searched counts as far as it does
+    page = client.post("/admin/customer/actions", {
+        "csrf_token": csrf_token(client), "action": "delete_selected", "select_across": "1",
+        "_back": f"q={last}"})
+    assert f"<strong>{len(searched_for(last))} customers</strong>" in page.text
 
 
 def test_a_shoppers_orders_come_a_page_at_a_time(client, login_as, shop, monkeypatch):
