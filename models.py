@@ -2704,21 +2704,32 @@ class Page:
         keys = [getattr(node, "node", node) for node in query._order_by or ()]
         if any(isinstance(key, SQL) for key in keys):
             return query.limit(self.per_page + 1).offset(offset)
-        ids = self.ids(query, keys).order_by(*query._order_by)
+        ids = self.ids(query, keys, walk=self.total is None).order_by(*query._order_by)
         rows = query.clone()
         rows._where = None      # the ids were found by it: the database need not test it again
         pk = query.model._meta.primary_key
         return rows.where(pk.in_(ids.limit(self.per_page + 1).offset(offset)))
 
     @staticmethod
-    def ids(query, keys):
+    def ids(query, keys, walk=False):
         """The ids of `query`'s rows, from the model's table and the tables its order `keys`
         name (the orders by customer join the customers), not from the joins that only add
         columns, which would be made for every row skipped or sorted; its filters name the
-        model's own columns (ModelAdmin.queryset)."""
-        ids = query.model.select(query.model._meta.primary_key)
-        for join in joins_from(query):
-            if any(getattr(key, "model", None) is join.rhs for key in keys):
+        model's own columns (ModelAdmin.queryset).
+
+        `walk`: so many rows match (more than the count's limit) that the page is found
+        soonest by walking the other table in order, each of its rows' matches by an index
+        (a year of orders by customer: 413 ms a page, then 0.1). SQLite guesses a filter on a
+        range narrow, and would sort the year first; it takes "customer CROSS JOIN order" as
+        the order of its loops. (PostgreSQL plans it as any join.)"""
+        pk, named = query.model._meta.primary_key, [
+            join for join in joins_from(query)
+            if any(getattr(key, "model", None) is join.rhs for key in keys)]
+        if walk and len(named) == 1 and named[0].join_type == JOIN.INNER:
+            ids = named[0].rhs.select(pk).join(query.model, JOIN.CROSS).where(named[0]._on)
+        else:
+            ids = query.model.select(pk)
+            for join in named:
                 ids = ids.switch(query.model).join(join.rhs, join.join_type, on=join._on)
         return ids.where(query._where) if query._where is not None else ids
 

@@ -318,6 +318,30 @@ def test_deep_pages_sorted_by_a_related_name(client, staff, shop, monkeypatch, m
         assert f'JOIN "{joined}"' in inner and f'JOIN "{left_out}"' not in inner, inner
 
 
+@pytest.mark.parametrize("params,descending", [({"sort": "customer", "payment_status": "C"}, False),
+                                               ({"sort": "-customer"}, True)])
+def test_a_long_list_sorted_by_a_related_name_walks_that_table(client, staff, shop, monkeypatch,
+                                                               params, descending):
+    """More rows than the count's limit match: the page's ids are found by walking the
+    customers in name order ("customer CROSS JOIN order", which SQLite takes as the order of
+    its loops), not by sorting every match. Fewer: the matches are sorted."""
+    monkeypatch.setattr(storefront.REGISTRY["order"], "list_per_page", 3)
+    rows = Order.select()
+    if "payment_status" in params:
+        rows = rows.where(Order.payment_status == params["payment_status"])
+    expected = [o.id for o in in_python_order(list(rows), [(key, descending)
+                                                            for key, _ in BY_CUSTOMER])]
+    for limit, walked in ((3, True), (len(expected), False)):
+        monkeypatch.setattr(storefront, "ADMIN_COUNT_LIMIT", limit)
+        for page in (1, 2):
+            with storefront.capture_queries() as queries:
+                shown = client.get("/admin/order/", dict(params, page=page)).text
+            ids = [int(i) for i in re.findall(r'name="_selected" value="(\d+)"', shown)]
+            assert ids == expected[(page - 1) * 3:page * 3], (params, limit, page)
+            crossed = any('"customer" AS "t2" CROSS JOIN "order"' in q["sql"] for q in queries)
+            assert crossed == walked, (limit, page)
+
+
 def test_a_list_counts_and_picks_its_page_from_its_own_table(client, staff, shop):
     """The order items join their orders and products for their columns only: counting
     10,000 of them, or sorting a year of orders, should not make those joins for every row.
