@@ -2673,9 +2673,10 @@ class Page:
         """(How many, the ids of the page): a search's page picked from its matches, found
         first and counted in the same pass, up to count_limit. No index finds text anywhere
         in a column, so walking the sort's index tests row after row, and reads the whole
-        table for a rare word: one customer's email took 420 ms at 200,000 customers, then 85
-        this way (and a count beside the page, 120). No ids past the limit: so common a word
-        is found soonest by walking the sort's index, as any list's page is. (None, None)
+        table for a rare word: one customer's email took 420 ms at 200,000 customers on
+        SQLite, and 45 this way (7 where an index finds them: Customer.candidates). No ids
+        past the limit: so common a word is found soonest by walking the sort's index, as any
+        list's page is. (None, None)
         where it cannot tell: an order by a column of the page's own selection, a page past
         the end."""
         keys = [getattr(node, "node", node) for node in query._order_by or ()]
