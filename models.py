@@ -2593,7 +2593,7 @@ class Page:
             # Few rows match, sorted by another table's column: sorted on their own, they are
             # found soonest (PostgreSQL would walk the customers in name order, testing each
             # one's orders: a month of orders by customer, 240 ms, then 36).
-            self.fetch = lambda: rows_of(query, keys=self.among_matches(query, offset)[1])
+            self.fetch = lambda: self.picked_among(query, offset)
         elif offset >= self.DEFERRED_JOIN_AFTER:
             self.fetch = lambda: rows_of(self.seek(query, offset) or self.deferred_join(query,
                                                                                      offset))
@@ -2700,6 +2700,13 @@ class Page:
             return None, None
         found = picked[0][1] if picked else 0
         return found, [key for key, _ in picked] if found <= self.count_limit else None
+
+    def picked_among(self, query, offset):
+        """The page's rows picked among the matches; as any list's if they are no longer few
+        (rows came or went since they were counted)."""
+        chosen = self.among_matches(query, offset)[1]
+        return rows_of(query, keys=chosen) if chosen is not None else \
+            rows_of(self.deferred_join(query, offset))
 
     def deferred_join(self, query, offset):
         """The page's ids found first, on their own: skipping N rows then walks an index

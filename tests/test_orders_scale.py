@@ -346,6 +346,18 @@ def test_a_long_list_sorted_by_a_related_name_walks_that_table(client, staff, sh
             assert (crossed, sorted_alone) == (walked, not walked), (limit, page)
 
 
+def test_a_page_stays_one_page_when_its_rows_changed_since_they_were_counted(shop,
+                                                                           monkeypatch):
+    """Counted few, the rows are picked among the matches; if by then they are no longer few
+    (or the page is past their new end), the page is found as any list's: never every row."""
+    query = storefront.ChangeList(storefront.REGISTRY["order"], {"sort": "customer"}).query
+    expected = [o.id for o in in_python_order(list(Order.select()), BY_CUSTOMER)]
+    monkeypatch.setattr(models.Page, "among_matches", lambda self, query, offset: (None, None))
+    page = models.Page(query, 2, 3, count_limit=len(expected))
+    assert [row.id for row in page.items] == expected[3:6]
+    assert len(page._rows) == 4         # the page and one row to tell there is a next
+
+
 def test_a_list_counts_and_picks_its_page_from_its_own_table(client, staff, shop):
     """The order items join their orders and products for their columns only: counting
     10,000 of them, or sorting a year of orders, should not make those joins for every row.
