@@ -344,8 +344,7 @@ def rows_of(query, keys=None):
     about them only. A model without columns changed in place is read at once."""
     model, pk = query.model, query.model._meta.primary_key
     if keys is None:
-        plain = all(isinstance(getattr(node, "node", node), peewee.Field)
-                    for node in query._order_by or ())
+        plain = all(isinstance(key, peewee.Field) for key in order_keys(query))
         if not _changed_in_place().get(model._meta.table_name) or not plain:
             return list(query)
         keys = [row[0] for row in query.select(pk).tuples()]
@@ -2644,7 +2643,7 @@ class Page:
         before it. A table of boundary marks (the sort key of every MARK_EVERY-th row, one
         pass over the index, remembered) says where to start; the rest is a short OFFSET.
         None when the order is not plain columns in one direction."""
-        keys = [getattr(node, "node", node) for node in query._order_by or ()]
+        keys = order_keys(query)
         directions = {getattr(node, "direction", "ASC") for node in query._order_by or ()}
         if not keys or len(directions) != 1 or \
                 not all(isinstance(key, peewee.Field) for key in keys):
@@ -2683,7 +2682,7 @@ class Page:
         past the limit: so common a word is found soonest by walking the sort's index, as any
         list's page is. (None, None) where it cannot tell: an order by a column of the page's
         own selection, a page past the end."""
-        keys = [getattr(node, "node", node) for node in query._order_by or ()]
+        keys = order_keys(query)
         if self.count_limit is None or any(isinstance(key, SQL) for key in keys):
             return None, None
         pk, names = query.model._meta.primary_key, [f"key{n}" for n in range(len(keys))]
@@ -2713,7 +2712,7 @@ class Page:
         instead of building N full rows only to throw them away. (Not when the order names a
         column of the page's own selection, such as a count under an alias: selecting only
         the ids would leave it out, and a plain OFFSET it is.)"""
-        keys = [getattr(node, "node", node) for node in query._order_by or ()]
+        keys = order_keys(query)
         if any(isinstance(key, SQL) for key in keys):
             return query.limit(self.per_page + 1).offset(offset)
         ids = self.ids(query, walk=self.total is None).order_by(*query._order_by)
@@ -2751,10 +2750,15 @@ class Page:
         return self.number > 1 and not self.items
 
 
+def order_keys(query):
+    """What `query` is sorted by, each without its direction."""
+    return [getattr(node, "node", node) for node in query._order_by or ()]
+
+
 def joins_sorted_by(query):
     """The joins of `query` to the tables its order names (the orders by customer: the
     customers)."""
-    keys = [getattr(node, "node", node) for node in query._order_by or ()]
+    keys = order_keys(query)
     return [join for join in joins_from(query)
             if any(getattr(key, "model", None) is join.rhs for key in keys)]
 
