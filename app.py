@@ -4696,7 +4696,7 @@ class CustomerAdmin(ModelAdmin):
     def search(self, query, q):
         """ModelAdmin's search, among the candidates that the index of the customers'
         trigrams finds first, where there is one (Customer.candidates)."""
-        candidates = Customer.candidates(q, ADMIN_SEARCH_COUNT_LIMIT)
+        candidates = Customer.candidates(q)
         return super().search(query if candidates is None else query.where(candidates), q)
 
     @column("Orders", sort=Customer.order_count, numeric=True,
