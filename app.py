@@ -2731,7 +2731,7 @@ class FieldFilter(ListFilter):
         spec = self.related
         if spec is None or (spec.picker and not q):
             return []
-        rows = self.visible(spec.lookup(q, self.SHOWN + 1))
+        rows = spec.lookup(q, self.SHOWN + 1, self.visible(spec.model.select()))
         # In a big table two rows may share a name (two Ada Allens): the id tells them apart.
         return [(str(row.get_id()), f"{row} (#{row.get_id()})" if spec.picker else str(row))
                 for row in rows]
@@ -3602,10 +3602,13 @@ class ModelAdmin:
                                 else SQL("0 = 1"))
         return query
 
-    def lookup(self, q, limit):
-        """The first `limit` rows that a search for `q` finds (any rows, for none), in the
-        spec's order: what a picker and a filter's search box offer."""
-        return self.sorted(self.search(self.model.select(), q), ()).limit(limit)
+    def lookup(self, q, limit, rows=None):
+        """The first `limit` of `rows` (the model's) that a search for `q` finds (any, for
+        none), in the spec's order: what a picker and a filter's search box offer, found as
+        the list's first page is (a rare name among its matches, not by walking every row in
+        name order: 256 ms on PostgreSQL at 200,000 customers, at each letter typed)."""
+        query = self.sorted(self.search(rows or self.model.select(), q), ())
+        return models.Page(query, 1, limit, count_limit({"q": q}), searched=bool(q)).items
 
     # -- Actions --
 

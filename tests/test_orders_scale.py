@@ -414,6 +414,26 @@ def test_a_search_picks_its_page_among_its_matches(client, staff, shop, monkeypa
         assert trigrams == models.is_sqlite(), "SQLite's index of trigrams, and only it"
 
 
+def test_a_picker_finds_a_name_among_its_matches(client, staff, shop, monkeypatch):
+    """The customer picker (at each letter typed) and the order list's customer filter find
+    their rows as the customer list's first page does: a name that sorts last is picked
+    among its matches, where walking the customers in name order would read them all."""
+    monkeypatch.setattr(storefront.FieldFilter, "SHOWN", 2)
+    last = zuses()
+    expected = [c.id for c in in_python_order(searched_for(last), [
+        (lambda c: c.last_name, False), (lambda c: c.first_name, False),
+        (lambda c: c.id, False)])]
+    with storefront.capture_queries() as queries:
+        picked = client.get("/admin/customer/autocomplete", {"q": last}).json["results"]
+    assert [int(row["id"]) for row in picked] == expected[:20]
+    assert any('WITH "matches"' in q["sql"] for q in queries), "walked, not picked"
+    with storefront.capture_queries() as queries:
+        page = client.get("/admin/order/", {"customer__search": last}).text
+    shown = [int(i) for i in re.findall(r'customer=(\d+)"', page)]
+    assert shown == expected[:storefront.FieldFilter.SHOWN], shown
+    assert any('WITH "matches"' in q["sql"] for q in queries), "walked, not picked"
+
+
 @pytest.mark.parametrize("sort,descending", [("product", False), ("-product", True)])
 def test_a_search_sorted_by_a_related_name_picks_among_its_matches(client, staff, shop,
                                                                    monkeypatch, sort,
