@@ -3607,7 +3607,8 @@ class ModelAdmin:
         none), in the spec's order: what a picker and a filter's search box offer, found as
         the list's first page is (a rare name among its matches, not by walking every row in
         name order: 256 ms on PostgreSQL at 200,000 customers, at each letter typed)."""
-        query = self.sorted(self.search(rows or self.model.select(), q), ())
+        rows = self.model.select() if rows is None else rows    # (`or` would run a query)
+        query = self.sorted(self.search(rows, q), ())
         return models.Page(query, 1, limit, count_limit({"q": q}), searched=bool(q)).items
 
     # -- Actions --

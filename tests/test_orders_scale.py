@@ -432,6 +432,9 @@ def test_a_picker_finds_a_name_among_its_matches(client, staff, shop, monkeypatc
     shown = [int(i) for i in re.findall(r'customer=(\d+)"', page)]
     assert shown == expected[:storefront.FieldFilter.SHOWN], shown
     assert any('WITH "matches"' in q["sql"] for q in queries), "walked, not picked"
+    every_customer = [q["sql"] for q in queries if 'FROM "customer"' in q["sql"]
+                      and not re.search(r"\b(WHERE|LIMIT)\b", q["sql"])]
+    assert not every_customer, every_customer
 
 
 @pytest.mark.parametrize("sort,descending", [("product", False), ("-product", True)])
