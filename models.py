@@ -1600,6 +1600,14 @@ def search_phrases(q):
     return [text for text in typed if text.strip()][:10]
 
 
+def has_trigrams(q):
+    """Whether every term of the search `q` holds a trigram (three letters), so that an index
+    of trigrams can find its matches (customer_search, PostgreSQL's pg_trgm): a shorter term
+    is found only by reading the rows, one by one."""
+    terms = search_phrases(q)
+    return bool(terms) and min(map(len, terms)) >= 3
+
+
 def text_like(field, text, starts=False):
     """The condition "`field` holds `text`" (or starts with it), in any case, the text taken
     as it is: its own % and _ are letters here, not LIKE's wildcards ("100%" is no search
@@ -1972,11 +1980,9 @@ class Customer(BaseModel):
         name or email is found in a few ms, not by reading every customer. None where it
         would not help: no such index (PostgreSQL's is one ILIKE uses by itself), a term of
         fewer than three letters (no trigram), or more than CANDIDATES_AT_MOST."""
-        terms = search_phrases(q)
-        if not terms or min(map(len, terms)) < 3 or not is_sqlite() or \
-                not db.table_exists("customer_search"):
+        if not has_trigrams(q) or not is_sqlite() or not db.table_exists("customer_search"):
             return None
-        match = " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        match = " AND ".join('"' + term.replace('"', '""') + '"' for term in search_phrases(q))
         at_most = cls.CANDIDATES_AT_MOST
         if _trigram_matches(match, at_most + 1, time.monotonic() // 60) > at_most:
             return None

@@ -6,12 +6,13 @@
 
 It seeds a shop (`python app.py seed --products N --orders M`, timed, unless the database
 has orders already), then asks each page of the order, order-item and customer lists (every
-sort, filter, date level, a deep page, a search, "select all" with an action, a change page,
-a history, the dashboard, the shopper's orders, the CSV export) of Storefront, in a process
-of its own with the cache off (STOREFRONT_CACHE_URL=none), and of Django 5.2's admin
-configured as the course does (tests/perf/django_admin.py: OrderAdmin with a Sum total column,
-CustomerAdmin with a Count column) on the same database, in its own process. Each page is
-asked once to warm up, then --repeat times; the figure is the median, in milliseconds.
+sort, filter, date level, a deep page, a search, the customer picker, "select all" with an
+action, a change page, a history, the dashboard, the shopper's orders, the CSV export) of
+Storefront, in a process of its own with the cache off (STOREFRONT_CACHE_URL=none), and of
+Django 5.2's admin configured as the course does (tests/perf/django_admin.py: OrderAdmin with
+a Sum total column, CustomerAdmin with a Count column) on the same database, in its own
+process. Each page is asked once to warm up, then --repeat times; the figure is the median,
+in milliseconds.
 
 With --every it also times each list's every sort with each filter or search of those pages,
 on page 1 and page 2,000, and prints how many took more than 100 ms and the slowest.
@@ -141,6 +142,14 @@ def storefront_pages(models, orders):
          "/admin/shop/customer/?o=-5"),
         ("search customers by a name", f"/admin/customer/?q={busy.last_name}",
          f"/admin/shop/customer/?q={busy.last_name}"),
+        ("the order form's customer picker (that name)",
+         f"/admin/customer/autocomplete?q={busy.last_name}",
+         "/admin/autocomplete/?app_label=shop&model_name=order&field_name=customer"
+         f"&term={busy.last_name}"),
+        ("the customer picker, two letters typed",
+         f"/admin/customer/autocomplete?q={busy.last_name[:2]}",
+         "/admin/autocomplete/?app_label=shop&model_name=order&field_name=customer"
+         f"&term={busy.last_name[:2]}"),
         ("gold customers (filter)", "/admin/customer/?membership=G",
          "/admin/shop/customer/?membership__exact=G"),
         ("a deep page of customers (2,000)", "/admin/customer/?page=2000",
