@@ -4268,12 +4268,11 @@ def run_action(model):
     # The keys counted up to the list's limit, and the first few shown, each from the keys'
     # own query: "id IN (the keys)" would gather a million keys before the first row.
     limit = count_limit(dict(urllib.parse.parse_qsl(back)))
-    count = keys.order_by().limit(limit + 1).count()
-    count = count if count <= limit else models.MoreThan(limit)
+    count = models.count_up_to(keys, limit)
     if not count:
         flash("Select at least one row first.", "error")
         redirect(back_to_list(spec, back))
-    plan = method.plan(spec.model, chosen) if method.plan else None
+    plan = method.plan(spec.model, chosen, count_limit=limit) if method.plan else None
     if not data.get("confirm") or (plan and plan["protected"]):
         sample = list(models.with_parents(spec.model).where(
             pk.in_(keys.order_by(pk).limit(50))).order_by(pk))
@@ -4310,7 +4309,7 @@ def delete_view(model, ident):
     obj = get_or_404(spec.model.select(), ident)
     require(spec, "delete", obj)
     this_row = spec.model._meta.primary_key == obj.get_id()
-    plan = models.deletion_plan(spec.model, this_row)
+    plan = models.deletion_plan(spec.model, this_row, count_limit=ADMIN_COUNT_LIMIT)
     if request.method == "POST" and not plan["protected"]:
         with models.write_transaction():
             log_action(obj, models.DELETION, "Deleted.")

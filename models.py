@@ -3157,11 +3157,21 @@ def _dependents(model, where):
     return found
 
 
-def deletion_plan(model, where, sample=100):
+def count_up_to(query, limit):
+    """How many rows `query` finds, counted no further than `limit` (a MoreThan past it):
+    COUNT(*) of a million rows reads them all. Every row, where `limit` is None."""
+    if limit is None:
+        return query.count()
+    found = query.select(SQL("1")).order_by().limit(limit + 1).count()
+    return found if found <= limit else MoreThan(limit)
+
+
+def deletion_plan(model, where, sample=100, count_limit=None):
     """What deleting the rows of `model` that match `where` would do, told the way a delete
     page tells it: {"deleted": [...], "cleared": [...], "protected": [...]}, each a list of
-    {"model", "field" (the foreign key, None for a generic link), "count", "rows" (the first
-    `sample`, with their parents joined so they print without a query each)}.
+    {"model", "field" (the foreign key, None for a generic link), "count" (up to
+    `count_limit`), "rows" (the first `sample`, with their parents joined so they print
+    without a query each)}.
 
     Rows in "protected" forbid the deletion; "cleared" rows stay, without their link to it.
     """
@@ -3176,7 +3186,8 @@ def deletion_plan(model, where, sample=100):
         rows = list(with_parents(child).where(condition).order_by(child._meta.primary_key)
                     .limit(sample))
         if rows:
-            count = len(rows) if len(rows) < sample else child.select().where(condition).count()
+            count = len(rows) if len(rows) < sample else \
+                count_up_to(child.select().where(condition), count_limit)
             plan[fate].append({"model": child, "count": count, "rows": rows,
                                "noun": nouns(child)[count != 1], "role": role})
     return plan

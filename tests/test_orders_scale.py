@@ -561,6 +561,26 @@ def test_select_all_counts_no_further_than_the_lists_limit(client, staff, shop, 
     assert f"<strong>{len(searched_for(last))} customers</strong>" in page.text
 
 
+def test_a_deletion_plan_counts_no_further_than_the_lists_limit(client, staff, shop,
+                                                                 monkeypatch):
+    """What a deletion takes along is counted as a list counts (select all of a million
+    orders counted their 2.5 million items: 396 ms on PostgreSQL, then 28), on the delete
+    page and on an action's confirmation."""
+    tag = models.Tag.create(label="everything")
+    models.TaggedItem.insert_many([{"tag": tag.id, "content_type": "product", "object_id": i}
+                                   for i in range(1, 151)]).execute()
+    monkeypatch.setattr(storefront, "ADMIN_COUNT_LIMIT", 120)
+    page = client.get(f"/admin/tag/{tag.id}/delete")
+    assert "more than 120 tagged items</h3>" in page.text
+    assert "… and more than 20 more" in page.text
+    page = client.post("/admin/tag/actions", {
+        "csrf_token": csrf_token(client), "action": "delete_selected", "select_across": "1",
+        "_back": ""})
+    assert "more than 120 tagged items</h3>" in page.text
+    monkeypatch.setattr(storefront, "ADMIN_COUNT_LIMIT", 150)
+    assert "150 tagged items</h3>" in client.get(f"/admin/tag/{tag.id}/delete").text
+
+
 def test_a_shoppers_orders_come_a_page_at_a_time(client, login_as, shop, monkeypatch):
     user = login_as("alice")
     customer = models.save_customer_profile(user, "Alice", "Liddell", "a@example.com",
