@@ -3132,9 +3132,10 @@ def _fate(fk):
     return "cleared" if rule == "SET NULL" or (fk.null and not rule) else "protected"
 
 
-def _dependents(model, where):
+def _dependents(model, where, linked_only=False):
     """Every group of rows that deleting the rows of `model` matching `where` reaches, parents
     before children: [(fate, foreign key or None for a generic link, model, condition)].
+    `linked_only`: without the tags and likes of a kind of row that has none (a plan's view).
 
     The conditions are subqueries ("order_id IN (SELECT id FROM order WHERE ...)"), so the work
     is a few queries per kind of row however many rows are deleted (Django's Collector).
@@ -3151,8 +3152,11 @@ def _dependents(model, where):
         # Tags and likes point at rows with integer keys (not at a cart's UUID).
         if not issubclass(parent, GenericLink) and \
                 isinstance(parent._meta.primary_key, IntegerField):
+            table = parent._meta.table_name
             for link in (TaggedItem, LikedItem):
-                found.append(("deleted", None, link, (link.content_type == parent._meta.table_name)
+                if linked_only and not link.select().where(link.content_type == table).exists():
+                    continue
+                found.append(("deleted", None, link, (link.content_type == table)
                               & link.object_id.in_(ids)))
     return found
 
@@ -3176,8 +3180,10 @@ def deletion_plan(model, where, sample=100, count_limit=None):
     Rows in "protected" forbid the deletion; "cleared" rows stay, without their link to it.
     """
     plan = {"deleted": [], "cleared": [], "protected": []}
+    # (A kind of row nobody tags or likes, such as an order, leaves its tags and likes out:
+    # looking for them would gather the key of every row deleted, 200,000 orders' in 90 ms.)
     found = [(fate, child, condition, field_label(fk).lower() if fk is not None else None)
-             for fate, fk, child, condition in _dependents(model, where)]
+             for fate, fk, child, condition in _dependents(model, where, linked_only=True)]
     found += [("protected", blocker, condition, role)
               for blocker, condition, role in model.deletion_blockers(where)]
     for fate, child, condition, role in found:
