@@ -3182,15 +3182,18 @@ def deletion_plan(model, where, sample=100, count_limit=None):
     plan = {"deleted": [], "cleared": [], "protected": []}
     # (A kind of row nobody tags or likes, such as an order, leaves its tags and likes out:
     # looking for them would gather the key of every row deleted, 200,000 orders' in 90 ms.)
-    found = [(fate, child, condition, field_label(fk).lower() if fk is not None else None)
+    found = [(fate, fk, child, condition, field_label(fk).lower() if fk is not None else None)
              for fate, fk, child, condition in _dependents(model, where, linked_only=True)]
-    found += [("protected", blocker, condition, role)
+    found += [("protected", None, blocker, condition, role)
               for blocker, condition, role in model.deletion_blockers(where)]
-    for fate, child, condition, role in found:
+    for fate, fk, child, condition, role in found:
         if not getattr(child._meta, "in_plans", True):
             continue
-        rows = list(with_parents(child).where(condition).order_by(child._meta.primary_key)
-                    .limit(sample))
+        # The first rows of the first parents: in the order of the foreign key's index the
+        # database stops at the sample, where it would sort every row found by key first
+        # (every order's items: 1.2 s).
+        first = (child._meta.primary_key,) if fk is None else (fk, child._meta.primary_key)
+        rows = list(with_parents(child).where(condition).order_by(*first).limit(sample))
         if rows:
             count = len(rows) if len(rows) < sample else \
                 count_up_to(child.select().where(condition), count_limit)

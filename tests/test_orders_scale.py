@@ -598,6 +598,22 @@ def test_a_deletion_plan_looks_for_tags_only_of_a_kind_of_row_that_has_them(clie
     assert not models.TaggedItem.select().where(models.TaggedItem.content_type == "order").exists()
 
 
+def test_a_deletion_plan_names_the_first_rows_of_the_first_parents(client, staff, shop,
+                                                                   monkeypatch):
+    """The rows named are taken in the order of the foreign key's index, where the database
+    stops at the sample: sorted by their own key, every order's items were sorted first."""
+    monkeypatch.setattr(models.deletion_plan, "__defaults__", (5, None))
+    first = Order.select().order_by(Order.id).first()
+    late = OrderItem.create(order=first, product=Product.select().first(), quantity=1,
+                            unit_price=Decimal("1.00"))
+    page = client.post("/admin/order/actions", {
+        "csrf_token": csrf_token(client), "action": "delete_selected", "select_across": "1",
+        "_back": ""})
+    named = [int(i) for i in re.findall(r'href="/admin/orderitem/(\d+)/"', page.text)]
+    assert named == [i.id for i in OrderItem.select().order_by(OrderItem.order, OrderItem.id)
+                     .limit(5)] and late.id in named, named
+
+
 def test_a_shoppers_orders_come_a_page_at_a_time(client, login_as, shop, monkeypatch):
     user = login_as("alice")
     customer = models.save_customer_profile(user, "Alice", "Liddell", "a@example.com",
