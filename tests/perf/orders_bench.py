@@ -132,7 +132,10 @@ def storefront_pages(models, orders):
          "/admin/shop/order/?o=-5&p=5000"),
         ("search an order by id", f"/admin/order/?q={order.id}",
          f"/admin/shop/order/?q={order.id}"),
-        ("select all pending + action (confirm page)", "POST /admin/order/actions", None),
+        ("select all pending + action (confirm page)",
+         "POST /admin/order/actions mark_complete", None),
+        ("select all pending + delete (what goes)",
+         "POST /admin/order/actions delete_selected", None),
         ("an order's change page (inline items)", f"/admin/order/{order.id}/",
          f"/admin/shop/order/{order.id}/change/"),
         ("an order's history", f"/admin/order/{order.id}/history",
@@ -203,8 +206,9 @@ def storefront_timer(args):
     pages = storefront_pages(models, models.Order.select())
     for name, path, django in pages:
         if path.startswith("POST "):
-            call = lambda: client.post(path[5:], {          # noqa: E731
-                "csrf_token": token, "action": "mark_complete", "select_across": "1",
+            target, action = path[5:].split()
+            call = lambda: client.post(target, {            # noqa: E731
+                "csrf_token": token, "action": action, "select_across": "1",
                 "_back": "payment_status=P"}, status=200)
         else:
             call = lambda: client.get(path, status=200)     # noqa: E731
