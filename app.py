@@ -3614,7 +3614,7 @@ class ModelAdmin:
         query = self.sorted(self.search(rows, q), ())
         if not models.has_trigrams(q):
             return query.limit(limit)
-        return models.Page(query, 1, limit, count_limit({"q": q}), searched=True).items
+        return models.Page(query, 1, limit, ADMIN_SEARCH_COUNT_LIMIT, searched=True).items
 
     # -- Actions --
 
