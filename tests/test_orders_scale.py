@@ -447,6 +447,21 @@ def test_a_picker_finds_a_name_among_its_matches(client, staff, shop, monkeypatc
     assert not every_customer, every_customer
 
 
+def test_every_picker_offers_what_its_search_run_whole_puts_first(client, staff, shop):
+    """Each model's picker, searched for a word of its first row: the rows picked among the
+    matches are those the spec's search, sorted and run whole, puts first."""
+    asked = set()
+    for name, spec in storefront.REGISTRY.items():
+        term = a_term_found_in(spec)
+        if term is None or not models.has_trigrams(term):
+            continue
+        whole = spec.sorted(spec.search(spec.model.select(), term), ())
+        picked = client.get(f"/admin/{name}/autocomplete", {"q": term}).json["results"]
+        assert [row["id"] for row in picked] == [str(r.get_id()) for r in whole][:20], name
+        asked.add(name)
+    assert {"customer", "product"} <= asked, asked      # the pickers searched by name
+
+
 @pytest.mark.parametrize("sort,descending", [("product", False), ("-product", True)])
 def test_a_search_sorted_by_a_related_name_picks_among_its_matches(client, staff, shop,
                                                                    monkeypatch, sort,
