@@ -4264,7 +4264,7 @@ def run_action(model):
     require(spec, method.permission)
     back, pk = data.get("_back", ""), spec.model._meta.primary_key
     keys = spec.permitted(current_user(), method.permission, selected_rows(spec, data))
-    chosen = pk.in_(keys)
+    chosen = models.selected_by(keys)
     # The keys counted up to the list's limit, and the first few shown, each from the keys'
     # own query: "id IN (the keys)" would gather a million keys before the first row.
     limit = count_limit(dict(urllib.parse.parse_qsl(back)))

@@ -707,3 +707,69 @@ def test_an_exported_order_is_written_as_it_is_kept(client, staff, shop):
     row = next(r for r in csv.reader(io.StringIO(text)) if r[0] == str(order.id))
     assert row == [str(order.id), "2026-03-04 05:06:07.000089", "'=Eve Moneypenny", "Failed",
                    "8.49"]
+
+
+def select_all(client, model, back, action="delete_selected"):
+    with storefront.capture_queries() as queries:
+        page = client.post(f"/admin/{model}/actions", {
+            "csrf_token": csrf_token(client), "action": action, "select_across": "1",
+            "_back": back})
+    return page, [q["sql"] for q in queries]
+
+
+def test_a_plan_of_many_rows_reads_what_their_first_rows_take_along(client, staff, shop,
+                                                                     monkeypatch):
+    """Past the list's limit, a plan counts and names what the first rows selected take
+    along: naming all the 200,000 pending orders in a query of their items gathered every
+    key (40 ms a query); the keys' own condition is tested as rows are read."""
+    pending = Order.select().where(Order.payment_status == "P")
+    limit = pending.count() - 1
+    assert limit >= 1, "too few pending orders to pass the limit"
+    monkeypatch.setattr(models.deletion_plan, "__defaults__", (3, None))
+    monkeypatch.setattr(storefront, "ADMIN_COUNT_LIMIT", limit)
+    page, queries = select_all(client, "order", "payment_status=P")
+    assert f"more than {limit} order items</h3>" in page.text
+    named = [int(i) for i in re.findall(r'href="/admin/orderitem/(\d+)/"', page.text)]
+    assert named == [i.id for i in OrderItem.select().where(OrderItem.order.in_(pending))
+                     .order_by(OrderItem.order, OrderItem.id).limit(3)], named
+    # A subquery "WHERE (payment_status = ?)" closed at once (no ORDER BY ... LIMIT) is
+    # every pending order's key gathered.
+    assert not [q for q in queries if '"payment_status" = ?))' in q], queries
+
+
+def test_a_plan_counts_every_row_where_the_first_ones_take_too_few_along(client, staff,
+                                                                         shop, monkeypatch):
+    monkeypatch.setattr(models.deletion_plan, "__defaults__", (2, None))
+    monkeypatch.setattr(storefront, "ADMIN_COUNT_LIMIT", 2)
+    Customer.update(membership="S").execute()
+    gold = [Customer.create(first_name="Au", last_name=f"Rum {n}", email=f"au{n}@example.com",
+                            membership="G") for n in range(4)]
+    late = [new_order(gold[-1]) for _ in range(3)]
+    page, _ = select_all(client, "customer", "membership=G")
+    assert "more than 2 orders have them as their customer</h3>" in page.text
+    named = [int(i) for i in re.findall(r'href="/admin/order/(\d+)/"', page.text)]
+    assert named == [o.id for o in late[:2]], named
+
+
+def test_a_plan_of_every_item_stops_at_the_orders_it_would_empty(client, staff, shop,
+                                                                monkeypatch):
+    """Every order keeps an item: selected all, the items group by order as far as the limit
+    (every item of a million orders: 1.7 s a query, then 10 ms)."""
+    monkeypatch.setattr(models.deletion_plan, "__defaults__", (3, None))
+    monkeypatch.setattr(storefront, "ADMIN_COUNT_LIMIT", 2)
+    page, queries = select_all(client, "orderitem", "")
+    assert "more than 2 orders have them as their last order item</h3>" in page.text
+    grouped = [q for q in queries if "HAVING" in q]
+    assert grouped and all(re.search(r'HAVING .* ORDER BY "t\d+"\."order_id" LIMIT \?\)', q)
+                           for q in grouped), grouped
+
+
+def test_select_all_of_a_whole_list_deletes_every_row_and_what_they_take_along(client, staff,
+                                                                                shop):
+    tags = [models.Tag.create(label=f"t{n}") for n in range(3)]
+    models.TaggedItem.insert_many([{"tag": t.id, "content_type": "product", "object_id": 1}
+                                   for t in tags]).execute()
+    page, _ = select_all(client, "tag", "")
+    assert f"{len(tags)} tagged items</h3>" in page.text
+    page.forms["confirm-form"].submit(status=303)
+    assert not models.Tag.select().exists() and not models.TaggedItem.select().exists()
