@@ -494,6 +494,18 @@ def test_a_database_url_keeps_the_connection_options_it_sets():
     assert database.connect_params["keepalives_idle"] == defaults["keepalives_idle"]
 
 
+def test_postgresql_compiles_no_query_to_machine_code(own_postgres):
+    """JIT compiling cost 155 ms on a 45 ms query that stops after a few rows (models.
+    POSTGRESQL_OPTIONS): a connection has it off."""
+    before = models.db.obj
+    try:
+        database = models.open_database(own_postgres.url)
+        assert database.execute_sql("SHOW jit").fetchone()[0] == "off"
+    finally:
+        models.db.close()
+        models.db.initialize(before)
+
+
 @pytest.fixture
 def cut_off(own_postgres):
     """cut_off(): a context in which every packet to and from the tests' own PostgreSQL is
