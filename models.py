@@ -34,6 +34,7 @@ import ipaddress
 import itertools
 import logging
 import math
+import os
 import random
 import re
 import secrets
@@ -160,6 +161,9 @@ def open_database(url):
         # (connect_url lets its keyword arguments win over the URL's: only the missing ones)
         options = {name: value for name, value in POSTGRESQL_OPTIONS.items()
                    if name not in parse_url(url)}
+        # libpq reads PGOPTIONS only where no options are given: they come after ours.
+        if "options" in options and os.environ.get("PGOPTIONS"):
+            options["options"] += " " + os.environ["PGOPTIONS"]
         database = connect_url(f"{pooled}:{rest}", unquote_password=True, **options)
     database.query_hooks.append(watch_writes)
     watch_transactions(database)
@@ -3205,9 +3209,10 @@ def selected_by(keys):
     gathers every key first, at each query that names them (the first items of the 200,000
     pending orders: 106 ms, then 37), and so would a condition true of every row (a million
     orders' keys, 1.7 s), where "IN (SELECT id FROM order)" reads the table itself."""
-    plain = keys._from_list == [keys.model] and not any(
-        (keys._joins, keys._group_by, keys._having, keys._limit, keys._offset, keys._distinct,
-         keys._cte_list, keys._windows))
+    plain = keys._from_list == [keys.model] and \
+        not isinstance(keys.model, peewee.ModelAlias) and \
+        not any((keys._joins, keys._group_by, keys._having, keys._limit, keys._offset,
+                 keys._distinct, keys._cte_list, keys._windows))
     return keys._where if plain else keys.model._meta.primary_key.in_(keys)
 
 
@@ -3215,8 +3220,9 @@ def deletion_plan(model, where, sample=100, count_limit=None):
     """What deleting the rows of `model` that match `where` would do, told the way a delete
     page tells it: {"deleted": [...], "cleared": [...], "protected": [...]}, each a list of
     {"model", "field" (the foreign key, None for a generic link), "count" (up to
-    `count_limit`), "rows" (the first `sample`, with their parents joined so they print
-    without a query each)}.
+    `count_limit`), "rows" (the first `sample` that the first rows matching `where` take
+    along, or of all where those are fewer, with their parents joined so they print without a
+    query each)}.
 
     Rows in "protected" forbid the deletion; "cleared" rows stay, without their link to it.
     `where` None: every row of `model`.

@@ -494,13 +494,16 @@ def test_a_database_url_keeps_the_connection_options_it_sets():
     assert database.connect_params["keepalives_idle"] == defaults["keepalives_idle"]
 
 
-def test_postgresql_compiles_no_query_to_machine_code(own_postgres):
+def test_postgresql_compiles_no_query_to_machine_code(own_postgres, monkeypatch):
     """JIT compiling cost 155 ms on a 45 ms query that stops after a few rows (models.
-    POSTGRESQL_OPTIONS): a connection has it off."""
+    POSTGRESQL_OPTIONS): a connection has it off, and keeps the environment's PGOPTIONS,
+    which libpq reads only where no options are given."""
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=12345")
     before = models.db.obj
     try:
         database = models.open_database(own_postgres.url)
         assert database.execute_sql("SHOW jit").fetchone()[0] == "off"
+        assert database.execute_sql("SHOW statement_timeout").fetchone()[0] == "12345ms"
     finally:
         models.db.close()
         models.db.initialize(before)

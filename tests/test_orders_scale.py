@@ -756,9 +756,11 @@ def test_a_plan_of_every_item_stops_at_the_orders_it_would_empty(client, staff, 
     """Every order keeps an item: selected all, the items group by order as far as the limit
     (every item of a million orders: 1.7 s a query, then 10 ms)."""
     monkeypatch.setattr(models.deletion_plan, "__defaults__", (3, None))
-    monkeypatch.setattr(storefront, "ADMIN_COUNT_LIMIT", 2)
+    monkeypatch.setattr(storefront, "ADMIN_COUNT_LIMIT", 5)
     page, queries = select_all(client, "orderitem", "")
-    assert "more than 2 orders have them as their last order item</h3>" in page.text
+    assert "more than 5 orders have them as their last order item</h3>" in page.text
+    named = [int(i) for i in re.findall(r'href="/admin/order/(\d+)/"', page.text)]
+    assert named == [o.id for o in Order.select().order_by(Order.id).limit(3)], named
     grouped = [q for q in queries if "HAVING" in q]
     assert grouped and all(re.search(r'HAVING .* ORDER BY "t\d+"\."order_id" LIMIT \?\)', q)
                            for q in grouped), grouped
@@ -770,6 +772,16 @@ def test_select_all_of_a_whole_list_deletes_every_row_and_what_they_take_along(c
     models.TaggedItem.insert_many([{"tag": t.id, "content_type": "product", "object_id": 1}
                                    for t in tags]).execute()
     page, _ = select_all(client, "tag", "")
-    assert f"{len(tags)} tagged items</h3>" in page.text
+    assert f"<h3>{models.TaggedItem.select().count()} tagged items</h3>" in page.text
     page.forms["confirm-form"].submit(status=303)
     assert not models.Tag.select().exists() and not models.TaggedItem.select().exists()
+
+
+def test_keys_of_an_alias_are_named_by_their_keys(shop):
+    """selected_by() gives a list's own condition only where it is written on the model
+    itself: an alias's names another table."""
+    pending = Order.alias()
+    keys = pending.select(pending.id).where(pending.payment_status == "P")
+    chosen = models.selected_by(keys)
+    assert [o.id for o in Order.select().where(chosen).order_by(Order.id)] == \
+        [o.id for o in Order.select().where(Order.payment_status == "P").order_by(Order.id)]
