@@ -734,7 +734,8 @@ def test_a_plan_of_many_rows_reads_what_their_first_rows_take_along(client, staf
                      .order_by(OrderItem.order, OrderItem.id).limit(3)], named
     # A subquery "WHERE (payment_status = ?)" closed at once (no ORDER BY ... LIMIT) is
     # every pending order's key gathered.
-    assert not [q for q in queries if '"payment_status" = ?))' in q], queries
+    assert [q for q in queries if re.search(r'"payment_status" = (\?|%s)\)', q)], queries
+    assert not [q for q in queries if re.search(r'"payment_status" = (\?|%s)\)\)', q)], queries
 
 
 def test_a_plan_counts_every_row_where_the_first_ones_take_too_few_along(client, staff,
@@ -762,8 +763,9 @@ def test_a_plan_of_every_item_stops_at_the_orders_it_would_empty(client, staff, 
     named = [int(i) for i in re.findall(r'href="/admin/order/(\d+)/"', page.text)]
     assert named == [o.id for o in Order.select().order_by(Order.id).limit(3)], named
     grouped = [q for q in queries if "HAVING" in q]
-    assert grouped and all(re.search(r'HAVING .* ORDER BY "t\d+"\."order_id" LIMIT \?\)', q)
-                           for q in grouped), grouped
+    assert grouped and all(
+        re.search(r'HAVING .* ORDER BY "t\d+"\."order_id" LIMIT (\?|%s)\)', q)
+        for q in grouped), grouped
 
 
 def test_select_all_of_a_whole_list_deletes_every_row_and_what_they_take_along(client, staff,
