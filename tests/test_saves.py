@@ -289,3 +289,33 @@ def test_a_save_of_a_user_that_leaves_the_name_alone_writes_no_name(make_user):
     user.set_password("another horse battery")
     user.save()
     assert models.User.get_by_id(user.id).username == "someone_else"
+
+
+# Select all, at once ########################################################################
+
+def test_admins_acting_on_every_pending_order_at_once_each_order_goes_once(wsgi, shop):
+    """Each admin confirms an action on "every pending order" (select all): some delete them,
+    one marks them complete, all released together. The actions name the rows by the list's
+    condition (models.selected_by), so each statement finds what is pending when it runs: each
+    order is deleted or completed once, its items go with it, and the customers' counts of
+    orders stay right."""
+    pending = models.Order.select().where(models.Order.payment_status == "P")
+    before = {o.id for o in pending}
+    assert len(before) > 1, "too few pending orders to race over"
+    clients = admins(wsgi, 8)
+
+    def confirm(client, action):
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/").text)[1]
+        return lambda: client.post("/admin/order/actions", {
+            "csrf_token": token, "action": action, "select_across": "1",
+            "_back": "payment_status=P", "confirm": "1"}, expect_errors=True)
+    results = race(*[confirm(c, "mark_complete" if n == 0 else "delete_selected")
+                     for n, c in enumerate(clients)])
+    assert statuses(results) == [303] * len(clients), [r.text[-300:] for r in results]
+    assert not pending.exists()
+    completed = {o.id for o in models.Order.select().where(models.Order.id.in_(before))}
+    assert all(o.payment_status == "C" for o in models.Order.select().where(
+        models.Order.id.in_(completed)))
+    assert not models.OrderItem.select().where(
+        models.OrderItem.order.not_in(models.Order.select(models.Order.id))).exists()
+    assert set(models.check_sums().values()) == {0}, models.check_sums()
