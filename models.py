@@ -3216,6 +3216,21 @@ def selected_by(keys):
     return keys._where if plain else keys.model._meta.primary_key.in_(keys)
 
 
+def key_chunks(keys, size):
+    """The keys that `keys` (a query of one model's keys) finds, `size` at a time in key
+    order, each chunk read once the one before has been used (keyset pagination): what was
+    done to one chunk's rows never brings them back, nor skips another's."""
+    pk, last = keys.model._meta.primary_key, None
+    while True:
+        chunk = [key for (key,) in (keys if last is None else keys.where(pk > last))
+                 .order_by(pk).limit(size).tuples()]
+        if chunk:
+            yield chunk
+        if len(chunk) < size:
+            return
+        last = chunk[-1]
+
+
 def deletion_plan(model, where, sample=100, count_limit=None):
     """What deleting the rows of `model` that match `where` would do, told the way a delete
     page tells it: {"deleted": [...], "cleared": [...], "protected": [...]}, each a list of
