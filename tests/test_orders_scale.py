@@ -346,6 +346,33 @@ def test_a_long_list_sorted_by_a_related_name_walks_that_table(client, staff, sh
             assert (crossed, sorted_alone) == (walked, not walked), (limit, page)
 
 
+@pytest.mark.parametrize("sort", ["first_name", "-email"])
+def test_a_page_past_the_lists_limit_counts_further(client, staff, shop, monkeypatch, sort):
+    """A page past the count's limit counts on, to DEEP_COUNT_TIMES the limit. Rows known
+    to be that few are sorted on their own (the sort's index would be walked over the whole
+    table to reach them); a page past their end is known to be empty by the count alone,
+    where the count reaches it, or by counting on to it."""
+    spec = storefront.REGISTRY["customer"]
+    expected = [c.id for c in storefront.ChangeList(spec, {"sort": sort}).query]
+    reaching = -(-len(expected) // models.Page.DEEP_COUNT_TIMES)    # counts every customer
+    assert reaching > 1, "too few customers to count short of them"
+    for limit in (reaching, reaching - 1):
+        monkeypatch.setattr(storefront, "ADMIN_COUNT_LIMIT", limit)
+        monkeypatch.setattr(spec, "list_per_page", limit)
+        known = limit * models.Page.DEEP_COUNT_TIMES >= len(expected)
+        for page in (1, 2, len(expected) + 1):
+            with storefront.capture_queries() as queries:
+                shown = client.get("/admin/customer/", {"sort": sort, "page": page}).text
+            ids = [int(i) for i in re.findall(r'name="_selected" value="(\d+)"', shown)]
+            assert ids == expected[(page - 1) * limit:page * limit], (limit, page)
+            sorted_alone = any('WITH "matches"' in q["sql"] for q in queries)
+            assert sorted_alone == (page == 2 and known), (limit, page, sorted_alone)
+            if not ids:
+                fetched = [q["sql"] for q in queries if "OFFSET" in q["sql"]]
+                assert not fetched, fetched
+        assert (f"{len(expected):,} results" in shown) == known, limit
+
+
 def test_a_page_stays_one_page_when_its_rows_changed_since_they_were_counted(shop,
                                                                            monkeypatch):
     """Counted few, the rows are picked among the matches; if by then they are no longer few
