@@ -379,6 +379,10 @@ def test_a_page_past_the_lists_limit_counts_further(client, staff, shop, monkeyp
             if not ids:
                 walked = [q["sql"] for q in queries if "OFFSET" in q["sql"]]
                 assert bool(walked) == (not known), walked
+                # Where the pages are, and no link to a page past the end either.
+                last = f"or the last page ({-(-len(expected) // limit):,})"
+                assert f"There is no page {page}." in shown and 'rel="prev"' not in shown
+                assert (last in shown) == known, last
         assert (f"{len(expected):,} results" in shown) == known, limit
 
 

@@ -155,7 +155,13 @@
       </table>
     </div>
     % if page.out_of_range:
-    <p class="empty">There is no page {{page.number}}. <a href="{{cl.link()}}">Go to the first page</a>.</p>
+    <div class="empty">
+      <p>There is no page {{page.number}}.</p>
+      <a class="button" href="{{cl.link()}}">Go to the first page</a>
+      % if page.pages:
+      <a href="{{cl.link(page=page.pages)}}">or the last page ({{format(page.pages, ',')}})</a>
+      % end
+    </div>
     % elif not page.items:
     <p class="empty">No {{spec.plural.lower()}} match.</p>
     % end
