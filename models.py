@@ -2687,8 +2687,7 @@ class Page:
         MARK_EVERY-th row, one pass over the index, remembered) says where to start: (the
         condition "from the mark on", the rows to skip after it). None when the order is not
         plain columns in one direction, or there is no mark."""
-        keys = order_keys(query)
-        directions = {getattr(node, "direction", "ASC") for node in query._order_by or ()}
+        keys, directions = order_keys(query), order_directions(query)
         if not keys or len(directions) != 1 or \
                 not all(isinstance(key, peewee.Field) for key in keys):
             return None
@@ -2806,6 +2805,11 @@ def order_keys(query):
     return [getattr(node, "node", node) for node in query._order_by or ()]
 
 
+def order_directions(query):
+    """The directions `query` sorts in: {"ASC"}, {"DESC"} or both."""
+    return {getattr(node, "direction", "ASC") for node in query._order_by or ()}
+
+
 def joins_sorted_by(query):
     """The joins of `query` to the tables its order names (the orders by customer: the
     customers)."""
@@ -2820,8 +2824,7 @@ def index_in_order(query):
     customers by name: membership, last name, first name, id). Walking it reaches any page
     without testing a row it leaves out."""
     keys, model = order_keys(query), query.model
-    directions = {getattr(node, "direction", "ASC") for node in query._order_by or ()}
-    if not keys or len(directions) > 1 or \
+    if not keys or len(order_directions(query)) > 1 or \
             any(getattr(key, "model", None) is not model for key in keys):
         return False
     fixed, sort = fixed_columns(query._where), list(dict.fromkeys(k.column_name for k in keys))
