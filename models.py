@@ -2830,7 +2830,7 @@ def index_in_order(query):
     fixed, sort = fixed_columns(query._where), list(dict.fromkeys(k.column_name for k in keys))
     if fixed is None:
         return False
-    for index in [[model._meta.primary_key]] + [i._expressions
+    for index in [[model._meta.primary_key]] + [getattr(i, "_expressions", ())  # (SQL: none)
                                                 for i in model._meta.fields_to_index()]:
         columns = [getattr(field, "column_name", None) for field in index]
         n = 0       # the fixed columns the index begins with, then the sort's
