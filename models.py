@@ -2597,18 +2597,18 @@ class Page:
     def __init__(self, query, number, per_page, count_limit=None, remember=None, counted=None,
                  searched=False):
         self.number, self.per_page, self.count_limit = max(1, number), per_page, count_limit
-        self.remember, self._rows = remember, None
+        self.limit, self.remember, self._rows = count_limit, remember, None
         self.offset = offset = (self.number - 1) * per_page
         if isinstance(query, Ranking):
             return self.of_ranking(query)
-        # A page past the count's limit counts further, where a few more rows counted cost
-        # little beside the many it would skip: known to be few, its rows are sorted on their
-        # own rather than found by walking the sort's index over the whole table (the last
-        # page of a month of orders by customer, 287 ms, then 47; of the gold customers by
-        # first name, 232 ms, then 36).
+        # A page past the count's limit counts further (`limit`; what it says stays "more
+        # than" count_limit), where a few more rows counted cost little beside the many it
+        # would skip: known to be few, its rows are sorted on their own rather than found by
+        # walking the sort's index over the whole table (the last page of a month of orders by
+        # customer, 287 ms, then 47; of the gold customers by first name, 232 ms, then 36).
         self.deep = count_limit is not None and offset >= count_limit and not searched
         if self.deep:
-            self.count_limit = count_limit = count_limit * self.DEEP_COUNT_TIMES
+            self.limit = count_limit * self.DEEP_COUNT_TIMES
         # A bounded count stays fast on a million rows, where COUNT(*) of a filtered join
         # would not: past the limit the total is None ("more than 10,000"). `counted`: the
         # same rows without the joins that only add columns, if the caller has them. A
@@ -2616,8 +2616,8 @@ class Page:
         found, chosen = self.among_matches(query, offset) if searched else (None, None)
         if found is None:
             counted = query if counted is None else counted
-            counter = counted if count_limit is None else \
-                counted.select(SQL("1")).order_by().limit(count_limit + 1)
+            counter = counted if self.limit is None else \
+                counted.select(SQL("1")).order_by().limit(self.limit + 1)
             found = self.kept(lambda: "count " + repr(counter.sql()), counter.count)
         self.count(found)
         # The rows are fetched when a template first asks for them, like a Peewee query: a
@@ -2631,7 +2631,7 @@ class Page:
             return lambda: rows_of(query, keys=chosen)
         if self.past_the_end(offset):
             return list
-        if self.count_limit is not None and self.total is not None and \
+        if self.limit is not None and self.known is not None and \
                 (joins_sorted_by(query) or self.deep and not index_in_order(query)):
             # Few rows match, sorted by another table's column or deep in the list by a sort
             # no index keeps them in: sorted on their own, they are found soonest (PostgreSQL
@@ -2648,14 +2648,16 @@ class Page:
         return self.remember(key, compute) if self.remember else compute()
 
     def count(self, n):
-        limit = self.count_limit
-        self.total = None if limit is not None and n > limit else n
-        self.pages = max(1, math.ceil(n / self.per_page)) if self.total is not None else None
+        """`known`: how many rows there are, if the count got there; `total`: the same up to
+        count_limit, what the page says."""
+        self.known = None if self.limit is not None and n > self.limit else n
+        self.total = None if self.count_limit is not None and n > self.count_limit else n
+        self.pages = max(1, math.ceil(n / self.per_page)) if self.known is not None else None
 
     def past_the_end(self, offset):
         """(page=10**18 would even overflow the OFFSET.)"""
         return offset + self.per_page >= MAX_INT or \
-            (self.total is not None and offset >= self.total)
+            (self.known is not None and offset >= self.known)
 
     @property
     def items(self):
@@ -2686,10 +2688,12 @@ class Page:
         walk every row before it. A table of boundary marks (the sort key of every
         MARK_EVERY-th row, one pass over the index, remembered) says where to start: (the
         condition "from the mark on", the rows to skip after it). None when the order is not
-        plain columns in one direction, or there is no mark."""
+        plain columns in one direction, or there is no mark; or when a key may be NULL, which
+        no comparison with a mark keeps (a nullable column, or one of a table joined LEFT)."""
         keys, directions = order_keys(query), order_directions(query)
         if not keys or len(directions) != 1 or \
-                not all(isinstance(key, peewee.Field) for key in keys):
+                not all(isinstance(key, peewee.Field) and not key.null for key in keys) or \
+                any(join.join_type != JOIN.INNER for join in joins_sorted_by(query)):
             return None
         if not self.remember:
             return None     # made again for every request, marks would cost more than OFFSET
@@ -2721,7 +2725,7 @@ class Page:
 
     def among_matches(self, query, offset):
         """(How many, the ids of the page): a search's page picked from its matches, found
-        first and counted in the same pass, up to count_limit. No index finds text anywhere
+        first and counted in the same pass, up to `limit`. No index finds text anywhere
         in a column, so walking the sort's index tests row after row, and reads the whole
         table for a rare word: one customer's email took 420 ms at 200,000 customers on
         SQLite, and 45 this way (7 where an index finds them: Customer.candidates). No ids
@@ -2729,13 +2733,13 @@ class Page:
         list's page is. (None, None) where it cannot tell: an order by a column of the page's
         own selection, a page past the end."""
         keys = order_keys(query)
-        if self.count_limit is None or any(isinstance(key, SQL) for key in keys):
+        if self.limit is None or any(isinstance(key, SQL) for key in keys):
             return None, None
         pk, names = query.model._meta.primary_key, [f"key{n}" for n in range(len(keys))]
         matches = self.ids(query).select(pk.alias("id"), *(
             key.alias(name) for key, name in zip(keys, names)))
         # Named in a WITH and read twice, they are found once and kept (by both databases).
-        matches = matches.limit(self.count_limit + 1).cte("matches")
+        matches = matches.limit(self.limit + 1).cte("matches")
         counted = peewee.Select([matches], [fn.COUNT(SQL("*"))])
         picked = peewee.Select([matches], [matches.c.id, counted]).with_cte(matches).order_by(*(
             peewee.Ordering(getattr(matches.c, name), getattr(node, "direction", "ASC"))
@@ -2744,7 +2748,7 @@ class Page:
         if offset and not picked:
             return None, None
         found = picked[0][1] if picked else 0
-        return found, [key for key, _ in picked] if found <= self.count_limit else None
+        return found, [key for key, _ in picked] if found <= self.limit else None
 
     def picked_among(self, query, offset):
         """The page's rows picked among the matches; as any list's if they are no longer few
@@ -2762,7 +2766,7 @@ class Page:
         keys = order_keys(query)
         if any(isinstance(key, SQL) for key in keys):
             return query.limit(self.per_page + 1).offset(offset)
-        ids = self.ids(query, walk=self.total is None).order_by(*query._order_by)
+        ids = self.ids(query, walk=self.known is None).order_by(*query._order_by)
         if mark is not None:
             after, offset = mark
             ids = ids.where(after)
@@ -2795,8 +2799,8 @@ class Page:
     @property
     def out_of_range(self):
         """Past the last page (known without fetching the rows, unless the count stopped)."""
-        if self.total is not None:
-            return self.number > 1 and self.offset >= self.total
+        if self.known is not None:
+            return self.number > 1 and self.offset >= self.known
         return self.number > 1 and not self.items
 
 
