@@ -2631,12 +2631,12 @@ class Page:
             return lambda: rows_of(query, keys=chosen)
         if self.past_the_end(offset):
             return list
-        if self.limit is not None and self.known is not None and \
-                (joins_sorted_by(query) or self.deep and not index_in_order(query)):
-            # Few rows match, sorted by another table's column or deep in the list by a sort
-            # no index keeps them in: sorted on their own, they are found soonest (PostgreSQL
-            # would walk the customers in name order, testing each one's orders: a month of
-            # orders by customer, 240 ms, then 36).
+        if self.limit is not None and self.known is not None and (joins_sorted_by(query) or (
+                self.deep and not self.remember and not index_in_order(query))):
+            # Few rows match, sorted by another table's column, or deep in the list by a sort
+            # no index keeps them in and with no boundary marks to start from: sorted on their
+            # own, they are found soonest (PostgreSQL would walk the customers in name order,
+            # testing each one's orders: a month of orders by customer, 240 ms, then 36).
             return lambda: self.picked_among(query, offset)
         if offset >= self.DEFERRED_JOIN_AFTER:
             return lambda: rows_of(self.deferred_join(query, offset, self.seek(query, offset)))
