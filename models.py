@@ -2577,7 +2577,8 @@ def collections_with_counts():
 
 
 class Page:
-    """One page of a query: `items`, `number`, `total` (None past `count_limit`), links.
+    """One page of a query: `items`, `number`, `total` (None past `count_limit`), `pages`
+    (None where the count stopped before the last row), links.
 
     `query` is a Peewee query, or a search's Ranking. `remember(key, compute)` keeps what is
     costly to work out between requests: the count, a ranking, the boundary marks of deep
