@@ -3239,6 +3239,8 @@ def _dependents(model, where, linked=None, first=None):
     while todo:
         parent, condition, depth = todo.pop(0)
         ids = parent.select(parent._meta.primary_key).where(condition)
+        # (Limited here, not by naming the first rows in `where`: a condition "id IN (the
+        # first rows' keys)" made the plan of the gold customers 26 ms instead of 17.)
         if first and not depth:
             ids = ids.order_by(parent._meta.primary_key).limit(first)
         for fk, child in parent._meta.backrefs.items():
