@@ -15,6 +15,14 @@ TODAY = models.utcnow().date()
 DAY = datetime.timedelta(days=1)
 
 
+@pytest.fixture(autouse=True)
+def noon_of_one_day(monkeypatch):
+    """Every test here runs at noon of TODAY: a run that passes midnight (UTC) would otherwise
+    see the promotions dated from TODAY start or end under it."""
+    noon = datetime.datetime.combine(TODAY, datetime.time(12))
+    monkeypatch.setattr(models, "utcnow", lambda: noon)
+
+
 @pytest.mark.parametrize("unit_price,discount,price", [
     ("10.01", "15", "8.51"),      # 8.5085
     ("1.05", "50", "0.53"),       # 0.525: half up, not to even
