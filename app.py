@@ -4768,11 +4768,9 @@ class OrderAdmin(ModelAdmin):
 
     def set_status(self, query, status):
         """Give the chosen orders `status`; the customer of each order it changes is told."""
-        ids = [i for (i,) in query.select(Order.id).where(Order.payment_status != status)
-               .tuples()]
-        for start in range(0, len(ids), 500):       # bounded IN lists, however many rows
-            Order.update(payment_status=status).where(Order.id.in_(ids[start:start + 500])) \
-                .execute()
+        ids = [i for (i,) in Order.update(payment_status=status)
+               .where(Order.id.in_(query.select(Order.id)) & (Order.payment_status != status))
+               .returning(Order.id).tuples().execute()]
         tell_of_orders(ids, status)
         return len(ids)
 
