@@ -2465,6 +2465,8 @@ def _file_hash(full_path, mtime):
 _BACKGROUND_THREAD = "storefront-background"
 _background = concurrent.futures.ThreadPoolExecutor(max_workers=1,
                                                     thread_name_prefix=_BACKGROUND_THREAD)
+_last_queued = concurrent.futures.Future()     # (done: nothing is queued yet)
+_last_queued.set_result(None)
 
 
 def in_background(job, *args):
@@ -2474,7 +2476,12 @@ def in_background(job, *args):
     if threading.current_thread().name.startswith(_BACKGROUND_THREAD):
         _do_job(job, *args)
     else:
-        _background.submit(_do_job, job, *args)
+        _queue(job, *args)
+
+
+def _queue(job, *args):
+    global _last_queued
+    _last_queued = _background.submit(_do_job, job, *args)
 
 
 def _do_job(job, *args):
@@ -2486,8 +2493,12 @@ def _do_job(job, *args):
 
 
 def background_done():
-    """Wait until the work asked for so far is done (the jobs run in order: wait for one more)."""
-    _background.submit(int).result()
+    """Wait until the work asked for so far is done, and what it queued meanwhile (the jobs run
+    in order: wait for the last one queued)."""
+    waited = None
+    while waited is not _last_queued:
+        waited = _last_queued
+        waited.result()
 
 
 # --- Mail: what an order tells, and how every mail is sent ------------------------------------
@@ -2500,6 +2511,7 @@ def background_done():
 
 ORDER_MAILS = {"placed": ("mail/order_placed", "mail/order_staff"),
                "C": ("mail/order_complete", None), "F": ("mail/order_failed", None)}
+ORDER_MAILS_A_TURN = 50
 
 
 def tell_of_orders(order_ids, event):
@@ -2509,13 +2521,17 @@ def tell_of_orders(order_ids, event):
     models.on_commit(in_background, send_order_mails, list(order_ids), event, site)
 
 
-def send_order_mails(order_ids, event, site):
-    """Each order's mails of `event`. `site` is the shop's address as the request saw it
-    (https://shop.example.com), for the links."""
-    for order_id in order_ids:
+def send_order_mails(order_ids, event, site, start=0):
+    """Each order's mails of `event`, ORDER_MAILS_A_TURN orders at a time: the rest wait at
+    the back of the queue, so that a checkout's mail waits for a turn of the mails of 200,000
+    orders marked complete, not for all of them. `site` is the shop's address as the request
+    saw it (https://shop.example.com), for the links."""
+    for order_id in order_ids[start:start + ORDER_MAILS_A_TURN]:
         order = Order.select(Order, Customer).join(Customer).where(Order.id == order_id).first()
         if order is not None:
             send_order_mail(order, event, site)
+    if start + ORDER_MAILS_A_TURN < len(order_ids):
+        _queue(send_order_mails, order_ids, event, site, start + ORDER_MAILS_A_TURN)
 
 
 def send_order_mail(order, event, site):

@@ -181,6 +181,24 @@ def test_the_mails_of_many_orders_go_to_the_mail_server_one_at_a_time(admin_clie
     assert most_open[0] == 1 and len(threads) == 1
 
 
+def test_a_checkout_waits_for_a_turn_of_an_actions_mails_not_all_of_them(admin_client,
+                                                                          ordered, monkeypatch):
+    orders = [ordered] + [Order.create(customer=ordered.customer) for _ in range(5)]
+    turn = 2
+    monkeypatch.setattr(storefront, "ORDER_MAILS_A_TURN", turn)
+    sent, gate = [], threading.Event()
+    monkeypatch.setattr(storefront, "send_order_mail", lambda order, *_: sent.append(order.id))
+    storefront.in_background(gate.wait, 10)         # the background thread is busy meanwhile
+    admin_client.post("/admin/order/actions", [
+        ("csrf_token", csrf_token(admin_client)), ("action", "mark_complete"), ("confirm", "1"),
+        *[("_selected", str(order.id)) for order in orders]], status=303)
+    storefront.in_background(sent.append, "a checkout's mail")
+    gate.set()
+    storefront.background_done()                    # every turn of the action's mails too
+    assert sent.index("a checkout's mail") == turn
+    assert sorted(sent[:turn] + sent[turn + 1:]) == [order.id for order in orders]
+
+
 def test_a_rolled_back_status_change_tells_nobody(wsgi, lamp, settings):
     """The mail waits for the commit (models.on_commit): a change undone is never told."""
     told = []
