@@ -2462,31 +2462,21 @@ def _file_hash(full_path, mtime):
 
 # Work that a page asks for but does not wait for, such as mailing a link: one thread does it,
 # in the order asked, after the answer has gone. (At exit, Python finishes what is queued.)
-_BACKGROUND_THREAD = "storefront-background"
 _background = concurrent.futures.ThreadPoolExecutor(max_workers=1,
-                                                    thread_name_prefix=_BACKGROUND_THREAD)
+                                                    thread_name_prefix="storefront-background")
 _last_queued = concurrent.futures.Future()     # (done: nothing is queued yet)
 _last_queued.set_result(None)
 
 
 def in_background(job, *args):
-    """Have `job(*args)` done after this request, on a database connection of its own. A job
-    that asks for another (each mail of 200,000 orders marked complete) has it done at once:
-    queued, they would all wait in memory together."""
-    if threading.current_thread().name.startswith(_BACKGROUND_THREAD):
-        _do_job(job, *args)
-    else:
-        _queue(job, *args)
-
-
-def _queue(job, *args):
+    """Have `job(*args)` done after this request, on a database connection of its own."""
     global _last_queued
     _last_queued = _background.submit(_do_job, job, *args)
 
 
 def _do_job(job, *args):
     try:
-        with db.connection_context() if db.is_closed() else contextlib.nullcontext():
+        with db.connection_context():
             job(*args)
     except Exception:       # nobody waits for it: the log is where it can be seen
         log.exception("%s failed in the background", job.__name__)
@@ -2531,7 +2521,7 @@ def send_order_mails(order_ids, event, site, start=0):
         if order is not None:
             send_order_mail(order, event, site)
     if start + ORDER_MAILS_A_TURN < len(order_ids):
-        _queue(send_order_mails, order_ids, event, site, start + ORDER_MAILS_A_TURN)
+        in_background(send_order_mails, order_ids, event, site, start + ORDER_MAILS_A_TURN)
 
 
 def send_order_mail(order, event, site):
@@ -2577,11 +2567,16 @@ def send_mail(to, subject, body, html=None):
         message.add_alternative(html, subtype="html")
     if parts.scheme in ("smtp", "smtps"):
         # A mail server can take seconds to answer, or fail: no page waits for it (and so a
-        # page that sent mail answers as fast as one that did not). The one background thread
-        # sends one message at a time: a thread each opened 200,000 connections at once.
-        in_background(_send_by_smtp, parts, options, message)
+        # page that sent mail answers as fast as one that did not). A few at a time: 200,000
+        # orders marked complete opened as many threads and connections at once.
+        _smtp_slots.acquire()
+        threading.Thread(target=_send_by_smtp, args=(parts, options, message),
+                         daemon=True).start()
     else:
         _write_mail_file(message)
+
+
+_smtp_slots = threading.BoundedSemaphore(8)      # mails sent at once, each on a thread
 
 
 def _send_by_smtp(parts, options, message):
@@ -2600,6 +2595,8 @@ def _send_by_smtp(parts, options, message):
             server.send_message(message)
     except (OSError, smtplib.SMTPException) as error:
         log.error("Could not send the mail %r to %s: %s", message["Subject"], message["To"], error)
+    finally:
+        _smtp_slots.release()
 
 
 def _write_mail_file(message):
@@ -4784,9 +4781,14 @@ class OrderAdmin(ModelAdmin):
 
     def set_status(self, query, status):
         """Give the chosen orders `status`; the customer of each order it changes is told."""
-        ids = [i for (i,) in Order.update(payment_status=status)
-               .where(Order.id.in_(query.select(Order.id)) & (Order.payment_status != status))
-               .returning(Order.id).tuples().execute()]
+        chosen = [i for (i,) in query.select(Order.id).where(Order.payment_status != status)
+                  .tuples()]
+        ids = []        # those it changes: not one another admin has changed meanwhile
+        for start in range(0, len(chosen), 500):    # bounded IN lists, however many rows
+            ids += [i for (i,) in Order.update(payment_status=status)
+                    .where(Order.id.in_(chosen[start:start + 500])
+                           & (Order.payment_status != status))
+                    .returning(Order.id).tuples().execute()]
         tell_of_orders(ids, status)
         return len(ids)
 
