@@ -18,6 +18,7 @@ from conftest import PASSWORD
 from models import Collection, Order, Product, ProductPromotion, Promotion
 from test_accounts import mails
 from test_cart import ADDRESS, add, checkout
+from test_saves import admins, race
 
 STAFF = ["orders@example.com", "boss@example.com"]
 
@@ -199,6 +200,27 @@ def test_a_checkout_waits_for_a_turn_of_an_actions_mails_not_all_of_them(admin_c
     storefront.background_done()                    # every turn of the action's mails too
     assert sent.index("a checkout's mail") == turn
     assert sorted(sent[:turn] + sent[turn + 1:]) == [order.id for order in orders]
+
+
+def test_admins_completing_the_same_orders_at_once_tell_each_customer_once(admin_client, wsgi,
+                                                                          ordered, settings,
+                                                                          monkeypatch):
+    """On PostgreSQL each action reads the pending orders before the others commit (SQLite's
+    writes take turns): the UPDATE checks the status again, and mails what it changed."""
+    orders = [ordered] + [Order.create(customer=ordered.customer) for _ in range(19)]
+    update = Order.update       # each action reads the pending orders, then a moment passes
+    monkeypatch.setattr(Order, "update", lambda *args, **kwargs: time.sleep(0.05) or
+                        update(*args, **kwargs))
+
+    def completing(browser):
+        token = csrf_token(browser)
+        return lambda: browser.post("/admin/order/actions", [
+            ("csrf_token", token), ("action", "mark_complete"), ("confirm", "1"),
+            *[("_selected", str(order.id)) for order in orders]], status=303)
+    race(*[completing(browser) for browser in admins(wsgi, 10)])
+    storefront.background_done()
+    assert sorted(message["Subject"] for message in mails(settings)) == \
+        sorted(f"Your order #{order.id} is complete" for order in orders)
 
 
 def test_a_rolled_back_status_change_tells_nobody(wsgi, lamp, settings):
