@@ -2580,8 +2580,8 @@ _smtp_slots = threading.BoundedSemaphore(8)      # mails sent at once, each on a
 
 
 def _send_by_smtp(parts, options, message):
-    tls = ssl.create_default_context()      # smtplib checks no certificate unless given one
     try:
+        tls = ssl.create_default_context()      # smtplib checks no certificate unless given one
         if parts.scheme == "smtps":
             server = smtplib.SMTP_SSL(parts.hostname, parts.port or 465, timeout=30, context=tls)
         else:
