@@ -146,12 +146,25 @@ def test_the_failed_action_tells_each_customer_whose_order_it_changes(admin_clie
     assert len(mails(settings)) == 1
 
 
+def more_orders(ordered, count):
+    """The order placed, and `count` more of its customer's."""
+    return [ordered] + [Order.create(customer=ordered.customer) for _ in range(count)]
+
+
+def marking_complete(client, orders):
+    """A call that confirms the admin's action "mark complete" on `orders`."""
+    token = csrf_token(client)
+    return lambda: client.post("/admin/order/actions", [
+        ("csrf_token", token), ("action", "mark_complete"), ("confirm", "1"),
+        *[("_selected", str(order.id)) for order in orders]], status=303)
+
+
 def test_the_mails_of_many_orders_go_to_the_mail_server_a_few_at_a_time(admin_client, ordered,
                                                                         settings, monkeypatch):
     """An action on thousands of orders opens a few connections at once, not one each."""
     at_once = 2
     monkeypatch.setattr(storefront, "_smtp_slots", threading.BoundedSemaphore(at_once))
-    orders = [ordered] + [Order.create(customer=ordered.customer) for _ in range(3 * at_once)]
+    orders = more_orders(ordered, 3 * at_once)
     sent, open_now, most_open, lock = [], [0], [0], threading.Lock()
 
     class SlowSMTP:
@@ -173,9 +186,7 @@ def test_the_mails_of_many_orders_go_to_the_mail_server_a_few_at_a_time(admin_cl
 
     monkeypatch.setattr("smtplib.SMTP", SlowSMTP)
     settings.email_url = "smtp://mail.example.com:25"
-    admin_client.post("/admin/order/actions", [
-        ("csrf_token", csrf_token(admin_client)), ("action", "mark_complete"), ("confirm", "1"),
-        *[("_selected", str(order.id)) for order in orders]], status=303)
+    marking_complete(admin_client, orders)()
     storefront.background_done()
     deadline = time.monotonic() + 10        # the last few are sent by threads of their own
     while len(sent) < len(orders) and time.monotonic() < deadline:
@@ -186,15 +197,13 @@ def test_the_mails_of_many_orders_go_to_the_mail_server_a_few_at_a_time(admin_cl
 
 def test_a_checkout_waits_for_a_turn_of_an_actions_mails_not_all_of_them(admin_client,
                                                                           ordered, monkeypatch):
-    orders = [ordered] + [Order.create(customer=ordered.customer) for _ in range(5)]
+    orders = more_orders(ordered, 5)
     turn = 2
     monkeypatch.setattr(storefront, "ORDER_MAILS_A_TURN", turn)
     sent, gate = [], threading.Event()
     monkeypatch.setattr(storefront, "send_order_mail", lambda order, *_: sent.append(order.id))
     storefront.in_background(gate.wait, 10)         # the background thread is busy meanwhile
-    admin_client.post("/admin/order/actions", [
-        ("csrf_token", csrf_token(admin_client)), ("action", "mark_complete"), ("confirm", "1"),
-        *[("_selected", str(order.id)) for order in orders]], status=303)
+    marking_complete(admin_client, orders)()
     storefront.in_background(sent.append, "a checkout's mail")
     gate.set()
     storefront.background_done()                    # every turn of the action's mails too
@@ -207,17 +216,11 @@ def test_admins_completing_the_same_orders_at_once_tell_each_customer_once(admin
                                                                           monkeypatch):
     """On PostgreSQL each action reads the pending orders before the others commit (SQLite's
     writes take turns): the UPDATE checks the status again, and mails what it changed."""
-    orders = [ordered] + [Order.create(customer=ordered.customer) for _ in range(19)]
+    orders = more_orders(ordered, 19)
     update = Order.update       # each action reads the pending orders, then a moment passes
     monkeypatch.setattr(Order, "update", lambda *args, **kwargs: time.sleep(0.05) or
                         update(*args, **kwargs))
-
-    def completing(browser):
-        token = csrf_token(browser)
-        return lambda: browser.post("/admin/order/actions", [
-            ("csrf_token", token), ("action", "mark_complete"), ("confirm", "1"),
-            *[("_selected", str(order.id)) for order in orders]], status=303)
-    race(*[completing(browser) for browser in admins(wsgi, 10)])
+    race(*[marking_complete(browser, orders) for browser in admins(wsgi, 10)])
     storefront.background_done()
     assert sorted(message["Subject"] for message in mails(settings)) == \
         sorted(f"Your order #{order.id} is complete" for order in orders)
